@@ -1,0 +1,1 @@
+"""Reusable hypothesis strategies, one module per domain package."""
