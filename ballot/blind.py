@@ -89,7 +89,7 @@ def generate_private_key(bits: int = DEFAULT_KEY_BITS) -> rsa.RSAPrivateKey:
     """A fresh RSA key with e = 65537; 2048 or 3072 bits in production."""
     if bits < MIN_KEY_BITS:
         raise BlindSignatureError(
-            ErrorCode.UNSUPPORTED_KEY, f"RSA keys must have at least {MIN_KEY_BITS} bits"
+            f"RSA keys must have at least {MIN_KEY_BITS} bits", code=ErrorCode.UNSUPPORTED_KEY
         )
     return rsa.generate_private_key(public_exponent=PUBLIC_EXPONENT, key_size=bits)
 
@@ -117,7 +117,7 @@ def emsa_pss_encode(msg: bytes, em_bits: int, salt_length: int, rng: Rng = os.ur
     em_len = (em_bits + 7) // 8
     m_hash = hashlib.sha384(msg).digest()
     if em_len < HASH_LENGTH + salt_length + 2:
-        raise BlindSignatureError(ErrorCode.ENCODING_ERROR, "the RSA modulus is too short")
+        raise BlindSignatureError("the RSA modulus is too short", code=ErrorCode.ENCODING_ERROR)
     salt = _draw(rng, salt_length)
     h = hashlib.sha384(b"\x00" * 8 + m_hash + salt).digest()
     db = b"\x00" * (em_len - salt_length - HASH_LENGTH - 2) + b"\x01" + salt
@@ -177,14 +177,14 @@ def blind(
     m = int.from_bytes(encoded, "big")
     if math.gcd(m, n) != 1:
         raise BlindSignatureError(
-            ErrorCode.INVALID_INPUT, "the encoded message is not coprime to the modulus"
+            "the encoded message is not coprime to the modulus", code=ErrorCode.INVALID_INPUT
         )
     inv = _random_integer_uniform(1, n, rng)
     try:
         r = pow(inv, -1, n)
     except ValueError:
         raise BlindSignatureError(
-            ErrorCode.BLINDING_ERROR, "the blinding value has no inverse modulo n"
+            "the blinding value has no inverse modulo n", code=ErrorCode.BLINDING_ERROR
         ) from None
     z = m * pow(r, e, n) % n
     k = _modulus_length(n)
@@ -203,7 +203,7 @@ def finalize(
     k = _modulus_length(n)
     if len(blind_sig) != k or len(inv) != k:
         raise BlindSignatureError(
-            ErrorCode.UNEXPECTED_INPUT_SIZE, f"the blind signature must be {k} bytes long"
+            f"the blind signature must be {k} bytes long", code=ErrorCode.UNEXPECTED_INPUT_SIZE
         )
     s = int.from_bytes(blind_sig, "big") * int.from_bytes(inv, "big") % n
     sig = s.to_bytes(k, "big")
@@ -222,7 +222,7 @@ def verify(
         public_key.verify(sig, msg, pss_padding(variant), hashes.SHA384())
     except InvalidSignature:
         raise BlindSignatureError(
-            ErrorCode.INVALID_SIGNATURE, "the signature does not verify"
+            "the signature does not verify", code=ErrorCode.INVALID_SIGNATURE
         ) from None
 
 
@@ -320,12 +320,13 @@ def blind_sign(
     k = key.modulus_length
     if len(blinded_msg) != k:
         raise BlindSignatureError(
-            ErrorCode.UNEXPECTED_INPUT_SIZE, f"the blinded message must be {k} bytes long"
+            f"the blinded message must be {k} bytes long", code=ErrorCode.UNEXPECTED_INPUT_SIZE
         )
     m = int.from_bytes(blinded_msg, "big")
     if m >= key.n:
         raise BlindSignatureError(
-            ErrorCode.MESSAGE_REPRESENTATIVE_OUT_OF_RANGE, "message representative out of range"
+            "message representative out of range",
+            code=ErrorCode.MESSAGE_REPRESENTATIVE_OUT_OF_RANGE,
         )
     u = _random_integer_uniform(1, key.n, rng)
     while math.gcd(u, key.n) != 1:  # pragma: no cover - probability about 2^-1000
@@ -338,6 +339,6 @@ def blind_sign(
         check = pow(s, key.e, key.n)
     if check != m:
         raise SigningFailure(
-            ErrorCode.SIGNING_FAILURE, "the signature failed its own check and was withheld"
+            "the signature failed its own check and was withheld", code=ErrorCode.SIGNING_FAILURE
         )
     return BlindSignature(s.to_bytes(k, "big"))

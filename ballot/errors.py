@@ -31,25 +31,46 @@ class ErrorCode(StrEnum):
 
 
 class BallotCryptoError(Exception):
-    """Base of every error of the ballot cryptographic core."""
+    """Base of every error of the ballot cryptographic core.
 
-    def __init__(self, code: ErrorCode, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
+    Same shape as the other packages' errors (``detail`` sentence, keyword ``code``), so
+    the application's single error handler maps them by class.
+    """
+
+    code: str = "ballot_crypto_error"
+
+    def __init__(self, detail: str, *, code: str | None = None) -> None:
+        super().__init__(detail)
         self.detail = detail
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
 
 
-class BlindSignatureError(BallotCryptoError):
+class BlindSignatureError(BallotCryptoError, ValueError):
     """An RFC 9474 operation refused its input (client or server side)."""
 
-
-class SigningFailure(BlindSignatureError):
-    """The server's own signature did not check out (a fault): nothing may be answered."""
+    code = ErrorCode.INVALID_INPUT
 
 
-class TokenRefused(BallotCryptoError):
+class SigningFailure(BallotCryptoError):
+    """The server's own signature did not check out (a fault, not the client's doing).
+
+    Nothing may be answered; the key or the machine needs attention.
+    """
+
+    code = ErrorCode.SIGNING_FAILURE
+
+
+class TokenRefused(BallotCryptoError, ValueError):
     """A credential token is malformed or does not verify for this credential and election."""
 
+    code = ErrorCode.TOKEN_INVALID
 
-class SealRefused(BallotCryptoError):
+
+class SealRefused(BallotCryptoError, ValueError):
     """A sealed ballot could not be opened: malformed, tampered with, or not for this key."""
+
+    code = ErrorCode.SEAL_REFUSED

@@ -55,7 +55,7 @@ def test_a_signature_over_a_tampered_message_is_refused(
         tampered += b"\x00"
     with pytest.raises(BlindSignatureError) as caught:
         blind.verify(rsa_public_key, bytes(tampered), sig, variant)
-    assert caught.value.code is ErrorCode.INVALID_SIGNATURE
+    assert caught.value.code == ErrorCode.INVALID_SIGNATURE
 
 
 @PROPERTY_SETTINGS
@@ -98,7 +98,7 @@ def test_a_faulty_crt_half_is_caught_before_answering(
     blinded = blind.blind(public_key, b"ballot", blind.PSS_RANDOMIZED)
     with pytest.raises(SigningFailure) as caught:
         blind.blind_sign(faulty, blinded.blinded_msg)
-    assert caught.value.code is ErrorCode.SIGNING_FAILURE
+    assert caught.value.code == ErrorCode.SIGNING_FAILURE
 
 
 def test_blind_sign_refuses_a_representative_out_of_range(
@@ -107,7 +107,7 @@ def test_blind_sign_refuses_a_representative_out_of_range(
     too_big = signing_key.n.to_bytes(signing_key.modulus_length, "big")
     with pytest.raises(BlindSignatureError) as caught:
         blind.blind_sign(signing_key, too_big)
-    assert caught.value.code is ErrorCode.MESSAGE_REPRESENTATIVE_OUT_OF_RANGE
+    assert caught.value.code == ErrorCode.MESSAGE_REPRESENTATIVE_OUT_OF_RANGE
     assert caught.value.detail == "message representative out of range"
 
 
@@ -115,7 +115,7 @@ def test_blind_sign_refuses_a_representative_out_of_range(
 def test_blind_sign_refuses_a_wrong_length(signing_key: blind.BlindSigningKey, delta: int) -> None:
     with pytest.raises(BlindSignatureError) as caught:
         blind.blind_sign(signing_key, b"\x01" * (signing_key.modulus_length + delta))
-    assert caught.value.code is ErrorCode.UNEXPECTED_INPUT_SIZE
+    assert caught.value.code == ErrorCode.UNEXPECTED_INPUT_SIZE
 
 
 def test_finalize_refuses_a_wrong_length(
@@ -125,19 +125,19 @@ def test_finalize_refuses_a_wrong_length(
     blind_sig = blind.blind_sign(signing_key, blinded.blinded_msg)
     with pytest.raises(BlindSignatureError) as caught:
         blind.finalize(rsa_public_key, b"m", blind_sig[1:], blinded.inv)
-    assert caught.value.code is ErrorCode.UNEXPECTED_INPUT_SIZE
+    assert caught.value.code == ErrorCode.UNEXPECTED_INPUT_SIZE
 
 
 def test_encoding_refuses_a_modulus_too_short() -> None:
     with pytest.raises(BlindSignatureError) as caught:
         blind.emsa_pss_encode(b"m", 8 * 97, blind.HASH_LENGTH)
-    assert caught.value.code is ErrorCode.ENCODING_ERROR
+    assert caught.value.code == ErrorCode.ENCODING_ERROR
 
 
 def test_key_generation_refuses_tiny_keys() -> None:
     with pytest.raises(BlindSignatureError) as caught:
         blind.generate_private_key(512)
-    assert caught.value.code is ErrorCode.UNSUPPORTED_KEY
+    assert caught.value.code == ErrorCode.UNSUPPORTED_KEY
 
 
 def test_the_signing_key_does_not_print_its_secrets(signing_key: blind.BlindSigningKey) -> None:

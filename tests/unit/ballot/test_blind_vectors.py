@@ -122,7 +122,7 @@ def test_verify_refuses_another_message(vector: Vector) -> None:
         blind.verify(
             vector.public_key, vector["prepared_msg"] + b"!", vector["sig"], vector.variant
         )
-    assert caught.value.code is ErrorCode.INVALID_SIGNATURE
+    assert caught.value.code == ErrorCode.INVALID_SIGNATURE
 
 
 def test_finalize_refuses_a_wrong_blind_signature(vector: Vector) -> None:
@@ -132,4 +132,4 @@ def test_finalize_refuses_a_wrong_blind_signature(vector: Vector) -> None:
         blind.finalize(
             vector.public_key, vector["prepared_msg"], bytes(forged), vector["inv"], vector.variant
         )
-    assert caught.value.code is ErrorCode.INVALID_SIGNATURE
+    assert caught.value.code == ErrorCode.INVALID_SIGNATURE
