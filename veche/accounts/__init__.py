@@ -1,0 +1,6 @@
+"""Resident and staff accounts: registration, log-in sessions, roles.
+
+Accounts live in the composition root because every domain package needs to know who
+is acting, and none of them should own identity. Nothing here enters the audit log:
+domain packages log pseudonymous ids (``User.public_id``), never e-mail or names.
+"""

@@ -1,0 +1,124 @@
+"""The Litestar application factory: wires settings, database, controllers and errors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from litestar import Litestar, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from veche import db as database
+from veche.accounts.api import AdminController, AuthController, DistrictController
+from veche.accounts.pages import AccountPages, HomePage
+from veche.accounts.service import AccountService
+from veche.errors import DomainError
+from veche.keys import load_authority_key
+from veche.settings import Settings, load_settings
+from veche.web import (
+    csrf_check,
+    handle_domain_error,
+    handle_http_exception,
+    handle_unexpected,
+    provide_viewer,
+)
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def provide_db(state: State) -> Iterator[Session]:
+    """A database session for one request; handlers open their one transaction on it."""
+    session: Session = state.sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@get("/health", operation_id="health", tags=["service"], sync_to_thread=True)
+def health(state: State) -> Response[dict[str, str]]:
+    """Whether the service and its database answer."""
+    try:
+        database.ping(state.engine)
+    except database.DatabaseUnavailable as exc:
+        return Response({"error": "database_unavailable", "detail": str(exc)}, status_code=503)
+    return Response({"status": "ok", "database": "ok"})
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Litestar:
+    """Build the application. The database must already be migrated (``veche init``)."""
+    settings = settings or load_settings()
+    engine = engine or database.make_engine(settings)
+    sessions = database.make_sessionmaker(engine)
+    read_sessions: sessionmaker[Session] = sessionmaker(
+        engine.execution_options(readonly=True), expire_on_commit=False
+    )
+
+    @contextmanager
+    def read_scope() -> Iterator[Session]:
+        with read_sessions() as session, session.begin():
+            yield session
+
+    state = State(
+        {
+            "settings": settings,
+            "engine": engine,
+            "sessions": sessions,
+            "read_sessions": read_scope,
+            "accounts": AccountService(settings),
+            "authority_key": load_authority_key(settings.keys_dir),
+        }
+    )
+
+    def on_shutdown() -> None:
+        engine.dispose()
+
+    return Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            AdminController,
+            DistrictController,
+            HomePage,
+            AccountPages,
+            create_static_files_router(
+                path="/static", directories=[STATIC_DIR], include_in_schema=False
+            ),
+        ],
+        state=state,
+        dependencies={
+            "db": Provide(provide_db),
+            "viewer": Provide(provide_viewer),
+        },
+        before_request=csrf_check,
+        exception_handlers={
+            DomainError: handle_domain_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Veche",
+            version="1",
+            path="/schema",
+            description="Participatory budgeting and e-voting with a public audit log.",
+        ),
+        on_shutdown=[on_shutdown],
+        debug=False,
+    )
+
+
+def app_from_env() -> Litestar:
+    """Factory for ASGI servers: settings come from the VECHE_* environment."""
+    return create_app(load_settings(os.environ))
+
+
+__all__ = ["app_from_env", "create_app"]

@@ -1,0 +1,256 @@
+"""The ``veche`` command line.
+
+Every command honours ``VECHE_DATA_DIR`` (or ``--data-dir``) and the other ``VECHE_*``
+settings, and reports a wrong option, an unusable setting or an unreachable database
+in one line on standard error, with a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from veche import setup
+from veche.db import DatabaseUnavailable, describe_db_error
+from veche.errors import DomainError
+from veche.keys import KeyFileError
+from veche.settings import Settings, SettingsError, load_settings
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A failure to report in one line."""
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    overrides: dict[str, Any] = {"data_dir": getattr(args, "data_dir", None), **extra}
+    return load_settings(overrides=overrides)
+
+
+def _export_settings_env(settings: Settings) -> None:
+    """Worker processes of the ASGI server read their settings from the environment."""
+    os.environ["VECHE_DATA_DIR"] = str(settings.data_dir.resolve())
+    if settings.database_url:
+        os.environ["VECHE_DATABASE_URL"] = settings.database_url
+
+
+def _password(flag_value: str | None, what: str) -> str:
+    if flag_value:
+        return flag_value
+    from_env = os.environ.get("VECHE_ADMIN_PASSWORD")
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise CommandError(
+            f"no password for {what}: pass --password, set VECHE_ADMIN_PASSWORD, "
+            "or run in a terminal to be asked"
+        )
+    first = getpass.getpass(f"Password for {what}: ")
+    if first != getpass.getpass("Repeat the password: "):
+        raise CommandError("the two passwords differ")
+    return first
+
+
+# --- commands ----------------------------------------------------------------------------
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    engine = setup.initialize(settings)
+    print(f"Data directory {settings.data_dir} is ready (database and keys).")
+    if args.admin_email:
+        password = _password(args.admin_password, args.admin_email)
+        setup.create_user(
+            settings,
+            engine,
+            setup.NewUser(args.admin_email, password, args.admin_name, "admin"),
+        )
+        print(f"Administrator {args.admin_email} created.")
+    engine.dispose()
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    engine = setup.initialize(settings)
+    password = _password(args.password, args.email)
+    setup.create_user(
+        settings,
+        engine,
+        setup.NewUser(args.email, password, args.name, args.role, args.district),
+    )
+    engine.dispose()
+    print(f"Account {args.email} ({args.role}) created.")
+    return 0
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    _export_settings_env(settings)
+    print(f"Veche is serving on http://{host}:{port}/ (press Ctrl+C to stop)", flush=True)
+    uvicorn.run(
+        "veche.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    setup.initialize(settings).dispose()
+    return _serve(settings, args.host, args.port, args.workers)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    base = load_settings(overrides={"data_dir": args.data_dir})
+    data_dir = args.data_dir or (
+        Path(os.environ["VECHE_DATA_DIR"]) if "VECHE_DATA_DIR" in os.environ else Path("var/demo")
+    )
+    settings = base.with_changes(data_dir=Path(data_dir))
+    if settings.is_sqlite:
+        setup.prepare_demo_dir(settings.data_dir)
+    engine = setup.initialize(settings)
+    users = setup.load_demo(settings, engine)
+    engine.dispose()
+    print(f"Demo data is in {settings.data_dir}. Log in with any of these accounts:")
+    for user in users:
+        print(f"  {user.email:<24} {user.role:<10} password: {user.password}")
+    if args.no_serve:
+        return 0
+    return _serve(settings, args.host, args.port, args.workers)
+
+
+# --- parser ------------------------------------------------------------------------------
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError("a port is at most 65535")
+    return value
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="data directory (default: $VECHE_DATA_DIR or ./var)",
+    )
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    parser.add_argument("--workers", type=_positive, default=1, help="server processes (default 1)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="veche",
+        description="Veche: participatory budgeting and e-voting with a public audit log.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    init = commands.add_parser("init", help="create or upgrade the data directory")
+    _add_data_dir(init)
+    init.add_argument("--admin-email", help="create the first administrator with this e-mail")
+    init.add_argument(
+        "--admin-password",
+        help="the administrator's password (or VECHE_ADMIN_PASSWORD, or asked)",
+    )
+    init.add_argument("--admin-name", default="Administrator", help="the administrator's name")
+    init.set_defaults(func=cmd_init)
+
+    serve = commands.add_parser("serve", help="serve the web application and the API")
+    _add_data_dir(serve)
+    _add_server_options(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    demo = commands.add_parser(
+        "demo", help="make a fresh demo data directory with demo accounts, then serve it"
+    )
+    _add_data_dir(demo)
+    _add_server_options(demo)
+    demo.add_argument("--no-serve", action="store_true", help="only prepare the demo data")
+    demo.set_defaults(func=cmd_demo)
+
+    admin = commands.add_parser("admin", help="administration tasks")
+    admin_commands = admin.add_subparsers(dest="admin_command", metavar="TASK")
+    admin_commands.required = True
+    create = admin_commands.add_parser("create-user", help="create an account of any role")
+    _add_data_dir(create)
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True, help="display name")
+    create.add_argument(
+        "--role", default="resident", choices=["resident", "moderator", "admin", "auditor"]
+    )
+    create.add_argument("--district", help="district code (required for residents)")
+    create.add_argument(
+        "--password", help="the password (or VECHE_ADMIN_PASSWORD, or asked in a terminal)"
+    )
+    create.set_defaults(func=cmd_create_user)
+
+    bench = commands.add_parser("bench", help="measure performance and print figures")
+    bench_commands = bench.add_subparsers(dest="bench_command", metavar="WHAT")
+    bench_commands.required = True
+    for register in _bench_registrars():
+        register(bench_commands)
+
+    for register in _command_registrars():
+        register(commands)
+    return parser
+
+
+def _command_registrars() -> list[Callable[[Any], None]]:
+    """Commands contributed by the domain packages."""
+    return []
+
+
+def _bench_registrars() -> list[Callable[[Any], None]]:
+    """``veche bench`` subjects contributed by the domain packages."""
+    return []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.func(args)
+        return result
+    except (SettingsError, KeyFileError, DatabaseUnavailable, CommandError) as exc:
+        print(f"veche: error: {exc}", file=sys.stderr)
+    except DomainError as exc:
+        print(f"veche: error: {exc.detail}", file=sys.stderr)
+    except SQLAlchemyError as exc:
+        url = os.environ.get("VECHE_DATABASE_URL", "the database")
+        print(f"veche: error: {describe_db_error(url, exc)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("veche: interrupted", file=sys.stderr)
+    return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Deployment settings.
+
+Sources, later ones winning: the defaults below, an optional TOML file (the path in
+``VECHE_CONFIG``, or ``<data dir>/veche.toml`` when it exists), then environment
+variables ``VECHE_<FIELD>`` (for example ``VECHE_DATA_DIR``, ``VECHE_DATABASE_URL``,
+``VECHE_ARGON2_TIME_COST``). The data directory holds the SQLite database, the keys and
+uploads; it defaults to ``./var``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+ENV_PREFIX = "VECHE_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    data_dir: Path = Path("var")
+    # Empty means the embedded SQLite database in the data directory.
+    database_url: str = ""
+    # The audit log's origin line (C2SP tlog-checkpoint); a host-like name of this deployment.
+    origin: str = "veche.localhost/log"
+    default_lang: str = "en"
+    # argon2id parameters (RFC 9106); tests lower them through configuration.
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 4
+    session_days: int = 14
+    cookie_secure: bool = False
+    max_body_bytes: int = 1_048_576
+    login_max_failures: int = 5
+    login_ip_max_failures: int = 50
+    login_window_seconds: int = 900
+    rsa_key_bits: int = 2048
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "veche.db"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return msgspec.structs.replace(self, **changes)
+
+
+_FIELDS = {f.name: f for f in msgspec.structs.fields(Settings)}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    """Turn a TOML or environment value into the field's type, or say what is wrong."""
+    field = _FIELDS[name]
+    kind = field.type
+    try:
+        if kind is Path or kind == "Path":
+            return Path(str(raw))
+        if kind is bool or kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError
+        if kind is int or kind == "int":
+            if isinstance(raw, bool):
+                raise ValueError
+            return int(raw)
+        return str(raw)
+    except ValueError:
+        raise SettingsError(f"setting {name!r} has an invalid value {raw!r}") from None
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, *, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Read settings from the TOML file and the environment; ``overrides`` win over both."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    env_values = {
+        key[len(ENV_PREFIX) :].lower(): value
+        for key, value in env.items()
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() in _FIELDS
+    }
+    data_dir = Path(
+        (overrides or {}).get("data_dir") or env_values.get("data_dir") or Settings().data_dir
+    )
+    config_path = env.get("VECHE_CONFIG")
+    toml_path = Path(config_path) if config_path else data_dir / "veche.toml"
+    if config_path and not toml_path.is_file():
+        raise SettingsError(f"the configuration file {toml_path} does not exist")
+    if toml_path.is_file():
+        try:
+            table = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(
+                f"the configuration file {toml_path} is not valid TOML: {exc}"
+            ) from None
+        for key, raw in table.items():
+            if key not in _FIELDS:
+                raise SettingsError(f"unknown setting {key!r} in {toml_path}")
+            values[key] = _coerce(key, raw)
+    for key, raw in env_values.items():
+        values[key] = _coerce(key, raw)
+    for key, raw in (overrides or {}).items():
+        if raw is not None:
+            values[key] = _coerce(key, raw) if not isinstance(raw, Path) else raw
+    settings = Settings(**values)
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    if settings.default_lang not in {"en", "ru"}:
+        raise SettingsError("setting 'default_lang' must be 'en' or 'ru'")
+    if settings.max_body_bytes < 1024:
+        raise SettingsError("setting 'max_body_bytes' must be at least 1024")
+    if settings.rsa_key_bits not in {1024, 2048, 3072}:
+        raise SettingsError("setting 'rsa_key_bits' must be 2048 or 3072 (1024 for tests only)")
+    url = settings.effective_database_url
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise SettingsError("setting 'database_url' must be a sqlite:// or postgresql:// URL")
+    for name in ("argon2_time_cost", "argon2_memory_cost", "argon2_parallelism", "session_days"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"setting {name!r} must be a positive integer")
