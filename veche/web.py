@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from veche import i18n
 from veche.accounts.service import AccountService, LiveSession, csrf_matches
 from veche.errors import DomainError, Forbidden, NotAuthenticated, TooManyRequests
+from veche.i18n import N_
 from veche.settings import Settings
 
 log = logging.getLogger("veche")
@@ -81,9 +82,9 @@ def requires_role(*roles: str) -> Callable[..., Any]:
     ) -> None:
         viewer = await load_viewer(connection)
         if viewer is None:
-            raise NotAuthenticated("Log in to do this.")
+            raise NotAuthenticated(N_("Log in to do this."))
         if roles and viewer.user.role not in roles:
-            raise Forbidden("Your account's role does not allow this.", code="forbidden_role")
+            raise Forbidden(N_("Your account's role does not allow this."), code="forbidden_role")
 
     guard.__name__ = f"requires_role_{'_'.join(roles) or 'login'}"
     return guard
@@ -117,8 +118,10 @@ async def csrf_check(request: Request[Any, Any, Any]) -> None:
         if cookie and csrf_matches(cookie, given):
             return
     raise Forbidden(
-        "The form or request is missing its security token (CSRF). "
-        "Reload the page and try again.",
+        N_(
+            "The form or request is missing its security token (CSRF). "
+            "Reload the page and try again."
+        ),
         code="csrf_failed",
     )
 
@@ -245,14 +248,14 @@ def _error_response(
 
 
 _STATUS_CODES = {
-    400: ("bad_request", "The request is not valid."),
-    401: ("not_authenticated", "Log in to do this."),
-    403: ("forbidden", "You are not allowed to do this."),
-    404: ("not_found", "There is nothing at this address."),
-    405: ("method_not_allowed", "This address does not accept this kind of request."),
-    413: ("body_too_large", "The request is too large."),
-    415: ("unsupported_media_type", "The request's content type is not supported."),
-    429: ("too_many_requests", "Too many requests. Wait a while and try again."),
+    400: ("bad_request", N_("The request is not valid.")),
+    401: ("not_authenticated", N_("Log in to do this.")),
+    403: ("forbidden", N_("You are not allowed to do this.")),
+    404: ("not_found", N_("There is nothing at this address.")),
+    405: ("method_not_allowed", N_("This address does not accept this kind of request.")),
+    413: ("body_too_large", N_("The request is too large.")),
+    415: ("unsupported_media_type", N_("The request's content type is not supported.")),
+    429: ("too_many_requests", N_("Too many requests. Wait a while and try again.")),
 }
 
 
@@ -265,7 +268,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
-    code, default_detail = _STATUS_CODES.get(status, ("error", "The request failed."))
+    code, default_detail = _STATUS_CODES.get(status, ("error", N_("The request failed.")))
     detail = default_detail
     if isinstance(exc, ValidationException):
         code = "invalid_input"

@@ -15,6 +15,7 @@ from veche.accounts.api import client_ip
 from veche.accounts.schemas import Registration
 from veche.accounts.service import AccountService
 from veche.errors import DomainError, NotAuthenticated
+from veche.i18n import N_
 from veche.web import DB, SESSION_COOKIE, Viewer, render, requires_login, safe_next, session_cookie
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -66,7 +67,7 @@ class AccountPages(Controller):
         with db.begin():
             districts = service.list_districts(db)
             if registration is None or len(form["display_name"]) > 100 or len(form["email"]) > 254:
-                errors["form"] = "Fill in every field."
+                errors["form"] = N_("Fill in every field.")
             else:
                 errors = service.validate_registration(db, registration)
             if not errors and registration is not None:

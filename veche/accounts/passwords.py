@@ -13,6 +13,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from veche.i18n import N_
 from veche.settings import Settings
 
 MIN_LENGTH = 10
@@ -28,14 +29,14 @@ def _common_passwords() -> frozenset[str]:
 def password_problem(password: str, *, email: str = "", display_name: str = "") -> str | None:
     """Why this password may not be used, as a sentence, or None when it is acceptable."""
     if len(password) < MIN_LENGTH:
-        return f"The password must be at least {MIN_LENGTH} characters long."
+        return N_("The password must be at least 10 characters long.")
     lowered = password.lower()
     if lowered in _common_passwords():
-        return "This password is one of the most common ones; choose another."
+        return N_("This password is one of the most common ones; choose another.")
     if lowered in {email.lower(), email.lower().split("@")[0], display_name.lower()}:
-        return "The password must not be your e-mail address or name."
+        return N_("The password must not be your e-mail address or name.")
     if len(set(password)) < 3:
-        return "The password repeats too few different characters; choose another."
+        return N_("The password repeats too few different characters; choose another.")
     return None
 
 

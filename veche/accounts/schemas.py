@@ -6,8 +6,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from veche.i18n import N_
+
 Role = Literal["resident", "moderator", "admin", "auditor"]
 ROLES: tuple[Role, ...] = ("resident", "moderator", "admin", "auditor")
+# Marked for translation; pages show a role as _(role).
+ROLE_NAMES = (N_("resident"), N_("moderator"), N_("admin"), N_("auditor"))
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Password = Annotated[str, msgspec.Meta(max_length=1024)]

@@ -23,6 +23,7 @@ from veche.accounts.passwords import (
 )
 from veche.accounts.schemas import ROLES, Account, DistrictIn, DistrictOut, Registration
 from veche.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
+from veche.i18n import N_
 from veche.settings import Settings
 
 # Deliberately simple: one @, something on each side, a dot in the domain, no spaces.
@@ -82,18 +83,18 @@ class AccountService:
         problems: dict[str, str] = {}
         email = normalize_email(data.email)
         if not EMAIL_RE.match(email):
-            problems["email"] = "Enter a valid e-mail address, like name@example.org."
+            problems["email"] = N_("Enter a valid e-mail address, like name@example.org.")
         if not data.display_name.strip():
-            problems["display_name"] = "Enter the name other residents will see."
+            problems["display_name"] = N_("Enter the name other residents will see.")
         if db.get(District, data.district) is None:
-            problems["district"] = "Choose one of the districts of this municipality."
+            problems["district"] = N_("Choose one of the districts of this municipality.")
         problem = password_problem(
             data.password, email=email, display_name=data.display_name.strip()
         )
         if problem:
             problems["password"] = problem
         if "email" not in problems and self._user_by_email(db, email) is not None:
-            problems["email"] = "An account with this e-mail address already exists."
+            problems["email"] = N_("An account with this e-mail address already exists.")
         return problems
 
     def register(self, db: Session, data: Registration, *, role: str = "resident") -> User:
@@ -133,7 +134,7 @@ class AccountService:
         except IntegrityError:
             # Two registrations raced for one address; the database kept one.
             raise Conflict(
-                "An account with this e-mail address already exists.", code="email_taken"
+                N_("An account with this e-mail address already exists."), code="email_taken"
             ) from None
         return user
 
@@ -152,7 +153,7 @@ class AccountService:
             if count >= limit:
                 retry = max(1, int(oldest) + self.settings.login_window_seconds - now)
                 raise TooManyRequests(
-                    "Too many failed log-in attempts. Wait a while and try again.",
+                    N_("Too many failed log-in attempts. Wait a while and try again."),
                     retry_after=retry,
                 )
 
@@ -180,7 +181,7 @@ class AccountService:
                 db.add(LoginFailure(key=key, at=now))
             db.flush()
             raise NotAuthenticated(
-                "The e-mail address or the password is wrong.", code="wrong_credentials"
+                N_("The e-mail address or the password is wrong."), code="wrong_credentials"
             )
         if self.hasher.check_needs_rehash(user.password_hash):
             user.password_hash = self.hasher.hash(password)
