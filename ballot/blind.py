@@ -56,6 +56,7 @@ PREFIX_LENGTH = 32  # RFC 9474 §4.1: the randomized variants' message prefix
 PUBLIC_EXPONENT = 65537
 DEFAULT_KEY_BITS = 2048
 MIN_KEY_BITS = 1024  # below the sizes a manifest may use; small keys keep tests fast
+ELECTION_KEY_BITS = (2048, 3072)  # what an election's manifest may name
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,26 @@ def generate_private_key(bits: int = DEFAULT_KEY_BITS) -> rsa.RSAPrivateKey:
             f"RSA keys must have at least {MIN_KEY_BITS} bits", code=ErrorCode.UNSUPPORTED_KEY
         )
     return rsa.generate_private_key(public_exponent=PUBLIC_EXPONENT, key_size=bits)
+
+
+def check_election_key(
+    public_key: rsa.RSAPublicKey, *, allowed_bits: tuple[int, ...] = ELECTION_KEY_BITS
+) -> None:
+    """Refuse a credential key a client should not blind for (size, exponent).
+
+    A client checks the key named in a manifest before use; tests pass their small
+    key sizes through ``allowed_bits``.
+    """
+    numbers = public_key.public_numbers()
+    if numbers.n.bit_length() not in allowed_bits:
+        raise BlindSignatureError(
+            f"the RSA key has {numbers.n.bit_length()} bits; allowed: {allowed_bits}",
+            code=ErrorCode.UNSUPPORTED_KEY,
+        )
+    if numbers.e != PUBLIC_EXPONENT:
+        raise BlindSignatureError(
+            f"the RSA public exponent must be {PUBLIC_EXPONENT}", code=ErrorCode.UNSUPPORTED_KEY
+        )
 
 
 def pss_padding(variant: Variant = DEFAULT_VARIANT) -> padding.PSS:

@@ -19,6 +19,7 @@ refused in every other.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -104,7 +105,7 @@ def finalize(public_key: rsa.RSAPublicKey, client_state: ClientState, blind_sig:
 
 
 def _token_bytes(token: object, modulus_length: int) -> tuple[bytes, bytes]:
-    if not isinstance(token, dict) or set(token) != {"prefix", "signature"}:
+    if not isinstance(token, Mapping) or set(token) != {"prefix", "signature"}:
         raise TokenRefused(
             'a token is an object with exactly "prefix" and "signature"',
             code=ErrorCode.TOKEN_MALFORMED,

@@ -79,7 +79,7 @@ def test_gmpy2_and_python_integers_sign_identically(
 
 @PROPERTY_SETTINGS
 @given(msg=messages, client_rng=rngs)
-def test_randomized_blinding_hides_the_message(
+def test_blinding_one_message_twice_gives_unrelated_blinded_messages(
     rsa_public_key: rsa.RSAPublicKey, msg: bytes, client_rng: blind.Rng
 ) -> None:
     # The same message blinded twice gives unrelated blinded messages.
@@ -132,6 +132,18 @@ def test_encoding_refuses_a_modulus_too_short() -> None:
     with pytest.raises(BlindSignatureError) as caught:
         blind.emsa_pss_encode(b"m", 8 * 97, blind.HASH_LENGTH)
     assert caught.value.code == ErrorCode.ENCODING_ERROR
+
+
+def test_election_keys_are_2048_or_3072_bits_with_e_65537(
+    rsa_public_key: rsa.RSAPublicKey,
+) -> None:
+    with pytest.raises(BlindSignatureError) as caught:
+        blind.check_election_key(rsa_public_key)
+    assert caught.value.code == ErrorCode.UNSUPPORTED_KEY
+    blind.check_election_key(rsa_public_key, allowed_bits=(1024,))
+    n = rsa_public_key.public_numbers().n
+    with pytest.raises(BlindSignatureError):
+        blind.check_election_key(rsa.RSAPublicNumbers(3, n).public_key(), allowed_bits=(1024,))
 
 
 def test_key_generation_refuses_tiny_keys() -> None:
