@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import strategies as st
 
-from audit.canonical import MAX_SAFE_INTEGER, JsonValue
+from audit.canonical import MAX_SAFE_INTEGER, JsonValue, b64url_encode
+from audit.entry import ZERO_HASH, build_entry, format_at, leaf_hash
+from audit.note import public_key_bytes, verifier_key
 
 __all__ = [
+    "ORIGIN",
     "ascii_keys",
+    "build_chain",
+    "entry_chains",
+    "genesis_body",
     "json_strings",
     "json_values",
+    "notice_bodies",
     "safe_integers",
+    "signing_key",
+    "timestamps",
 ]
 
 safe_integers = st.integers(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER)
@@ -38,4 +51,65 @@ json_values: st.SearchStrategy[JsonValue] = st.recursive(
         st.dictionaries(ascii_keys, children, max_size=5),
     ),
     max_leaves=25,
+)
+
+
+# --- entries and logs ----------------------------------------------------------------
+
+ORIGIN = "veche.example/log"
+
+
+def signing_key(seed: int) -> Ed25519PrivateKey:
+    """A deterministic Ed25519 key, so failing examples replay exactly."""
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"key %d" % seed).digest())
+
+
+def genesis_body(key: Ed25519PrivateKey, origin: str = ORIGIN) -> dict[str, str]:
+    raw = public_key_bytes(key)
+    return {
+        "origin": origin,
+        "public_key": b64url_encode(raw),
+        "software": "veche 0.1.0",
+        "verifier_key": verifier_key(origin, raw),
+    }
+
+
+def build_chain(
+    key: Ed25519PrivateKey,
+    bodies: list[dict[str, object]],
+    ats: list[str] | None = None,
+    origin: str = ORIGIN,
+) -> list[bytes]:
+    """Genesis plus one ``notice.published`` entry per body, correctly chained."""
+    entries: list[bytes] = []
+    prev = ZERO_HASH
+    all_bodies: list[tuple[str, object]] = [("log.genesis", genesis_body(key, origin))]
+    all_bodies += [("notice.published", b) for b in bodies]
+    for seq, (kind, body) in enumerate(all_bodies):
+        at = ats[seq % len(ats)] if ats else "2026-11-23T10:00:00Z"
+        data = build_entry(seq, prev, at, kind, body)
+        entries.append(data)
+        prev = leaf_hash(data).hex()
+    return entries
+
+
+timestamps = st.datetimes(
+    min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)
+).map(format_at)
+
+notice_texts = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cc"]) | st.sampled_from('"\\\n'),
+    min_size=1,
+    max_size=30,
+)
+
+notice_bodies = st.fixed_dictionaries(
+    {"title": notice_texts, "text": notice_texts, "lang": st.sampled_from(["en", "ru"])}
+)
+
+entry_chains = st.builds(
+    build_chain,
+    st.integers(0, 3).map(signing_key),
+    st.lists(notice_bodies, max_size=12),
+    st.lists(timestamps, min_size=1, max_size=3),
 )
