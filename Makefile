@@ -1,0 +1,44 @@
+# The two commands of the README are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint typecheck catalogs bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## demo: install into .venv, make fresh demo data and serve it at http://$(HOST):$(PORT)
+demo: $(VENV)/.installed
+	$(BIN)/veche demo --host $(HOST) --port $(PORT)
+
+## test: install the test extras and system packages, lint, type-check, run the whole suite
+test: $(VENV)/.installed-test
+	./scripts/system-deps.sh
+	$(MAKE) lint typecheck
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# mypy --strict on the pure cores, which auditors run on their own machines.
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy audit tally ballot/blind.py ballot/seal.py ballot/token.py
+
+## catalogs: re-extract translatable messages and merge them into the .po files
+catalogs: $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -o veche/locale/messages.pot --no-location --sort-output --project Veche .
+	$(BIN)/pybabel update -i veche/locale/messages.pot -d veche/locale -D messages --no-location --omit-header
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache
