@@ -50,9 +50,19 @@ def start_server(settings: Settings, *, workers: int = 1) -> tuple[subprocess.Po
     if settings.database_url:
         env["VECHE_DATABASE_URL"] = settings.database_url
     process = subprocess.Popen(
-        [sys.executable, "-m", "veche.cli", "serve", "--port", str(port),
-         "--workers", str(workers)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "veche.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -11,20 +11,35 @@ from tests.e2e.conftest import ARTIFACTS, LiveServer
 pytestmark = pytest.mark.browser
 
 TEXT = {
-    "en": {"register": "Register", "create": "Create account", "login": "Log in",
-           "logout": "Log out", "account": "My account", "district": "North / Северный",
-           "created": "Your account has been created.", "wrong": "The e-mail address or the password is wrong."},
-    "ru": {"register": "Регистрация", "create": "Создать учётную запись", "login": "Войти",
-           "logout": "Выйти", "account": "Личный кабинет", "district": "North / Северный",
-           "created": "Ваша учётная запись создана.", "wrong": "Неверный адрес электронной почты или пароль."},
+    "en": {
+        "register": "Register",
+        "create": "Create account",
+        "login": "Log in",
+        "logout": "Log out",
+        "account": "My account",
+        "district": "North / Северный",
+        "created": "Your account has been created.",
+        "wrong": "The e-mail address or the password is wrong.",
+    },
+    "ru": {
+        "register": "Регистрация",
+        "create": "Создать учётную запись",
+        "login": "Войти",
+        "logout": "Выйти",
+        "account": "Личный кабинет",
+        "district": "North / Северный",
+        "created": "Ваша учётная запись создана.",
+        "wrong": "Неверный адрес электронной почты или пароль.",
+    },
 }
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_register_then_log_in(browser: Any, live_server: LiveServer, lang: str) -> None:
     text = TEXT[lang]
-    context = browser.new_context(locale="ru-RU" if lang == "ru" else "en-GB",
-                                  viewport={"width": 390, "height": 844})
+    context = browser.new_context(
+        locale="ru-RU" if lang == "ru" else "en-GB", viewport={"width": 390, "height": 844}
+    )
     page = context.new_page()
     try:
         page.goto(live_server.url + "/")
