@@ -81,18 +81,44 @@ def fx_pg_cluster() -> Iterator[PgCluster]:
         run_as = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
     subprocess.run(
-        [*run_as, _pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "veche",
-         "-E", "UTF8", "--no-locale", "--no-sync"],
-        check=True, capture_output=True,
+        [
+            *run_as,
+            _pg_bin("initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "veche",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
     )
     options = (
         f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
     )
     subprocess.run(
-        [*run_as, _pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l",
-         str(base / "server.log"), "-w", "-t", "60", "start"],
-        check=True, capture_output=True,
+        [
+            *run_as,
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(base / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
     )
     try:
         yield PgCluster(host="127.0.0.1", port=port, user="veche")
