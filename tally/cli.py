@@ -1,0 +1,160 @@
+"""The ``veche tally`` and ``veche bench tally`` commands (registered by ``veche.cli``).
+
+``veche tally FILE.pb`` computes the rule the file declares in META (and says which);
+options override it. Defaults when an option is not given and the file does not decide:
+``--satisfaction cost``, ``--completion add1`` for ``--rule mes`` (raising until the next
+raise would overspend, as the cities did), ``--comparison none``, ``--tie-break
+cost-votes-lot`` with the lot seeded by SHA-256 of the file's bytes. Bad input prints one
+line on stderr and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from tally.compute import compute
+from tally.errors import TallyError
+from tally.model import RuleConfig, TieBreak
+from tally.pabulib import DECLARED_RULES, declared_config, file_seed, read_pb
+from tally.render import render_text
+
+__all__ = ["add_tally_bench", "add_tally_command", "run_tally"]
+
+RULES = [
+    "greedy",
+    "greedy-no-skip",
+    "greedy-threshold",
+    "mes",
+    "phragmen",
+    "plurality",
+    "approval",
+    "borda",
+]
+
+
+def add_tally_command(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Register ``tally`` on the top-level CLI's subparsers."""
+    p = subparsers.add_parser(
+        "tally",
+        help="compute the result of a Pabulib .pb election",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", type=Path, help="a Pabulib .pb file")
+    p.add_argument("--rule", choices=RULES, help="default: the rule the file declares")
+    p.add_argument("--satisfaction", choices=["cost", "cardinality"], help="MES (default cost)")
+    p.add_argument(
+        "--completion",
+        choices=["none", "greedy", "add1", "add1-greedy"],
+        help="MES (default add1, or what the file declares)",
+    )
+    p.add_argument(
+        "--comparison",
+        choices=["none", "satisfaction", "exclusion"],
+        help="MES (default none, or what the file declares)",
+    )
+    p.add_argument(
+        "--tie-break",
+        choices=["cost-votes-lot", "order"],
+        default="cost-votes-lot",
+        help="default cost-votes-lot (lot seeded by SHA-256 of the file); order = file order",
+    )
+    p.add_argument("--threshold", type=int, help="greedy-threshold minimum score")
+    p.add_argument("--json", action="store_true", help="print the Outcome as JSON")
+    p.set_defaults(func=run_tally)
+
+
+def _fail(message: str) -> int:
+    print(f"veche tally: {message}", file=sys.stderr)
+    return 2
+
+
+def run_tally(args: argparse.Namespace) -> int:
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        return _fail(f"cannot read {args.file}: {exc.strerror or exc}")
+    try:
+        pf = read_pb(data)
+        seed = file_seed(data)
+        order = tuple(p.id for p in pf.election.projects)
+        tb = TieBreak(method=args.tie_break, seed=seed, order=order)
+        note = ""
+        if args.rule is None:
+            config = declared_config(pf, tb)
+            declared = pf.declared_rule
+            note = f"Using the rule the file declares: {declared} ({DECLARED_RULES[declared]})."
+        else:
+            threshold = args.threshold
+            if threshold is None and args.rule == "greedy-threshold":
+                threshold = int(pf.meta.get("min_project_score_threshold", "0") or 0)
+            declared_mes = pf.declared_rule.startswith("equalshares") and args.rule == "mes"
+            base = (
+                declared_config(pf, tb)
+                if declared_mes
+                else RuleConfig(
+                    rule=args.rule, completion="add1", add1_exhaustive_stop=False, tie_break=tb
+                )
+            )
+            config = msgspec.structs.replace(base, threshold=threshold or 0)
+        changes: dict[str, Any] = {}
+        for opt in ("satisfaction", "completion", "comparison"):
+            value = getattr(args, opt)
+            if value is not None:
+                changes[opt] = value
+        if args.threshold is not None:
+            changes["threshold"] = args.threshold
+        if changes:
+            config = msgspec.structs.replace(config, **changes)
+        outcome = compute(pf.election, pf.ballots, config)
+    except TallyError as exc:
+        return _fail(exc.detail if hasattr(exc, "detail") else str(exc))
+    except ValueError as exc:
+        return _fail(str(exc))
+    if args.json:
+        sys.stdout.write(msgspec.json.encode(outcome).decode() + "\n")
+    else:
+        title = " ".join(v for k in ("description", "instance") if (v := pf.meta.get(k, "")))
+        heading = f"{title}\n{note}" if note else title
+        sys.stdout.write(render_text(outcome, pf.election, heading=heading))
+    return 0
+
+
+def add_tally_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Register ``bench tally`` on the ``bench`` command's subparsers."""
+    p = bench_subparsers.add_parser(
+        "tally",
+        help="time the tally against pabutools on large elections (prints figures)",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("tests/data/pabulib"),
+        help="where the .pb files are (default tests/data/pabulib)",
+    )
+    p.add_argument("--skip-pabutools", action="store_true", help="time Veche only")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds allowed to each pabutools computation (default 300)",
+    )
+    p.add_argument("--voters", type=int, default=200_000, help="synthetic election size")
+    p.set_defaults(func=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from tally.bench import run_bench  # test/bench-only module, imported on demand
+
+    code: int = run_bench(
+        data_dir=args.data_dir,
+        skip_pabutools=args.skip_pabutools,
+        timeout=args.timeout,
+        voters=args.voters,
+    )
+    return code

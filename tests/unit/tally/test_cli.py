@@ -1,0 +1,77 @@
+"""``veche tally`` as the top-level CLI registers it (argparse)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from tally.cli import add_tally_bench, add_tally_command
+from tests.unit.tally.conftest import DATA
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="veche")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_tally_command(sub)
+    bench = sub.add_parser("bench")
+    add_tally_bench(bench.add_subparsers(dest="what", required=True))
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+def test_tally_uses_the_declared_rule_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["tally", str(DATA / "Netherlands_Assen_2024.pb")]) == 0
+    out = capsys.readouterr().out
+    assert "equalshares/add1" in out
+    assert "Spent 76700 of 100000" in out
+    assert "PopUp Podium" in out
+
+
+def test_tally_json_lists_winner_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    path = DATA / "Poland_Swiecie_2023.pb"
+    assert run(["tally", str(path), "--rule", "greedy", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["rule"] == "greedy"
+    assert all(isinstance(w, str) for w in data["winners"])
+    assert data["spent"] <= data["budget"]
+
+
+def test_tally_options_override(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(DATA / "Netherlands_Assen_2024.pb")
+    for extra in (
+        ["--rule", "mes", "--satisfaction", "cardinality", "--completion", "add1-greedy"],
+        ["--rule", "mes", "--completion", "none", "--comparison", "exclusion"],
+        ["--rule", "phragmen", "--tie-break", "order"],
+        ["--rule", "greedy-threshold", "--threshold", "20"],
+        ["--rule", "approval"],
+    ):
+        assert run(["tally", path, *extra, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["winners"]
+
+
+def test_unknown_declared_rule_is_reported_not_guessed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = DATA / "US_Stanford_Dataset_PB_Cambridge_2019_vote_approvals.pb"
+    assert run(["tally", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.pb"
+    bad.write_bytes(b"META\nkey;value\nbudget;10\nvote_type;approval\nPROJECTS\nproject_id;cost\n")
+    assert run(["tally", str(bad)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert run(["tally", str(tmp_path / "missing.pb")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    # a rule that needs another ballot kind
+    assert run(["tally", str(DATA / "Poland_Krakow_2024.pb"), "--rule", "mes"]) == 2
+    assert "needs" in capsys.readouterr().err

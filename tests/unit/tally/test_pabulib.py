@@ -1,0 +1,144 @@
+"""Pabulib .pb reading and writing: real files, quirks and line-numbered errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tally import (
+    ApprovalBallot,
+    CumulativeBallot,
+    OrdinalBallot,
+    PabulibError,
+    UnknownRule,
+    declared_config,
+    read_pb,
+    write_pb,
+)
+from tests.unit.tally.conftest import DATA
+
+SMALL = b'''META
+key;value
+description;Example
+num_projects;3
+num_votes;3
+budget;100000
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost;name
+1;5000;Project 1
+2;10000;"Project; with ""quotes"""
+3;85000;Project 3
+VOTES
+voter_id;vote
+1;1,2
+2;
+3;3
+'''
+
+
+def test_reads_a_small_file() -> None:
+    pf = read_pb(SMALL)
+    assert pf.election.budget == 100000
+    assert [p.id for p in pf.election.projects] == ["1", "2", "3"]
+    assert pf.election.projects[1].name == 'Project; with "quotes"'
+    assert pf.ballots == [ApprovalBallot(("1", "2")), ApprovalBallot(()), ApprovalBallot(("3",))]
+    assert pf.declared_rule == "greedy"
+
+
+def test_bom_crlf_and_spaces_are_accepted() -> None:
+    text = b"\xef\xbb\xbf" + SMALL.replace(b"\n", b"\r\n").replace(b"1;5000;", b" 1 ; 5000 ;")
+    pf = read_pb(text)
+    assert pf.election.projects[0].id == "1"
+    assert pf.election.projects[0].cost == 5000
+
+
+def test_decimal_money_is_scaled_to_minor_units() -> None:
+    text = SMALL.replace(b"1;5000;", b"1;5000,50;").replace(b"3;85000;", b"3;85000.25;")
+    pf = read_pb(text)
+    assert pf.election.unit == 100
+    assert pf.election.budget == 10_000_000
+    assert [p.cost for p in pf.election.projects] == [500050, 1_000_000, 8_500_025]
+    again = read_pb(write_pb(pf))
+    assert again == pf
+
+
+def test_real_file_with_decimal_costs() -> None:
+    pf = read_pb(DATA / "France_Toulouse_2022.pb")
+    assert pf.election.unit == 10
+    assert pf.election.budget == 80_000_000
+
+
+@pytest.mark.parametrize(
+    ("mutate", "line", "words"),
+    [
+        (lambda s: s.replace(b"1;1,2", b"1;1,9"), 16, "unknown project"),
+        (lambda s: s.replace(b"3;85000;", b"3;lots;"), 13, "not a non-negative number"),
+        (lambda s: s.replace(b"3;85000;Project 3", b"3;85000"), 13, "fields"),
+        (lambda s: s.replace(b"3;3\n", b"1;3\n"), 18, "listed twice"),
+        (lambda s: s.replace(b"3;85000;", b"1;85000;"), 13, "listed twice"),
+        (lambda s: s.replace(b"key;value", b"key;val"), 2, "key;value"),
+        (lambda s: s.replace(b"voter_id;vote", b"voter_id;votes"), 15, "lacks vote"),
+        (lambda s: s.replace(b"Project 3\n", b'"Project 3\n'), 13, ""),
+        (lambda s: s.replace(b"1;1,2", b"1;1,1"), 16, "twice"),
+    ],
+)
+def test_malformed_files_name_the_line(mutate, line: int, words: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PabulibError) as info:
+        read_pb(mutate(SMALL))
+    assert info.value.line == line or words == ""
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "no META"),
+        (b"\xff\xfe", "UTF-8"),
+        (SMALL.replace(b"vote_type;approval", b"vote_type;pairwise"), "vote_type"),
+        (SMALL.split(b"VOTES")[0], "no VOTES"),
+        (SMALL.replace(b"budget;100000\n", b""), "budget"),
+    ],
+)
+def test_whole_file_errors(data: bytes, words: str) -> None:
+    with pytest.raises(PabulibError, match=words):
+        read_pb(data)
+
+
+def test_cumulative_and_ordinal_files() -> None:
+    cum = read_pb(DATA / "Poland_Katowice_2023.pb")
+    assert cum.election.kind == "cumulative"
+    assert isinstance(cum.ballots[0], CumulativeBallot)
+    assert cum.ballots[0].points == {"M/01/X": 2, "M/38/X": 1}
+    assert cum.election.max_sum_points == 3
+    ordinal = read_pb(DATA / "Poland_Krakow_2024.pb")
+    assert isinstance(ordinal.ballots[0], OrdinalBallot)
+    assert ordinal.election.max_length == 3
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Netherlands_Assen_2024.pb",
+        "Poland_Katowice_2023.pb",
+        "Poland_Krakow_2024.pb",
+        "Poland_Wroclaw_2023.pb",
+        "France_Toulouse_2022.pb",
+    ],
+)
+def test_real_files_write_then_read_back_identically(name: str) -> None:
+    pf = read_pb(DATA / name)
+    assert read_pb(write_pb(pf)) == pf
+
+
+def test_unknown_declared_rule_is_reported() -> None:
+    pf = read_pb(DATA / "US_Stanford_Dataset_PB_Cambridge_2019_vote_approvals.pb")
+    with pytest.raises(UnknownRule, match="'unknown'"):
+        declared_config(pf)
+
+
+def test_declared_rules_map_to_configs() -> None:
+    assert declared_config(read_pb(DATA / "Poland_Lodz_2022.pb")).threshold == 100
+    w = declared_config(read_pb(DATA / "Poland_Wieliczka_2023_Green_Budget.pb"))
+    assert (w.rule, w.completion, w.comparison) == ("mes", "add1", "satisfaction")
+    assert declared_config(read_pb(DATA / "Poland_Wroclaw_2023.pb")).rule == "greedy-no-skip"
