@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import strategies as st
 
 from audit.canonical import MAX_SAFE_INTEGER, JsonValue, b64url_encode
+from audit.checkpoint import Checkpoint, sign_checkpoint
 from audit.entry import ZERO_HASH, build_entry, format_at, leaf_hash
+from audit.export import ExportedLog, KeyInfo
+from audit.merkle import mth
 from audit.note import public_key_bytes, verifier_key
 
 __all__ = [
@@ -17,9 +22,11 @@ __all__ = [
     "ascii_keys",
     "build_chain",
     "entry_chains",
+    "exported",
     "genesis_body",
     "json_strings",
     "json_values",
+    "logs",
     "notice_bodies",
     "safe_integers",
     "signing_key",
@@ -76,7 +83,7 @@ def genesis_body(key: Ed25519PrivateKey, origin: str = ORIGIN) -> dict[str, str]
 
 def build_chain(
     key: Ed25519PrivateKey,
-    bodies: list[dict[str, object]],
+    bodies: Sequence[Mapping[str, object]],
     ats: list[str] | None = None,
     origin: str = ORIGIN,
 ) -> list[bytes]:
@@ -113,3 +120,32 @@ entry_chains = st.builds(
     st.lists(notice_bodies, max_size=12),
     st.lists(timestamps, min_size=1, max_size=3),
 )
+
+
+def exported(
+    entries: list[bytes],
+    key: Ed25519PrivateKey,
+    *,
+    size: int | None = None,
+    signer: Ed25519PrivateKey | None = None,
+    origin: str = ORIGIN,
+) -> ExportedLog:
+    """An in-memory exported log whose checkpoint covers the first ``size`` entries,
+    signed by ``signer`` (by default the log's own key)."""
+    size = len(entries) if size is None else size
+    root = mth([leaf_hash(e) for e in entries[:size]])
+    note = sign_checkpoint(signer or key, origin, Checkpoint(origin, size, root))
+    return ExportedLog(
+        Path("log"),
+        b"".join(e + b"\n" for e in entries),
+        note,
+        KeyInfo.from_private_key(origin, key),
+    )
+
+
+logs: st.SearchStrategy[tuple[Ed25519PrivateKey, list[bytes]]] = st.builds(
+    lambda seed, bodies: (signing_key(seed), build_chain(signing_key(seed), bodies)),
+    st.integers(0, 3),
+    st.lists(notice_bodies, min_size=1, max_size=10),
+)
+"""A key and a valid chain signed by it: genesis plus one to ten notices."""
