@@ -2,8 +2,9 @@
 
 from sqlmodel import SQLModel
 
+from audit import models as audit_models
 from veche.accounts import models as accounts_models
 
 metadata = SQLModel.metadata
 
-__all__ = ["accounts_models", "metadata"]
+__all__ = ["accounts_models", "audit_models", "metadata"]

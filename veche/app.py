@@ -16,6 +16,9 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.api import LogController
+from audit.errors import AuditError
+from audit.store import LogStore, Sequencer
 from veche import db as database
 from veche.accounts.api import AdminController, AuthController, DistrictController
 from veche.accounts.pages import AccountPages, HomePage
@@ -67,6 +70,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         with read_sessions() as session, session.begin():
             yield session
 
+    authority_key = load_authority_key(settings.keys_dir)
+    log_store = LogStore(engine, authority_key, settings.origin)
+    sequencer = Sequencer(log_store)
     state = State(
         {
             "settings": settings,
@@ -74,11 +80,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "sessions": sessions,
             "read_sessions": read_scope,
             "accounts": AccountService(settings),
-            "authority_key": load_authority_key(settings.keys_dir),
+            "authority_key": authority_key,
+            "log_store": log_store,
+            "sequencer": sequencer,
         }
     )
 
     def on_shutdown() -> None:
+        sequencer.stop()
         engine.dispose()
 
     return Litestar(
@@ -87,6 +96,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             AuthController,
             AdminController,
             DistrictController,
+            LogController,
             HomePage,
             AccountPages,
             create_static_files_router(
@@ -101,6 +111,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         before_request=csrf_check,
         exception_handlers={
             DomainError: handle_domain_error,
+            AuditError: handle_domain_error,
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },

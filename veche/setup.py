@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from audit.store import LogStore
 from veche import db as database
 from veche.accounts.schemas import ROLES, DistrictIn, Registration
 from veche.accounts.service import AccountService
@@ -32,8 +33,9 @@ def initialize(settings: Settings, engine: Engine | None = None) -> Engine:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or database.make_engine(settings)
     database.migrate(engine)
-    load_or_create_authority_key(settings.keys_dir)
+    key, _created = load_or_create_authority_key(settings.keys_dir)
     load_or_create_secret(settings.keys_dir, "commitment.key")
+    LogStore(engine, key, settings.origin).ensure_genesis()
     return engine
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from veche import i18n
 from veche.accounts.service import AccountService, LiveSession, csrf_matches
-from veche.errors import DomainError, Forbidden, NotAuthenticated, TooManyRequests
+from veche.errors import Forbidden, NotAuthenticated, TooManyRequests
 from veche.i18n import N_
 from veche.settings import Settings
 
@@ -259,11 +259,15 @@ _STATUS_CODES = {
 }
 
 
-def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def handle_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Domain refusals of every package: ``code`` and ``detail``, status by class."""
     headers = None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}
-    return _error_response(request, exc.status, exc.code, exc.detail, headers)
+    status = getattr(exc, "status", 400)
+    code = str(getattr(exc, "code", "bad_request"))
+    detail = str(getattr(exc, "detail", exc))
+    return _error_response(request, status, code, detail, headers)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -1,0 +1,420 @@
+"""The audit log in the database: one sequencer, group commit, proofs from stored nodes.
+
+DESIGN.md ("Appends"): appends are serialized, never fork, and are written atomically
+with the domain change they record. A *work item* is a function ``work(db, log)`` that
+makes its domain changes on the session ``db`` and appends its entries with
+``log.append(kind, body)``. The sequencer runs many pending items in one transaction
+(group commit), each inside a savepoint: an item that raises is rolled back alone,
+with its entries, and its caller gets the exception. After the batch's entries, the
+perfect-subtree nodes they complete (``audit.merkle``) and a signed checkpoint are
+written, the transaction commits, and only then is each caller answered.
+
+Writers in several processes are serialized by the database: SQLite's ``BEGIN
+IMMEDIATE`` and PostgreSQL's ``SELECT … FOR UPDATE`` on the single ``log_head`` row. A
+process caches the right edge of the tree and reloads it (O(log n) reads) whenever the
+head moved under it. ``seq`` is the primary key, so a reused ``seq`` fails the batch
+rather than forking the chain.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, insert, select, tuple_, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit.checkpoint import Checkpoint, sign_checkpoint
+from audit.entry import GENESIS_KIND, ZERO_HASH, build_entry, format_at, leaf_hash
+from audit.export import KeyInfo
+from audit.merkle import CompactRange, consistency_proof, inclusion_proof, root_from_nodes
+from audit.models import LogCheckpoint, LogEntry, LogHead, LogNode
+
+log = logging.getLogger("veche.audit")
+
+T = TypeVar("T")
+MAX_BATCH = 2000
+SOFTWARE = "veche 0.1"
+
+
+@dataclass(frozen=True)
+class Appended:
+    seq: int
+    leaf_hash: bytes
+    kind: str
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    size: int
+    root: bytes
+    note: str
+
+
+@dataclass(frozen=True)
+class Committed(Generic[T]):
+    """What a work item's caller gets once its batch is durable."""
+
+    result: T
+    entries: list[Appended]
+    checkpoint: SignedCheckpoint
+
+
+class BatchLog:
+    """The log as a work item sees it: ``append`` assigns the next ``seq`` at once."""
+
+    def __init__(self, edge: CompactRange, prev: bytes, at: str) -> None:
+        self._edge = edge
+        self._prev = prev
+        self._at = at
+        self.rows: list[dict[str, Any]] = []
+        self.nodes: list[dict[str, Any]] = []
+        self.appended: list[Appended] = []
+
+    @property
+    def size(self) -> int:
+        return self._edge.size
+
+    @property
+    def edge(self) -> CompactRange:
+        return self._edge
+
+    @property
+    def prev(self) -> bytes:
+        return self._prev
+
+    def append(self, kind: str, body: object) -> Appended:
+        seq = self._edge.size
+        prev_hex = self._prev.hex() if seq else ZERO_HASH
+        data = build_entry(seq, prev_hex, self._at, kind, body)
+        leaf = leaf_hash(data)
+        for level, index, node in self._edge.append(leaf):
+            self.nodes.append({"level": level, "idx": index, "hash": node})
+        self.rows.append({"seq": seq, "kind": kind, "leaf_hash": leaf, "data": data})
+        self._prev = leaf
+        appended = Appended(seq, leaf, kind)
+        self.appended.append(appended)
+        return appended
+
+    # Savepoint support: an item that fails takes its entries with it.
+    def mark(self) -> tuple[int, list[bytes], bytes, int, int, int]:
+        return (
+            self._edge.size,
+            list(self._edge.nodes),
+            self._prev,
+            len(self.rows),
+            len(self.nodes),
+            len(self.appended),
+        )
+
+    def reset(self, mark: tuple[int, list[bytes], bytes, int, int, int]) -> None:
+        size, edge_nodes, prev, rows, nodes, appended = mark
+        self._edge.size = size
+        self._edge.nodes = edge_nodes
+        self._prev = prev
+        del self.rows[rows:]
+        del self.nodes[nodes:]
+        del self.appended[appended:]
+
+
+Work = Callable[[Session, BatchLog], T]
+
+
+@dataclass
+class _Item(Generic[T]):
+    work: Work[T]
+    future: Future[Committed[T]] = field(default_factory=Future)
+
+
+class LogStore:
+    """Reads and batched writes of the log; one instance per process and database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        signing_key: Ed25519PrivateKey,
+        origin: str,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(
+            engine.execution_options(readonly=True), expire_on_commit=False
+        )
+        self.signing_key = signing_key
+        self.origin = origin
+        self.key_info = KeyInfo.from_private_key(origin, signing_key)
+        self.clock = clock
+        self._edge: CompactRange | None = None
+        self._prev = b""
+        # One batch at a time per process; the database serializes processes.
+        self._batch_lock = threading.Lock()
+        self._postgres = engine.dialect.name == "postgresql"
+
+    # --- writing ------------------------------------------------------------------------
+    def run_batch(self, items: Sequence[_Item[Any]]) -> None:
+        """Run the items in one transaction; answer each item's future afterwards."""
+        with self._batch_lock:
+            self._run_batch(items)
+
+    def _run_batch(self, items: Sequence[_Item[Any]]) -> None:
+        outcomes: list[tuple[_Item[Any], Any, list[Appended] | None, BaseException | None]] = []
+        try:
+            with self.sessions() as db, db.begin():
+                edge, prev = self._load_head(db)
+                at = format_at(datetime.fromtimestamp(int(self.clock()), UTC))
+                batch = BatchLog(edge, prev, at)
+                for item in items:
+                    mark = batch.mark()
+                    first = len(batch.appended)
+                    try:
+                        with db.begin_nested():
+                            result = item.work(db, batch)
+                    except Exception as exc:  # the item's own failure, reported to it
+                        batch.reset(mark)
+                        outcomes.append((item, None, None, exc))
+                    else:
+                        outcomes.append((item, result, batch.appended[first:], None))
+                checkpoint = self._write_batch(db, batch)
+            # Committed: the batch's right edge is now the database's head.
+            self._edge, self._prev = batch.edge, batch.prev
+        except BaseException as exc:
+            self._edge = None  # the cached head may be ahead of the database now
+            for item in items:
+                if not item.future.done():
+                    item.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for item, result, appended, error in outcomes:
+            if error is not None:
+                item.future.set_exception(error)
+            else:
+                assert appended is not None
+                item.future.set_result(Committed(result, appended, checkpoint))
+
+    def _load_head(self, db: Session) -> tuple[CompactRange, bytes]:
+        stmt = select(LogHead.size).where(LogHead.id == 1)
+        if self._postgres:
+            stmt = stmt.with_for_update()
+        size = db.execute(stmt).scalar_one_or_none()
+        if size is None:
+            db.execute(insert(LogHead).values(id=1, size=0))
+            size = 0
+        if self._edge is None or self._edge.size != size:
+            getter = _NodeReader(db)
+            self._edge = CompactRange.from_nodes(size, getter.prefetched(size, "edge"))
+            self._prev = getter.get(0, size - 1) if size else b""
+        # Work on a copy: if the batch fails, the cache is still the database's head.
+        return CompactRange(self._edge.size, list(self._edge.nodes)), self._prev
+
+    def _write_batch(self, db: Session, batch: BatchLog) -> SignedCheckpoint:
+        if batch.rows:
+            db.execute(insert(LogEntry), batch.rows)
+            db.execute(insert(LogNode), batch.nodes)
+            db.execute(update(LogHead).where(LogHead.id == 1).values(size=batch.size))
+        edge = batch.edge
+        root = edge.root()
+        existing = db.get(LogCheckpoint, edge.size) if not batch.rows else None
+        if existing is not None:
+            signed = SignedCheckpoint(existing.size, existing.root, existing.note)
+        else:
+            note = sign_checkpoint(
+                self.signing_key, self.origin, Checkpoint(self.origin, edge.size, root)
+            )
+            db.execute(
+                insert(LogCheckpoint).values(
+                    size=edge.size, root=root, note=note, at=int(self.clock())
+                )
+            )
+            signed = SignedCheckpoint(edge.size, root, note)
+        return signed
+
+    def append_now(self, work: Work[T]) -> Committed[T]:
+        """Run one work item in its own batch, in the calling thread (CLI and tests)."""
+        item: _Item[T] = _Item(work)
+        self.run_batch([item])
+        return item.future.result()
+
+    def ensure_genesis(self, software: str = SOFTWARE) -> None:
+        """Write entry 0 (origin and the log's public key) if the log is empty."""
+
+        def genesis(db: Session, batch: BatchLog) -> None:
+            if batch.size == 0:
+                info = self.key_info
+                batch.append(
+                    GENESIS_KIND,
+                    {
+                        "origin": info.origin,
+                        "public_key": info.public_key,
+                        "software": software,
+                        "verifier_key": info.verifier_key,
+                    },
+                )
+
+        self.append_now(genesis)
+
+    # --- reading ------------------------------------------------------------------------
+    def size(self, db: Session) -> int:
+        return int(db.execute(select(LogHead.size).where(LogHead.id == 1)).scalar() or 0)
+
+    def latest_checkpoint(self, db: Session) -> LogCheckpoint | None:
+        return db.scalars(
+            select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)
+        ).first()
+
+    def checkpoint(self, db: Session, size: int) -> LogCheckpoint | None:
+        return db.get(LogCheckpoint, size)
+
+    def entries(self, db: Session, start: int, end: int) -> list[bytes]:
+        rows = db.execute(
+            select(LogEntry.data)
+            .where(LogEntry.seq >= start, LogEntry.seq < end)
+            .order_by(LogEntry.seq)
+        ).scalars()
+        return [bytes(row) for row in rows]
+
+    def entry(self, db: Session, seq: int) -> LogEntry | None:
+        return db.get(LogEntry, seq)
+
+    def leaf(self, db: Session, seq: int) -> bytes | None:
+        value = db.execute(
+            select(LogNode.hash).where(LogNode.level == 0, LogNode.idx == seq)
+        ).scalar()
+        return bytes(value) if value is not None else None
+
+    def root(self, db: Session, size: int) -> bytes:
+        reader = _NodeReader(db)
+        return root_from_nodes(size, reader.prefetched_for(lambda g: root_from_nodes(size, g)))
+
+    def inclusion_proof(self, db: Session, seq: int, size: int) -> list[bytes]:
+        reader = _NodeReader(db)
+        getter = reader.prefetched_for(lambda g: inclusion_proof(seq, size, g))
+        return inclusion_proof(seq, size, getter)
+
+    def consistency_proof(self, db: Session, first: int, second: int) -> list[bytes]:
+        reader = _NodeReader(db)
+        getter = reader.prefetched_for(lambda g: consistency_proof(first, second, g))
+        return consistency_proof(first, second, getter)
+
+
+class _NodeReader:
+    """Serves ``get_node`` from ``log_node``, fetching all the nodes a computation needs
+    in one query: a dry run records which coordinates it asks for."""
+
+    _PLACEHOLDER = b"\x00" * 32
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get(self, level: int, index: int) -> bytes:
+        value = self.db.execute(
+            select(LogNode.hash).where(LogNode.level == level, LogNode.idx == index)
+        ).scalar()
+        if value is None:
+            raise LookupError(f"the log has no node ({level}, {index})")
+        return bytes(value)
+
+    def fetch(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        keys = list(dict.fromkeys(wanted))
+        found: dict[tuple[int, int], bytes] = {}
+        for start in range(0, len(keys), 200):
+            chunk = keys[start : start + 200]
+            rows = self.db.execute(
+                select(LogNode.level, LogNode.idx, LogNode.hash).where(
+                    tuple_(LogNode.level, LogNode.idx).in_(chunk)
+                )
+            )
+            for level, index, value in rows:
+                found[(level, index)] = bytes(value)
+        missing = [key for key in keys if key not in found]
+        if missing:
+            raise LookupError(f"the log has no node {missing[0]}")
+        return found
+
+    def prefetched_for(
+        self, computation: Callable[[Callable[[int, int], bytes]], object]
+    ) -> Callable[[int, int], bytes]:
+        wanted: list[tuple[int, int]] = []
+
+        def record(level: int, index: int) -> bytes:
+            wanted.append((level, index))
+            return self._PLACEHOLDER
+
+        computation(record)
+        nodes = self.fetch(wanted)
+        return lambda level, index: nodes[(level, index)]
+
+    def prefetched(self, size: int, _what: str) -> Callable[[int, int], bytes]:
+        return self.prefetched_for(lambda g: CompactRange.from_nodes(size, g))
+
+
+class Sequencer:
+    """One thread per process that drains pending work items in batches."""
+
+    def __init__(self, store: LogStore, *, max_batch: int = MAX_BATCH) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.batches = 0
+        self.items = 0
+
+    def submit(self, work: Work[T]) -> Future[Committed[T]]:
+        item: _Item[T] = _Item(work)
+        self._ensure_running()
+        self._queue.put(item)
+        return item.future
+
+    def run(self, work: Work[T], timeout: float = 60.0) -> Committed[T]:
+        """Submit and wait until the work's batch is durable (or raise its error)."""
+        return self.submit(work).result(timeout=timeout)
+
+    def _ensure_running(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(
+                        target=self._loop, name="veche-log-sequencer", daemon=True
+                    )
+                    self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            items: list[_Item[Any]] = [first]
+            stop = False
+            while len(items) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                items.append(nxt)
+            try:
+                self.store.run_batch(items)
+            except BaseException:  # pragma: no cover - run_batch answers every future
+                log.exception("log batch failed")
+            self.batches += 1
+            self.items += len(items)
+            if stop:
+                return
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout)
