@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, insert, select, tuple_, update
+from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.checkpoint import Checkpoint, sign_checkpoint
@@ -326,13 +326,19 @@ class _NodeReader:
 
     def fetch(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         keys = list(dict.fromkeys(wanted))
+        by_level: dict[int, list[int]] = {}
+        for level, index in keys:
+            by_level.setdefault(level, []).append(index)
+        # One equality on level plus an IN list per level keeps every lookup on the
+        # primary-key index (a row-value IN is not indexed by every engine).
+        clauses = [
+            and_(LogNode.level == level, LogNode.idx.in_(indices))
+            for level, indices in by_level.items()
+        ]
         found: dict[tuple[int, int], bytes] = {}
-        for start in range(0, len(keys), 200):
-            chunk = keys[start : start + 200]
+        if clauses:
             rows = self.db.execute(
-                select(LogNode.level, LogNode.idx, LogNode.hash).where(
-                    tuple_(LogNode.level, LogNode.idx).in_(chunk)
-                )
+                select(LogNode.level, LogNode.idx, LogNode.hash).where(or_(*clauses))
             )
             for level, index, value in rows:
                 found[(level, index)] = bytes(value)
@@ -376,7 +382,7 @@ class Sequencer:
         self._queue.put(item)
         return item.future
 
-    def run(self, work: Work[T], timeout: float = 60.0) -> Committed[T]:
+    def run(self, work: Work[T], timeout: int = 60) -> Committed[T]:
         """Submit and wait until the work's batch is durable (or raise its error)."""
         return self.submit(work).result(timeout=timeout)
 
@@ -414,7 +420,7 @@ class Sequencer:
             if stop:
                 return
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: int = 10) -> None:
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout)

@@ -11,7 +11,7 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _serve(settings, args.host, args.port, args.workers)
 
 
+def cmd_export_log(args: argparse.Namespace) -> int:
+    from audit.cli import FetchError, fetch_log
+
+    if args.url:
+        try:
+            size = fetch_log(args.url, args.directory)
+        except FetchError as exc:
+            raise CommandError(str(exc)) from None
+    else:
+        size = export_local_log(_settings(args), args.directory)
+    print(f"Exported {size:,} entries to {args.directory}")
+    return 0
+
+
+def export_local_log(settings: Settings, directory: Path) -> int:
+    from audit.export import write_export
+    from audit.store import LogStore
+    from veche.db import make_engine
+    from veche.keys import load_authority_key
+
+    engine = make_engine(settings)
+    store = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin)
+    try:
+        with store.read_sessions() as db, db.begin():
+            latest = store.latest_checkpoint(db)
+            if latest is None:
+                raise CommandError("the log is empty; run 'veche init' first")
+
+            def entries() -> Iterator[bytes]:
+                for start in range(0, latest.size, 10_000):
+                    yield from store.entries(db, start, min(latest.size, start + 10_000))
+
+            write_export(directory, entries(), latest.note, store.key_info)
+            return latest.size
+    finally:
+        engine.dispose()
+
+
 # --- parser ------------------------------------------------------------------------------
 def _positive(text: str) -> int:
     try:
@@ -213,6 +251,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(func=cmd_create_user)
 
+    export = commands.add_parser("export", help="export data for auditors and other tools")
+    export_commands = export.add_subparsers(dest="export_command", metavar="WHAT")
+    export_commands.required = True
+    export_log = export_commands.add_parser(
+        "log", help="write the log as an exported directory that 'veche verify' reads"
+    )
+    _add_data_dir(export_log)
+    export_log.add_argument("directory", type=Path, help="where to write the export")
+    export_log.add_argument(
+        "--url", help="export from this server instead of the local data directory"
+    )
+    export_log.set_defaults(func=cmd_export_log)
+
     bench = commands.add_parser("bench", help="measure performance and print figures")
     bench_commands = bench.add_subparsers(dest="bench_command", metavar="WHAT")
     bench_commands.required = True
@@ -226,12 +277,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _command_registrars() -> list[Callable[[Any], None]]:
     """Commands contributed by the domain packages."""
-    return []
+    from audit.cli import add_verify_command
+    from tally.cli import add_tally_command
+
+    return [add_verify_command, add_tally_command]
 
 
 def _bench_registrars() -> list[Callable[[Any], None]]:
     """``veche bench`` subjects contributed by the domain packages."""
-    return []
+    from tally.cli import add_tally_bench
+    from veche.benchmarks import add_log_bench
+
+    return [add_log_bench, add_tally_bench]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

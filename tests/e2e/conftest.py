@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import FAST, _free_port
+from tests.conftest import FAST
+from veche.pgtemp import free_port
 from veche.settings import Settings
 from veche.setup import DEMO_DISTRICTS, add_districts, initialize
 
@@ -38,7 +39,7 @@ class LiveServer:
 
 
 def start_server(settings: Settings, *, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "VECHE_DATA_DIR": str(settings.data_dir),
