@@ -119,6 +119,11 @@ def range_hash(start: int, end: int, get_node: GetNode) -> bytes:
     """``MTH(D[start:end])`` from ``O(log n)`` stored perfect-subtree hashes."""
     if end <= start:
         return EMPTY_ROOT
+    length = end - start
+    if length & (length - 1) == 0:
+        # Most proof components are perfect subtrees: one stored node, no hashing.
+        level = length.bit_length() - 1
+        return get_node(level, start >> level)
     parts = _perfect_subtrees(start, end)
     acc = get_node(*parts[-1])
     for level, index in reversed(parts[:-1]):
