@@ -1,0 +1,161 @@
+"""The log against real server processes: concurrent appenders, two servers on one
+PostgreSQL, and ``veche export`` / ``veche verify`` catching a rewritten history."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import delete
+
+from audit.models import LogCheckpoint, LogEntry, LogHead, LogNode
+from audit.store import LogStore
+from tests.e2e.conftest import LiveServer, start_server, stop_server
+from veche.db import make_engine
+from veche.keys import load_authority_key
+from veche.pgtemp import TempCluster
+from veche.settings import Settings
+from veche.setup import NewUser, create_user, initialize
+
+PASSWORD = "meadow-lantern-42"
+
+
+def admin_client(url: str, settings: Settings, email: str = "admin@example.org") -> httpx.Client:
+    engine = make_engine(settings)
+    try:
+        create_user(settings, engine, NewUser(email, PASSWORD, "Admin", "admin"))
+    except Exception as exc:  # the same admin for a second server
+        assert "already exists" in str(exc)
+    engine.dispose()
+    client = httpx.Client(base_url=url, timeout=60)
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client
+
+
+def post_notices(clients: list[httpx.Client], count: int, threads: int) -> list[dict[str, object]]:
+    def one(n: int) -> dict[str, object]:
+        client = clients[n % len(clients)]
+        response = client.post(
+            "/api/v1/log/notices", json={"title": f"notice {n}", "text": "t", "lang": "en"}
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def veche(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "veche.cli", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def check_log(url: str, tmp_path: Path, receipts: list[dict[str, object]]) -> None:
+    export = tmp_path / "export"
+    done = veche("export", "log", str(export), "--url", url)
+    assert done.returncode == 0, done.stderr
+    lines = (export / "entries.ndjson").read_bytes().split(b"\n")[:-1]
+    verified = veche("verify", str(export), "--no-state")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    seqs = [r["seq"] for r in receipts]
+    assert len(set(seqs)) == len(seqs), "a seq was acknowledged twice"
+    assert len(lines) == len(receipts) + 1
+    import hashlib
+
+    for receipt in receipts:
+        line = lines[int(receipt["seq"])]  # type: ignore[call-overload]
+        assert hashlib.sha256(b"\x00" + line).hexdigest() == receipt["leaf_hash"]
+
+
+@pytest.mark.slow
+def test_concurrent_appenders_over_http(live_server: LiveServer, tmp_path: Path) -> None:
+    with closing(admin_client(live_server.url, live_server.settings)) as client:
+        receipts = post_notices([client], count=200, threads=32)
+    check_log(live_server.url, tmp_path, receipts)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_servers_on_one_postgresql(pg_cluster: TempCluster, tmp_path: Path) -> None:
+    url = pg_cluster.create_database()
+    from tests.conftest import FAST
+
+    settings = Settings(data_dir=tmp_path / "var", database_url=url, **FAST)  # type: ignore[arg-type]
+    initialize(settings).dispose()
+    first, first_url = start_server(settings, workers=2)
+    second, second_url = start_server(settings)
+    try:
+        with (
+            closing(admin_client(first_url, settings)) as one,
+            closing(admin_client(second_url, settings)) as two,
+        ):
+            receipts = post_notices([one, two], count=300, threads=32)
+        check_log(first_url, tmp_path, receipts)
+    finally:
+        stop_server(first)
+        stop_server(second)
+
+
+def test_verify_catches_a_rewritten_history(live_server: LiveServer, tmp_path: Path) -> None:
+    settings = live_server.settings
+    with closing(admin_client(live_server.url, settings)) as client:
+        post_notices([client], count=5, threads=1)
+        key = client.get("/api/v1/log/key").json()["verifier_key"]
+    state = tmp_path / "state"
+    first = veche("verify", live_server.url, "--key", key, "--state", str(state))
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "RESULT: OK" in first.stdout
+
+    # The operator rewrites the log from scratch with the real key: every signature
+    # is valid, but notice 2 now says something else.
+    engine = make_engine(settings)
+    with engine.begin() as conn:
+        for table in (LogEntry, LogNode, LogCheckpoint, LogHead):
+            conn.execute(delete(table))
+    store = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin)
+    store.ensure_genesis()
+    for n in range(7):
+        title = "the hearing is cancelled" if n == 2 else f"notice {n}"
+        store.append_now(
+            lambda db, log, title=title: log.append(
+                "notice.published", {"title": title, "text": "t", "lang": "en"}
+            )
+        )
+    engine.dispose()
+
+    fresh = veche("verify", live_server.url, "--key", key, "--no-state")
+    assert fresh.returncode == 0, "without memory the rewritten log is self-consistent"
+    caught = veche("verify", live_server.url, "--key", key, "--state", str(state))
+    assert caught.returncode == 1
+    assert "RESULT: FAILED" in caught.stdout
+    as_json = veche("verify", live_server.url, "--key", key, "--state", str(state), "--json")
+    assert as_json.returncode == 1
+    assert '"ok": false' in as_json.stdout
+
+    wrong_key = veche(
+        "verify", live_server.url, "--key", "other.example/log+00000000+AQ" + "A" * 42, "--no-state"
+    )
+    assert wrong_key.returncode != 0
+
+
+def test_cli_reports_bad_sources(tmp_path: Path) -> None:
+    missing = veche("verify", str(tmp_path / "nothing"))
+    assert missing.returncode == 2
+    assert "neither a URL nor a directory" in missing.stderr
+    unreachable = veche("verify", "http://127.0.0.1:9/", "--no-state")
+    assert unreachable.returncode == 2
+    assert "cannot reach" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    incomplete = veche("verify", str(empty), "--no-state")
+    assert incomplete.returncode == 1
+    assert "missing" in incomplete.stdout
