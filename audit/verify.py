@@ -392,6 +392,8 @@ def verify_log(
         levels = _levels(leaves)
     _check_genesis(data[: data.find(b"\n")], key, report)
     report.entries = len(leaves)
+    if not leaves:
+        report.fail(None, "no_genesis", "the log has no entries, not even log.genesis")
 
     def get_node(level: int, index: int) -> bytes:
         return levels[level][index]

@@ -8,13 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.checkpoint import Checkpoint, sign_checkpoint
-from audit.entry import ZERO_HASH, build_entry, leaf_hash
+from audit.entry import ZERO_HASH, Count, build_entry, leaf_hash, register_kind
 from audit.export import ExportedLog, KeyInfo
 from audit.merkle import hash_leaf, mth
 from audit.verify import Report, verify_log
@@ -333,3 +334,60 @@ def test_bench_verify_small() -> None:
     assert result["entries"] == 2000
     assert result["ratio_vs_sha256_per_entry"] > 0
     assert result["inclusion_proof_mean_microseconds"] > 0
+
+
+# --- chunk boundaries and mixed kinds ----------------------------------------------------
+
+
+class Pledge(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    amount: Count
+    project: str
+
+
+register_kind("test.pledge", Pledge)
+
+
+def _mixed_chain(key: Ed25519PrivateKey, n: int) -> list[bytes]:
+    entries = [build_chain(key, [])[0]]
+    for seq in range(1, n):
+        body: dict[str, object]
+        if seq % 3:
+            kind, body = "notice.published", {**NOTICE, "title": str(seq)}
+        else:
+            kind, body = "test.pledge", {"amount": seq, "project": "p"}
+        entries.append(
+            build_entry(seq, leaf_hash(entries[-1]).hex(), "2026-11-23T10:00:00Z", kind, body)
+        )
+    return entries
+
+
+def test_mixed_kinds_pass_and_failures_keep_their_seq_across_chunks() -> None:
+    key = signing_key(3)
+    entries = _mixed_chain(key, 12_000)  # several chunks of the fast path
+    exp = exported(entries, key)
+    assert _verify(exp).ok
+    tampered = [*entries]
+    tampered[6000] = tampered[6000].replace(b'"amount":6000', b'"amount":6001')
+    tampered[9001] = tampered[9001].replace(b'"kind":"notice.published"', b'"kind":"test.pledge"')
+    report = _verify(_with_entries(exp, tampered))
+    assert [(f.seq, f.code) for f in report.failures] == [
+        (6001, "prev_mismatch"),
+        (9001, "bad_body"),
+        (9002, "prev_mismatch"),
+        (None, "root_mismatch"),
+    ]
+
+
+def test_genesis_origin_must_be_the_key_name() -> None:
+    key = signing_key(0)
+    entries = build_chain(key, [NOTICE], origin="elsewhere.example/log")
+    exp = exported(entries, key)
+    report = _verify(exp)
+    assert {(0, "genesis_origin"), (0, "genesis_key")} <= {(f.seq, f.code) for f in report.failures}
+
+
+def test_empty_log_is_not_ok() -> None:
+    key = signing_key(0)
+    exp = exported([], key)
+    report = _verify(exp)
+    assert not report.ok
