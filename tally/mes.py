@@ -110,7 +110,7 @@ def _add1(
             else:
                 jump //= 2
             continue
-        nxt = engine.run(e + step)
+        nxt = engine.run(e + step, base=cur)
         runs += 1
         if _spent(prof, free + nxt.winners) > budget:
             break

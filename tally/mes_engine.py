@@ -28,7 +28,7 @@ from tally._num import Q
 from tally.profile import Profile
 from tally.tiebreak import Ties
 
-__all__ = ["MesEngine", "Purchase", "Run"]
+__all__ = ["MesEngine", "Purchase", "Round", "Run"]
 
 
 @dataclass(slots=True)
@@ -43,11 +43,25 @@ class Purchase:
 
 
 @dataclass(slots=True)
+class Round:
+    """What one purchase did to the bookkeeping, so a later run can replay it: the
+    winner, each paying class's new class (-1: paid all it had), the histogram moves
+    ``(project, old key, new key or -1, voters)`` and the voters' classes before it."""
+
+    winner: int
+    remap: list[tuple[int, int, int]]
+    delta: list[tuple[int, int, int, int]]
+    cls_before: list[int]
+
+
+@dataclass(slots=True)
 class Run:
     scaled_budget: int
     purchases: list[Purchase]
     # project index -> (round after which it was found unaffordable, money behind it, scaled)
     dropped: dict[int, tuple[int, Any]] = field(default_factory=dict)
+    rounds: list[Round] = field(default_factory=list)
+    final_cls: list[int] = field(default_factory=list)
 
     @property
     def winners(self) -> list[int]:
@@ -117,26 +131,39 @@ class MesEngine:
     # -- pricing ---------------------------------------------------------------------
 
     def _price(self, c: int, hist: dict[int, int], cb: list[Any]) -> Any:
-        """ρ for ``c`` given its supporters' histogram, or ``None`` if unaffordable."""
+        """ρ for ``c`` given its supporters' histogram, or ``None`` if unaffordable.
+
+        ρ solves ``Σ min(budget, ρ·u)·voters = cost``. Supporters whose budget is below
+        their share pay all they have; the rest split what is left in proportion to u.
+        """
         cost = self.scost[c]
         um = self.um
         uv = self.uvals[c]
         if um == 1:
             u = uv[0]
-            items = sorted((cb[k], m) for k, m in hist.items())
+            items = [(b, m) for k, m in hist.items() if (b := cb[k])]
             money = sum(b * m for b, m in items)
             if money < cost:
                 return None
-            rest = cost
-            count = sum(m for _, m in items)
-            for b, m in items:
-                # all remaining supporters can pay rest/count each?
-                if rest <= b * count:
+            # Start with everyone sharing equally; whoever cannot pay the share pays all
+            # they have; repeat with the rest (the share only grows, so this ends).
+            rest, count = cost, sum(m for _, m in items)
+            while True:
+                rich = []
+                paid = 0
+                gone = 0
+                for b, m in items:
+                    if b * count < rest:
+                        paid += b * m
+                        gone += m
+                    else:
+                        rich.append((b, m))
+                if not gone:
                     return Q(rest) / (count * u)
-                rest -= b * m
-                count -= m
-            return None  # pragma: no cover - money >= cost guarantees a return above
-        gen = [(cb[k // um], uv[k % um], m) for k, m in hist.items()]
+                rest -= paid
+                count -= gone
+                items = rich
+        gen = [(b, uv[k % um], m) for k, m in hist.items() if (b := cb[k // um])]
         money = sum(b * m for b, _, m in gen)
         if money < cost:
             return None
@@ -156,12 +183,21 @@ class MesEngine:
 
     # -- one run ---------------------------------------------------------------------
 
-    def run(self, scaled_budget: int, *, details: bool = False) -> Run:
-        return self._run(scaled_budget, None, details)  # type: ignore[return-value]
+    def run(self, scaled_budget: int, *, details: bool = False, base: Run | None = None) -> Run:
+        """One run of MES with per-voter budget ``scaled_budget`` (money scaled by n).
+
+        With ``base`` (a previous run of this engine), rounds that buy the same project
+        with the same split of payers (the same budget classes paying in part or in
+        full) reuse ``base``'s recorded bookkeeping instead of walking the voters: the
+        result is identical, only faster. ``details`` fills the counts the trace shows.
+        """
+        res = self._run(scaled_budget, None, details, base)
+        assert isinstance(res, Run)
+        return res
 
     def verify(self, scaled_budget: int, ref: Run) -> Run | None:
-        """True if every per-voter budget between ``ref``'s and ``scaled_budget`` (larger)
-        gives exactly ``ref``'s purchases.
+        """The run at ``scaled_budget`` (larger than ``ref``'s) if every per-voter budget
+        between the two provably gives exactly ``ref``'s purchases; else ``None``.
 
         Why this is sound: with the same purchases so far, a larger initial budget leaves
         every voter at least as much money in every round (a project's price per unit can
@@ -173,25 +209,29 @@ class MesEngine:
         affordable after the last purchase, every budget in between buys the same
         projects in the same order.
         """
-        res = self._run(scaled_budget, ref, False)
+        res = self._run(scaled_budget, ref, False, ref)
         return res if isinstance(res, Run) else None
 
-    def _run(self, scaled_budget: int, ref: Run | None, details: bool) -> Run | bool:
+    def _run(
+        self, scaled_budget: int, ref: Run | None, details: bool, base: Run | None
+    ) -> Run | bool:
         um = self.um
         uniform = um == 1
         rank = self.rank
         refuses = self.ties.refuses
         cb: list[Any] = [scaled_budget]
-        cls = [0] * len(self.mult)
+        cls: list[int] | None = [0] * len(self.mult) if base is None else None
         mult = self.mult
         hist = {c: dict(h) for c, h in self.init_hist.items()}
         inplay = [False] * self.n_projects
+        bought = [False] * self.n_projects
         for c in self.candidates:
             inplay[c] = True
         playing = set(self.candidates)
         lb: dict[int, Any] = {c: Q(self.scost[c], self.total_u[c]) for c in self.candidates}
         dirty = dict.fromkeys(self.candidates, True)
         out = Run(scaled_budget, [])
+        replay = base.rounds if base is not None else []
         rnd = 0
         best_rho: Any = None
         while True:
@@ -201,6 +241,7 @@ class MesEngine:
                     for c in playing:
                         if not dirty[c] or self._price(c, hist[c], cb) is not None:
                             return False
+                    out.final_cls = cls if cls is not None else base.final_cls  # type: ignore[union-attr]
                     return out
                 w = ref.purchases[rnd].project
                 thr = ref.purchases[rnd].rho
@@ -256,80 +297,107 @@ class MesEngine:
                     elif rho == best_rho:
                         best = self.ties.pick([best, c], "equal price per unit in MES")
                 if best < 0:
+                    out.final_cls = cls if cls is not None else base.final_cls  # type: ignore[union-attr]
                     return out
             # buy `best` at best_rho
             playing.discard(best)
             inplay[best] = False
+            bought[best] = True
             purchase = Purchase(best, best_rho)
             if ref is not None and best_rho > ref.purchases[rnd].rho:  # pragma: no cover
                 raise AssertionError("MES monotonicity violated")
-            remap: dict[int, int] = {}
             uv = self.uvals[best]
+            if cls is None:
+                # Replaying `base`. Classes are structural (a class is the set of bought
+                # projects its voters supported, with utilities), so the same winner
+                # moves the same voters between the same classes; only budgets differ.
+                old = replay[rnd] if rnd < len(replay) else None
+                if old is not None and old.winner == best and not details:
+                    pays = [best_rho * u for u in uv]
+                    for k, j, _ in old.remap:
+                        b = cb[k]
+                        p = pays[j]
+                        cb.append(b - p if b > p else 0)
+                    for c, okey, nkey, m in old.delta:
+                        if not bought[c]:
+                            h = hist[c]
+                            v = h[okey] - m
+                            if v:
+                                h[okey] = v
+                            else:
+                                del h[okey]
+                            h[nkey] = h.get(nkey, 0) + m
+                            dirty[c] = True
+                    out.rounds.append(old)
+                    out.purchases.append(purchase)
+                    rnd += 1
+                    continue
+                # a different winner: walk the voters from the recorded classes
+                assert base is not None
+                cls = list(replay[rnd].cls_before if rnd < len(replay) else base.final_cls)
+            record = Round(best, [], [], list(cls))
+            remap: dict[int, int] = {}
+            moved: dict[tuple[int, int, int], int] = {}
             if uniform:
                 pay = best_rho * uv[0]
                 for t in self.supp[best]:
                     k = cls[t]
-                    if k < 0:
-                        continue
                     nk = remap.get(k)
                     if nk is None:
                         b = cb[k]
-                        if b > pay:
-                            nk = len(cb)
-                            cb.append(b - pay)
-                        else:
-                            nk = -1
-                        remap[k] = nk
+                        nk = remap[k] = len(cb)
+                        cb.append(b - pay if b > pay else 0)
+                        record.remap.append((k, 0, nk))
                     cls[t] = nk
                     m = mult[t]
-                    if details:
+                    if details and cb[k]:
                         purchase.payers += m
-                        if nk < 0 and cb[k] < pay:
+                        if cb[k] < pay:
                             purchase.paid_all += m
                     for c in self.ballots[t]:
-                        if inplay[c]:
+                        if not bought[c]:
                             h = hist[c]
                             v = h[k] - m
                             if v:
                                 h[k] = v
                             else:
                                 del h[k]
-                            if nk >= 0:
-                                h[nk] = h.get(nk, 0) + m
+                            h[nk] = h.get(nk, 0) + m
                             dirty[c] = True
+                            key3 = (c, k, nk)
+                            moved[key3] = moved.get(key3, 0) + m
             else:
                 for t, j in zip(self.supp[best], self.supp_j[best], strict=True):
                     k = cls[t]
-                    if k < 0:
-                        continue
                     nk = remap.get(k * um + j)
                     if nk is None:
                         b = cb[k]
                         pay = best_rho * uv[j]
-                        if b > pay:
-                            nk = len(cb)
-                            cb.append(b - pay)
-                        else:
-                            nk = -1
-                        remap[k * um + j] = nk
+                        nk = remap[k * um + j] = len(cb)
+                        cb.append(b - pay if b > pay else 0)
+                        record.remap.append((k, j, nk))
                     cls[t] = nk
                     m = mult[t]
-                    if details:
+                    if details and cb[k]:
                         purchase.payers += m
-                        if nk < 0 and cb[k] < best_rho * uv[j]:
+                        if cb[k] < best_rho * uv[j]:
                             purchase.paid_all += m
                     for c, jc in self.ballots_j[t]:
-                        if inplay[c]:
+                        if not bought[c]:
                             h = hist[c]
-                            key = k * um + jc
-                            v = h[key] - m
+                            okey = k * um + jc
+                            v = h[okey] - m
                             if v:
-                                h[key] = v
+                                h[okey] = v
                             else:
-                                del h[key]
-                            if nk >= 0:
-                                key = nk * um + jc
-                                h[key] = h.get(key, 0) + m
+                                del h[okey]
+                            nkey = nk * um + jc
+                            h[nkey] = h.get(nkey, 0) + m
                             dirty[c] = True
+                            key3 = (c, okey, nkey)
+                            moved[key3] = moved.get(key3, 0) + m
+            # class ids are recreated in creation order on replay (remap is in that order)
+            record.delta = [(c, ok, nk, m) for (c, ok, nk), m in moved.items()]
+            out.rounds.append(record)
             out.purchases.append(purchase)
             rnd += 1
