@@ -284,7 +284,10 @@ def _levels(leaves: list[bytes]) -> list[list[bytes]]:
 
 
 def _state_path(state_dir: Path, origin: str) -> Path:
-    return state_dir / urllib.parse.quote(origin, safe="")
+    # The origin may come from an unpinned, server-written key: keep it to one safe,
+    # bounded path component ("..", "/" and very long names included).
+    digest = hashlib.sha256(origin.encode("utf-8")).hexdigest()[:16]
+    return state_dir / f"{urllib.parse.quote(origin, safe='')[:64]}-{digest}"
 
 
 def _load_state(
@@ -295,9 +298,8 @@ def _load_state(
     if not folder.is_dir():
         return seen
     for path in sorted(folder.glob("*.txt")):
-        note = path.read_text("utf-8")
         try:
-            seen.append((verify_checkpoint(note, verifier_key), path.name))
+            seen.append((verify_checkpoint(path.read_bytes(), verifier_key), path.name))
         except NoteError as exc:
             report.warnings.append(
                 f"remembered checkpoint {path.name} does not verify with this key: {exc.detail}"

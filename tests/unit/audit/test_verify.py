@@ -391,3 +391,17 @@ def test_empty_log_is_not_ok() -> None:
     exp = exported([], key)
     report = _verify(exp)
     assert not report.ok
+
+
+def test_state_stays_inside_its_directory() -> None:
+    key = signing_key(0)
+    entries = build_chain(key, [NOTICE], origin="..")
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp) / "state"
+        report = verify_log(exported(entries, key, origin=".."), state_dir=state)
+        assert report.ok, report.failures
+        written = [p for p in Path(tmp).rglob("*") if p.is_file()]
+        assert written and all(state in p.parents for p in written)
+        (next(iter(state.iterdir())) / "junk.txt").write_bytes(b"\xff\n")
+        report = verify_log(exported(entries, key, origin=".."), state_dir=state)
+        assert report.ok and any("junk.txt" in w for w in report.warnings)
