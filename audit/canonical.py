@@ -37,6 +37,7 @@ import msgspec
 from audit.errors import CanonicalError
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_SAFE_INTEGER",
     "CanonicalError",
     "JsonValue",
@@ -53,6 +54,9 @@ __all__ = [
 JsonValue = None | bool | int | str | list["JsonValue"] | dict[str, "JsonValue"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
+# Veche's values nest a few levels deep; a bound keeps hostile input (a verifier
+# reads untrusted logs) from exhausting the stack of any recursive reader.
+MAX_DEPTH = 64
 
 # One shared encoder: building it per call would dominate the cost of small values.
 _ENCODER = msgspec.json.Encoder(order="sorted")
@@ -97,6 +101,8 @@ def _check(value: Any, path: list[str | int]) -> None:
     if t is str:
         _check_str(value, path)
         return
+    if (t is list or t is dict) and len(path) >= MAX_DEPTH:
+        _fail(path, f"nesting deeper than {MAX_DEPTH} levels", "too_deep")
     if t is list:
         for i, item in enumerate(value):
             path.append(i)
@@ -144,7 +150,7 @@ def decode_canonical(data: bytes) -> JsonValue:
     except CanonicalError:
         _diagnose(data)
         raise
-    except (msgspec.DecodeError, UnicodeError, ValueError):
+    except (msgspec.DecodeError, UnicodeError, ValueError, RecursionError):
         pass
     _diagnose(data)
     raise CanonicalError("bytes are not canonical JSON")  # pragma: no cover - _diagnose raises
@@ -168,12 +174,20 @@ def canonicalize(text: bytes | str) -> bytes:
     def no_float(token: str) -> NoReturn:
         raise CanonicalError(f"number {token} is not an integer", code="float")
 
+    if isinstance(text, bytes):
+        # json.loads would also guess UTF-16 or UTF-32; RFC 8785 is UTF-8 only.
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CanonicalError(f"not valid UTF-8 at byte {exc.start}", code="bad_utf8") from None
     try:
         value = json.loads(
             text, object_pairs_hook=pairs, parse_float=no_float, parse_constant=no_float
         )
     except CanonicalError:
         raise
+    except RecursionError:
+        raise CanonicalError(f"nesting deeper than {MAX_DEPTH} levels", code="too_deep") from None
     except ValueError as exc:
         raise CanonicalError(f"not JSON: {exc}", code="not_json") from None
     return canonical_bytes(value)
@@ -227,7 +241,12 @@ class _Scanner:
             self.fail(f"expected {ch!r}" + (f", found {c!r}" if c else ""), "not_json")
         self.pos += 1
 
+    def nest(self) -> None:
+        if len(self.path) >= MAX_DEPTH:
+            self.fail(f"nesting deeper than {MAX_DEPTH} levels", "too_deep")
+
     def object(self) -> None:
+        self.nest()
         self.pos += 1
         previous: str | None = None
         if self.peek() == "}":
@@ -258,6 +277,7 @@ class _Scanner:
             return
 
     def array(self) -> None:
+        self.nest()
         self.pos += 1
         if self.peek() == "]":
             self.pos += 1

@@ -160,7 +160,7 @@ class _Chain:
         line-by-line path."""
         try:
             envelopes = _ENVELOPES.decode(b"[" + chunk[:-1].replace(b"\n", b",") + b"]")
-        except (msgspec.DecodeError, UnicodeError):
+        except (msgspec.DecodeError, UnicodeError, RecursionError):
             return 0
         # The chunk must be exactly the envelopes' canonical encodings, one per line.
         # Canonical JSON holds no raw newline, so this proves every line canonical
@@ -199,7 +199,7 @@ class _Chain:
             joined = b"[" + b",".join(bodies) + b"]"
             try:
                 structs = self.body_decoders[kind].decode(joined)
-            except (msgspec.DecodeError, UnicodeError):
+            except (msgspec.DecodeError, UnicodeError, RecursionError):
                 return 0
             if len(structs) != len(bodies) or _ENCODER.encode(structs) != joined:
                 return 0

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.canonical import (
+    MAX_DEPTH,
     MAX_SAFE_INTEGER,
     CanonicalError,
     b64url_decode,
@@ -330,3 +331,29 @@ def test_hex_helpers() -> None:
             hex_decode(bad)
     with pytest.raises(CanonicalError):
         hex_decode("00", length=32)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 1000, 100_000])
+def test_deep_nesting_refused_without_crashing(depth: int) -> None:
+    data = b"[" * depth + b"]" * depth
+    for read in (decode_canonical, canonicalize):
+        with pytest.raises(CanonicalError) as info:
+            read(data)
+        assert info.value.code == "too_deep"
+    nested: list[object] = []
+    for _ in range(min(depth, 500)):
+        nested = [nested]
+    with pytest.raises(CanonicalError) as info:
+        canonical_bytes(nested)
+    assert info.value.code == "too_deep"
+
+
+def test_max_depth_is_allowed() -> None:
+    data = b"[" * MAX_DEPTH + b"]" * MAX_DEPTH
+    assert canonical_bytes(decode_canonical(data)) == data
+
+
+def test_canonicalize_is_utf8_only() -> None:
+    with pytest.raises(CanonicalError) as info:
+        canonicalize('{"a":1}'.encode("utf-16"))
+    assert info.value.code in {"bad_utf8", "not_json"}

@@ -405,3 +405,11 @@ def test_state_stays_inside_its_directory() -> None:
         (next(iter(state.iterdir())) / "junk.txt").write_bytes(b"\xff\n")
         report = verify_log(exported(entries, key, origin=".."), state_dir=state)
         assert report.ok and any("junk.txt" in w for w in report.warnings)
+
+
+def test_hostile_nesting_is_a_failure_not_a_crash() -> None:
+    key = signing_key(0)
+    entries = build_chain(key, [NOTICE])
+    deep = b"[" * 100_000 + b"]" * 100_000
+    report = _verify(_with_entries(exported(entries, key), [entries[0], deep, entries[1]]))
+    assert (1, "too_deep") in {(f.seq, f.code) for f in report.failures}
