@@ -174,6 +174,13 @@ def canonicalize(text: bytes | str) -> bytes:
     def no_float(token: str) -> NoReturn:
         raise CanonicalError(f"number {token} is not an integer", code="float")
 
+    def safe_int(token: str) -> int:
+        if len(token) > 17 or abs(int(token)) > MAX_SAFE_INTEGER:
+            raise CanonicalError(
+                f"integer {token[:20]} is outside ±(2**53 - 1)", code="integer_range"
+            )
+        return int(token)
+
     if isinstance(text, bytes):
         # json.loads would also guess UTF-16 or UTF-32; RFC 8785 is UTF-8 only.
         try:
@@ -182,7 +189,11 @@ def canonicalize(text: bytes | str) -> bytes:
             raise CanonicalError(f"not valid UTF-8 at byte {exc.start}", code="bad_utf8") from None
     try:
         value = json.loads(
-            text, object_pairs_hook=pairs, parse_float=no_float, parse_constant=no_float
+            text,
+            object_pairs_hook=pairs,
+            parse_float=no_float,
+            parse_int=safe_int,
+            parse_constant=no_float,
         )
     except CanonicalError:
         raise
@@ -343,8 +354,9 @@ class _Scanner:
             self.fail("-0 is not canonical", "bad_number")
         if self.text[end : end + 1].isdigit():
             self.fail("leading zero", "bad_number")
-        if abs(int(m.group())) > MAX_SAFE_INTEGER:
-            self.fail(f"integer {m.group()} is outside ±(2**53 - 1)", "integer_range")
+        # Bound the digits before int(): Python refuses to convert very long strings.
+        if len(m.group()) > 17 or abs(int(m.group())) > MAX_SAFE_INTEGER:
+            self.fail(f"integer {m.group()[:20]} is outside ±(2**53 - 1)", "integer_range")
         self.pos = end
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -357,3 +358,27 @@ def test_canonicalize_is_utf8_only() -> None:
     with pytest.raises(CanonicalError) as info:
         canonicalize('{"a":1}'.encode("utf-16"))
     assert info.value.code in {"bad_utf8", "not_json"}
+
+
+@pytest.mark.parametrize("data", [b"1" * 5000, b"[" + b"9" * 5000 + b"]", b"-" + b"1" * 18])
+def test_huge_integers_refused(data: bytes) -> None:
+    for read in (decode_canonical, canonicalize):
+        with pytest.raises(CanonicalError) as info:
+            read(data)
+        assert info.value.code == "integer_range"
+
+
+json_ish = st.text(alphabet='[]{}",:0123456789-.eE\\/u abtrnfl\x01\u00e9\ud800', max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(json_ish)
+def test_readers_raise_only_canonical_error(text: str) -> None:
+    data = text.encode("utf-8", "surrogatepass")
+    with contextlib.suppress(CanonicalError):
+        assert canonical_bytes(decode_canonical(data)) == data
+    try:
+        out = canonicalize(data)
+    except CanonicalError:
+        return
+    assert canonical_bytes(decode_canonical(out)) == out
