@@ -33,7 +33,7 @@ lint: $(VENV)/.installed-test
 
 # mypy --strict on the pure cores, which auditors run on their own machines.
 typecheck: $(VENV)/.installed-test
-	$(BIN)/mypy audit tally ballot/blind.py ballot/seal.py ballot/token.py
+	$(BIN)/mypy audit tally ballot
 
 ## catalogs: re-extract translatable messages and merge them into the .po files
 catalogs: $(VENV)/.installed-test
