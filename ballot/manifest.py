@@ -350,7 +350,7 @@ class ElectionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     district: str
     budget: SafeInt = 0
     currency: str = ""
-    projects: tuple[ProjectSpec, ...]
+    projects: list[ProjectSpec]
     ballot: BallotSpec
     rule: Rule
     tie_break: Literal["cost-votes-lot", "order"] = "cost-votes-lot"
