@@ -138,6 +138,14 @@ def _check_type(t: mi.Type, where: str, seen: set[type]) -> None:
             if isinstance(value, int) and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
                 raise bad(f"literal {value} is outside ±(2**53 - 1)")
         return
+    if isinstance(t, mi.EnumType):
+        for option in t.cls:
+            value = option.value
+            if not isinstance(value, str) and not (
+                type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+            ):
+                raise bad(f"enum {t.cls.__name__} has a value that is not a str or SafeInt")
+        return
     if isinstance(t, mi.ListType | mi.VarTupleType):
         _check_type(t.item_type, f"{where}[]", seen)
         return
@@ -185,7 +193,10 @@ def register_kind(kind: str, body_type: type[msgspec.Struct]) -> None:
         if existing.body_type is body_type:
             return
         raise AuditError(f"kind {kind!r} is already registered", code="kind_conflict")
-    info = mi.type_info(body_type)
+    try:
+        info = mi.type_info(body_type)
+    except TypeError as exc:
+        raise AuditError(f"body of {kind!r}: {exc}", code="bad_body_type") from None
     if not isinstance(info, mi.StructType):
         raise AuditError(f"body of {kind!r} must be a msgspec Struct", code="bad_body_type")
     _check_type(info, kind, set())
@@ -209,6 +220,7 @@ def validate_body(kind: str, body: object) -> msgspec.Struct:
     struct, strictly; ``EntryRejected`` names the kind and the offending field."""
     cls = body_type(kind)
     if isinstance(body, cls):
+        # A Struct's constructor does not check Meta constraints; round-trip it.
         body = msgspec.to_builtins(body)
     if not isinstance(body, dict):
         raise EntryRejected("bad_body", f"{kind} body must be a JSON object")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated
@@ -278,3 +279,35 @@ def test_any_flipped_byte_is_refused_or_differs(body: dict[str, str], data: st.D
         return
     # The only survivors are entries that say something else, canonically.
     assert parsed.encode() == altered != entry
+
+
+class Phase(enum.Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class BadPhase(enum.Enum):
+    HALF = 0.5
+
+
+class WithEnum(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    phase: Phase
+
+
+class WithBadEnum(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    phase: BadPhase
+
+
+def test_enums_of_strings_are_allowed() -> None:
+    register_kind("test.phase", WithEnum)
+    data = build_entry(1, "ab" * 32, AT, "test.phase", {"phase": "open"})
+    assert b'"body":{"phase":"open"}' in data
+    assert parse_entry(data).body == WithEnum(Phase.OPEN)
+    with pytest.raises(AuditError):
+        register_kind("test.bad_phase", WithBadEnum)
+
+
+def test_struct_instances_are_revalidated() -> None:
+    with pytest.raises(EntryRejected):
+        build_entry(1, "ab" * 32, AT, "notice.published", NoticePublished("xx", "", ""))
+    assert validate_body("notice.published", NoticePublished(**NOTICE)) == NoticePublished(**NOTICE)
