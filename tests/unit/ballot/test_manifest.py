@@ -392,6 +392,10 @@ def test_the_base_configuration_and_a_poll_are_valid() -> None:
     data = base_config()
     poll()(data)
     assert validate_config(parse_config(data)) == []
+    # A ranked poll: ordinal ballots counted by Borda, no money.
+    data = base_config()
+    poll(ballot={"kind": "ordinal", "max_length": 2}, rule={"name": "borda", "seats": 1})(data)
+    assert validate_config(parse_config(data)) == []
 
 
 def test_test_keys_only_with_the_allowance() -> None:
