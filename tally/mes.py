@@ -254,6 +254,7 @@ def equal_shares(election: Election, prof: Profile, config: RuleConfig, ties: Ti
         if not keep:
             winners = other
     _explain_losers(prof, scores, winners, trace)
+    options["exhaustive"] = str(_exhaustive(prof, pool, winners, budget)).lower()
     return Outcome(
         rule="mes",
         winners=[prof.ids[i] for i in winners],
