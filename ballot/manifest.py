@@ -715,7 +715,10 @@ def validate_config(config: ElectionConfig, *, allow_test_keys: bool = False) ->
                 "bad_proposal",
                 "a proposal id is 1-64 letters, digits, '-' or '_'",
             )
-    _check_money(out, config)
+    if rule_name(config.rule) in RULES_FOR_KIND[ballot_kind(config.ballot)]:
+        # With a rule that cannot count this ballot it is unknown whether money is meant
+        # (budgeting) or not (a poll); the rule problem alone is reported.
+        _check_money(out, config)
     _check_ballot(out, config)
     _check_rule(out, config)
     opens = closes = None

@@ -398,6 +398,12 @@ def test_the_base_configuration_and_a_poll_are_valid() -> None:
     assert validate_config(parse_config(data)) == []
 
 
+def test_a_poll_rule_on_a_budgeting_ballot_names_the_rule_first() -> None:
+    with pytest.raises(ManifestRejected) as caught:
+        check_config(parse_config(base_config(rule={"name": "approval", "seats": 1})))
+    assert (caught.value.field, caught.value.code) == ("rule.name", "rule_not_for_kind")
+
+
 def test_test_keys_only_with_the_allowance() -> None:
     config = parse_config(base_config(rsa_key_bits=1024))
     assert validate_config(config, allow_test_keys=True) == []
