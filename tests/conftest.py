@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 # Cheap argon2 and small RSA keys: set through configuration, as a deployment would.
-FAST = {
+FAST: dict[str, int | bool] = {
     "argon2_time_cost": 1,
     "argon2_memory_cost": 8,
     "argon2_parallelism": 1,
-    "rsa_key_bits": 1024,
+    "allow_test_keys": True,
 }
 
 

@@ -6,8 +6,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from litestar import Litestar, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -19,12 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit.api import LogController
 from audit.errors import AuditError
 from audit.store import LogStore, Sequencer
+from ballot.api import ElectionController
+from ballot.errors import BallotCryptoError
+from ballot.service import ElectionError, ElectionService, SecretBox
 from veche import db as database
 from veche.accounts.api import AdminController, AuthController, DistrictController
 from veche.accounts.pages import AccountPages, HomePage
 from veche.accounts.service import AccountService
 from veche.errors import DomainError
-from veche.keys import load_authority_key
+from veche.keys import load_authority_key, load_or_create_secret
 from veche.settings import Settings, load_settings
 from veche.web import (
     csrf_check,
@@ -37,9 +41,13 @@ from veche.web import (
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def provide_db(state: State) -> Iterator[Session]:
-    """A database session for one request; handlers open their one transaction on it."""
-    session: Session = state.sessions()
+def provide_db(state: State, request: Request[Any, Any, Any]) -> Iterator[Session]:
+    """A database session for one request; handlers open their one transaction on it.
+
+    Reads (GET, HEAD) get a read-only session, which on SQLite keeps WAL's concurrent
+    readers instead of taking the write lock."""
+    factory = state.read_factory if request.method in {"GET", "HEAD"} else state.sessions
+    session: Session = factory()
     try:
         yield session
     finally:
@@ -73,16 +81,26 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     authority_key = load_authority_key(settings.keys_dir)
     log_store = LogStore(engine, authority_key, settings.origin)
     sequencer = Sequencer(log_store)
+    elections = ElectionService(
+        store=log_store,
+        sequencer=sequencer,
+        authority_key=authority_key,
+        secret_box=SecretBox(load_or_create_secret(settings.keys_dir, "election-secrets.key")),
+        commitment_key=load_or_create_secret(settings.keys_dir, "commitment.key"),
+        allow_test_keys=settings.allow_test_keys,
+    )
     state = State(
         {
             "settings": settings,
             "engine": engine,
             "sessions": sessions,
             "read_sessions": read_scope,
+            "read_factory": read_sessions,
             "accounts": AccountService(settings),
             "authority_key": authority_key,
             "log_store": log_store,
             "sequencer": sequencer,
+            "elections": elections,
         }
     )
 
@@ -97,6 +115,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             AdminController,
             DistrictController,
             LogController,
+            ElectionController,
             HomePage,
             AccountPages,
             create_static_files_router(
@@ -112,6 +131,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         exception_handlers={
             DomainError: handle_domain_error,
             AuditError: handle_domain_error,
+            BallotCryptoError: handle_domain_error,
+            ElectionError: handle_domain_error,
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },

@@ -35,6 +35,7 @@ def initialize(settings: Settings, engine: Engine | None = None) -> Engine:
     database.migrate(engine)
     key, _created = load_or_create_authority_key(settings.keys_dir)
     load_or_create_secret(settings.keys_dir, "commitment.key")
+    load_or_create_secret(settings.keys_dir, "election-secrets.key")
     LogStore(engine, key, settings.origin).ensure_genesis()
     return engine
 

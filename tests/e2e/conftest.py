@@ -46,7 +46,7 @@ def start_server(settings: Settings, *, workers: int = 1) -> tuple[subprocess.Po
         "VECHE_ARGON2_TIME_COST": str(FAST["argon2_time_cost"]),
         "VECHE_ARGON2_MEMORY_COST": str(FAST["argon2_memory_cost"]),
         "VECHE_ARGON2_PARALLELISM": str(FAST["argon2_parallelism"]),
-        "VECHE_RSA_KEY_BITS": str(FAST["rsa_key_bits"]),
+        "VECHE_ALLOW_TEST_KEYS": "true",
     }
     if settings.database_url:
         env["VECHE_DATABASE_URL"] = settings.database_url
