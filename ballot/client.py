@@ -181,7 +181,7 @@ class VoterClient:
         )
         token = finalize(public, state, b64url_decode(answer["blind_signature"]))
         verify_token(public, wallet.credential, info.hash, token)
-        wallet.token = dict(token)
+        wallet.token = {"prefix": token["prefix"], "signature": token["signature"]}
         return wallet
 
     # --- casting ------------------------------------------------------------------------
