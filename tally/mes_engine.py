@@ -1,20 +1,24 @@
 """The core of the Method of Equal Shares: one run at a given per-voter budget.
 
-Exactness and speed come from three choices:
+Exactness and speed come from these choices:
 
 - Money is scaled by the number of voters ``n``: a voter's initial budget ``budget / n``
   becomes the integer ``budget`` (``+ k·unit·n`` after ``k`` add1 steps) and a cost ``c``
   becomes ``c·n``. Later budgets are exact rationals (``Fraction``, or gmpy2's ``mpq``).
-- Identical ballots are one voter type, and voter types with the same remaining budget
-  share a budget class. Each project keeps a histogram "class → supporters" that is
-  updated only for the voters who pay, so finding a project's price ``ρ`` (the price per
-  unit of satisfaction that makes ``Σ min(budget, ρ·u) = cost``) sorts a few classes, not
-  thousands of voters.
+- Identical ballots are one voter type. Voters who supported the same bought projects
+  (with the same utilities) always have the same budget, so they form one budget class;
+  a class is named by that set, independent of the budgets. Each project keeps a
+  histogram "class → supporters", and finding its price ``ρ`` (the price per unit of
+  satisfaction that makes ``Σ min(budget, ρ·u) = cost``) looks at a few hundred classes,
+  not tens of thousands of voters.
+- What a purchase does to the histograms depends only on the set bought before and the
+  project bought, not on the budgets: it is computed once (walking the voters) and
+  reused by every later run that buys the same project after the same set. The add1
+  completion runs MES hundreds of times at nearby budgets, which mostly buy the same
+  projects in the same or a similar order, so most rounds only recompute budgets.
 - A project's ``ρ`` never falls during a run (budgets only shrink), so each round only
-  re-prices projects whose supporters paid and that could still beat the best so far.
-
-``verify`` proves that a whole range of per-voter budgets gives the same result (see its
-docstring); the add1 completion uses it to skip budgets in bulk.
+  re-prices projects whose supporters paid and that could still beat the best so far;
+  histogram updates for a project are applied only when it is priced.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from tally._num import Q
 from tally.profile import Profile
 from tally.tiebreak import Ties
 
-__all__ = ["MesEngine", "Purchase", "Round", "Run"]
+__all__ = ["MesEngine", "Purchase", "Run", "Transition"]
 
 
 @dataclass(slots=True)
@@ -43,15 +47,17 @@ class Purchase:
 
 
 @dataclass(slots=True)
-class Round:
-    """What one purchase did to the bookkeeping, so a later run can replay it: the
-    winner, each paying class's new class (-1: paid all it had), the histogram moves
-    ``(project, old key, new key or -1, voters)`` and the voters' classes before it."""
+class Transition:
+    """What buying one project after a given set of purchases does to the bookkeeping;
+    it depends only on that set and the project, never on the budgets, so every run
+    that reaches the same set and buys the same project reuses it. ``remap`` lists
+    ``(class, utility index, new class)``; ``moves`` lists, per project still in play,
+    the histogram moves ``(old key, new key, voters)``."""
 
-    winner: int
+    next_set: int
     remap: list[tuple[int, int, int]]
-    delta: list[tuple[int, int, int, int]]
-    cls_before: list[int]
+    moves: dict[int, list[tuple[int, int, int]]]
+    size: int
 
 
 @dataclass(slots=True)
@@ -60,8 +66,6 @@ class Run:
     purchases: list[Purchase]
     # project index -> (round after which it was found unaffordable, money behind it, scaled)
     dropped: dict[int, tuple[int, Any]] = field(default_factory=dict)
-    rounds: list[Round] = field(default_factory=list)
-    final_cls: list[int] = field(default_factory=list)
 
     @property
     def winners(self) -> list[int]:
@@ -127,10 +131,18 @@ class MesEngine:
                 tu += self.mult[t] * self.uvals[c][j]
             self.init_hist[c] = h
             self.total_u[c] = tu
+        # Budget classes are canonical: a class is the set of (bought project, utility
+        # index) its voters supported, interned to an id; the empty set is class 0.
+        self._class_id: dict[tuple[tuple[int, int], ...], int] = {(): 0}
+        # Sets of bought projects, interned: id -> frozenset; the empty set is 0.
+        self._sets: list[frozenset[int]] = [frozenset()]
+        self._set_id: dict[frozenset[int], int] = {frozenset(): 0}
+        self._trans: dict[tuple[int, int], Transition] = {}
+        self._cached = 0
 
     # -- pricing ---------------------------------------------------------------------
 
-    def _price(self, c: int, hist: dict[int, int], cb: list[Any]) -> Any:
+    def _price(self, c: int, hist: dict[int, int], cb: dict[int, Any]) -> Any:
         """ρ for ``c`` given its supporters' histogram, or ``None`` if unaffordable.
 
         ρ solves ``Σ min(budget, ρ·u)·voters = cost``. Supporters whose budget is below
@@ -142,27 +154,23 @@ class MesEngine:
         if um == 1:
             u = uv[0]
             items = [(b, m) for k, m in hist.items() if (b := cb[k])]
-            money = sum(b * m for b, m in items)
-            if money < cost:
-                return None
-            # Start with everyone sharing equally; whoever cannot pay the share pays all
-            # they have; repeat with the rest (the share only grows, so this ends).
-            rest, count = cost, sum(m for _, m in items)
-            while True:
-                rich = []
-                paid = 0
+            # Everyone shares equally; whoever cannot pay the share pays all they have;
+            # repeat with the rest (the share only grows, so this ends). If everybody
+            # ends up paying all they have, the project is unaffordable.
+            rest, count = Q(cost), sum(m for _, m in items)
+            while count:
+                share = rest / count
+                rich = [(b, m) for b, m in items if b >= share]
+                if len(rich) == len(items):
+                    return share / u
                 gone = 0
                 for b, m in items:
-                    if b * count < rest:
-                        paid += b * m
+                    if b < share:
+                        rest -= b * m
                         gone += m
-                    else:
-                        rich.append((b, m))
-                if not gone:
-                    return Q(rest) / (count * u)
-                rest -= paid
                 count -= gone
                 items = rich
+            return None
         gen = [(b, uv[k % um], m) for k, m in hist.items() if (b := cb[k // um])]
         money = sum(b * m for b, _, m in gen)
         if money < cost:
@@ -177,51 +185,71 @@ class MesEngine:
             weight -= u * m
         return None  # pragma: no cover
 
-    def money_behind(self, c: int, hist: dict[int, int], cb: list[Any]) -> Any:
+    def money_behind(self, c: int, hist: dict[int, int], cb: dict[int, Any]) -> Any:
         um = self.um
         return sum(cb[k // um] * m for k, m in hist.items())
 
     # -- one run ---------------------------------------------------------------------
 
-    def run(self, scaled_budget: int, *, details: bool = False, base: Run | None = None) -> Run:
-        """One run of MES with per-voter budget ``scaled_budget`` (money scaled by n).
+    def run(self, scaled_budget: int, *, details: bool = False) -> Run:
+        """One run of MES with per-voter budget ``scaled_budget`` (money scaled by n);
+        ``details`` fills the counts the trace shows."""
+        return self._run(scaled_budget, details)
 
-        With ``base`` (a previous run of this engine), rounds that buy the same project
-        with the same split of payers (the same budget classes paying in part or in
-        full) reuse ``base``'s recorded bookkeeping instead of walking the voters: the
-        result is identical, only faster. ``details`` fills the counts the trace shows.
-        """
-        res = self._run(scaled_budget, None, details, base)
-        assert isinstance(res, Run)
-        return res
-
-    def verify(self, scaled_budget: int, ref: Run) -> Run | None:
-        """The run at ``scaled_budget`` (larger than ``ref``'s) if every per-voter budget
-        between the two provably gives exactly ``ref``'s purchases; else ``None``.
-
-        Why this is sound: with the same purchases so far, a larger initial budget leaves
-        every voter at least as much money in every round (a project's price per unit can
-        only fall when its supporters have more, and ``max(0, b - ρ·u)`` grows with ``b``
-        and falls with ``ρ``). So over the range, each project's ρ lies between its value
-        at the top (lowest) and at the bottom (highest), and affordability only grows. If
-        at the top of the range every rival's ρ is still worse than the winner's ρ at the
-        bottom (ties as the tie-break orders them), and at the top no project is
-        affordable after the last purchase, every budget in between buys the same
-        projects in the same order.
-        """
-        res = self._run(scaled_budget, ref, False, ref)
-        return res if isinstance(res, Run) else None
-
-    def _run(
-        self, scaled_budget: int, ref: Run | None, details: bool, base: Run | None
-    ) -> Run | bool:
+    def _transition(self, set_id: int, w: int) -> Transition:
+        """Walk the supporters of ``w`` once for this set of purchases (then cached)."""
+        key = (set_id, w)
+        tr = self._trans.get(key)
+        if tr is not None:
+            return tr
+        bought = self._sets[set_id]
+        nxt = bought | {w}
+        next_set = self._set_id.get(nxt)
+        if next_set is None:
+            next_set = self._set_id[nxt] = len(self._sets)
+            self._sets.append(nxt)
         um = self.um
-        uniform = um == 1
+        ids = self._class_id
+        pairs: dict[tuple[tuple[tuple[int, int], ...], int], tuple[int, int]] = {}
+        remap: list[tuple[int, int, int]] = []
+        moved: dict[tuple[int, int, int], int] = {}
+        mult = self.mult
+        for t, j in zip(self.supp[w], self.supp_j[w], strict=True):
+            ballot = self.ballots_j[t]
+            old = tuple(e for e in ballot if e[0] in bought)
+            pair = pairs.get((old, j))
+            if pair is None:
+                new = tuple(e for e in ballot if e[0] in nxt)
+                oid = ids.get(old)
+                if oid is None:  # pragma: no cover - every class is created before use
+                    oid = ids[old] = len(ids)
+                nid = ids.get(new)
+                if nid is None:
+                    nid = ids[new] = len(ids)
+                pair = pairs[old, j] = (oid, nid)
+                remap.append((oid, j, nid))
+            oid, nid = pair
+            m = mult[t]
+            for c, jc in ballot:
+                if c not in nxt:
+                    k3 = (c, oid * um + jc, nid * um + jc)
+                    moved[k3] = moved.get(k3, 0) + m
+        moves: dict[int, list[tuple[int, int, int]]] = {}
+        for (c, ok, nk), m in moved.items():
+            moves.setdefault(c, []).append((ok, nk, m))
+        tr = Transition(next_set, remap, moves, len(moved))
+        if self._cached > 20_000_000:  # keep memory bounded on huge searches
+            self._trans.clear()
+            self._cached = 0
+        self._trans[key] = tr
+        self._cached += tr.size
+        return tr
+
+    def _run(self, scaled_budget: int, details: bool) -> Run:
+        um = self.um
         rank = self.rank
         refuses = self.ties.refuses
-        cb: list[Any] = [scaled_budget]
-        cls: list[int] | None = [0] * len(self.mult) if base is None else None
-        mult = self.mult
+        cb: dict[int, Any] = {0: scaled_budget}
         hist = {c: dict(h) for c, h in self.init_hist.items()}
         inplay = [False] * self.n_projects
         bought = [False] * self.n_projects
@@ -230,174 +258,79 @@ class MesEngine:
         playing = set(self.candidates)
         lb: dict[int, Any] = {c: Q(self.scost[c], self.total_u[c]) for c in self.candidates}
         dirty = dict.fromkeys(self.candidates, True)
+        # histogram moves not yet applied, per project (applied before it is priced)
+        pending: dict[int, list[list[tuple[int, int, int]]]] = {}
+
+        def flush(c: int) -> None:
+            h = hist[c]
+            for moves in pending.pop(c):
+                for okey, nkey, m in moves:
+                    v = h[okey] - m
+                    if v:
+                        h[okey] = v
+                    else:
+                        del h[okey]
+                    h[nkey] = h.get(nkey, 0) + m
+
+        def price(c: int) -> Any:
+            if c in pending:
+                flush(c)
+            return self._price(c, hist[c], cb)
+
         out = Run(scaled_budget, [])
-        replay = base.rounds if base is not None else []
+        set_id = 0
         rnd = 0
         best_rho: Any = None
         while True:
-            if ref is not None:
-                if rnd == len(ref.purchases):
-                    # no project may be affordable at the top of the range
-                    for c in playing:
-                        if not dirty[c] or self._price(c, hist[c], cb) is not None:
-                            return False
-                    out.final_cls = cls if cls is not None else base.final_cls  # type: ignore[union-attr]
-                    return out
-                w = ref.purchases[rnd].project
-                thr = ref.purchases[rnd].rho
-                if not inplay[w]:
-                    return False
-                for c in sorted(playing, key=lambda c: (lb[c], rank[c])):
-                    if c == w:
-                        continue
+            best = -1
+            best_rho = None
+            for c in sorted(playing, key=lambda c: (lb[c], rank[c])):
+                if best >= 0:
                     lc = lb[c]
-                    if lc > thr or (lc == thr and rank[c] > rank[w] and not refuses):
+                    if lc > best_rho or (lc == best_rho and rank[c] > rank[best] and not refuses):
                         break
-                    if dirty[c]:
-                        rho = self._price(c, hist[c], cb)
-                        dirty[c] = False
-                        if rho is None:
-                            playing.discard(c)
-                            inplay[c] = False
-                            continue
-                        lb[c] = rho
-                        if rho > thr or (rho == thr and rank[c] > rank[w] and not refuses):
-                            continue
-                    return False
-                if dirty[w]:
-                    rho_w = self._price(w, hist[w], cb)
-                    if rho_w is None:  # pragma: no cover - excluded by monotonicity
-                        return False
-                    lb[w] = rho_w
-                    dirty[w] = False
-                best, best_rho = w, lb[w]
-            else:
-                best = -1
-                best_rho = None
-                for c in sorted(playing, key=lambda c: (lb[c], rank[c])):
-                    if best >= 0:
-                        lc = lb[c]
-                        if lc > best_rho or (
-                            lc == best_rho and rank[c] > rank[best] and not refuses
-                        ):
-                            break
-                    if dirty[c]:
-                        rho = self._price(c, hist[c], cb)
-                        dirty[c] = False
-                        if rho is None:
-                            playing.discard(c)
-                            inplay[c] = False
-                            if details:
-                                out.dropped[c] = (rnd, self.money_behind(c, hist[c], cb))
-                            continue
-                        lb[c] = rho
-                    rho = lb[c]
-                    if best < 0 or rho < best_rho:
-                        best, best_rho = c, rho
-                    elif rho == best_rho:
-                        best = self.ties.pick([best, c], "equal price per unit in MES")
-                if best < 0:
-                    out.final_cls = cls if cls is not None else base.final_cls  # type: ignore[union-attr]
-                    return out
+                if dirty[c]:
+                    rho = price(c)
+                    dirty[c] = False
+                    if rho is None:
+                        playing.discard(c)
+                        inplay[c] = False
+                        if details:
+                            out.dropped[c] = (rnd, self.money_behind(c, hist[c], cb))
+                        continue
+                    lb[c] = rho
+                rho = lb[c]
+                if best < 0 or rho < best_rho:
+                    best, best_rho = c, rho
+                elif rho == best_rho:
+                    best = self.ties.pick([best, c], "equal price per unit in MES")
+            if best < 0:
+                return out
             # buy `best` at best_rho
             playing.discard(best)
             inplay[best] = False
             bought[best] = True
             purchase = Purchase(best, best_rho)
-            if ref is not None and best_rho > ref.purchases[rnd].rho:  # pragma: no cover
-                raise AssertionError("MES monotonicity violated")
             uv = self.uvals[best]
-            if cls is None:
-                # Replaying `base`. Classes are structural (a class is the set of bought
-                # projects its voters supported, with utilities), so the same winner
-                # moves the same voters between the same classes; only budgets differ.
-                old = replay[rnd] if rnd < len(replay) else None
-                if old is not None and old.winner == best and not details:
-                    pays = [best_rho * u for u in uv]
-                    for k, j, _ in old.remap:
-                        b = cb[k]
-                        p = pays[j]
-                        cb.append(b - p if b > p else 0)
-                    for c, okey, nkey, m in old.delta:
-                        if not bought[c]:
-                            h = hist[c]
-                            v = h[okey] - m
-                            if v:
-                                h[okey] = v
-                            else:
-                                del h[okey]
-                            h[nkey] = h.get(nkey, 0) + m
-                            dirty[c] = True
-                    out.rounds.append(old)
-                    out.purchases.append(purchase)
-                    rnd += 1
-                    continue
-                # a different winner: walk the voters from the recorded classes
-                assert base is not None
-                cls = list(replay[rnd].cls_before if rnd < len(replay) else base.final_cls)
-            record = Round(best, [], [], list(cls))
-            remap: dict[int, int] = {}
-            moved: dict[tuple[int, int, int], int] = {}
-            if uniform:
-                pay = best_rho * uv[0]
-                for t in self.supp[best]:
-                    k = cls[t]
-                    nk = remap.get(k)
-                    if nk is None:
-                        b = cb[k]
-                        nk = remap[k] = len(cb)
-                        cb.append(b - pay if b > pay else 0)
-                        record.remap.append((k, 0, nk))
-                    cls[t] = nk
-                    m = mult[t]
-                    if details and cb[k]:
+            pays = [best_rho * u for u in uv]
+            if details:
+                if best in pending:
+                    flush(best)
+                for key, m in hist[best].items():
+                    b = cb[key // um]
+                    if b:
                         purchase.payers += m
-                        if cb[k] < pay:
+                        if b < pays[key % um]:
                             purchase.paid_all += m
-                    for c in self.ballots[t]:
-                        if not bought[c]:
-                            h = hist[c]
-                            v = h[k] - m
-                            if v:
-                                h[k] = v
-                            else:
-                                del h[k]
-                            h[nk] = h.get(nk, 0) + m
-                            dirty[c] = True
-                            key3 = (c, k, nk)
-                            moved[key3] = moved.get(key3, 0) + m
-            else:
-                for t, j in zip(self.supp[best], self.supp_j[best], strict=True):
-                    k = cls[t]
-                    nk = remap.get(k * um + j)
-                    if nk is None:
-                        b = cb[k]
-                        pay = best_rho * uv[j]
-                        nk = remap[k * um + j] = len(cb)
-                        cb.append(b - pay if b > pay else 0)
-                        record.remap.append((k, j, nk))
-                    cls[t] = nk
-                    m = mult[t]
-                    if details and cb[k]:
-                        purchase.payers += m
-                        if cb[k] < best_rho * uv[j]:
-                            purchase.paid_all += m
-                    for c, jc in self.ballots_j[t]:
-                        if not bought[c]:
-                            h = hist[c]
-                            okey = k * um + jc
-                            v = h[okey] - m
-                            if v:
-                                h[okey] = v
-                            else:
-                                del h[okey]
-                            nkey = nk * um + jc
-                            h[nkey] = h.get(nkey, 0) + m
-                            dirty[c] = True
-                            key3 = (c, okey, nkey)
-                            moved[key3] = moved.get(key3, 0) + m
-            # class ids are recreated in creation order on replay (remap is in that order)
-            record.delta = [(c, ok, nk, m) for (c, ok, nk), m in moved.items()]
-            out.rounds.append(record)
+            tr = self._transition(set_id, best)
+            for k, j, nk in tr.remap:
+                b = cb[k]
+                p = pays[j]
+                cb[nk] = b - p if b > p else 0
+            for c, moves in tr.moves.items():
+                if not bought[c]:
+                    pending.setdefault(c, []).append(moves)
+                    dirty[c] = True
+            set_id = tr.next_set
             out.purchases.append(purchase)
             rnd += 1
