@@ -278,9 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _command_registrars() -> list[Callable[[Any], None]]:
     """Commands contributed by the domain packages."""
     from audit.cli import add_verify_command
+    from ballot.cli import add_election_command, add_vote_command
     from tally.cli import add_tally_command
 
-    return [add_verify_command, add_tally_command]
+    return [add_verify_command, add_tally_command, add_election_command, add_vote_command]
 
 
 def _bench_registrars() -> list[Callable[[Any], None]]:
