@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
+from ballot.results_service import ResultView
 from ballot.service import ElectionService, ElectionSummary, Receipt, Voter
 from veche.errors import InvalidInput
 from veche.web import DB, Viewer, requires_role
@@ -157,6 +158,38 @@ class ElectionController(Controller):
             voter = Voter()
         signature = state.elections.issue_credential(election_id, voter, data.blinded_message)
         return CredentialResponse(blind_signature=signature)
+
+    @post(
+        "/{election_id:str}/tally",
+        operation_id="publishResult",
+        status_code=201,
+        sync_to_thread=True,
+        guards=[requires_role("admin")],
+    )
+    def publish_result(self, election_id: FromPath[str], state: State) -> ResultView:
+        """Count the closed election, sign the result and publish it in the log."""
+        return state.results.publish(election_id)  # type: ignore[no-any-return]
+
+    @get("/{election_id:str}/result", operation_id="getResult", sync_to_thread=True)
+    def result(self, election_id: FromPath[str], db: DB, state: State) -> ResultView:
+        """The published result with the rule's step-by-step explanation."""
+        with db.begin():
+            return state.results.result(db, election_id)  # type: ignore[no-any-return]
+
+    @get(
+        "/{election_id:str}/export.pb",
+        operation_id="exportPabulib",
+        sync_to_thread=True,
+        media_type="text/plain",
+    )
+    def export_pb(self, election_id: FromPath[str], state: State) -> Response[bytes]:
+        """The counted ballots as a Pabulib .pb file (after the close)."""
+        data = state.results.export_pb(election_id)
+        return Response(
+            data,
+            media_type="text/plain; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{election_id}.pb"'},
+        )
 
     @post(
         "/{election_id:str}/ballots",

@@ -19,7 +19,7 @@ class Election(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     title: str = Field(max_length=200)
     district: str = Field(max_length=64, index=True)
-    # draft → open → closed (the sealing key is published at the close).
+    # draft → open → closed (the sealing key is published at the close) → tallied.
     status: str = Field(default="draft", max_length=16)
     config: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     manifest: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
@@ -31,6 +31,9 @@ class Election(SQLModel, table=True):
     closed_seq: int | None = None
     # The size of the log whose ballots the count includes (set at the close).
     count_size: int | None = None
+    # The published result: its log entry and what the page and API show (JSON).
+    result_seq: int | None = None
+    result: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class RollEntry(SQLModel, table=True):

@@ -22,6 +22,7 @@ from audit.errors import AuditError
 from audit.store import LogStore, Sequencer
 from ballot.api import ElectionController
 from ballot.errors import BallotCryptoError
+from ballot.results_service import ResultService
 from ballot.service import ElectionError, ElectionService, SecretBox
 from veche import db as database
 from veche.accounts.api import AdminController, AuthController, DistrictController
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "log_store": log_store,
             "sequencer": sequencer,
             "elections": elections,
+            "results": ResultService(elections),
         }
     )
 
