@@ -153,7 +153,7 @@ class MesEngine:
         uv = self.uvals[c]
         if um == 1:
             u = uv[0]
-            items = [(b, m) for k, m in hist.items() if (b := cb[k])]
+            items = [(cb[k], m) for k, m in hist.items()]
             # Everyone shares equally; whoever cannot pay the share pays all they have;
             # repeat with the rest (the share only grows, so this ends). If everybody
             # ends up paying all they have, the project is unaffordable.
@@ -262,15 +262,21 @@ class MesEngine:
         pending: dict[int, list[list[tuple[int, int, int]]]] = {}
 
         def flush(c: int) -> None:
+            # Voters with no money left are dropped from the histograms of this run: they
+            # can never pay again, and neither can the classes they move on to.
             h = hist[c]
             for moves in pending.pop(c):
                 for okey, nkey, m in moves:
-                    v = h[okey] - m
+                    v = h.get(okey)
+                    if v is None:
+                        continue
+                    v -= m
                     if v:
                         h[okey] = v
                     else:
                         del h[okey]
-                    h[nkey] = h.get(nkey, 0) + m
+                    if cb[nkey // um]:
+                        h[nkey] = h.get(nkey, 0) + m
 
         def price(c: int) -> Any:
             if c in pending:
