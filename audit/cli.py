@@ -16,7 +16,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,9 @@ from audit.note import parse_note
 from audit.verify import Report, verify_log
 
 PAGE = 1000
+
+# A further check over the verified entries (elections, say): (ok, summary lines, JSON).
+ExtraCheck = Callable[[Sequence[bytes]], tuple[bool, list[str], dict[str, Any]]]
 
 
 class FetchError(Exception):
@@ -165,6 +168,26 @@ def report_json(report: Report, source: str) -> dict[str, Any]:
     }
 
 
+def _verify_directory(
+    directory: Path, args: argparse.Namespace, state_dir: Path | None
+) -> tuple[Report, list[tuple[bool, list[str], dict[str, Any]]]]:
+    report = verify_log(
+        directory,
+        pinned_verifier_key=args.key,
+        state_dir=state_dir,
+        progress=_ProgressBar(sys.stderr),
+    )
+    extra: list[tuple[bool, list[str], dict[str, Any]]] = []
+    checks: list[ExtraCheck] = getattr(args, "checks", [])
+    if checks and (directory / "entries.ndjson").is_file():
+        data = (directory / "entries.ndjson").read_bytes()
+        lines = data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        extra = [check(lines) for check in checks]
+    return report, extra
+
+
 def run_verify(args: argparse.Namespace) -> int:
     source: str = args.source
     state_dir = None if args.no_state else Path(args.state or default_state_dir())
@@ -172,34 +195,40 @@ def run_verify(args: argparse.Namespace) -> int:
         if source.startswith(("http://", "https://")):
             with tempfile.TemporaryDirectory(prefix="veche-verify-") as tmp:
                 fetch_log(source, Path(tmp))
-                report = verify_log(
-                    Path(tmp),
-                    pinned_verifier_key=args.key,
-                    state_dir=state_dir,
-                    progress=_ProgressBar(sys.stderr),
-                )
+                report, extra = _verify_directory(Path(tmp), args, state_dir)
         else:
             directory = Path(source)
             if not directory.is_dir():
                 print(f"veche: error: {source} is neither a URL nor a directory", file=sys.stderr)
                 return 2
-            report = verify_log(
-                directory,
-                pinned_verifier_key=args.key,
-                state_dir=state_dir,
-                progress=_ProgressBar(sys.stderr),
-            )
+            report, extra = _verify_directory(directory, args, state_dir)
     except FetchError as exc:
         print(f"veche: error: {exc}", file=sys.stderr)
         return 2
+    ok = report.ok and all(passed for passed, _lines, _json in extra)
     if args.json:
-        print(json.dumps(report_json(report, source), indent=2, ensure_ascii=False))
+        document = report_json(report, source)
+        for _passed, _lines, part in extra:
+            document.update(part)
+        document["ok"] = ok
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        print("\n".join(summary_lines(report, source)))
-    return 0 if report.ok else 1
+        lines = summary_lines(report, source)
+        for _passed, extra_lines, _json in extra:
+            lines.extend(extra_lines)
+        if extra:
+            lines.append(
+                "OVERALL: OK — the log and every election check out."
+                if ok
+                else "OVERALL: FAILED — see the problems above."
+            )
+        print("\n".join(lines))
+    return 0 if ok else 1
 
 
-def add_verify_command(subparsers: argparse._SubParsersAction[Any]) -> None:
+def add_verify_command(
+    subparsers: argparse._SubParsersAction[Any], checks: Sequence[ExtraCheck] = ()
+) -> None:
     parser = subparsers.add_parser(
         "verify",
         help="verify a log from a server URL or an exported directory",
@@ -222,4 +251,4 @@ def add_verify_command(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--no-state", action="store_true", help="neither read nor remember checkpoints"
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.set_defaults(func=run_verify)
+    parser.set_defaults(func=run_verify, checks=list(checks))
