@@ -279,9 +279,13 @@ def _command_registrars() -> list[Callable[[Any], None]]:
     """Commands contributed by the domain packages."""
     from audit.cli import add_verify_command
     from ballot.cli import add_election_command, add_vote_command
+    from ballot.verify import verify_check
     from tally.cli import add_tally_command
 
-    return [add_verify_command, add_tally_command, add_election_command, add_vote_command]
+    def add_verify(subparsers: Any) -> None:
+        add_verify_command(subparsers, checks=[verify_check])
+
+    return [add_verify, add_tally_command, add_election_command, add_vote_command]
 
 
 def _bench_registrars() -> list[Callable[[Any], None]]:
