@@ -94,41 +94,59 @@ class MesEngine:
         self.costs = prof.costs
         self.scost = [c * self.n for c in prof.costs]
         agg: Counter[tuple[tuple[int, int], ...]] = Counter()
-        for ballot, m in zip(prof.types, prof.mult, strict=True):
-            entries = tuple((i, w) for i, w in ballot if i in cset)
-            if entries:
-                agg[entries] += m
+        if all(i in cset for i, v in enumerate(prof.votes) if v):
+            # every project on any ballot is a candidate: the profile's types as they are
+            agg.update(dict(zip(prof.types, prof.mult, strict=True)))
+            agg.pop((), None)
+        else:
+            for ballot, m in zip(prof.types, prof.mult, strict=True):
+                entries = tuple([(i, w) for i, w in ballot if i in cset])
+                if entries:
+                    agg[entries] += m
         self.mult: list[int] = list(agg.values())
         # per-candidate distinct utilities; an entry (c, j) means utility uvals[c][j]
         self.uvals: dict[int, list[int]] = {c: [] for c in candidates}
-        uidx: dict[int, dict[int, int]] = {c: {} for c in candidates}
-        self.ballots: list[tuple[int, ...]] = []
         self.ballots_j: list[tuple[tuple[int, int], ...]] = []
         self.supp: dict[int, list[int]] = {c: [] for c in candidates}
         self.supp_j: dict[int, list[int]] = {c: [] for c in candidates}
-        for t, entries in enumerate(agg):
-            bal_j = []
-            for c, w in entries:
-                u = w * factor[c]
-                j = uidx[c].get(u)
-                if j is None:
-                    j = uidx[c][u] = len(self.uvals[c])
-                    self.uvals[c].append(u)
-                bal_j.append((c, j))
-                self.supp[c].append(t)
-                self.supp_j[c].append(j)
-            self.ballots.append(tuple(c for c, _ in bal_j))
-            self.ballots_j.append(tuple(bal_j))
+        mult = self.mult
+        if all(w == 1 for entries in agg for _, w in entries):
+            # approval ballots: one utility per project, the common case, kept fast
+            for c in candidates:
+                self.uvals[c].append(factor[c])
+            for t, entries in enumerate(agg):
+                self.ballots_j.append(tuple([(c, 0) for c, _ in entries]))
+                for c, _ in entries:
+                    self.supp[c].append(t)
+            for c in candidates:
+                self.supp_j[c] = [0] * len(self.supp[c])
+        else:
+            uidx: dict[int, dict[int, int]] = {c: {} for c in candidates}
+            for t, entries in enumerate(agg):
+                bal_j = []
+                for c, w in entries:
+                    u = w * factor[c]
+                    j = uidx[c].get(u)
+                    if j is None:
+                        j = uidx[c][u] = len(self.uvals[c])
+                        self.uvals[c].append(u)
+                    bal_j.append((c, j))
+                    self.supp[c].append(t)
+                    self.supp_j[c].append(j)
+                self.ballots_j.append(tuple(bal_j))
         self.um = max((len(v) for v in self.uvals.values()), default=1) or 1
         self.candidates = [c for c in candidates if self.supp[c]]
+        self.ballot_ids = [tuple(c for c, _ in b) for b in self.ballots_j]
+        self.masks = [sum(1 << c for c in b) for b in self.ballot_ids]
         self.init_hist: dict[int, dict[int, int]] = {}
         self.total_u: dict[int, int] = {}
         for c in self.candidates:
             h: dict[int, int] = {}
             tu = 0
+            uv = self.uvals[c]
             for t, j in zip(self.supp[c], self.supp_j[c], strict=True):
-                h[j] = h.get(j, 0) + self.mult[t]
-                tu += self.mult[t] * self.uvals[c][j]
+                h[j] = h.get(j, 0) + mult[t]
+                tu += mult[t] * uv[j]
             self.init_hist[c] = h
             self.total_u[c] = tu
         # Budget classes are canonical: a class is the set of (bought project, utility
@@ -209,6 +227,48 @@ class MesEngine:
             next_set = self._set_id[nxt] = len(self._sets)
             self._sets.append(nxt)
         um = self.um
+        if um == 1:
+            tr = self._transition_approval(bought, w, next_set)
+        else:
+            tr = self._transition_general(bought, nxt, w, next_set)
+        if self._cached > 20_000_000:  # keep memory bounded on huge searches
+            self._trans.clear()
+            self._cached = 0
+        self._trans[key] = tr
+        self._cached += tr.size
+        return tr
+
+    def _transition_approval(self, bought: frozenset[int], w: int, next_set: int) -> Transition:
+        # One utility per project: a class is the bit mask of bought projects its voters
+        # approved, and the mask itself is the class id.
+        mask = 0
+        for c in bought:
+            mask |= 1 << c
+        wbit = 1 << w
+        done = mask | wbit
+        masks = self.masks
+        mult = self.mult
+        remap: dict[int, int] = {}
+        moved: dict[int, dict[int, int]] = {}
+        for t in self.supp[w]:
+            old = masks[t] & mask
+            if old not in remap:
+                remap[old] = old | wbit
+            m = mult[t]
+            for c in self.ballot_ids[t]:
+                if not (done >> c) & 1:
+                    mc = moved.get(c)
+                    if mc is None:
+                        mc = moved[c] = {}
+                    mc[old] = mc.get(old, 0) + m
+        moves = {c: [(o, o | wbit, m) for o, m in mc.items()] for c, mc in moved.items()}
+        size = sum(len(v) for v in moves.values())
+        return Transition(next_set, [(o, 0, nw) for o, nw in remap.items()], moves, size)
+
+    def _transition_general(
+        self, bought: frozenset[int], nxt: frozenset[int], w: int, next_set: int
+    ) -> Transition:
+        um = self.um
         ids = self._class_id
         pairs: dict[tuple[tuple[tuple[int, int], ...], int], tuple[int, int]] = {}
         remap: list[tuple[int, int, int]] = []
@@ -237,13 +297,7 @@ class MesEngine:
         moves: dict[int, list[tuple[int, int, int]]] = {}
         for (c, ok, nk), m in moved.items():
             moves.setdefault(c, []).append((ok, nk, m))
-        tr = Transition(next_set, remap, moves, len(moved))
-        if self._cached > 20_000_000:  # keep memory bounded on huge searches
-            self._trans.clear()
-            self._cached = 0
-        self._trans[key] = tr
-        self._cached += tr.size
-        return tr
+        return Transition(next_set, remap, moves, len(moved))
 
     def _run(self, scaled_budget: int, details: bool) -> Run:
         um = self.um

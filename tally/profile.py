@@ -48,7 +48,12 @@ def _entries(ballot: Ballot, index: dict[str, int], kind: str) -> tuple[tuple[in
 
     if isinstance(ballot, ApprovalBallot | ChoiceBallot):
         ids = ballot.approve if isinstance(ballot, ApprovalBallot) else ballot.choose
-        return tuple(sorted((idx(p), 1) for p in set(ids)))
+        try:
+            return tuple(sorted([(index[p], 1) for p in set(ids)]))
+        except KeyError:
+            for p in ids:
+                idx(p)
+            raise  # pragma: no cover - idx raised above
     if isinstance(ballot, CumulativeBallot):
         for pid, pts in ballot.points.items():
             if pts < 0:
@@ -81,13 +86,22 @@ def build_profile(election: Election, ballots: Sequence[Ballot]) -> Profile:
         raise TallyError("the budget is negative", code="bad_election")
     expected = _KIND[election.kind]
     counts: Counter[tuple[tuple[int, int], ...]] = Counter()
+    # Identical ballot values are converted once (ballot structs are hashable, except
+    # cumulative ones, whose points are a dict).
+    same: Counter[Ballot] | None = Counter() if election.kind != "cumulative" else None
     for ballot in ballots:
         if not isinstance(ballot, expected):
             raise TallyError(
                 f"a {type(ballot).__name__} in an election of kind {election.kind}",
                 code="bad_ballot",
             )
-        counts[_entries(ballot, index, election.kind)] += 1
+        if same is not None:
+            same[ballot] += 1
+        else:
+            counts[_entries(ballot, index, election.kind)] += 1
+    if same is not None:
+        for ballot, k in same.items():
+            counts[_entries(ballot, index, election.kind)] += k
     types = tuple(counts)
     mult = tuple(counts[t] for t in types)
     votes = [0] * len(ids)
