@@ -40,8 +40,10 @@ from typing import Any
 import httpx
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
 
 from audit.canonical import b64url_decode, b64url_encode
+from audit.models import LogCheckpoint
 from ballot import crypto_bench
 from ballot.ballot import ballot_json, make_ballot
 from ballot.manifest import Manifest, format_time, load_credential_key, parse_manifest
@@ -262,6 +264,7 @@ class Load:
     server_cpu_ms: int
     client_cpu_ms: int
     answers: list[bytes]
+    commits: int = 0
 
     @property
     def per_second(self) -> int:
@@ -275,7 +278,12 @@ class Load:
 
 
 def send(
-    url: str, requests: Sequence[Request], concurrency: int, expected: int, server_pid: int
+    url: str,
+    requests: Sequence[Request],
+    concurrency: int,
+    expected: int,
+    server_pid: int,
+    commits: Callable[[], int] = lambda: 0,
 ) -> Load:
     """POST every request from ``concurrency`` threads, each with its own connection."""
     answers: list[bytes] = [b""] * len(requests)
@@ -312,20 +320,23 @@ def send(
     for thread in threads:
         thread.start()
     ready.wait()
+    commits_before = commits()
     server_before, client_before = cpu_ms(server_pid), own_cpu_ms()
     started = time.perf_counter_ns()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter_ns() - started
+    server_after, client_after = cpu_ms(server_pid), own_cpu_ms()
     return Load(
         concurrency=concurrency,
         requests=len(requests),
         failures=failures[0],
         elapsed_ns=elapsed,
         latencies_ns=latencies,
-        server_cpu_ms=cpu_ms(server_pid) - server_before,
-        client_cpu_ms=own_cpu_ms() - client_before,
+        server_cpu_ms=server_after - server_before,
+        client_cpu_ms=client_after - client_before,
         answers=answers,
+        commits=commits() - commits_before,
     )
 
 
@@ -359,7 +370,12 @@ def bench_one(
     settings = Settings(data_dir=data_dir, database_url=database_url)
     db_engine = initialize(settings)
     create_user(settings, db_engine, NewUser(ADMIN_EMAIL, ADMIN_PASSWORD, "Bench", "admin"))
-    db_engine.dispose()
+
+    def commits() -> int:
+        # One signed checkpoint per committed batch of the log's sequencer(s).
+        with db_engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(LogCheckpoint)).scalar_one())
+
     with serve(data_dir, database_url, workers, tmp / f"{engine}-{workers}.log") as server:
         say(f"{engine}, {workers} server process(es): opening the election")
         manifest, election_hash, codes = prepare_election(server.url, voters, key_bits)
@@ -372,6 +388,7 @@ def bench_one(
             credential_concurrency,
             200,
             server.process.pid,
+            commits,
         )
         public = load_credential_key(manifest)
         holders: list[tuple[Ed25519PrivateKey, dict[str, str]]] = []
@@ -393,7 +410,8 @@ def bench_one(
             count = ballots if level > 1 else max(100, ballots // 10)
             say(f"  preparing {count} signed, sealed ballots; sending them {level} at a time")
             requests = make_ballots(manifest, holders, count)
-            loads.append(send(server.url, requests, level, 201, server.process.pid))
+            loads.append(send(server.url, requests, level, 201, server.process.pid, commits))
+    db_engine.dispose()
     ed25519 = crypto_bench.ed25519_verify_speed()
     return Run(engine, workers, issued, loads, ed25519.per_second)
 
@@ -407,7 +425,11 @@ def _ms(us: int) -> str:
 
 def _cpu(load: Load) -> str:
     done = max(load.requests - load.failures, 1)
-    return f"{load.server_cpu_ms * 1000 // done:>6} {load.client_cpu_ms * 1000 // done:>6}"
+    tenths = done * 10 // max(load.commits, 1)
+    return (
+        f"{load.server_cpu_ms * 1000 // done:>6} {load.client_cpu_ms * 1000 // done:>6} "
+        f"{tenths // 10:>4}.{tenths % 10}"
+    )
 
 
 def report(runs: Sequence[Run], print_line: Callable[[str], None]) -> None:
@@ -416,7 +438,7 @@ def report(runs: Sequence[Run], print_line: Callable[[str], None]) -> None:
     print_line(
         f"  {'engine':<11} {'procs':>5} {'voters':>6} {'ballots':>7} {'fail':>4} "
         f"{'per s':>7} {'p50 ms':>7} {'p99 ms':>7} {'srv us':>6} {'gen us':>6} "
-        f"{'Ed25519 verify/s':>17}"
+        f"{'/commit':>6} {'Ed25519 verify/s':>17}"
     )
     for run in runs:
         for load in run.ballots:
@@ -429,7 +451,7 @@ def report(runs: Sequence[Run], print_line: Callable[[str], None]) -> None:
     print_line("Credentials issued over HTTP (blind signature, record, log entry):")
     print_line(
         f"  {'engine':<11} {'procs':>5} {'voters':>6} {'issued':>7} {'fail':>4} "
-        f"{'per s':>7} {'p50 ms':>7} {'p99 ms':>7} {'srv us':>6} {'gen us':>6}"
+        f"{'per s':>7} {'p50 ms':>7} {'p99 ms':>7} {'srv us':>6} {'gen us':>6} {'/commit':>6}"
     )
     for run in runs:
         load = run.credentials
@@ -441,7 +463,8 @@ def report(runs: Sequence[Run], print_line: Callable[[str], None]) -> None:
     print_line("")
     print_line(
         "voters: concurrent clients; srv us / gen us: CPU microseconds per request used by "
-        "the server processes / by this load generator (from /proc)."
+        "the server processes / by this load generator (from /proc); /commit: requests per "
+        "committed log batch (one signed checkpoint each)."
     )
 
 
