@@ -50,15 +50,17 @@ def greedy_fill(
     threshold: int = 1,
     trace: list[Step] | None = None,
     round_offset: int = 0,
+    allowed: Sequence[bool] | None = None,
 ) -> list[int]:
-    """Projects added greedily (by score, then tie-break) to ``chosen`` within ``budget``.
+    """Projects added greedily (by score, then tie-break) to ``chosen`` within ``budget``;
+    only projects with ``allowed[i]`` (default: all) are considered.
 
     Returns only the added projects, in selection order.
     """
     taken = set(chosen)
     left = budget - sum(prof.costs[i] for i in taken)
     order = sorted(
-        (i for i in range(len(prof.ids)) if i not in taken),
+        (i for i in range(len(prof.ids)) if i not in taken and (allowed is None or allowed[i])),
         key=lambda i: (-scores[i], ties.rank[i]),
     )
     if ties.refuses:

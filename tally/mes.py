@@ -200,16 +200,7 @@ def equal_shares(election: Election, prof: Profile, config: RuleConfig, ties: Ti
         _explain_run(prof, engine, final, scores, trace)
         winners += final.winners
     if config.completion in ("greedy", "add1-greedy"):
-        added = greedy_fill(
-            prof,
-            scores,
-            ties,
-            budget,
-            winners,
-            threshold=1,
-            trace=None,
-        )
-        added = [i for i in added if eligible[i]]
+        added = greedy_fill(prof, scores, ties, budget, winners, allowed=eligible)
         for r, i in enumerate(added, start=len(winners) + 1):
             trace.append(
                 Step(
@@ -222,8 +213,7 @@ def equal_shares(election: Election, prof: Profile, config: RuleConfig, ties: Ti
             )
         winners += added
     if config.comparison != "none":
-        other = greedy_fill(prof, scores, ties, budget, threshold=1)
-        other = [i for i in other if eligible[i]]
+        other = greedy_fill(prof, scores, ties, budget, allowed=eligible)
         pro_mes, pro_greedy = _prefer(prof, winners, other, config.comparison)
         keep = pro_greedy <= pro_mes
         trace.append(
@@ -326,24 +316,48 @@ def _drop_step(
 
 
 def _explain_losers(
-    prof: Profile, scores: list[int], winners: list[int], trace: list[Step]
+    prof: Profile,
+    scores: list[int],
+    winners: list[int],
+    trace: list[Step],
 ) -> None:
+    """For each project with more votes than some winner that was not funded, say why,
+    pointing at the round where its supporters could no longer pay for it."""
     if not winners:
         return
     chosen = set(winners)
     weakest = min(winners, key=lambda i: scores[i])
+    dropped = {s.project: s for s in trace if s.action == "unaffordable"}
+    ineligible = {s.project for s in trace if s.action == "ineligible"}
     for i in sorted(range(len(prof.ids)), key=lambda i: -scores[i]):
+        pid = prof.ids[i]
         if i in chosen or scores[i] <= scores[weakest]:
             continue
+        if pid in ineligible:
+            why = "it was not eligible (see above)"
+        elif pid in dropped:
+            step = dropped[pid]
+            left = _money(parse_frac(str(step.values["money_behind"])))
+            if step.round == 0:
+                why = (
+                    f"its supporters' equal shares, {left} in all, never added up to its "
+                    f"cost {prof.costs[i]}"
+                )
+            else:
+                why = (
+                    f"after round {step.round} its supporters had {left} left in all, less "
+                    f"than its cost {prof.costs[i]}: their equal shares had gone to other "
+                    "projects they voted for"
+                )
+        else:
+            why = "the greedy result was chosen instead (see the comparison above)"
         trace.append(
             Step(
                 len(winners) + 1,
                 "note",
-                f"{prof.ids[i]} had more votes ({scores[i]}) than the funded "
-                f"{prof.ids[weakest]} ({scores[weakest]}) but is not funded: its supporters' "
-                "equal shares were spent on projects they also voted for, or did not add up "
-                "to its cost (see above)",
-                prof.ids[i],
+                f"{pid} had more votes ({scores[i]}) than the funded {prof.ids[weakest]} "
+                f"({scores[weakest]}) but is not funded: {why}",
+                pid,
                 {"votes": scores[i]},
             )
         )
