@@ -303,14 +303,29 @@ def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = T
 # --- the tally ----------------------------------------------------------------------------
 
 
+# Minor units per currency unit (ISO 4217 exponents): the Method of Equal Shares' add1
+# completion raises each voter's budget one currency unit — one rouble, not one kopeck —
+# at a time, as equalshares.net describes it.
+_ZERO_DECIMALS = frozenset({"JPY", "KRW", "ISK", "CLP", "VND", "XAF", "XOF", "UGX", "PYG"})
+_THREE_DECIMALS = frozenset({"BHD", "KWD", "OMR", "JOD", "TND", "LYD", "IQD"})
+
+
+def currency_unit(currency: str) -> int:
+    if not currency or currency in _ZERO_DECIMALS:
+        return 1
+    return 1000 if currency in _THREE_DECIMALS else 100
+
+
 def tally_election(manifest: Manifest) -> TallyElection:
     spec = manifest.ballot
     projects = tuple(Project(id=p.id, cost=p.cost, name=p.title) for p in manifest.projects)
+    unit = currency_unit(manifest.currency)
     if isinstance(spec, ApprovalSpec):
         return TallyElection(
             projects=projects,
             budget=manifest.budget,
             kind="approval",
+            unit=unit,
             min_length=spec.min_projects,
             max_length=spec.max_projects,
             max_sum_cost=spec.max_total_cost,
@@ -320,6 +335,7 @@ def tally_election(manifest: Manifest) -> TallyElection:
             projects=projects,
             budget=manifest.budget,
             kind="cumulative",
+            unit=unit,
             max_sum_points=spec.total_points,
         )
     if isinstance(spec, OrdinalSpec):
@@ -327,6 +343,7 @@ def tally_election(manifest: Manifest) -> TallyElection:
             projects=projects,
             budget=manifest.budget,
             kind="ordinal",
+            unit=unit,
             min_length=spec.min_length,
             max_length=spec.max_length,
         )
@@ -335,6 +352,7 @@ def tally_election(manifest: Manifest) -> TallyElection:
         projects=projects,
         budget=manifest.budget,
         kind="choice",
+        unit=unit,
         min_length=spec.min_options,
         max_length=spec.max_options,
     )

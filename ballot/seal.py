@@ -23,6 +23,7 @@ pinned; ``generate_keypair`` takes an ``rng`` like the rest of the core.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
@@ -68,14 +69,16 @@ def generate_keypair(rng: Callable[[int], bytes] = os.urandom) -> tuple[bytes, b
     return private_raw, private_key.public_key().public_bytes_raw()
 
 
+@lru_cache(maxsize=32)
+def _private_key(private_key_raw32: bytes) -> x25519.X25519PrivateKey:
+    # A verifier opens every ballot of an election with one key: load it once.
+    return x25519.X25519PrivateKey.from_private_bytes(private_key_raw32)
+
+
 def public_key_of(private_key_raw32: bytes) -> bytes:
     """The raw public key belonging to a raw private key."""
     _check_key(private_key_raw32, "private")
-    return (
-        x25519.X25519PrivateKey.from_private_bytes(private_key_raw32)
-        .public_key()
-        .public_bytes_raw()
-    )
+    return _private_key(private_key_raw32).public_key().public_bytes_raw()
 
 
 def seal(public_key_raw32: bytes, manifest_hash: bytes, plaintext: bytes) -> bytes:
@@ -102,7 +105,7 @@ def open_sealed(private_key_raw32: bytes, manifest_hash: bytes, sealed: bytes) -
     info = seal_info(manifest_hash)
     if not isinstance(sealed, bytes) or len(sealed) < ENC_LENGTH + TAG_LENGTH:
         raise SealRefused("the sealed ballot is too short", code=ErrorCode.SEAL_REFUSED)
-    private_key = x25519.X25519PrivateKey.from_private_bytes(private_key_raw32)
+    private_key = _private_key(private_key_raw32)
     try:
         return SUITE.decrypt(sealed, private_key, info=info)
     except (InvalidTag, ValueError):

@@ -195,3 +195,81 @@ def add_log_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--skip-postgres", action="store_true", help="measure SQLite only")
     parser.set_defaults(func=run_log_bench)
+
+
+def run_verify_bench(args: argparse.Namespace) -> int:
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from audit.export import write_export
+    from ballot.crypto_bench import ed25519_verify_speed
+    from ballot.synthetic import election_log
+    from ballot.verify import check_elections
+
+    cores = os.cpu_count() or 1
+    print("veche bench verify — figures from this machine, this run")
+    print(
+        f"Making a valid election log of {args.voters:,} voters ({args.key_bits}-bit key)…",
+        flush=True,
+    )
+    started = time.perf_counter()
+    lines, note, info = election_log(
+        args.voters,
+        key_bits=args.key_bits,
+        rng=os.urandom,
+        authority=Ed25519PrivateKey.generate(),
+    )
+    print(f"  made in {time.perf_counter() - started:.1f} s")
+    raw = ed25519_verify_speed()
+    limit = raw.per_second * cores
+    print(
+        f"\nRaw Ed25519 verification: {raw.per_second:,}/s on one core; "
+        f"× {cores} cores = {limit:,}/s"
+    )
+    with tempfile.TemporaryDirectory(prefix="veche-bench-") as tmp:
+        directory = Path(tmp) / "log"
+        write_export(directory, lines, note, info)
+        for workers in sorted({1, cores}):
+            started = time.perf_counter()
+            report = check_elections(lines, workers=workers)
+            seconds = time.perf_counter() - started
+            assert not report.failures, report.failures[:3]
+            rate = args.voters / seconds
+            print(
+                f"  election checks, {workers} process(es): {seconds:.2f} s = "
+                f"{rate:,.0f} ballots/s = {rate / limit:.0%} of the Ed25519 limit "
+                f"({rate / raw.per_second:.0%} of one core's)"
+            )
+        started = time.perf_counter()
+        log_report = verify_log_dir(directory, info.verifier_key)
+        print(
+            f"  log checks (chain, hashes, Merkle root, checkpoint): "
+            f"{time.perf_counter() - started:.2f} s, {'OK' if log_report else 'FAILED'}"
+        )
+    print(
+        "  Each ballot costs an RSA-PSS token check, an Ed25519 signature check, an X25519 "
+        "key agreement and AES-GCM to open its seal, and the choices' validation."
+    )
+    return 0
+
+
+def verify_log_dir(directory: Path, verifier_key: str) -> bool:
+    from audit.verify import verify_log
+
+    return verify_log(directory, pinned_verifier_key=verifier_key).ok
+
+
+def add_verify_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = bench_subparsers.add_parser(
+        "verify", help="election verification speed against raw Ed25519 × cores"
+    )
+    parser.add_argument("--voters", type=int, default=5000, help="ballots in the log")
+    parser.add_argument(
+        "--key-bits",
+        type=int,
+        default=2048,
+        choices=[1024, 2048, 3072],
+        help="election RSA key size (1024 only to make the log faster)",
+    )
+    parser.set_defaults(func=run_verify_bench)
