@@ -23,8 +23,8 @@ pinned; ``generate_keypair`` takes an ``rng`` like the rest of the core.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import x25519
