@@ -16,42 +16,25 @@ reports every failure it finds with the entry's ``seq``. ``verify_log`` checks:
   server that rewrites history and re-signs it is caught; the new checkpoint is then
   remembered.
 
-Speed. The chain-and-hash pass decodes thousands of entries per msgspec call,
-re-encodes each one and compares it with its line, which is exactly as strict as a
-canonical parser (a line is accepted only if it is the canonical encoding of the
-value checked); bodies are decoded in batches per kind the same way. Any batch that
-is not clean is re-read line by line with the strict parser, which produces the
-precise failures. The Merkle levels are built with one hash per node and kept, so
-the root of any prefix and any consistency proof cost ``O(log n)`` more.
+The chain-and-hash pass lives in ``audit.chain``. The Merkle levels are built with
+one hash per node and kept, so the root of any prefix and any consistency proof
+cost ``O(log n)`` more.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
-import operator
-import types
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import msgspec
-
-from audit.canonical import CanonicalError, b64url_decode
+from audit.canonical import b64url_decode
+from audit.chain import check_entries, merkle_levels
 from audit.checkpoint import Checkpoint, verify_checkpoint
-from audit.entry import (
-    GENESIS_KIND,
-    ZERO_HASH,
-    Count,
-    LogGenesis,
-    parse_at,
-    parse_entry,
-    registered_kinds,
-)
-from audit.errors import AuditError, EntryRejected, ExportError, NoteError, ProofError
+from audit.entry import GENESIS_KIND, LogGenesis, parse_entry
+from audit.errors import AuditError, ExportError, NoteError, ProofError
 from audit.export import ExportedLog, read_export
 from audit.merkle import EMPTY_ROOT, consistency_proof, root_from_nodes, verify_consistency
 from audit.note import parse_verifier_key
@@ -60,8 +43,6 @@ __all__ = ["Failure", "Report", "bench_verify", "verify_log"]
 
 Progress = Callable[[int, int], None]
 
-# About 3,000 entries: big enough to amortise each call, small enough for the cache.
-CHUNK_BYTES = 1 << 20
 MAX_FAILURES = 10_000
 
 
@@ -98,189 +79,12 @@ class Report:
             self.omitted_failures += 1
 
 
-class _Envelope(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    # Field order is canonical order, so encoding an envelope reproduces its line.
-    # gc=False: millions of these hold no cycles, and tracking them made the
-    # collector rescan the growing list of leaves over and over.
-    at: str  # checked once per distinct value with parse_at, cheaper than a pattern
-    body: msgspec.Raw
-    kind: str
-    prev: str
-    seq: Count
-    v: Literal[1]
-
-
-_ENCODER = msgspec.json.Encoder(order="sorted")
-_ENVELOPES = msgspec.json.Decoder(list[_Envelope])
-_get_at = operator.attrgetter("at")
-_get_body = operator.attrgetter("body")
-_get_kind = operator.attrgetter("kind")
-_get_prev = operator.attrgetter("prev")
-_get_seq = operator.attrgetter("seq")
-
-
-class _Chain:
-    """State of the chain-and-hash pass over the lines of ``entries.ndjson``."""
-
-    def __init__(self, report: Report) -> None:
-        self.report = report
-        self.expected_seq = 0
-        self.prev = ZERO_HASH
-        self.leaves: list[bytes] = []
-        self.good_times: set[str] = set()
-        kinds = registered_kinds()
-        self.kinds = frozenset(kinds)
-        self.body_decoders = {
-            k: msgspec.json.Decoder(types.GenericAlias(list, (t,))) for k, t in kinds.items()
-        }
-
-    def run(self, data: bytes, progress: Progress | None) -> None:
-        """Check every line of ``data`` (which ends with a newline, or is empty)."""
-        total = data.count(b"\n")
-        done = 0
-        pos = 0
-        while pos < len(data):
-            cut = data.find(b"\n", pos + CHUNK_BYTES)
-            end = len(data) if cut < 0 else cut + 1
-            chunk = data[pos:end]
-            count = self._fast_chunk(chunk)
-            if not count:
-                lines = chunk[:-1].split(b"\n")
-                for offset, line in enumerate(lines):
-                    self._slow_line(done + offset, line)
-                count = len(lines)
-            done += count
-            pos = end
-            if progress is not None:
-                progress(done, total)
-
-    def _fast_chunk(self, chunk: bytes) -> int:
-        """Check a clean chunk of lines with whole-chunk operations and return how many
-        lines it held; 0 (having changed nothing) if any line needs the careful,
-        line-by-line path."""
-        try:
-            envelopes = _ENVELOPES.decode(b"[" + chunk[:-1].replace(b"\n", b",") + b"]")
-        except (msgspec.DecodeError, UnicodeError, RecursionError):
-            return 0
-        # The chunk must be exactly the envelopes' canonical encodings, one per line.
-        # Canonical JSON holds no raw newline, so this proves every line canonical
-        # (outside the body) and ties each line to the value checked.
-        batch = list(map(_ENCODER.encode, envelopes))
-        if b"\n".join(batch) + b"\n" != chunk:
-            return 0
-        first = self.expected_seq
-        if list(map(_get_seq, envelopes)) != list(range(first, first + len(batch))):
-            return 0
-        kinds = list(map(_get_kind, envelopes))
-        kind_set = set(kinds)
-        if not kind_set <= self.kinds:
-            return 0
-        if first == 0:
-            if kinds[0] != GENESIS_KIND or GENESIS_KIND in kinds[1:]:
-                return 0
-        elif GENESIS_KIND in kind_set:
-            return 0
-        good_times = self.good_times
-        for at in set(map(_get_at, envelopes)) - good_times:
-            try:
-                parse_at(at)
-            except EntryRejected:
-                return 0
-            good_times.add(at)
-        if len(kind_set) == 1:
-            groups = {kinds[0]: list(map(_get_body, envelopes))}
-        else:
-            groups = {}
-            for kind, body in zip(kinds, map(_get_body, envelopes), strict=True):
-                groups.setdefault(kind, []).append(body)
-        for kind, bodies in groups.items():
-            # Bodies are complete JSON values, so the joined array splits back into
-            # exactly them; one re-encoding of the array checks them all.
-            joined = b"[" + b",".join(bodies) + b"]"
-            try:
-                structs = self.body_decoders[kind].decode(joined)
-            except (msgspec.DecodeError, UnicodeError, RecursionError):
-                return 0
-            if len(structs) != len(bodies) or _ENCODER.encode(structs) != joined:
-                return 0
-        sha = hashlib.sha256
-        digests = [sha(b"\x00" + line).digest() for line in batch]
-        hexes = list(map(bytes.hex, digests))
-        prevs = list(map(_get_prev, envelopes))
-        if prevs[0] != self.prev or prevs[1:] != hexes[:-1]:
-            return 0
-        self.leaves += digests
-        self.prev = hexes[-1]
-        self.expected_seq = first + len(batch)
-        return len(batch)
-
-    def _slow_line(self, position: int, line: bytes) -> None:
-        report = self.report
-        try:
-            entry = parse_entry(line)
-        except (CanonicalError, EntryRejected) as exc:
-            report.fail(position, exc.code, f"entry at line {position + 1}: {exc.detail}")
-            entry = None
-        if entry is not None:
-            if entry.seq != self.expected_seq:
-                report.fail(
-                    position,
-                    "seq_mismatch",
-                    f"line {position + 1} has seq {entry.seq}, expected {self.expected_seq}",
-                )
-            if entry.prev != self.prev:
-                report.fail(
-                    position,
-                    "prev_mismatch",
-                    f"entry {entry.seq} does not link to the leaf hash of the line before it",
-                )
-            # Resynchronise so one gap is reported once, not at every later entry.
-            self.expected_seq = entry.seq + 1
-        else:
-            self.expected_seq = position + 1
-        digest = hashlib.sha256(b"\x00" + line).digest()
-        self.leaves.append(digest)
-        self.prev = digest.hex()
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector during the hot pass.
-
-    The pass allocates thousands of short-lived body structs per chunk and creates no
-    cycles; with the collector running, its generation scans cost about a third of
-    the verifier's time (measured at 200,000 entries).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _entries_data(data: bytes, report: Report) -> bytes:
     if data and not data.endswith(b"\n"):
         last = data.count(b"\n")
         report.fail(last, "missing_newline", f"line {last + 1} has no final newline")
         return data + b"\n"
     return data
-
-
-def _levels(leaves: list[bytes]) -> list[list[bytes]]:
-    """Every perfect-subtree node, level by level (``levels[l][i]`` is node ``(l, i)``)."""
-    levels = [leaves]
-    sha = hashlib.sha256
-    level = leaves
-    while len(level) > 1:
-        # zip over one iterator pairs neighbours; an unpaired last node waits a level.
-        pairs = iter(level)
-        level = [
-            sha(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs, strict=False)
-        ]
-        levels.append(level)
-    return levels
 
 
 def _state_path(state_dir: Path, origin: str) -> Path:
@@ -347,8 +151,15 @@ def verify_log(
     pinned_verifier_key: str | None = None,
     state_dir: Path | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> Report:
-    """Verify an exported log directory (or one already read) and report every failure."""
+    """Verify an exported log directory (or one already read) and report every failure.
+
+    ``pinned_verifier_key`` is the key the auditor trusts (else ``key.json``'s, with a
+    warning); ``state_dir`` remembers checkpoints between runs; ``progress(done,
+    total)`` is called as lines are checked; ``workers`` caps the processes used for a
+    large log (``None``: one per CPU).
+    """
     report = Report()
     try:
         log = source if isinstance(source, ExportedLog) else read_export(source)
@@ -387,15 +198,12 @@ def verify_log(
 
     # Entries: canonical form, validity, chain, leaf hashes.
     data = _entries_data(log.entries, report)
-    chain = _Chain(report)
-    with _collector_paused():
-        chain.run(data, progress)
-        leaves = chain.leaves
-        levels = _levels(leaves)
+    leaves = check_entries(data, report.fail, progress, workers)
     _check_genesis(data[: data.find(b"\n")], key, report)
     report.entries = len(leaves)
     if not leaves:
         report.fail(None, "no_genesis", "the log has no entries, not even log.genesis")
+    levels = merkle_levels(leaves)
 
     def get_node(level: int, index: int) -> bytes:
         return levels[level][index]

@@ -1,0 +1,62 @@
+"""The chain-and-hash pass: worker processes give the same answer as one process."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import pytest
+
+from audit.chain import _parallel, check_entries, merkle_levels
+from audit.entry import leaf_hash
+from audit.merkle import mth, root_from_nodes
+from tests.strategies.audit import build_chain, signing_key
+
+NOTICE = {"title": "t", "text": "x", "lang": "en"}
+
+Failures = list[tuple[int | None, str, str]]
+
+
+def _run(data: bytes, workers: int) -> tuple[list[bytes], Failures]:
+    failures: Failures = []
+    leaves = check_entries(data, lambda *f: failures.append(f), None, workers)
+    return leaves, failures
+
+
+@pytest.fixture(name="entries", scope="module")
+def fx_entries() -> list[bytes]:
+    # About 2.5 MB: several chunks, and several segments for the workers.
+    return build_chain(signing_key(4), [{**NOTICE, "title": str(i)} for i in range(9000)])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="worker processes are forked on Linux only")
+def test_workers_check_a_clean_log(entries: list[bytes]) -> None:
+    if threading.active_count() > 1:
+        pytest.skip("another test left a thread running; the pass will not fork")
+    data = b"".join(e + b"\n" for e in entries)
+    assert _parallel(data, 2, None) == [leaf_hash(e) for e in entries]
+    leaves, failures = _run(data, 3)
+    assert failures == [] and leaves == [leaf_hash(e) for e in entries]
+
+
+@pytest.mark.parametrize("tamper", ["flip", "drop", "swap_segments"])
+def test_workers_fall_back_and_report_the_same(entries: list[bytes], tamper: str) -> None:
+    tampered = [*entries]
+    if tamper == "flip":
+        tampered[7000] = tampered[7000].replace(b'"lang":"en"', b'"lang":"EN"')
+    elif tamper == "drop":
+        del tampered[4500]
+    else:
+        # Each half is clean on its own; only their order is wrong.
+        tampered = tampered[4501:] + tampered[:4501]
+    data = b"".join(e + b"\n" for e in tampered)
+    assert _parallel(data, 2, None) is None
+    assert _run(data, 2) == _run(data, 1)
+    assert _run(data, 1)[1]
+
+
+def test_levels_give_every_root(entries: list[bytes]) -> None:
+    leaves = [leaf_hash(e) for e in entries[:300]]
+    levels = merkle_levels(leaves)
+    for size in (1, 2, 3, 64, 255, 300):
+        assert root_from_nodes(size, lambda lv, ix: levels[lv][ix]) == mth(leaves[:size])
