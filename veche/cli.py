@@ -125,9 +125,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     engine = setup.initialize(settings)
     users = setup.load_demo(settings, engine)
     engine.dispose()
+    verifier_key = None
+    if args.voters:
+        from veche.demo import run_demo_election
+
+        verifier_key = run_demo_election(settings, args.voters)["verifier_key"]
     print(f"Demo data is in {settings.data_dir}. Log in with any of these accounts:")
     for user in users:
         print(f"  {user.email:<24} {user.role:<10} password: {user.password}")
+    url = f"http://{args.host}:{args.port}"
+    if verifier_key:
+        print("Check the whole demo log and its election yourself, while the server runs:")
+        print(f"  veche verify {url} --key '{verifier_key}'")
+        print("Boris (boris@demo.veche) can vote in the open Riverside election:")
+        print(
+            f"  veche vote {url} --election riverside-2026 --approve beach,dog-park "
+            "--email boris@demo.veche"
+        )
     if args.no_serve:
         return 0
     return _serve(settings, args.host, args.port, args.workers)
@@ -233,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(demo)
     _add_server_options(demo)
     demo.add_argument("--no-serve", action="store_true", help="only prepare the demo data")
+    demo.add_argument(
+        "--voters",
+        type=int,
+        default=2000,
+        help="simulated residents who vote in the demo election (default 2000; 0 for none)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     admin = commands.add_parser("admin", help="administration tasks")
@@ -292,12 +312,17 @@ def _bench_registrars() -> list[Callable[[Any], None]]:
     """``veche bench`` subjects contributed by the domain packages."""
     from ballot.bench import add_cast_bench
     from tally.cli import add_tally_bench
-    from veche.benchmarks import add_log_bench
+    from veche.benchmarks import add_log_bench, add_verify_bench
 
-    return [add_log_bench, add_tally_bench, add_cast_bench]
+    return [add_log_bench, add_tally_bench, add_cast_bench, add_verify_bench]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import logging
+
+    # Libraries' routine chatter (each HTTP request, each migration) is not for users.
+    for name in ("httpx", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,229 @@
+"""A whole demo election, run through the real protocol before the demo server starts.
+
+Simulated residents of the Centre district obtain blind-signed credentials (most with a
+printed one-time access code, the rest with their accounts), seal and sign their ballots
+and cast them over HTTP (in process); some change their minds and vote again. The
+election is closed, unsealed and counted with the Method of Equal Shares, and its result
+is published. A second election, in Riverside, is left open so that the demo's resident
+Boris can vote in it from the command line or the API.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from ballot.client import VoterClient
+from veche import db as database
+from veche.accounts.models import User
+from veche.accounts.service import AccountService
+from veche.app import create_app
+from veche.settings import Settings
+
+CENTRE_PROJECTS = [
+    ("tree-alley", "Lime-tree alley on Sadovaya street", 1_800_000_00),
+    ("playground", "Inclusive playground in Victory park", 2_400_000_00),
+    ("library-hall", "Reading hall for the district library", 1_500_000_00),
+    ("bike-lanes", "Protected bike lanes to the station", 3_100_000_00),
+    ("benches", "Fifty benches with shade along the embankment", 450_000_00),
+    ("skate-park", "Skate park behind school No. 5", 1_200_000_00),
+    ("lighting", "Street lighting in the old quarter", 900_000_00),
+    ("community-garden", "Community garden with raised beds", 600_000_00),
+]
+# How much the simulated residents like each project (relative weights).
+POPULARITY = [9, 8, 6, 5, 7, 3, 6, 4]
+RIVERSIDE_PROJECTS = [
+    ("ferry-pier", "Repair of the ferry pier", 1_400_000_00),
+    ("beach", "Accessible river beach", 900_000_00),
+    ("dog-park", "Fenced dog park", 350_000_00),
+    ("sports-ground", "Outdoor sports ground", 1_100_000_00),
+]
+
+
+def _time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _config(
+    election_id: str,
+    title: str,
+    district: str,
+    projects: list[tuple[str, str, int]],
+    budget: int,
+    rule: dict[str, Any],
+    days: int,
+    key_bits: int,
+) -> dict[str, Any]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return {
+        "id": election_id,
+        "title": title,
+        "district": district,
+        "budget": budget,
+        "currency": "RUB",
+        "projects": [{"id": pid, "title": name, "cost": cost} for pid, name, cost in projects],
+        "ballot": {
+            "kind": "approval",
+            "min_projects": 1,
+            "max_projects": len(projects),
+            "max_total_cost": budget,
+        },
+        "rule": rule,
+        "window": {
+            "opens_at": _time(now - timedelta(hours=1)),
+            "closes_at": _time(now + timedelta(days=days)),
+        },
+        "eligibility": {"residents": True, "roll": True, "access_codes": True},
+        "rsa_key_bits": key_bits,
+    }
+
+
+def _pick(rng: random.Random, budget: int) -> list[str]:
+    """Projects a simulated resident approves: by popularity, within the knapsack limit."""
+    wanted = rng.randint(1, 4)
+    chosen: list[str] = []
+    spent = 0
+    ids = [p[0] for p in CENTRE_PROJECTS]
+    costs = {p[0]: p[2] for p in CENTRE_PROJECTS}
+    for pid in rng.choices(ids, weights=POPULARITY, k=wanted * 2):
+        if pid not in chosen and spent + costs[pid] <= budget:
+            chosen.append(pid)
+            spent += costs[pid]
+        if len(chosen) == wanted:
+            break
+    return chosen or ["benches"]
+
+
+def run_demo_election(
+    settings: Settings, voters: int, say: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Run the Centre election to its published result; open the Riverside one."""
+    app: Litestar = create_app(settings)
+    rng = random.Random(2026)
+    budget = 8_000_000_00
+    with TestClient(app, base_url="http://demo.local") as client:
+        admin = _session(app, "admin@demo.veche")
+        centre = _config(
+            "centre-2026",
+            "Centre district budget 2026",
+            "centre",
+            CENTRE_PROJECTS,
+            budget,
+            {"name": "mes", "satisfaction": "cost", "completion": "add1"},
+            days=7,
+            key_bits=2048,
+        )
+        _ok(client.post("/api/v1/elections", json=centre, headers=admin), 201)
+        with_codes = voters * 3 // 4
+        roll = "voter_id\n" + "".join(f"C{n:05d}\n" for n in range(with_codes))
+        _ok(
+            client.post(
+                "/api/v1/elections/centre-2026/roll",
+                content=roll.encode(),
+                headers={**admin, "content-type": "text/csv"},
+            ),
+            201,
+        )
+        _ok(client.post("/api/v1/elections/centre-2026/open", headers=admin), 200)
+        codes_csv = _ok(
+            client.post("/api/v1/elections/centre-2026/access-codes", headers=admin), 201
+        ).text
+        codes = [line.split(",")[1] for line in codes_csv.strip().split("\n")[1:]]
+        residents = _simulated_residents(app, settings, voters - with_codes)
+        client.cookies.clear()
+        voter = VoterClient(client)
+        info = voter.election("centre-2026")
+        say(
+            f"Demo: {voters:,} simulated residents vote in centre-2026 "
+            f"({len(codes):,} with access codes, {len(residents):,} with accounts)…"
+        )
+
+        def vote(n: int) -> int:
+            local = random.Random(n)
+            if n < len(codes):
+                wallet = voter.obtain_credential(info, access_code=codes[n])
+            else:
+                wallet = voter.obtain_credential(info, headers=residents[n - len(codes)])
+            voter.cast(info, wallet, {"approve": _pick(local, budget)})
+            if local.random() < 0.1:
+                voter.cast(info, wallet, {"approve": _pick(local, budget)})
+                return 2
+            return 1
+
+        with ThreadPoolExecutor(8) as pool:
+            ballots = sum(pool.map(vote, range(voters)))
+        admin = _session(app, "admin@demo.veche")
+        _ok(client.post("/api/v1/elections/centre-2026/close", headers=admin), 200)
+        result = _ok(client.post("/api/v1/elections/centre-2026/tally", headers=admin), 201).json()
+        riverside = _config(
+            "riverside-2026",
+            "Riverside budget 2026",
+            "riverside",
+            RIVERSIDE_PROJECTS,
+            2_500_000_00,
+            {"name": "greedy"},
+            days=30,
+            key_bits=2048,
+        )
+        _ok(client.post("/api/v1/elections", json=riverside, headers=admin), 201)
+        _ok(client.post("/api/v1/elections/riverside-2026/open", headers=admin), 200)
+        key = client.get("/api/v1/log/key").json()["verifier_key"]
+    rng.random()
+    say(
+        f"Demo: {ballots:,} ballots cast; winners of centre-2026: "
+        f"{', '.join(result['winners'])} ({result['spent'] // 100:,} of {budget // 100:,} RUB)."
+    )
+    return {"verifier_key": key, "result": result}
+
+
+def _ok(response: Any, status: int) -> Any:
+    if response.status_code != status:
+        raise RuntimeError(f"demo step failed: {response.status_code} {response.text[:300]}")
+    return response
+
+
+def _session(app: Litestar, email: str) -> dict[str, str]:
+    """A signed-in session for a demo account, made directly (no password round trip)."""
+    from sqlalchemy import select
+
+    service: AccountService = app.state.accounts
+    with database.session_scope(app.state.sessions) as db:
+        user = db.scalars(select(User).where(User.email == email)).one()
+        token, csrf = service.start_session(db, user)
+    return {"Cookie": f"veche_session={token}", "X-CSRF-Token": csrf}
+
+
+def _simulated_residents(app: Litestar, settings: Settings, count: int) -> list[dict[str, str]]:
+    """Resident accounts in the Centre district with sessions (one password hash shared:
+    nobody logs in to them with a password)."""
+    import secrets
+    import time
+
+    service: AccountService = app.state.accounts
+    shared_hash = service.hasher.hash(secrets.token_urlsafe(24))
+    sessions = []
+    with database.session_scope(app.state.sessions) as db:
+        users = [
+            User(
+                public_id=secrets.token_hex(16),
+                email=f"resident{n:05d}@demo.veche",
+                display_name=f"Resident {n}",
+                district="centre",
+                role="resident",
+                password_hash=shared_hash,
+                created_at=int(time.time()),
+            )
+            for n in range(count)
+        ]
+        db.add_all(users)
+        db.flush()
+        for user in users:
+            token, csrf = service.start_session(db, user)
+            sessions.append({"Cookie": f"veche_session={token}", "X-CSRF-Token": csrf})
+    return sessions
