@@ -217,6 +217,15 @@ def _check_result(
     summary.spent = result.spent
 
 
+def _money(amount: int, unit: int) -> str:
+    """Minor units as a currency amount: 765000000 kopecks → 7,650,000.00."""
+    if unit == 1:
+        return f"{amount:,}"
+    places = len(str(unit)) - 1
+    whole, part = divmod(amount, unit)
+    return f"{whole:,}.{part:0{places}d}"
+
+
 def summary_lines(report: ElectionReport) -> list[str]:
     lines: list[str] = []
     for e in report.elections:
@@ -238,9 +247,10 @@ def summary_lines(report: ElectionReport) -> list[str]:
         if e.winners is not None:
             lines.append(f"  winners:                {', '.join(e.winners) or '(none)'}")
             if e.budget:
+                unit = record.currency_unit(e.currency)
                 lines.append(
-                    f"  money:                  {e.spent:,} of {e.budget:,} {e.currency}"
-                    " (minor units)"
+                    f"  money:                  {_money(e.spent or 0, unit)} of "
+                    f"{_money(e.budget, unit)} {e.currency}"
                 )
             lines.append(
                 f"  published result:       recomputed and matches ({e.results_checked} checked)"
