@@ -50,8 +50,8 @@ PARALLEL_MIN_BYTES = 32 << 20
 
 class _Envelope(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     # Field order is canonical order, so encoding an envelope reproduces its line.
-    # gc=False: millions of these hold no cycles, and tracking them made the
-    # collector rescan the growing list of leaves over and over.
+    # gc=False: they hold no cycles, and tracking millions of short-lived objects
+    # only makes the cyclic collector run more often.
     at: str  # checked once per distinct value with parse_at, cheaper than a pattern
     body: msgspec.Raw
     kind: str
@@ -122,6 +122,8 @@ class _Chain:
             envelopes = _ENVELOPES.decode(b"[" + chunk[:-1].replace(b"\n", b",") + b"]")
         except (msgspec.DecodeError, UnicodeError, RecursionError):
             return 0
+        if not envelopes:
+            return 0  # empty lines: the careful path names them
         # The chunk must be exactly the envelopes' canonical encodings, one per line.
         # Canonical JSON holds no raw newline, so this proves every line canonical
         # (outside the body) and ties each line to the value checked.
@@ -129,9 +131,9 @@ class _Chain:
         if b"\n".join(batch) + b"\n" != chunk:
             return 0
         seqs = list(map(_get_seq, envelopes))
-        if self.expected_seq is None:
-            self.first_seq = self.expected_seq = seqs[0] if seqs else 0
         first = self.expected_seq
+        if first is None:
+            first = seqs[0]
         if seqs != list(range(first, first + len(batch))):
             return 0
         kinds = list(map(_get_kind, envelopes))
@@ -170,12 +172,14 @@ class _Chain:
         digests = [sha(b"\x00" + line).digest() for line in batch]
         hexes = list(map(bytes.hex, digests))
         prevs = list(map(_get_prev, envelopes))
-        if self.prev is None:
-            self.first_prev = prevs[0]
-        elif prevs[0] != self.prev:
+        if self.prev is not None and prevs[0] != self.prev:
             return 0
         if prevs[1:] != hexes[:-1]:
             return 0
+        if self.expected_seq is None:
+            self.first_seq = first
+        if self.prev is None:
+            self.first_prev = prevs[0]
         self.leaves += digests
         self.prev = hexes[-1]
         self.expected_seq = first + len(batch)

@@ -60,3 +60,10 @@ def test_levels_give_every_root(entries: list[bytes]) -> None:
     levels = merkle_levels(leaves)
     for size in (1, 2, 3, 64, 255, 300):
         assert root_from_nodes(size, lambda lv, ix: levels[lv][ix]) == mth(leaves[:size])
+
+
+def test_lines_that_are_empty_are_failures() -> None:
+    for data in (b"\n", b"\n\n", b"{}\n\n"):
+        leaves, failures = _run(data, 1)
+        assert len(leaves) == data.count(b"\n")
+        assert failures and all(seq is not None for seq, _, _ in failures)

@@ -413,3 +413,18 @@ def test_hostile_nesting_is_a_failure_not_a_crash() -> None:
     deep = b"[" * 100_000 + b"]" * 100_000
     report = _verify(_with_entries(exported(entries, key), [entries[0], deep, entries[1]]))
     assert (1, "too_deep") in {(f.seq, f.code) for f in report.failures}
+
+
+@settings(max_examples=200, deadline=None)
+@given(logs, st.binary(max_size=60), st.data())
+def test_garbage_never_crashes_the_verifier(
+    log: tuple[Ed25519PrivateKey, list[bytes]], junk: bytes, data: st.DataObject
+) -> None:
+    key, entries = log
+    exp = exported(entries, key)
+    where = data.draw(st.integers(0, len(exp.entries)))
+    spliced = exp.entries[:where] + junk + exp.entries[where:]
+    report = _verify(replace(exp, entries=spliced))
+    assert report.ok == (junk == b"")
+    note = data.draw(st.text(max_size=80))
+    assert not _verify(replace(exp, checkpoint_note=note)).ok
