@@ -319,8 +319,12 @@ def _parallel(data: bytes, workers: int, progress: Progress | None) -> list[byte
 
 
 def default_workers(size: int) -> int:
-    """Processes the pass uses for ``size`` bytes of entries when not told."""
-    return (os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
+    """Processes the pass uses for ``size`` bytes of entries when not told: the CPUs
+    this process may run on, at most 16."""
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return min(16, len(usable) if usable else (os.cpu_count() or 1))
 
 
 def check_entries(
