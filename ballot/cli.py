@@ -354,8 +354,11 @@ def add_election_command(subparsers: argparse._SubParsersAction[Any]) -> None:
     election = subparsers.add_parser(
         "election",
         help="configure, open and close elections in the local data directory",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Configure, open and close elections, import the voter roll and make access "
+            "codes, in the database of the data directory (--data-dir or VECHE_DATA_DIR; "
+            "VECHE_DATABASE_URL for PostgreSQL). A running server sees the changes at once."
+        ),
     )
     tasks = election.add_subparsers(dest="election_command", metavar="TASK")
     tasks.required = True
@@ -582,8 +585,8 @@ def cmd_vote(args: argparse.Namespace) -> int:
         return _fail([f"the election's manifest is refused: {exc.detail}{hint} ({exc.code})"])
     except httpx.TransportError as exc:
         return _fail([f"cannot reach {args.url}: {exc or type(exc).__name__}"])
-    except ValueError as exc:  # an answer that is not JSON, or not what the API says
-        return _fail([f"the server's answer cannot be used: {exc}"])
+    except (ValueError, KeyError, TypeError) as exc:  # not JSON, or not what the API says
+        return _fail([f"the server's answer cannot be used: {exc!r}"])
 
 
 def add_vote_command(subparsers: argparse._SubParsersAction[Any]) -> None:
