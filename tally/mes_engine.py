@@ -157,10 +157,16 @@ class MesEngine:
         self._set_id: dict[frozenset[int], int] = {frozenset(): 0}
         self._trans: dict[tuple[int, int], Transition] = {}
         self._cached = 0
+        self._init_struct = {c: (tuple(h), tuple(h.values())) for c, h in self.init_hist.items()}
+        self._hist_cache: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...]]] = {
+            (0, c): st for c, st in self._init_struct.items()
+        }
 
     # -- pricing ---------------------------------------------------------------------
 
-    def _price(self, c: int, hist: dict[int, int], cb: dict[int, Any]) -> Any:
+    def _price(
+        self, c: int, hist: tuple[tuple[int, ...], tuple[int, ...]], cb: dict[int, Any]
+    ) -> Any:
         """ρ for ``c`` given its supporters' histogram, or ``None`` if unaffordable.
 
         ρ solves ``Σ min(budget, ρ·u)·voters = cost``. Supporters whose budget is below
@@ -171,7 +177,7 @@ class MesEngine:
         uv = self.uvals[c]
         if um == 1:
             u = uv[0]
-            items = [(cb[k], m) for k, m in hist.items()]
+            items = [(b, m) for k, m in zip(*hist, strict=True) if (b := cb[k])]
             # Everyone shares equally; whoever cannot pay the share pays all they have;
             # repeat with the rest (the share only grows, so this ends). If everybody
             # ends up paying all they have, the project is unaffordable.
@@ -189,7 +195,7 @@ class MesEngine:
                 count -= gone
                 items = rich
             return None
-        gen = [(b, uv[k % um], m) for k, m in hist.items() if (b := cb[k // um])]
+        gen = [(b, uv[k % um], m) for k, m in zip(*hist, strict=True) if (b := cb[k // um])]
         money = sum(b * m for b, _, m in gen)
         if money < cost:
             return None
@@ -203,9 +209,11 @@ class MesEngine:
             weight -= u * m
         return None  # pragma: no cover
 
-    def money_behind(self, c: int, hist: dict[int, int], cb: dict[int, Any]) -> Any:
+    def money_behind(
+        self, c: int, hist: tuple[tuple[int, ...], tuple[int, ...]], cb: dict[int, Any]
+    ) -> Any:
         um = self.um
-        return sum(cb[k // um] * m for k, m in hist.items())
+        return sum(cb[k // um] * m for k, m in zip(*hist, strict=True))
 
     # -- one run ---------------------------------------------------------------------
 
@@ -231,9 +239,6 @@ class MesEngine:
             tr = self._transition_approval(bought, w, next_set)
         else:
             tr = self._transition_general(bought, nxt, w, next_set)
-        if self._cached > 20_000_000:  # keep memory bounded on huge searches
-            self._trans.clear()
-            self._cached = 0
         self._trans[key] = tr
         self._cached += tr.size
         return tr
@@ -304,7 +309,6 @@ class MesEngine:
         rank = self.rank
         refuses = self.ties.refuses
         cb: dict[int, Any] = {0: scaled_budget}
-        hist = {c: dict(h) for c, h in self.init_hist.items()}
         inplay = [False] * self.n_projects
         bought = [False] * self.n_projects
         for c in self.candidates:
@@ -312,30 +316,42 @@ class MesEngine:
         playing = set(self.candidates)
         lb: dict[int, Any] = {c: Q(self.scost[c], self.total_u[c]) for c in self.candidates}
         dirty = dict.fromkeys(self.candidates, True)
-        # histogram moves not yet applied, per project (applied before it is priced)
+        # A project's histogram depends only on the set bought so far, so it is cached per
+        # (set, project) across runs. `known[c]` is the set whose histogram of c this run
+        # last used; `pending[c]` the moves since then, applied only when c is priced.
+        cache = self._hist_cache
+        if self._cached > 20_000_000:  # keep memory bounded on huge searches
+            cache.clear()
+            self._trans.clear()
+            self._cached = 0
+            for c in self.candidates:
+                cache[0, c] = self._init_struct[c]
+        known = dict.fromkeys(self.candidates, 0)
         pending: dict[int, list[list[tuple[int, int, int]]]] = {}
+        current = 0
 
-        def flush(c: int) -> None:
-            # Voters with no money left are dropped from the histograms of this run: they
-            # can never pay again, and neither can the classes they move on to.
-            h = hist[c]
-            for moves in pending.pop(c):
-                for okey, nkey, m in moves:
-                    v = h.get(okey)
-                    if v is None:
-                        continue
-                    v -= m
-                    if v:
-                        h[okey] = v
-                    else:
-                        del h[okey]
-                    if cb[nkey // um]:
+        def struct(c: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+            key = (current, c)
+            got = cache.get(key)
+            if got is None:
+                keys, counts = cache[known[c], c]
+                h = dict(zip(keys, counts, strict=True))
+                for moves in pending.get(c, ()):
+                    for okey, nkey, m in moves:
+                        v = h[okey] - m
+                        if v:
+                            h[okey] = v
+                        else:
+                            del h[okey]
                         h[nkey] = h.get(nkey, 0) + m
+                got = cache[key] = (tuple(h), tuple(h.values()))
+                self._cached += len(h)
+            pending.pop(c, None)
+            known[c] = current
+            return got
 
         def price(c: int) -> Any:
-            if c in pending:
-                flush(c)
-            return self._price(c, hist[c], cb)
+            return self._price(c, struct(c), cb)
 
         out = Run(scaled_budget, [])
         set_id = 0
@@ -356,7 +372,7 @@ class MesEngine:
                         playing.discard(c)
                         inplay[c] = False
                         if details:
-                            out.dropped[c] = (rnd, self.money_behind(c, hist[c], cb))
+                            out.dropped[c] = (rnd, self.money_behind(c, struct(c), cb))
                         continue
                     lb[c] = rho
                 rho = lb[c]
@@ -374,9 +390,7 @@ class MesEngine:
             uv = self.uvals[best]
             pays = [best_rho * u for u in uv]
             if details:
-                if best in pending:
-                    flush(best)
-                for key, m in hist[best].items():
+                for key, m in zip(*struct(best), strict=True):
                     b = cb[key // um]
                     if b:
                         purchase.payers += m
@@ -391,6 +405,6 @@ class MesEngine:
                 if not bought[c]:
                     pending.setdefault(c, []).append(moves)
                     dirty[c] = True
-            set_id = tr.next_set
+            set_id = current = tr.next_set
             out.purchases.append(purchase)
             rnd += 1
