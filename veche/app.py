@@ -37,6 +37,7 @@ from veche.web import (
     handle_http_exception,
     handle_unexpected,
     provide_viewer,
+    security_headers,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "viewer": Provide(provide_viewer),
         },
         before_request=csrf_check,
+        before_send=[security_headers(hsts=settings.cookie_secure)],
         exception_handlers={
             DomainError: handle_domain_error,
             AuditError: handle_domain_error,

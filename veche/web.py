@@ -320,3 +320,37 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return _error_response(
         request, 500, "internal_error", "Something went wrong on the server; it was recorded."
     )
+
+
+# --- security headers --------------------------------------------------------------------
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    # Map tiles come from the tile server a program configures.
+    "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def security_headers(*, hsts: bool) -> Any:
+    """A ``before_send`` hook: the same protective headers on every response, including
+    errors raised before any route is found (which route middleware never sees)."""
+    static_headers = [
+        (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+    if hsts:
+        # Only behind TLS (cookie_secure): a plain-HTTP deployment must not pin itself.
+        static_headers.append((b"strict-transport-security", b"max-age=31536000"))
+
+    async def before_send(message: Any, scope: Any) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            present = {name.lower() for name, _value in headers}
+            headers.extend((k, v) for k, v in static_headers if k not in present)
+            message["headers"] = headers
+
+    return before_send
