@@ -8,8 +8,9 @@ fractions; a project nobody approved is never bought.
 
 from __future__ import annotations
 
-from fractions import Fraction
+from typing import Any
 
+from tally._num import Q, to_fraction
 from tally.model import Election, Outcome, RuleConfig, Step, frac_str
 from tally.profile import Profile
 from tally.tiebreak import Ties
@@ -23,9 +24,9 @@ def phragmen(election: Election, prof: Profile, config: RuleConfig, ties: Ties) 
     for t, ballot in enumerate(prof.types):
         for i, _ in ballot:
             supp.setdefault(i, []).append(t)
-    load = [Fraction(0)] * len(prof.types)
+    load: list[Any] = [Q(0)] * len(prof.types)
     # total load of each project's supporters, kept up to date as loads change
-    total = {i: Fraction(0) for i in supp}
+    total: dict[int, Any] = {i: Q(0) for i in supp}
     cands = {i for i in supp if prof.costs[i] <= budget}
     spent = 0
     winners: list[int] = []
@@ -39,7 +40,7 @@ def phragmen(election: Election, prof: Profile, config: RuleConfig, ties: Ties) 
     ]
     while cands:
         best: list[int] = []
-        best_load: Fraction | None = None
+        best_load: Any = None
         for c in cands:
             new = (total[c] + prof.costs[c]) / prof.votes[c]
             if best_load is None or new < best_load:
@@ -48,16 +49,21 @@ def phragmen(election: Election, prof: Profile, config: RuleConfig, ties: Ties) 
                 best.append(c)
         assert best_load is not None
         pick = ties.pick(best, "equal load in Phragmén")
+        load_text = frac_str(to_fraction(best_load))
         pid, cost = prof.ids[pick], prof.costs[pick]
         if spent + cost > budget:
             trace.append(
                 Step(
                     len(winners) + 1,
                     "stop",
-                    f"{pid} would be next (load {frac_str(best_load)}) but costs {cost} and "
+                    f"{pid} would be next (load {load_text}) but costs {cost} and "
                     f"only {budget - spent} is left: stop",
                     pid,
-                    {"cost": cost, "left": budget - spent, "load": frac_str(best_load)},
+                    {
+                        "cost": cost,
+                        "left": budget - spent,
+                        "load": frac_str(to_fraction(best_load)),
+                    },
                 )
             )
             break
@@ -74,9 +80,9 @@ def phragmen(election: Election, prof: Profile, config: RuleConfig, ties: Ties) 
                 len(winners),
                 "select",
                 f"{pid} ({prof.votes[pick]} votes, cost {cost}) is bought; each supporter's "
-                f"load is now {frac_str(best_load)}",
+                f"load is now {load_text}",
                 pid,
-                {"cost": cost, "votes": prof.votes[pick], "load": frac_str(best_load)},
+                {"cost": cost, "votes": prof.votes[pick], "load": load_text},
             )
         )
     return Outcome(
