@@ -50,6 +50,7 @@ __all__ = [
     "AsciiKey",
     "Count",
     "Entry",
+    "HashHex",
     "LogGenesis",
     "NoticePublished",
     "SafeInt",
@@ -78,6 +79,7 @@ AsciiKey = Annotated[str, msgspec.Meta(pattern=ASCII_KEY_PATTERN)]
 """A dictionary key type that canonical JSON accepts."""
 Timestamp = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")]
 HashHex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+"""A SHA-256 hash as 64 lowercase hex digits, the log's form for hashes."""
 
 _KIND_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 _AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
