@@ -88,7 +88,7 @@ REAL = [
     "Netherlands_Assen_2024.pb",
     "Poland_Swiecie_2023.pb",
     "Poland_Wieliczka_2023_Green_Budget.pb",
-    "Poland_Warszawa_2023_Mokotow.pb",
+    pytest.param("Poland_Warszawa_2023_Mokotow.pb", marks=pytest.mark.slow),
 ]
 
 
@@ -105,7 +105,10 @@ def test_real_mes(name: str, satisfaction: str) -> None:
     check_mes(pf.election, pf.ballots, satisfaction, add1=False)
 
 
-@pytest.mark.parametrize("name", ["Netherlands_Assen_2024.pb", "Poland_Swiecie_2023.pb"])
+@pytest.mark.parametrize(
+    "name",
+    ["Netherlands_Assen_2024.pb", pytest.param("Poland_Swiecie_2023.pb", marks=pytest.mark.slow)],
+)
 def test_real_mes_add1(name: str) -> None:
     pf = load(name)
     check_mes(pf.election, pf.ballots, "cost", add1=True)
