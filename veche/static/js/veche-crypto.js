@@ -26,10 +26,27 @@
  * Bytes are Uint8Array throughout; hashes travel as lowercase hex, keys, signatures and
  * other bytes as base64url without padding (RFC 4648 §5), as in the audit log.
  *
+ * A page votes like this (the wallet is the page's to keep, e.g. in IndexedDB):
+ *
+ *     import { VecheVoter, exportWallet } from "/static/js/veche-crypto.js";
+ *     const voter = new VecheVoter({ csrfToken });          // the page's CSRF token
+ *     const info = await voter.election("centre-2026");      // manifest checked
+ *     const wallet = await voter.obtainCredential(info);     // or { accessCode }
+ *     const receipt = await voter.cast(info, wallet, { approve: ["park"] });
+ *     save(exportWallet(wallet));                            // `veche vote --wallet` reads it
+ *
  * @module veche-crypto
  */
 
-const subtle = globalThis.crypto.subtle;
+/**
+ * WebCrypto's SubtleCrypto, which browsers offer only to secure contexts (HTTPS or
+ * localhost): say so plainly instead of failing on `undefined`.
+ */
+function webcrypto() {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) throw new VecheError("insecure_context", "WebCrypto needs a secure context (HTTPS)");
+  return subtle;
+}
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -297,12 +314,12 @@ export function canonicalize(value) {
 
 /** SHA-256 (FIPS 180-4) through WebCrypto. @returns {Promise<Uint8Array>} */
 export async function sha256(data) {
-  return new Uint8Array(await subtle.digest("SHA-256", toBytes(data)));
+  return new Uint8Array(await webcrypto().digest("SHA-256", toBytes(data)));
 }
 
 /** SHA-384 through WebCrypto. @returns {Promise<Uint8Array>} */
 export async function sha384(data) {
-  return new Uint8Array(await subtle.digest("SHA-384", toBytes(data)));
+  return new Uint8Array(await webcrypto().digest("SHA-384", toBytes(data)));
 }
 
 /** `length` bytes from the browser's CSPRNG. @returns {Uint8Array} */
@@ -409,12 +426,12 @@ export async function importBlindPublicKey(key, variant = RSABSSA.PSS_RANDOMIZED
   let cryptoKey;
   if (typeof key === "string" || key instanceof Uint8Array || key instanceof ArrayBuffer) {
     const der = typeof key === "string" ? b64urlDecode(key) : toBytes(key);
-    cryptoKey = await subtle.importKey("spki", der, algorithm, true, ["verify"]);
+    cryptoKey = await webcrypto().importKey("spki", der, algorithm, true, ["verify"]);
   } else {
     const jwk = { kty: "RSA", n: b64urlEncode(stripZeros(key.n)), e: b64urlEncode(stripZeros(key.e)), ext: true };
-    cryptoKey = await subtle.importKey("jwk", jwk, algorithm, true, ["verify"]);
+    cryptoKey = await webcrypto().importKey("jwk", jwk, algorithm, true, ["verify"]);
   }
-  const jwk = await subtle.exportKey("jwk", cryptoKey);
+  const jwk = await webcrypto().exportKey("jwk", cryptoKey);
   const n = bytesToBigInt(b64urlDecode(jwk.n));
   const e = bytesToBigInt(b64urlDecode(jwk.e));
   const bits = bitLength(n);
@@ -478,19 +495,25 @@ export function prepare(msg, { variant = RSABSSA.PSS_RANDOMIZED, prefix, rng = r
  * (the same distribution), so the RFC vectors, which list `inv`, replay as given;
  * randomness is drawn in the RFC's order: the salt, then `inv`.
  *
+ * `r` may be injected instead of `inv` (then `inv = r^-1 mod n`).
+ *
  * @param {BlindPublicKey} publicKey
  * @param {Uint8Array} preparedMsg
- * @param {{salt?: Uint8Array, inv?: Uint8Array, rng?: function(number): Uint8Array}} [options]
+ * @param {{salt?: Uint8Array, inv?: Uint8Array, r?: Uint8Array, rng?: function(number): Uint8Array}} [options]
  * @returns {Promise<{blindedMsg: Uint8Array, inv: Uint8Array, encodedMsg: Uint8Array}>}
  */
-export async function blind(publicKey, preparedMsg, { salt, inv, rng = randomBytes } = {}) {
+export async function blind(publicKey, preparedMsg, { salt, inv, r: rInjected, rng = randomBytes } = {}) {
   const { n, e, modulusLength: k } = publicKey;
   const encodedMsg = await emsaPssEncode(toBytes(preparedMsg), publicKey.bits - 1, publicKey.saltLength, { salt, rng });
   const m = bytesToBigInt(encodedMsg);
   if (gcd(m, n) !== 1n) throw new VecheError("invalid_input", "the encoded message is not coprime to the modulus");
   let invInt;
   let r;
-  if (inv !== undefined) {
+  if (rInjected !== undefined) {
+    r = bytesToBigInt(toBytes(rInjected));
+    invInt = modInverse(r, n);
+    if (invInt === null || r === 0n || r >= n) throw new VecheError("blinding_error", "the blinding value has no inverse modulo n");
+  } else if (inv !== undefined) {
     invInt = bytesToBigInt(toBytes(inv));
     r = modInverse(invInt, n);
     if (r === null || invInt === 0n || invInt >= n) throw new VecheError("blinding_error", "the blinding value has no inverse modulo n");
@@ -509,7 +532,7 @@ export async function blind(publicKey, preparedMsg, { salt, inv, rng = randomByt
  * @returns {Promise<boolean>}
  */
 export async function verifyRsaPss(publicKey, msg, sig) {
-  return subtle.verify({ name: "RSA-PSS", saltLength: publicKey.saltLength }, publicKey.cryptoKey, toBytes(sig), toBytes(msg));
+  return webcrypto().verify({ name: "RSA-PSS", saltLength: publicKey.saltLength }, publicKey.cryptoKey, toBytes(sig), toBytes(msg));
 }
 
 /**
@@ -546,8 +569,8 @@ const X25519_PKCS8_PREFIX = hexDecode("302e020100300506032b656e04220420");
 
 /** A fresh credential; extractable, so that it can be saved in a wallet. @returns {Promise<Credential>} */
 export async function generateCredential() {
-  const pair = await subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
-  const jwk = await subtle.exportKey("jwk", pair.privateKey);
+  const pair = await webcrypto().generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
+  const jwk = await webcrypto().exportKey("jwk", pair.privateKey);
   return credentialFromSeed(b64urlDecode(jwk.d));
 }
 
@@ -560,16 +583,16 @@ export async function generateCredential() {
 export async function credentialFromSeed(seed) {
   const raw = typeof seed === "string" ? b64urlDecode(seed) : toBytes(seed);
   if (raw.length !== 32) throw new VecheError("bad_credential", "an Ed25519 private key is 32 bytes");
-  const privateKey = await subtle.importKey("pkcs8", concatBytes(ED25519_PKCS8_PREFIX, raw), { name: "Ed25519" }, true, ["sign"]);
-  const jwk = await subtle.exportKey("jwk", privateKey);
+  const privateKey = await webcrypto().importKey("pkcs8", concatBytes(ED25519_PKCS8_PREFIX, raw), { name: "Ed25519" }, true, ["sign"]);
+  const jwk = await webcrypto().exportKey("jwk", privateKey);
   const publicRaw = b64urlDecode(jwk.x);
-  const publicKey = await subtle.importKey("raw", publicRaw, { name: "Ed25519" }, true, ["verify"]);
+  const publicKey = await webcrypto().importKey("raw", publicRaw, { name: "Ed25519" }, true, ["verify"]);
   return { privateKey, publicKey, privateRaw: raw, publicRaw, public: b64urlEncode(publicRaw) };
 }
 
 /** Ed25519 signature (RFC 8032) with a WebCrypto private key. @returns {Promise<Uint8Array>} */
 export async function ed25519Sign(privateKey, message) {
-  return new Uint8Array(await subtle.sign({ name: "Ed25519" }, privateKey, toBytes(message)));
+  return new Uint8Array(await webcrypto().sign({ name: "Ed25519" }, privateKey, toBytes(message)));
 }
 
 /**
@@ -579,13 +602,13 @@ export async function ed25519Sign(privateKey, message) {
 export async function ed25519Verify(publicRaw, signature, message) {
   let key;
   try {
-    key = await subtle.importKey("raw", toBytes(publicRaw), { name: "Ed25519" }, false, ["verify"]);
+    key = await webcrypto().importKey("raw", toBytes(publicRaw), { name: "Ed25519" }, false, ["verify"]);
   } catch {
     return false;
   }
   signature = toBytes(signature);
   if (signature.length !== 64) return false;
-  return subtle.verify({ name: "Ed25519" }, key, signature, toBytes(message));
+  return webcrypto().verify({ name: "Ed25519" }, key, signature, toBytes(message));
 }
 
 /**
@@ -664,8 +687,8 @@ async function hmacSha256(key, data) {
   // HMAC pads its key with zeros to the block size (RFC 2104), so the empty salt of
   // RFC 5869 equals HashLen zero bytes; WebCrypto refuses zero-length HMAC keys.
   const k = key.length === 0 ? new Uint8Array(NH) : key;
-  const handle = await subtle.importKey("raw", k, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await subtle.sign("HMAC", handle, toBytes(data)));
+  const handle = await webcrypto().importKey("raw", k, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await webcrypto().sign("HMAC", handle, toBytes(data)));
 }
 
 /** HKDF-Extract (RFC 5869 §2.2). */
@@ -702,14 +725,14 @@ async function labeledExpand(suiteId, prk, label, info, length) {
  */
 export async function x25519KeyPair(privateRaw) {
   if (privateRaw === undefined) {
-    const pair = await subtle.generateKey({ name: "X25519" }, true, ["deriveBits"]);
-    const jwk = await subtle.exportKey("jwk", pair.privateKey);
+    const pair = await webcrypto().generateKey({ name: "X25519" }, true, ["deriveBits"]);
+    const jwk = await webcrypto().exportKey("jwk", pair.privateKey);
     return { privateKey: pair.privateKey, privateRaw: b64urlDecode(jwk.d), publicRaw: b64urlDecode(jwk.x) };
   }
   privateRaw = toBytes(privateRaw);
   if (privateRaw.length !== 32) throw new VecheError("seal_key_malformed", "an X25519 private key is 32 bytes");
-  const privateKey = await subtle.importKey("pkcs8", concatBytes(X25519_PKCS8_PREFIX, privateRaw), { name: "X25519" }, true, ["deriveBits"]);
-  const jwk = await subtle.exportKey("jwk", privateKey);
+  const privateKey = await webcrypto().importKey("pkcs8", concatBytes(X25519_PKCS8_PREFIX, privateRaw), { name: "X25519" }, true, ["deriveBits"]);
+  const jwk = await webcrypto().exportKey("jwk", privateKey);
   return { privateKey, privateRaw, publicRaw: b64urlDecode(jwk.x) };
 }
 
@@ -717,8 +740,8 @@ async function x25519(privateKey, publicRaw) {
   if (publicRaw.length !== 32) throw new VecheError("seal_key_malformed", "an X25519 public key is 32 bytes");
   let dh;
   try {
-    const pub = await subtle.importKey("raw", publicRaw, { name: "X25519" }, true, []);
-    dh = new Uint8Array(await subtle.deriveBits({ name: "X25519", public: pub }, privateKey, 256));
+    const pub = await webcrypto().importKey("raw", publicRaw, { name: "X25519" }, true, []);
+    dh = new Uint8Array(await webcrypto().deriveBits({ name: "X25519", public: pub }, privateKey, 256));
   } catch {
     throw new VecheError("seal_key_malformed", "the X25519 public key is not usable");
   }
@@ -755,13 +778,13 @@ export class HpkeContext {
   }
 
   async #aesKey(usage) {
-    return subtle.importKey("raw", this.key, { name: "AES-GCM" }, false, [usage]);
+    return webcrypto().importKey("raw", this.key, { name: "AES-GCM" }, false, [usage]);
   }
 
   /** Seal one message (AES-128-GCM, ct || 16-byte tag) and advance the sequence. */
   async seal(aad, pt) {
     const key = await this.#aesKey("encrypt");
-    const ct = await subtle.encrypt({ name: "AES-GCM", iv: this.nonce(this.seq), additionalData: toBytes(aad), tagLength: 128 }, key, toBytes(pt));
+    const ct = await webcrypto().encrypt({ name: "AES-GCM", iv: this.nonce(this.seq), additionalData: toBytes(aad), tagLength: 128 }, key, toBytes(pt));
     this.seq += 1;
     return new Uint8Array(ct);
   }
@@ -771,7 +794,7 @@ export class HpkeContext {
     const key = await this.#aesKey("decrypt");
     let pt;
     try {
-      pt = await subtle.decrypt({ name: "AES-GCM", iv: this.nonce(this.seq), additionalData: toBytes(aad), tagLength: 128 }, key, toBytes(ct));
+      pt = await webcrypto().decrypt({ name: "AES-GCM", iv: this.nonce(this.seq), additionalData: toBytes(aad), tagLength: 128 }, key, toBytes(ct));
     } catch {
       throw new VecheError("seal_refused", "the sealed message does not open under this key and context");
     }
