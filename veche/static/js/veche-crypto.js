@@ -125,7 +125,8 @@ export function bytesEqual(a, b) {
 function toBytes(data) {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   throw new TypeError("expected bytes (Uint8Array or ArrayBuffer)");
 }
 
@@ -216,10 +217,20 @@ export const MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
 /** Containers nest at most this deep, as audit.canonical.MAX_DEPTH. */
 export const MAX_DEPTH = 64;
 
-const SHORT_ESCAPES = { '"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+const SHORT_ESCAPES = {
+  '"': '\\"',
+  "\\": "\\\\",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+};
 
 function pathString(path) {
-  return "$" + path.map((p) => (typeof p === "number" ? `[${p}]` : `[${JSON.stringify(p)}]`)).join("");
+  return (
+    "$" + path.map((p) => (typeof p === "number" ? `[${p}]` : `[${JSON.stringify(p)}]`)).join("")
+  );
 }
 
 function isWellFormed(s) {
@@ -233,10 +244,17 @@ function isWellFormed(s) {
  * point as itself. Lone surrogates are refused (they have no UTF-8 form).
  */
 function encodeString(s, path) {
-  if (!isWellFormed(s)) throw new CanonicalError(`string contains a lone surrogate at ${pathString(path)}`, "lone_surrogate");
+  if (!isWellFormed(s))
+    throw new CanonicalError(
+      `string contains a lone surrogate at ${pathString(path)}`,
+      "lone_surrogate",
+    );
   return (
     '"' +
-    s.replace(/["\\\u0000-\u001f]/g, (c) => SHORT_ESCAPES[c] || "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")) +
+    s.replace(
+      /["\\\u0000-\u001f]/g,
+      (c) => SHORT_ESCAPES[c] || "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"),
+    ) +
     '"'
   );
 }
@@ -248,22 +266,35 @@ function encodeValue(value, path) {
   const t = typeof value;
   if (t === "number") {
     if (!Number.isFinite(value) || !Number.isInteger(value)) {
-      throw new CanonicalError(`number ${value} is not allowed (integers only) at ${pathString(path)}`, "float");
+      throw new CanonicalError(
+        `number ${value} is not allowed (integers only) at ${pathString(path)}`,
+        "float",
+      );
     }
     if (Math.abs(value) > MAX_SAFE_INTEGER) {
-      throw new CanonicalError(`integer ${value} is outside ±(2**53 - 1) at ${pathString(path)}`, "integer_range");
+      throw new CanonicalError(
+        `integer ${value} is outside ±(2**53 - 1) at ${pathString(path)}`,
+        "integer_range",
+      );
     }
     return String(value === 0 ? 0 : value); // -0 is written 0
   }
   if (t === "bigint") {
     if (value > BigInt(MAX_SAFE_INTEGER) || value < -BigInt(MAX_SAFE_INTEGER)) {
-      throw new CanonicalError(`integer ${value} is outside ±(2**53 - 1) at ${pathString(path)}`, "integer_range");
+      throw new CanonicalError(
+        `integer ${value} is outside ±(2**53 - 1) at ${pathString(path)}`,
+        "integer_range",
+      );
     }
     return value.toString();
   }
   if (t === "string") return encodeString(value, path);
   if (Array.isArray(value)) {
-    if (path.length >= MAX_DEPTH) throw new CanonicalError(`nesting deeper than ${MAX_DEPTH} levels at ${pathString(path)}`, "too_deep");
+    if (path.length >= MAX_DEPTH)
+      throw new CanonicalError(
+        `nesting deeper than ${MAX_DEPTH} levels at ${pathString(path)}`,
+        "too_deep",
+      );
     const parts = [];
     for (let i = 0; i < value.length; i++) {
       path.push(i);
@@ -275,16 +306,26 @@ function encodeValue(value, path) {
   if (t === "object") {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      throw new CanonicalError(`type ${value.constructor?.name ?? "object"} is not allowed in canonical JSON at ${pathString(path)}`, "type");
+      throw new CanonicalError(
+        `type ${value.constructor?.name ?? "object"} is not allowed in canonical JSON at ${pathString(path)}`,
+        "type",
+      );
     }
-    if (path.length >= MAX_DEPTH) throw new CanonicalError(`nesting deeper than ${MAX_DEPTH} levels at ${pathString(path)}`, "too_deep");
+    if (path.length >= MAX_DEPTH)
+      throw new CanonicalError(
+        `nesting deeper than ${MAX_DEPTH} levels at ${pathString(path)}`,
+        "too_deep",
+      );
     // RFC 8785 §3.2.3 sorts by UTF-16 code units, which is what Array.prototype.sort
     // compares; keys are ASCII in the subset, so this is also byte order.
     const keys = Object.keys(value).sort();
     const parts = [];
     for (const key of keys) {
       if (!/^[\u0000-\u007f]*$/.test(key)) {
-        throw new CanonicalError(`object key ${JSON.stringify(key)} is not ASCII at ${pathString(path)}`, "non_ascii_key");
+        throw new CanonicalError(
+          `object key ${JSON.stringify(key)} is not ASCII at ${pathString(path)}`,
+          "non_ascii_key",
+        );
       }
       path.push(key);
       parts.push(encodeString(key, path) + ":" + encodeValue(value[key], path));
@@ -292,7 +333,10 @@ function encodeValue(value, path) {
     }
     return "{" + parts.join(",") + "}";
   }
-  throw new CanonicalError(`type ${t} is not allowed in canonical JSON at ${pathString(path)}`, "type");
+  throw new CanonicalError(
+    `type ${t} is not allowed in canonical JSON at ${pathString(path)}`,
+    "type",
+  );
 }
 
 /**
@@ -325,13 +369,18 @@ export async function sha384(data) {
 /** `length` bytes from the browser's CSPRNG. @returns {Uint8Array} */
 export function randomBytes(length) {
   const out = new Uint8Array(length);
-  for (let i = 0; i < length; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(length, i + 65536)));
+  for (let i = 0; i < length; i += 65536)
+    crypto.getRandomValues(out.subarray(i, Math.min(length, i + 65536)));
   return out;
 }
 
 function draw(rng, length) {
   const out = toBytes(rng(length));
-  if (out.length !== length) throw new VecheError("bad_rng", `the random source returned ${out.length} bytes instead of ${length}`);
+  if (out.length !== length)
+    throw new VecheError(
+      "bad_rng",
+      `the random source returned ${out.length} bytes instead of ${length}`,
+    );
   return out;
 }
 
@@ -340,10 +389,26 @@ function draw(rng, length) {
 
 /** RFC 9474 §5 variants; the token uses PSS_RANDOMIZED. */
 export const RSABSSA = Object.freeze({
-  PSS_RANDOMIZED: Object.freeze({ name: "RSABSSA-SHA384-PSS-Randomized", saltLength: 48, randomized: true }),
-  PSSZERO_RANDOMIZED: Object.freeze({ name: "RSABSSA-SHA384-PSSZERO-Randomized", saltLength: 0, randomized: true }),
-  PSS_DETERMINISTIC: Object.freeze({ name: "RSABSSA-SHA384-PSS-Deterministic", saltLength: 48, randomized: false }),
-  PSSZERO_DETERMINISTIC: Object.freeze({ name: "RSABSSA-SHA384-PSSZERO-Deterministic", saltLength: 0, randomized: false }),
+  PSS_RANDOMIZED: Object.freeze({
+    name: "RSABSSA-SHA384-PSS-Randomized",
+    saltLength: 48,
+    randomized: true,
+  }),
+  PSSZERO_RANDOMIZED: Object.freeze({
+    name: "RSABSSA-SHA384-PSSZERO-Randomized",
+    saltLength: 0,
+    randomized: true,
+  }),
+  PSS_DETERMINISTIC: Object.freeze({
+    name: "RSABSSA-SHA384-PSS-Deterministic",
+    saltLength: 48,
+    randomized: false,
+  }),
+  PSSZERO_DETERMINISTIC: Object.freeze({
+    name: "RSABSSA-SHA384-PSSZERO-Deterministic",
+    saltLength: 0,
+    randomized: false,
+  }),
 });
 /** The 32-byte message prefix of the randomized variants (RFC 9474 §4.1). */
 export const PREFIX_LENGTH = 32;
@@ -428,14 +493,26 @@ export async function importBlindPublicKey(key, variant = RSABSSA.PSS_RANDOMIZED
     const der = typeof key === "string" ? b64urlDecode(key) : toBytes(key);
     cryptoKey = await webcrypto().importKey("spki", der, algorithm, true, ["verify"]);
   } else {
-    const jwk = { kty: "RSA", n: b64urlEncode(stripZeros(key.n)), e: b64urlEncode(stripZeros(key.e)), ext: true };
+    const jwk = {
+      kty: "RSA",
+      n: b64urlEncode(stripZeros(key.n)),
+      e: b64urlEncode(stripZeros(key.e)),
+      ext: true,
+    };
     cryptoKey = await webcrypto().importKey("jwk", jwk, algorithm, true, ["verify"]);
   }
   const jwk = await webcrypto().exportKey("jwk", cryptoKey);
   const n = bytesToBigInt(b64urlDecode(jwk.n));
   const e = bytesToBigInt(b64urlDecode(jwk.e));
   const bits = bitLength(n);
-  return { cryptoKey, n, e, bits, modulusLength: Math.ceil(bits / 8), saltLength: variant.saltLength };
+  return {
+    cryptoKey,
+    n,
+    e,
+    bits,
+    modulusLength: Math.ceil(bits / 8),
+    saltLength: variant.saltLength,
+  };
 }
 
 function stripZeros(bytes) {
@@ -448,7 +525,12 @@ function stripZeros(bytes) {
 async function mgf1Sha384(seed, length) {
   const blocks = [];
   for (let counter = 0, have = 0; have < length; counter++, have += SHA384_LENGTH) {
-    const c = new Uint8Array([counter >>> 24, (counter >>> 16) & 255, (counter >>> 8) & 255, counter & 255]);
+    const c = new Uint8Array([
+      counter >>> 24,
+      (counter >>> 16) & 255,
+      (counter >>> 8) & 255,
+      counter & 255,
+    ]);
     blocks.push(await sha384(concatBytes(seed, c)));
   }
   return concatBytes(...blocks).subarray(0, length);
@@ -465,11 +547,17 @@ async function mgf1Sha384(seed, length) {
 export async function emsaPssEncode(msg, emBits, saltLength, { salt, rng = randomBytes } = {}) {
   const emLen = Math.ceil(emBits / 8);
   const mHash = await sha384(msg);
-  if (emLen < SHA384_LENGTH + saltLength + 2) throw new VecheError("encoding_error", "the RSA modulus is too short");
+  if (emLen < SHA384_LENGTH + saltLength + 2)
+    throw new VecheError("encoding_error", "the RSA modulus is too short");
   salt = salt === undefined ? draw(rng, saltLength) : toBytes(salt);
-  if (salt.length !== saltLength) throw new VecheError("encoding_error", `the salt must be ${saltLength} bytes`);
+  if (salt.length !== saltLength)
+    throw new VecheError("encoding_error", `the salt must be ${saltLength} bytes`);
   const h = await sha384(concatBytes(new Uint8Array(8), mHash, salt));
-  const db = concatBytes(new Uint8Array(emLen - saltLength - SHA384_LENGTH - 2), new Uint8Array([1]), salt);
+  const db = concatBytes(
+    new Uint8Array(emLen - saltLength - SHA384_LENGTH - 2),
+    new Uint8Array([1]),
+    salt,
+  );
   const mask = await mgf1Sha384(h, db.length);
   const maskedDb = db.map((b, i) => b ^ mask[i]);
   maskedDb[0] &= 0xff >> (8 * emLen - emBits);
@@ -484,7 +572,8 @@ export async function emsaPssEncode(msg, emBits, saltLength, { salt, rng = rando
 export function prepare(msg, { variant = RSABSSA.PSS_RANDOMIZED, prefix, rng = randomBytes } = {}) {
   if (!variant.randomized) return toBytes(msg);
   prefix = prefix === undefined ? draw(rng, PREFIX_LENGTH) : toBytes(prefix);
-  if (prefix.length !== PREFIX_LENGTH) throw new VecheError("invalid_input", `the prefix must be ${PREFIX_LENGTH} bytes`);
+  if (prefix.length !== PREFIX_LENGTH)
+    throw new VecheError("invalid_input", `the prefix must be ${PREFIX_LENGTH} bytes`);
   return concatBytes(prefix, toBytes(msg));
 }
 
@@ -502,21 +591,33 @@ export function prepare(msg, { variant = RSABSSA.PSS_RANDOMIZED, prefix, rng = r
  * @param {{salt?: Uint8Array, inv?: Uint8Array, r?: Uint8Array, rng?: function(number): Uint8Array}} [options]
  * @returns {Promise<{blindedMsg: Uint8Array, inv: Uint8Array, encodedMsg: Uint8Array}>}
  */
-export async function blind(publicKey, preparedMsg, { salt, inv, r: rInjected, rng = randomBytes } = {}) {
+export async function blind(
+  publicKey,
+  preparedMsg,
+  { salt, inv, r: rInjected, rng = randomBytes } = {},
+) {
   const { n, e, modulusLength: k } = publicKey;
-  const encodedMsg = await emsaPssEncode(toBytes(preparedMsg), publicKey.bits - 1, publicKey.saltLength, { salt, rng });
+  const encodedMsg = await emsaPssEncode(
+    toBytes(preparedMsg),
+    publicKey.bits - 1,
+    publicKey.saltLength,
+    { salt, rng },
+  );
   const m = bytesToBigInt(encodedMsg);
-  if (gcd(m, n) !== 1n) throw new VecheError("invalid_input", "the encoded message is not coprime to the modulus");
+  if (gcd(m, n) !== 1n)
+    throw new VecheError("invalid_input", "the encoded message is not coprime to the modulus");
   let invInt;
   let r;
   if (rInjected !== undefined) {
     r = bytesToBigInt(toBytes(rInjected));
     invInt = modInverse(r, n);
-    if (invInt === null || r === 0n || r >= n) throw new VecheError("blinding_error", "the blinding value has no inverse modulo n");
+    if (invInt === null || r === 0n || r >= n)
+      throw new VecheError("blinding_error", "the blinding value has no inverse modulo n");
   } else if (inv !== undefined) {
     invInt = bytesToBigInt(toBytes(inv));
     r = modInverse(invInt, n);
-    if (r === null || invInt === 0n || invInt >= n) throw new VecheError("blinding_error", "the blinding value has no inverse modulo n");
+    if (r === null || invInt === 0n || invInt >= n)
+      throw new VecheError("blinding_error", "the blinding value has no inverse modulo n");
   } else {
     do {
       invInt = randomIntegerUniform(1n, n, rng);
@@ -532,7 +633,12 @@ export async function blind(publicKey, preparedMsg, { salt, inv, r: rInjected, r
  * @returns {Promise<boolean>}
  */
 export async function verifyRsaPss(publicKey, msg, sig) {
-  return webcrypto().verify({ name: "RSA-PSS", saltLength: publicKey.saltLength }, publicKey.cryptoKey, toBytes(sig), toBytes(msg));
+  return webcrypto().verify(
+    { name: "RSA-PSS", saltLength: publicKey.saltLength },
+    publicKey.cryptoKey,
+    toBytes(sig),
+    toBytes(msg),
+  );
 }
 
 /**
@@ -582,11 +688,20 @@ export async function generateCredential() {
  */
 export async function credentialFromSeed(seed) {
   const raw = typeof seed === "string" ? b64urlDecode(seed) : toBytes(seed);
-  if (raw.length !== 32) throw new VecheError("bad_credential", "an Ed25519 private key is 32 bytes");
-  const privateKey = await webcrypto().importKey("pkcs8", concatBytes(ED25519_PKCS8_PREFIX, raw), { name: "Ed25519" }, true, ["sign"]);
+  if (raw.length !== 32)
+    throw new VecheError("bad_credential", "an Ed25519 private key is 32 bytes");
+  const privateKey = await webcrypto().importKey(
+    "pkcs8",
+    concatBytes(ED25519_PKCS8_PREFIX, raw),
+    { name: "Ed25519" },
+    true,
+    ["sign"],
+  );
   const jwk = await webcrypto().exportKey("jwk", privateKey);
   const publicRaw = b64urlDecode(jwk.x);
-  const publicKey = await webcrypto().importKey("raw", publicRaw, { name: "Ed25519" }, true, ["verify"]);
+  const publicKey = await webcrypto().importKey("raw", publicRaw, { name: "Ed25519" }, true, [
+    "verify",
+  ]);
   return { privateKey, publicKey, privateRaw: raw, publicRaw, public: b64urlEncode(publicRaw) };
 }
 
@@ -602,7 +717,9 @@ export async function ed25519Sign(privateKey, message) {
 export async function ed25519Verify(publicRaw, signature, message) {
   let key;
   try {
-    key = await webcrypto().importKey("raw", toBytes(publicRaw), { name: "Ed25519" }, false, ["verify"]);
+    key = await webcrypto().importKey("raw", toBytes(publicRaw), { name: "Ed25519" }, false, [
+      "verify",
+    ]);
   } catch {
     return false;
   }
@@ -618,7 +735,10 @@ export async function ed25519Verify(publicRaw, signature, message) {
  */
 export function credentialMessage(credentialPublic, manifestHashHex) {
   if (b64urlDecode(credentialPublic).length !== 32) {
-    throw new VecheError("credential_malformed", "the credential must be a 32-byte Ed25519 public key");
+    throw new VecheError(
+      "credential_malformed",
+      "the credential must be a 32-byte Ed25519 public key",
+    );
   }
   hexDecode(manifestHashHex, 32);
   return canonicalize({ credential: credentialPublic, election: manifestHashHex });
@@ -633,7 +753,11 @@ export function credentialMessage(credentialPublic, manifestHashHex) {
  * @returns {Promise<{blindedMsg: Uint8Array, state: {preparedMsg: Uint8Array, inv: Uint8Array}}>}
  */
 export async function prepareAndBlind(publicKey, message, options = {}) {
-  const preparedMsg = prepare(message, { variant: RSABSSA.PSS_RANDOMIZED, prefix: options.prefix, rng: options.rng });
+  const preparedMsg = prepare(message, {
+    variant: RSABSSA.PSS_RANDOMIZED,
+    prefix: options.prefix,
+    rng: options.rng,
+  });
   const blinded = await blind(publicKey, preparedMsg, options);
   return { blindedMsg: blinded.blindedMsg, state: { preparedMsg, inv: blinded.inv } };
 }
@@ -645,7 +769,10 @@ export async function prepareAndBlind(publicKey, message, options = {}) {
  */
 export async function finalizeToken(publicKey, state, blindSig) {
   const sig = await finalize(publicKey, state.preparedMsg, blindSig, state.inv);
-  return { prefix: b64urlEncode(state.preparedMsg.subarray(0, PREFIX_LENGTH)), signature: b64urlEncode(sig) };
+  return {
+    prefix: b64urlEncode(state.preparedMsg.subarray(0, PREFIX_LENGTH)),
+    signature: b64urlEncode(sig),
+  };
 }
 
 /**
@@ -687,7 +814,9 @@ async function hmacSha256(key, data) {
   // HMAC pads its key with zeros to the block size (RFC 2104), so the empty salt of
   // RFC 5869 equals HashLen zero bytes; WebCrypto refuses zero-length HMAC keys.
   const k = key.length === 0 ? new Uint8Array(NH) : key;
-  const handle = await webcrypto().importKey("raw", k, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const handle = await webcrypto().importKey("raw", k, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   return new Uint8Array(await webcrypto().sign("HMAC", handle, toBytes(data)));
 }
 
@@ -727,26 +856,41 @@ export async function x25519KeyPair(privateRaw) {
   if (privateRaw === undefined) {
     const pair = await webcrypto().generateKey({ name: "X25519" }, true, ["deriveBits"]);
     const jwk = await webcrypto().exportKey("jwk", pair.privateKey);
-    return { privateKey: pair.privateKey, privateRaw: b64urlDecode(jwk.d), publicRaw: b64urlDecode(jwk.x) };
+    return {
+      privateKey: pair.privateKey,
+      privateRaw: b64urlDecode(jwk.d),
+      publicRaw: b64urlDecode(jwk.x),
+    };
   }
   privateRaw = toBytes(privateRaw);
-  if (privateRaw.length !== 32) throw new VecheError("seal_key_malformed", "an X25519 private key is 32 bytes");
-  const privateKey = await webcrypto().importKey("pkcs8", concatBytes(X25519_PKCS8_PREFIX, privateRaw), { name: "X25519" }, true, ["deriveBits"]);
+  if (privateRaw.length !== 32)
+    throw new VecheError("seal_key_malformed", "an X25519 private key is 32 bytes");
+  const privateKey = await webcrypto().importKey(
+    "pkcs8",
+    concatBytes(X25519_PKCS8_PREFIX, privateRaw),
+    { name: "X25519" },
+    true,
+    ["deriveBits"],
+  );
   const jwk = await webcrypto().exportKey("jwk", privateKey);
   return { privateKey, privateRaw, publicRaw: b64urlDecode(jwk.x) };
 }
 
 async function x25519(privateKey, publicRaw) {
-  if (publicRaw.length !== 32) throw new VecheError("seal_key_malformed", "an X25519 public key is 32 bytes");
+  if (publicRaw.length !== 32)
+    throw new VecheError("seal_key_malformed", "an X25519 public key is 32 bytes");
   let dh;
   try {
     const pub = await webcrypto().importKey("raw", publicRaw, { name: "X25519" }, true, []);
-    dh = new Uint8Array(await webcrypto().deriveBits({ name: "X25519", public: pub }, privateKey, 256));
+    dh = new Uint8Array(
+      await webcrypto().deriveBits({ name: "X25519", public: pub }, privateKey, 256),
+    );
   } catch {
     throw new VecheError("seal_key_malformed", "the X25519 public key is not usable");
   }
   // RFC 9180 §7.1.4: a low-order point gives the all-zero value, which must be refused.
-  if (dh.every((b) => b === 0)) throw new VecheError("seal_key_malformed", "the X25519 public key is not usable");
+  if (dh.every((b) => b === 0))
+    throw new VecheError("seal_key_malformed", "the X25519 public key is not usable");
   return dh;
 }
 
@@ -784,7 +928,11 @@ export class HpkeContext {
   /** Seal one message (AES-128-GCM, ct || 16-byte tag) and advance the sequence. */
   async seal(aad, pt) {
     const key = await this.#aesKey("encrypt");
-    const ct = await webcrypto().encrypt({ name: "AES-GCM", iv: this.nonce(this.seq), additionalData: toBytes(aad), tagLength: 128 }, key, toBytes(pt));
+    const ct = await webcrypto().encrypt(
+      { name: "AES-GCM", iv: this.nonce(this.seq), additionalData: toBytes(aad), tagLength: 128 },
+      key,
+      toBytes(pt),
+    );
     this.seq += 1;
     return new Uint8Array(ct);
   }
@@ -794,9 +942,16 @@ export class HpkeContext {
     const key = await this.#aesKey("decrypt");
     let pt;
     try {
-      pt = await webcrypto().decrypt({ name: "AES-GCM", iv: this.nonce(this.seq), additionalData: toBytes(aad), tagLength: 128 }, key, toBytes(ct));
+      pt = await webcrypto().decrypt(
+        { name: "AES-GCM", iv: this.nonce(this.seq), additionalData: toBytes(aad), tagLength: 128 },
+        key,
+        toBytes(ct),
+      );
     } catch {
-      throw new VecheError("seal_refused", "the sealed message does not open under this key and context");
+      throw new VecheError(
+        "seal_refused",
+        "the sealed message does not open under this key and context",
+      );
     }
     this.seq += 1;
     return new Uint8Array(pt);
@@ -804,7 +959,13 @@ export class HpkeContext {
 
   /** RFC 9180 §5.3 secret export. */
   async export(exporterContext, length) {
-    return labeledExpand(HPKE_SUITE_ID, this.exporterSecret, "sec", toBytes(exporterContext), length);
+    return labeledExpand(
+      HPKE_SUITE_ID,
+      this.exporterSecret,
+      "sec",
+      toBytes(exporterContext),
+      length,
+    );
   }
 }
 
@@ -816,9 +977,19 @@ async function keySchedule(sharedSecret, info) {
   const keyScheduleContext = concatBytes(new Uint8Array([0]), pskIdHash, infoHash);
   const secret = await labeledExtract(HPKE_SUITE_ID, sharedSecret, "secret", empty);
   const key = await labeledExpand(HPKE_SUITE_ID, secret, "key", keyScheduleContext, NK);
-  const baseNonce = await labeledExpand(HPKE_SUITE_ID, secret, "base_nonce", keyScheduleContext, NN);
+  const baseNonce = await labeledExpand(
+    HPKE_SUITE_ID,
+    secret,
+    "base_nonce",
+    keyScheduleContext,
+    NN,
+  );
   const exporterSecret = await labeledExpand(HPKE_SUITE_ID, secret, "exp", keyScheduleContext, NH);
-  return new HpkeContext(key, baseNonce, exporterSecret, { sharedSecret, keyScheduleContext, secret });
+  return new HpkeContext(key, baseNonce, exporterSecret, {
+    sharedSecret,
+    keyScheduleContext,
+    secret,
+  });
 }
 
 /**
@@ -829,7 +1000,9 @@ async function keySchedule(sharedSecret, info) {
  */
 export async function hpkeSetupBaseS(publicRaw, info, { ephemeralPrivate } = {}) {
   publicRaw = toBytes(publicRaw);
-  const eph = await x25519KeyPair(ephemeralPrivate === undefined ? undefined : toBytes(ephemeralPrivate));
+  const eph = await x25519KeyPair(
+    ephemeralPrivate === undefined ? undefined : toBytes(ephemeralPrivate),
+  );
   const dh = await x25519(eph.privateKey, publicRaw);
   const enc = eph.publicRaw;
   const sharedSecret = await extractAndExpand(dh, concatBytes(enc, publicRaw));
@@ -857,7 +1030,8 @@ export async function hpkeSeal(publicRaw, info, aad, pt, options = {}) {
 /** RFC 9180 §6.1 single-shot Open of `enc || ct`. @returns {Promise<Uint8Array>} */
 export async function hpkeOpen(privateRaw, info, aad, sealed) {
   sealed = toBytes(sealed);
-  if (sealed.length < 32 + 16) throw new VecheError("seal_refused", "the sealed message is too short");
+  if (sealed.length < 32 + 16)
+    throw new VecheError("seal_refused", "the sealed message is too short");
   const context = await hpkeSetupBaseR(sealed.subarray(0, 32), privateRaw, info);
   return context.open(aad, sealed.subarray(32));
 }
@@ -877,7 +1051,12 @@ export const MANIFEST_DOMAIN = utf8("veche/manifest/v1\n");
 /** The sealed plaintext's nonce length. */
 export const NONCE_LENGTH = 16;
 /** The key of the choices object for each ballot kind. */
-export const CHOICE_KEYS = Object.freeze({ approval: "approve", cumulative: "points", ordinal: "rank", choice: "choose" });
+export const CHOICE_KEYS = Object.freeze({
+  approval: "approve",
+  cumulative: "points",
+  ordinal: "rank",
+  choice: "choose",
+});
 
 /**
  * What is sealed: canonical({"choices": choices, "nonce": b64url(16 bytes)}).
@@ -885,7 +1064,8 @@ export const CHOICE_KEYS = Object.freeze({ approval: "approve", cumulative: "poi
  */
 export function sealedPlaintext(choices, nonce) {
   nonce = toBytes(nonce);
-  if (nonce.length !== NONCE_LENGTH) throw new VecheError("bad_nonce", `the nonce must be ${NONCE_LENGTH} bytes`);
+  if (nonce.length !== NONCE_LENGTH)
+    throw new VecheError("bad_nonce", `the nonce must be ${NONCE_LENGTH} bytes`);
   return canonicalize({ choices, nonce: b64urlEncode(nonce) });
 }
 
@@ -909,23 +1089,53 @@ export function ballotSigningInput(ballot) {
  * @param {Uint8Array} [args.ephemeralPrivate] HPKE ephemeral key (random by default)
  * @returns {Promise<{ballot: object, signature: string, plaintext: Uint8Array}>}
  */
-export async function makeBallot({ manifest, manifestHash, credential, token, choices, nonce, ephemeralPrivate }) {
+export async function makeBallot({
+  manifest,
+  manifestHash,
+  credential,
+  token,
+  choices,
+  nonce,
+  ephemeralPrivate,
+}) {
   const key = manifest?.ballot?.kind ? CHOICE_KEYS[manifest.ballot.kind] : undefined;
-  if (key !== undefined && (choices === null || typeof choices !== "object" || Object.keys(choices).join() !== key)) {
-    throw new VecheError("malformed_choices", `the choices must be an object with exactly "${key}"`);
+  if (
+    key !== undefined &&
+    (choices === null || typeof choices !== "object" || Object.keys(choices).join() !== key)
+  ) {
+    throw new VecheError(
+      "malformed_choices",
+      `the choices must be an object with exactly "${key}"`,
+    );
   }
-  if (!token || typeof token.prefix !== "string" || typeof token.signature !== "string" || Object.keys(token).length !== 2) {
+  if (
+    !token ||
+    typeof token.prefix !== "string" ||
+    typeof token.signature !== "string" ||
+    Object.keys(token).length !== 2
+  ) {
     throw new VecheError("bad_token", 'a token is {"prefix": …, "signature": …}');
   }
-  const plaintext = sealedPlaintext(choices, nonce === undefined ? randomBytes(NONCE_LENGTH) : nonce);
-  const sealed = await hpkeSeal(b64urlDecode(manifest.sealing_key), sealInfo(manifestHash), new Uint8Array(0), plaintext, { ephemeralPrivate });
+  const plaintext = sealedPlaintext(
+    choices,
+    nonce === undefined ? randomBytes(NONCE_LENGTH) : nonce,
+  );
+  const sealed = await hpkeSeal(
+    b64urlDecode(manifest.sealing_key),
+    sealInfo(manifestHash),
+    new Uint8Array(0),
+    plaintext,
+    { ephemeralPrivate },
+  );
   const ballot = {
     credential: credential.public,
     election: manifestHash,
     sealed: b64urlEncode(sealed),
     token: { prefix: token.prefix, signature: token.signature },
   };
-  const signature = b64urlEncode(await ed25519Sign(credential.privateKey, ballotSigningInput(ballot)));
+  const signature = b64urlEncode(
+    await ed25519Sign(credential.privateKey, ballotSigningInput(ballot)),
+  );
   return { ballot, signature, plaintext };
 }
 
@@ -967,7 +1177,8 @@ export async function verifyInclusion(leafHash, index, size, proof, root) {
   proof.forEach((p, i) => checkHash(p, `proof[${i}]`));
   index = toIndex(index, "index");
   size = toIndex(size, "size");
-  if (!(index >= 0n && index < size)) throw new ProofError(`leaf index ${index} is not below tree size ${size}`, "bad_index");
+  if (!(index >= 0n && index < size))
+    throw new ProofError(`leaf index ${index} is not below tree size ${size}`, "bad_index");
   let fn = index;
   let sn = size - 1n;
   let r = leafHash;
@@ -986,7 +1197,8 @@ export async function verifyInclusion(leafHash, index, size, proof, root) {
     sn >>= 1n;
   }
   if (sn !== 0n) throw new ProofError("inclusion proof is shorter than the path", "bad_proof");
-  if (!bytesEqual(r, root)) throw new ProofError("inclusion proof does not lead to the root", "root_mismatch");
+  if (!bytesEqual(r, root))
+    throw new ProofError("inclusion proof does not lead to the root", "root_mismatch");
 }
 
 /**
@@ -1000,11 +1212,14 @@ export async function verifyConsistency(size1, size2, root1, root2, proof) {
   proof.forEach((p, i) => checkHash(p, `proof[${i}]`));
   size1 = toIndex(size1, "size1");
   size2 = toIndex(size2, "size2");
-  if (size1 <= 0n) throw new ProofError("a consistency proof from the empty tree is refused", "bad_size");
-  if (size1 > size2) throw new ProofError(`size1 ${size1} is larger than size2 ${size2}`, "bad_size");
+  if (size1 <= 0n)
+    throw new ProofError("a consistency proof from the empty tree is refused", "bad_size");
+  if (size1 > size2)
+    throw new ProofError(`size1 ${size1} is larger than size2 ${size2}`, "bad_size");
   if (size1 === size2) {
     if (proof.length) throw new ProofError("proof between equal sizes must be empty", "bad_proof");
-    if (!bytesEqual(root1, root2)) throw new ProofError("equal sizes with different roots", "root_mismatch");
+    if (!bytesEqual(root1, root2))
+      throw new ProofError("equal sizes with different roots", "root_mismatch");
     return;
   }
   if (!proof.length) throw new ProofError("consistency proof is empty", "bad_proof");
@@ -1034,8 +1249,10 @@ export async function verifyConsistency(size1, size2, root1, root2, proof) {
     sn >>= 1n;
   }
   if (sn !== 0n) throw new ProofError("consistency proof is shorter than the path", "bad_proof");
-  if (!bytesEqual(fr, root1)) throw new ProofError("consistency proof does not lead to the first root", "root_mismatch");
-  if (!bytesEqual(sr, root2)) throw new ProofError("consistency proof does not lead to the second root", "root_mismatch");
+  if (!bytesEqual(fr, root1))
+    throw new ProofError("consistency proof does not lead to the first root", "root_mismatch");
+  if (!bytesEqual(sr, root2))
+    throw new ProofError("consistency proof does not lead to the second root", "root_mismatch");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1048,14 +1265,20 @@ const MAX_SIGNATURES = 100;
 /** Key names are non-empty and hold no space, no "+" and no control character. */
 export function checkKeyName(name) {
   if (!name) throw new NoteError("key name is empty", "bad_key_name");
-  if (/[+\s\u0000-\u001f\u007f]/.test(name)) throw new NoteError(`key name ${JSON.stringify(name)} contains a forbidden character`, "bad_key_name");
+  if (/[+\s\u0000-\u001f\u007f]/.test(name))
+    throw new NoteError(
+      `key name ${JSON.stringify(name)} contains a forbidden character`,
+      "bad_key_name",
+    );
 }
 
 /** The note key ID: SHA-256(name || 0x0A || 0x01 || public key)[:4]. */
 export async function noteKeyId(name, publicRaw) {
   publicRaw = toBytes(publicRaw);
   if (publicRaw.length !== 32) throw new NoteError("an Ed25519 public key is 32 bytes", "bad_key");
-  const digest = await sha256(concatBytes(utf8(name), new Uint8Array([0x0a, ALG_ED25519]), publicRaw));
+  const digest = await sha256(
+    concatBytes(utf8(name), new Uint8Array([0x0a, ALG_ED25519]), publicRaw),
+  );
   return digest.subarray(0, 4);
 }
 
@@ -1063,7 +1286,8 @@ export async function noteKeyId(name, publicRaw) {
 export async function noteVerifierKey(name, publicRaw) {
   checkKeyName(name);
   const kid = await noteKeyId(name, publicRaw);
-  return `${name}+${hexEncode(kid)}+${b64Encode(concatBytes(new Uint8Array([ALG_ED25519]), toBytes(publicRaw)))}`;
+  const typed = concatBytes(new Uint8Array([ALG_ED25519]), toBytes(publicRaw));
+  return `${name}+${hexEncode(kid)}+${b64Encode(typed)}`;
 }
 
 /**
@@ -1074,17 +1298,24 @@ export async function parseVerifierKey(text) {
   if (typeof text !== "string") throw new NoteError("verifier key is not text", "bad_verifier_key");
   const first = text.indexOf("+");
   const second = first < 0 ? -1 : text.indexOf("+", first + 1);
-  if (first < 0 || second < 0) throw new NoteError("verifier key is not name+keyid+key", "bad_verifier_key");
+  if (first < 0 || second < 0)
+    throw new NoteError("verifier key is not name+keyid+key", "bad_verifier_key");
   const name = text.slice(0, first);
   const kidHex = text.slice(first + 1, second);
   const keyB64 = text.slice(second + 1);
   checkKeyName(name);
-  if (!/^[0-9a-f]{8}$/.test(kidHex)) throw new NoteError("verifier key ID is not 8 lowercase hex digits", "bad_verifier_key");
+  if (!/^[0-9a-f]{8}$/.test(kidHex))
+    throw new NoteError("verifier key ID is not 8 lowercase hex digits", "bad_verifier_key");
   const raw = b64Decode(keyB64, "verifier key");
-  if (raw.length !== 33 || raw[0] !== ALG_ED25519) throw new NoteError("verifier key is not an Ed25519 key (type 0x01, 32 bytes)", "bad_verifier_key");
+  if (raw.length !== 33 || raw[0] !== ALG_ED25519)
+    throw new NoteError(
+      "verifier key is not an Ed25519 key (type 0x01, 32 bytes)",
+      "bad_verifier_key",
+    );
   const publicKey = raw.subarray(1);
   const keyId = hexDecode(kidHex);
-  if (!bytesEqual(await noteKeyId(name, publicKey), keyId)) throw new NoteError("verifier key ID does not match its name and key", "bad_verifier_key");
+  if (!bytesEqual(await noteKeyId(name, publicKey), keyId))
+    throw new NoteError("verifier key ID does not match its name and key", "bad_verifier_key");
   return { name, keyId, publicKey };
 }
 
@@ -1101,22 +1332,30 @@ export function parseNote(note) {
       throw new NoteError("note is not valid UTF-8");
     }
   }
-  if (typeof note !== "string" || !isWellFormed(note)) throw new NoteError("note is not valid UTF-8");
+  if (typeof note !== "string" || !isWellFormed(note))
+    throw new NoteError("note is not valid UTF-8");
   if (!note.endsWith("\n")) throw new NoteError("note text does not end with a newline");
   const control = /[\u0000-\u0009\u000b-\u001f]/.exec(note);
-  if (control) throw new NoteError(`note contains control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    throw new NoteError(`note contains control character U+${code}`);
+  }
   const split = note.lastIndexOf("\n\n");
   if (split < 0) throw new NoteError("note has no blank line before its signatures");
   const text = note.slice(0, split + 1);
   const lines = note.slice(split + 2).split("\n");
-  if (lines[lines.length - 1] !== "" || lines.length < 2) throw new NoteError("note has no signature lines");
+  if (lines[lines.length - 1] !== "" || lines.length < 2)
+    throw new NoteError("note has no signature lines");
   lines.pop();
-  if (lines.length > MAX_SIGNATURES) throw new NoteError(`note has more than ${MAX_SIGNATURES} signatures`);
+  if (lines.length > MAX_SIGNATURES)
+    throw new NoteError(`note has more than ${MAX_SIGNATURES} signatures`);
   const signatures = lines.map((line, i) => {
     const number = i + 1;
-    if (!line.startsWith(EM_DASH + " ")) throw new NoteError(`signature line ${number} does not start with '— '`);
+    if (!line.startsWith(EM_DASH + " "))
+      throw new NoteError(`signature line ${number} does not start with '— '`);
     const fields = line.slice(2).split(" ");
-    if (fields.length !== 2) throw new NoteError(`signature line ${number} is not '— name signature'`);
+    if (fields.length !== 2)
+      throw new NoteError(`signature line ${number} is not '— name signature'`);
     const [name, sigB64] = fields;
     checkKeyName(name);
     const raw = b64Decode(sigB64, `signature ${number}`);
@@ -1133,9 +1372,11 @@ export function parseNote(note) {
  * @returns {Promise<{text: string, signatures: Array}>}
  */
 export async function verifyNote(note, verifiers) {
-  const parsed = typeof note === "object" && note !== null && "text" in note ? note : parseNote(note);
+  const parsed =
+    typeof note === "object" && note !== null && "text" in note ? note : parseNote(note);
   const list = [];
-  for (const v of Array.isArray(verifiers) ? verifiers : [verifiers]) list.push(typeof v === "string" ? await parseVerifierKey(v) : v);
+  for (const v of Array.isArray(verifiers) ? verifiers : [verifiers])
+    list.push(typeof v === "string" ? await parseVerifierKey(v) : v);
   const message = utf8(parsed.text);
   let verified = false;
   for (const sig of parsed.signatures) {
@@ -1146,7 +1387,8 @@ export async function verifyNote(note, verifiers) {
     }
     verified = true;
   }
-  if (!verified) throw new NoteError("note carries no signature from a known key", "no_known_signature");
+  if (!verified)
+    throw new NoteError("note carries no signature from a known key", "no_known_signature");
   return parsed;
 }
 
@@ -1156,17 +1398,27 @@ export async function verifyNote(note, verifiers) {
  * @returns {{origin: string, size: number, root: Uint8Array, extensions: string[]}}
  */
 export function parseCheckpoint(body) {
-  if (!body.endsWith("\n")) throw new NoteError("checkpoint does not end with a newline", "bad_checkpoint");
+  if (!body.endsWith("\n"))
+    throw new NoteError("checkpoint does not end with a newline", "bad_checkpoint");
   const lines = body.slice(0, -1).split("\n");
-  if (lines.length < 3) throw new NoteError("checkpoint has fewer than three lines", "bad_checkpoint");
+  if (lines.length < 3)
+    throw new NoteError("checkpoint has fewer than three lines", "bad_checkpoint");
   const [origin, sizeText, rootText, ...extensions] = lines;
   if (!origin) throw new NoteError("checkpoint origin is empty", "bad_checkpoint");
   if (!/^(?:0|[1-9][0-9]*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) {
-    throw new NoteError(`checkpoint size ${JSON.stringify(sizeText)} is not a decimal number`, "bad_checkpoint");
+    throw new NoteError(
+      `checkpoint size ${JSON.stringify(sizeText)} is not a decimal number`,
+      "bad_checkpoint",
+    );
   }
   const root = b64Decode(rootText, "checkpoint root");
-  if (root.length !== HASH_SIZE) throw new NoteError(`checkpoint root is ${root.length} bytes, not ${HASH_SIZE}`, "bad_checkpoint");
-  if (extensions.some((line) => !line)) throw new NoteError("checkpoint extension line is empty", "bad_checkpoint");
+  if (root.length !== HASH_SIZE)
+    throw new NoteError(
+      `checkpoint root is ${root.length} bytes, not ${HASH_SIZE}`,
+      "bad_checkpoint",
+    );
+  if (extensions.some((line) => !line))
+    throw new NoteError("checkpoint extension line is empty", "bad_checkpoint");
   return { origin, size: Number(sizeText), root, extensions };
 }
 
@@ -1175,12 +1427,16 @@ export function parseCheckpoint(body) {
  * must be `origin` if given, else the verifier key's name.
  */
 export async function verifyCheckpoint(noteText, verifierKey, { origin } = {}) {
-  const verifier = typeof verifierKey === "string" ? await parseVerifierKey(verifierKey) : verifierKey;
+  const verifier =
+    typeof verifierKey === "string" ? await parseVerifierKey(verifierKey) : verifierKey;
   const note = await verifyNote(noteText, verifier);
   const checkpoint = parseCheckpoint(note.text);
   const expected = origin === undefined ? verifier.name : origin;
   if (checkpoint.origin !== expected) {
-    throw new NoteError(`checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(expected)}`, "wrong_origin");
+    throw new NoteError(
+      `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(expected)}`,
+      "wrong_origin",
+    );
   }
   return checkpoint;
 }
@@ -1197,9 +1453,13 @@ export async function checkReceipt(receipt, verifierKey, { ballot, signature, ma
   try {
     checkpoint = await verifyCheckpoint(receipt.checkpoint, verifierKey);
   } catch (exc) {
-    throw new VecheError("bad_receipt", `the checkpoint does not verify: ${exc.detail ?? exc.message}`);
+    throw new VecheError(
+      "bad_receipt",
+      `the checkpoint does not verify: ${exc.detail ?? exc.message}`,
+    );
   }
-  if (checkpoint.size !== receipt.size) throw new VecheError("bad_receipt", "the proof is for another tree size");
+  if (checkpoint.size !== receipt.size)
+    throw new VecheError("bad_receipt", "the proof is for another tree size");
   try {
     await verifyInclusion(
       hexDecode(receipt.leaf_hash),
@@ -1216,7 +1476,8 @@ export async function checkReceipt(receipt, verifierKey, { ballot, signature, ma
   }
   if (ballot !== undefined) {
     const digest = hexEncode(await sha256(canonicalize({ ballot, signature })));
-    if (digest !== receipt.ballot_digest) throw new VecheError("bad_receipt", "the receipt is for another ballot");
+    if (digest !== receipt.ballot_digest)
+      throw new VecheError("bad_receipt", "the receipt is for another ballot");
   }
   return checkpoint;
 }
@@ -1266,7 +1527,8 @@ export function exportWallet(wallet) {
 export function importWallet(data) {
   const value = typeof data === "string" ? JSON.parse(data) : data;
   for (const field of ["election_id", "election_hash", "credential_private"]) {
-    if (typeof value?.[field] !== "string") throw new VecheError("bad_wallet", `the wallet has no ${field}`);
+    if (typeof value?.[field] !== "string")
+      throw new VecheError("bad_wallet", `the wallet has no ${field}`);
   }
   b64urlDecode(value.credential_private);
   return new Wallet(value);
@@ -1299,7 +1561,13 @@ export class VecheVoter {
    * @param {string} [options.authorityKey] pin the authority's key (base64url) if the page knows it
    * @param {typeof fetch} [options.fetch]
    */
-  constructor({ baseUrl = "", csrfToken, allowTestKeys = false, authorityKey, fetch: fetchImpl } = {}) {
+  constructor({
+    baseUrl = "",
+    csrfToken,
+    allowTestKeys = false,
+    authorityKey,
+    fetch: fetchImpl,
+  } = {}) {
     this.baseUrl = baseUrl.replace(/\/$/, "");
     this.csrfToken = csrfToken;
     this.allowTestKeys = allowTestKeys;
@@ -1323,10 +1591,12 @@ export class VecheVoter {
     }
     if (response.status !== expected) {
       const code = body && typeof body.error === "string" ? body.error : "http_error";
-      const detail = body && typeof body.detail === "string" ? body.detail : `HTTP ${response.status}`;
+      const detail =
+        body && typeof body.detail === "string" ? body.detail : `HTTP ${response.status}`;
       throw new VecheError(code, detail, response.status);
     }
-    if (body === undefined) throw new VecheError("http_error", "the server's answer is not JSON", response.status);
+    if (body === undefined)
+      throw new VecheError("http_error", "the server's answer is not JSON", response.status);
     return body;
   }
 
@@ -1335,13 +1605,20 @@ export class VecheVoter {
    * @returns {Promise<{id: string, manifest: object, hash: string, credentialKey: BlindPublicKey, signature: string}>}
    */
   async election(electionId) {
-    const data = await this.#request(`/api/v1/elections/${encodeURIComponent(electionId)}/manifest`, { credentials: "omit" }, 200);
+    const data = await this.#request(
+      `/api/v1/elections/${encodeURIComponent(electionId)}/manifest`,
+      { credentials: "omit" },
+      200,
+    );
     const manifest = data.manifest;
-    if (!manifest || typeof manifest !== "object") throw new VecheError("bad_manifest", "the answer carries no manifest");
+    if (!manifest || typeof manifest !== "object")
+      throw new VecheError("bad_manifest", "the answer carries no manifest");
     const bytes = canonicalize(manifest);
     const hash = hexEncode(await sha256(bytes));
-    if (hash !== data.manifest_hash) throw new VecheError("bad_manifest", "the manifest does not hash to its stated id");
-    if (manifest.id !== electionId) throw new VecheError("bad_manifest", "the manifest is for another election");
+    if (hash !== data.manifest_hash)
+      throw new VecheError("bad_manifest", "the manifest does not hash to its stated id");
+    if (manifest.id !== electionId)
+      throw new VecheError("bad_manifest", "the manifest is for another election");
     if (this.authorityKey !== undefined && manifest.authority_key !== this.authorityKey) {
       throw new VecheError("wrong_authority", "the manifest names another authority key");
     }
@@ -1357,17 +1634,24 @@ export class VecheVoter {
       throw new VecheError("bad_signature", "the manifest's signature does not verify");
     }
     const credentialKey = await importBlindPublicKey(manifest.credential_key);
-    const allowed = this.allowTestKeys ? credentialKey.bits >= 1024 : ELECTION_KEY_BITS.includes(credentialKey.bits);
+    const allowed = this.allowTestKeys
+      ? credentialKey.bits >= 1024
+      : ELECTION_KEY_BITS.includes(credentialKey.bits);
     if (!allowed || credentialKey.bits !== manifest.rsa_key_bits || credentialKey.e !== 65537n) {
-      throw new VecheError("bad_credential_key", `the election's RSA key (${credentialKey.bits} bits) is not acceptable`);
+      throw new VecheError(
+        "bad_credential_key",
+        `the election's RSA key (${credentialKey.bits} bits) is not acceptable`,
+      );
     }
-    if (b64urlDecode(manifest.sealing_key).length !== 32) throw new VecheError("bad_manifest", "the sealing key is not 32 bytes");
+    if (b64urlDecode(manifest.sealing_key).length !== 32)
+      throw new VecheError("bad_manifest", "the sealing key is not 32 bytes");
     return { id: electionId, manifest, hash, credentialKey, signature: data.signature };
   }
 
   /** The log's key: {origin, public_key, verifier_key}. */
   async logKey() {
-    if (this._logKey === null) this._logKey = await this.#request("/api/v1/log/key", { credentials: "omit" }, 200);
+    if (this._logKey === null)
+      this._logKey = await this.#request("/api/v1/log/key", { credentials: "omit" }, 200);
     return this._logKey;
   }
 
@@ -1382,7 +1666,11 @@ export class VecheVoter {
   async obtainCredential(info, { accessCode, csrfToken, rng } = {}) {
     const credential = await generateCredential();
     const message = credentialMessage(credential.public, info.hash);
-    const { blindedMsg, state } = await prepareAndBlind(info.credentialKey, message, rng ? { rng } : {});
+    const { blindedMsg, state } = await prepareAndBlind(
+      info.credentialKey,
+      message,
+      rng ? { rng } : {},
+    );
     const body = { blinded_message: b64urlEncode(blindedMsg) };
     const init = { method: "POST", headers: { "Content-Type": "application/json" } };
     if (accessCode !== undefined && accessCode !== null) {
@@ -1394,7 +1682,11 @@ export class VecheVoter {
       if (token) init.headers["X-CSRF-Token"] = token;
     }
     init.body = JSON.stringify(body);
-    const answer = await this.#request(`/api/v1/elections/${encodeURIComponent(info.id)}/credentials`, init, 200);
+    const answer = await this.#request(
+      `/api/v1/elections/${encodeURIComponent(info.id)}/credentials`,
+      init,
+      200,
+    );
     let blindSig;
     try {
       blindSig = b64urlDecode(answer.blind_signature);
@@ -1420,7 +1712,8 @@ export class VecheVoter {
    */
   async cast(info, wallet, choices, { nonce, ephemeralPrivate } = {}) {
     if (!wallet.token) throw new VecheError("no_credential", "obtain a credential before casting");
-    if (wallet.electionHash !== info.hash) throw new VecheError("wrong_election", "the wallet is for another election");
+    if (wallet.electionHash !== info.hash)
+      throw new VecheError("wrong_election", "the wallet is for another election");
     const credential = await wallet.credential();
     const { ballot, signature } = await makeBallot({
       manifest: info.manifest,
