@@ -101,9 +101,10 @@ class Page:
 
     def attempt(self, body: str, arg: Any = None) -> dict[str, Any]:
         """Like ``run`` but returns ``{"value": …}`` or ``{"error": code, "detail": …}``."""
-        return self.page.evaluate(
+        answer: dict[str, Any] = self.page.evaluate(
             f"async (a) => window.attempt(async () => {{ const V = window.V; {body} }})", arg
-        )  # type: ignore[no-any-return]
+        )
+        return answer
 
 
 def serve_harness(route: Any) -> None:
@@ -120,6 +121,22 @@ def load(context: Any, url: str) -> Page:
     page = Page(context.new_page())
     page.page.goto(url)
     page.page.wait_for_function("window.vecheReady === true")
+    return page
+
+
+def load_live(context: Any, url: str) -> Page:
+    """A page of the real server, with the module imported from its /static."""
+    page = Page(context.new_page())
+    page.page.goto(url + "/")
+    page.page.evaluate(
+        """async () => {
+          window.V = await import("/static/js/veche-crypto.js");
+          window.attempt = async (f) => {
+            try { return { value: await f() }; }
+            catch (e) { return { error: e.code || e.name, detail: String(e.message) }; }
+          };
+        }"""
+    )
     return page
 
 
@@ -882,7 +899,19 @@ const info = await voter.election(a.election);
 const wallet = V.importWallet(JSON.stringify(a.wallet));
 const receipt = await voter.cast(info, wallet, { approve: ["park", "library"] });
 const checked = await voter.checkReceipt(wallet.receipts[0]);
-return { wallet: V.exportWallet(wallet), receipt, firstSize: checked.size };
+const first = wallet.receipts[0];
+const forged = [
+  { ...first, leaf_hash: "00".repeat(32) },
+  { ...first, seq: first.seq + 1 },
+  { ...first, proof: first.proof.slice(1) },
+  { ...first, size: first.size + 1 },
+  { ...first, checkpoint: first.checkpoint.replace("\\n\\n", "\\nextra\\n\\n") },
+];
+const refused = [];
+for (const r of forged) refused.push((await window.attempt(() => voter.checkReceipt(r))).error);
+const other = { ballot: { x: 1 }, signature: "x" };
+refused.push((await window.attempt(() => voter.checkReceipt(receipt, other))).error);
+return { wallet: V.exportWallet(wallet), receipt, firstSize: checked.size, refused };
 """
 
 
@@ -994,6 +1023,7 @@ def test_a_page_votes_and_veche_verify_counts_it(
         assert [r["seq"] for r in wallet.receipts] == sorted(r["seq"] for r in wallet.receipts)
         assert len(wallet.receipts) == 3
         assert third["firstSize"] == first["receipt"]["size"]
+        assert third["refused"] == ["bad_receipt"] * 6
         assert Wallet.from_json(first["wallet"]).election_hash == first["hash"]
 
         closed = admin.post(f"/api/v1/elections/{ELECTION}/close")
@@ -1023,19 +1053,3 @@ def test_a_page_votes_and_veche_verify_counts_it(
 
     verified = _veche("verify", url, "--no-state", home=tmp_path / "home")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-
-
-def load_live(context: Any, url: str) -> Page:
-    """A page of the real server, with the module imported from its /static."""
-    page = Page(context.new_page())
-    page.page.goto(url + "/")
-    page.page.evaluate(
-        """async () => {
-          window.V = await import("/static/js/veche-crypto.js");
-          window.attempt = async (f) => {
-            try { return { value: await f() }; }
-            catch (e) { return { error: e.code || e.name, detail: String(e.message) }; }
-          };
-        }"""
-    )
-    return page
