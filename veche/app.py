@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.api import LogController
@@ -34,7 +35,9 @@ from veche.settings import Settings, load_settings
 from veche.web import (
     csrf_check,
     handle_domain_error,
+    document_error_shape,
     handle_http_exception,
+    handle_out_of_range,
     handle_unexpected,
     provide_viewer,
     security_headers,
@@ -107,6 +110,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         }
     )
 
+    def on_startup(app: Litestar) -> None:
+        document_error_shape(app.openapi_schema)
+
     def on_shutdown() -> None:
         sequencer.stop()
         engine.dispose()
@@ -138,6 +144,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             BallotCryptoError: handle_domain_error,
             ElectionError: handle_domain_error,
             HTTPException: handle_http_exception,
+            OverflowError: handle_out_of_range,
+            DataError: handle_out_of_range,
             Exception: handle_unexpected,
         },
         request_max_body_size=settings.max_body_bytes,
@@ -147,6 +155,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             path="/schema",
             description="Participatory budgeting and e-voting with a public audit log.",
         ),
+        on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         debug=False,
     )

@@ -315,6 +315,13 @@ def _validation_detail(exc: ValidationException) -> str:
     return text if text else "The request is not valid."
 
 
+def handle_out_of_range(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A number too large for the database (an id from a fuzzer, say) names nothing."""
+    return _error_response(
+        request, 400, "out_of_range", N_("A number in the request is out of range.")
+    )
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _error_response(
@@ -354,3 +361,37 @@ def security_headers(*, hsts: bool) -> Any:
             message["headers"] = headers
 
     return before_send
+
+
+# --- the error shape in the OpenAPI document ---------------------------------------------
+def document_error_shape(openapi: Any) -> None:
+    """Make every documented 4xx/5xx response the one error shape Veche really sends
+    (Litestar documents its own validation error body otherwise). Runs at start-up, on
+    the OpenAPI object, before it is first rendered."""
+    from litestar.openapi.spec import Components, OpenAPIMediaType, OpenAPIType, Reference, Schema
+
+    components = openapi.components or Components()
+    openapi.components = components
+    schemas = dict(components.schemas or {})
+    schemas["Error"] = Schema(
+        type=OpenAPIType.OBJECT,
+        required=["error", "detail"],
+        properties={
+            "error": Schema(type=OpenAPIType.STRING, description="a stable machine code"),
+            "detail": Schema(
+                type=OpenAPIType.STRING, description="a sentence a person understands"
+            ),
+        },
+    )
+    components.schemas = schemas
+    media = {
+        "application/json": OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Error"))
+    }
+    for path_item in (openapi.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch", "head", "options"):
+            operation = getattr(path_item, method, None)
+            if operation is None or not operation.responses:
+                continue
+            for status, response in operation.responses.items():
+                if str(status)[:1] in {"4", "5"} and hasattr(response, "content"):
+                    response.content = dict(media)
