@@ -119,7 +119,14 @@ def _pabutools(
     return float(data["seconds"]), list(data["winners"])
 
 
-def run_bench(*, data_dir: Path, skip_pabutools: bool, timeout: float, voters: int) -> int:
+def run_bench(
+    *,
+    data_dir: Path,
+    skip_pabutools: bool,
+    timeout: float,
+    voters: int,
+    rules: list[str] | None = None,
+) -> int:
     instances: list[tuple[str, Path, PabulibFile]] = []
     for name in BENCH_FILES:
         path = data_dir / name
@@ -140,6 +147,8 @@ def run_bench(*, data_dir: Path, skip_pabutools: bool, timeout: float, voters: i
     for title, path, pf in instances:
         seed = file_seed(path.read_bytes())
         for label, opts in BENCH_RULES:
+            if rules is not None and label not in rules:
+                continue
             config = RuleConfig(**opts, tie_break=TieBreak(seed=seed))
             t0 = time.perf_counter()
             outcome = compute(pf.election, pf.ballots, config)

@@ -145,6 +145,11 @@ def add_tally_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:
         help="seconds allowed to each pabutools computation (default 300)",
     )
     p.add_argument("--voters", type=int, default=200_000, help="synthetic election size")
+    p.add_argument(
+        "--rules",
+        default="greedy,mes,mes+add1,phragmen",
+        help="comma-separated rules to time (default greedy,mes,mes+add1,phragmen)",
+    )
     p.set_defaults(func=_run_bench)
 
 
@@ -156,5 +161,6 @@ def _run_bench(args: argparse.Namespace) -> int:
         skip_pabutools=args.skip_pabutools,
         timeout=args.timeout,
         voters=args.voters,
+        rules=[r.strip() for r in args.rules.split(",") if r.strip()],
     )
     return code

@@ -75,3 +75,15 @@ def test_bad_input_is_one_line_and_exit_2(
     # a rule that needs another ballot kind
     assert run(["tally", str(DATA / "Poland_Krakow_2024.pb"), "--rule", "mes"]) == 2
     assert "needs" in capsys.readouterr().err
+
+
+def test_bench_runs_on_a_small_synthetic_election(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["bench", "tally", "--data-dir", str(tmp_path), "--skip-pabutools", "--voters", "300"]
+    assert run([*argv, "--rules", "greedy,mes,phragmen"]) == 0
+    out = capsys.readouterr()
+    assert "synthetic 300 voters" in out.out
+    assert "phragmen" in out.out
+    assert "mes+add1" not in out.out
+    assert "missing" in out.err
