@@ -911,7 +911,22 @@ const refused = [];
 for (const r of forged) refused.push((await window.attempt(() => voter.checkReceipt(r))).error);
 const other = { ballot: { x: 1 }, signature: "x" };
 refused.push((await window.attempt(() => voter.checkReceipt(receipt, other))).error);
-return { wallet: V.exportWallet(wallet), receipt, firstSize: checked.size, refused };
+// Later: the entry is still in the log, which only grew since the receipt.
+const latest = await voter.recheckReceipt(first);
+const grown = await voter.checkConsistency(first.checkpoint, receipt.checkpoint);
+const lyingAbout = (what) => new V.VecheVoter({ allowTestKeys: true, fetch: async (url, init) => {
+  const response = await fetch(url, init);
+  if (!url.includes(what)) return response;
+  const body = await response.json();
+  body.proof[0] = "00".repeat(32);
+  return new Response(JSON.stringify(body), { status: 200 });
+} });
+const lies = [
+  (await window.attempt(() => lyingAbout("/proof/inclusion").recheckReceipt(first))).error,
+  (await window.attempt(() => lyingAbout("/proof/consistency").recheckReceipt(first))).error,
+];
+return { wallet: V.exportWallet(wallet), receipt, firstSize: checked.size, refused,
+         latest: latest.size, grown: grown.size, lies };
 """
 
 
@@ -1024,6 +1039,8 @@ def test_a_page_votes_and_veche_verify_counts_it(
         assert len(wallet.receipts) == 3
         assert third["firstSize"] == first["receipt"]["size"]
         assert third["refused"] == ["bad_receipt"] * 6
+        assert third["grown"] == third["receipt"]["size"] <= third["latest"]
+        assert third["lies"] == ["bad_receipt", "log_forked"]
         assert Wallet.from_json(first["wallet"]).election_hash == first["hash"]
 
         closed = admin.post(f"/api/v1/elections/{ELECTION}/close")

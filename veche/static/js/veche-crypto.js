@@ -1576,16 +1576,18 @@ export class VecheVoter {
     this._logKey = null;
   }
 
-  async #request(path, init, expected) {
+  async #request(path, init, expected, { text = false } = {}) {
     let response;
+    let raw;
     try {
       response = await this.fetch(this.baseUrl + path, { cache: "no-store", ...init });
+      raw = await response.text();
     } catch (exc) {
       throw new VecheError("network_error", `cannot reach the server: ${exc.message}`);
     }
     let body;
     try {
-      body = await response.json();
+      body = JSON.parse(raw);
     } catch {
       body = undefined;
     }
@@ -1595,6 +1597,7 @@ export class VecheVoter {
         body && typeof body.detail === "string" ? body.detail : `HTTP ${response.status}`;
       throw new VecheError(code, detail, response.status);
     }
+    if (text) return raw;
     if (body === undefined)
       throw new VecheError("http_error", "the server's answer is not JSON", response.status);
     return body;
@@ -1744,5 +1747,87 @@ export class VecheVoter {
   async checkReceipt(receipt, options = {}) {
     const key = await this.logKey();
     return checkReceipt(receipt, key.verifier_key, options);
+  }
+
+  /**
+   * The log's latest checkpoint, verified under the log's key.
+   * @returns {Promise<{note: string, origin: string, size: number, root: Uint8Array, extensions: string[]}>}
+   */
+  async latestCheckpoint() {
+    const key = await this.logKey();
+    const note = await this.#request("/api/v1/log/checkpoint", { credentials: "omit" }, 200, {
+      text: true,
+    });
+    return { note, ...(await verifyCheckpoint(note, key.verifier_key)) };
+  }
+
+  /**
+   * Check that the log only grew between two checkpoint notes (RFC 9162 §2.1.4): both
+   * are verified under the log's key, and the server's consistency proof must lead to
+   * the roots the checkpoints sign (the roots the server sends with it are not used).
+   * Without `newerNote`, the latest checkpoint is fetched. Returns the newer checkpoint.
+   */
+  async checkConsistency(olderNote, newerNote) {
+    const key = await this.logKey();
+    const older = await verifyCheckpoint(olderNote, key.verifier_key);
+    const newer =
+      newerNote === undefined
+        ? await this.latestCheckpoint()
+        : { note: newerNote, ...(await verifyCheckpoint(newerNote, key.verifier_key)) };
+    if (newer.size < older.size) {
+      throw new VecheError("log_shrank", "the newer checkpoint states a smaller log");
+    }
+    if (newer.size === older.size) {
+      if (!bytesEqual(older.root, newer.root)) {
+        throw new VecheError("log_forked", "two checkpoints of one size with different roots");
+      }
+      return newer;
+    }
+    const answer = await this.#request(
+      `/api/v1/log/proof/consistency?first=${older.size}&second=${newer.size}`,
+      { credentials: "omit" },
+      200,
+    );
+    try {
+      const proof = answer.proof.map((p) => hexDecode(p));
+      await verifyConsistency(older.size, newer.size, older.root, newer.root, proof);
+    } catch (exc) {
+      throw new VecheError(
+        "log_forked",
+        `the consistency proof fails: ${exc.detail ?? exc.message}`,
+      );
+    }
+    return newer;
+  }
+
+  /**
+   * Check, later, that a receipt's entry is still in the log: the receipt itself, the
+   * log's growth from the receipt's checkpoint to the latest one, and the entry's
+   * inclusion in the latest tree. Returns the latest checkpoint.
+   */
+  async recheckReceipt(receipt) {
+    await this.checkReceipt(receipt);
+    const latest = await this.checkConsistency(receipt.checkpoint);
+    const answer = await this.#request(
+      `/api/v1/log/proof/inclusion?seq=${receipt.seq}&size=${latest.size}`,
+      { credentials: "omit" },
+      200,
+    );
+    try {
+      const proof = answer.proof.map((p) => hexDecode(p));
+      await verifyInclusion(
+        hexDecode(receipt.leaf_hash),
+        receipt.seq,
+        latest.size,
+        proof,
+        latest.root,
+      );
+    } catch (exc) {
+      throw new VecheError(
+        "bad_receipt",
+        `the entry is not in the latest tree: ${exc.detail ?? exc.message}`,
+      );
+    }
+    return latest;
   }
 }
