@@ -108,7 +108,11 @@ class Page:
 
 
 def serve_harness(route: Any) -> None:
-    path = route.request.url.removeprefix(ORIGIN).split("?")[0]
+    serve_harness_at(route, ORIGIN)
+
+
+def serve_harness_at(route: Any, origin: str) -> None:
+    path = route.request.url.removeprefix(origin).split("?")[0]
     if path == "/static/js/veche-crypto.js":
         route.fulfill(status=200, body=MODULE.read_text("utf-8"), content_type="text/javascript")
     elif path == "/":
@@ -150,6 +154,23 @@ def fx_js(browser: Any) -> Iterator[Page]:
         assert page.errors == []
     finally:
         context.close()
+
+
+def test_outside_a_secure_context_the_module_says_so(browser: Any) -> None:
+    # Plain HTTP on a host other than localhost has no WebCrypto; encoding still works.
+    context = browser.new_context()
+    context.route(
+        "http://veche.test/**",
+        lambda route: serve_harness_at(route, "http://veche.test"),
+    )
+    try:
+        page = load(context, "http://veche.test/")
+        refused = page.attempt("return V.sha256(new Uint8Array(0));")
+        encoded = page.run("return V.canonicalString({b: 1, a: [true, null]});")
+    finally:
+        context.close()
+    assert refused["error"] == "insecure_context"
+    assert encoded == '{"a":[true,null],"b":1}'
 
 
 # --- canonical JSON and bytes as text ---------------------------------------------------

@@ -38,15 +38,6 @@
  * @module veche-crypto
  */
 
-/**
- * WebCrypto's SubtleCrypto, which browsers offer only to secure contexts (HTTPS or
- * localhost): say so plainly instead of failing on `undefined`.
- */
-function webcrypto() {
-  const subtle = globalThis.crypto?.subtle;
-  if (!subtle) throw new VecheError("insecure_context", "WebCrypto needs a secure context (HTTPS)");
-  return subtle;
-}
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -91,6 +82,16 @@ export class NoteError extends VecheError {
     super(code, detail);
     this.name = "NoteError";
   }
+}
+
+/**
+ * WebCrypto's SubtleCrypto, which browsers offer only to secure contexts (HTTPS or
+ * localhost): say so plainly instead of failing on `undefined`.
+ */
+function webcrypto() {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) throw new VecheError("insecure_context", "WebCrypto needs a secure context (HTTPS)");
+  return subtle;
 }
 
 // ---------------------------------------------------------------------------------------
