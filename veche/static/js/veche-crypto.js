@@ -1059,6 +1059,114 @@ export const CHOICE_KEYS = Object.freeze({
   choice: "choose",
 });
 
+const isPlainObject = (v) =>
+  v !== null && typeof v === "object" && !Array.isArray(v) && !ArrayBuffer.isView(v);
+
+function reject(code, detail) {
+  throw new VecheError(code, detail);
+}
+
+/** A list of known, distinct project ids (ballot/choices.py `_ids`). */
+function checkIds(value, key, known) {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
+    reject("malformed_choices", `"${key}" must be a list of project ids`);
+  }
+  const seen = new Set();
+  for (const item of value) {
+    if (!known.has(item))
+      reject("unknown_project", `${JSON.stringify(item)} is not on this ballot`);
+    if (seen.has(item)) reject("duplicate_project", `${JSON.stringify(item)} is named twice`);
+    seen.add(item);
+  }
+}
+
+function checkCount(count, low, high, noun) {
+  if (count < low) reject("too_few_projects", `choose at least ${low} ${noun} (got ${count})`);
+  if (count > high) reject("too_many_projects", `choose at most ${high} ${noun} (got ${count})`);
+}
+
+function checkPoints(value, spec, known) {
+  if (!isPlainObject(value)) reject("malformed_choices", '"points" must map project ids to points');
+  const entries = Object.entries(value);
+  for (const [key, n] of entries) {
+    if (typeof n !== "number" || !Number.isSafeInteger(n)) {
+      reject("not_an_integer", `the points for ${JSON.stringify(key)} must be an integer`);
+    }
+  }
+  for (const [key, n] of entries) {
+    if (!known.has(key)) reject("unknown_project", `${JSON.stringify(key)} is not on this ballot`);
+    if (n === 0)
+      reject("zero_points", `leave ${JSON.stringify(key)} out instead of giving it 0 points`);
+    if (n < 0) reject("negative_points", `the points for ${JSON.stringify(key)} are negative`);
+    if (n > spec.max_per_project) {
+      reject(
+        "points_per_project_exceeded",
+        `${JSON.stringify(key)} has ${n} points; at most ${spec.max_per_project} per project`,
+      );
+    }
+  }
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  if (total > spec.total_points) {
+    reject("too_many_points", `${total} points given; at most ${spec.total_points} in all`);
+  }
+}
+
+/**
+ * Check choices against the election's ballot kind and limits before sealing them, with
+ * the codes and in the order of Python's ballot.choices.validate_choices (DESIGN.md,
+ * "Ballot kinds"), so that a page can say what is wrong before anything is sent.
+ * Throws VecheError(code) at the first failure; returns the choices unchanged.
+ *
+ * @param {{ballot: object, projects: Array<{id: string, cost: number}>, budget: number}} election
+ *   the manifest (or its configuration)
+ * @param {object} choices
+ */
+export function validateChoices(election, choices) {
+  const spec = election.ballot;
+  const key = CHOICE_KEYS[spec.kind];
+  if (key === undefined) reject("malformed_choices", `unknown ballot kind ${spec.kind}`);
+  const names = isPlainObject(choices) ? Object.keys(choices) : [];
+  if (names.length !== 1 || names[0] !== key) {
+    if (names.length === 1 && Object.values(CHOICE_KEYS).includes(names[0])) {
+      reject("wrong_ballot_kind", `this is a ${spec.kind} ballot: its choices are {"${key}": …}`);
+    }
+    reject("malformed_choices", `the choices must be an object with exactly "${key}"`);
+  }
+  const value = choices[key];
+  const known = new Set(election.projects.map((p) => p.id));
+  if (spec.kind === "approval") {
+    checkIds(value, "approve", known);
+    checkCount(value.length, spec.min_projects, spec.max_projects, "projects");
+    const cost = new Map(election.projects.map((p) => [p.id, p.cost]));
+    const spent = value.reduce((sum, id) => sum + cost.get(id), 0);
+    const limit = spec.max_total_cost ?? null;
+    if (limit !== null && spent > limit) {
+      reject(
+        "over_budget",
+        `the chosen projects cost ${spent}; a ballot may spend at most ${limit}`,
+      );
+    }
+    const share = spec.min_budget_share ?? null;
+    // Exact integers, as in Python: a float product could round across the boundary.
+    if (share !== null && BigInt(spent) * 100n < BigInt(share) * BigInt(election.budget)) {
+      reject(
+        "under_min_spend",
+        `the chosen projects cost ${spent}; a ballot must spend at least ${share}% ` +
+          `of the budget (${election.budget})`,
+      );
+    }
+  } else if (spec.kind === "cumulative") {
+    checkPoints(value, spec, known);
+  } else if (spec.kind === "ordinal") {
+    checkIds(value, "rank", known);
+    checkCount(value.length, spec.min_length ?? 1, spec.max_length, "projects to rank");
+  } else {
+    checkIds(value, "choose", known);
+    checkCount(value.length, spec.min_options, spec.max_options, "options");
+  }
+  return choices;
+}
+
 /**
  * What is sealed: canonical({"choices": choices, "nonce": b64url(16 bytes)}).
  * @returns {Uint8Array}
@@ -1076,9 +1184,8 @@ export function ballotSigningInput(ballot) {
 }
 
 /**
- * Seal the choices and sign the ballot, the same bytes as Python's make_ballot given the
- * same nonce and ephemeral key. The choices are checked only for their kind's key here;
- * the server checks the rest and answers with a code.
+ * Check the choices (validateChoices), seal them and sign the ballot: the same bytes as
+ * Python's make_ballot given the same nonce and ephemeral key.
  *
  * @param {object} args
  * @param {object} args.manifest the election's manifest (for the sealing key and kind)
@@ -1099,16 +1206,7 @@ export async function makeBallot({
   nonce,
   ephemeralPrivate,
 }) {
-  const key = manifest?.ballot?.kind ? CHOICE_KEYS[manifest.ballot.kind] : undefined;
-  if (
-    key !== undefined &&
-    (choices === null || typeof choices !== "object" || Object.keys(choices).join() !== key)
-  ) {
-    throw new VecheError(
-      "malformed_choices",
-      `the choices must be an object with exactly "${key}"`,
-    );
-  }
+  validateChoices(manifest, choices);
   if (
     !token ||
     typeof token.prefix !== "string" ||
