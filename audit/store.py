@@ -30,6 +30,8 @@ from typing import Any, Generic, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.checkpoint import Checkpoint, sign_checkpoint
@@ -208,8 +210,10 @@ class LogStore:
             stmt = stmt.with_for_update()
         size = db.execute(stmt).scalar_one_or_none()
         if size is None:
-            db.execute(insert(LogHead).values(id=1, size=0))
-            size = 0
+            # The very first batch; another process may be making the head row right now.
+            dialect_insert = pg_insert if self._postgres else sqlite_insert
+            db.execute(dialect_insert(LogHead).values(id=1, size=0).on_conflict_do_nothing())
+            size = db.execute(stmt).scalar_one()
         if self._edge is None or self._edge.size != size:
             getter = _NodeReader(db)
             self._edge = CompactRange.from_nodes(size, getter.prefetched(size, "edge"))

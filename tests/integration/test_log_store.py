@@ -153,3 +153,30 @@ def test_genesis_is_written_once(store: LogStore) -> None:
     lines = check_chain(store)
     assert len(lines) == 1
     assert parse_entry(lines[0]).kind == "log.genesis"
+
+
+def test_servers_starting_together_write_one_genesis(settings: Settings) -> None:
+    """Two processes initialising one fresh database at once: one head, one genesis."""
+    from veche import db as database
+    from veche.keys import load_or_create_authority_key
+
+    engine = database.make_engine(settings)
+    database.migrate(engine)
+    key, _created = load_or_create_authority_key(settings.keys_dir)
+    stores = [LogStore(engine, key, settings.origin) for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def start(store: LogStore) -> None:
+        try:
+            store.ensure_genesis()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(check_chain(stores[0])) == 1
+    engine.dispose()
