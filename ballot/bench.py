@@ -537,7 +537,7 @@ def add_cast_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:
         "--ballots",
         type=int,
         default=4000,
-        help="ballots per concurrency level above 1 (default 4,000; a tenth at 1)",
+        help="ballots per concurrency level above 1 (default 4,000; at 1: a tenth, at least 100)",
     )
     parser.add_argument(
         "--concurrency", default="1,16,64", help="concurrent voters (default 1,16,64)"

@@ -160,3 +160,27 @@ def test_election_commands_on_a_local_data_directory(
     code, _, err = run(capsys, "election", "open", "nope", *data)
     assert code == 1
     assert err.count("\n") == 1 and "(no_such_election)" in err
+
+
+@pytest.mark.slow
+def test_the_cast_benchmark_runs_on_a_small_load(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "bench",
+        "cast",
+        "--skip-postgres",
+        "--workers",
+        "1",
+        "--voters",
+        "6",
+        "--ballots",
+        "12",
+        "--concurrency",
+        "1,4",
+        "--credential-concurrency",
+        "3",
+    )
+    assert code == 0
+    rows = [line.split() for line in out.splitlines() if line.strip().startswith("SQLite")]
+    assert len(rows) == 3  # two ballot loads and one credential load
+    assert all(row[4] == "0" for row in rows), out  # no failures
