@@ -31,6 +31,7 @@ from veche.accounts.pages import AccountPages, HomePage
 from veche.accounts.service import AccountService
 from veche.errors import DomainError
 from veche.keys import load_authority_key, load_or_create_secret
+from veche.page_routes import PAGE_CONTROLLERS
 from veche.settings import Settings, load_settings
 from veche.web import (
     csrf_check,
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ElectionController,
             HomePage,
             AccountPages,
+            *PAGE_CONTROLLERS,
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], include_in_schema=False
             ),

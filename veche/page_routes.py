@@ -1,0 +1,8 @@
+"""The web pages of the domain packages (voting, results, the audit explorer, the admin
+dashboard), gathered here so that ``veche.app`` registers them in one line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PAGE_CONTROLLERS: list[Any] = []
