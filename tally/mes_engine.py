@@ -110,12 +110,13 @@ class MesEngine:
         self.supp: dict[int, list[int]] = {c: [] for c in candidates}
         self.supp_j: dict[int, list[int]] = {c: [] for c in candidates}
         mult = self.mult
-        if all(w == 1 for entries in agg for _, w in entries):
+        approval = all(w == 1 for entries in agg for _, w in entries)
+        if approval:
             # approval ballots: one utility per project, the common case, kept fast
+            # (their transitions use bit masks, not ballots_j)
             for c in candidates:
                 self.uvals[c].append(factor[c])
             for t, entries in enumerate(agg):
-                self.ballots_j.append(tuple([(c, 0) for c, _ in entries]))
                 for c, _ in entries:
                     self.supp[c].append(t)
             for c in candidates:
@@ -136,14 +137,19 @@ class MesEngine:
                 self.ballots_j.append(tuple(bal_j))
         self.um = max((len(v) for v in self.uvals.values()), default=1) or 1
         self.candidates = [c for c in candidates if self.supp[c]]
-        self.ballot_ids = [tuple(c for c, _ in b) for b in self.ballots_j]
+        self.ballot_ids = [tuple([c for c, _ in b]) for b in agg]
         self.masks = [sum(1 << c for c in b) for b in self.ballot_ids]
         self.init_hist: dict[int, dict[int, int]] = {}
         self.total_u: dict[int, int] = {}
         for c in self.candidates:
+            uv = self.uvals[c]
+            if approval:
+                votes = sum([mult[t] for t in self.supp[c]])
+                self.init_hist[c] = {0: votes}
+                self.total_u[c] = votes * uv[0]
+                continue
             h: dict[int, int] = {}
             tu = 0
-            uv = self.uvals[c]
             for t, j in zip(self.supp[c], self.supp_j[c], strict=True):
                 h[j] = h.get(j, 0) + mult[t]
                 tu += mult[t] * uv[j]
