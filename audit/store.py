@@ -160,6 +160,7 @@ class LogStore:
         self._prev = b""
         # One batch at a time per process; the database serializes processes.
         self._batch_lock = threading.Lock()
+        self.node_cache = NodeCache()
         self._postgres = engine.dialect.name == "postgresql"
 
     # --- writing ------------------------------------------------------------------------
@@ -187,8 +188,10 @@ class LogStore:
                     else:
                         outcomes.append((item, result, batch.appended[first:], None))
                 checkpoint = self._write_batch(db, batch)
-            # Committed: the batch's right edge is now the database's head.
+            # Committed: the batch's right edge is now the database's head, and its nodes
+            # will be asked for by the receipts of the entries just appended.
             self._edge, self._prev = batch.edge, batch.prev
+            self.node_cache.add(((n["level"], n["idx"]), n["hash"]) for n in batch.nodes)
         except BaseException as exc:
             self._edge = None  # the cached head may be ahead of the database now
             for item in items:
@@ -215,7 +218,7 @@ class LogStore:
             db.execute(dialect_insert(LogHead).values(id=1, size=0).on_conflict_do_nothing())
             size = db.execute(stmt).scalar_one()
         if self._edge is None or self._edge.size != size:
-            getter = _NodeReader(db)
+            getter = _NodeReader(db, self.node_cache)
             self._edge = CompactRange.from_nodes(size, getter.prefetched(size, "edge"))
             self._prev = getter.get(0, size - 1) if size else b""
         # Work on a copy: if the batch fails, the cache is still the database's head.
@@ -297,18 +300,38 @@ class LogStore:
         return bytes(value) if value is not None else None
 
     def root(self, db: Session, size: int) -> bytes:
-        reader = _NodeReader(db)
+        reader = _NodeReader(db, self.node_cache)
         return root_from_nodes(size, reader.prefetched_for(lambda g: root_from_nodes(size, g)))
 
     def inclusion_proof(self, db: Session, seq: int, size: int) -> list[bytes]:
-        reader = _NodeReader(db)
+        reader = _NodeReader(db, self.node_cache)
         getter = reader.prefetched_for(lambda g: inclusion_proof(seq, size, g))
         return inclusion_proof(seq, size, getter)
 
     def consistency_proof(self, db: Session, first: int, second: int) -> list[bytes]:
-        reader = _NodeReader(db)
+        reader = _NodeReader(db, self.node_cache)
         getter = reader.prefetched_for(lambda g: consistency_proof(first, second, g))
         return consistency_proof(first, second, getter)
+
+
+class NodeCache:
+    """Perfect-subtree hashes already seen by this process.
+
+    A node never changes once written (the log only grows), so a cached node is always
+    right, whichever process wrote it; the cache only saves database reads. Bounded: it
+    is emptied when it grows past ``limit`` entries (recent nodes come back at once).
+    """
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self.limit = limit
+        self.nodes: dict[tuple[int, int], bytes] = {}
+        self._lock = threading.Lock()
+
+    def add(self, items: Iterable[tuple[tuple[int, int], bytes]]) -> None:
+        with self._lock:
+            if len(self.nodes) > self.limit:
+                self.nodes = {}
+            self.nodes.update(items)
 
 
 class _NodeReader:
@@ -317,8 +340,9 @@ class _NodeReader:
 
     _PLACEHOLDER = b"\x00" * 32
 
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, cache: NodeCache | None = None) -> None:
         self.db = db
+        self.cache = cache
 
     def get(self, level: int, index: int) -> bytes:
         value = self.db.execute(
@@ -330,6 +354,11 @@ class _NodeReader:
 
     def fetch(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         keys = list(dict.fromkeys(wanted))
+        known = self.cache.nodes if self.cache is not None else {}
+        cached = {key: known[key] for key in keys if key in known}
+        if len(cached) == len(keys):
+            return cached
+        keys = [key for key in keys if key not in cached]
         by_level: dict[int, list[int]] = {}
         for level, index in keys:
             by_level.setdefault(level, []).append(index)
@@ -349,6 +378,9 @@ class _NodeReader:
         missing = [key for key in keys if key not in found]
         if missing:
             raise LookupError(f"the log has no node {missing[0]}")
+        if self.cache is not None:
+            self.cache.add(found.items())
+        found.update(cached)
         return found
 
     def prefetched_for(

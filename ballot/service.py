@@ -76,6 +76,10 @@ class ElectionError(Exception):
             self.status = status
 
 
+class _AlreadyCast(Exception):
+    """Inside the sequencer: this exact ballot is in the log already."""
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -538,15 +542,15 @@ class ElectionService:
         revoting = live.manifest.revoting
         closes_at = parse_time(live.manifest.window.closes_at)
 
-        def work(wdb: Session, log: BatchLog) -> tuple[int, bytes, int | None]:
-            same = wdb.scalars(
+        def earlier(rdb: Session) -> CastBallot | None:
+            return rdb.scalars(
                 select(CastBallot).where(
                     CastBallot.election_id == election_id, CastBallot.digest == digest
                 )
             ).first()
-            if same is not None:
-                return same.seq, bytes(same.leaf_hash), same.checkpoint_size
-            election = wdb.get(Election, election_id)
+
+        def work(wdb: Session, log: BatchLog) -> tuple[int, bytes]:
+            election = wdb.get(Election, election_id)  # once per batch: the identity map
             assert election is not None
             if election.status != "open" or self.clock() >= closes_at:
                 raise BallotRejected("closed", "voting has closed in this election")
@@ -574,15 +578,29 @@ class ElectionService:
                     checkpoint_size=appended.seq + 1,
                 )
             )
-            wdb.flush()
-            return appended.seq, appended.leaf_hash, None
+            try:
+                wdb.flush()
+            except IntegrityError:
+                # The same ballot again (the digest is unique): its entry is not repeated.
+                raise _AlreadyCast from None
+            return appended.seq, appended.leaf_hash
 
-        committed = self.sequencer.run(work)
-        seq, leaf, earlier_size = committed.result
+        # A resent ballot gets its first receipt back; racing resends meet the constraint.
+        with self._read() as rdb:
+            same = earlier(rdb)
+        if same is None:
+            try:
+                committed = self.sequencer.run(work)
+            except _AlreadyCast:
+                with self._read() as rdb:
+                    same = earlier(rdb)
+                assert same is not None
         with self.store.read_sessions() as rdb:
-            if earlier_size is None:
+            if same is None:
+                seq, leaf = committed.result
                 size, note = committed.checkpoint.size, committed.checkpoint.note
             else:
+                seq, leaf = same.seq, bytes(same.leaf_hash)
                 latest = self.store.latest_checkpoint(rdb)
                 assert latest is not None
                 size, note = latest.size, latest.note

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -111,7 +113,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         }
     )
 
-    def on_startup(app: Litestar) -> None:
+    async def on_startup(app: Litestar) -> None:
+        # Synchronous handlers wait for their log batch to commit; with the loop's
+        # default pool (a handful of threads) a few slow commits would stall the rest.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=64, thread_name_prefix="veche")
+        )
         document_error_shape(app.openapi_schema)
 
     def on_shutdown() -> None:
