@@ -585,16 +585,14 @@ class ElectionService:
                 raise _AlreadyCast from None
             return appended.seq, appended.leaf_hash
 
-        # A resent ballot gets its first receipt back; racing resends meet the constraint.
-        with self._read() as rdb:
-            same = earlier(rdb)
-        if same is None:
-            try:
-                committed = self.sequencer.run(work)
-            except _AlreadyCast:
-                with self._read() as rdb:
-                    same = earlier(rdb)
-                assert same is not None
+        # A resent ballot meets the unique digest and gets its first receipt back.
+        same: CastBallot | None = None
+        try:
+            committed = self.sequencer.run(work)
+        except _AlreadyCast:
+            with self._read() as rdb:
+                same = earlier(rdb)
+            assert same is not None
         with self.store.read_sessions() as rdb:
             if same is None:
                 seq, leaf = committed.result
