@@ -353,10 +353,11 @@ def _command_registrars() -> list[Callable[[Any], None]]:
 def _bench_registrars() -> list[Callable[[Any], None]]:
     """``veche bench`` subjects contributed by the domain packages."""
     from ballot.bench import add_cast_bench
+    from ballot.load import add_load_bench
     from tally.cli import add_tally_bench
     from veche.benchmarks import add_log_bench, add_verify_bench
 
-    return [add_log_bench, add_tally_bench, add_cast_bench, add_verify_bench]
+    return [add_log_bench, add_tally_bench, add_cast_bench, add_verify_bench, add_load_bench]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
