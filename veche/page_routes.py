@@ -5,4 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PAGE_CONTROLLERS: list[Any] = []
+from audit.pages import ExplorerPages
+from ballot.pages import ElectionPages
+
+PAGE_CONTROLLERS: list[Any] = [ElectionPages, ExplorerPages]

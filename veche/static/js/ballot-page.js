@@ -1,0 +1,291 @@
+/**
+ * The ballot page: keeps the voter's wallet (credential, token, receipts) in IndexedDB,
+ * obtains the credential, guards the ballot's limits as the voter fills it (a budget
+ * meter for knapsack ballots, points left for cumulative ones), and casts through
+ * veche-crypto.js, which checks the receipt's proof and checkpoint in the page.
+ *
+ * Everything the script needs comes from the page's data-* attributes; the messages it
+ * shows are the page's own (translated) list items in #messages.
+ */
+import { VecheVoter, VecheError, exportWallet, importWallet } from "./veche-crypto.js";
+
+const form = document.getElementById("ballot-form");
+const data = form.dataset;
+const kind = data.kind;
+const messages = new Map(
+  [...document.querySelectorAll("#messages [data-code]")].map((li) => [li.dataset.code, li.textContent]),
+);
+const $ = (id) => document.getElementById(id);
+const say = (code, fallback = "") => messages.get(code) ?? fallback;
+
+const voter = new VecheVoter({
+  csrfToken: data.csrf,
+  allowTestKeys: data.allowTestKeys === "true",
+});
+let info = null;
+let wallet = null;
+
+// --- the wallet in IndexedDB -----------------------------------------------------------
+
+function openStore() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open("veche", 1);
+    request.onupgradeneeded = () => request.result.createObjectStore("wallets");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function storeOp(mode, op) {
+  const db = await openStore();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction("wallets", mode);
+      const request = op(tx.objectStore("wallets"));
+      tx.oncomplete = () => resolve(request.result);
+      tx.onerror = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+const walletKey = () => `${info.id}:${info.hash}`;
+const loadWallet = () => storeOp("readonly", (s) => s.get(walletKey()));
+const saveWallet = () => storeOp("readwrite", (s) => s.put(exportWallet(wallet), walletKey()));
+
+// --- showing state ---------------------------------------------------------------------
+
+function showError(exc) {
+  const box = $("ballot-error");
+  if (!exc) {
+    box.textContent = "";
+    return;
+  }
+  const code = exc instanceof VecheError ? exc.code : "error";
+  const known = messages.get(code);
+  box.textContent = known ?? `${say("error")} ${exc.detail ?? exc.message}`;
+}
+
+function showWallet() {
+  const status = $("wallet-status");
+  const actions = $("credential-actions");
+  if (!wallet) {
+    status.textContent = say("no_wallet");
+    actions.hidden = false;
+    $("save-wallet").hidden = true;
+  } else {
+    status.textContent = wallet.receipts.length ? say("voted") : say("have_wallet");
+    actions.hidden = true;
+    $("save-wallet").hidden = false;
+  }
+  $("cast").disabled = false;
+}
+
+function showReceipt(receipt) {
+  $("receipt").hidden = false;
+  $("receipt-status").textContent = `${say("cast_ok")} ${say("entry")} #${receipt.seq}.`;
+  $("receipt-text").value = JSON.stringify(receipt, null, 2);
+  $("receipt-entry").href = `/log/entries/${receipt.seq}`;
+}
+
+// --- the ballot's limits as the voter fills it ------------------------------------------
+
+// As the server writes money (ballot/pages.py money): units grouped by thousands.
+const money = (minor) => {
+  const unit = BigInt(data.unit || 1);
+  const value = BigInt(minor);
+  const whole = (value / unit).toString().replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
+  const part = value % unit;
+  const digits = unit.toString().length - 1;
+  const tail = part ? `.${part.toString().padStart(digits, "0")}` : "";
+  return `${whole}${tail}\u00a0${data.currency}`;
+};
+
+function approvalBoxes() {
+  return [...form.querySelectorAll('input[name="approve"]')];
+}
+
+function updateApproval() {
+  const boxes = approvalBoxes();
+  const chosen = boxes.filter((b) => b.checked);
+  const spent = chosen.reduce((sum, b) => sum + Number(b.dataset.cost), 0);
+  const limit = data.limit === undefined ? null : Number(data.limit);
+  const full = chosen.length >= Number(data.maxProjects);
+  for (const box of boxes) {
+    if (box.checked) {
+      box.disabled = false;
+      continue;
+    }
+    const over = limit !== null && spent + Number(box.dataset.cost) > limit;
+    box.disabled = over || full;
+    box.closest("li").classList.toggle("unaffordable", over);
+    box.title = over ? say("over_budget") : full ? say("too_many_projects") : "";
+  }
+  if (limit !== null) {
+    $("budget-meter").value = spent;
+    $("budget-left").textContent =
+      `${say("spent")}: ${money(spent)} · ${money(limit - spent)} ${say("left")}`;
+  }
+}
+
+function onApprovalChange(event) {
+  const box = event.target;
+  const limit = data.limit === undefined ? null : Number(data.limit);
+  const chosen = approvalBoxes().filter((b) => b.checked);
+  const spent = chosen.reduce((sum, b) => sum + Number(b.dataset.cost), 0);
+  // The meter stops the voter at the budget even if a disabled box was forced on.
+  if (box.checked && limit !== null && spent > limit) {
+    box.checked = false;
+    showError(new VecheError("over_budget", ""));
+  } else if (box.checked && chosen.length > Number(data.maxProjects)) {
+    box.checked = false;
+    showError(new VecheError("too_many_projects", ""));
+  } else {
+    showError(null);
+  }
+  updateApproval();
+}
+
+function pointInputs() {
+  return [...form.querySelectorAll('input[name="points"]')];
+}
+
+function updatePoints(event) {
+  const total = Number(data.totalPoints);
+  const most = Number(data.maxPerProject);
+  const inputs = pointInputs();
+  if (event) {
+    const input = event.target;
+    let value = Math.max(0, Math.min(most, Math.floor(Number(input.value) || 0)));
+    const others = inputs
+      .filter((i) => i !== input)
+      .reduce((sum, i) => sum + (Math.floor(Number(i.value)) || 0), 0);
+    if (others + value > total) {
+      value = Math.max(0, total - others);
+      showError(new VecheError("too_many_points", ""));
+    } else {
+      showError(null);
+    }
+    if (String(value) !== input.value) input.value = String(value);
+  }
+  const used = inputs.reduce((sum, i) => sum + (Math.floor(Number(i.value)) || 0), 0);
+  $("points-left").textContent = `${say("points_left")} ${total - used}`;
+}
+
+function choices() {
+  if (kind === "approval") return { approve: approvalBoxes().filter((b) => b.checked).map((b) => b.value) };
+  if (kind === "cumulative") {
+    const points = {};
+    for (const input of pointInputs()) {
+      const n = Math.floor(Number(input.value)) || 0;
+      if (n > 0) points[input.dataset.project] = n;
+    }
+    return { points };
+  }
+  if (kind === "ordinal") {
+    const rank = [...form.querySelectorAll('select[name="rank"]')].map((s) => s.value).filter(Boolean);
+    return { rank };
+  }
+  return { choose: [...form.querySelectorAll('input[name="choose"]:checked')].map((b) => b.value) };
+}
+
+// --- actions ---------------------------------------------------------------------------
+
+async function obtain(options) {
+  showError(null);
+  $("wallet-status").textContent = say("obtaining");
+  try {
+    wallet = await voter.obtainCredential(info, options);
+    await saveWallet();
+  } catch (exc) {
+    showError(exc);
+  }
+  showWallet();
+}
+
+async function cast(event) {
+  event.preventDefault();
+  showError(null);
+  const button = $("cast");
+  button.disabled = true;
+  try {
+    if (!wallet) {
+      const code = $("access-code").value.trim();
+      wallet = await voter.obtainCredential(info, code ? { accessCode: code } : {});
+      await saveWallet();
+    }
+    $("receipt-status").textContent = say("casting");
+    const receipt = await voter.cast(info, wallet, choices());
+    await saveWallet();
+    showReceipt(receipt);
+    $("receipt-title").focus?.();
+  } catch (exc) {
+    showError(exc);
+  } finally {
+    showWallet();
+  }
+}
+
+function download() {
+  const blob = new Blob([JSON.stringify(exportWallet(wallet), null, 2)], {
+    type: "application/json",
+  });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = `veche-wallet-${info.id}.json`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+async function upload(event) {
+  const file = event.target.files[0];
+  if (!file) return;
+  showError(null);
+  try {
+    const loaded = importWallet(await file.text());
+    if (loaded.electionHash !== info.hash) throw new VecheError("bad_wallet", "another election");
+    wallet = loaded;
+    await saveWallet();
+    const last = wallet.receipts[wallet.receipts.length - 1];
+    if (last) showReceipt(last);
+  } catch (exc) {
+    showError(exc instanceof VecheError ? exc : new VecheError("bad_wallet", String(exc)));
+  }
+  event.target.value = "";
+  showWallet();
+}
+
+async function start() {
+  try {
+    info = await voter.election(data.election);
+    const stored = await loadWallet();
+    wallet = stored ? importWallet(stored) : null;
+  } catch (exc) {
+    showError(exc);
+    $("wallet-status").textContent = "";
+    return;
+  }
+  const last = wallet?.receipts[wallet.receipts.length - 1];
+  if (last) showReceipt(last);
+  showWallet();
+}
+
+if (kind === "approval") {
+  for (const box of approvalBoxes()) box.addEventListener("change", onApprovalChange);
+  updateApproval();
+} else if (kind === "cumulative") {
+  for (const input of pointInputs()) input.addEventListener("input", updatePoints);
+  updatePoints();
+}
+form.addEventListener("submit", cast);
+$("get-credential")?.addEventListener("click", () => obtain({}));
+$("use-code").addEventListener("click", () => {
+  const code = $("access-code").value.trim();
+  if (code) obtain({ accessCode: code });
+});
+$("save-wallet").addEventListener("click", download);
+$("load-wallet").addEventListener("change", upload);
+start();
