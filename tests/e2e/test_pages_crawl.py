@@ -1,0 +1,96 @@
+"""No link the site shows leads to a server error: a crawler over the demo.
+
+The demo's election is run through the real protocol (few voters), then a real server
+is started on its data and every same-origin link reachable from the home page is
+followed — anonymously, as a resident and as an admin — in both languages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import closing
+from html import unescape
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import LiveServer, start_server, stop_server
+from veche.demo import run_demo_election
+from veche.settings import Settings
+from veche.setup import DEMO_PASSWORD, initialize, load_demo
+
+LINK = re.compile(r"""<a\b[^>]*\bhref=["']([^"'#]+)""", re.IGNORECASE)
+MAX_PAGES = 600
+
+
+@pytest.fixture(name="demo_server")
+def fx_demo_server(settings: Settings) -> Iterator[LiveServer]:
+    engine = initialize(settings)
+    load_demo(settings, engine)
+    engine.dispose()
+    run_demo_election(settings, 30, say=lambda _text: None)
+    process, url = start_server(settings)
+    try:
+        yield LiveServer(url=url, settings=settings)
+    finally:
+        stop_server(process)
+
+
+def crawl(client: httpx.Client, origin: str) -> dict[str, int]:
+    """Status of every same-origin page reachable from /, following redirects."""
+    seen: dict[str, int] = {}
+    queue = ["/"]
+    while queue and len(seen) < MAX_PAGES:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        response = client.get(path, headers={"accept": "text/html"})
+        seen[path] = response.status_code
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue
+        base = str(response.url)
+        for href in LINK.findall(response.text):
+            target = urlsplit(urljoin(base, unescape(href)))
+            if f"{target.scheme}://{target.netloc}" != origin:
+                continue
+            local = target.path + (f"?{target.query}" if target.query else "")
+            if local not in seen and local not in queue:
+                queue.append(local)
+    return seen
+
+
+@pytest.mark.slow
+def test_no_link_of_the_demo_is_a_server_error(demo_server: LiveServer) -> None:
+    url = demo_server.url
+    visited: dict[str, int] = {}
+    for email, lang in ((None, "en"), ("anna@demo.veche", "ru"), ("admin@demo.veche", "en")):
+        client = httpx.Client(base_url=url, timeout=30, follow_redirects=True)
+        with closing(client):
+            client.cookies.set("veche_lang", lang)
+            if email:
+                login = client.post(
+                    "/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD}
+                )
+                assert login.status_code == 200, login.text
+            seen = crawl(client, url)
+        errors = {path: status for path, status in seen.items() if status >= 500}
+        assert errors == {}, errors
+        visited.update(seen)
+    # The crawl reached the pages of every part of the site.
+    for page in (
+        "/elections",
+        "/elections/centre-2026",
+        "/elections/centre-2026/results",
+        "/elections/riverside-2026",
+        "/log",
+        "/log/entries",
+        "/log/checkpoints",
+        "/check",
+        "/admin/elections",
+        "/admin/elections/centre-2026",
+        "/api/v1/elections/centre-2026/export.pb",
+    ):
+        assert visited.get(page) == 200, (page, visited.get(page))
+    assert len(visited) > 40
