@@ -212,3 +212,94 @@ def test_the_ballot_page_in_russian_without_javascript(
         shoot(page, "check-ru-nojs")
     finally:
         context.close()
+
+
+KIND_BALLOTS = {
+    "points": ({"kind": "cumulative", "total_points": 5, "max_per_project": 3}, "greedy"),
+    "ranks": ({"kind": "ordinal", "max_length": 3}, "borda"),
+    "poll": ({"kind": "choice", "min_options": 1, "max_options": 1}, "plurality"),
+}
+
+
+def test_every_ballot_kind_votes_from_its_page_with_an_access_code(
+    browser: Any, live_server: LiveServer
+) -> None:
+    url = live_server.url
+    engine = make_engine(live_server.settings)
+    try:
+        create_user(
+            live_server.settings, engine, NewUser("admin@example.org", PASSWORD, "A", "admin")
+        )
+    finally:
+        engine.dispose()
+    admin = httpx.Client(base_url=url, timeout=60)
+    codes: dict[str, str] = {}
+    with closing(admin):
+        login = admin.post(
+            "/api/v1/auth/login", json={"email": "admin@example.org", "password": PASSWORD}
+        )
+        admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        for election_id, (ballot, rule) in KIND_BALLOTS.items():
+            poll = ballot["kind"] in {"ordinal", "choice"}
+            config = {
+                "id": election_id,
+                "title": f"Ballot of kind {ballot['kind']}",
+                "district": "centre",
+                "budget": 0 if poll else 1_000_000_00,
+                "currency": "RUB",
+                "projects": [
+                    {"id": pid, "title": title, "cost": 0 if poll else 300_000_00}
+                    for pid, title in (("park", "Park"), ("pool", "Pool"), ("trees", "Trees"))
+                ],
+                "ballot": ballot,
+                "rule": {"name": rule},
+                "window": {"opens_at": _when(-5), "closes_at": _when(60)},
+                "eligibility": {"residents": False, "roll": True, "access_codes": True},
+                "rsa_key_bits": 1024,
+            }
+            assert admin.post("/api/v1/elections", json=config).status_code == 201
+            assert admin.post(f"/api/v1/elections/{election_id}/open").status_code == 200
+            roll = admin.post(
+                f"/api/v1/elections/{election_id}/roll",
+                content=b"voter_id\nR1\n",
+                headers={"content-type": "text/csv"},
+            )
+            assert roll.status_code == 201
+            made = admin.post(f"/api/v1/elections/{election_id}/access-codes").text
+            codes[election_id] = made.strip().split("\n")[1].split(",")[1]
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        for election_id in KIND_BALLOTS:
+            page.goto(f"{url}/elections/{election_id}")
+            page.locator("#credential-actions").wait_for()
+            page.get_by_label("Код доступа").fill(codes[election_id])
+            page.get_by_role("button", name="Получить ключ по этому коду").click()
+            page.locator("#wallet-status").get_by_text("хранится в этом браузере").wait_for()
+            if election_id == "points":
+                # Points left: 3 for the park, then the pool is held to the 2 that remain.
+                park, pool = page.get_by_label("Park"), page.get_by_label("Pool")
+                park.fill("3")
+                pool.fill("3")
+                assert pool.input_value() == "2"
+                assert "Осталось баллов: 0" in page.locator("#points-left").inner_text()
+            elif election_id == "ranks":
+                page.get_by_label("Выбор 1").select_option("pool")
+                page.get_by_label("Выбор 2").select_option("pool")
+                page.get_by_role("button", name="Отправить бюллетень").click()
+                page.locator("#ballot-error").get_by_text("дважды").wait_for()
+                page.get_by_label("Выбор 2").select_option("trees")
+            else:
+                # Keyboard only: focus the first option and choose it with the space bar.
+                page.get_by_label("Trees").focus()
+                page.keyboard.press("Space")
+                assert page.get_by_label("Trees").is_checked()
+            shoot(page, f"ballot-{election_id}-ru")
+            page.get_by_role("button", name="Отправить бюллетень").click()
+            page.locator("#receipt-status").get_by_text("Ваш бюллетень в журнале").wait_for()
+    finally:
+        context.close()
+    assert errors == []

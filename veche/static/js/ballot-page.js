@@ -219,7 +219,7 @@ async function cast(event) {
     const receipt = await voter.cast(info, wallet, choices());
     await saveWallet();
     showReceipt(receipt);
-    $("receipt-title").focus?.();
+    $("receipt-title").focus();
   } catch (exc) {
     showError(exc);
   } finally {
