@@ -152,8 +152,8 @@ def _timeline(issued: list[str], cast: list[str]) -> dict[str, Any]:
     first = datetime.fromisoformat(moments[0])
     last = datetime.fromisoformat(moments[-1])
     span = max(1, int((last - first).total_seconds()))
-    hourly = span <= 3 * 86400
-    key_len = 13 if hourly else 10  # "YYYY-MM-DDTHH" or "YYYY-MM-DD"
+    # Buckets of a minute, an hour or a day, so that a chart has a few of them.
+    key_len = 16 if span <= 3 * 3600 else 13 if span <= 3 * 86400 else 10
     buckets = sorted({m[:key_len] for m in moments})
     issued_by = Counter(m[:key_len] for m in issued)
     cast_by = Counter(m[:key_len] for m in cast)
@@ -164,7 +164,7 @@ def _timeline(issued: list[str], cast: list[str]) -> dict[str, Any]:
         total_c += cast_by[bucket]
         rows.append(
             {
-                "label": bucket.replace("T", " ") + (":00" if hourly else ""),
+                "label": bucket.replace("T", " ") + (":00" if key_len == 13 else ""),
                 "issued": issued_by[bucket],
                 "cast": cast_by[bucket],
                 "issued_total": total_i,
@@ -176,13 +176,10 @@ def _timeline(issued: list[str], cast: list[str]) -> dict[str, Any]:
     n = len(rows)
 
     def line(key: str) -> str:
-        pts = []
-        for k, row in enumerate(rows):
-            x = 0 if n == 1 else k * width // (n - 1)
-            y = height - row[key] * (height - 10) // top
-            pts.append(f"{x},{y}")
-        if n == 1:
-            pts.append(f"{width},{pts[0].split(',')[1]}")
+        # From zero at the left edge, one point at the end of each bucket.
+        pts = [f"0,{height}"]
+        for k, row in enumerate(rows, start=1):
+            pts.append(f"{k * width // n},{height - row[key] * (height - 10) // top}")
         return " ".join(pts)
 
     return {
@@ -192,7 +189,9 @@ def _timeline(issued: list[str], cast: list[str]) -> dict[str, Any]:
         "width": width,
         "height": height,
         "top": top,
-        "hourly": hourly,
+        "unit": {16: "minute", 13: "hour", 10: "day"}[key_len],
+        "first": rows[0]["label"],
+        "last": rows[-1]["label"],
     }
 
 

@@ -11,12 +11,13 @@ import re
 from collections.abc import Iterator
 from contextlib import closing
 from html import unescape
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import LiveServer, start_server, stop_server
+from tests.e2e.conftest import ARTIFACTS, LiveServer, start_server, stop_server
 from veche.demo import run_demo_election
 from veche.settings import Settings
 from veche.setup import DEMO_PASSWORD, initialize, load_demo
@@ -94,3 +95,41 @@ def test_no_link_of_the_demo_is_a_server_error(demo_server: LiveServer) -> None:
     ):
         assert visited.get(page) == 200, (page, visited.get(page))
     assert len(visited) > 40
+
+
+SHOWN = {
+    "dashboard": "/admin/elections/centre-2026",
+    "results-demo": "/elections/centre-2026/results",
+    "entries": "/log/entries",
+    "checkpoints": "/log/checkpoints",
+    "elections-demo": "/elections",
+    "ballot-demo": "/elections/riverside-2026",
+}
+
+
+@pytest.mark.browser
+def test_the_demo_pages_fit_a_phone_and_a_laptop(browser: Any, demo_server: LiveServer) -> None:
+    """Screenshots of the demo's pages at 390×844 and 1366×768 in both languages; no
+    page scrolls sideways on the phone."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for lang, locale in (("en", "en-GB"), ("ru", "ru-RU")):
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale)
+        try:
+            page = context.new_page()
+            page.goto(demo_server.url + "/login")
+            page.locator("#email").fill("admin@demo.veche")
+            page.locator("#password").fill(DEMO_PASSWORD)
+            page.locator("form[action='/login'] button[type=submit]").click()
+            page.wait_for_url(demo_server.url + "/")
+            for name, path in SHOWN.items():
+                page.goto(demo_server.url + path)
+                assert page.locator("html").get_attribute("lang") == lang
+                wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                for size, (width, height) in (("phone", (390, 844)), ("laptop", (1366, 768))):
+                    page.set_viewport_size({"width": width, "height": height})
+                    shot = ARTIFACTS / f"pages-{name}-{lang}-{size}.png"
+                    page.screenshot(path=str(shot), full_page=True)
+                page.set_viewport_size({"width": 390, "height": 844})
+                assert wide <= 1, (path, wide)
+        finally:
+            context.close()
