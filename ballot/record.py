@@ -378,8 +378,14 @@ def rule_config(manifest: Manifest, seed: bytes) -> RuleConfig:
         tie = TieBreak(method="cost-votes-lot", seed=seed)
     options: dict[str, Any] = {"rule": name, "tie_break": tie}
     if isinstance(rule, MesRule):
+        # add1 raises the per-voter budget until the next raise would overspend, as the
+        # cities that use the method computed it (Pabulib's equalshares/add1), so that an
+        # election's exported file declares the very computation it was counted with.
         options.update(
-            satisfaction=rule.satisfaction, completion=rule.completion, comparison=rule.comparison
+            satisfaction=rule.satisfaction,
+            completion=rule.completion,
+            comparison=rule.comparison,
+            add1_exhaustive_stop=False,
         )
         if rule.min_vote_share:
             options["min_vote_share"] = f"{rule.min_vote_share}/100"

@@ -20,7 +20,7 @@ import msgspec
 from tally.compute import compute
 from tally.errors import TallyError
 from tally.model import RuleConfig, TieBreak
-from tally.pabulib import DECLARED_RULES, declared_config, file_seed, read_pb
+from tally.pabulib import DECLARED_RULES, PabulibFile, declared_config, file_seed, read_pb
 from tally.render import render_text
 
 __all__ = ["add_tally_bench", "add_tally_command", "run_tally"]
@@ -74,6 +74,15 @@ def _fail(message: str) -> int:
     return 2
 
 
+def lot_seed_of(pf: PabulibFile, data: bytes) -> bytes:
+    """The lot's seed: the one a Veche election published (META ``veche_lot_seed``, so
+    that its exported ballots count exactly as the election did), else the file's hash."""
+    published = pf.meta.get("veche_lot_seed", "")
+    if len(published) == 64 and all(ch in "0123456789abcdef" for ch in published):
+        return bytes.fromhex(published)
+    return file_seed(data)
+
+
 def run_tally(args: argparse.Namespace) -> int:
     try:
         data = Path(args.file).read_bytes()
@@ -81,7 +90,7 @@ def run_tally(args: argparse.Namespace) -> int:
         return _fail(f"cannot read {args.file}: {exc.strerror or exc}")
     try:
         pf = read_pb(data)
-        seed = file_seed(data)
+        seed = lot_seed_of(pf, data)
         order = tuple(p.id for p in pf.election.projects)
         tb = TieBreak(method=args.tie_break, seed=seed, order=order)
         note = ""

@@ -3,7 +3,11 @@ the exported Pabulib file, and pabutools."""
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,3 +129,23 @@ def test_published_result_is_what_anyone_recomputes(
     oracle = Oracle(pf.election, pf.ballots, bytes.fromhex(pf.meta["veche_lot_seed"]))
     expected = oracle.greedy() if rule["name"] == "greedy" else oracle.mes("cost", add1=True)
     assert sorted(expected) == sorted(view["winners"])
+
+
+def test_veche_tally_on_the_export_gives_the_published_result(
+    client: Client, app: Litestar, settings: Settings, tmp_path: Path
+) -> None:
+    election_id, _choices = run_election(
+        client, app, settings, {"name": "mes", "satisfaction": "cost", "completion": "add1"}
+    )
+    admin = login(client, "admin@example.org")
+    view = client.post(f"/api/v1/elections/{election_id}/tally", headers=admin).json()
+    exported = tmp_path / "election.pb"
+    exported.write_bytes(client.get(f"/api/v1/elections/{election_id}/export.pb").content)
+    done = subprocess.run(
+        [sys.executable, "-m", "veche.cli", "tally", str(exported), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["winners"] == view["winners"]
