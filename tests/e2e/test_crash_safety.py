@@ -141,3 +141,4 @@ def test_sigkill_never_loses_an_acknowledged_ballot(settings: Settings, tmp_path
     assert receipts, "no ballot was ever acknowledged: the flood did not reach the server"
     seqs = [r["seq"] for r in receipts]
     assert len(seqs) == len(set(seqs)), "two receipts name one entry"
+    print(f"crash safety: {kills} SIGKILL cycles, {len(receipts)} acknowledged ballots, 0 lost")
