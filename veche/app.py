@@ -37,8 +37,8 @@ from veche.page_routes import PAGE_CONTROLLERS
 from veche.settings import Settings, load_settings
 from veche.web import (
     csrf_check,
-    handle_domain_error,
     document_error_shape,
+    handle_domain_error,
     handle_http_exception,
     handle_out_of_range,
     handle_unexpected,
