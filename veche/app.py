@@ -27,6 +27,18 @@ from ballot.api import ElectionController
 from ballot.errors import BallotCryptoError
 from ballot.results_service import ResultService
 from ballot.service import ElectionError, ElectionService, SecretBox
+from proposals.api import (
+    BusinessController,
+    ProgramController,
+    ProposalController,
+    UploadController,
+)
+from proposals.ballot import BallotLink
+from proposals.implementation import ImplementationService
+from proposals.pages import ProposalPages
+from proposals.pledges import PledgeService
+from proposals.service import ProposalService
+from proposals.uploads import UploadService
 from veche import db as database
 from veche.accounts.api import AdminController, AuthController, DistrictController
 from veche.accounts.pages import AccountPages, HomePage
@@ -97,6 +109,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         commitment_key=load_or_create_secret(settings.keys_dir, "commitment.key"),
         allow_test_keys=settings.allow_test_keys,
     )
+    proposals = ProposalService(sequencer)
+    results = ResultService(elections)
     state = State(
         {
             "settings": settings,
@@ -109,7 +123,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "log_store": log_store,
             "sequencer": sequencer,
             "elections": elections,
-            "results": ResultService(elections),
+            "results": results,
+            "proposals": proposals,
+            "pledges": PledgeService(proposals),
+            "implementation": ImplementationService(proposals),
+            "uploads": UploadService(proposals, settings.data_dir),
+            "ballot_link": BallotLink(proposals, elections, results),
         }
     )
 
@@ -135,6 +154,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ElectionController,
             HomePage,
             AccountPages,
+            ProgramController,
+            ProposalController,
+            BusinessController,
+            UploadController,
+            ProposalPages,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], include_in_schema=False
