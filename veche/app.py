@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit.api import LogController
 from audit.errors import AuditError
 from audit.store import LogStore, Sequencer
+from ballot.admin_pages import ElectionAdminPages
 from ballot.api import ElectionController
 from ballot.errors import BallotCryptoError
 from ballot.results_service import ResultService
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             BusinessController,
             UploadController,
             ProposalPages,
+            ElectionAdminPages,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], include_in_schema=False
