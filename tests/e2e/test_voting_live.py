@@ -215,13 +215,26 @@ def test_three_hundred_voters_and_the_log_shows_every_ballot(
         closed = admin.post(f"/api/v1/elections/{election.id}/close")
         assert closed.status_code == 200, closed.text
         assert closed.json()["status"] == "closed"
+        published = admin.post(f"/api/v1/elections/{election.id}/tally")
+        assert published.status_code == 201, published.text
+        assert published.json()["counted"] == RESIDENTS + CODE_HOLDERS
+
+    # The whole election, from the log alone: every ballot, the count, the result.
+    verified = veche("verify", live_server.url, "--no-state", "--json")
+    assert verified.returncode == 0, verified.stdout[-3000:]
+    report = json.loads(verified.stdout)
+    (summary,) = report["elections"]
+    assert summary["counted"] == RESIDENTS + CODE_HOLDERS
+    assert summary["superseded"] == REVOTERS
+    assert summary["results_checked"] == 1
+    assert summary["winners"] == published.json()["winners"]
 
     lines = export(live_server.url, tmp_path / "export")
     entries = [json.loads(line) for line in lines]
     kinds = [entry["kind"] for entry in entries]
     assert kinds.count("credential.issued") == RESIDENTS + CODE_HOLDERS
     assert kinds.count("ballot.cast") == RESIDENTS + CODE_HOLDERS + REVOTERS
-    assert kinds[-2:] == ["election.closed", "election.unsealed"]
+    assert kinds[-3:] == ["election.closed", "election.unsealed", "result.published"]
 
     receipts = [r for voter in voters for r in voter.receipts]
     assert len(receipts) == RESIDENTS + CODE_HOLDERS + REVOTERS
@@ -236,11 +249,11 @@ def test_three_hundred_voters_and_the_log_shows_every_ballot(
     assert len(set(signatures)) == len(signatures)
 
     manifest_hash = info_holder[0].hash
-    unsealed = entries[-1]["body"]
+    unsealed = entries[-2]["body"]
     assert unsealed["election"] == manifest_hash
     key = b64url_decode(unsealed["sealing_private_key"])
     last: dict[str, list[str]] = {}
-    closed_at = entries[-2]["body"]["checkpoint_size"]
+    closed_at = entries[-3]["body"]["checkpoint_size"]
     for entry in entries[:closed_at]:
         if entry["kind"] != "ballot.cast":
             continue
