@@ -159,3 +159,65 @@ def test_cli_reports_bad_sources(tmp_path: Path) -> None:
     incomplete = veche("verify", str(empty), "--no-state")
     assert incomplete.returncode == 1
     assert "missing" in incomplete.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_ballots_through_two_servers_form_one_election(
+    pg_cluster: TempCluster, tmp_path: Path
+) -> None:
+    """Voters spread over two servers (one with two workers) on one PostgreSQL."""
+    from ballot.client import VoterClient
+    from tests.conftest import FAST
+    from tests.integration.test_elections import config
+
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=pg_cluster.create_database(), **FAST
+    )  # type: ignore[arg-type]
+    initialize(settings).dispose()
+    first, first_url = start_server(settings, workers=2)
+    second, second_url = start_server(settings)
+    voters = 60
+    try:
+        with closing(admin_client(first_url, settings)) as admin:
+            cfg = config(
+                "two-servers", eligibility={"residents": False, "roll": True, "access_codes": True}
+            )
+            assert admin.post("/api/v1/elections", json=cfg).status_code == 201
+            roll = "voter_id\n" + "".join(f"V{n}\n" for n in range(voters))
+            assert (
+                admin.post(
+                    "/api/v1/elections/two-servers/roll",
+                    content=roll.encode(),
+                    headers={"content-type": "text/csv"},
+                ).status_code
+                == 201
+            )
+            assert admin.post("/api/v1/elections/two-servers/open").status_code == 200
+            codes = admin.post("/api/v1/elections/two-servers/access-codes").text
+        codes_list = [line.split(",")[1] for line in codes.strip().split("\n")[1:]]
+
+        def vote(n: int) -> int:
+            url = (first_url, second_url)[n % 2]
+            with httpx.Client(base_url=url, timeout=60) as http:
+                voter = VoterClient(http)
+                info = voter.election("two-servers", allow_test_keys=True)
+                wallet = voter.obtain_credential(info, access_code=codes_list[n])
+                return int(voter.cast(info, wallet, {"approve": ["park"]})["seq"])
+
+        with ThreadPoolExecutor(16) as pool:
+            seqs = list(pool.map(vote, range(voters)))
+        assert len(set(seqs)) == voters
+        with closing(admin_client(second_url, settings)) as admin:
+            assert admin.post("/api/v1/elections/two-servers/close").status_code == 200
+            assert admin.post("/api/v1/elections/two-servers/tally").status_code == 201
+        done = veche("verify", first_url, "--no-state", "--json")
+        assert done.returncode == 0, done.stdout[-3000:]
+        import json
+
+        (summary,) = json.loads(done.stdout)["elections"]
+        assert summary["counted"] == voters
+        assert summary["results_checked"] == 1
+    finally:
+        stop_server(first)
+        stop_server(second)
