@@ -110,4 +110,17 @@ def load_demo(settings: Settings, engine: Engine) -> list[NewUser]:
     add_districts(settings, engine, DEMO_DISTRICTS)
     for user in DEMO_USERS:
         create_user(settings, engine, user)
+    load_proposals_demo(settings, engine)
     return DEMO_USERS
+
+
+def load_proposals_demo(settings: Settings, engine: Engine) -> None:
+    """A budgeting program with proposals in every state (``proposals.demo``)."""
+    from proposals.demo import load_proposals_demo as fill
+    from veche.app import create_app
+
+    app = create_app(settings, engine=engine)
+    try:
+        fill(app.state)
+    finally:
+        app.state.sequencer.stop()
