@@ -213,3 +213,42 @@ def test_exports(people: dict[str, Actor]) -> None:
     assert lines[0].startswith("id,title,status")
     assert "'=HYPERLINK" in csv.text
     assert "55.751244" in csv.text
+
+
+def test_deadline_closes_pledging_and_withdrawal(people: dict[str, Actor]) -> None:
+    admin, r1 = people["admin"], people["r1"]
+    program = make_program(admin, support_threshold=5)
+    pid = submitted(people, program)
+    phase(admin, program, "support")
+    made = r1.call("POST", f"/api/v1/proposals/{pid}/pledges", {"amount": 1_000})
+    assert made.status_code == 201
+    past = admin.call("PATCH", f"/api/v1/programs/{program}", {"cofund_deadline": 1})
+    assert past.status_code == 200 and past.json()["cofund_deadline"] == 1
+    late = r1.call("POST", f"/api/v1/proposals/{pid}/pledges", {"amount": 1_000})
+    assert late.status_code == 409 and late.json()["error"] == "pledging_closed"
+    withdraw = r1.call("POST", f"/api/v1/proposals/{pid}/pledges/{made.json()['id']}/withdraw")
+    assert withdraw.status_code == 409 and withdraw.json()["error"] == "deadline_passed"
+    view = r1.call("GET", f"/api/v1/proposals/{pid}").json()
+    assert view["cofunding"]["pledged"] == 1_000 and view["cofunding"]["open"] is False
+    backwards = admin.call("POST", f"/api/v1/programs/{program}/phase", {"phase": "submission"})
+    assert backwards.status_code == 409 and backwards.json()["error"] == "phase_backwards"
+
+
+def test_log_bodies_hold_no_personal_data(app: Litestar, people: dict[str, Actor]) -> None:
+    admin, r1, r2 = people["admin"], people["r1"], people["r2"]
+    program = make_program(admin, support_threshold=1)
+    pid = submitted(people, program)
+    phase(admin, program, "support")
+    business = r2.call("POST", "/api/v1/businesses", {"name": "Bakery Kolos", "inn": VALID_INNS[2]})
+    r2.call(
+        "POST",
+        f"/api/v1/proposals/{pid}/pledges",
+        {"amount": 10, "business": business.json()["id"]},
+    )
+    r1.call("POST", f"/api/v1/proposals/{pid}/pledges", {"amount": 10})
+    r1.call("POST", f"/api/v1/proposals/{pid}/support")
+    with database.session_scope(app.state.sessions) as db:
+        log = b"\n".join(bytes(r) for r in db.scalars(select(LogEntry.data)).all())
+    for secret in (b"example.org", b"Res 1", b"Res 0", b"Bakery", VALID_INNS[2].encode()):
+        assert secret not in log, secret
+    assert b'"kind":"pledge.made"' in log and b'"content":"' in log

@@ -178,3 +178,37 @@ def test_images_checked_by_content_and_served_with_their_type(
     assert too_big.status_code in (400, 413)
     assert people["r1"].use().get("/uploads/" + "0" * 32).status_code == 404
     assert people["r1"].use().get("/uploads/../../etc/passwd").status_code == 404
+
+
+def test_milestone_photos_are_logged_by_hash(
+    app: Litestar, people: dict[str, Actor], world: dict[str, int]
+) -> None:
+    pid = world["proposal"]
+    from sqlalchemy import select
+
+    from audit.entry import parse_entry
+    from audit.models import LogEntry
+    from proposals.models import Proposal
+    from veche import db as database
+
+    with database.session_scope(app.state.sessions) as db:
+        row = db.get(Proposal, pid)
+        assert row is not None
+        row.status, row.election_id = "on_ballot", "e"
+    app.state.ballot_link.apply_result(world["program"], "e", [f"proposal-{pid}"])
+    step = people["admin"].call(
+        "POST", f"/api/v1/proposals/{pid}/milestones", {"stage": "planned", "date": "2027-05-01"}
+    )
+    assert step.status_code == 201
+    url = f"/api/v1/proposals/{pid}/milestones/{step.json()['id']}/photos"
+    assert upload(people["author"], url, png(8, 8)).status_code == 403
+    assert upload(people["admin"], url, b"<svg/>").status_code == 400
+    photo = upload(people["mod"], url, png(8, 8))
+    assert photo.status_code == 201, photo.text
+    summary = people["r1"].call("GET", f"/api/v1/proposals/{pid}/implementation").json()
+    assert summary["milestones"][0]["photos"] == [photo.json()["url"]]
+    with database.session_scope(app.state.sessions) as db:
+        last = db.scalars(select(LogEntry.data).order_by(LogEntry.seq.desc())).first()  # type: ignore[attr-defined]
+    entry = parse_entry(bytes(last))  # type: ignore[arg-type]
+    assert entry.kind == "milestone.reported"
+    assert len(entry.body.photos) == 1  # type: ignore[attr-defined]
