@@ -81,7 +81,7 @@ def allowed_next(current: str, actor: Actor | None = None) -> tuple[Status, ...]
 
 def check_transition(current: str, target: str, actor: Actor) -> Status:
     """``target`` if ``actor`` may move a proposal from ``current`` to it, else raise."""
-    who = TRANSITIONS.get((current, target))  # type: ignore[call-overload]
-    if who != actor:
-        raise IllegalTransition(current, target, allowed_next(current))
-    return target  # type: ignore[return-value]
+    for (source, destination), who in TRANSITIONS.items():
+        if source == current and destination == target and who == actor:
+            return destination
+    raise IllegalTransition(current, target, allowed_next(current))

@@ -9,19 +9,28 @@ through ``ProposalService.move``, which asks the pure table in ``proposals.lifec
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from audit.canonical import canonical_bytes
 from audit.store import BatchLog, Sequencer
 from proposals import kinds
 from proposals.errors import illegal
+from proposals.funding import (
+    CONTENT_DOMAIN,
+    PLEDGE_PHASES,
+    cofunding,
+    content_hash,
+    live_totals,
+    pledging_open,
+    program_out,
+    required_pledges,
+    status_body,
+)
 from proposals.lifecycle import (
     SUPPORTABLE,
     Actor,
@@ -31,241 +40,46 @@ from proposals.lifecycle import (
 )
 from proposals.models import (
     Image,
-    Pledge,
     Program,
     ProgramDistrict,
     Proposal,
     StatusChange,
     Support,
 )
+from proposals.programs import Programs
 from proposals.schemas import (
-    PHASES,
-    CoFunding,
-    DistrictBudget,
-    PhaseChange,
-    ProgramCreate,
-    ProgramOut,
-    ProgramUpdate,
     ProposalCreate,
     ProposalOut,
     ProposalUpdate,
     Review,
     StatusChangeOut,
 )
-from veche.accounts.models import District, User
+from veche.accounts.models import User
 from veche.errors import Conflict, Forbidden, InvalidInput, NotFound
 from veche.i18n import N_
 
-CONTENT_DOMAIN = b"veche/proposal/v1\n"
-PLEDGE_PHASES = frozenset({"support", "review", "cofunding"})
+# Re-exported: other modules of the package take these from here.
+__all__ = [
+    "CONTENT_DOMAIN",
+    "PLEDGE_PHASES",
+    "ProposalService",
+    "cofunding",
+    "content_hash",
+    "live_totals",
+    "pledging_open",
+    "program_out",
+    "required_pledges",
+    "status_body",
+]
 
 
-def content_hash(p: Proposal) -> str:
-    """SHA-256 of the proposal's public content, domain-separated and canonical."""
-    content = {
-        "category": p.category,
-        "cost": p.cost,
-        "description": p.description,
-        "district": p.district,
-        "lat_e6": p.lat_e6,
-        "lon_e6": p.lon_e6,
-        "summary": p.summary,
-        "title": p.title,
-    }
-    return hashlib.sha256(CONTENT_DOMAIN + canonical_bytes(content)).hexdigest()
-
-
-def required_pledges(program: Program, proposal: Proposal) -> int:
-    """The least total of pledges: the share of the (validated) cost, rounded up."""
-    cost = proposal.validated_cost if proposal.validated_cost is not None else proposal.cost
-    return -(-cost * program.cofund_percent // 100)
-
-
-def live_totals(db: Session, proposal_id: int) -> tuple[int, int]:
-    """Live pledges of residents and of businesses."""
-    rows = db.execute(
-        select(Pledge.business_id.is_(None), func.coalesce(func.sum(Pledge.amount), 0))  # type: ignore[union-attr]
-        .where(Pledge.proposal_id == proposal_id, Pledge.status == "live")
-        .group_by(Pledge.business_id.is_(None))  # type: ignore[union-attr]
-    ).all()
-    residents = sum(int(total) for personal, total in rows if personal)
-    businesses = sum(int(total) for personal, total in rows if not personal)
-    return residents, businesses
-
-
-def pledging_open(program: Program, proposal: Proposal, now: int) -> bool:
-    return (
-        program.cofund_percent > 0
-        and program.phase in PLEDGE_PHASES
-        and proposal.status in {"submitted", "supported", "in_review", "accepted"}
-        and (program.cofund_deadline is None or now < program.cofund_deadline)
-    )
-
-
-def cofunding(db: Session, program: Program, proposal: Proposal, now: int) -> CoFunding:
-    assert proposal.id is not None
-    residents, businesses = live_totals(db, proposal.id)
-    required = required_pledges(program, proposal)
-    pledged = residents + businesses
-    percent = 100 if required == 0 else min(100, pledged * 100 // required)
-    return CoFunding(
-        required=required,
-        pledged=pledged,
-        residents=residents,
-        businesses=businesses,
-        percent=percent,
-        met=pledged >= required,
-        open=pledging_open(program, proposal, now),
-    )
-
-
-def program_out(db: Session, program: Program) -> ProgramOut:
-    assert program.id is not None
-    rows = db.scalars(
-        select(ProgramDistrict)
-        .where(ProgramDistrict.program_id == program.id)
-        .order_by(ProgramDistrict.district)
-    ).all()
-    return ProgramOut(
-        id=program.id,
-        title=program.title,
-        currency=program.currency,
-        phase=program.phase,
-        phases=dict(program.phases),
-        districts=[DistrictBudget(r.district, r.budget) for r in rows],
-        categories=list(program.categories),
-        support_threshold=program.support_threshold,
-        cofund_percent=program.cofund_percent,
-        cofund_who=program.cofund_who,
-        cofund_deadline=program.cofund_deadline,
-        map_tile_url=program.map_tile_url,
-    )
-
-
-def status_body(p: Proposal, author: User, source: str, target: str) -> dict[str, Any]:
-    assert p.id is not None
-    return {
-        "proposal": p.id,
-        "program": p.program_id,
-        "author": author.public_id,
-        "title": p.title,
-        "district": p.district,
-        "category": p.category,
-        "cost": p.cost,
-        "validated_cost": p.validated_cost,
-        "from_status": source,
-        "to_status": target,
-        "reason": p.reason if target == "rejected" else None,
-        "election": p.election_id if target in {"on_ballot", "won", "lost"} else None,
-        "content": content_hash(p),
-    }
-
-
-class ProposalService:
+class ProposalService(Programs):
     def __init__(self, sequencer: Sequencer, clock: Callable[[], float] = time.time) -> None:
         self.sequencer = sequencer
         self.clock = clock
 
     def now(self) -> int:
         return int(self.clock())
-
-    # --- programs ---------------------------------------------------------------------
-    def check_program(self, db: Session, data: ProgramCreate) -> None:
-        codes = [d.district for d in data.districts]
-        if len(set(codes)) != len(codes):
-            raise InvalidInput("A district is listed twice.", field="districts")
-        known = set(db.scalars(select(District.code)).all())
-        for code in codes:
-            if code not in known:
-                raise InvalidInput(f"There is no district {code!r}.", field="districts")
-        for phase, dates in data.phases.items():
-            if dates.ends < dates.starts:
-                raise InvalidInput(f"The {phase} phase ends before it starts.", field="phases")
-        if not data.map_tile_url.startswith("https://") or "{z}" not in data.map_tile_url:
-            raise InvalidInput("The tile URL must be https and contain {z}, {x} and {y}.")
-
-    def create_program(self, data: ProgramCreate) -> ProgramOut:
-        def work(wdb: Session, log: BatchLog) -> ProgramOut:
-            program = Program(
-                title=data.title.strip(),
-                currency=data.currency,
-                phases={k: {"starts": v.starts, "ends": v.ends} for k, v in data.phases.items()},
-                categories=[c.strip() for c in data.categories],
-                support_threshold=data.support_threshold,
-                cofund_percent=data.cofund_percent,
-                cofund_who=data.cofund_who,
-                cofund_deadline=data.cofund_deadline,
-                map_tile_url=data.map_tile_url,
-                created_at=self.now(),
-            )
-            wdb.add(program)
-            wdb.flush()
-            assert program.id is not None
-            for d in data.districts:
-                wdb.add(
-                    ProgramDistrict(program_id=program.id, district=d.district, budget=d.budget)
-                )
-            wdb.flush()
-            out = program_out(wdb, program)
-            log.append(
-                kinds.PROGRAM_CREATED,
-                {
-                    "program": out.id,
-                    "title": out.title,
-                    "currency": out.currency,
-                    "districts": [
-                        {"district": d.district, "budget": d.budget} for d in out.districts
-                    ],
-                    "categories": out.categories,
-                    "phases": out.phases,
-                    "support_threshold": out.support_threshold,
-                    "cofund_percent": out.cofund_percent,
-                    "cofund_who": out.cofund_who,
-                    "cofund_deadline": out.cofund_deadline,
-                },
-            )
-            return out
-
-        return self.sequencer.run(work).result
-
-    def program(self, db: Session, program_id: int) -> Program:
-        program = db.get(Program, program_id)
-        if program is None:
-            raise NotFound(f"There is no program {program_id}.")
-        return program
-
-    def list_programs(self, db: Session) -> list[ProgramOut]:
-        rows = db.scalars(select(Program).order_by(Program.id.desc())).all()  # type: ignore[union-attr]
-        return [program_out(db, p) for p in rows]
-
-    def update_program(self, db: Session, program_id: int, data: ProgramUpdate) -> ProgramOut:
-        program = self.program(db, program_id)
-        if data.map_tile_url is not None:
-            url = data.map_tile_url
-            if not url.startswith("https://") or "{z}" not in url:
-                raise InvalidInput("The tile URL must be https and contain {z}, {x} and {y}.")
-            program.map_tile_url = url
-        if data.cofund_deadline is not None:
-            program.cofund_deadline = data.cofund_deadline
-        db.flush()
-        return program_out(db, program)
-
-    def move_phase(self, program_id: int, data: PhaseChange) -> ProgramOut:
-        def work(wdb: Session, log: BatchLog) -> ProgramOut:
-            program = self.program(wdb, program_id)
-            if PHASES.index(data.phase) <= PHASES.index(program.phase):  # type: ignore[arg-type]
-                later = ", ".join(PHASES[PHASES.index(program.phase) + 1 :]) or "none"  # type: ignore[arg-type]
-                raise Conflict(
-                    f"The program is in its {program.phase} phase; it can only move forward "
-                    f"(to: {later}).",
-                    code="phase_backwards",
-                )
-            program.phase = data.phase
-            wdb.flush()
-            log.append(kinds.PROGRAM_PHASE, {"program": program_id, "phase": data.phase})
-            return program_out(wdb, program)
-
-        return self.sequencer.run(work).result
 
     # --- reading proposals --------------------------------------------------------------
     def get(self, db: Session, proposal_id: int, viewer: User | None) -> Proposal:
