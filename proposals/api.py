@@ -37,7 +37,7 @@ from proposals.service import program_out
 from proposals.uploads import MAX_IMAGE_BYTES
 from veche.web import DB, Viewer, requires_role
 
-Upload = MultipartBody[dict[str, UploadFile]]
+Upload = MultipartBody[dict[str, Any]]
 UPLOAD_LIMIT = MAX_IMAGE_BYTES + 64 * 1024
 admin = requires_role("admin")
 moderator = requires_role("moderator")
@@ -45,7 +45,7 @@ resident = requires_role("resident")
 staff = requires_role("admin", "moderator")
 
 
-def read_upload(data: dict[str, UploadFile]) -> bytes:
+def read_upload(data: dict[str, Any]) -> bytes:
     """The bytes of the form's ``file`` part (at most one byte over the limit)."""
     upload = data.get("file")
     if not isinstance(upload, UploadFile):

@@ -14,6 +14,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
+from proposals.api import UPLOAD_LIMIT, Upload, read_upload
 from proposals.display import field, helpers, map_points, parse_degrees, parse_money
 from proposals.schemas import MilestoneCreate, PledgeCreate, RatingCreate, Review
 from proposals.service import ProposalService, cofunding, program_out
@@ -229,6 +230,33 @@ class ProposalPages(Controller):
         assert viewer is not None
         state.proposals.submit(viewer.user, proposal_id)
         return back(proposal_id)
+
+    @post(
+        "/proposals/{proposal_id:int}/images",
+        guards=[resident],
+        sync_to_thread=True,
+        request_max_body_size=UPLOAD_LIMIT,
+    )
+    def add_image(
+        self, proposal_id: FromPath[int], data: Upload, db: DB, state: State, viewer: Viewer
+    ) -> Response[Any]:
+        assert viewer is not None
+        content = read_upload(data)
+        with db.begin():
+            state.uploads.add_image(db, viewer.user, proposal_id, content)
+        return back(proposal_id)
+
+    @post(
+        "/proposals/{proposal_id:int}/milestones/{milestone_id:int}/photos",
+        guards=[staff],
+        sync_to_thread=True,
+        request_max_body_size=UPLOAD_LIMIT,
+    )
+    def add_photo(
+        self, proposal_id: FromPath[int], milestone_id: FromPath[int], data: Upload, state: State
+    ) -> Response[Any]:
+        state.uploads.add_photo(proposal_id, milestone_id, read_upload(data))
+        return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)
 
     @post("/proposals/{proposal_id:int}/support", guards=[resident], sync_to_thread=True)
     def support(self, proposal_id: FromPath[int], state: State, viewer: Viewer) -> Response[Any]:

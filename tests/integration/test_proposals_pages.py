@@ -146,3 +146,39 @@ def test_text_fields_are_escaped_everywhere(people: dict[str, Actor]) -> None:
     assert rejected.status_code == 200
     html = page(mod, f"/proposals/{pid}")
     assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_author_uploads_an_image_through_the_page(people: dict[str, Actor]) -> None:
+    from tests.unit.proposals.test_images import png
+
+    author, r1 = people["author"], people["r1"]
+    program = make_program(people["admin"])
+    pid = author.call("POST", "/api/v1/proposals", proposal_body(program)).json()["id"]
+    html = page(author, f"/proposals/{pid}")
+    assert 'enctype="multipart/form-data"' in html
+    client = author.use()
+    sent = client.post(
+        f"/proposals/{pid}/images",
+        data={"csrf_token": author.csrf},
+        files={"file": ("a.png", png(32, 32), "image/png")},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    fake = client.post(
+        f"/proposals/{pid}/images",
+        data={"csrf_token": author.csrf},
+        files={"file": ("a.png", b"<script>alert(1)</script>", "image/png")},
+        headers=HTML,
+    )
+    assert fake.status_code == 400
+    assert "PNG, JPEG" in fake.text
+    forged = client.post(
+        f"/proposals/{pid}/images",
+        files={"file": ("a.png", png(32, 32), "image/png")},
+        headers=HTML,
+    )
+    assert forged.status_code == 403
+    html = page(author, f"/proposals/{pid}")
+    assert html.count('class="photo"') == 1
+    del r1
