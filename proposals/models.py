@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -23,7 +23,7 @@ class Program(SQLModel, table=True):
     support_threshold: int = 0
     cofund_percent: int = 0
     cofund_who: str = Field(default="both", max_length=16)
-    cofund_deadline: int | None = None
+    cofund_deadline: int | None = Field(default=None, sa_type=BigInteger)
     map_tile_url: str = Field(max_length=500)
     created_at: int
 
@@ -33,7 +33,7 @@ class ProgramDistrict(SQLModel, table=True):
 
     program_id: int = Field(foreign_key="program.id", primary_key=True, ondelete="CASCADE")
     district: str = Field(foreign_key="district.code", primary_key=True, max_length=64)
-    budget: int
+    budget: int = Field(sa_type=BigInteger)
 
 
 class Proposal(SQLModel, table=True):
@@ -47,8 +47,9 @@ class Proposal(SQLModel, table=True):
     description: str = Field(max_length=10000)
     category: str = Field(max_length=100)
     district: str = Field(foreign_key="district.code", max_length=64, index=True)
-    cost: int
-    validated_cost: int | None = None
+    # Money can pass 2**31 minor units: 64-bit columns.
+    cost: int = Field(sa_type=BigInteger)
+    validated_cost: int | None = Field(default=None, sa_type=BigInteger)
     lat_e6: int | None = None
     lon_e6: int | None = None
     status: str = Field(default="draft", max_length=20, index=True)
@@ -97,7 +98,7 @@ class Pledge(SQLModel, table=True):
     proposal_id: int = Field(foreign_key="proposal.id", index=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
     business_id: int | None = Field(default=None, foreign_key="business.id")
-    amount: int
+    amount: int = Field(sa_type=BigInteger)
     # live → withdrawn (by the pledger) | due (the proposal won) | released (it did not)
     status: str = Field(default="live", max_length=12)
     created_at: int

@@ -252,3 +252,16 @@ def test_log_bodies_hold_no_personal_data(app: Litestar, people: dict[str, Actor
     for secret in (b"example.org", b"Res 1", b"Res 0", b"Bakery", VALID_INNS[2].encode()):
         assert secret not in log, secret
     assert b'"kind":"pledge.made"' in log and b'"content":"' in log
+
+
+def test_money_beyond_32_bits(people: dict[str, Actor]) -> None:
+    admin, r1 = people["admin"], people["r1"]
+    big = 3 * 10**12  # 30 billion roubles in kopecks
+    program = make_program(admin, districts=[{"district": "centre", "budget": big}])
+    pid = submitted(people, program, cost=big)
+    phase(admin, program, "support")
+    pledge = r1.call("POST", f"/api/v1/proposals/{pid}/pledges", {"amount": 5 * 10**9})
+    assert pledge.status_code == 201, pledge.text
+    view = r1.call("GET", f"/api/v1/proposals/{pid}").json()
+    assert view["cost"] == big and view["cofunding"]["pledged"] == 5 * 10**9
+    assert view["cofunding"]["required"] == big * 5 // 100

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-23 04:08:48.564783
+Create Date: 2026-11-23 04:53:25.248901
 """
 
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("support_threshold", sa.Integer(), nullable=False),
         sa.Column("cofund_percent", sa.Integer(), nullable=False),
         sa.Column("cofund_who", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("cofund_deadline", sa.Integer(), nullable=True),
+        sa.Column("cofund_deadline", sa.BigInteger(), nullable=True),
         sa.Column("map_tile_url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("created_at", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -36,7 +36,7 @@ def upgrade() -> None:
         "program_district",
         sa.Column("program_id", sa.Integer(), nullable=False),
         sa.Column("district", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("budget", sa.Integer(), nullable=False),
+        sa.Column("budget", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["district"],
             ["district.code"],
@@ -73,8 +73,8 @@ def upgrade() -> None:
         sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=10000), nullable=False),
         sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("district", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("cost", sa.Integer(), nullable=False),
-        sa.Column("validated_cost", sa.Integer(), nullable=True),
+        sa.Column("cost", sa.BigInteger(), nullable=False),
+        sa.Column("validated_cost", sa.BigInteger(), nullable=True),
         sa.Column("lat_e6", sa.Integer(), nullable=True),
         sa.Column("lon_e6", sa.Integer(), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -127,7 +127,7 @@ def upgrade() -> None:
         sa.Column("proposal_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("business_id", sa.Integer(), nullable=True),
-        sa.Column("amount", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("created_at", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.Integer(), nullable=False),
