@@ -75,7 +75,8 @@ function showWallet() {
     actions.hidden = false;
     $("save-wallet").hidden = true;
   } else {
-    status.textContent = wallet.receipts.length ? say("voted") : say("have_wallet");
+    const voted = data.revoting === "false" ? "voted_once" : "voted";
+    status.textContent = wallet.receipts.length ? say(voted) : say("have_wallet");
     actions.hidden = true;
     $("save-wallet").hidden = false;
   }
