@@ -70,6 +70,11 @@ def _short(text: str, limit: int = 48) -> str:
 
 # --- the results' chart and explanation ------------------------------------------------------
 
+# The longest random wait between obtaining a credential and casting on the same page;
+# deployments that accept test keys (tests, local trials) wait less.
+CAST_DELAY_MS = 8000
+CAST_DELAY_TEST_MS = 400
+
 CHART_WIDTH = 400
 # Trace values that are money (minor units, or fractions of them for MES prices).
 MONEY_VALUES = frozenset(
@@ -347,6 +352,9 @@ class ElectionPages(Controller):
                 "limit_text": money(limit, currency) if limit is not None else None,
                 "unit": currency_unit(currency),
                 "allow_test_keys": state.settings.allow_test_keys,
+                "cast_delay_ms": CAST_DELAY_TEST_MS
+                if state.settings.allow_test_keys
+                else CAST_DELAY_MS,
                 "base_url": _base_url(request),
             },
             viewer=viewer,

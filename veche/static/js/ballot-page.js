@@ -24,6 +24,24 @@ const voter = new VecheVoter({
 });
 let info = null;
 let wallet = null;
+// When the credential was obtained on this page: a ballot cast right after it would let
+// the server pair the two by time (DESIGN.md, "Residual risk"), so casting waits a
+// random moment first.
+let obtainedAt = 0;
+const castDelayMs = Number(data.castDelayMs || 0);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitBeforeCasting() {
+  if (!obtainedAt || !castDelayMs) return;
+  const random = new Uint32Array(1);
+  crypto.getRandomValues(random);
+  const wanted = castDelayMs / 2 + (random[0] % (castDelayMs / 2 + 1));
+  const waited = Date.now() - obtainedAt;
+  if (waited < wanted) {
+    $("receipt-status").textContent = say("waiting");
+    await sleep(wanted - waited);
+  }
+}
 
 // --- the wallet in IndexedDB -----------------------------------------------------------
 
@@ -198,6 +216,7 @@ async function obtain(options) {
   $("wallet-status").textContent = say("obtaining");
   try {
     wallet = await voter.obtainCredential(info, options);
+    obtainedAt = Date.now();
     await saveWallet();
   } catch (exc) {
     showError(exc);
@@ -214,8 +233,10 @@ async function cast(event) {
     if (!wallet) {
       const code = $("access-code").value.trim();
       wallet = await voter.obtainCredential(info, code ? { accessCode: code } : {});
+      obtainedAt = Date.now();
       await saveWallet();
     }
+    await waitBeforeCasting();
     $("receipt-status").textContent = say("casting");
     const receipt = await voter.cast(info, wallet, choices());
     await saveWallet();
