@@ -125,3 +125,39 @@ def test_the_matrix(matrix_app: Litestar, who: str) -> None:
             elif status == 401 or code == "forbidden_role":
                 problems.append(f"{method} {path}: {who} was turned away ({status} {code})")
         assert problems == []
+
+
+def test_every_change_made_with_the_session_cookie_needs_the_csrf_token(
+    matrix_app: Litestar,
+) -> None:
+    """Any route that changes something, called with a live session but without the
+    session's CSRF token (a forged cross-site request), is refused before it runs."""
+    exempt = {"/api/v1/elections/{election_id:str}/ballots"}  # carries no cookie at all
+    # Log-in and registration take JSON without a token by design (a foreign page cannot
+    # send JSON without CORS); their forms still need it.
+    login_routes = {"/api/v1/auth/login", "/api/v1/auth/register", "/login", "/register"}
+    refused_before_running = {(403, "csrf_failed"), (403, "forbidden_role")}
+    with TestClient(matrix_app) as client:
+        login = client.post(
+            "/api/v1/auth/login", json={"email": "admin@example.org", "password": PASSWORD}
+        )
+        assert login.status_code == 200
+        let_through = []
+        for method, path, _roles in routes(matrix_app):
+            if method == "GET" or path in exempt or path.startswith("/static"):
+                continue
+            bodies = [{"data": {"csrf_token": "forged"}}]
+            if path not in login_routes:
+                bodies.append({"json": {}})
+            for body in bodies:
+                response = client.request(
+                    method,
+                    concrete(path),
+                    follow_redirects=False,
+                    headers={"accept": "application/json"},
+                    **body,  # type: ignore[arg-type]
+                )
+                answer = (response.status_code, response.json().get("error"))
+                if answer not in refused_before_running:
+                    let_through.append(f"{method} {path} {next(iter(body))}: {answer}")
+        assert let_through == []
