@@ -28,8 +28,7 @@ from audit.entry import leaf_hash
 from audit.merkle import mth
 from ballot.client import ClientError, VoterClient
 from tests.e2e.conftest import start_server, stop_server
-from tests.e2e.test_log_live import admin_client, veche
-from tests.integration.test_elections import config
+from tests.e2e.test_log_live import admin_client, open_code_election, veche
 from veche.settings import Settings
 from veche.setup import initialize
 
@@ -42,24 +41,10 @@ def prepare(settings: Settings, voters: int) -> tuple[str, list[str]]:
     process, url = start_server(settings)
     try:
         with closing(admin_client(url, settings)) as admin:
-            cfg = config(
-                "crash-test", eligibility={"residents": False, "roll": True, "access_codes": True}
-            )
-            assert admin.post("/api/v1/elections", json=cfg).status_code == 201
-            roll = "voter_id\n" + "".join(f"V{n}\n" for n in range(voters))
-            assert (
-                admin.post(
-                    "/api/v1/elections/crash-test/roll",
-                    content=roll.encode(),
-                    headers={"content-type": "text/csv"},
-                ).status_code
-                == 201
-            )
-            assert admin.post("/api/v1/elections/crash-test/open").status_code == 200
-            codes = admin.post("/api/v1/elections/crash-test/access-codes").text
+            codes = open_code_election(admin, "crash-test", voters)
     finally:
         stop_server(process)
-    return url, [line.split(",")[1] for line in codes.strip().split("\n")[1:]]
+    return url, codes
 
 
 def flood(

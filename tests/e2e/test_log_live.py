@@ -39,6 +39,24 @@ def admin_client(url: str, settings: Settings, email: str = "admin@example.org")
     return client
 
 
+def open_code_election(admin: httpx.Client, election_id: str, voters: int) -> list[str]:
+    """Open an election whose roll of ``voters`` votes with one-time access codes."""
+    from tests.integration.test_elections import config
+
+    cfg = config(election_id, eligibility={"residents": False, "roll": True, "access_codes": True})
+    assert admin.post("/api/v1/elections", json=cfg).status_code == 201
+    roll = "voter_id\n" + "".join(f"V{n}\n" for n in range(voters))
+    made = admin.post(
+        f"/api/v1/elections/{election_id}/roll",
+        content=roll.encode(),
+        headers={"content-type": "text/csv"},
+    )
+    assert made.status_code == 201
+    assert admin.post(f"/api/v1/elections/{election_id}/open").status_code == 200
+    codes = admin.post(f"/api/v1/elections/{election_id}/access-codes").text
+    return [line.split(",")[1] for line in codes.strip().split("\n")[1:]]
+
+
 def post_notices(clients: list[httpx.Client], count: int, threads: int) -> list[dict[str, object]]:
     def one(n: int) -> dict[str, object]:
         client = clients[n % len(clients)]
@@ -169,7 +187,6 @@ def test_ballots_through_two_servers_form_one_election(
     """Voters spread over two servers (one with two workers) on one PostgreSQL."""
     from ballot.client import VoterClient
     from tests.conftest import FAST
-    from tests.integration.test_elections import config
 
     settings = Settings(
         data_dir=tmp_path / "var", database_url=pg_cluster.create_database(), **FAST
@@ -180,22 +197,7 @@ def test_ballots_through_two_servers_form_one_election(
     voters = 60
     try:
         with closing(admin_client(first_url, settings)) as admin:
-            cfg = config(
-                "two-servers", eligibility={"residents": False, "roll": True, "access_codes": True}
-            )
-            assert admin.post("/api/v1/elections", json=cfg).status_code == 201
-            roll = "voter_id\n" + "".join(f"V{n}\n" for n in range(voters))
-            assert (
-                admin.post(
-                    "/api/v1/elections/two-servers/roll",
-                    content=roll.encode(),
-                    headers={"content-type": "text/csv"},
-                ).status_code
-                == 201
-            )
-            assert admin.post("/api/v1/elections/two-servers/open").status_code == 200
-            codes = admin.post("/api/v1/elections/two-servers/access-codes").text
-        codes_list = [line.split(",")[1] for line in codes.strip().split("\n")[1:]]
+            codes_list = open_code_election(admin, "two-servers", voters)
 
         def vote(n: int) -> int:
             url = (first_url, second_url)[n % 2]
