@@ -36,6 +36,8 @@ def _when(minutes: int) -> str:
 def shoot(page: Any, name: str) -> None:
     """Save the page at both sizes, then go back to the phone's."""
     ARTIFACTS.mkdir(exist_ok=True)
+    # From the top: a full-page shot of a scrolled page draws sticky parts mid-page.
+    page.evaluate("window.scrollTo(0, 0)")
     for size, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=str(ARTIFACTS / f"pages-{name}-{size}.png"), full_page=True)
