@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -343,6 +344,9 @@ def _command_registrars() -> list[Callable[[Any], None]]:
     from ballot.cli import add_election_command, add_vote_command
     from ballot.verify import verify_check
     from tally.cli import add_tally_command
+
+    # The verifier must know every kind of entry a Veche log may hold.
+    importlib.import_module("proposals.kinds")
 
     def add_verify(subparsers: Any) -> None:
         add_verify_command(subparsers, checks=[verify_check])
