@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
+from tests.conftest import FAST
 from tests.e2e.conftest import ARTIFACTS, LiveServer, start_server, stop_server
 from veche.demo import run_demo_election
 from veche.settings import Settings
@@ -26,8 +27,11 @@ LINK = re.compile(r"""<a\b[^>]*\bhref=["']([^"'#]+)""", re.IGNORECASE)
 MAX_PAGES = 600
 
 
-@pytest.fixture(name="demo_server")
-def fx_demo_server(settings: Settings) -> Iterator[LiveServer]:
+@pytest.fixture(name="demo_server", scope="module")
+def fx_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One demo for the module, on SQLite: the pages read the same rows on both engines,
+    which the HTTP tests of the pages check on PostgreSQL too."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("demo") / "var", **FAST)
     engine = initialize(settings)
     load_demo(settings, engine)
     engine.dispose()
