@@ -191,4 +191,32 @@ def test_admin_dashboard(
     assert "<polyline" in page.text
     centre = re.search(r"Centre / Центр \*</th><td>(\d+)</td><td>(\d+)</td>", page.text)
     assert centre and centre.groups() == ("3", "2")
+    # The proposals package runs in this app: its pipeline is on the dashboard too.
+    assert "Proposals pipeline" in page.text
     assert client.get("/admin/elections", headers=HTML).status_code == 200
+
+
+def test_dashboard_shows_the_proposals_pipeline_with_review_times(
+    client: Client, app: Litestar, settings: Settings
+) -> None:
+    from tests.integration.test_proposals import make_program, phase, submitted
+    from tests.strategies.proposals import log_in_all, setup_people
+
+    setup_people(app, settings)
+    people = log_in_all(client)
+    program = make_program(people["admin"])
+    pid = submitted(people, program)
+    submitted(people, program, title="A fountain", cost=2_000_000)
+    phase(people["admin"], program, "support")
+    for name in ("r1", "r2"):  # the second support sends it to review
+        assert people[name].call("POST", f"/api/v1/proposals/{pid}/support").status_code == 200
+    review = {"decision": "accept", "validated_cost": 1_200_000}
+    assert people["mod"].call("POST", f"/api/v1/proposals/{pid}/review", review).status_code == 200
+    created = people["admin"].call("POST", "/api/v1/elections", config())
+    assert created.status_code == 201, created.text
+    page = people["admin"].use().get("/admin/elections/centre-2026", headers=HTML)
+    assert page.status_code == 200
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td></tr>', page.text))
+    assert rows.get("accepted") == "1" and rows.get("submitted") == "1", rows
+    assert "Reviews finished: 1." in page.text
+    assert "Median review time: 0 h" in page.text
