@@ -488,6 +488,7 @@ def proposal_pipeline(db: Session, state: State) -> dict[str, Any] | None:
         return None
     try:
         from proposals import models as proposal_models
+        from proposals.display import STATUS_NAMES
     except ImportError:  # pragma: no cover - a deployment without proposals
         return None
     table = getattr(proposal_models, "Proposal", None)
@@ -506,7 +507,11 @@ def proposal_pipeline(db: Session, state: State) -> dict[str, Any] | None:
             decided.setdefault(proposal_id, at)
     hours = sorted((decided[p] - entered[p]) // 3600 for p in decided)
     return {
-        "statuses": [{"status": s, "count": int(c)} for s, c in sorted(counts)],
+        # In the lifecycle's order, by the names the proposal pages use.
+        "statuses": [
+            {"status": STATUS_NAMES.get(s, s), "count": int(c)}
+            for s, c in sorted(counts, key=lambda r: [*STATUS_NAMES, r[0]].index(r[0]))
+        ],
         "reviewed": len(hours),
         "median_hours": hours[len(hours) // 2] if hours else None,
         "longest_hours": hours[-1] if hours else None,

@@ -217,6 +217,6 @@ def test_dashboard_shows_the_proposals_pipeline_with_review_times(
     page = people["admin"].use().get("/admin/elections/centre-2026", headers=HTML)
     assert page.status_code == 200
     rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td></tr>', page.text))
-    assert rows.get("accepted") == "1" and rows.get("submitted") == "1", rows
+    assert rows.get("Accepted") == "1" and rows.get("Gathering support") == "1", rows
     assert "Reviews finished: 1." in page.text
     assert "Median review time: 0 h" in page.text
