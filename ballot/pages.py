@@ -315,7 +315,10 @@ class ElectionPages(Controller):
         service: ElectionService = state.elections
         with db.begin():
             rows = [r for r in service.list(db) if r.status != "draft"]
-        return render(request, "vote/elections.html", {"elections": rows}, viewer=viewer)
+            names = {d.code: d.name for d in db.scalars(select(District))}
+        return render(
+            request, "vote/elections.html", {"elections": rows, "districts": names}, viewer=viewer
+        )
 
     @get("/elections/{election_id:str}", sync_to_thread=True)
     def ballot(

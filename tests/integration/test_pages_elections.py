@@ -49,6 +49,7 @@ def test_open_election_ballot_page(client: Client, admin: dict[str, str]) -> Non
     assert listing.status_code == 200
     assert "<script>alert" not in listing.text
     assert "Centre &lt;script&gt;" in listing.text
+    assert "District: Centre / Центр" in listing.text
     page = client.get("/elections/centre-2026", headers=HTML)
     assert page.status_code == 200
     text = page.text
