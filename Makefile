@@ -38,7 +38,7 @@ typecheck: $(VENV)/.installed-test
 ## catalogs: re-extract translatable messages and merge them into the .po files
 catalogs: $(VENV)/.installed-test
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -o veche/locale/messages.pot --no-location --sort-output --project Veche .
-	$(BIN)/pybabel update -i veche/locale/messages.pot -d veche/locale -D messages --no-location --omit-header
+	$(BIN)/pybabel update -i veche/locale/messages.pot -d veche/locale -D messages -N -w 100
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache
