@@ -149,8 +149,8 @@ def add_tally_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--skip-pabutools", action="store_true", help="time Veche only")
     p.add_argument(
         "--timeout",
-        type=float,
-        default=300.0,
+        type=int,
+        default=300,
         help="seconds allowed to each pabutools computation (default 300)",
     )
     p.add_argument("--voters", type=int, default=200_000, help="synthetic election size")
