@@ -219,7 +219,7 @@ class LogStore:
             size = db.execute(stmt).scalar_one()
         if self._edge is None or self._edge.size != size:
             getter = _NodeReader(db, self.node_cache)
-            self._edge = CompactRange.from_nodes(size, getter.prefetched(size, "edge"))
+            self._edge = CompactRange.from_nodes(size, getter.prefetched_edge(size))
             self._prev = getter.get(0, size - 1) if size else b""
         # Work on a copy: if the batch fails, the cache is still the database's head.
         return CompactRange(self._edge.size, list(self._edge.nodes)), self._prev
@@ -396,7 +396,8 @@ class _NodeReader:
         nodes = self.fetch(wanted)
         return lambda level, index: nodes[(level, index)]
 
-    def prefetched(self, size: int, _what: str) -> Callable[[int, int], bytes]:
+    def prefetched_edge(self, size: int) -> Callable[[int, int], bytes]:
+        """The nodes of the tree's right edge at ``size``, fetched at once."""
         return self.prefetched_for(lambda g: CompactRange.from_nodes(size, g))
 
 

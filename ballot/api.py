@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from ballot.results_service import ResultView
-from ballot.service import ElectionService, ElectionSummary, Receipt, Voter
+from ballot.service import ElectionService, ElectionSummary, Receipt, Voter, summary
 from veche.errors import InvalidInput
 from veche.web import DB, Viewer, requires_role
 
@@ -59,8 +59,6 @@ class ElectionController(Controller):
     @get("/{election_id:str}", operation_id="getElection", sync_to_thread=True)
     def get_election(self, election_id: FromPath[str], db: DB, state: State) -> ElectionSummary:
         """One election's configuration and status."""
-        from ballot.service import summary
-
         with db.begin():
             return summary(state.elections.get(db, election_id))
 
