@@ -80,6 +80,10 @@ class _AlreadyCast(Exception):
     """Inside the sequencer: this exact ballot is in the log already."""
 
 
+class _AlreadyIssued(Exception):
+    """Inside the sequencer: this voter already has a credential for this election."""
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -431,7 +435,7 @@ class ElectionService:
         return made
 
     # --- credentials ---------------------------------------------------------------------------
-    def voter_key(self, db: Session, row: Election, config: ElectionConfig, voter: Voter) -> str:
+    def voter_key(self, db: Session, config: ElectionConfig, voter: Voter) -> str:
         eligibility = config.eligibility
         if voter.access_code is not None:
             if not eligibility.access_codes:
@@ -440,7 +444,7 @@ class ElectionService:
                 )
             entry = db.scalars(
                 select(RollEntry).where(
-                    RollEntry.election_id == row.id,
+                    RollEntry.election_id == config.id,
                     RollEntry.code_hash == code_hash(voter.access_code),
                 )
             ).first()
@@ -452,12 +456,12 @@ class ElectionService:
         if eligibility.roll and voter.email:
             entry = db.scalars(
                 select(RollEntry).where(
-                    RollEntry.election_id == row.id, RollEntry.email == voter.email.lower()
+                    RollEntry.election_id == config.id, RollEntry.email == voter.email.lower()
                 )
             ).first()
             if entry is not None:
                 return f"roll:{entry.voter_ref}"
-        if eligibility.residents and voter.role == "resident" and voter.district == row.district:
+        if eligibility.residents and voter.role == "resident" and voter.district == config.district:
             return f"user:{voter.public_id}"
         raise ElectionError(
             "not_eligible", "You are not on the list of voters of this election.", status=403
@@ -469,17 +473,16 @@ class ElectionService:
 
     def issue_credential(self, election_id: str, voter: Voter, blinded_message: str) -> str:
         """Blind-sign the voter's request once; return the blind signature (base64url)."""
+        # One read on the common path (the voter's roll entry, if any): the election's
+        # state is checked where it counts, in the sequencer, and a second credential is
+        # refused there by the primary key.
         with self._read() as db:
-            row = self.get(db, election_id)
-            if row.status != "open":
-                raise ElectionError("not_open", "Voting is not open in this election.")
             live = self.live(db, election_id)
             try:
                 check_window(live.manifest, self.clock())
             except BallotRejected as exc:
                 raise ElectionError(exc.code, exc.detail) from None
-            key = self.voter_key(db, row, live.manifest, voter)
-            previous = db.get(CredentialIssuance, (election_id, key))
+            key = self.voter_key(db, live.manifest, voter)
         try:
             blinded = b64url_decode(blinded_message)
         except ValueError:
@@ -487,12 +490,6 @@ class ElectionService:
                 "bad_request", "blinded_message is not base64url.", status=400
             ) from None
         blinded_hash = hashlib.sha256(blinded).hexdigest()
-        if previous is not None:
-            if hmac.compare_digest(previous.blinded_hash, blinded_hash):
-                return b64url_encode(previous.blind_signature)
-            raise ElectionError(
-                "already_issued", "You already have a credential for this election."
-            )
         signature = bytes(blind_sign(live.signing_key, blinded))
         commitment = self.commitment(live.hash, key)
 
@@ -514,11 +511,19 @@ class ElectionService:
             try:
                 wdb.flush()
             except IntegrityError:
-                raise ElectionError(
-                    "already_issued", "You already have a credential for this election."
-                ) from None
+                raise _AlreadyIssued from None
 
-        self.sequencer.run(work)
+        try:
+            self.sequencer.run(work)
+        except _AlreadyIssued:
+            with self._read() as db:
+                previous = db.get(CredentialIssuance, (election_id, key))
+            # The same request again (its answer was lost) gets the same answer.
+            if previous is not None and hmac.compare_digest(previous.blinded_hash, blinded_hash):
+                return b64url_encode(previous.blind_signature)
+            raise ElectionError(
+                "already_issued", "You already have a credential for this election."
+            ) from None
         return b64url_encode(signature)
 
     # --- casting ---------------------------------------------------------------------------------
