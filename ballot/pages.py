@@ -64,6 +64,16 @@ def _manifest(row: Election) -> dict[str, Any]:
     return data
 
 
+def _published(service: ElectionService, db: Session, election_id: str) -> Election:
+    """An election residents may see: a draft is nobody's business yet (404)."""
+    row = service.get(db, election_id)
+    if row.status == "draft":
+        raise ElectionError(
+            "no_such_election", f"There is no election {election_id!r}.", status=404
+        )
+    return row
+
+
 def _short(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -331,11 +341,7 @@ class ElectionPages(Controller):
     ) -> Response[str]:
         service: ElectionService = state.elections
         with db.begin():
-            row = service.get(db, election_id)
-            if row.status == "draft":
-                raise ElectionError(
-                    "no_such_election", f"There is no election {election_id!r}.", status=404
-                )
+            row = _published(service, db, election_id)
             manifest = _manifest(row)
         currency = manifest.get("currency", "")
         projects = [
@@ -374,11 +380,7 @@ class ElectionPages(Controller):
     ) -> Response[str]:
         service: ElectionService = state.elections
         with db.begin():
-            row = service.get(db, election_id)
-            if row.status == "draft":
-                raise ElectionError(
-                    "no_such_election", f"There is no election {election_id!r}.", status=404
-                )
+            row = _published(service, db, election_id)
             manifest = _manifest(row)
             view = (
                 msgspec.json.decode(row.result, type=ResultView) if row.result is not None else None
