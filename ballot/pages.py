@@ -27,7 +27,7 @@ from audit.models import LogEntry
 from audit.store import LogStore
 from ballot.models import CastBallot, CredentialIssuance, Election, RollEntry
 from ballot.record import currency_unit
-from ballot.results_service import ResultView
+from ballot.results_service import ResultView, published_view
 from ballot.service import ElectionError, ElectionService
 from tally.model import parse_frac
 from veche.accounts.models import District, User
@@ -382,9 +382,7 @@ class ElectionPages(Controller):
         with db.begin():
             row = _published(service, db, election_id)
             manifest = _manifest(row)
-            view = (
-                msgspec.json.decode(row.result, type=ResultView) if row.result is not None else None
-            )
+            view = published_view(row)
         currency = manifest.get("currency", "")
         context: dict[str, Any] = {
             "election": row,

@@ -83,6 +83,11 @@ def pabulib_rule(manifest: Manifest) -> str:
     return "unknown"
 
 
+def published_view(row: Election) -> ResultView | None:
+    """The result an election published, or None before the count."""
+    return msgspec.json.decode(row.result, type=ResultView) if row.result is not None else None
+
+
 class ResultService:
     """Publishing and serving results of an ``ElectionService``'s elections."""
 
@@ -152,10 +157,10 @@ class ResultService:
         return elections.sequencer.run(work).result
 
     def result(self, db: Session, election_id: str) -> ResultView:
-        row = self.elections.get(db, election_id)
-        if row.result is None:
+        view = published_view(self.elections.get(db, election_id))
+        if view is None:
             raise ElectionError("no_result", "The result has not been published yet.", status=404)
-        return msgspec.json.decode(row.result, type=ResultView)
+        return view
 
     def export_pb(self, election_id: str) -> bytes:
         """The counted ballots as a Pabulib file; once tallied, with the lot's seed."""
