@@ -5,7 +5,14 @@ with the domain change they record. A *work item* is a function ``work(db, log)`
 makes its domain changes on the session ``db`` and appends its entries with
 ``log.append(kind, body)``. The sequencer runs many pending items in one transaction
 (group commit), each inside a savepoint: an item that raises is rolled back alone,
-with its entries, and its caller gets the exception. After the batch's entries, the
+with its entries, and its caller gets the exception. An item submitted with
+``savepoint=False`` (a *narrow* item: the hot paths, casting a ballot and issuing a
+credential) skips the two statements a savepoint costs; it promises to write with at
+most one statement, its last, and to raise only before that statement or when the
+statement wrote nothing (``insert_new``), so that dropping its entries undoes it
+whole. Items share ``log.memo`` for reads that only a write can invalidate (an
+election's status); it is emptied after every savepoint item, the only kind that may
+make such writes. After the batch's entries, the
 perfect-subtree nodes they complete (``audit.merkle``) and a signed checkpoint are
 written, the transaction commits, and only then is each caller answered.
 
@@ -80,6 +87,8 @@ class BatchLog:
         self.rows: list[dict[str, Any]] = []
         self.nodes: list[dict[str, Any]] = []
         self.appended: list[Appended] = []
+        # Reads shared by the batch's narrow items; see the module's docstring.
+        self.memo: dict[Any, Any] = {}
 
     @property
     def size(self) -> int:
@@ -133,7 +142,26 @@ Work = Callable[[Session, BatchLog], T]
 @dataclass
 class _Item(Generic[T]):
     work: Work[T]
+    savepoint: bool = True
     future: Future[Committed[T]] = field(default_factory=Future)
+
+
+def insert_new(db: Session, table: Any, values: dict[str, Any], conflict: Sequence[str]) -> bool:
+    """``INSERT … ON CONFLICT (conflict) DO NOTHING``; whether a row was written.
+
+    The one write of a narrow work item: a duplicate writes nothing and raises nothing,
+    so the item can refuse it without a savepoint (and, on PostgreSQL, without aborting
+    the batch's transaction as a failed statement would)."""
+    dialect = db.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        make(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(table.c[conflict[0]])
+    )
+    # RETURNING, not rowcount: psycopg reports no row count for this statement.
+    return db.execute(stmt).first() is not None
 
 
 class LogStore:
@@ -180,7 +208,13 @@ class LogStore:
                     mark = batch.mark()
                     first = len(batch.appended)
                     try:
-                        with db.begin_nested():
+                        if item.savepoint:
+                            try:
+                                with db.begin_nested():
+                                    result = item.work(db, batch)
+                            finally:
+                                batch.memo.clear()
+                        else:
                             result = item.work(db, batch)
                     except Exception as exc:  # the item's own failure, reported to it
                         batch.reset(mark)
@@ -226,8 +260,9 @@ class LogStore:
 
     def _write_batch(self, db: Session, batch: BatchLog) -> SignedCheckpoint:
         if batch.rows:
-            db.execute(insert(LogEntry), batch.rows)
-            db.execute(insert(LogNode), batch.nodes)
+            # Core statements on the tables: the ORM's bulk path adds nothing here.
+            db.execute(insert(LogEntry.__table__), batch.rows)  # type: ignore[arg-type]
+            db.execute(insert(LogNode.__table__), batch.nodes)  # type: ignore[arg-type]
             db.execute(update(LogHead).where(LogHead.id == 1).values(size=batch.size))
         edge = batch.edge
         root = edge.root()
@@ -413,15 +448,16 @@ class Sequencer:
         self.batches = 0
         self.items = 0
 
-    def submit(self, work: Work[T]) -> Future[Committed[T]]:
-        item: _Item[T] = _Item(work)
+    def submit(self, work: Work[T], *, savepoint: bool = True) -> Future[Committed[T]]:
+        item: _Item[T] = _Item(work, savepoint)
         self._ensure_running()
         self._queue.put(item)
         return item.future
 
-    def run(self, work: Work[T], timeout: int = 60) -> Committed[T]:
-        """Submit and wait until the work's batch is durable (or raise its error)."""
-        return self.submit(work).result(timeout=timeout)
+    def run(self, work: Work[T], timeout: int = 60, *, savepoint: bool = True) -> Committed[T]:
+        """Submit and wait until the work's batch is durable (or raise its error).
+        ``savepoint=False`` only for narrow items (the module's docstring)."""
+        return self.submit(work, savepoint=savepoint).result(timeout=timeout)
 
     def _ensure_running(self) -> None:
         if self._thread is None or not self._thread.is_alive():

@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from audit.canonical import b64url_decode, b64url_encode, canonical_bytes
-from audit.store import BatchLog, LogStore, Sequencer
+from audit.store import BatchLog, LogStore, Sequencer, insert_new
 from ballot import kinds, seal
 from ballot.ballot import ballot_json, check_ballot, check_window, parse_ballot
 from ballot.blind import BlindSigningKey, blind_sign, generate_private_key
@@ -59,6 +59,9 @@ from ballot.manifest import (
     validate_config,
 )
 from ballot.models import CastBallot, CredentialIssuance, Election, RollEntry
+
+CAST_BALLOT = CastBallot.__table__
+CREDENTIAL_ISSUANCE = CredentialIssuance.__table__
 
 kinds.register_kinds()
 
@@ -467,6 +470,18 @@ class ElectionService:
             "not_eligible", "You are not on the list of voters of this election.", status=403
         )
 
+    @staticmethod
+    def _status(wdb: Session, log: BatchLog, election_id: str) -> str | None:
+        """The election's status as the batch sees it, read once per batch (``log.memo``:
+        only a savepoint work item, such as closing, can change it, and the memo is
+        emptied after each)."""
+        key = ("election.status", election_id)
+        if key not in log.memo:
+            log.memo[key] = wdb.execute(
+                select(Election.status).where(Election.id == election_id)  # type: ignore[arg-type]
+            ).scalar_one_or_none()
+        return log.memo[key]  # type: ignore[no-any-return]
+
     def commitment(self, election_hash: str, voter_key: str) -> str:
         message = bytes.fromhex(election_hash) + voter_key.encode()
         return hmac.new(self.commitment_key, message, hashlib.sha256).hexdigest()
@@ -494,27 +509,25 @@ class ElectionService:
         commitment = self.commitment(live.hash, key)
 
         def work(wdb: Session, log: BatchLog) -> None:
-            if wdb.get(Election, election_id).status != "open":  # type: ignore[union-attr]
+            # A narrow work item (audit.store): one read, one insert that writes nothing
+            # for a voter who has a credential (the primary key).
+            if self._status(wdb, log, election_id) != "open":
                 raise ElectionError("not_open", "Voting is not open in this election.")
             appended = log.append(
                 kinds.CREDENTIAL_ISSUED, {"election": live.hash, "commitment": commitment}
             )
-            wdb.add(
-                CredentialIssuance(
-                    election_id=election_id,
-                    voter_key=key,
-                    blinded_hash=blinded_hash,
-                    blind_signature=signature,
-                    seq=appended.seq,
-                )
-            )
-            try:
-                wdb.flush()
-            except IntegrityError:
-                raise _AlreadyIssued from None
+            row = {
+                "election_id": election_id,
+                "voter_key": key,
+                "blinded_hash": blinded_hash,
+                "blind_signature": signature,
+                "seq": appended.seq,
+            }
+            if not insert_new(wdb, CREDENTIAL_ISSUANCE, row, ("election_id", "voter_key")):
+                raise _AlreadyIssued
 
         try:
-            self.sequencer.run(work)
+            self.sequencer.run(work, savepoint=False)
         except _AlreadyIssued:
             with self._read() as db:
                 previous = db.get(CredentialIssuance, (election_id, key))
@@ -555,16 +568,16 @@ class ElectionService:
             ).first()
 
         def work(wdb: Session, log: BatchLog) -> tuple[int, bytes]:
-            election = wdb.get(Election, election_id)  # once per batch: the identity map
-            assert election is not None
-            if election.status != "open" or self.clock() >= closes_at:
+            # A narrow work item (audit.store): reads, then one insert that writes
+            # nothing for a ballot already cast; Core statements, no ORM objects.
+            if self._status(wdb, log, election_id) != "open" or self.clock() >= closes_at:
                 raise BallotRejected("closed", "voting has closed in this election")
             if (
                 not revoting
-                and wdb.scalars(
+                and wdb.execute(
                     select(CastBallot.id).where(
-                        CastBallot.election_id == election_id,
-                        CastBallot.credential == ballot.credential,
+                        CastBallot.election_id == election_id,  # type: ignore[arg-type]
+                        CastBallot.credential == ballot.credential,  # type: ignore[arg-type]
                     )
                 ).first()
                 is not None
@@ -573,27 +586,23 @@ class ElectionService:
                     "already_voted", "this credential has voted; this election allows no re-vote"
                 )
             appended = log.append(kinds.BALLOT_CAST, body)
-            wdb.add(
-                CastBallot(
-                    election_id=election_id,
-                    credential=ballot.credential,
-                    digest=digest,
-                    seq=appended.seq,
-                    leaf_hash=appended.leaf_hash,
-                    checkpoint_size=appended.seq + 1,
-                )
-            )
-            try:
-                wdb.flush()
-            except IntegrityError:
-                # The same ballot again (the digest is unique): its entry is not repeated.
-                raise _AlreadyCast from None
+            row = {
+                "election_id": election_id,
+                "credential": ballot.credential,
+                "digest": digest,
+                "seq": appended.seq,
+                "leaf_hash": appended.leaf_hash,
+                "checkpoint_size": appended.seq + 1,
+            }
+            # The same ballot again (the digest is unique): its entry is not repeated.
+            if not insert_new(wdb, CAST_BALLOT, row, ("election_id", "digest")):
+                raise _AlreadyCast
             return appended.seq, appended.leaf_hash
 
         # A resent ballot meets the unique digest and gets its first receipt back.
         same: CastBallot | None = None
         try:
-            committed = self.sequencer.run(work)
+            committed = self.sequencer.run(work, savepoint=False)
         except _AlreadyCast:
             with self._read() as rdb:
                 same = earlier(rdb)
