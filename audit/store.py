@@ -151,17 +151,24 @@ def insert_new(db: Session, table: Any, values: dict[str, Any], conflict: Sequen
 
     The one write of a narrow work item: a duplicate writes nothing and raises nothing,
     so the item can refuse it without a savepoint (and, on PostgreSQL, without aborting
-    the batch's transaction as a failed statement would)."""
+    the batch's transaction as a failed statement would). The statement is built once
+    per table and executed with parameters, so the hot path compiles nothing."""
     dialect = db.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        make(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=list(conflict))
-        .returning(table.c[conflict[0]])
-    )
+    key = (dialect, table.name, tuple(conflict))
+    stmt = _INSERT_NEW.get(key)
+    if stmt is None:
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (
+            make(table)
+            .on_conflict_do_nothing(index_elements=list(conflict))
+            .returning(table.c[conflict[0]])
+        )
+        _INSERT_NEW[key] = stmt
     # RETURNING, not rowcount: psycopg reports no row count for this statement.
-    return db.execute(stmt).first() is not None
+    return db.execute(stmt, values).first() is not None
+
+
+_INSERT_NEW: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 
 
 class LogStore:
@@ -342,6 +349,23 @@ class LogStore:
         reader = _NodeReader(db, self.node_cache)
         getter = reader.prefetched_for(lambda g: inclusion_proof(seq, size, g))
         return inclusion_proof(seq, size, getter)
+
+    def inclusion_proof_now(self, seq: int, size: int) -> list[bytes]:
+        """The inclusion proof for a receipt: the entry was just appended by this
+        process, so its proof's nodes are usually all in the node cache and no session
+        is opened; otherwise they are read as ``inclusion_proof`` reads them."""
+        known = self.node_cache.nodes  # replaced, never emptied in place: safe to hold
+        wanted: list[tuple[int, int]] = []
+
+        def record(level: int, index: int) -> bytes:
+            wanted.append((level, index))
+            return _NodeReader._PLACEHOLDER
+
+        inclusion_proof(seq, size, record)
+        if all(key in known for key in wanted):
+            return inclusion_proof(seq, size, lambda level, index: known[(level, index)])
+        with self.read_sessions() as db:
+            return self.inclusion_proof(db, seq, size)
 
     def consistency_proof(self, db: Session, first: int, second: int) -> list[bytes]:
         reader = _NodeReader(db, self.node_cache)

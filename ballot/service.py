@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,6 +62,7 @@ from ballot.models import CastBallot, CredentialIssuance, Election, RollEntry
 
 CAST_BALLOT = CastBallot.__table__
 CREDENTIAL_ISSUANCE = CredentialIssuance.__table__
+_STATUS = select(Election.status).where(Election.id == bindparam("id"))  # type: ignore[arg-type]
 
 kinds.register_kinds()
 
@@ -335,6 +336,10 @@ class ElectionService:
 
         return self.sequencer.run(work).result
 
+    def live_cached(self, election_id: str) -> LiveElection | None:
+        """The election's keys and manifest if this process has them (no database)."""
+        return self._live.get(election_id)
+
     def live(self, db: Session, election_id: str) -> LiveElection:
         cached = self._live.get(election_id)
         if cached is not None:
@@ -477,9 +482,7 @@ class ElectionService:
         emptied after each)."""
         key = ("election.status", election_id)
         if key not in log.memo:
-            log.memo[key] = wdb.execute(
-                select(Election.status).where(Election.id == election_id)  # type: ignore[arg-type]
-            ).scalar_one_or_none()
+            log.memo[key] = wdb.execute(_STATUS, {"id": election_id}).scalar_one_or_none()
         return log.memo[key]  # type: ignore[no-any-return]
 
     def commitment(self, election_hash: str, voter_key: str) -> str:
@@ -541,8 +544,10 @@ class ElectionService:
 
     # --- casting ---------------------------------------------------------------------------------
     def cast(self, election_id: str, ballot_data: Any, signature: Any) -> Receipt:
-        with self._read() as db:
-            live = self.live(db, election_id)
+        live = self.live_cached(election_id)
+        if live is None:
+            with self._read() as db:
+                live = self.live(db, election_id)
         ballot = parse_ballot(ballot_data)
         if not isinstance(signature, str):
             raise BallotRejected("bad_signature", "the signature must be a base64url string")
@@ -607,16 +612,17 @@ class ElectionService:
             with self._read() as rdb:
                 same = earlier(rdb)
             assert same is not None
-        with self.store.read_sessions() as rdb:
-            if same is None:
-                seq, leaf = committed.result
-                size, note = committed.checkpoint.size, committed.checkpoint.note
-            else:
-                seq, leaf = same.seq, bytes(same.leaf_hash)
+        if same is None:
+            seq, leaf = committed.result
+            size, note = committed.checkpoint.size, committed.checkpoint.note
+            proof = self.store.inclusion_proof_now(seq, size)
+        else:
+            seq, leaf = same.seq, bytes(same.leaf_hash)
+            with self.store.read_sessions() as rdb:
                 latest = self.store.latest_checkpoint(rdb)
                 assert latest is not None
                 size, note = latest.size, latest.note
-            proof = self.store.inclusion_proof(rdb, seq, size)
+                proof = self.store.inclusion_proof(rdb, seq, size)
         return Receipt(
             election=live.hash,
             seq=seq,
