@@ -350,10 +350,10 @@ class LogStore:
         getter = reader.prefetched_for(lambda g: inclusion_proof(seq, size, g))
         return inclusion_proof(seq, size, getter)
 
-    def inclusion_proof_now(self, seq: int, size: int) -> list[bytes]:
-        """The inclusion proof for a receipt: the entry was just appended by this
-        process, so its proof's nodes are usually all in the node cache and no session
-        is opened; otherwise they are read as ``inclusion_proof`` reads them."""
+    def inclusion_proof_cached(self, seq: int, size: int) -> list[bytes] | None:
+        """The inclusion proof from this process's node cache alone, or None when a node
+        is missing. A receipt's entry was just appended by this process, so its proof's
+        nodes are usually all there and no session is opened."""
         known = self.node_cache.nodes  # replaced, never emptied in place: safe to hold
         wanted: list[tuple[int, int]] = []
 
@@ -362,10 +362,9 @@ class LogStore:
             return _NodeReader._PLACEHOLDER
 
         inclusion_proof(seq, size, record)
-        if all(key in known for key in wanted):
-            return inclusion_proof(seq, size, lambda level, index: known[(level, index)])
-        with self.read_sessions() as db:
-            return self.inclusion_proof(db, seq, size)
+        if not all(key in known for key in wanted):
+            return None
+        return inclusion_proof(seq, size, lambda level, index: known[(level, index)])
 
     def consistency_proof(self, db: Session, first: int, second: int) -> list[bytes]:
         reader = _NodeReader(db, self.node_cache)

@@ -24,6 +24,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from audit.canonical import b64url_decode, b64url_encode, canonical_bytes
-from audit.store import BatchLog, LogStore, Sequencer, insert_new
+from audit.store import BatchLog, Committed, LogStore, Sequencer, insert_new
 from ballot import kinds, seal
 from ballot.ballot import ballot_json, check_ballot, check_window, parse_ballot
 from ballot.blind import BlindSigningKey, blind_sign, generate_private_key
@@ -62,6 +63,10 @@ from ballot.models import CastBallot, CredentialIssuance, Election, RollEntry
 
 CAST_BALLOT = CastBallot.__table__
 CREDENTIAL_ISSUANCE = CredentialIssuance.__table__
+_VOTED = select(CastBallot.id).where(
+    CastBallot.election_id == bindparam("election_id"),  # type: ignore[arg-type]
+    CastBallot.credential == bindparam("credential"),  # type: ignore[arg-type]
+)
 _STATUS = select(Election.status).where(Election.id == bindparam("id"))  # type: ignore[arg-type]
 
 kinds.register_kinds()
@@ -80,7 +85,7 @@ class ElectionError(Exception):
             self.status = status
 
 
-class _AlreadyCast(Exception):
+class AlreadyCast(Exception):
     """Inside the sequencer: this exact ballot is in the log already."""
 
 
@@ -161,6 +166,15 @@ class ElectionSummary(msgspec.Struct, frozen=True):
     closed_seq: int | None
     count_size: int | None
     config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PendingCast:
+    """A checked ballot handed to the sequencer; ``future`` resolves once it is durable."""
+
+    live: LiveElection
+    digest: str
+    future: Future[Committed[tuple[int, bytes]]]
 
 
 @dataclass(frozen=True)
@@ -543,11 +557,29 @@ class ElectionService:
         return b64url_encode(signature)
 
     # --- casting ---------------------------------------------------------------------------------
+    def live_for(self, election_id: str) -> LiveElection:
+        """``live`` with its own read session (when this process lacks the election)."""
+        cached = self.live_cached(election_id)
+        if cached is not None:
+            return cached
+        with self._read() as db:
+            return self.live(db, election_id)
+
     def cast(self, election_id: str, ballot_data: Any, signature: Any) -> Receipt:
-        live = self.live_cached(election_id)
-        if live is None:
-            with self._read() as db:
-                live = self.live(db, election_id)
+        """Check, append and answer with the receipt, waiting in this thread."""
+        pending = self.submit_cast(self.live_for(election_id), ballot_data, signature)
+        try:
+            committed = pending.future.result(timeout=60)
+        except AlreadyCast:
+            return self.resent_receipt(pending)
+        return self.receipt(pending, committed)
+
+    def submit_cast(self, live: LiveElection, ballot_data: Any, signature: Any) -> PendingCast:
+        """Check the ballot (raising its 4xx error) and hand it to the sequencer.
+
+        Pure computation and no database, so that an asynchronous caller can run it on
+        its event loop; the future raises ``AlreadyCast`` for a ballot sent again."""
+        election_id = live.id
         ballot = parse_ballot(ballot_data)
         if not isinstance(signature, str):
             raise BallotRejected("bad_signature", "the signature must be a base64url string")
@@ -565,13 +597,6 @@ class ElectionService:
         revoting = live.manifest.revoting
         closes_at = parse_time(live.manifest.window.closes_at)
 
-        def earlier(rdb: Session) -> CastBallot | None:
-            return rdb.scalars(
-                select(CastBallot).where(
-                    CastBallot.election_id == election_id, CastBallot.digest == digest
-                )
-            ).first()
-
         def work(wdb: Session, log: BatchLog) -> tuple[int, bytes]:
             # A narrow work item (audit.store): reads, then one insert that writes
             # nothing for a ballot already cast; Core statements, no ORM objects.
@@ -580,10 +605,7 @@ class ElectionService:
             if (
                 not revoting
                 and wdb.execute(
-                    select(CastBallot.id).where(
-                        CastBallot.election_id == election_id,  # type: ignore[arg-type]
-                        CastBallot.credential == ballot.credential,  # type: ignore[arg-type]
-                    )
+                    _VOTED, {"election_id": election_id, "credential": ballot.credential}
                 ).first()
                 is not None
             ):
@@ -601,36 +623,64 @@ class ElectionService:
             }
             # The same ballot again (the digest is unique): its entry is not repeated.
             if not insert_new(wdb, CAST_BALLOT, row, ("election_id", "digest")):
-                raise _AlreadyCast
+                raise AlreadyCast
             return appended.seq, appended.leaf_hash
 
-        # A resent ballot meets the unique digest and gets its first receipt back.
-        same: CastBallot | None = None
-        try:
-            committed = self.sequencer.run(work, savepoint=False)
-        except _AlreadyCast:
-            with self._read() as rdb:
-                same = earlier(rdb)
+        return PendingCast(live, digest, self.sequencer.submit(work, savepoint=False))
+
+    def receipt(self, pending: PendingCast, committed: Committed[tuple[int, bytes]]) -> Receipt:
+        """The receipt of a ballot just appended."""
+        ready = self.cached_receipt(pending, committed)
+        if ready is not None:
+            return ready
+        seq, leaf = committed.result
+        size, note = committed.checkpoint.size, committed.checkpoint.note
+        with self.store.read_sessions() as rdb:
+            proof = self.store.inclusion_proof(rdb, seq, size)
+        return self._receipt(pending, seq, leaf, size, note, proof)
+
+    def cached_receipt(
+        self, pending: PendingCast, committed: Committed[tuple[int, bytes]]
+    ) -> Receipt | None:
+        """The receipt if its proof's nodes are all in this process's cache (the usual
+        case: the batch that appended the ballot has just added them), else None."""
+        seq, leaf = committed.result
+        size, note = committed.checkpoint.size, committed.checkpoint.note
+        proof = self.store.inclusion_proof_cached(seq, size)
+        if proof is None:
+            return None
+        return self._receipt(pending, seq, leaf, size, note, proof)
+
+    def resent_receipt(self, pending: PendingCast) -> Receipt:
+        """A ballot sent again gets its first receipt back, proven at the latest
+        checkpoint."""
+        with self.store.read_sessions() as rdb:
+            same = rdb.scalars(
+                select(CastBallot).where(
+                    CastBallot.election_id == pending.live.id,  # type: ignore[arg-type]
+                    CastBallot.digest == pending.digest,  # type: ignore[arg-type]
+                )
+            ).first()
             assert same is not None
-        if same is None:
-            seq, leaf = committed.result
-            size, note = committed.checkpoint.size, committed.checkpoint.note
-            proof = self.store.inclusion_proof_now(seq, size)
-        else:
-            seq, leaf = same.seq, bytes(same.leaf_hash)
-            with self.store.read_sessions() as rdb:
-                latest = self.store.latest_checkpoint(rdb)
-                assert latest is not None
-                size, note = latest.size, latest.note
-                proof = self.store.inclusion_proof(rdb, seq, size)
+            latest = self.store.latest_checkpoint(rdb)
+            assert latest is not None
+            proof = self.store.inclusion_proof(rdb, same.seq, latest.size)
+        return self._receipt(
+            pending, same.seq, bytes(same.leaf_hash), latest.size, latest.note, proof
+        )
+
+    @staticmethod
+    def _receipt(
+        pending: PendingCast, seq: int, leaf: bytes, size: int, note: str, proof: list[bytes]
+    ) -> Receipt:
         return Receipt(
-            election=live.hash,
+            election=pending.live.hash,
             seq=seq,
             leaf_hash=leaf.hex(),
             checkpoint=note,
             size=size,
             proof=[p.hex() for p in proof],
-            ballot_digest=digest,
+            ballot_digest=pending.digest,
         )
 
 
