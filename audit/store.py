@@ -158,24 +158,29 @@ def insert_new(db: Session, table: Any, values: dict[str, Any], conflict: Sequen
 
     The one write of a narrow work item: a duplicate writes nothing and raises nothing,
     so the item can refuse it without a savepoint (and, on PostgreSQL, without aborting
-    the batch's transaction as a failed statement would). The statement is built once
-    per table and executed with parameters, so the hot path compiles nothing."""
-    dialect = db.get_bind().dialect.name
-    key = (dialect, table.name, tuple(conflict))
-    stmt = _INSERT_NEW.get(key)
-    if stmt is None:
-        make = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = (
-            make(table)
-            .on_conflict_do_nothing(index_elements=list(conflict))
-            .returning(table.c[conflict[0]])
+    the batch's transaction as a failed statement would). Like the batch's own rows
+    (``_BatchSQL``) it goes to the driver as it is: the values must be what the driver
+    takes unconverted (``int``, ``str``, ``bytes``, None)."""
+    conn = db.connection()
+    dialect = conn.dialect.name
+    key = (dialect, table.name, tuple(values), tuple(conflict))
+    sql = _INSERT_NEW.get(key)
+    if sql is None:
+        mark = "%s" if dialect == "postgresql" else "?"
+        unknown = [name for name in (*values, *conflict) if name not in table.c]
+        if unknown:
+            raise KeyError(f"{table.name} has no column {unknown[0]!r}")
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(values)}) "
+            f"VALUES ({', '.join(mark for _ in values)}) "
+            f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING RETURNING {conflict[0]}"
         )
-        _INSERT_NEW[key] = stmt
+        _INSERT_NEW[key] = sql
     # RETURNING, not rowcount: psycopg reports no row count for this statement.
-    return db.execute(stmt, values).first() is not None
+    return conn.exec_driver_sql(sql, tuple(values.values())).first() is not None
 
 
-_INSERT_NEW: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+_INSERT_NEW: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str] = {}
 
 
 class _FileLock:

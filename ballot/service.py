@@ -496,7 +496,8 @@ class ElectionService:
         emptied after each)."""
         key = ("election.status", election_id)
         if key not in log.memo:
-            log.memo[key] = wdb.execute(_STATUS, {"id": election_id}).scalar_one_or_none()
+            status = wdb.connection().execute(_STATUS, {"id": election_id})
+            log.memo[key] = status.scalar_one_or_none()
         return log.memo[key]  # type: ignore[no-any-return]
 
     def commitment(self, election_hash: str, voter_key: str) -> str:

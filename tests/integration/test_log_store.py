@@ -14,7 +14,7 @@ from audit.entry import parse_entry
 from audit.errors import EntryRejected
 from audit.merkle import mth
 from audit.models import LogEntry
-from audit.store import BatchLog, LogStore, Sequencer, Work, _Item
+from audit.store import BatchLog, LogStore, Sequencer, Work, _Item, insert_new
 from veche.accounts.models import District
 from veche.keys import load_authority_key
 from veche.settings import Settings
@@ -103,6 +103,99 @@ def test_a_failing_item_does_not_sink_its_batch(store: LogStore) -> None:
     checkpoints = {items[i].future.result().checkpoint.size for i in (0, 2, 3)}
     assert checkpoints == {4}
     check_chain(store)
+
+
+DISTRICT = District.__table__
+
+
+def test_narrow_items_write_one_row_or_nothing(store: LogStore) -> None:
+    """Items without a savepoint: a duplicate writes nothing and its entry is dropped,
+    the rest of the batch commits, and the chain has no gap."""
+
+    def add(code: str) -> Work[int]:
+        def work(db: Session, log: BatchLog) -> int:
+            appended = log.append("notice.published", notice(len(code)))
+            if not insert_new(db, DISTRICT, {"code": code, "name": code.title()}, ("code",)):
+                raise KeyError(code)
+            return appended.seq
+
+        return work
+
+    items = [
+        _Item(add("north"), savepoint=False),
+        _Item(add("north"), savepoint=False),  # the same key in the same batch
+        _Item(add("east"), savepoint=False),
+    ]
+    store.run_batch(items)
+    assert items[0].future.result().result == 1
+    assert items[2].future.result().result == 2  # the refused item's seq was reused
+    with pytest.raises(KeyError):
+        items[1].future.result()
+    again = _Item(add("east"), savepoint=False)  # a key committed by an earlier batch
+    store.run_batch([again])
+    with pytest.raises(KeyError):
+        again.future.result()
+    with store.read_sessions() as db:
+        assert set(db.scalars(select(District.code))) == {"north", "east"}
+    assert len(check_chain(store)) == 3
+
+
+def test_insert_new_refuses_a_column_the_table_lacks(store: LogStore) -> None:
+    def work(db: Session, log: BatchLog) -> None:
+        insert_new(db, DISTRICT, {"code": "x", "title": "X"}, ("code",))
+
+    with pytest.raises(KeyError, match="title"):
+        store.append_now(work)
+
+
+def test_the_memo_is_emptied_after_every_savepoint_item(store: LogStore) -> None:
+    """A narrow item's memoized read never outlives a write that could change it."""
+    seen: list[str | None] = []
+
+    def read_name(db: Session, log: BatchLog) -> None:
+        if "name" not in log.memo:
+            log.memo["name"] = db.scalar(select(District.name).where(District.code == "west"))
+        seen.append(log.memo["name"])
+
+    def rename(db: Session, log: BatchLog) -> None:
+        district = db.get(District, "west")
+        assert district is not None
+        district.name = "Far West"
+        log.append("notice.published", notice(1))
+
+    store.append_now(lambda db, log: db.add(District(code="west", name="West")))
+    items = [
+        _Item(read_name, savepoint=False),
+        _Item(read_name, savepoint=False),
+        _Item(rename),
+        _Item(read_name, savepoint=False),
+    ]
+    store.run_batch(items)
+    assert seen == ["West", "West", "Far West"]
+
+
+def test_a_waiting_store_wakes_when_the_file_lock_is_released(
+    store: LogStore, engine: Engine, settings: Settings
+) -> None:
+    """SQLite: batches of two stores (as of two processes) on one file are serialized
+    by the lock beside the database; the second runs as soon as the first lets go."""
+    if engine.dialect.name != "sqlite":
+        assert store._file_lock._fd is None  # PostgreSQL serializes on the head row
+        return
+    other = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin)
+    done = threading.Event()
+
+    def append() -> None:
+        other.append_now(lambda db, log: log.append("notice.published", notice(7)))
+        done.set()
+
+    with store._file_lock:
+        thread = threading.Thread(target=append)
+        thread.start()
+        assert not done.wait(0.5)  # blocked behind the lock, not failing
+    assert done.wait(30)
+    thread.join()
+    assert len(check_chain(store)) == 2
 
 
 def test_concurrent_appends_never_fork(store: LogStore) -> None:
