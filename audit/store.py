@@ -421,16 +421,10 @@ class LogStore:
         is missing. A receipt's entry was just appended by this process, so its proof's
         nodes are usually all there and no session is opened."""
         known = self.node_cache.nodes  # replaced, never emptied in place: safe to hold
-        wanted: list[tuple[int, int]] = []
-
-        def record(level: int, index: int) -> bytes:
-            wanted.append((level, index))
-            return _NodeReader._PLACEHOLDER
-
-        inclusion_proof(seq, size, record)
-        if not all(key in known for key in wanted):
+        try:
+            return inclusion_proof(seq, size, lambda level, index: known[(level, index)])
+        except KeyError:
             return None
-        return inclusion_proof(seq, size, lambda level, index: known[(level, index)])
 
     def consistency_proof(self, db: Session, first: int, second: int) -> list[bytes]:
         reader = _NodeReader(db, self.node_cache)
