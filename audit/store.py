@@ -17,7 +17,8 @@ perfect-subtree nodes they complete (``audit.merkle``) and a signed checkpoint a
 written, the transaction commits, and only then is each caller answered.
 
 Writers in several processes are serialized by the database: SQLite's ``BEGIN
-IMMEDIATE`` and PostgreSQL's ``SELECT … FOR UPDATE`` on the single ``log_head`` row. A
+IMMEDIATE`` (with a file lock beside the database in front of it, see ``_FileLock``) and
+PostgreSQL's ``SELECT … FOR UPDATE`` on the single ``log_head`` row. A
 process caches the right edge of the tree and reloads it (O(log n) reads) whenever the
 head moved under it. ``seq`` is the primary key, so a reused ``seq`` fails the batch
 rather than forking the chain.
