@@ -566,15 +566,6 @@ class ElectionService:
         with self._read() as db:
             return self.live(db, election_id)
 
-    def cast(self, election_id: str, ballot_data: Any, signature: Any) -> Receipt:
-        """Check, append and answer with the receipt, waiting in this thread."""
-        pending = self.submit_cast(self.live_for(election_id), ballot_data, signature)
-        try:
-            committed = pending.future.result(timeout=60)
-        except AlreadyCast:
-            return self.resent_receipt(pending)
-        return self.receipt(pending, committed)
-
     def submit_cast(self, live: LiveElection, ballot_data: Any, signature: Any) -> PendingCast:
         """Check the ballot (raising its 4xx error) and hand it to the sequencer.
 
