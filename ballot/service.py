@@ -67,6 +67,15 @@ _VOTED = select(CastBallot.id).where(
     CastBallot.election_id == bindparam("election_id"),  # type: ignore[arg-type]
     CastBallot.credential == bindparam("credential"),  # type: ignore[arg-type]
 )
+# Who is on the roll: by access code (its hash) or by e-mail; statements built once.
+_ROLL_BY_CODE = select(RollEntry.voter_ref).where(
+    RollEntry.election_id == bindparam("election_id"),  # type: ignore[arg-type]
+    RollEntry.code_hash == bindparam("key"),  # type: ignore[arg-type]
+)
+_ROLL_BY_EMAIL = select(RollEntry.voter_ref).where(
+    RollEntry.election_id == bindparam("election_id"),  # type: ignore[arg-type]
+    RollEntry.email == bindparam("key"),  # type: ignore[arg-type]
+)
 _STATUS = select(Election.status).where(Election.id == bindparam("id"))  # type: ignore[arg-type]
 
 kinds.register_kinds()
@@ -464,25 +473,26 @@ class ElectionService:
                 raise ElectionError(
                     "not_eligible", "This election does not use access codes.", status=403
                 )
-            entry = db.scalars(
-                select(RollEntry).where(
-                    RollEntry.election_id == config.id,
-                    RollEntry.code_hash == code_hash(voter.access_code),
+            ref = (
+                db.connection()
+                .execute(
+                    _ROLL_BY_CODE, {"election_id": config.id, "key": code_hash(voter.access_code)}
                 )
-            ).first()
-            if entry is None:
+                .scalar()
+            )
+            if ref is None:
                 raise ElectionError("bad_access_code", "This access code is not valid.", status=403)
-            return f"roll:{entry.voter_ref}"
+            return f"roll:{ref}"
         if voter.public_id is None:
             raise ElectionError("not_authenticated", "Log in or give an access code.", status=401)
         if eligibility.roll and voter.email:
-            entry = db.scalars(
-                select(RollEntry).where(
-                    RollEntry.election_id == config.id, RollEntry.email == voter.email.lower()
-                )
-            ).first()
-            if entry is not None:
-                return f"roll:{entry.voter_ref}"
+            ref = (
+                db.connection()
+                .execute(_ROLL_BY_EMAIL, {"election_id": config.id, "key": voter.email.lower()})
+                .scalar()
+            )
+            if ref is not None:
+                return f"roll:{ref}"
         if eligibility.residents and voter.role == "resident" and voter.district == config.district:
             return f"user:{voter.public_id}"
         raise ElectionError(
