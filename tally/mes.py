@@ -21,6 +21,7 @@ from fractions import Fraction
 from tally._num import to_fraction
 from tally.errors import TallyError
 from tally.greedy import greedy_fill, project_scores
+from tally.mes_approval import ApprovalMes, one_utility
 from tally.mes_engine import MesEngine, Run
 from tally.model import Election, Outcome, RuleConfig, Step, frac_str, parse_frac
 from tally.profile import Profile
@@ -77,7 +78,7 @@ def _exhaustive(prof: Profile, pool: list[int], winners: list[int], budget: int)
 
 
 def _add1(
-    engine: MesEngine,
+    engine: MesEngine | ApprovalMes,
     prof: Profile,
     pool: list[int],
     free: list[int],
@@ -88,16 +89,16 @@ def _add1(
 ) -> tuple[Run, int]:
     """The add1 completion: the final run and the number of MES runs it took.
 
-    Runs at neighbouring budgets share most of their bookkeeping (see ``MesEngine``), so
-    each step costs far less than the first run.
+    Runs at neighbouring budgets share most of their bookkeeping (see ``MesEngine`` and
+    ``ApprovalMes``), so each step costs far less than the first run.
     """
-    cur = engine.run(start)
+    cur = engine.search(start)
     e = start
     runs = 1
     while not (exhaustive_stop and _exhaustive(prof, pool, free + cur.winners, budget)):
         if len(cur.purchases) == len(engine.candidates):
             break  # everything is bought: raising cannot change anything
-        nxt = engine.run(e + step)
+        nxt = engine.search(e + step)
         runs += 1
         if _spent(prof, free + nxt.winners) > budget:
             break
@@ -144,7 +145,11 @@ def equal_shares(election: Election, prof: Profile, config: RuleConfig, ties: Ti
     free = [i for i in pool if prof.costs[i] == 0]
     cands = [i for i in pool if prof.costs[i] > 0]
     factor = [c if config.satisfaction == "cost" else 1 for c in prof.costs]
-    engine = MesEngine(prof, cands, factor, ties)
+    engine: MesEngine | ApprovalMes
+    if one_utility(prof, cands):
+        engine = ApprovalMes(prof, cands, factor, ties)
+    else:
+        engine = MesEngine(prof, cands, factor, ties)
     runs = 0
     final: Run | None = None
     if n > 0:
@@ -249,7 +254,7 @@ def _money(x: Fraction) -> str:
 
 
 def _explain_run(
-    prof: Profile, engine: MesEngine, run: Run, scores: list[int], trace: list[Step]
+    prof: Profile, engine: MesEngine | ApprovalMes, run: Run, scores: list[int], trace: list[Step]
 ) -> None:
     n = prof.n_voters
     dropped_at: dict[int, list[int]] = {}
@@ -294,7 +299,7 @@ def _explain_run(
 
 def _drop_step(
     prof: Profile,
-    engine: MesEngine,
+    engine: MesEngine | ApprovalMes,
     run: Run,
     c: int,
     rnd: int,

@@ -228,6 +228,10 @@ class MesEngine:
         ``details`` fills the counts the trace shows."""
         return self._run(scaled_budget, details)
 
+    def search(self, scaled_budget: int) -> Run:
+        """The purchases of one run, for the add1 completion's intermediate runs."""
+        return self._run(scaled_budget, False)
+
     def _transition(self, set_id: int, w: int) -> Transition:
         """Walk the supporters of ``w`` once for this set of purchases (then cached)."""
         key = (set_id, w)

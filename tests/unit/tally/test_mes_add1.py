@@ -1,0 +1,234 @@
+"""The fast engine for one utility per project (``ApprovalMes``) against the general one
+(``MesEngine``), and the add1 completion against a plain one-unit-at-a-time loop.
+
+Exactness is the point: every price, every purchase, every trace detail and the budget
+at which add1 stops must be the same, on generated elections built to hit exact ties,
+near-ties and projects that become unaffordable, and on real ones.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tally import ApprovalBallot, Ballot, Election, Project, RuleConfig, TieBreak, compute, mes
+from tally.compute import _tie_votes
+from tally.errors import TieRefused
+from tally.mes_approval import ApprovalMes, one_utility
+from tally.mes_engine import MesEngine, Run
+from tally.model import frac_str
+from tally.profile import Profile, build_profile
+from tally.tiebreak import Ties
+from tests.strategies.tally import approval_elections, cumulative_elections
+from tests.unit.tally.conftest import load
+
+SMALL = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MEDIUM = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def medium_elections(draw: st.DrawFn) -> tuple[Election, list[Ballot]]:
+    """Up to 14 projects and 300 voters with popular and unpopular projects, costs from a
+    short list (ties) and budgets from tight to generous."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = random.Random(seed)
+    k = rng.randint(2, 14)
+    menu = [1, 2, 5, 10, 12, 30, 50, 77, 100]
+    costs = [rng.choice(menu) * rng.choice([1, 1, 10, 100]) for _ in range(k)]
+    projects = tuple(Project(f"p{i}", c) for i, c in enumerate(costs))
+    budget = max(1, sum(costs) * rng.randint(1, 9) // 10)
+    weights = [rng.random() ** 2 + 0.01 for _ in range(k)]
+    n = rng.randint(1, 300)
+    ids = [p.id for p in projects]
+    ballots: list[Ballot] = []
+    for _ in range(n):
+        size = rng.randint(0, min(k, rng.choice([1, 2, 3, 5, 8])))
+        pick = set(rng.choices(ids, weights, k=size))
+        ballots.append(ApprovalBallot(tuple(sorted(pick))))
+    return Election(projects, budget), ballots
+
+
+def _engines(
+    election: Election, ballots: list[Ballot], satisfaction: str, tie: TieBreak
+) -> tuple[Profile, MesEngine, ApprovalMes]:
+    prof = build_profile(election, ballots)
+    ties = Ties(election.projects, _tie_votes(election, prof), tie)
+    cands = [i for i in range(len(prof.ids)) if prof.votes[i] > 0 and prof.costs[i] > 0]
+    factor = [c if satisfaction == "cost" else 1 for c in prof.costs]
+    return prof, MesEngine(prof, cands, factor, ties), ApprovalMes(prof, cands, factor, ties)
+
+
+def _same(a: Run, b: Run, details: bool) -> None:
+    assert [(p.project, p.rho) for p in a.purchases] == [(p.project, p.rho) for p in b.purchases]
+    if details:
+        assert [(p.payers, p.paid_all) for p in a.purchases] == [
+            (p.payers, p.paid_all) for p in b.purchases
+        ]
+        assert a.dropped == b.dropped
+
+
+def _budgets(prof: Profile, election: Election, steps: int) -> list[int]:
+    n = max(prof.n_voters, 1)
+    return [election.budget + k * n for k in range(steps)]
+
+
+@SMALL
+@given(approval_elections(), st.sampled_from(["cost", "cardinality"]))
+def test_fast_engine_matches_the_general_one_small(
+    instance: tuple[Election, list[Ballot]], satisfaction: str
+) -> None:
+    election, ballots = instance
+    prof, general, fast = _engines(election, ballots, satisfaction, TieBreak(seed=b"t"))
+    for e in _budgets(prof, election, 12):
+        want = general.run(e, details=True)
+        _same(want, fast.run(e, details=True), details=True)
+        _same(want, fast.search(e), details=False)
+
+
+@MEDIUM
+@given(medium_elections(), st.sampled_from(["cost", "cardinality"]), st.booleans())
+def test_fast_engine_matches_the_general_one_medium(
+    instance: tuple[Election, list[Ballot]], satisfaction: str, downwards: bool
+) -> None:
+    # Budgets in both directions, and runs repeated: the bounds one run lends another
+    # hold whichever way the budget moves.
+    election, ballots = instance
+    prof, general, fast = _engines(election, ballots, satisfaction, TieBreak(seed=b"m"))
+    budgets = _budgets(prof, election, 25)
+    if downwards:
+        budgets.reverse()
+    for e in budgets + budgets[::3]:
+        want = general.run(e)
+        _same(want, fast.search(e), details=False)
+    for e in budgets[::5]:
+        _same(general.run(e, details=True), fast.run(e, details=True), details=True)
+
+
+def _naive_add1(
+    election: Election, ballots: list[Ballot], satisfaction: str, stop: bool, tie: TieBreak
+) -> tuple[list[int], int, int]:
+    """add1 by the book: the general engine, one run per one-unit raise of the per-voter
+    budget; (winners, final scaled budget, runs)."""
+    prof, general, _ = _engines(election, ballots, satisfaction, tie)
+    n = prof.n_voters
+    budget = election.budget
+
+    def spent(run: Run) -> int:
+        return sum(prof.costs[i] for i in run.winners)
+
+    def exhaustive(run: Run) -> bool:
+        left = budget - spent(run)
+        chosen = set(run.winners)
+        return all(prof.costs[i] > left for i in general.candidates if i not in chosen)
+
+    e = budget
+    cur = general.run(e)
+    runs = 1
+    while not (stop and exhaustive(cur)) and len(cur.purchases) < len(general.candidates):
+        nxt = general.run(e + n)
+        runs += 1
+        if spent(nxt) > budget:
+            break
+        e, cur = e + n, nxt
+    return cur.winners, e, runs
+
+
+@MEDIUM
+@given(medium_elections(), st.sampled_from(["cost", "cardinality"]), st.booleans())
+def test_add1_matches_a_one_unit_at_a_time_loop(
+    instance: tuple[Election, list[Ballot]], satisfaction: str, stop: bool
+) -> None:
+    election, ballots = instance
+    if not ballots or any(p.cost == 0 for p in election.projects):
+        return  # free projects are added around MES; the loop above leaves them out
+    tie = TieBreak(seed=b"a")
+    winners, e, runs = _naive_add1(election, ballots, satisfaction, stop, tie)
+    config = RuleConfig(
+        rule="mes",
+        satisfaction=satisfaction,  # type: ignore[arg-type]
+        completion="add1",
+        add1_exhaustive_stop=stop,
+        tie_break=tie,
+    )
+    outcome = compute(election, ballots, config)
+    ids = [p.id for p in election.projects]
+    assert outcome.winners == [ids[i] for i in winners]
+    head = outcome.trace[0].values
+    assert head["runs"] == runs
+    assert head["per_voter_used"] == frac_str(Fraction(e, len(ballots)))
+
+
+@SMALL
+@given(approval_elections(max_voters=20), st.booleans())
+def test_refuse_tie_break_behaves_as_before(
+    instance: tuple[Election, list[Ballot]], stop: bool
+) -> None:
+    # With "refuse" the first tie met raises, so the fast engine scans as the general one.
+    election, ballots = instance
+    tie = TieBreak(method="refuse")
+    prof, general, fast = _engines(election, ballots, "cost", tie)
+    for e in _budgets(prof, election, 6):
+        try:
+            want = general.run(e, details=True)
+        except TieRefused as err:
+            with pytest.raises(TieRefused) as again:
+                fast.run(e, details=True)
+            assert again.value.args == err.args
+            with pytest.raises(TieRefused):
+                fast.search(e)
+            continue
+        _same(want, fast.run(e, details=True), details=True)
+        _same(want, fast.search(e), details=False)
+
+
+@SMALL
+@given(cumulative_elections())
+def test_cumulative_ballots_use_the_general_engine_when_utilities_differ(
+    instance: tuple[Election, list[Ballot]],
+) -> None:
+    election, ballots = instance
+    prof = build_profile(election, ballots)
+    cands = [i for i in range(len(prof.ids)) if prof.votes[i] > 0 and prof.costs[i] > 0]
+    uniform = all(len({w for t in prof.types for i, w in t if i == c}) <= 1 for c in cands)
+    assert one_utility(prof, cands) == uniform
+    if uniform:
+        tie = TieBreak(seed=b"c")
+        ties = Ties(election.projects, _tie_votes(election, prof), tie)
+        general = MesEngine(prof, cands, list(prof.costs), ties)
+        fast = ApprovalMes(prof, cands, list(prof.costs), ties)
+        e = election.budget
+        _same(general.run(e, details=True), fast.run(e, details=True), details=True)
+
+
+@pytest.mark.parametrize(
+    "name", ["Poland_Wieliczka_2023_Green_Budget.pb", "Netherlands_Assen_2024.pb"]
+)
+def test_real_elections_give_the_same_runs(name: str) -> None:
+    pf = load(name)
+    election, ballots = pf.election, pf.ballots
+    prof, general, fast = _engines(election, ballots, "cost", TieBreak(seed=b"r"))
+    for e in _budgets(prof, election, 40):
+        _same(general.run(e), fast.search(e), details=False)
+    e = election.budget + 7 * prof.n_voters
+    _same(general.run(e, details=True), fast.run(e, details=True), details=True)
+
+
+@pytest.mark.parametrize("stop", [True, False])
+def test_the_outcome_is_the_same_with_either_engine(
+    stop: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The whole outcome of add1 on a real election, trace included, is the same when
+    # the general engine is forced.
+    pf = load("Poland_Wieliczka_2023_Green_Budget.pb")
+    config = RuleConfig(
+        rule="mes", completion="add1", add1_exhaustive_stop=stop, tie_break=TieBreak(seed=b"w")
+    )
+    fast = compute(pf.election, pf.ballots, config)
+    monkeypatch.setattr(mes, "one_utility", lambda *_: False)
+    general = compute(pf.election, pf.ballots, config)
+    assert msgspec.json.encode(fast) == msgspec.json.encode(general)
