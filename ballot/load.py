@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 
 from audit.canonical import b64url_decode
 from ballot.bench import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    KeepAlive,
     make_ballots,
     prepare_election,
     prepare_requests,
@@ -61,20 +61,16 @@ def sustained(
     cursor = iter(range(len(bodies)))
     start = time.perf_counter_ns()
     stop_at = start + seconds * 1_000_000_000
-    headers = {"content-type": "application/json"}
 
     def worker() -> None:
-        with httpx.Client(base_url=url, timeout=60) as http:
+        with KeepAlive(url, timeout=60) as conn:
             while time.perf_counter_ns() < stop_at:
                 with lock:
                     index = next(cursor, None)
                 if index is None:
                     return
                 began = time.perf_counter_ns()
-                try:
-                    ok = http.post(path, content=bodies[index], headers=headers).status_code == 201
-                except httpx.HTTPError:
-                    ok = False
+                ok = conn.post(path, bodies[index])[0] == 201
                 ended = time.perf_counter_ns()
                 with lock:
                     done.append((ended - start, ended - began, int(ok)))
@@ -87,10 +83,12 @@ def sustained(
     return done
 
 
-def windows(done: list[tuple[int, int, int]]) -> list[tuple[int, int, int, int, int]]:
-    """Per window: (start s, ballots, failures, p50 µs, p99 µs)."""
+def windows(done: list[tuple[int, int, int]]) -> list[tuple[int, int, int, int, int, int]]:
+    """Per window: (start s, ballots, failures, p50 µs, p99 µs, ballots per second); the
+    rate of the last window counts only the time the run lasted in it."""
     rows = []
-    last = max((end for end, _lat, _ok in done), default=0) // 1_000_000_000
+    last_end = max((end for end, _lat, _ok in done), default=0)
+    last = last_end // 1_000_000_000
     for first in range(0, last + 1, WINDOW_S):
         inside = [
             (lat, ok) for end, lat, ok in done if first <= end // 1_000_000_000 < first + WINDOW_S
@@ -101,7 +99,10 @@ def windows(done: list[tuple[int, int, int]]) -> list[tuple[int, int, int, int, 
         p50 = latencies[len(latencies) // 2] // 1000
         p99 = latencies[min(len(latencies) - 1, len(latencies) * 99 // 100)] // 1000
         failures = sum(1 for _lat, ok in inside if not ok)
-        rows.append((first, len(inside), failures, p50, p99))
+        span_ns = max(1, min(WINDOW_S * 1_000_000_000, last_end - first * 1_000_000_000))
+        rows.append(
+            (first, len(inside), failures, p50, p99, len(inside) * 1_000_000_000 // span_ns)
+        )
     return rows
 
 
@@ -159,9 +160,9 @@ def _one(name: str, server: Any, args: argparse.Namespace) -> None:
     total_ok = sum(ok for _e, _l, ok in done)
     span_s = max((end for end, _l, _ok in done), default=1) / 1e9
     print(f"  {'from s':>6} {'ballots':>8} {'fail':>5} {'per s':>7} {'p50 ms':>8} {'p99 ms':>8}")
-    for first, ballots, failures, p50, p99 in windows(done):
+    for first, ballots, failures, p50, p99, rate in windows(done):
         print(
-            f"  {first:>6} {ballots:>8} {failures:>5} {ballots // WINDOW_S:>7} "
+            f"  {first:>6} {ballots:>8} {failures:>5} {rate:>7} "
             f"{p50 / 1000:>8.1f} {p99 / 1000:>8.1f}"
         )
     print(
