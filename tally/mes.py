@@ -16,7 +16,12 @@ A supported project of cost 0 is funded at no cost before anything else.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
+import time
 from fractions import Fraction
+from typing import Any
 
 from tally._num import to_fraction
 from tally.errors import TallyError
@@ -86,25 +91,123 @@ def _add1(
     start: int,
     step: int,
     exhaustive_stop: bool,
-) -> tuple[Run, int]:
-    """The add1 completion: the final run and the number of MES runs it took.
+) -> tuple[int, int]:
+    """The add1 completion: the per-voter budget (scaled) of the final run and the
+    number of MES runs it took.
 
     Runs at neighbouring budgets share most of their bookkeeping (see ``MesEngine`` and
     ``ApprovalMes``), so each step costs far less than the first run.
     """
-    cur = engine.search(start)
-    e = start
-    runs = 1
-    while not (exhaustive_stop and _exhaustive(prof, pool, free + cur.winners, budget)):
-        if len(cur.purchases) == len(engine.candidates):
-            break  # everything is bought: raising cannot change anything
-        nxt = engine.search(e + step)
-        runs += 1
-        if _spent(prof, free + nxt.winners) > budget:
-            break
-        e += step
-        cur = nxt
-    return cur, runs
+    steps = _Steps(engine, start, step)
+    try:
+        cur = steps.get(0)
+        k = 0
+        while not (exhaustive_stop and _exhaustive(prof, pool, free + cur, budget)):
+            if len(cur) == len(engine.candidates):
+                break  # everything is bought: raising cannot change anything
+            nxt = steps.get(k + 1)
+            if _spent(prof, free + nxt) > budget:
+                break
+            k += 1
+            cur = nxt
+        return start + k * step, steps.runs
+    finally:
+        steps.close()
+
+
+class _Steps:
+    """The winners of MES at ``start + k·step`` for k = 0, 1, 2, … asked in order.
+
+    The runs are independent (each is exact on its own), so when they are slow (the
+    first ``_FORK_AFTER`` took more than ``_FORK_SECONDS``) and a second core is free, a
+    second process takes every other block of ``_BLOCK`` steps: a fork, so it starts
+    with the engine's caches; it runs ahead, and is stopped when add1 ends. Blocks, not
+    alternate steps, because consecutive runs lend each other the tightest bounds. If
+    the helper fails on a step (or dies), this process computes the step itself, so any
+    error is raised here, as it would be without the helper.
+    """
+
+    def __init__(self, engine: MesEngine | ApprovalMes, start: int, step: int) -> None:
+        self.engine = engine
+        self.start = start
+        self.step = step
+        self.runs = 0
+        self.conn: Any = None
+        self.proc: Any = None
+        self.t0 = time.perf_counter()
+        self.k0 = 0  # the step at which the helper was started
+
+    def helper_owns(self, k: int) -> bool:
+        return ((k - self.k0) // _BLOCK) % 2 == 1
+
+    def get(self, k: int) -> list[int]:
+        self.runs = k + 1
+        if (
+            self.proc is None
+            and k == _FORK_AFTER
+            and time.perf_counter() - self.t0 > _FORK_SECONDS
+            and _can_fork()
+        ):
+            self.k0 = k
+            self._fork()
+        if self.proc is not None and self.helper_owns(k):
+            try:
+                got_k, got = self.conn.recv()
+            except (EOFError, OSError):  # pragma: no cover - the helper died
+                self.close()
+            else:
+                if got_k == k and got is not None:
+                    return list(got)
+        return self.engine.search(self.start + k * self.step).winners
+
+    def _fork(self) -> None:
+        ctx = multiprocessing.get_context("fork")
+        here, there = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_helper, args=(self, there), daemon=True)
+        self.proc.start()
+        there.close()
+        self.conn = here
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.join()
+            self.conn.close()
+            self.proc = None
+
+
+def _helper(steps: _Steps, conn: Any) -> None:
+    """In the helper process: the winners of each step of the helper's blocks, in order;
+    ``None`` for a step that failed (the caller then computes it, and the error, itself)."""
+    k = steps.k0
+    while True:
+        if steps.helper_owns(k):
+            try:
+                out = tuple(steps.engine.search(steps.start + k * steps.step).winners)
+            except Exception:
+                conn.send((k, None))
+                return
+            conn.send((k, out))
+        k += 1
+
+
+_FORK_AFTER = 4
+_FORK_SECONDS = 0.1
+_BLOCK = 32
+
+
+def _can_fork() -> bool:
+    """Whether a helper process may be forked: a second core is ours, nothing else runs
+    in this process (forking a process with threads is unsafe) and ``VECHE_TALLY_SERIAL``
+    does not forbid it."""
+    if os.environ.get("VECHE_TALLY_SERIAL") == "1" or threading.active_count() > 1:
+        return False
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except AttributeError:  # pragma: no cover - not on Linux
+        return (os.cpu_count() or 1) > 1
 
 
 def _prefer(prof: Profile, mes: list[int], greedy: list[int], how: str) -> tuple[int, int]:
@@ -165,7 +268,7 @@ def equal_shares(election: Election, prof: Profile, config: RuleConfig, ties: Ti
                 election.unit * n,
                 config.add1_exhaustive_stop,
             )
-            final = engine.run(found.scaled_budget, details=True)
+            final = engine.run(found, details=True)
         else:
             final = engine.run(budget, details=True)
             runs = 1

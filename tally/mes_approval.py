@@ -45,7 +45,9 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Sequence
+from functools import partial, reduce
 from math import lcm
+from operator import itemgetter, mul, or_
 from typing import Any
 
 from tally._num import Q
@@ -55,12 +57,19 @@ from tally.tiebreak import Ties
 
 __all__ = ["ApprovalMes", "one_utility"]
 
+
 _SHIFT = 32  # fixed-point budgets are in units of 2**-32 (of money scaled by n)
+_TOPS = 8  # how many of the largest share differences between two runs are kept
+# Classes further than e/2**_MARGIN from both boundaries are set aside until budgets may
+# have moved that much (a few add1 steps).
+_MARGIN = 3
 
 
 def one_utility(prof: Profile, candidates: Sequence[int]) -> bool:
     """Whether all supporters of each candidate give it the same weight (always so for
     approval and choice ballots), so that it has one utility."""
+    if all(prof.points[c] == prof.votes[c] for c in candidates):
+        return True  # every weight is 1 (approval and choice ballots)
     cset = set(candidates)
     seen: dict[int, int] = {}
     for ballot in prof.types:
@@ -76,14 +85,46 @@ class _Classes:
     last pricing after this set (from any run), the starting point of the next one:
     fixed-point threshold, band half-width, the classes found poor and ``cnt`` for them."""
 
-    __slots__ = ("band", "bits", "cnt", "keys", "m", "next_keys", "poor", "poor_m", "t")
+    __slots__ = (
+        "band",
+        "bits",
+        "cnt",
+        "deep",
+        "gref",
+        "keys",
+        "look",
+        "look_keys",
+        "look_m",
+        "m",
+        "poor",
+        "poor_m",
+        "pthr",
+        "rthr",
+        "sure_poor",
+        "sure_poor_m",
+        "t",
+        "zthr",
+    )
 
     def __init__(self, keys: list[int], m: list[int], bits: list[tuple[int, ...]]) -> None:
         self.keys = keys
         self.m = m
         self.bits = bits
-        self.next_keys: list[int] | None = None  # keys | the project's bit, once bought
         self.t: int | None = None
+        # Classes far from both boundaries when last looked at (in run gref): those
+        # below zthr had nothing left, those at or above rthr (deep voters) were rich;
+        # only the others (look) need looking at while no budget can have moved by
+        # more than the margin between.
+        self.gref: _State | None = None
+        self.zthr = 0
+        self.rthr = 0
+        self.deep = 0
+        self.look: list[int] = []
+        self.look_keys: list[int] = []
+        self.look_m = 0
+        self.pthr = 0  # classes in [zero + margin, pthr) were poor with money left
+        self.sure_poor: list[int] = []
+        self.sure_poor_m = 0
         self.band = 0
         self.poor: set[int] = set()
         self.cnt: Counter[int] = Counter()
@@ -95,7 +136,20 @@ class _State:
     common denominator ``d`` (``pint``) and in fixed point (``pfix``); the fixed-point
     budget of every class met (``fb``); the purchases so far."""
 
-    __slots__ = ("d", "e", "ed", "eta", "fb", "order", "pay", "pfix", "pint", "sets")
+    __slots__ = (
+        "d",
+        "devs",
+        "e",
+        "ed",
+        "efix",
+        "eta",
+        "fb",
+        "order",
+        "pay",
+        "pfix",
+        "pint",
+        "sets",
+    )
 
     def __init__(self, e: int, n_projects: int) -> None:
         self.e = e
@@ -104,10 +158,12 @@ class _State:
         self.pay: dict[int, Any] = {}
         self.pint = [0] * n_projects
         self.pfix = [0] * n_projects
-        self.fb: dict[int, int] = {0: e << _SHIFT}
+        self.efix = e << _SHIFT
+        self.fb: dict[int, int] = {0: self.efix}
         self.order: list[int] = []
         self.sets = [0]  # sets[j]: bit mask of the first j purchases
-        self.eta: dict[_State, list[tuple[int, int]]] = {}
+        self.eta: dict[_State, list[tuple[int, ...]]] = {}
+        self.devs: dict[_State, dict[int, int]] = {}
 
     def exact(self, bits: tuple[int, ...]) -> int:
         """The budget of the class that supported ``bits`` times ``d``, before clipping at 0."""
@@ -117,25 +173,27 @@ class _State:
     def eta_to(self, ref: _State, rounds: int, width: int) -> int:
         """A bound, in units of 2**-32, on ``Σ_{i∈K} |p_i − p_i(ref)|`` for a set ``K`` of
         at most ``width`` of this run's first ``rounds`` purchases (all of which ``ref``
-        made too): the sum over all of them, or ``width`` times the largest term if that
-        is smaller. Each term is taken from the fixed-point shares, plus one unit for
-        their rounding (half a unit each)."""
+        made too): the sum of the ``width`` largest terms. Each term is taken from the
+        fixed-point shares, plus one unit for their rounding (half a unit each)."""
         if ref is self:
             return 0
-        sums = self.eta.get(ref)
-        if sums is None:
-            sums = self.eta[ref] = [(0, 0)]
-        if len(sums) <= rounds:
+        tops = self.eta.get(ref)
+        if tops is None:
+            tops = self.eta[ref] = [()]
+            self.devs[ref] = {}
+        if len(tops) <= rounds:
             order, mine, theirs = self.order, self.pfix, ref.pfix
-            total, top = sums[-1]
-            for w in order[len(sums) - 1 : rounds]:
-                dev = abs(mine[w] - theirs[w]) + 1
-                total += dev
-                if dev > top:
-                    top = dev
-                sums.append((total, top))
-        total, top = sums[rounds]
-        return min(total, width * top)
+            devs = self.devs[ref]
+            top = tops[-1]
+            for w in order[len(tops) - 1 : rounds]:
+                dev = devs[w] = abs(mine[w] - theirs[w]) + 1
+                if len(top) < _TOPS or dev > top[-1]:
+                    top = tuple(sorted((*top, dev), reverse=True)[:_TOPS])
+                tops.append(top)
+        top = tops[rounds]
+        if width <= len(top) or len(top) < _TOPS:
+            return sum(top[:width])
+        return sum(top) + (width - len(top)) * top[-1]
 
 
 class ApprovalMes:
@@ -154,45 +212,55 @@ class ApprovalMes:
         self.rank = ties.rank
         self.n_projects = len(prof.ids)
         cset = set(candidates)
-        agg: Counter[int] = Counter()
-        weight: dict[int, int] = {}
-        for ballot, m in zip(prof.types, prof.mult, strict=True):
-            mask = 0
-            for i, w in ballot:
-                if i in cset:
-                    mask |= 1 << i
-                    weight[i] = w
-            if mask:
-                agg[mask] += m
-        supp: dict[int, list[tuple[int, int]]] = {c: [] for c in candidates}
-        near = dict.fromkeys(candidates, 0)
-        width = dict.fromkeys(candidates, 0)
-        for mask, m in agg.items():
-            bits = _bits(mask)
-            for c in bits:
-                supp[c].append((mask, m))
-                near[c] |= mask
-                width[c] = max(width[c], len(bits) - 1)
+        everyone = all(i in cset for i, v in enumerate(prof.votes) if v)
+        # Voter types as (bit mask of the candidates supported, voters, the candidates).
+        first = itemgetter(0)
+        if everyone:  # the profile's types, distinct already
+            agg: dict[tuple[int, ...], int] = {
+                ids: m
+                for ids, m in zip(
+                    map(tuple, map(partial(map, first), prof.types)), prof.mult, strict=True
+                )
+                if ids
+            }
+        else:
+            agg = Counter()
+            for ballot, m in zip(prof.types, prof.mult, strict=True):
+                ids = tuple([i for i, _ in ballot if i in cset])
+                if ids:
+                    agg[ids] += m
+        bit = [1 << i for i in range(len(prof.ids))]
+        supp: dict[int, list[tuple[int, int, tuple[int, ...]]]] = {c: [] for c in candidates}
+        add = {c: supp[c].append for c in candidates}
+        for ids, m in agg.items():
+            entry = (sum(map(bit.__getitem__, ids)), m, ids)
+            for c in ids:
+                add[c](entry)
+        near = {c: reduce(or_, [t[0] for t in supp[c]], 0) for c in candidates}
+        width = {c: max([len(t[2]) for t in supp[c]], default=1) - 1 for c in candidates}
         self.candidates = [c for c in candidates if supp[c]]
         self.supp = supp
         # width[c]: the most other candidates one supporter of c supported
         self._width = width
         # A class's fixed-point budget is off by at most half a unit per share it paid.
         self._slack = max(width.values(), default=0) // 2 + 2
-        self.votes = {c: sum(m for _, m in supp[c]) for c in self.candidates}
-        self.u = {c: weight[c] * factor[c] for c in self.candidates}
+        self.votes = {c: sum([t[1] for t in supp[c]]) for c in self.candidates}
+        # every supporter gives the same weight: the points over the votes
+        self.u = {c: prof.points[c] // prof.votes[c] * factor[c] for c in self.candidates}
         self.uvals = {c: [self.u[c]] for c in self.candidates}  # as MesEngine has them
         self.um = 1
         self.scost = [c * self.n for c in prof.costs]
         self.lb0 = {c: Q(self.scost[c], self.votes[c] * self.u[c]) for c in self.candidates}
         self._near = {c: tuple(_bits(near[c] & ~(1 << c))) for c in self.candidates}
+        # Supporters of each candidate by which ever-bought projects they supported ("fine"
+        # classes: the classes after any set of purchases are folds of them).
         self._ever = 0  # every project any run has bought, as a bit mask
-        self._fine: dict[int, tuple[int, list[int], list[int]]] = {}
+        self._fine = {c: {0: self.votes[c]} for c in self.candidates}
         self._classes: dict[tuple[int, int], _Classes] = {}
         self._last_t: dict[int, int] = {}  # each project's last fixed-point share
         self._bits_of: dict[int, tuple[int, ...]] = {0: ()}
         # lower bounds lent between runs: (set, project) -> the last pricing there
-        self._rec: dict[tuple[int, int], tuple[Any, Any, int, int, _State]] = {}
+        self._rec: dict[tuple[int, int], tuple[Any, ...]] = {}
 
     # -- classes ---------------------------------------------------------------------
 
@@ -201,18 +269,8 @@ class ApprovalMes:
         got = self._classes.get((s, c))
         if got is not None:
             return got
-        # Supporters grouped by the ever-bought projects they support ("fine" classes, a
-        # grouping that does not depend on s), then folded by s.
-        fine = self._fine.get(c)
-        if fine is None or s & ~fine[0]:
-            groups: dict[int, int] = {}
-            ever = self._ever
-            for mask, m in self.supp[c]:
-                k = mask & ever
-                groups[k] = groups.get(k, 0) + m
-            fine = self._fine[c] = (ever, list(groups), list(groups.values()))
         h: dict[int, int] = {}
-        for k, m in zip(fine[1], fine[2], strict=True):
+        for k, m in self._fine[c].items():
             k &= s
             h[k] = h.get(k, 0) + m
         bits_of = self._bits_of
@@ -233,12 +291,8 @@ class ApprovalMes:
         rounds = len(st.order)
         s = st.sets[rounds]
         cl = self._classes_of(c, s)
-        fb = st.fb
-        vals: list[Any] = list(map(fb.get, cl.keys))
         ms = cl.m
         slack = self._slack
-        if None in vals:
-            self._fill(st, cl, vals)
         zero = -slack  # a class whose value is below this has nothing left
         d = st.d
         cost = self.scost[c] * d
@@ -251,58 +305,143 @@ class ApprovalMes:
                 t, band = 0, 1 << 400  # nothing to start from: every class in the band
             else:
                 band = (t >> 3) + 8 * slack
+        # How far any class's fixed-point budget can be from its value in gref.
+        moved = -1
+        if cl.gref is not None:
+            moved = 0
+            if cl.gref is not st:
+                moved = abs(st.efix - cl.gref.efix) + st.eta_to(cl.gref, rounds, self._width[c])
+        grouped = None
+        idx: Sequence[int] = ()
+        keys: list[int] = []
+        poor0: list[int] = []
+        rich0 = 0
         while True:
             low, high = t - band, t + band
+            ok = (
+                moved >= 0
+                and cl.zthr + moved <= zero
+                and cl.rthr - moved >= high
+                and (not cl.sure_poor or cl.pthr + moved <= low)
+            )
+            if grouped is not ok:
+                grouped = ok
+                if ok:
+                    idx, keys, rich0, poor0 = cl.look, cl.look_keys, cl.deep, cl.sure_poor
+                else:
+                    idx, keys, rich0, poor0 = range(len(ms)), cl.keys, 0, []
+                vals: list[Any] = list(map(st.fb.get, keys))
+                if None in vals:
+                    self._fill(st, cl, idx, keys, vals)
             # One pass: surely poor (below the band), in the band, surely rich (above).
-            poor: list[int] = []
-            mid: list[int] = []
-            rich = 0
-            for i, a in enumerate(vals):
+            poor: list[int] = list(poor0)
+            mid: list[tuple[int, int]] = []
+            rich = rich0
+            for i, a in zip(idx, vals, strict=True):
                 if a >= high:
                     rich += ms[i]
                 elif a >= low:
                     if a >= zero:
-                        mid.append(i)
+                        mid.append((a, i))
                 elif a >= zero:
                     poor.append(i)
-            rest, count = self._solve(cl, st, poor, mid, rich, cost)
+            mid.sort()
+            # Which classes in the band pay all they have, on the fixed-point budgets.
+            count = rich + sum([ms[i] for _, i in mid])
+            rest = cost - self._poor_money(cl, st, poor)
+            rfix = (rest << _SHIFT) // d
+            j = 0
+            for a, i in mid:
+                if a * count >= rfix:
+                    break
+                rfix -= a * ms[i]
+                count -= ms[i]
+                j += 1
+            for _, i in mid[:j]:
+                rest -= st.exact(cl.bits[i]) * ms[i]
+            self._add_poor(cl, [i for _, i in mid[:j]])
             if not count:
                 if rest > 0:
                     # every supporter with money left would pay all of it: not enough
-                    self._unaffordable(c, cl, st, s)
+                    self._unaffordable(c, st, s, cost - rest)
                     return None
                 band = 1 << 400  # enough money after all: look at every class
                 continue
-            qfix = -(-(rest << _SHIFT) // (d * count))  # ⌈share · 2**32⌉
-            # Every class taken as surely poor has less than the share, every class
-            # taken as surely rich at least the share (their values are within the
-            # slack of the truth): then the partition is the true one.
-            if (low + slack <= qfix or not poor) and (high - slack >= qfix or not rich):
-                break
-            band = band * 4 + abs(qfix - t) * 2 + 4 * slack
+            qhi = -(-(rest << _SHIFT) // (d * count))  # ⌈share · 2**32⌉
+            qlo = (rest << _SHIFT) // (d * count)  # ⌊share · 2**32⌋
+            # A class with a + slack ≤ ⌊share⌋ has less than the share, one with
+            # a − slack ≥ ⌈share⌉ at least the share: if every class is on the side it
+            # was put on, the partition, hence the share, is the true one.
+            if (poor and low - 1 + slack > qlo) or (rich and high - slack < qhi):
+                band = band * 4 + abs(qhi - t) * 2 + 4 * slack  # the band was too narrow
+                continue
+            if (j and mid[j - 1][0] + slack > qlo) or (j < len(mid) and mid[j][0] - slack < qhi):
+                # a class in the band too close to the share to tell: decide exactly
+                rest, count = self._exact_band(cl, st, poor, [i for _, i in mid], rich, cost)
+                qhi = -(-(rest << _SHIFT) // (d * count))
+            break
         # Next time start from this share, with a band a little wider than its move.
-        cl.band = max(abs(qfix - t) * 2, 8 * slack) if cl.t is not None else 8 * slack
-        cl.t = self._last_t[c] = qfix
+        cl.band = max(abs(qhi - t) * 2, 8 * slack) if cl.t is not None else 8 * slack
+        cl.t = self._last_t[c] = qhi
+        if not grouped:
+            # Every class was looked at: set aside those far from both boundaries.
+            margin = st.efix >> _MARGIN
+            zthr = cl.zthr = zero - margin
+            rthr = cl.rthr = qhi + cl.band + margin
+            plo, phi = zero + margin, qhi - cl.band - margin
+            cl.pthr = phi
+            sure = [i for i, a in enumerate(vals) if plo <= a < phi]
+            look = [i for i, a in enumerate(vals) if zthr <= a < rthr and not plo <= a < phi]
+            cl.look, cl.look_keys = look, [cl.keys[i] for i in look]
+            cl.sure_poor, cl.sure_poor_m = sure, sum([ms[i] for i in sure])
+            cl.deep = sum([m for m, a in zip(ms, vals, strict=True) if a >= rthr])
+            cl.look_m = sum([ms[i] for i in look])
+            cl.gref = st
+            moved = 0
         share = Q(rest, d * count)
         u = self.u[c]
         rho = share / u
-        self._rec[s, c] = (rho, share, self.votes[c] - count, count * u, st)
+        self._record(c, s, st, cl, rho, share, count, moved)
         return rho, share, count, cl.poor_m
 
-    def _solve(
+    def _record(
         self,
-        cl: _Classes,
+        c: int,
+        s: int,
         st: _State,
-        poor: list[int],
-        mid: list[int],
+        cl: _Classes,
+        rho: Any,
+        money: Any,
         rich: int,
-        cost: int,
-    ) -> tuple[int, int]:
-        """The share as ``(rest, count)`` over ``d`` when the classes ``poor`` pay all they
-        have, those in ``mid`` pay all or the share as their exact budgets decide, and
-        ``rich`` more voters pay the share (``count`` is 0 if everyone in ``poor`` and
-        ``mid`` pays all they have and no one else can pay). Updates ``cl``'s record of
-        the poor classes and their counts."""
+        moved: int,
+    ) -> None:
+        """Keep what later runs need to bound ``c``'s price after the set ``s`` from this
+        pricing: the price (or, if unaffordable, the money), the voters with money left
+        who could not pay the share and ``cnt`` for them, the voters with nothing left
+        (those at least ``depth`` below zero apart), and the utility of the rich."""
+        votes = self.votes[c]
+        zero = votes - rich - cl.poor_m
+        deep, depth = 0, -1
+        if moved >= 0:
+            deep = votes - cl.deep - cl.look_m - cl.sure_poor_m
+            depth = -self._slack - cl.zthr - moved
+        self._rec[s, c] = (
+            rho,
+            money,
+            cl.poor_m,
+            zero - deep,
+            deep,
+            depth,
+            tuple([x for x, k in cl.cnt.items() if k]),
+            tuple([k for k in cl.cnt.values() if k]),
+            rich * self.u[c],
+            st,
+        )
+
+    def _poor_money(self, cl: _Classes, st: _State, poor: list[int]) -> int:
+        """The money (times ``d``) of the classes ``poor``, all with money left:
+        ``e·M − Σ_i p_i·cnt_i``, with ``M`` and ``cnt`` updated from the last pricing after
+        the same set; they become ``cl``'s poor classes."""
         ms, bits = cl.m, cl.bits
         pset = set(poor)
         old = cl.poor
@@ -320,16 +459,28 @@ class ApprovalMes:
                 cnt[x] += m
         cl.poor, cl.poor_m = pset, poor_m
         pint = st.pint
-        # money of the surely poor: e·M − Σ p_i·cnt_i (over d)
-        money = st.ed * poor_m - sum([pint[x] * k for x, k in cnt.items() if k])
-        rest = cost - money
+        return st.ed * poor_m - sum([pint[x] * k for x, k in cnt.items() if k])
+
+    def _exact_band(
+        self,
+        cl: _Classes,
+        st: _State,
+        poor: list[int],
+        mid: list[int],
+        rich: int,
+        cost: int,
+    ) -> tuple[int, int]:
+        """The share as ``(rest, count)`` over ``d`` when the classes ``poor`` pay all they
+        have, those in ``mid`` all or the share as their exact budgets decide, and
+        ``rich`` more voters the share."""
+        ms, bits = cl.m, cl.bits
+        rest = cost - self._poor_money(cl, st, poor)
         count = rich
         exact = []
         for i in mid:
             b = st.exact(bits[i])
-            if b > 0:
-                exact.append((b, i))
-                count += ms[i]
+            exact.append((b, i))
+            count += ms[i]
         exact.sort()
         # The poorest in the band pay all they have while they cannot pay the share.
         j = 0
@@ -352,35 +503,51 @@ class ApprovalMes:
             for x in bits[i]:
                 cnt[x] += m
 
-    def _unaffordable(self, c: int, cl: _Classes, st: _State, s: int) -> None:
-        """Record that ``c``'s supporters (all of whom would pay all they have) cannot
-        pay for it, and how much money they have."""
-        money = Q(st.ed * cl.poor_m - sum([st.pint[x] * k for x, k in cl.cnt.items() if k]), st.d)
-        self._rec[s, c] = (None, money, self.votes[c], 0, st)
+    def _unaffordable(self, c: int, st: _State, s: int, money: int) -> None:
+        """Record that ``c``'s supporters, with ``money`` (times ``d``) in all, cannot pay
+        for it."""
+        cl = self._classes[s, c]
+        self._record(c, s, st, cl, None, Q(money, st.d), 0, -1)
 
-    def _bound(self, c: int, st: _State, first: int) -> tuple[Any, bool]:
+    def _bound(self, c: int, st: _State, first: int, known: Any) -> tuple[Any, bool]:
         """The best lower bound on ``c``'s ρ from pricings (in any run) after the sets this
         run went through from round ``first`` on, and whether one proves ``c``
-        unaffordable."""
-        best: Any = None
+        unaffordable (``known``: a lower bound already known, records that cannot beat it
+        are skipped).
+
+        A supporter who supported the bought projects ``K`` has a budget within
+        ``|Δe| + Σ_{i∈K} |Δp_i|`` of the other run's (``Δ`` between the runs); summed
+        over the supporters who could not pay the share there, that is at most
+        ``|Δe|·P + Σ_i |Δp_i|·cnt_i`` for those with money left, and ``|Δe|`` plus the
+        largest possible ``Σ |Δp_i|`` each for those with nothing left (nothing for those
+        too deep below zero to come back). It bounds how much less the rich must pay."""
+        best: Any = known
         e = st.e
         rec = self._rec
         width = self._width[c]
+        sets = st.sets
         for j in range(len(st.order), first - 1, -1):
-            got = rec.get((st.sets[j], c))
+            got = rec.get((sets[j], c))
             if got is None:
                 continue
-            rho, a, poor, w, ref = got
-            if ref is st:
+            rho, a, poor, zero, deep, depth, xs, ks, w, ref = got
+            if ref is st or (rho is not None and rho <= best):
                 continue
-            # ε, the most a supporter's budget can differ, in units of 2**-32
-            eps = (abs(e - ref.e) << _SHIFT) + st.eta_to(ref, j, width)
+            de = abs(e - ref.e) << _SHIFT
+            top = st.eta_to(ref, j, width)
+            if de + top > depth:
+                zero += deep
+            spread = (
+                de * (poor + zero)
+                + zero * top
+                + sum(map(mul, map(st.devs[ref].__getitem__, xs), ks))
+            )
             if rho is None:
-                if a + Q(eps * poor, 1 << _SHIFT) < self.scost[c]:
+                if a + Q(spread, 1 << _SHIFT) < self.scost[c]:
                     return None, True
                 continue
-            bound = rho - Q(eps * poor, w << _SHIFT) if poor else rho
-            if best is None or bound > best:
+            bound = rho - Q(spread, w << _SHIFT) if spread else rho
+            if bound > best:
                 best = bound
         return best, False
 
@@ -462,7 +629,7 @@ class ApprovalMes:
                 heapq.heappop(heap)
                 rounds = len(st.order)
                 if checked[c] <= rounds:
-                    bound, gone = self._bound(c, st, checked[c])
+                    bound, gone = self._bound(c, st, checked[c], lc)
                     checked[c] = rounds + 1
                     if gone:
                         playing.discard(c)
@@ -504,22 +671,47 @@ class ApprovalMes:
         st.pfix[w] = ((num << (_SHIFT + 1)) + den) // (den << 1)  # round(share · 2**32)
         st.order.append(w)
         st.sets.append(st.sets[-1] | (1 << w))
-        self._ever |= 1 << w
+        if not self._ever >> w & 1:
+            self._enter(w)
 
-    def _fill(self, st: _State, cl: _Classes, vals: list[Any]) -> None:
+    def _enter(self, w: int) -> None:
+        """``w`` is bought for the first time in any run: split the fine classes of every
+        project its supporters supported by whether they supported ``w``."""
+        ever = self._ever
+        bit = 1 << w
+        fine = self._fine
+        for mask, m, ids in self.supp[w]:
+            old = mask & ever
+            new = old | bit
+            for c in ids:
+                f = fine.get(c)
+                if f is not None:
+                    left = f[old] - m
+                    if left:
+                        f[old] = left
+                    else:
+                        del f[old]
+                    f[new] = f.get(new, 0) + m
+        self._ever = ever | bit
+
+    def _fill(
+        self, st: _State, cl: _Classes, idx: Sequence[int], keys: list[int], vals: list[Any]
+    ) -> None:
         """Compute the fixed-point budgets of the classes this run meets for the first
-        time (``None`` in ``vals``), and remember them."""
-        fb, efix, keys, bits = st.fb, st.e << _SHIFT, cl.keys, cl.bits
+        time (``None`` in ``vals``; ``idx`` the classes' indices, ``keys`` their keys)."""
+        bits = cl.bits
         get = st.pfix.__getitem__
-        missing = [i for i, a in enumerate(vals) if a is None]
-        new = [efix - sum(map(get, bits[i])) for i in missing]
+        efix = st.efix
+        missing = [j for j, a in enumerate(vals) if a is None]
+        new = [efix - sum(map(get, bits[idx[j]])) for j in missing]
         slack = self._slack
-        for j, a in enumerate(new):
-            if -slack <= a <= slack and st.exact(bits[missing[j]]) <= 0:
-                new[j] = -(1 << 400)  # too close to zero to tell, and exactly nothing left
-        for i, a in zip(missing, new, strict=True):
-            vals[i] = a
-        fb.update(zip([keys[i] for i in missing], new, strict=True))
+        if min(map(abs, new)) <= slack:
+            for n, a in enumerate(new):
+                if -slack <= a <= slack and st.exact(bits[idx[missing[n]]]) <= 0:
+                    new[n] = -(1 << 400)  # too close to zero to tell; exactly nothing left
+        for j, a in zip(missing, new, strict=True):
+            vals[j] = a
+        st.fb.update(zip([keys[j] for j in missing], new, strict=True))
 
 
 def _bits(mask: int) -> list[int]:

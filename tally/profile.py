@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 from tally.errors import TallyError
 from tally.model import (
@@ -49,7 +50,7 @@ def _entries(ballot: Ballot, index: dict[str, int], kind: str) -> tuple[tuple[in
     if isinstance(ballot, ApprovalBallot | ChoiceBallot):
         ids = ballot.approve if isinstance(ballot, ApprovalBallot) else ballot.choose
         try:
-            return tuple(sorted([(index[p], 1) for p in set(ids)]))
+            return tuple(zip(sorted(map(index.__getitem__, set(ids))), repeat(1)))
         except KeyError:
             for p in ids:
                 idx(p)
@@ -86,30 +87,47 @@ def build_profile(election: Election, ballots: Sequence[Ballot]) -> Profile:
         raise TallyError("the budget is negative", code="bad_election")
     expected = _KIND[election.kind]
     counts: Counter[tuple[tuple[int, int], ...]] = Counter()
-    # Identical ballot values are converted once (ballot structs are hashable, except
-    # cumulative ones, whose points are a dict).
-    same: Counter[Ballot] | None = Counter() if election.kind != "cumulative" else None
-    for ballot in ballots:
-        if not isinstance(ballot, expected):
-            raise TallyError(
-                f"a {type(ballot).__name__} in an election of kind {election.kind}",
-                code="bad_ballot",
-            )
-        if same is not None:
-            same[ballot] += 1
-        else:
-            counts[_entries(ballot, index, election.kind)] += 1
-    if same is not None:
-        for ballot, k in same.items():
-            counts[_entries(ballot, index, election.kind)] += k
-    types = tuple(counts)
-    mult = tuple(counts[t] for t in types)
+    if not all(map(isinstance, ballots, repeat(expected))):
+        wrong = next(b for b in ballots if not isinstance(b, expected))
+        raise TallyError(
+            f"a {type(wrong).__name__} in an election of kind {election.kind}",
+            code="bad_ballot",
+        )
     votes = [0] * len(ids)
     points = [0] * len(ids)
-    for t, m in zip(types, mult, strict=True):
-        for i, w in t:
-            votes[i] += m
-            points[i] += m * w
+    if election.kind in ("approval", "choice"):
+        # The common case, kept fast: identical ballots are converted once (ballot structs
+        # are hashable) and grouped by the sorted indices of the projects they name.
+        get = index.__getitem__
+        field = "approve" if election.kind == "approval" else "choose"
+        sets: Counter[tuple[int, ...]] = Counter()
+        for ballot, k in Counter(ballots).items():
+            try:
+                key = tuple(sorted(set(map(get, getattr(ballot, field)))))
+            except KeyError:
+                _entries(ballot, index, election.kind)  # raises the unknown-project error
+                raise  # pragma: no cover - _entries raised above
+            sets[key] += k
+        types = tuple([tuple(zip(key, repeat(1))) for key in sets])
+        mult = tuple(sets.values())
+        for key, m in sets.items():
+            for i in key:
+                votes[i] += m
+        points = list(votes)
+    else:
+        if election.kind == "ordinal":
+            for ballot, k in Counter(ballots).items():
+                counts[_entries(ballot, index, election.kind)] += k
+        else:
+            # cumulative ballots are not hashable (their points are a dict)
+            for ballot in ballots:
+                counts[_entries(ballot, index, election.kind)] += 1
+        types = tuple(counts)
+        mult = tuple(counts[t] for t in types)
+        for t, m in zip(types, mult, strict=True):
+            for i, w in t:
+                votes[i] += m
+                points[i] += m * w
     return Profile(
         n_voters=len(ballots),
         ids=ids,

@@ -232,3 +232,43 @@ def test_the_outcome_is_the_same_with_either_engine(
     monkeypatch.setattr(mes, "one_utility", lambda *_: False)
     general = compute(pf.election, pf.ballots, config)
     assert msgspec.json.encode(fast) == msgspec.json.encode(general)
+
+
+def _forced_fork(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    monkeypatch.setattr(mes, "_FORK_AFTER", 1)
+    monkeypatch.setattr(mes, "_FORK_SECONDS", 0.0)
+    monkeypatch.setattr(mes, "_BLOCK", block)
+    monkeypatch.setattr(mes, "_can_fork", lambda: True)
+
+
+@pytest.mark.parametrize("block", [1, 3, 32])
+def test_add1_with_a_helper_process_gives_the_same_outcome(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pf = load("Poland_Wieliczka_2023_Green_Budget.pb")
+    config = RuleConfig(rule="mes", completion="add1", tie_break=TieBreak(seed=b"h"))
+    monkeypatch.setattr(mes, "_can_fork", lambda: False)
+    alone = compute(pf.election, pf.ballots, config)
+    _forced_fork(monkeypatch, block)
+    helped = compute(pf.election, pf.ballots, config)
+    assert msgspec.json.encode(helped) == msgspec.json.encode(alone)
+    assert alone.trace[0].values["runs"] > 2 * block + 1  # the helper's steps were used
+
+
+def test_a_step_that_fails_in_the_helper_fails_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The helper hands failed steps back; this process recomputes them and raises.
+    pf = load("Poland_Wieliczka_2023_Green_Budget.pb")
+    config = RuleConfig(rule="mes", completion="add1", tie_break=TieBreak(seed=b"f"))
+    n = len(pf.ballots)
+    bad = pf.election.budget + 5 * n  # step 5, in the helper's first block
+    real = ApprovalMes.search
+
+    def search(self: ApprovalMes, scaled_budget: int) -> Run:
+        if scaled_budget == bad:
+            raise TieRefused(["x"], "a test")
+        return real(self, scaled_budget)
+
+    monkeypatch.setattr(ApprovalMes, "search", search)
+    _forced_fork(monkeypatch, 4)
+    with pytest.raises(TieRefused):
+        compute(pf.election, pf.ballots, config)
