@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from tally._num import to_fraction
 from tally.errors import TallyError
@@ -91,8 +91,8 @@ def _add1(
     start: int,
     step: int,
     exhaustive_stop: bool,
-) -> tuple[int, int]:
-    """The add1 completion: the per-voter budget (scaled) of the final run and the
+) -> tuple[Run, int]:
+    """The add1 completion: the final run (with the details the trace shows) and the
     number of MES runs it took.
 
     Runs at neighbouring budgets share most of their bookkeeping (see ``MesEngine`` and
@@ -110,7 +110,7 @@ def _add1(
                 break
             k += 1
             cur = nxt
-        return start + k * step, steps.runs
+        return steps.details(k), steps.runs
     finally:
         steps.close()
 
@@ -122,7 +122,8 @@ class _Steps:
     first ``_FORK_AFTER`` took more than ``_FORK_SECONDS``) and a second core is free, a
     second process takes every other block of ``_BLOCK`` steps: a fork, so it starts
     with the engine's caches; it runs ahead, and is stopped when add1 ends. Blocks, not
-    alternate steps, because consecutive runs lend each other the tightest bounds. If
+    alternate steps, because consecutive runs lend each other the tightest bounds; and
+    the final run with details is made by the process whose caches are warm for it. If
     the helper fails on a step (or dies), this process computes the step itself, so any
     error is raised here, as it would be without the helper.
     """
@@ -160,9 +161,25 @@ class _Steps:
                     return list(got)
         return self.engine.search(self.start + k * self.step).winners
 
+    def details(self, k: int) -> Run:
+        """The run at step ``k`` with the details the trace shows."""
+        e = self.start + k * self.step
+        if self.proc is not None and self.helper_owns(k):
+            try:
+                self.conn.send(e)
+                while True:
+                    got_k, got = self.conn.recv()
+                    if got_k is None:
+                        break
+            except (EOFError, OSError):  # pragma: no cover - the helper died
+                got = None
+            if got is not None:
+                return cast(Run, got)
+        return self.engine.run(e, details=True)
+
     def _fork(self) -> None:
         ctx = multiprocessing.get_context("fork")
-        here, there = ctx.Pipe(duplex=False)
+        here, there = ctx.Pipe()
         self.proc = ctx.Process(target=_helper, args=(self, there), daemon=True)
         self.proc.start()
         there.close()
@@ -178,9 +195,18 @@ class _Steps:
 
 def _helper(steps: _Steps, conn: Any) -> None:
     """In the helper process: the winners of each step of the helper's blocks, in order;
-    ``None`` for a step that failed (the caller then computes it, and the error, itself)."""
+    ``None`` for a step that failed (the caller then computes it, and the error, itself).
+    Asked for the final run (its budget), it sends it, with details, tagged ``None``."""
     k = steps.k0
     while True:
+        if conn.poll():
+            e = conn.recv()
+            try:
+                run: Run | None = steps.engine.run(e, details=True)
+            except Exception:
+                run = None
+            conn.send((None, run))
+            return
         if steps.helper_owns(k):
             try:
                 out = tuple(steps.engine.search(steps.start + k * steps.step).winners)
@@ -258,7 +284,7 @@ def equal_shares(election: Election, prof: Profile, config: RuleConfig, ties: Ti
     if n > 0:
         start = budget if config.add1_start == "exact" else (budget // n) * n
         if config.completion in ("add1", "add1-greedy"):
-            found, runs = _add1(
+            final, runs = _add1(
                 engine,
                 prof,
                 pool,
@@ -268,7 +294,6 @@ def equal_shares(election: Election, prof: Profile, config: RuleConfig, ties: Ti
                 election.unit * n,
                 config.add1_exhaustive_stop,
             )
-            final = engine.run(found, details=True)
         else:
             final = engine.run(budget, details=True)
             runs = 1

@@ -56,10 +56,12 @@ from tally.profile import Profile
 from tally.tiebreak import Ties
 
 __all__ = ["ApprovalMes", "one_utility"]
+import os
+
+FAR = int(os.environ.get("FAR", "100000"))
 
 
 _SHIFT = 32  # fixed-point budgets are in units of 2**-32 (of money scaled by n)
-_TOPS = 8  # how many of the largest share differences between two runs are kept
 # Classes further than e/2**_MARGIN from both boundaries are set aside until budgets may
 # have moved that much (a few add1 steps).
 _MARGIN = 3
@@ -144,6 +146,7 @@ class _State:
         "efix",
         "eta",
         "fb",
+        "keep",
         "order",
         "pay",
         "pfix",
@@ -151,8 +154,9 @@ class _State:
         "sets",
     )
 
-    def __init__(self, e: int, n_projects: int) -> None:
+    def __init__(self, e: int, n_projects: int, keep: int) -> None:
         self.e = e
+        self.keep = keep  # how many of the largest share differences to another run to keep
         self.d = 1
         self.ed = e
         self.pay: dict[int, Any] = {}
@@ -181,17 +185,18 @@ class _State:
         if tops is None:
             tops = self.eta[ref] = [()]
             self.devs[ref] = {}
+        keep = self.keep
         if len(tops) <= rounds:
             order, mine, theirs = self.order, self.pfix, ref.pfix
             devs = self.devs[ref]
             top = tops[-1]
             for w in order[len(tops) - 1 : rounds]:
                 dev = devs[w] = abs(mine[w] - theirs[w]) + 1
-                if len(top) < _TOPS or dev > top[-1]:
-                    top = tuple(sorted((*top, dev), reverse=True)[:_TOPS])
+                if len(top) < keep or dev > top[-1]:
+                    top = tuple(sorted((*top, dev), reverse=True)[:keep])
                 tops.append(top)
         top = tops[rounds]
-        if width <= len(top) or len(top) < _TOPS:
+        if width <= len(top) or len(top) < keep:
             return sum(top[:width])
         return sum(top) + (width - len(top)) * top[-1]
 
@@ -244,6 +249,7 @@ class ApprovalMes:
         self._width = width
         # A class's fixed-point budget is off by at most half a unit per share it paid.
         self._slack = max(width.values(), default=0) // 2 + 2
+        self._keep = min(max(max(width.values(), default=1), 1), 8)
         self.votes = {c: sum([t[1] for t in supp[c]]) for c in self.candidates}
         # every supporter gives the same weight: the points over the votes
         self.u = {c: prof.points[c] // prof.votes[c] * factor[c] for c in self.candidates}
@@ -255,7 +261,12 @@ class ApprovalMes:
         # Supporters of each candidate by which ever-bought projects they supported ("fine"
         # classes: the classes after any set of purchases are folds of them).
         self._ever = 0  # every project any run has bought, as a bit mask
-        self._fine = {c: {0: self.votes[c]} for c in self.candidates}
+        # fine[c]: the classes' ever-bought mask when last brought up to date, and the
+        # classes. In the first run, where a project enters at every round, they are
+        # rebuilt from the voter types when needed; afterwards each new project splits
+        # the up-to-date ones (_enter), and stale ones are rebuilt when needed.
+        self._fine: dict[int, tuple[int, dict[int, int]]] = {}
+        self._first = True
         self._classes: dict[tuple[int, int], _Classes] = {}
         self._last_t: dict[int, int] = {}  # each project's last fixed-point share
         self._bits_of: dict[int, tuple[int, ...]] = {0: ()}
@@ -269,8 +280,16 @@ class ApprovalMes:
         got = self._classes.get((s, c))
         if got is not None:
             return got
+        fine = self._fine.get(c)
+        if fine is None or s & ~fine[0]:
+            groups: dict[int, int] = {}
+            ever = self._ever
+            for mask, m, _ in self.supp[c]:
+                k = mask & ever
+                groups[k] = groups.get(k, 0) + m
+            fine = self._fine[c] = (ever, groups)
         h: dict[int, int] = {}
-        for k, m in self._fine[c].items():
+        for k, m in fine[1].items():
             k &= s
             h[k] = h.get(k, 0) + m
         bits_of = self._bits_of
@@ -526,12 +545,13 @@ class ApprovalMes:
         rec = self._rec
         width = self._width[c]
         sets = st.sets
+        far = FAR * self.n
         for j in range(len(st.order), first - 1, -1):
             got = rec.get((sets[j], c))
             if got is None:
                 continue
             rho, a, poor, zero, deep, depth, xs, ks, w, ref = got
-            if ref is st or (rho is not None and rho <= best):
+            if ref is st or (rho is not None and rho <= best) or abs(e - ref.e) > far:
                 continue
             de = abs(e - ref.e) << _SHIFT
             top = st.eta_to(ref, j, width)
@@ -556,7 +576,7 @@ class ApprovalMes:
     def run(self, scaled_budget: int, *, details: bool = False) -> Run:
         """One run, pricing projects in the same order as ``MesEngine.run`` (so the same
         trace); ``scaled_budget`` is the per-voter budget times the number of voters."""
-        st = _State(scaled_budget, self.n_projects)
+        st = _State(scaled_budget, self.n_projects, self._keep)
         rank = self.rank
         refuses = self.ties.refuses
         playing = set(self.candidates)
@@ -589,6 +609,7 @@ class ApprovalMes:
                 elif rho == best_rho:
                     best = self.ties.pick([best, c], "equal price per unit in MES")
             if best < 0:
+                self._first = False
                 return out
             playing.discard(best)
             _, share, rich, poor = last[best]
@@ -606,7 +627,7 @@ class ApprovalMes:
         trace details. With the ``refuse`` tie-break, ``run`` itself."""
         if self.ties.refuses:
             return self.run(scaled_budget)
-        st = _State(scaled_budget, self.n_projects)
+        st = _State(scaled_budget, self.n_projects, self._keep)
         rank = self.rank
         lb = dict(self.lb0)
         share: dict[int, Any] = {}
@@ -647,6 +668,7 @@ class ApprovalMes:
                 exact[c] = True
                 heapq.heappush(heap, (rho, rank[c], c))
             if best < 0:
+                self._first = False
                 return out
             heapq.heappop(heap)
             playing.discard(best)
@@ -679,12 +701,15 @@ class ApprovalMes:
         project its supporters supported by whether they supported ``w``."""
         ever = self._ever
         bit = 1 << w
-        fine = self._fine
+        self._ever = ever | bit
+        if self._first:
+            return
+        fresh = {c: f for c, (e, f) in self._fine.items() if e == ever}
         for mask, m, ids in self.supp[w]:
             old = mask & ever
             new = old | bit
             for c in ids:
-                f = fine.get(c)
+                f = fresh.get(c)
                 if f is not None:
                     left = f[old] - m
                     if left:
@@ -692,7 +717,8 @@ class ApprovalMes:
                     else:
                         del f[old]
                     f[new] = f.get(new, 0) + m
-        self._ever = ever | bit
+        for c, f in fresh.items():
+            self._fine[c] = (ever | bit, f)
 
     def _fill(
         self, st: _State, cl: _Classes, idx: Sequence[int], keys: list[int], vals: list[Any]

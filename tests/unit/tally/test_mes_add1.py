@@ -34,7 +34,7 @@ MEDIUM = settings(max_examples=40, deadline=None, suppress_health_check=[HealthC
 @st.composite
 def medium_elections(draw: st.DrawFn) -> tuple[Election, list[Ballot]]:
     """Up to 14 projects and 300 voters with popular and unpopular projects, costs from a
-    short list (ties) and budgets from tight to generous."""
+    short list (ties) and budgets from tight to generous; sometimes one project a voter."""
     seed = draw(st.integers(0, 2**32 - 1))
     rng = random.Random(seed)
     k = rng.randint(2, 14)
@@ -45,9 +45,10 @@ def medium_elections(draw: st.DrawFn) -> tuple[Election, list[Ballot]]:
     weights = [rng.random() ** 2 + 0.01 for _ in range(k)]
     n = rng.randint(1, 300)
     ids = [p.id for p in projects]
+    single = rng.random() < 0.15  # every voter supports one project: no overlaps at all
     ballots: list[Ballot] = []
     for _ in range(n):
-        size = rng.randint(0, min(k, rng.choice([1, 2, 3, 5, 8])))
+        size = 1 if single else rng.randint(0, min(k, rng.choice([1, 2, 3, 5, 8])))
         pick = set(rng.choices(ids, weights, k=size))
         ballots.append(ApprovalBallot(tuple(sorted(pick))))
     return Election(projects, budget), ballots
@@ -272,3 +273,19 @@ def test_a_step_that_fails_in_the_helper_fails_here(monkeypatch: pytest.MonkeyPa
     _forced_fork(monkeypatch, 4)
     with pytest.raises(TieRefused):
         compute(pf.election, pf.ballots, config)
+
+
+def test_ballots_of_one_project_each() -> None:
+    # No voter supports two projects: the bounds between runs have no share changes to
+    # add up (this once raised an IndexError).
+    costs = {"a": 30, "b": 20, "c": 50, "d": 45, "e": 70}
+    election = Election(tuple(Project(p, c) for p, c in costs.items()), 100)
+    counts = {"a": 9, "b": 4, "c": 7, "d": 3, "e": 2}
+    ballots: list[Ballot] = [ApprovalBallot((p,)) for p, k in counts.items() for _ in range(k)]
+    for stop in (True, False):
+        tie = TieBreak(seed=b"o")
+        winners, _, runs = _naive_add1(election, ballots, "cost", stop, tie)
+        config = RuleConfig(rule="mes", completion="add1", add1_exhaustive_stop=stop, tie_break=tie)
+        outcome = compute(election, ballots, config)
+        assert outcome.winners == [election.projects[i].id for i in winners]
+        assert outcome.trace[0].values["runs"] == runs > 3
