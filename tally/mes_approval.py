@@ -379,13 +379,16 @@ class ApprovalMes:
             for _, i in mid[:j]:
                 rest -= st.exact(cl.bits[i]) * ms[i]
             self._add_poor(cl, [i for _, i in mid[:j]])
+            if not count and rest <= 0:
+                # Enough money after all: a class taken as unable to pay the share can
+                # (a tie the fixed point cannot tell). Decide every class exactly.
+                mid = [(0, i) for i in poor] + mid
+                poor, j = [], 0
+                rest, count = self._exact_band(cl, st, [], [i for _, i in mid], rich, cost)
             if not count:
-                if rest > 0:
-                    # every supporter with money left would pay all of it: not enough
-                    self._unaffordable(c, st, s, cost - rest)
-                    return None
-                band = 1 << 400  # enough money after all: look at every class
-                continue
+                # every supporter with money left would pay all of it: not enough
+                self._unaffordable(c, st, s, cost - rest)
+                return None
             qhi = -(-(rest << _SHIFT) // (d * count))  # ⌈share · 2**32⌉
             qlo = (rest << _SHIFT) // (d * count)  # ⌊share · 2**32⌋
             # A class with a + slack ≤ ⌊share⌋ has less than the share, one with
@@ -734,7 +737,10 @@ class ApprovalMes:
         if min(map(abs, new)) <= slack:
             for n, a in enumerate(new):
                 if -slack <= a <= slack and st.exact(bits[idx[missing[n]]]) <= 0:
-                    new[n] = -(1 << 400)  # too close to zero to tell; exactly nothing left
+                    # Too close to zero to tell, and exactly nothing left: stored just below
+                    # the line, as the (shallow) zero it is; a huge negative value would
+                    # pass for a class far below zero, which a richer run could not revive.
+                    new[n] = -slack - 1
         for j, a in zip(missing, new, strict=True):
             vals[j] = a
         st.fb.update(zip([keys[j] for j in missing], new, strict=True))
