@@ -218,7 +218,7 @@ def _helper(steps: _Steps, conn: Any) -> None:
 
 
 _FORK_AFTER = 4
-_FORK_SECONDS = 0.1
+_FORK_SECONDS = 0.05
 _BLOCK = 32
 
 

@@ -241,8 +241,9 @@ class ApprovalMes:
             entry = (sum(map(bit.__getitem__, ids)), m, ids)
             for c in ids:
                 add[c](entry)
-        near = {c: reduce(or_, [t[0] for t in supp[c]], 0) for c in candidates}
-        width = {c: max([len(t[2]) for t in supp[c]], default=1) - 1 for c in candidates}
+        masks, projects = itemgetter(0), itemgetter(2)
+        near = {c: reduce(or_, map(masks, supp[c]), 0) for c in candidates}
+        width = {c: max(map(len, map(projects, supp[c])), default=1) - 1 for c in candidates}
         self.candidates = [c for c in candidates if supp[c]]
         self.supp = supp
         # width[c]: the most other candidates one supporter of c supported

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from operator import attrgetter
 
 from tally.errors import TallyError
 from tally.model import (
@@ -99,15 +100,17 @@ def build_profile(election: Election, ballots: Sequence[Ballot]) -> Profile:
         # The common case, kept fast: identical ballots are converted once (ballot structs
         # are hashable) and grouped by the sorted indices of the projects they name.
         get = index.__getitem__
-        field = "approve" if election.kind == "approval" else "choose"
-        sets: Counter[tuple[int, ...]] = Counter()
-        for ballot, k in Counter(ballots).items():
-            try:
-                key = tuple(sorted(set(map(get, getattr(ballot, field)))))
-            except KeyError:
+        pick = attrgetter("approve" if election.kind == "approval" else "choose")
+        distinct = Counter(ballots)
+        try:
+            keys = [tuple(sorted(set(map(get, pick(b))))) for b in distinct]
+        except KeyError:
+            for ballot in distinct:
                 _entries(ballot, index, election.kind)  # raises the unknown-project error
-                raise  # pragma: no cover - _entries raised above
-            sets[key] += k
+            raise  # pragma: no cover - _entries raised above
+        sets: dict[tuple[int, ...], int] = {}
+        for key, k in zip(keys, distinct.values(), strict=True):
+            sets[key] = sets.get(key, 0) + k
         types = tuple([tuple(zip(key, repeat(1))) for key in sets])
         mult = tuple(sets.values())
         for key, m in sets.items():
