@@ -1,43 +1,46 @@
 """The Method of Equal Shares when every supporter of a project gets the same utility from
 it (approval and choice ballots, cost or cardinality satisfaction): the engine behind the
-add1 completion's hundreds of runs.
-
-It computes exactly what ``mes_engine.MesEngine`` computes, faster:
+add1 completion's hundreds of runs. It computes exactly what ``mes_engine.MesEngine``
+computes; the choices that make it fast:
 
 - **A class's budget has a closed form.** A voter who supported the set ``K`` of bought
   projects has ``max(0, e − Σ_{i∈K} p_i)`` left (``e`` the per-voter budget, ``p_i`` the
-  share of project ``i``: each purchase takes ``min(budget, p_i)``, and
-  ``max(0, max(0, b − x) − y) = max(0, b − x − y)`` for ``x, y ≥ 0``). So the money of the
-  poor supporters of a project (who pay all they have) is
-  ``e·M − Σ_i p_i·cnt_i``, where ``M`` counts them and ``cnt_i`` counts those of them who
-  supported ``i``: exact, with a few big-number products per price, whatever the number of
-  classes.
-- **Which supporters are poor is decided on fixed-point integers, checked exactly.** Each
-  class keeps ``a = e·2³² − Σ round(p_i·2³²)``, off from its budget times 2³² by at most
-  half a unit per project it supported (``_slack``). A class whose ``a`` is clearly on one
-  side of a share is on that side; only the few within the slack are computed exactly.
-  The share found is exact, and so is every decision based on it.
-- **Prices start from the last price of the same project after the same set**, in any
-  run: supporters far below or above that threshold are taken as poor or rich at once
-  (one pass over the classes), those in a band around it are sorted and decided one by
-  one; if the share found leaves the band, the band is widened and the pass repeated.
-  The exact poor-side sums (``cnt``) are patched from the last pricing too.
-- **Runs at neighbouring budgets lend each other lower bounds** (``search`` only). If a
-  run at budget ``e'`` priced ``c`` after the set ``S`` at ``ρ`` with ``P`` supporters
-  unable to pay the share and ``W`` the utility of those who could, then in a run at
-  budget ``e`` that reaches the same set every supporter's budget differs by at most
-  ``ε = |e − e'| + η``, where ``η`` bounds ``Σ_{i∈K} |p_i − p'_i|`` over one voter's
-  projects ``K``; so ``ρ(e) ≥ ρ − ε·P/W`` (raising the poor supporters' budgets by ``ε``
-  lowers what the others must pay by at most ``ε·P`` in all). A project its supporters
-  could not afford (money ``M`` below its cost) stays unaffordable while ``M + ε·V`` is
-  (``V`` supporters). A run prices the project it buys and only the rivals whose bounds
-  come close: a bound only ever skips a project that cannot win, so the purchase is the
-  exact argmin (price, then tie-break rank).
+  share paid for ``i``: a purchase takes ``min(budget, p_i)``, and
+  ``max(0, max(0, b − x) − y) = max(0, b − x − y)`` for ``x, y ≥ 0``). A run is just its
+  shares: no table of budgets is rewritten at each purchase. The money of the supporters
+  of a project who pay all they have is ``e·M − Σ_i p_i·cnt_i`` (``M`` of them, ``cnt_i``
+  of whom supported ``i``): exact, with one product per bought project.
+- **Who pays all they have is decided on fixed-point integers, checked exactly.** A
+  class's budget times 2**32 is taken as ``e·2**32 − Σ round(p_i·2**32)``, off by at
+  most half a unit per project (``_slack`` units in all). A class clearly on one side of
+  the share is on that side; the few within the slack of it are computed exactly. The
+  share found is exact, and so is every decision made with it.
+- **Each price starts from the last price after the same set of purchases** (in any
+  run): the classes far below or above it are taken as poor or rich in one pass, those
+  in a band around it are decided one by one, and the band is widened if the share found
+  leaves it. The classes far from both boundaries (nothing left, surely poor, surely
+  rich) are set aside, counted but not looked at, as long as no budget can have moved
+  that far since they were last looked at (a bound from the share differences between
+  the two runs, ``_State.eta_to``).
+- **Runs lend each other lower bounds** (``search`` only). A supporter of ``c`` who
+  supported the bought projects ``K`` has, in a run at budget ``e``, a budget within
+  ``|e − e'| + Σ_{i∈K} |p_i − p'_i|`` of what it had in a run at ``e'`` that reached the
+  same set. So if that run priced ``c`` at ``ρ`` with ``W`` the utility of those who paid
+  the share, ``ρ(e) ≥ ρ − D/W``, where ``D`` sums that distance over the supporters who
+  could not pay the share there (``|e − e'|·P + Σ_i |p_i − p'_i|·cnt_i`` for those with
+  money left, the largest possible distance for those with nothing left, and nothing
+  for those too deep below zero to come back): more money for them lowers what the
+  others pay by at most ``D`` in all. Likewise a project its supporters could not afford
+  stays unaffordable while its money plus ``D`` is below its cost. A run prices what it
+  buys and the rivals whose bounds come close; a bound only skips a project that cannot
+  win, so each purchase is the exact argmin (price, then tie-break rank).
+- The supporters of each project are grouped by which ever-bought projects they
+  supported ("fine" classes); the classes after a set of purchases are folds of these.
 
-``run`` reproduces ``MesEngine.run``'s scan (the same pricing order, so the same rounds in
-which projects are found unaffordable, which the trace reports); ``search`` finds the same
-purchases with the bounds, for the add1 completion's intermediate runs. With the
-``refuse`` tie-break the outcome depends on which tie is met first, so add1 uses ``run``.
+``run`` keeps ``MesEngine.run``'s pricing order (so the same rounds in which projects are
+found unaffordable, which the trace reports); ``search`` finds the same purchases with the
+bounds, for add1's intermediate runs. With the ``refuse`` tie-break the outcome depends on
+which tie is met first, so ``search`` is ``run`` then.
 """
 
 from __future__ import annotations
@@ -56,10 +59,6 @@ from tally.profile import Profile
 from tally.tiebreak import Ties
 
 __all__ = ["ApprovalMes", "one_utility"]
-import os
-
-FAR = int(os.environ.get("FAR", "100000"))
-
 
 _SHIFT = 32  # fixed-point budgets are in units of 2**-32 (of money scaled by n)
 # Classes further than e/2**_MARGIN from both boundaries are set aside until budgets may
@@ -83,9 +82,10 @@ def one_utility(prof: Profile, candidates: Sequence[int]) -> bool:
 
 class _Classes:
     """The classes of a project's supporters after a set of purchases: bit masks of the
-    bought projects each supported, the projects themselves, how many voters; and the
-    last pricing after this set (from any run), the starting point of the next one:
-    fixed-point threshold, band half-width, the classes found poor and ``cnt`` for them."""
+    bought projects each supported, the projects themselves, how many voters; and, from
+    the last pricing after this set (in any run), where the next one starts: fixed-point
+    share and band half-width, the classes found poor with money left and ``cnt`` for
+    them, and the classes set aside."""
 
     __slots__ = (
         "band",
@@ -136,7 +136,8 @@ class _Classes:
 class _State:
     """One run: per-voter budget ``e``; shares paid, exact (``pay``), as integers over a
     common denominator ``d`` (``pint``) and in fixed point (``pfix``); the fixed-point
-    budget of every class met (``fb``); the purchases so far."""
+    budgets of the classes looked at so far (``fb``); the purchases; and, against other
+    runs, the differences of their shares (``devs``, ``eta``)."""
 
     __slots__ = (
         "d",
@@ -259,13 +260,12 @@ class ApprovalMes:
         self.scost = [c * self.n for c in prof.costs]
         self.lb0 = {c: Q(self.scost[c], self.votes[c] * self.u[c]) for c in self.candidates}
         self._near = {c: tuple(_bits(near[c] & ~(1 << c))) for c in self.candidates}
-        # Supporters of each candidate by which ever-bought projects they supported ("fine"
-        # classes: the classes after any set of purchases are folds of them).
         self._ever = 0  # every project any run has bought, as a bit mask
-        # fine[c]: the classes' ever-bought mask when last brought up to date, and the
-        # classes. In the first run, where a project enters at every round, they are
-        # rebuilt from the voter types when needed; afterwards each new project splits
-        # the up-to-date ones (_enter), and stale ones are rebuilt when needed.
+        # fine[c]: c's supporters by which ever-bought projects they supported (the
+        # classes after any set of purchases are folds of these), with the ever-bought
+        # mask they are up to date with. In the first run, where a project enters at
+        # every round, they are rebuilt from the voter types when needed; afterwards each
+        # new project splits the up-to-date ones (_enter), stale ones are rebuilt.
         self._fine: dict[int, tuple[int, dict[int, int]]] = {}
         self._first = True
         self._classes: dict[tuple[int, int], _Classes] = {}
@@ -383,9 +383,10 @@ class ApprovalMes:
             if not count and rest <= 0:
                 # Enough money after all: a class taken as unable to pay the share can
                 # (a tie the fixed point cannot tell). Decide every class exactly.
-                mid = [(0, i) for i in poor] + mid
-                poor, j = [], 0
-                rest, count = self._exact_band(cl, st, [], [i for _, i in mid], rich, cost)
+                everyone = poor + [i for _, i in mid]
+                rest, count = self._exact_band(cl, st, [], everyone, rich, cost)
+                qhi = -(-(rest << _SHIFT) // (d * count))
+                break
             if not count:
                 # every supporter with money left would pay all of it: not enough
                 self._unaffordable(c, st, s, cost - rest)
@@ -439,27 +440,17 @@ class ApprovalMes:
         moved: int,
     ) -> None:
         """Keep what later runs need to bound ``c``'s price after the set ``s`` from this
-        pricing: the price (or, if unaffordable, the money), the voters with money left
-        who could not pay the share and ``cnt`` for them, the voters with nothing left
-        (those at least ``depth`` below zero apart), and the utility of the rich."""
+        pricing: the price (or, if unaffordable, the money), the voters with nothing left
+        (those at least ``depth`` below zero apart), the classes (whose poor voters with
+        money left, and ``cnt`` for them, are this pricing's until the next pricing after
+        the same set, which replaces this record too) and the utility of the rich."""
         votes = self.votes[c]
         zero = votes - rich - cl.poor_m
         deep, depth = 0, -1
         if moved >= 0:
             deep = votes - cl.deep - cl.look_m - cl.sure_poor_m
             depth = -self._slack - cl.zthr - moved
-        self._rec[s, c] = (
-            rho,
-            money,
-            cl.poor_m,
-            zero - deep,
-            deep,
-            depth,
-            tuple([x for x, k in cl.cnt.items() if k]),
-            tuple([k for k in cl.cnt.values() if k]),
-            rich * self.u[c],
-            st,
-        )
+        self._rec[s, c] = (rho, money, zero - deep, deep, depth, cl, rich * self.u[c], st)
 
     def _poor_money(self, cl: _Classes, st: _State, poor: list[int]) -> int:
         """The money (times ``d``) of the classes ``poor``, all with money left:
@@ -549,22 +540,22 @@ class ApprovalMes:
         rec = self._rec
         width = self._width[c]
         sets = st.sets
-        far = FAR * self.n
         for j in range(len(st.order), first - 1, -1):
             got = rec.get((sets[j], c))
             if got is None:
                 continue
-            rho, a, poor, zero, deep, depth, xs, ks, w, ref = got
-            if ref is st or (rho is not None and rho <= best) or abs(e - ref.e) > far:
+            rho, a, zero, deep, depth, cl, w, ref = got
+            if ref is st or (rho is not None and rho <= best):
                 continue
+            cnt = cl.cnt
             de = abs(e - ref.e) << _SHIFT
             top = st.eta_to(ref, j, width)
             if de + top > depth:
                 zero += deep
             spread = (
-                de * (poor + zero)
+                de * (cl.poor_m + zero)
                 + zero * top
-                + sum(map(mul, map(st.devs[ref].__getitem__, xs), ks))
+                + sum(map(mul, map(st.devs[ref].__getitem__, cnt), cnt.values()))
             )
             if rho is None:
                 if a + Q(spread, 1 << _SHIFT) < self.scost[c]:
