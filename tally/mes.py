@@ -150,7 +150,10 @@ class _Steps:
             and _can_fork()
         ):
             self.k0 = k
-            self._fork()
+            try:
+                self._fork()
+            except OSError:  # pragma: no cover - no process to be had: go on alone
+                self.proc = None
         if self.proc is not None and self.helper_owns(k):
             try:
                 got_k, got = self.conn.recv()
@@ -224,9 +227,11 @@ _BLOCK = 32
 
 def _can_fork() -> bool:
     """Whether a helper process may be forked: a second core is ours, nothing else runs
-    in this process (forking a process with threads is unsafe) and ``VECHE_TALLY_SERIAL``
-    does not forbid it."""
+    in this process (forking a process with threads is unsafe), this process may have
+    children (daemonic ones may not) and ``VECHE_TALLY_SERIAL`` does not forbid it."""
     if os.environ.get("VECHE_TALLY_SERIAL") == "1" or threading.active_count() > 1:
+        return False
+    if multiprocessing.current_process().daemon:
         return False
     if "fork" not in multiprocessing.get_all_start_methods():
         return False

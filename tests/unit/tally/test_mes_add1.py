@@ -289,3 +289,15 @@ def test_ballots_of_one_project_each() -> None:
         outcome = compute(election, ballots, config)
         assert outcome.winners == [election.projects[i].id for i in winners]
         assert outcome.trace[0].values["runs"] == runs > 3
+
+
+def test_no_helper_where_forking_is_unsafe_or_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VECHE_TALLY_SERIAL", "1")
+    assert not mes._can_fork()
+    monkeypatch.delenv("VECHE_TALLY_SERIAL")
+
+    class Daemon:
+        daemon = True
+
+    monkeypatch.setattr(mes.multiprocessing, "current_process", lambda: Daemon())
+    assert not mes._can_fork()
