@@ -221,7 +221,7 @@ def _helper(steps: _Steps, conn: Any) -> None:
 
 
 _FORK_AFTER = 4
-_FORK_SECONDS = 0.05
+_FORK_SECONDS = 0.1
 _BLOCK = 32
 
 

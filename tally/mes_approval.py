@@ -289,10 +289,13 @@ class ApprovalMes:
                 k = mask & ever
                 groups[k] = groups.get(k, 0) + m
             fine = self._fine[c] = (ever, groups)
-        h: dict[int, int] = {}
-        for k, m in fine[1].items():
-            k &= s
-            h[k] = h.get(k, 0) + m
+        if fine[0] == s:
+            h = dict(fine[1])  # nothing to fold (so in the first run)
+        else:
+            h = {}
+            for k, m in fine[1].items():
+                k &= s
+                h[k] = h.get(k, 0) + m
         bits_of = self._bits_of
         bits = []
         for k in h:
