@@ -16,10 +16,13 @@ A supported project of cost 0 is funded at no cost before anything else.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any, cast
 
@@ -113,6 +116,21 @@ def _add1(
         return steps.details(k), steps.runs
     finally:
         steps.close()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The MES runs allocate many short-lived objects and no reference cycles; with large
+    elections in memory the cyclic garbage collector's passes over everything cost a
+    tenth of add1 (Warsaw 2026), so it is paused meanwhile (the add1 helper process
+    inherits the pause) and resumed after, unless it was off already."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class _Steps:
@@ -257,6 +275,42 @@ def _prefer(prof: Profile, mes: list[int], greedy: list[int], how: str) -> tuple
     return pro_mes, pro_greedy
 
 
+def _mes_runs(
+    election: Election,
+    prof: Profile,
+    config: RuleConfig,
+    ties: Ties,
+    pool: list[int],
+    free: list[int],
+    cands: list[int],
+    factor: list[int],
+) -> tuple[Run | None, int, MesEngine | ApprovalMes]:
+    """The MES run whose purchases are the result (with trace details), the number of
+    runs made (more than one with add1), and the engine that made them."""
+    engine: MesEngine | ApprovalMes
+    if one_utility(prof, cands):
+        engine = ApprovalMes(prof, cands, factor, ties)
+    else:
+        engine = MesEngine(prof, cands, factor, ties)
+    n, budget = prof.n_voters, election.budget
+    if n == 0:
+        return None, 0, engine
+    if config.completion in ("add1", "add1-greedy"):
+        start = budget if config.add1_start == "exact" else (budget // n) * n
+        final, runs = _add1(
+            engine,
+            prof,
+            pool,
+            free,
+            budget,
+            start,
+            election.unit * n,
+            config.add1_exhaustive_stop,
+        )
+        return final, runs, engine
+    return engine.run(budget, details=True), 1, engine
+
+
 def equal_shares(election: Election, prof: Profile, config: RuleConfig, ties: Ties) -> Outcome:
     """The Method of Equal Shares with ``config``'s options."""
     if election.kind == "ordinal":
@@ -279,29 +333,8 @@ def equal_shares(election: Election, prof: Profile, config: RuleConfig, ties: Ti
     free = [i for i in pool if prof.costs[i] == 0]
     cands = [i for i in pool if prof.costs[i] > 0]
     factor = [c if config.satisfaction == "cost" else 1 for c in prof.costs]
-    engine: MesEngine | ApprovalMes
-    if one_utility(prof, cands):
-        engine = ApprovalMes(prof, cands, factor, ties)
-    else:
-        engine = MesEngine(prof, cands, factor, ties)
-    runs = 0
-    final: Run | None = None
-    if n > 0:
-        start = budget if config.add1_start == "exact" else (budget // n) * n
-        if config.completion in ("add1", "add1-greedy"):
-            final, runs = _add1(
-                engine,
-                prof,
-                pool,
-                free,
-                budget,
-                start,
-                election.unit * n,
-                config.add1_exhaustive_stop,
-            )
-        else:
-            final = engine.run(budget, details=True)
-            runs = 1
+    with _collector_paused():
+        final, runs, engine = _mes_runs(election, prof, config, ties, pool, free, cands, factor)
     per_voter = Fraction(final.scaled_budget, n) if final else Fraction(0)
     sat_text = (
         "cost (a voter's satisfaction is the money spent on projects they voted for)"
