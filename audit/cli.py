@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from audit.checkpoint import Checkpoint
-from audit.errors import AuditError, NoteError
-from audit.export import KeyInfo, write_export
-from audit.note import parse_note
-from audit.verify import Report, verify_log
+from audit.core.checkpoint import Checkpoint
+from audit.core.errors import AuditError, NoteError
+from audit.core.export import KeyInfo, write_export
+from audit.core.note import parse_note
+from audit.core.verify import Report, verify_log
 
 PAGE = 1000
 

@@ -53,13 +53,13 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from audit.store import LogStore, Sequencer
-from ballot.choices import BallotRejected, validate_choices
-from ballot.client import ClientError, ElectionInfo, VoterClient, Wallet
-from ballot.errors import BallotCryptoError
-from ballot.manifest import ManifestRejected, format_time, parse_config, validate_config
-from ballot.service import ElectionError, ElectionService, ElectionSummary, SecretBox
-from veche.settings import Settings
+from audit.services.store import LogStore, Sequencer
+from ballot.core.choices import BallotRejected, validate_choices
+from ballot.core.client import ClientError, ElectionInfo, VoterClient, Wallet
+from ballot.core.errors import BallotCryptoError
+from ballot.core.manifest import ManifestRejected, format_time, parse_config, validate_config
+from ballot.services.elections import ElectionError, ElectionService, ElectionSummary, SecretBox
+from kernel.settings import Settings
 
 __all__ = [
     "add_election_command",
@@ -115,7 +115,7 @@ def election_service(settings: Settings, engine: Engine) -> ElectionService:
 
     It has its own log store and sequencer (``service.sequencer``; stop it when done).
     The database serializes appends between this process and a running server."""
-    from veche.keys import load_authority_key, load_or_create_secret
+    from kernel.keys import load_authority_key, load_or_create_secret
 
     authority_key = load_authority_key(settings.keys_dir)
     store = LogStore(engine, authority_key, settings.origin)
@@ -131,8 +131,8 @@ def election_service(settings: Settings, engine: Engine) -> ElectionService:
 
 @contextmanager
 def _local_service(args: argparse.Namespace) -> Iterator[tuple[ElectionService, Engine]]:
+    from kernel.settings import load_settings
     from veche import setup
-    from veche.settings import load_settings
 
     settings = load_settings(overrides={"data_dir": getattr(args, "data_dir", None)})
     engine = setup.initialize(settings)
@@ -146,7 +146,7 @@ def _local_service(args: argparse.Namespace) -> Iterator[tuple[ElectionService, 
 
 @contextmanager
 def _transaction(engine: Engine) -> Iterator[Session]:
-    from veche.db import make_sessionmaker, session_scope
+    from kernel.db import make_sessionmaker, session_scope
 
     with session_scope(make_sessionmaker(engine)) as db:
         yield db

@@ -15,9 +15,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from kernel.settings import Settings
 from veche.app import create_app
 from veche.pgtemp import TempCluster
-from veche.settings import Settings
 from veche.setup import initialize
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,10 +2,10 @@
 
 from sqlmodel import SQLModel
 
-from audit import models as audit_models
-from ballot import models as ballot_models
-from proposals import models as proposals_models
-from veche.accounts import models as accounts_models
+from audit.services import models as audit_models
+from ballot.services import models as ballot_models
+from kernel.accounts import models as accounts_models
+from proposals.services import models as proposals_models
 
 metadata = SQLModel.metadata
 

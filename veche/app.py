@@ -20,35 +20,23 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.api import LogController
-from audit.errors import AuditError
-from audit.store import LogStore, Sequencer
-from ballot.admin_pages import ElectionAdminPages
-from ballot.api import ElectionController
-from ballot.errors import BallotCryptoError
-from ballot.results_service import ResultService
-from ballot.service import ElectionError, ElectionService, SecretBox
-from proposals.api import (
-    BusinessController,
-    ProgramController,
-    ProposalController,
-    UploadController,
-)
-from proposals.ballot import BallotLink
-from proposals.implementation import ImplementationService
-from proposals.pages import ProposalPages
-from proposals.pledges import PledgeService
-from proposals.service import ProposalService
-from proposals.uploads import UploadService
-from veche import db as database
-from veche.accounts.api import AdminController, AuthController, DistrictController
-from veche.accounts.pages import AccountPages, HomePage
-from veche.accounts.service import AccountService
-from veche.errors import DomainError
-from veche.keys import load_authority_key, load_or_create_secret
-from veche.page_routes import PAGE_CONTROLLERS
-from veche.settings import Settings, load_settings
-from veche.web import (
+import kernel
+from audit.core.errors import AuditError
+from audit.http.api import LogController
+from audit.services.store import LogStore, Sequencer
+from ballot.core.errors import BallotCryptoError
+from ballot.http.admin_pages import ElectionAdminPages
+from ballot.http.api import ElectionController
+from ballot.services.elections import ElectionError, ElectionService, SecretBox
+from ballot.services.results import ResultService
+from kernel import db as database
+from kernel.accounts.api import AdminController, AuthController, DistrictController
+from kernel.accounts.pages import AccountPages, HomePage
+from kernel.accounts.service import AccountService
+from kernel.errors import DomainError
+from kernel.keys import load_authority_key, load_or_create_secret
+from kernel.settings import Settings, load_settings
+from kernel.web import (
     csrf_check,
     document_error_shape,
     handle_domain_error,
@@ -58,8 +46,21 @@ from veche.web import (
     provide_viewer,
     security_headers,
 )
+from proposals.http.api import (
+    BusinessController,
+    ProgramController,
+    ProposalController,
+    UploadController,
+)
+from proposals.http.pages import ProposalPages
+from proposals.services.ballot_link import BallotLink
+from proposals.services.implementation import ImplementationService
+from proposals.services.pledges import PledgeService
+from proposals.services.service import ProposalService
+from proposals.services.uploads import UploadService
+from veche.page_routes import PAGE_CONTROLLERS
 
-STATIC_DIR = Path(__file__).parent / "static"
+STATIC_DIR = Path(kernel.__file__).parent / "static"
 
 
 def provide_db(state: State, request: Request[Any, Any, Any]) -> Iterator[Session]:

@@ -28,11 +28,11 @@ from typing import Any
 
 from sqlalchemy import text
 
-from audit.checkpoint import verify_checkpoint
-from audit.store import LogStore
-from veche.db import make_engine, redact_url
-from veche.keys import load_authority_key, read_secret_file, write_secret_file
-from veche.settings import Settings
+from audit.core.checkpoint import verify_checkpoint
+from audit.services.store import LogStore
+from kernel.db import make_engine, redact_url
+from kernel.keys import load_authority_key, read_secret_file, write_secret_file
+from kernel.settings import Settings
 
 MANIFEST = "backup.json"
 

@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from kernel.db import DatabaseUnavailable, describe_db_error
+from kernel.errors import DomainError
+from kernel.keys import KeyFileError
+from kernel.settings import Settings, SettingsError, load_settings
 from veche import setup
-from veche.db import DatabaseUnavailable, describe_db_error
-from veche.errors import DomainError
-from veche.keys import KeyFileError
-from veche.settings import Settings, SettingsError, load_settings
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -192,10 +192,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def export_local_log(settings: Settings, directory: Path) -> int:
-    from audit.export import write_export
-    from audit.store import LogStore
-    from veche.db import make_engine
-    from veche.keys import load_authority_key
+    from audit.core.export import write_export
+    from audit.services.store import LogStore
+    from kernel.db import make_engine
+    from kernel.keys import load_authority_key
 
     engine = make_engine(settings)
     store = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin)
@@ -342,11 +342,11 @@ def _command_registrars() -> list[Callable[[Any], None]]:
     """Commands contributed by the domain packages."""
     from audit.cli import add_verify_command
     from ballot.cli import add_election_command, add_vote_command
-    from ballot.verify import verify_check
+    from ballot.core.verify import verify_check
     from tally.cli import add_tally_command
 
     # The verifier must know every kind of entry a Veche log may hold.
-    importlib.import_module("proposals.kinds")
+    importlib.import_module("proposals.core.kinds")
 
     def add_verify(subparsers: Any) -> None:
         add_verify_command(subparsers, checks=[verify_check])
@@ -356,10 +356,10 @@ def _command_registrars() -> list[Callable[[Any], None]]:
 
 def _bench_registrars() -> list[Callable[[Any], None]]:
     """``veche bench`` subjects contributed by the domain packages."""
-    from ballot.bench import add_cast_bench
-    from ballot.load import add_load_bench
     from tally.cli import add_tally_bench
-    from veche.benchmarks import add_log_bench, add_verify_bench
+    from veche.bench.cast import add_cast_bench
+    from veche.bench.commands import add_log_bench, add_verify_bench
+    from veche.bench.load import add_load_bench
 
     return [add_log_bench, add_tally_bench, add_cast_bench, add_verify_bench, add_load_bench]
 

@@ -19,12 +19,12 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from ballot.client import VoterClient
-from veche import db as database
-from veche.accounts.models import User
-from veche.accounts.service import AccountService
+from ballot.core.client import VoterClient
+from kernel import db as database
+from kernel.accounts.models import User
+from kernel.accounts.service import AccountService
+from kernel.settings import Settings
 from veche.app import create_app
-from veche.settings import Settings
 
 CENTRE_PROJECTS = [
     ("tree-alley", "Lime-tree alley on Sadovaya street", 1_800_000_00),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.pages import ExplorerPages
-from ballot.pages import ElectionPages
+from audit.http.pages import ExplorerPages
+from ballot.http.pages import ElectionPages
 
 PAGE_CONTROLLERS: list[Any] = [ElectionPages, ExplorerPages]

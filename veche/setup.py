@@ -8,13 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from audit.store import LogStore
-from veche import db as database
-from veche.accounts.schemas import ROLES, DistrictIn, Registration
-from veche.accounts.service import AccountService
-from veche.errors import DomainError
-from veche.keys import load_or_create_authority_key, load_or_create_secret
-from veche.settings import Settings
+from audit.services.store import LogStore
+from kernel import db as database
+from kernel.accounts.schemas import ROLES, DistrictIn, Registration
+from kernel.accounts.service import AccountService
+from kernel.errors import DomainError
+from kernel.keys import load_or_create_authority_key, load_or_create_secret
+from kernel.settings import Settings
+from veche import schema
 
 DEMO_MARKER = ".veche-demo"
 
@@ -32,7 +33,7 @@ def initialize(settings: Settings, engine: Engine | None = None) -> Engine:
     """Create or upgrade the schema and make the keys that do not exist yet."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or database.make_engine(settings)
-    database.migrate(engine)
+    schema.migrate(engine)
     key, _created = load_or_create_authority_key(settings.keys_dir)
     load_or_create_secret(settings.keys_dir, "commitment.key")
     load_or_create_secret(settings.keys_dir, "election-secrets.key")
@@ -116,8 +117,8 @@ def load_demo(settings: Settings, engine: Engine) -> list[NewUser]:
 
 def load_proposals_demo(settings: Settings, engine: Engine) -> None:
     """A budgeting program with proposals in every state (``proposals.demo``)."""
-    from proposals.demo import load_proposals_demo as fill
     from veche.app import create_app
+    from veche.demo_proposals import load_proposals_demo as fill
 
     app = create_app(settings, engine=engine)
     try:

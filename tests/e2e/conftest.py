@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kernel.settings import Settings
 from tests.conftest import FAST
 from veche.pgtemp import free_port
-from veche.settings import Settings
 from veche.setup import DEMO_DISTRICTS, add_districts, initialize
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

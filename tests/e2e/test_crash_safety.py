@@ -23,13 +23,13 @@ from typing import Any
 import httpx
 import pytest
 
-from audit.checkpoint import verify_checkpoint
-from audit.entry import leaf_hash
-from audit.merkle import mth
-from ballot.client import ClientError, VoterClient
+from audit.core.checkpoint import verify_checkpoint
+from audit.core.entry import leaf_hash
+from audit.core.merkle import mth
+from ballot.core.client import ClientError, VoterClient
+from kernel.settings import Settings
 from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.test_log_live import admin_client, open_code_election, veche
-from veche.settings import Settings
 from veche.setup import initialize
 
 CYCLES = int(os.environ.get("VECHE_CRASH_CYCLES", "3"))

@@ -34,28 +34,29 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
-from audit.checkpoint import Checkpoint, sign_checkpoint
-from audit.errors import ProofError
-from audit.merkle import verify_consistency, verify_inclusion
-from audit.note import verifier_key
-from ballot import blind, seal, token
-from ballot.ballot import check_ballot, parse_ballot, sign_ballot
-from ballot.choices import (
+from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
+from audit.core.checkpoint import Checkpoint, sign_checkpoint
+from audit.core.errors import ProofError
+from audit.core.merkle import verify_consistency, verify_inclusion
+from audit.core.note import verifier_key
+from ballot.core import blind, seal, token
+from ballot.core.ballot import check_ballot, parse_ballot, sign_ballot
+from ballot.core.choices import (
     ApprovalChoices,
     BallotRejected,
     CumulativeChoices,
     sealed_plaintext,
     validate_choices,
 )
-from ballot.client import Wallet
-from ballot.manifest import (
+from ballot.core.client import Wallet
+from ballot.core.manifest import (
     build_manifest,
     manifest_dict,
     manifest_hash,
     parse_config,
     sign_manifest,
 )
+from kernel.db import make_engine
 from tests.e2e.conftest import LiveServer
 from tests.strategies.audit import json_values
 from tests.strategies.ballot import seeded_rng
@@ -67,7 +68,6 @@ from tests.strategies.ballot_manifest import (
     valid_choices,
 )
 from tests.unit.ballot import hpke_model
-from veche.db import make_engine
 from veche.setup import NewUser, create_user
 
 pytestmark = pytest.mark.browser

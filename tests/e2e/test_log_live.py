@@ -13,13 +13,13 @@ import httpx
 import pytest
 from sqlalchemy import delete
 
-from audit.models import LogCheckpoint, LogEntry, LogHead, LogNode
-from audit.store import LogStore
+from audit.services.models import LogCheckpoint, LogEntry, LogHead, LogNode
+from audit.services.store import LogStore
+from kernel.db import make_engine
+from kernel.keys import load_authority_key
+from kernel.settings import Settings
 from tests.e2e.conftest import LiveServer, start_server, stop_server
-from veche.db import make_engine
-from veche.keys import load_authority_key
 from veche.pgtemp import TempCluster
-from veche.settings import Settings
 from veche.setup import NewUser, create_user, initialize
 
 PASSWORD = "meadow-lantern-42"
@@ -185,7 +185,7 @@ def test_ballots_through_two_servers_form_one_election(
     pg_cluster: TempCluster, tmp_path: Path
 ) -> None:
     """Voters spread over two servers (one with two workers) on one PostgreSQL."""
-    from ballot.client import VoterClient
+    from ballot.core.client import VoterClient
     from tests.conftest import FAST
 
     settings = Settings(

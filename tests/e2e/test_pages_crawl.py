@@ -17,10 +17,10 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
+from kernel.settings import Settings
 from tests.conftest import FAST
 from tests.e2e.conftest import ARTIFACTS, LiveServer, start_server, stop_server
 from veche.demo import run_demo_election
-from veche.settings import Settings
 from veche.setup import DEMO_PASSWORD, initialize, load_demo
 
 LINK = re.compile(r"""<a\b[^>]*\bhref=["']([^"'#]+)""", re.IGNORECASE)

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from kernel.db import make_engine
 from tests.e2e.conftest import ARTIFACTS, LiveServer
-from veche.db import make_engine
 from veche.setup import NewUser, create_user
 
 pytestmark = pytest.mark.browser

@@ -28,14 +28,14 @@ from typing import Any
 import httpx
 import pytest
 
-from audit.canonical import b64url_decode
-from ballot.choices import parse_sealed_plaintext
-from ballot.client import ElectionInfo, VoterClient, Wallet
-from ballot.seal import open_sealed
+from audit.core.canonical import b64url_decode
+from ballot.core.choices import parse_sealed_plaintext
+from ballot.core.client import ElectionInfo, VoterClient, Wallet
+from ballot.core.seal import open_sealed
+from kernel.db import make_engine
+from kernel.settings import Settings
 from tests.e2e.conftest import LiveServer
-from veche.db import make_engine
 from veche.pgtemp import free_port
-from veche.settings import Settings
 from veche.setup import NewUser, create_user
 
 PASSWORD = "meadow-lantern-42"

@@ -9,9 +9,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from veche import db as database
-from veche.accounts.models import User
-from veche.settings import Settings
+from kernel import db as database
+from kernel.accounts.models import User
+from kernel.settings import Settings
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
 
 PASSWORD = "meadow-lantern-42"
@@ -83,7 +83,7 @@ def test_hash_is_upgraded_on_login_when_parameters_change(
 ) -> None:
     assert register(client).status_code == 201
     stronger = settings.with_changes(argon2_time_cost=2, argon2_memory_cost=16)
-    from veche.accounts.service import AccountService
+    from kernel.accounts.service import AccountService
 
     app.state.accounts = AccountService(stronger)
     assert login(client).status_code == 200

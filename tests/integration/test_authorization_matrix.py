@@ -19,9 +19,9 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
+from kernel.settings import Settings
 from tests.conftest import FAST
 from veche.app import create_app
-from veche.settings import Settings
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user, initialize
 
 PASSWORD = "meadow-lantern-42"

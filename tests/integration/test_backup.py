@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 
-from audit.checkpoint import verify_checkpoint
-from audit.entry import parse_entry
-from audit.export import KeyInfo, write_export
-from audit.store import LogStore
+from audit.core.checkpoint import verify_checkpoint
+from audit.core.entry import parse_entry
+from audit.core.export import KeyInfo, write_export
+from audit.services.store import LogStore
+from kernel.db import make_engine
+from kernel.keys import load_authority_key
+from kernel.settings import Settings
 from veche.backup import BackupError, backup, restore
 from veche.cli import export_local_log
-from veche.db import make_engine
-from veche.keys import load_authority_key
 from veche.pgtemp import TempCluster
-from veche.settings import Settings
 from veche.setup import initialize
 
 

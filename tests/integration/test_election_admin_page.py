@@ -8,8 +8,8 @@ from pathlib import Path
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from kernel.settings import Settings
 from tests.integration.test_elections import PASSWORD, login, when
-from veche.settings import Settings
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
 
 Client = TestClient[Litestar]

@@ -10,9 +10,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from audit.entry import parse_entry
-from ballot.client import ClientError, VoterClient
-from veche.settings import Settings
+from audit.core.entry import parse_entry
+from ballot.core.client import ClientError, VoterClient
+from kernel.settings import Settings
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
 
 Client = TestClient[Litestar]
@@ -136,7 +136,7 @@ def test_vote_from_credential_to_receipt(
 def test_identical_ballot_gets_the_same_receipt(
     client: Client, app: Litestar, settings: Settings, admin: dict[str, str]
 ) -> None:
-    from ballot.ballot import ballot_json, make_ballot
+    from ballot.core.ballot import ballot_json, make_ballot
 
     election_id = open_election(client, admin)
     voter = VoterClient(client)
@@ -293,7 +293,7 @@ def test_bad_ballots_are_refused_with_their_code(
     mutate: Any,
     code: str,
 ) -> None:
-    from ballot.ballot import ballot_json, make_ballot
+    from ballot.core.ballot import ballot_json, make_ballot
 
     election_id = open_election(client, admin)
     voter = VoterClient(client)

@@ -9,10 +9,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from audit.checkpoint import verify_checkpoint
-from audit.entry import parse_entry
-from audit.merkle import verify_consistency, verify_inclusion
-from veche.settings import Settings
+from audit.core.checkpoint import verify_checkpoint
+from audit.core.entry import parse_entry
+from audit.core.merkle import verify_consistency, verify_inclusion
+from kernel.settings import Settings
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
 
 Client = TestClient[Litestar]

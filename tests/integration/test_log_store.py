@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from audit.entry import parse_entry
-from audit.errors import EntryRejected
-from audit.merkle import mth
-from audit.models import LogEntry
-from audit.store import BatchLog, LogStore, Sequencer, Work, _Item, insert_new
-from veche.accounts.models import District
-from veche.keys import load_authority_key
-from veche.settings import Settings
+from audit.core.entry import parse_entry
+from audit.core.errors import EntryRejected
+from audit.core.merkle import mth
+from audit.services.models import LogEntry
+from audit.services.store import BatchLog, LogStore, Sequencer, Work, _Item, insert_new
+from kernel.accounts.models import District
+from kernel.keys import load_authority_key
+from kernel.settings import Settings
 from veche.setup import initialize
 
 
@@ -250,11 +250,12 @@ def test_genesis_is_written_once(store: LogStore) -> None:
 
 def test_servers_starting_together_write_one_genesis(settings: Settings) -> None:
     """Two processes initialising one fresh database at once: one head, one genesis."""
-    from veche import db as database
-    from veche.keys import load_or_create_authority_key
+    from kernel import db as database
+    from kernel.keys import load_or_create_authority_key
+    from veche import schema
 
     engine = database.make_engine(settings)
-    database.migrate(engine)
+    schema.migrate(engine)
     key, _created = load_or_create_authority_key(settings.keys_dir)
     stores = [LogStore(engine, key, settings.origin) for _ in range(4)]
     errors: list[BaseException] = []

@@ -8,7 +8,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from veche.settings import Settings
+from kernel.settings import Settings
 from veche.setup import DEMO_DISTRICTS, add_districts
 
 Client = TestClient[Litestar]

@@ -13,10 +13,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from markupsafe import escape
 
-from ballot.client import VoterClient
+from ballot.core.client import VoterClient
+from kernel.settings import Settings
 from tests.integration.test_elections import config, login, open_election, resident
 from tests.integration.test_results import run_election
-from veche.settings import Settings
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
 
 Client = TestClient[Litestar]

@@ -7,8 +7,10 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import select
 
-from audit.entry import parse_entry
-from audit.models import LogEntry
+from audit.core.entry import parse_entry
+from audit.services.models import LogEntry
+from kernel import db as database
+from kernel.settings import Settings
 from tests.strategies.proposals import (
     INVALID_INNS,
     VALID_INNS,
@@ -19,8 +21,6 @@ from tests.strategies.proposals import (
     proposal_body,
     setup_people,
 )
-from veche import db as database
-from veche.settings import Settings
 
 
 @pytest.fixture(name="people")
@@ -117,7 +117,7 @@ def test_full_road(app: Litestar, people: dict[str, Actor]) -> None:
     # test_proposals_ballot), then implementation and ratings.
     link = app.state.ballot_link
     with database.session_scope(app.state.sessions) as db:
-        from proposals.models import Proposal
+        from proposals.services.models import Proposal
 
         row = db.get(Proposal, pid)
         assert row is not None

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
+from kernel.settings import Settings
 from tests.strategies.proposals import (
     Actor,
     Client,
@@ -18,7 +19,6 @@ from tests.strategies.proposals import (
     proposal_body,
     setup_people,
 )
-from veche.settings import Settings
 
 
 @pytest.fixture(name="people")

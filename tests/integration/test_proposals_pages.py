@@ -9,6 +9,7 @@ import re
 import pytest
 from litestar import Litestar
 
+from kernel.settings import Settings
 from tests.strategies.proposals import (
     Actor,
     Client,
@@ -17,7 +18,6 @@ from tests.strategies.proposals import (
     proposal_body,
     setup_people,
 )
-from veche.settings import Settings
 
 HTML = {"accept": "text/html"}
 NASTY = '<script>alert("x")</script><b onmouseover=1>'

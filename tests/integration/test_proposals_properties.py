@@ -19,7 +19,8 @@ from hypothesis.stateful import (
 )
 from litestar import Litestar
 
-from proposals.lifecycle import TRANSITIONS
+from kernel.settings import Settings
+from proposals.core.lifecycle import TRANSITIONS
 from tests.strategies.proposals import (
     Actor,
     Client,
@@ -29,7 +30,6 @@ from tests.strategies.proposals import (
     proposal_body,
     setup_people,
 )
-from veche.settings import Settings
 
 NAMES = ("admin", "mod", "author", "r1", "r2")
 PHASES = ("support", "review", "cofunding", "voting")

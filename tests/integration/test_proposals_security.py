@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
+from kernel.settings import Settings
 from tests.strategies.proposals import (
     Actor,
     Client,
@@ -18,7 +19,6 @@ from tests.strategies.proposals import (
     setup_people,
 )
 from tests.unit.proposals.test_images import jpeg, png
-from veche.settings import Settings
 
 
 @pytest.fixture(name="people")
@@ -186,10 +186,10 @@ def test_milestone_photos_are_logged_by_hash(
     pid = world["proposal"]
     from sqlalchemy import select
 
-    from audit.entry import parse_entry
-    from audit.models import LogEntry
-    from proposals.models import Proposal
-    from veche import db as database
+    from audit.core.entry import parse_entry
+    from audit.services.models import LogEntry
+    from kernel import db as database
+    from proposals.services.models import Proposal
 
     with database.session_scope(app.state.sessions) as db:
         row = db.get(Proposal, pid)

@@ -14,14 +14,14 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from audit.canonical import b64url_decode
-from audit.entry import parse_entry
-from ballot import kinds, record
-from ballot.client import VoterClient
+from audit.core.canonical import b64url_decode
+from audit.core.entry import parse_entry
+from ballot.core import kinds, record
+from ballot.core.client import VoterClient
+from kernel.settings import Settings
 from tally import compute, read_pb
 from tests.integration.test_elections import PASSWORD, config, log_lines, login
 from tests.unit.tally.oracle import Oracle
-from veche.settings import Settings
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
 
 Client = TestClient[Litestar]

@@ -9,9 +9,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from kernel.keys import KeyFileError, load_authority_key
+from kernel.settings import Settings
 from veche.app import create_app
-from veche.keys import KeyFileError, load_authority_key
-from veche.settings import Settings
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
 
 Client = TestClient[Litestar]

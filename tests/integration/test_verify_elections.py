@@ -20,20 +20,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from audit.canonical import b64url_decode, b64url_encode, canonical_bytes, decode_canonical
-from audit.checkpoint import Checkpoint, sign_checkpoint
-from audit.entry import leaf_hash
-from audit.export import KeyInfo, write_export
-from audit.merkle import mth
-from audit.verify import verify_log
-from ballot import kinds, seal
-from ballot.ballot import sign_ballot
-from ballot.manifest import to_json
-from ballot.verify import check_elections
+from audit.core.canonical import b64url_decode, b64url_encode, canonical_bytes, decode_canonical
+from audit.core.checkpoint import Checkpoint, sign_checkpoint
+from audit.core.entry import leaf_hash
+from audit.core.export import KeyInfo, write_export
+from audit.core.merkle import mth
+from audit.core.verify import verify_log
+from ballot.core import kinds, seal
+from ballot.core.ballot import sign_ballot
+from ballot.core.manifest import to_json
+from ballot.core.verify import check_elections
+from kernel.settings import Settings
 from tests.integration.test_elections import login
 from tests.integration.test_results import run_election
 from veche.cli import export_local_log
-from veche.settings import Settings
 
 Client = TestClient[Litestar]
 Entries = list[dict[str, Any]]
@@ -103,7 +103,7 @@ def run_checks(directory: Path, settings: Settings) -> tuple[bool, list[tuple[in
 
 
 def _key(settings: Settings) -> Ed25519PrivateKey:
-    from veche.keys import load_authority_key
+    from kernel.keys import load_authority_key
 
     return load_authority_key(settings.keys_dir)
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import strategies as st
 
-from audit.canonical import MAX_SAFE_INTEGER, JsonValue, b64url_encode
-from audit.checkpoint import Checkpoint, sign_checkpoint
-from audit.entry import ZERO_HASH, build_entry, format_at, leaf_hash
-from audit.export import ExportedLog, KeyInfo
-from audit.merkle import mth
-from audit.note import public_key_bytes, verifier_key
+from audit.core.canonical import MAX_SAFE_INTEGER, JsonValue, b64url_encode
+from audit.core.checkpoint import Checkpoint, sign_checkpoint
+from audit.core.entry import ZERO_HASH, build_entry, format_at, leaf_hash
+from audit.core.export import ExportedLog, KeyInfo
+from audit.core.merkle import mth
+from audit.core.note import public_key_bytes, verifier_key
 
 __all__ = [
     "ORIGIN",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import strategies as st
 
-from ballot.blind import VARIANTS, Rng, Variant
+from ballot.core.blind import VARIANTS, Rng, Variant
 
 
 def seeded_rng(seed: bytes) -> Rng:

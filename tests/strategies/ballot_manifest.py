@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from ballot.manifest import (
+from ballot.core.manifest import (
     ApprovalSpec,
     ChoiceSpec,
     CumulativeSpec,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from veche.settings import Settings
+from kernel.settings import Settings
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
 
 PASSWORD = "meadow-lantern-42"

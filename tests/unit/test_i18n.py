@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from veche import i18n
+from kernel import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,15 +8,15 @@ import contextlib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.canonical import decode_canonical
-from audit.checkpoint import Checkpoint
-from audit.entry import parse_entry
-from audit.errors import AuditError
-from audit.note import parse_note, parse_verifier_key
-from ballot.ballot import parse_ballot
-from ballot.choices import BallotRejected, parse_sealed_plaintext
-from ballot.errors import BallotCryptoError
-from ballot.manifest import ManifestRejected, parse_config, parse_manifest
+from audit.core.canonical import decode_canonical
+from audit.core.checkpoint import Checkpoint
+from audit.core.entry import parse_entry
+from audit.core.errors import AuditError
+from audit.core.note import parse_note, parse_verifier_key
+from ballot.core.ballot import parse_ballot
+from ballot.core.choices import BallotRejected, parse_sealed_plaintext
+from ballot.core.errors import BallotCryptoError
+from ballot.core.manifest import ManifestRejected, parse_config, parse_manifest
 from tally.errors import TallyError
 from tally.pabulib import read_pb
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.canonical import (
+from audit.core.canonical import (
     MAX_DEPTH,
     MAX_SAFE_INTEGER,
     CanonicalError,

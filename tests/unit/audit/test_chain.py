@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from audit.chain import _parallel, check_entries, merkle_levels
-from audit.entry import leaf_hash
-from audit.merkle import mth, root_from_nodes
+from audit.core.chain import _parallel, check_entries, merkle_levels
+from audit.core.entry import leaf_hash
+from audit.core.merkle import mth, root_from_nodes
 from tests.strategies.audit import build_chain, signing_key
 
 NOTICE = {"title": "t", "text": "x", "lang": "en"}
@@ -32,8 +32,8 @@ def fx_entries() -> list[bytes]:
 
 _FORKING_CHECK = """
 from tests.strategies.audit import build_chain, signing_key
-from audit.chain import _parallel, check_entries
-from audit.entry import leaf_hash
+from audit.core.chain import _parallel, check_entries
+from audit.core.entry import leaf_hash
 notice = {"title": "t", "text": "x", "lang": "en"}
 entries = build_chain(signing_key(4), [{**notice, "title": str(i)} for i in range(9000)])
 data = b"".join(e + b"\\n" for e in entries)

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.canonical import CanonicalError
-from audit.entry import (
+from audit.core.canonical import CanonicalError
+from audit.core.entry import (
     GENESIS_KIND,
     ZERO_HASH,
     AsciiKey,
@@ -30,7 +30,7 @@ from audit.entry import (
     registered_kinds,
     validate_body,
 )
-from audit.errors import AuditError, EntryRejected
+from audit.core.errors import AuditError, EntryRejected
 from tests.strategies.audit import entry_chains, genesis_body, notice_bodies, signing_key
 
 AT = "2026-11-23T10:00:00Z"

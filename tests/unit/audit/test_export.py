@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.errors import ExportError
-from audit.export import (
+from audit.core.errors import ExportError
+from audit.core.export import (
     CHECKPOINT_FILE,
     ENTRIES_FILE,
     KEY_FILE,
@@ -16,7 +16,7 @@ from audit.export import (
     read_export,
     write_export,
 )
-from audit.verify import verify_log
+from audit.core.verify import verify_log
 from tests.strategies.audit import ORIGIN, build_chain, exported, signing_key
 
 NOTICE = {"title": "t", "text": "x", "lang": "en"}

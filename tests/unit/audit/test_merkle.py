@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.errors import ProofError
-from audit.merkle import (
+from audit.core.errors import ProofError
+from audit.core.merkle import (
     EMPTY_ROOT,
     CompactRange,
     MerkleTree,

@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
-from audit.errors import NoteError
-from audit.merkle import hash_leaf
-from audit.note import (
+from audit.core.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
+from audit.core.errors import NoteError
+from audit.core.merkle import hash_leaf
+from audit.core.note import (
     b64std_decode,
     key_id,
     parse_note,

@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.checkpoint import Checkpoint, sign_checkpoint
-from audit.entry import ZERO_HASH, Count, build_entry, leaf_hash, register_kind
-from audit.export import ExportedLog, KeyInfo
-from audit.merkle import hash_leaf, mth
-from audit.verify import Report, verify_log
+from audit.core.checkpoint import Checkpoint, sign_checkpoint
+from audit.core.entry import ZERO_HASH, Count, build_entry, leaf_hash, register_kind
+from audit.core.export import ExportedLog, KeyInfo
+from audit.core.merkle import hash_leaf, mth
+from audit.core.verify import Report, verify_log
 from tests.strategies.audit import (
     ORIGIN,
     build_chain,
@@ -327,7 +327,7 @@ def test_fork_at_same_size_is_caught() -> None:
 
 @pytest.mark.slow
 def test_bench_verify_small() -> None:
-    from audit.verify import bench_verify
+    from audit.core.verify import bench_verify
 
     result = bench_verify(2000)
     assert result["ok"] is True

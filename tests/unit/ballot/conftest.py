@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ballot.blind import BlindSigningKey, generate_private_key
+from ballot.core.blind import BlindSigningKey, generate_private_key
 
 # 1024 bits: not a size any election uses, but the protocol is the same and it is fast.
 TEST_KEY_BITS = 1024

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ballot import blind
-from ballot.errors import BlindSignatureError, ErrorCode, SigningFailure
+from ballot.core import blind
+from ballot.core.errors import BlindSignatureError, ErrorCode, SigningFailure
 from tests.strategies.ballot import messages, rngs, variants
 
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None)

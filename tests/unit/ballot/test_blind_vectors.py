@@ -9,8 +9,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ballot import blind
-from ballot.errors import BlindSignatureError, ErrorCode
+from ballot.core import blind
+from ballot.core.errors import BlindSignatureError, ErrorCode
 from tests.strategies.ballot import scripted_rng
 
 VECTORS_FILE = Path(__file__).parents[2] / "data" / "vectors" / "rfc9474.json"

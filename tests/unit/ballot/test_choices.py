@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ballot.choices import (
+from ballot.core.choices import (
     REJECT_CODES,
     ApprovalChoices,
     BallotRejected,
@@ -21,7 +21,7 @@ from ballot.choices import (
     sealed_plaintext,
     validate_choices,
 )
-from ballot.manifest import ElectionConfig, parse_config
+from ballot.core.manifest import ElectionConfig, parse_config
 from tests.strategies.ballot_manifest import (
     CODES_BY_KIND,
     KINDS,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ballot import blind, crypto_bench
+from ballot.core import blind
+from veche.bench import crypto as crypto_bench
 
 
 def test_run_all_measures_every_operation(rsa_private_key: rsa.RSAPrivateKey) -> None:

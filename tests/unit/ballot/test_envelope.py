@@ -19,11 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
-from audit.entry import build_entry, parse_entry, registered_kinds
-from audit.errors import EntryRejected
-from ballot import blind, kinds, seal, token
-from ballot.ballot import (
+from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
+from audit.core.entry import build_entry, parse_entry, registered_kinds
+from audit.core.errors import EntryRejected
+from ballot.core import blind, kinds, seal, token
+from ballot.core.ballot import (
     Ballot,
     BallotToken,
     ballot_bytes,
@@ -34,9 +34,9 @@ from ballot.ballot import (
     sign_ballot,
     verify_ballot_signature,
 )
-from ballot.choices import ApprovalChoices, BallotRejected, validate_choices
-from ballot.kinds import sign_result
-from ballot.manifest import (
+from ballot.core.choices import ApprovalChoices, BallotRejected, validate_choices
+from ballot.core.kinds import sign_result
+from ballot.core.manifest import (
     ElectionConfig,
     Manifest,
     ManifestRejected,
@@ -449,7 +449,7 @@ def test_every_kind_is_registered() -> None:
 
 
 def test_registration_survives_a_reload() -> None:
-    script = "import importlib, ballot.kinds as k; importlib.reload(k); k.register_kinds()"
+    script = "import importlib, ballot.core.kinds as k; importlib.reload(k); k.register_kinds()"
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ballot.load import windows
+from veche.bench.load import windows
 
 S = 1_000_000_000
 

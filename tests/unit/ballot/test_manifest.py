@@ -18,9 +18,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from audit.canonical import b64url_decode, b64url_encode
-from ballot import seal
-from ballot.manifest import (
+from audit.core.canonical import b64url_decode, b64url_encode
+from ballot.core import seal
+from ballot.core.manifest import (
     ElectionConfig,
     Manifest,
     ManifestRejected,

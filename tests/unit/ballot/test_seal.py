@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ballot import seal
-from ballot.errors import ErrorCode, SealRefused
+from ballot.core import seal
+from ballot.core.errors import ErrorCode, SealRefused
 from tests.strategies.ballot import manifest_hashes, plaintexts, scripted_rng
 
 PRIVATE, PUBLIC = seal.generate_keypair(scripted_rng(bytes(range(1, 33))))

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ballot import seal
+from ballot.core import seal
 from tests.unit.ballot import hpke_model as model
 
 VECTOR_FILE = Path(__file__).parents[2] / "data" / "vectors" / "rfc9180_a1.json"

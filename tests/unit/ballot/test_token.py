@@ -9,8 +9,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import given, settings
 
-from ballot import blind, token
-from ballot.errors import BlindSignatureError, ErrorCode, TokenRefused
+from ballot.core import blind, token
+from ballot.core.errors import BlindSignatureError, ErrorCode, TokenRefused
 from tests.strategies.ballot import (
     credential_public_b64s,
     manifest_hash_hexes,

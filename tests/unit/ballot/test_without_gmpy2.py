@@ -13,7 +13,7 @@ import json, sys
 from pathlib import Path
 sys.modules["gmpy2"] = None  # importing it now fails, as where it is not installed
 from cryptography.hazmat.primitives.asymmetric import rsa
-from ballot import blind
+from ballot.core import blind
 
 raw = json.loads(Path(sys.argv[1]).read_text())[blind.PSS_RANDOMIZED.name]
 v = {k: bytes.fromhex(x) for k, x in raw.items()}

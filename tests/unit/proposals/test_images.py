@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from proposals.images import NotAnImage, sniff_image
+from proposals.core.images import NotAnImage, sniff_image
 
 
 def png(width: int, height: int) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proposals.inn import inn_is_valid, inn_kind
+from proposals.core.inn import inn_is_valid, inn_kind
 
 VALID = [
     "7707083893",  # a well-known bank (organization)

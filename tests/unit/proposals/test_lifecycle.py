@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proposals.lifecycle import (
+from proposals.core.lifecycle import (
     STATUSES,
     TRANSITIONS,
     IllegalTransition,

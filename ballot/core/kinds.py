@@ -1,0 +1,209 @@
+"""The log entry kinds of the voting protocol (DESIGN.md, "The audit log", "Elections
+and ballots", "Tally").
+
+Importing this module registers, with ``audit.entry.register_kind``:
+
+- ``election.opened`` -- ``{"manifest": <manifest>, "manifest_hash": hex, "signature":
+  b64url}``: the manifest as its JSON object, its hash and the authority's Ed25519
+  signature (``ballot.manifest.sign_manifest``). The body is refused unless the hash is the
+  manifest's and the signature verifies under the key the manifest names.
+- ``credential.issued`` -- ``{"commitment": hex, "election": hex}``: the manifest hash and
+  an opaque commitment to the voter (HMAC-SHA256 of the voter id under a server secret, 32
+  bytes, hex). No personal data.
+- ``ballot.cast`` -- ``{"ballot": <ballot envelope>, "signature": b64url}``
+  (``ballot.ballot``).
+- ``election.closed`` -- ``{"checkpoint_root": hex, "checkpoint_size": n, "election":
+  hex}``: the log's size and RFC 9162 root hash when voting closed; the ballots counted
+  are the ``ballot.cast`` entries of this election with ``seq < checkpoint_size``.
+- ``election.unsealed`` -- ``{"election": hex, "sealing_private_key": b64url}``: the raw
+  X25519 private key (RFC 9180 §7.1.2), so that anyone can open every ballot.
+- ``result.published`` -- ``{"budget", "checkpoint_size", "counted", "election",
+  "lot_secret", "options", "rule", "scores", "signature", "spent", "winners"}``: what the
+  tally found over the ballots up to ``checkpoint_size`` (``counted`` of them), the lot
+  secret the manifest committed to (b64url), and the authority's Ed25519 signature over
+  ``b"veche/result/v1\\n" || canonical(body without "signature")``. The rule's step-by-step
+  trace is not logged: anyone recomputes it from the ballots.
+
+Bodies hold only strings, bounded integers, booleans, lists and objects with ASCII keys,
+so they encode canonically. Signatures other than the manifest's are checked by the
+verifier, which knows which keys to trust and holds the manifests the tokens need.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
+from audit.core.entry import AsciiKey, Count, SafeInt, register_kind, registered_kinds
+from audit.core.errors import AuditError
+from ballot.core.ballot import Ballot
+from ballot.core.manifest import (
+    Manifest,
+    ManifestRejected,
+    load_credential_key,
+    manifest_hash,
+    to_json,
+    validate_config,
+    verify_manifest_signature,
+)
+
+__all__ = [
+    "BALLOT_CAST",
+    "CREDENTIAL_ISSUED",
+    "ELECTION_CLOSED",
+    "ELECTION_OPENED",
+    "ELECTION_UNSEALED",
+    "KINDS",
+    "RESULT_DOMAIN",
+    "RESULT_PUBLISHED",
+    "BallotCast",
+    "CredentialIssued",
+    "ElectionClosed",
+    "ElectionOpened",
+    "ElectionUnsealed",
+    "ResultPublished",
+    "register_kinds",
+    "result_message",
+    "sign_result",
+    "verify_result_signature",
+]
+
+ELECTION_OPENED = "election.opened"
+CREDENTIAL_ISSUED = "credential.issued"
+BALLOT_CAST = "ballot.cast"
+ELECTION_CLOSED = "election.closed"
+ELECTION_UNSEALED = "election.unsealed"
+RESULT_PUBLISHED = "result.published"
+RESULT_DOMAIN = b"veche/result/v1\n"
+
+HashHex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+Key32 = Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{43}$")]  # 32 bytes, base64url
+Signature = Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{86}$")]  # 64 bytes
+
+
+class ElectionOpened(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The manifest, frozen and signed: the election now exists."""
+
+    manifest: Manifest
+    manifest_hash: HashHex
+    signature: Signature
+
+    def __post_init__(self) -> None:
+        # msgspec turns a ValueError raised here into a ValidationError naming the body.
+        if manifest_hash(self.manifest) != self.manifest_hash:
+            raise ValueError("manifest_hash is not the hash of the manifest")
+        # Key sizes are policy (the service and the verifier decide); shape is checked here.
+        problems = validate_config(self.manifest, allow_test_keys=True)
+        if problems:
+            raise ValueError(
+                f"the manifest is not valid: {problems[0].field}: {problems[0].detail}"
+            )
+        try:
+            load_credential_key(self.manifest)
+            authority = b64url_decode(self.manifest.authority_key)
+            verify_manifest_signature(authority, self.manifest, self.signature)
+        except (ManifestRejected, CanonicalError) as exc:
+            raise ValueError(exc.detail) from None
+
+
+class CredentialIssued(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A credential was issued; ``commitment`` names the voter only to the server."""
+
+    election: HashHex
+    commitment: HashHex
+
+
+class BallotCast(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A ballot envelope and the credential's signature of it."""
+
+    ballot: Ballot
+    signature: Signature
+
+
+class ElectionClosed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Voting ended; the log's size and root at that moment fix which ballots count."""
+
+    election: HashHex
+    checkpoint_size: Count
+    checkpoint_root: HashHex
+
+
+class ElectionUnsealed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The sealing private key, published after the close."""
+
+    election: HashHex
+    sealing_private_key: Key32
+
+
+class ResultPublished(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A signed result: winners in selection order, money spent, per-project scores."""
+
+    election: HashHex
+    checkpoint_size: Count
+    counted: Count
+    rule: Annotated[str, msgspec.Meta(pattern="^[a-z0-9-]{1,40}$")]
+    options: dict[AsciiKey, str]
+    winners: list[str]
+    budget: Count
+    spent: Count
+    scores: dict[AsciiKey, SafeInt]
+    lot_secret: Key32
+    signature: Signature
+
+
+KINDS: dict[str, type[msgspec.Struct]] = {
+    ELECTION_OPENED: ElectionOpened,
+    CREDENTIAL_ISSUED: CredentialIssued,
+    BALLOT_CAST: BallotCast,
+    ELECTION_CLOSED: ElectionClosed,
+    ELECTION_UNSEALED: ElectionUnsealed,
+    RESULT_PUBLISHED: ResultPublished,
+}
+
+
+def result_message(result: ResultPublished) -> bytes:
+    """``b"veche/result/v1\\n" || canonical(result without its "signature")``."""
+    body = to_json(result)
+    del body["signature"]
+    return RESULT_DOMAIN + canonical_bytes(body)
+
+
+def sign_result(authority_private_key: ed25519.Ed25519PrivateKey, result: ResultPublished) -> str:
+    """The authority's signature of ``result`` (its own ``signature`` field is ignored);
+    put it in with ``msgspec.structs.replace(result, signature=...)``."""
+    return b64url_encode(authority_private_key.sign(result_message(result)))
+
+
+def verify_result_signature(authority_public_raw: bytes, result: ResultPublished) -> None:
+    """Accept the result's signature under the authority key or raise ``ManifestRejected``
+    with code ``bad_signature``."""
+    try:
+        raw = b64url_decode(result.signature)
+        key = ed25519.Ed25519PublicKey.from_public_bytes(authority_public_raw)
+        key.verify(raw, result_message(result))
+    except (CanonicalError, InvalidSignature, ValueError):
+        raise ManifestRejected("bad_signature", "the result signature does not verify") from None
+
+
+def register_kinds() -> None:
+    """Register every kind above; safe to call again, and after the module is reloaded
+    (a kind already registered by a struct of the same name and module is kept)."""
+    known = registered_kinds()
+    for kind, body in KINDS.items():
+        existing = known.get(kind)
+        if existing is not None and existing is not body:
+            same = (existing.__module__, existing.__qualname__) == (
+                body.__module__,
+                body.__qualname__,
+            )
+            if same:
+                continue
+            raise AuditError(f"kind {kind!r} is already registered elsewhere", code="kind_conflict")
+        register_kind(kind, body)
+
+
+register_kinds()

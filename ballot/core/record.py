@@ -1,0 +1,448 @@
+"""An election's record read back from the log, its count, and its result.
+
+DESIGN.md ("Verifier", "Tally"): anyone can recompute a published result from the log
+alone. This module is that recomputation, shared by the server (which publishes the
+result) and by ``veche verify`` (which checks it); it depends only on the pure cores.
+
+From the log's entries it gathers, per election (named by its manifest hash): the
+manifest (``election.opened``, whose signature the entry kind already checks), the
+``credential.issued`` count, every ``ballot.cast``, the close (``election.closed``:
+the size of the log whose ballots count), the published sealing key
+(``election.unsealed``) and any ``result.published``.
+
+Counting: every ballot cast before the close is opened with the sealing key and
+checked like the server checked it when it arrived — the token against the election's
+RSA key, the credential's signature, the seal, the choices against the limits, and the
+window against the entry's own time. A ballot that fails is reported with its ``seq``
+and reason and not counted. Of each credential's valid ballots the last one (in log
+order) counts. The lot's seed is ``SHA-256("veche/lot/v1" || secret || SHA-256(the
+counted ballots' raw signatures in log order))``.
+
+Checking ballots is the expensive part (RSA, Ed25519, X25519 per ballot), so it can run
+in several processes; the result does not depend on how many.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from audit.core.canonical import b64url_decode, b64url_encode
+from audit.core.entry import Entry, parse_at
+from ballot.core import kinds, seal
+from ballot.core.ballot import Ballot, check_ballot
+from ballot.core.choices import (
+    ApprovalChoices,
+    BallotRejected,
+    ChoiceChoices,
+    Choices,
+    CumulativeChoices,
+    OrdinalChoices,
+    choices_json,
+)
+from ballot.core.errors import BallotCryptoError
+from ballot.core.manifest import (
+    ApprovalSpec,
+    ChoiceSpec,
+    CumulativeSpec,
+    GreedyThresholdRule,
+    Manifest,
+    ManifestRejected,
+    MesRule,
+    OrdinalSpec,
+    check_lot_secret,
+    load_credential_key,
+    lot_seed,
+    rule_name,
+    to_json,
+)
+from tally import (
+    ApprovalBallot,
+    ChoiceBallot,
+    CumulativeBallot,
+    OrdinalBallot,
+    Outcome,
+    Project,
+    RuleConfig,
+    TieBreak,
+    compute,
+)
+from tally import Ballot as TallyBallot
+from tally import Election as TallyElection
+
+kinds.register_kinds()
+
+ELECTION_KINDS = frozenset(kinds.KINDS)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in an election's record: the entry's ``seq`` (or None) and why."""
+
+    seq: int | None
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class CastEntry:
+    seq: int
+    at: str
+    ballot: dict[str, Any]
+    signature: str
+
+
+@dataclass
+class ElectionRecord:
+    hash: str
+    manifest: Manifest
+    opened_seq: int
+    issued: int = 0
+    casts: list[CastEntry] = field(default_factory=list)
+    closed_seq: int | None = None
+    count_size: int | None = None
+    sealing_private: bytes | None = None
+    unsealed_seq: int | None = None
+    results: list[tuple[int, kinds.ResultPublished]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Count:
+    """The outcome of counting: the ballots that count, and the ones refused."""
+
+    counted: list[tuple[int, str, Choices, str]]  # seq, credential, choices, signature
+    rejected: list[Problem]
+    superseded: int
+    credentials: int
+
+
+def gather(entries: Iterable[Entry]) -> tuple[dict[str, ElectionRecord], list[Problem]]:
+    """Group the voting protocol's entries by election, in log order; entries that name
+    no opened election are returned as problems."""
+    records: dict[str, ElectionRecord] = {}
+    orphans: list[Problem] = []
+    for entry in entries:
+        if entry.kind not in ELECTION_KINDS:
+            continue
+        body = entry.body
+        if isinstance(body, kinds.ElectionOpened):
+            if body.manifest_hash in records:
+                records[body.manifest_hash].problems.append(
+                    Problem(entry.seq, "opened_twice", "the election was opened a second time")
+                )
+                continue
+            records[body.manifest_hash] = ElectionRecord(
+                hash=body.manifest_hash, manifest=body.manifest, opened_seq=entry.seq
+            )
+            continue
+        election = getattr(body, "election", None)
+        if not isinstance(election, str) and isinstance(body, kinds.BallotCast):
+            election = body.ballot.election
+        record = records.get(election) if isinstance(election, str) else None
+        if record is None:
+            orphans.append(
+                Problem(
+                    entry.seq,
+                    "unknown_election",
+                    f"{entry.kind} names an election that was never opened",
+                )
+            )
+            continue
+        _add(record, entry)
+    return records, orphans
+
+
+def _add(record: ElectionRecord, entry: Entry) -> None:
+    body = entry.body
+    closed = record.closed_seq is not None
+    if isinstance(body, kinds.CredentialIssued):
+        if closed:
+            record.problems.append(
+                Problem(entry.seq, "issued_after_close", "a credential was issued after the close")
+            )
+        record.issued += 1
+    elif isinstance(body, kinds.BallotCast):
+        record.casts.append(
+            CastEntry(entry.seq, entry.at, msgspec.to_builtins(body.ballot), body.signature)
+        )
+    elif isinstance(body, kinds.ElectionClosed):
+        if closed:
+            record.problems.append(Problem(entry.seq, "closed_twice", "closed a second time"))
+            return
+        record.closed_seq = entry.seq
+        record.count_size = body.checkpoint_size
+        if body.checkpoint_size > entry.seq:
+            record.problems.append(
+                Problem(entry.seq, "bad_close", "the close counts entries that follow it")
+            )
+    elif isinstance(body, kinds.ElectionUnsealed):
+        if not closed:
+            record.problems.append(
+                Problem(
+                    entry.seq,
+                    "unsealed_while_open",
+                    "the sealing key was published before the close",
+                )
+            )
+        key = b64url_decode(body.sealing_private_key)
+        if b64url_encode(seal.public_key_of(key)) != record.manifest.sealing_key:
+            record.problems.append(
+                Problem(
+                    entry.seq,
+                    "wrong_sealing_key",
+                    "the published sealing key is not the manifest's",
+                )
+            )
+        else:
+            record.sealing_private = key
+            record.unsealed_seq = entry.seq
+    elif isinstance(body, kinds.ResultPublished):
+        record.results.append((entry.seq, body))
+
+
+# --- counting ---------------------------------------------------------------------------
+
+
+def _check_chunk(
+    manifest_json: dict[str, Any],
+    allow_test_keys: bool,
+    election_hash: str,
+    sealing_private: bytes,
+    chunk: Sequence[CastEntry],
+) -> list[tuple[int, str, dict[str, Any] | None, str, str]]:
+    """Check ballots; (seq, credential, choices json or None, code, detail) each."""
+    from ballot.core.manifest import parse_manifest
+
+    manifest = parse_manifest(manifest_json, allow_test_keys=allow_test_keys)
+    key = load_credential_key(manifest)
+    out: list[tuple[int, str, dict[str, Any] | None, str, str]] = []
+    for cast in chunk:
+        credential = str(cast.ballot.get("credential", ""))
+        try:
+            ballot = msgspec.convert(cast.ballot, Ballot, strict=True)
+            choices = check_ballot(
+                manifest,
+                ballot,
+                cast.signature,
+                sealing_private,
+                parse_at(cast.at),
+                credential_key=key,
+                election_hash=election_hash,
+            )
+            assert choices is not None
+            out.append((cast.seq, credential, choices_json(choices), "", ""))
+        except (BallotCryptoError, msgspec.ValidationError, ValueError) as exc:
+            code = getattr(exc, "code", "malformed_ballot")
+            detail = getattr(exc, "detail", str(exc))
+            out.append((cast.seq, credential, None, str(code), str(detail)))
+    return out
+
+
+def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = True) -> Count:
+    """Check every ballot cast before the close and keep each credential's last."""
+    if record.sealing_private is None:
+        raise ManifestRejected("not_unsealed", "the sealing key has not been published")
+    limit = record.count_size if record.count_size is not None else None
+    eligible: list[CastEntry] = []
+    rejected: list[Problem] = []
+    for cast in record.casts:
+        if limit is not None and cast.seq >= limit:
+            rejected.append(Problem(cast.seq, "after_close", "the ballot was cast after the close"))
+        else:
+            eligible.append(cast)
+    manifest_json = to_json(record.manifest)
+    results: list[tuple[int, str, dict[str, Any] | None, str, str]] = []
+    if workers > 1 and len(eligible) > 200:
+        size = max(100, len(eligible) // (workers * 4) + 1)
+        chunks = [eligible[i : i + size] for i in range(0, len(eligible), size)]
+        with ProcessPoolExecutor(workers) as pool:
+            futures = [
+                pool.submit(
+                    _check_chunk,
+                    manifest_json,
+                    allow_test_keys,
+                    record.hash,
+                    record.sealing_private,
+                    chunk,
+                )
+                for chunk in chunks
+            ]
+            for future in futures:
+                results.extend(future.result())
+    else:
+        results = _check_chunk(
+            manifest_json, allow_test_keys, record.hash, record.sealing_private, eligible
+        )
+    from ballot.core.choices import validate_choices
+
+    last: dict[str, tuple[int, str, Choices, str]] = {}
+    signatures = {cast.seq: cast.signature for cast in eligible}
+    superseded = 0
+    for seq, credential, choices_value, code, detail in sorted(results, key=lambda r: r[0]):
+        if choices_value is None:
+            rejected.append(Problem(seq, code, detail))
+            continue
+        if credential in last:
+            superseded += 1
+        last[credential] = (
+            seq,
+            credential,
+            validate_choices(record.manifest, choices_value),
+            signatures[seq],
+        )
+    counted = sorted(last.values(), key=lambda item: item[0])
+    return Count(counted=counted, rejected=rejected, superseded=superseded, credentials=len(last))
+
+
+# --- the tally ----------------------------------------------------------------------------
+
+
+# Minor units per currency unit (ISO 4217 exponents): the Method of Equal Shares' add1
+# completion raises each voter's budget one currency unit — one rouble, not one kopeck —
+# at a time, as equalshares.net describes it.
+_ZERO_DECIMALS = frozenset({"JPY", "KRW", "ISK", "CLP", "VND", "XAF", "XOF", "UGX", "PYG"})
+_THREE_DECIMALS = frozenset({"BHD", "KWD", "OMR", "JOD", "TND", "LYD", "IQD"})
+
+
+def currency_unit(currency: str) -> int:
+    if not currency or currency in _ZERO_DECIMALS:
+        return 1
+    return 1000 if currency in _THREE_DECIMALS else 100
+
+
+def tally_election(manifest: Manifest) -> TallyElection:
+    spec = manifest.ballot
+    projects = tuple(Project(id=p.id, cost=p.cost, name=p.title) for p in manifest.projects)
+    unit = currency_unit(manifest.currency)
+    if isinstance(spec, ApprovalSpec):
+        return TallyElection(
+            projects=projects,
+            budget=manifest.budget,
+            kind="approval",
+            unit=unit,
+            min_length=spec.min_projects,
+            max_length=spec.max_projects,
+            max_sum_cost=spec.max_total_cost,
+        )
+    if isinstance(spec, CumulativeSpec):
+        return TallyElection(
+            projects=projects,
+            budget=manifest.budget,
+            kind="cumulative",
+            unit=unit,
+            max_sum_points=spec.total_points,
+        )
+    if isinstance(spec, OrdinalSpec):
+        return TallyElection(
+            projects=projects,
+            budget=manifest.budget,
+            kind="ordinal",
+            unit=unit,
+            min_length=spec.min_length,
+            max_length=spec.max_length,
+        )
+    assert isinstance(spec, ChoiceSpec)
+    return TallyElection(
+        projects=projects,
+        budget=manifest.budget,
+        kind="choice",
+        unit=unit,
+        min_length=spec.min_options,
+        max_length=spec.max_options,
+    )
+
+
+def tally_ballot(choices: Choices) -> TallyBallot:
+    if isinstance(choices, ApprovalChoices):
+        return ApprovalBallot(approve=tuple(choices.approve))
+    if isinstance(choices, CumulativeChoices):
+        return CumulativeBallot(points=dict(choices.points))
+    if isinstance(choices, OrdinalChoices):
+        return OrdinalBallot(rank=tuple(choices.rank))
+    assert isinstance(choices, ChoiceChoices)
+    return ChoiceBallot(choose=tuple(choices.choose))
+
+
+def rule_config(manifest: Manifest, seed: bytes) -> RuleConfig:
+    rule = manifest.rule
+    name = rule_name(rule)
+    if manifest.tie_break == "order":
+        tie = TieBreak(method="order", order=tuple(p.id for p in manifest.projects))
+    else:
+        tie = TieBreak(method="cost-votes-lot", seed=seed)
+    options: dict[str, Any] = {"rule": name, "tie_break": tie}
+    if isinstance(rule, MesRule):
+        # add1 raises the per-voter budget until the next raise would overspend, as the
+        # cities that use the method computed it (Pabulib's equalshares/add1), so that an
+        # election's exported file declares the very computation it was counted with.
+        options.update(
+            satisfaction=rule.satisfaction,
+            completion=rule.completion,
+            comparison=rule.comparison,
+            add1_exhaustive_stop=False,
+        )
+        if rule.min_vote_share:
+            options["min_vote_share"] = f"{rule.min_vote_share}/100"
+    if isinstance(rule, GreedyThresholdRule):
+        options["threshold"] = rule.threshold
+    seats = getattr(rule, "seats", None)
+    if seats is not None:
+        options["seats"] = seats
+    return RuleConfig(**options)
+
+
+def lot_for(secret: bytes, counted: Sequence[tuple[int, str, Choices, str]]) -> bytes:
+    return lot_seed(secret, [b64url_decode(sig) for _seq, _cred, _choices, sig in counted])
+
+
+def compute_outcome(record: ElectionRecord, tally_count: Count, lot_secret: bytes) -> Outcome:
+    check_lot_secret(record.manifest, lot_secret)
+    seed = lot_for(lot_secret, tally_count.counted)
+    ballots = [tally_ballot(choices) for _s, _c, choices, _sig in tally_count.counted]
+    return compute(tally_election(record.manifest), ballots, rule_config(record.manifest, seed))
+
+
+def result_body(
+    record: ElectionRecord, tally_count: Count, outcome: Outcome, lot_secret: bytes
+) -> dict[str, Any]:
+    """The ``result.published`` body without its signature."""
+    assert record.count_size is not None
+    return {
+        "election": record.hash,
+        "checkpoint_size": record.count_size,
+        "counted": len(tally_count.counted),
+        "rule": outcome.rule,
+        "options": dict(outcome.options),
+        "winners": list(outcome.winners),
+        "budget": outcome.budget,
+        "spent": outcome.spent,
+        "scores": dict(outcome.scores),
+        "lot_secret": b64url_encode(lot_secret),
+    }
+
+
+def ballots_digest(counted: Sequence[tuple[int, str, Choices, str]]) -> str:
+    return hashlib.sha256(b"".join(b64url_decode(s) for *_rest, s in counted)).hexdigest()
+
+
+__all__ = [
+    "BallotRejected",
+    "CastEntry",
+    "Count",
+    "ElectionRecord",
+    "Problem",
+    "ballots_digest",
+    "compute_outcome",
+    "count",
+    "gather",
+    "result_body",
+    "rule_config",
+    "tally_ballot",
+    "tally_election",
+]

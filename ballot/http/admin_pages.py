@@ -1,0 +1,116 @@
+"""The administrators' election page: configure (TOML or JSON), open, close, count."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect
+
+from ballot.core.errors import BallotCryptoError
+from ballot.core.manifest import ManifestRejected, parse_config, validate_config
+from ballot.services.elections import ElectionError
+from kernel.i18n import N_
+from kernel.web import DB, Viewer, render, requires_role
+
+
+def parse_text(text: str) -> object:
+    """A configuration typed as JSON (starting with ``{``) or TOML."""
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError(N_("Paste a configuration in TOML or JSON."))
+    if stripped.startswith("{"):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"JSON: {exc}") from None
+    try:
+        return tomllib.loads(stripped)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"TOML: {exc}") from None
+
+
+class ElectionAdminPages(Controller):
+    path = "/admin/setup"
+    include_in_schema = False
+    guards = [requires_role("admin")]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    def _page(
+        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer, **context: Any
+    ) -> Response[str]:
+        with db.begin():
+            elections = state.elections.list(db)
+        return render(
+            request,
+            "elections_admin/list.html",
+            {"elections": elections, "problems": [], "config_text": "", **context},
+            viewer=viewer,
+            status_code=400 if context.get("problems") else 200,
+        )
+
+    @get("/", sync_to_thread=True)
+    def list_page(
+        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+    ) -> Response[str]:
+        return self._page(request, db, state, viewer)
+
+    @post("/", sync_to_thread=True)
+    def create(
+        self,
+        request: Request[Any, Any, Any],
+        data: URLEncodedBody[dict[str, Any]],
+        db: DB,
+        state: State,
+        viewer: Viewer,
+    ) -> Response[str]:
+        text = str(data.get("config", ""))
+        problems: list[tuple[str, str]] = []
+        try:
+            config = parse_config(parse_text(text))
+            problems = [
+                (p.field, p.detail)
+                for p in validate_config(config, allow_test_keys=state.settings.allow_test_keys)
+            ]
+        except ValueError as exc:
+            problems = [("", str(exc))]
+        except ManifestRejected as exc:
+            problems = [(exc.field, exc.detail)]
+        if not problems:
+            try:
+                with db.begin():
+                    state.elections.create(db, msgspec.to_builtins(config))
+            except (ElectionError, BallotCryptoError) as exc:
+                problems = [("", exc.detail)]
+        if problems:
+            return self._page(request, db, state, viewer, problems=problems, config_text=text)
+        return Redirect("/admin/setup", status_code=303)
+
+    @post("/{election_id:str}/{action:str}", sync_to_thread=True)
+    def act(
+        self,
+        request: Request[Any, Any, Any],
+        election_id: FromPath[str],
+        action: FromPath[str],
+        db: DB,
+        state: State,
+        viewer: Viewer,
+    ) -> Response[str]:
+        try:
+            if action == "open":
+                state.elections.open(election_id)
+            elif action == "close":
+                state.elections.close(election_id)
+            elif action == "tally":
+                state.results.publish(election_id)
+            else:
+                return self._page(
+                    request, db, state, viewer, problems=[("", N_("Unknown action."))]
+                )
+        except (ElectionError, BallotCryptoError) as exc:
+            return self._page(request, db, state, viewer, problems=[("", exc.detail)])
+        return Redirect("/admin/setup", status_code=303)

@@ -1,0 +1,226 @@
+"""Elections over HTTP: configuration and lifecycle (admins), credentials, casting."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+import anyio.to_thread
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody
+
+from ballot.services.elections import (
+    AlreadyCast,
+    ElectionService,
+    ElectionSummary,
+    Receipt,
+    Voter,
+    summary,
+)
+from ballot.services.results import ResultView
+from kernel.errors import InvalidInput
+from kernel.web import DB, Viewer, requires_role
+
+
+class CredentialRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    blinded_message: str
+    access_code: str | None = None
+
+
+class CredentialResponse(msgspec.Struct, frozen=True):
+    blind_signature: str
+
+
+class CastRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    ballot: dict[str, Any]
+    signature: str
+
+
+class RollImported(msgspec.Struct, frozen=True):
+    added: int
+
+
+class ElectionController(Controller):
+    path = "/api/v1/elections"
+    tags: ClassVar[list[str]] = ["elections"]
+
+    @post(
+        "/",
+        operation_id="createElection",
+        status_code=201,
+        sync_to_thread=True,
+        guards=[requires_role("admin")],
+    )
+    def create(self, data: JSONBody[dict[str, Any]], db: DB, state: State) -> ElectionSummary:
+        """Configure a new election (a draft until it is opened)."""
+        service: ElectionService = state.elections
+        with db.begin():
+            return service.create(db, data)
+
+    @get("/", operation_id="listElections", sync_to_thread=True)
+    def list_elections(self, db: DB, state: State) -> list[ElectionSummary]:
+        """All elections with their status."""
+        with db.begin():
+            return state.elections.list(db)  # type: ignore[no-any-return]
+
+    @get("/{election_id:str}", operation_id="getElection", sync_to_thread=True)
+    def get_election(self, election_id: FromPath[str], db: DB, state: State) -> ElectionSummary:
+        """One election's configuration and status."""
+        with db.begin():
+            return summary(state.elections.get(db, election_id))
+
+    @post(
+        "/{election_id:str}/open",
+        operation_id="openElection",
+        status_code=200,
+        sync_to_thread=True,
+        guards=[requires_role("admin")],
+    )
+    def open_election(self, election_id: FromPath[str], state: State) -> ElectionSummary:
+        """Freeze, sign and publish the manifest; voting may start at its window."""
+        return state.elections.open(election_id)  # type: ignore[no-any-return]
+
+    @post(
+        "/{election_id:str}/close",
+        operation_id="closeElection",
+        status_code=200,
+        sync_to_thread=True,
+        guards=[requires_role("admin")],
+    )
+    def close_election(self, election_id: FromPath[str], state: State) -> ElectionSummary:
+        """End the count at the current checkpoint and publish the sealing key."""
+        return state.elections.close(election_id)  # type: ignore[no-any-return]
+
+    @get("/{election_id:str}/manifest", operation_id="getManifest", sync_to_thread=True)
+    def manifest(self, election_id: FromPath[str], db: DB, state: State) -> dict[str, Any]:
+        """The signed manifest, its hash and the authority key."""
+        with db.begin():
+            return state.elections.manifest_view(db, election_id)  # type: ignore[no-any-return]
+
+    @post(
+        "/{election_id:str}/roll",
+        operation_id="importRoll",
+        status_code=201,
+        guards=[requires_role("admin")],
+    )
+    async def import_roll(
+        self, election_id: FromPath[str], request: Request[Any, Any, Any], db: DB, state: State
+    ) -> RollImported:
+        """Add voters from a CSV roll (header voter_id[,email]); all rows or none."""
+        raw = await request.body()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("The roll must be UTF-8 text.", code="bad_roll") from None
+
+        def run() -> int:
+            with db.begin():
+                return state.elections.import_roll(db, election_id, text)  # type: ignore[no-any-return]
+
+        return RollImported(added=await anyio.to_thread.run_sync(run))
+
+    @post(
+        "/{election_id:str}/access-codes",
+        operation_id="makeAccessCodes",
+        status_code=201,
+        sync_to_thread=True,
+        guards=[requires_role("admin")],
+        media_type="text/csv",
+    )
+    def access_codes(self, election_id: FromPath[str], db: DB, state: State) -> Response[str]:
+        """Make one-time codes for roll entries that have none; CSV shown only this once."""
+        with db.begin():
+            made = state.elections.make_access_codes(db, election_id)
+        lines = ["voter_id,access_code", *(f"{ref},{code}" for ref, code in made)]
+        return Response(
+            "\n".join(lines) + "\n", media_type="text/csv; charset=utf-8", status_code=201
+        )
+
+    @post(
+        "/{election_id:str}/credentials",
+        operation_id="issueCredential",
+        status_code=200,
+        sync_to_thread=True,
+    )
+    def issue_credential(
+        self,
+        election_id: FromPath[str],
+        data: JSONBody[CredentialRequest],
+        state: State,
+        viewer: Viewer,
+    ) -> CredentialResponse:
+        """Blind-sign a credential request: logged in, or with a one-time access code."""
+        if data.access_code is not None:
+            voter = Voter(access_code=data.access_code)
+        elif viewer is not None:
+            user = viewer.user
+            voter = Voter(
+                public_id=user.public_id, email=user.email, role=user.role, district=user.district
+            )
+        else:
+            voter = Voter()
+        signature = state.elections.issue_credential(election_id, voter, data.blinded_message)
+        return CredentialResponse(blind_signature=signature)
+
+    @post(
+        "/{election_id:str}/tally",
+        operation_id="publishResult",
+        status_code=201,
+        sync_to_thread=True,
+        guards=[requires_role("admin")],
+    )
+    def publish_result(self, election_id: FromPath[str], state: State) -> ResultView:
+        """Count the closed election, sign the result and publish it in the log."""
+        return state.results.publish(election_id)  # type: ignore[no-any-return]
+
+    @get("/{election_id:str}/result", operation_id="getResult", sync_to_thread=True)
+    def result(self, election_id: FromPath[str], db: DB, state: State) -> ResultView:
+        """The published result with the rule's step-by-step explanation."""
+        with db.begin():
+            return state.results.result(db, election_id)  # type: ignore[no-any-return]
+
+    @get(
+        "/{election_id:str}/export.pb",
+        operation_id="exportPabulib",
+        sync_to_thread=True,
+        media_type="text/plain",
+    )
+    def export_pb(self, election_id: FromPath[str], state: State) -> Response[bytes]:
+        """The counted ballots as a Pabulib .pb file (after the close)."""
+        data = state.results.export_pb(election_id)
+        return Response(
+            data,
+            media_type="text/plain; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{election_id}.pb"'},
+        )
+
+    @post(
+        "/{election_id:str}/ballots",
+        operation_id="castBallot",
+        status_code=201,
+        opt={"csrf_exempt": True},
+    )
+    async def cast(
+        self, election_id: FromPath[str], data: JSONBody[CastRequest], state: State
+    ) -> Receipt:
+        """Cast a signed, sealed ballot (no log-in); returns the receipt with its proof."""
+        # The busiest route, so it runs on the event loop without a worker thread: the
+        # checks are computation only, the sequencer's future is awaited, and only the
+        # rare steps that read the database (an election this process has not loaded, a
+        # ballot sent again, a proof node not cached) go to a thread.
+        service: ElectionService = state.elections
+        live = service.live_cached(election_id)
+        if live is None:
+            live = await anyio.to_thread.run_sync(service.live_for, election_id)
+        pending = service.submit_cast(live, data.ballot, data.signature)
+        try:
+            # Shielded: a cancelled request must not cancel the sequencer's future.
+            committed = await asyncio.shield(asyncio.wrap_future(pending.future))
+        except AlreadyCast:
+            return await anyio.to_thread.run_sync(service.resent_receipt, pending)
+        receipt = service.cached_receipt(pending, committed)
+        if receipt is None:
+            receipt = await anyio.to_thread.run_sync(service.receipt, pending, committed)
+        return receipt

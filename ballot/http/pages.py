@@ -1,0 +1,521 @@
+"""Election pages: the list, the ballot (voting happens in the browser, see
+``veche/static/js/ballot-page.js``), the results with their explanation, "check my
+ballot", and the admin dashboard of an election.
+
+The pages read what the API serves and add nothing to it: a page never sees a
+credential's private key, and the numbers it shows are the published result's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, URLEncodedBody
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from audit.core.checkpoint import verify_checkpoint
+from audit.core.merkle import verify_inclusion
+from audit.services.models import LogEntry
+from audit.services.store import LogStore
+from ballot.core.record import currency_unit
+from ballot.services.elections import ElectionError, ElectionService
+from ballot.services.models import CastBallot, CredentialIssuance, Election, RollEntry
+from ballot.services.results import ResultView, published_view
+from kernel.accounts.models import District, User
+from kernel.web import DB, Viewer, render, requires_role
+from tally.model import parse_frac
+
+# --- numbers for people --------------------------------------------------------------------
+
+
+def money(amount: int | Fraction, currency: str) -> str:
+    """Minor units as the currency's units: ``180000000`` RUB is ``1 800 000 RUB``.
+    A fraction (an MES price) is rounded down to a minor unit and marked ``≈``."""
+    unit = currency_unit(currency)
+    value = Fraction(amount)
+    approx = value.denominator != 1
+    minor = value.numerator // value.denominator
+    whole, part = divmod(abs(minor), unit)
+    text = f"{whole:,}".replace(",", "\u00a0")
+    if part:
+        text += "." + str(part).zfill(len(str(unit)) - 1)
+    sign = "-" if minor < 0 else ""
+    return f"{'≈' if approx else ''}{sign}{text}\u00a0{currency}".strip()
+
+
+def percent(part: int, whole: int) -> str:
+    if whole <= 0:
+        return "—"
+    tenths = part * 1000 // whole
+    return f"{tenths // 10}.{tenths % 10}\u00a0%"
+
+
+def _manifest(row: Election) -> dict[str, Any]:
+    raw = row.manifest if row.manifest is not None else row.config
+    data: dict[str, Any] = msgspec.json.decode(raw)
+    return data
+
+
+def _published(service: ElectionService, db: Session, election_id: str) -> Election:
+    """An election residents may see: a draft is nobody's business yet (404)."""
+    row = service.get(db, election_id)
+    if row.status == "draft":
+        raise ElectionError(
+            "no_such_election", f"There is no election {election_id!r}.", status=404
+        )
+    return row
+
+
+def _short(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- the results' chart and explanation ------------------------------------------------------
+
+# The longest random wait between obtaining a credential and casting on the same page;
+# deployments that accept test keys (tests, local trials) wait less.
+CAST_DELAY_MS = 8000
+CAST_DELAY_TEST_MS = 400
+
+CHART_WIDTH = 400
+# Trace values that are money (minor units, or fractions of them for MES prices).
+MONEY_VALUES = frozenset(
+    {"cost", "left", "money_behind", "per_voter", "per_voter_used", "price", "price_per_voter"}
+)
+ROW_HEIGHT = 44
+
+
+def vote_chart(manifest: dict[str, Any], view: ResultView) -> dict[str, Any]:
+    """Rows of a horizontal bar chart (drawn by the template as SVG), most votes first."""
+    winners = set(view.winners)
+    projects = manifest["projects"]
+    top = max([view.scores.get(p["id"], 0) for p in projects] + [1])
+    label_room = 56  # user units kept right of the longest bar for its number
+    rows = []
+    ordered = sorted(projects, key=lambda p: (-view.scores.get(p["id"], 0), p["id"]))
+    for k, project in enumerate(ordered):
+        score = view.scores.get(project["id"], 0)
+        rows.append(
+            {
+                "id": project["id"],
+                "label": _short(project["title"]),
+                "title": project["title"],
+                "score": score,
+                "won": project["id"] in winners,
+                "y": k * ROW_HEIGHT,
+                "bar": max(2, (CHART_WIDTH - label_room) * score // top) if score else 0,
+            }
+        )
+    return {"rows": rows, "width": CHART_WIDTH, "height": len(rows) * ROW_HEIGHT + 4}
+
+
+def explain(manifest: dict[str, Any], view: ResultView) -> list[dict[str, Any]]:
+    """The rule's trace as steps the template words in the reader's language: the
+    project's title instead of its id, money in the currency's units."""
+    currency = manifest.get("currency", "")
+    titles = {p["id"]: p["title"] for p in manifest["projects"]}
+    steps = []
+    for raw in view.trace:
+        values = dict(raw.get("values", {}))
+        shown: dict[str, Any] = {}
+        for key, value in values.items():
+            if key in MONEY_VALUES:
+                shown[key] = money(parse_frac(str(value)), currency)
+            else:
+                shown[key] = value
+        project = raw.get("project")
+        steps.append(
+            {
+                "round": raw.get("round", 0),
+                "action": raw.get("action", "note"),
+                "text": raw.get("text", ""),
+                "project": titles.get(project, project) if project else None,
+                "v": shown,
+            }
+        )
+    return steps
+
+
+# --- the admin dashboard's numbers ------------------------------------------------------------
+
+
+def _entry_times(db: Session, seqs: list[int]) -> dict[int, str]:
+    """The ``at`` of log entries by seq (public times, to the second)."""
+    times: dict[int, str] = {}
+    for start in range(0, len(seqs), 500):
+        chunk = seqs[start : start + 500]
+        for seq, data in db.execute(
+            select(LogEntry.seq, LogEntry.data).where(LogEntry.seq.in_(chunk))  # type: ignore[attr-defined]
+        ):
+            times[seq] = str(json.loads(bytes(data))["at"])
+    return times
+
+
+def _timeline(issued: list[str], cast: list[str]) -> dict[str, Any]:
+    """Cumulative counts of credentials and ballots over time, as SVG polylines."""
+    moments = sorted(issued + cast)
+    if not moments:
+        return {"points": [], "issued": "", "cast": "", "buckets": []}
+    first = datetime.fromisoformat(moments[0])
+    last = datetime.fromisoformat(moments[-1])
+    span = max(1, int((last - first).total_seconds()))
+    # Buckets of a minute, an hour or a day, so that a chart has a few of them.
+    key_len = 16 if span <= 3 * 3600 else 13 if span <= 3 * 86400 else 10
+    buckets = sorted({m[:key_len] for m in moments})
+    issued_by = Counter(m[:key_len] for m in issued)
+    cast_by = Counter(m[:key_len] for m in cast)
+    rows = []
+    total_i = total_c = 0
+    for bucket in buckets:
+        total_i += issued_by[bucket]
+        total_c += cast_by[bucket]
+        rows.append(
+            {
+                "label": bucket.replace("T", " ") + (":00" if key_len == 13 else ""),
+                "issued": issued_by[bucket],
+                "cast": cast_by[bucket],
+                "issued_total": total_i,
+                "cast_total": total_c,
+            }
+        )
+    width, height = 400, 160
+    top = max(total_i, total_c, 1)
+    n = len(rows)
+
+    def line(key: str) -> str:
+        # From zero at the left edge, one point at the end of each bucket.
+        pts = [f"0,{height}"]
+        for k, row in enumerate(rows, start=1):
+            pts.append(f"{k * width // n},{height - row[key] * (height - 10) // top}")
+        return " ".join(pts)
+
+    return {
+        "buckets": rows,
+        "issued": line("issued_total"),
+        "cast": line("cast_total"),
+        "width": width,
+        "height": height,
+        "top": top,
+        "unit": {16: "minute", 13: "hour", 10: "day"}[key_len],
+        "first": rows[0]["label"],
+        "last": rows[-1]["label"],
+    }
+
+
+def dashboard_numbers(db: Session, row: Election) -> dict[str, Any]:
+    issuances = list(
+        db.execute(
+            select(CredentialIssuance.voter_key, CredentialIssuance.seq).where(
+                CredentialIssuance.election_id == row.id
+            )
+        )
+    )
+    casts = list(
+        db.execute(
+            select(CastBallot.seq, CastBallot.credential).where(CastBallot.election_id == row.id)
+        )
+    )
+    times = _entry_times(db, [seq for _k, seq in issuances] + [seq for seq, _c in casts])
+    timeline = _timeline(
+        [times[seq] for _k, seq in issuances if seq in times],
+        [times[seq] for seq, _c in casts if seq in times],
+    )
+    # Who obtained a credential is known by account ("user:<public id>") or by roll entry
+    # ("roll:<ref>"); accounts give their district, roll entries are their own group.
+    user_ids = [key[5:] for key, _seq in issuances if key.startswith("user:")]
+    district_of: dict[str, str | None] = {}
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start : start + 500]
+        for public_id, district in db.execute(
+            select(User.public_id, User.district).where(User.public_id.in_(chunk))  # type: ignore[attr-defined]
+        ):
+            district_of[public_id] = district
+    by_district: Counter[str | None] = Counter(district_of.get(uid) for uid in user_ids)
+    roll_issued = sum(1 for key, _seq in issuances if key.startswith("roll:"))
+    residents = dict(
+        db.execute(
+            select(User.district, func.count())
+            .where(User.role == "resident")
+            .group_by(User.district)
+        ).all()
+    )
+    roll_size = db.scalar(
+        select(func.count()).select_from(RollEntry).where(RollEntry.election_id == row.id)
+    )
+    names = {d.code: d.name for d in db.scalars(select(District))}
+    districts = []
+    for code in sorted(set(names) | {c for c in by_district if c}):
+        districts.append(
+            {
+                "name": names.get(code, code),
+                "eligible": int(residents.get(code, 0)),
+                "issued": by_district.get(code, 0),
+                "share": percent(by_district.get(code, 0), int(residents.get(code, 0))),
+                "home": code == row.district,
+            }
+        )
+    return {
+        "issued": len(issuances),
+        "ballots": len(casts),
+        "voters": len({c for _s, c in casts}),
+        "timeline": timeline,
+        "districts": districts,
+        "roll": {
+            "eligible": int(roll_size or 0),
+            "issued": roll_issued,
+            "share": percent(roll_issued, int(roll_size or 0)),
+        },
+    }
+
+
+# --- checking a receipt without JavaScript ----------------------------------------------------
+
+
+def check_receipt_server(db: Session, store: LogStore, text: str) -> dict[str, Any]:
+    """What the page's script checks, done on the server for browsers without it: the
+    checkpoint's signature, the inclusion proof, and that the log still holds the entry."""
+    try:
+        receipt = json.loads(text)
+        if isinstance(receipt, dict) and isinstance(receipt.get("receipts"), list):
+            receipt = receipt["receipts"][-1]  # a saved wallet: its last receipt
+        seq, size = int(receipt["seq"]), int(receipt["size"])
+        leaf = bytes.fromhex(receipt["leaf_hash"])
+        proof = [bytes.fromhex(p) for p in receipt["proof"]]
+        note = str(receipt["checkpoint"])
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return {"ok": False, "code": "malformed"}
+    try:
+        checkpoint = verify_checkpoint(note, store.key_info.verifier_key)
+    except Exception:
+        return {"ok": False, "code": "bad_signature"}
+    if checkpoint.size != size:
+        return {"ok": False, "code": "bad_proof"}
+    try:
+        verify_inclusion(leaf, seq, size, proof, checkpoint.root)
+    except Exception:
+        return {"ok": False, "code": "bad_proof"}
+    stored = store.leaf(db, seq)
+    if stored is None or stored != leaf:
+        return {"ok": False, "code": "not_in_log"}
+    return {"ok": True, "seq": seq, "size": store.size(db), "election": receipt.get("election")}
+
+
+# --- the pages --------------------------------------------------------------------------------
+
+
+def _base_url(request: Request[Any, Any, Any]) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+class ElectionPages(Controller):
+    include_in_schema = False
+
+    @get("/elections", sync_to_thread=True)
+    def elections(
+        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+    ) -> Response[str]:
+        service: ElectionService = state.elections
+        with db.begin():
+            rows = [r for r in service.list(db) if r.status != "draft"]
+            names = {d.code: d.name for d in db.scalars(select(District))}
+        return render(
+            request, "vote/elections.html", {"elections": rows, "districts": names}, viewer=viewer
+        )
+
+    @get("/elections/{election_id:str}", sync_to_thread=True)
+    def ballot(
+        self,
+        request: Request[Any, Any, Any],
+        election_id: FromPath[str],
+        db: DB,
+        state: State,
+        viewer: Viewer,
+    ) -> Response[str]:
+        service: ElectionService = state.elections
+        with db.begin():
+            row = _published(service, db, election_id)
+            manifest = _manifest(row)
+        currency = manifest.get("currency", "")
+        projects = [
+            {**p, "cost_text": money(p.get("cost", 0), currency)} for p in manifest["projects"]
+        ]
+        spec = manifest["ballot"]
+        limit = spec.get("max_total_cost")
+        return render(
+            request,
+            "vote/ballot.html",
+            {
+                "election": row,
+                "manifest": manifest,
+                "projects": projects,
+                "spec": spec,
+                "budget_text": money(manifest.get("budget", 0), currency),
+                "limit_text": money(limit, currency) if limit is not None else None,
+                "unit": currency_unit(currency),
+                "allow_test_keys": state.settings.allow_test_keys,
+                "cast_delay_ms": CAST_DELAY_TEST_MS
+                if state.settings.allow_test_keys
+                else CAST_DELAY_MS,
+                "base_url": _base_url(request),
+            },
+            viewer=viewer,
+        )
+
+    @get("/elections/{election_id:str}/results", sync_to_thread=True)
+    def results(
+        self,
+        request: Request[Any, Any, Any],
+        election_id: FromPath[str],
+        db: DB,
+        state: State,
+        viewer: Viewer,
+    ) -> Response[str]:
+        service: ElectionService = state.elections
+        with db.begin():
+            row = _published(service, db, election_id)
+            manifest = _manifest(row)
+            view = published_view(row)
+        currency = manifest.get("currency", "")
+        context: dict[str, Any] = {
+            "election": row,
+            "manifest": manifest,
+            "view": view,
+            "base_url": _base_url(request),
+            "verifier_key": state.log_store.key_info.verifier_key,
+        }
+        if view is not None:
+            titles = {p["id"]: p for p in manifest["projects"]}
+            context.update(
+                chart=vote_chart(manifest, view),
+                steps=explain(manifest, view),
+                winners=[
+                    {**titles[w], "cost_text": money(titles[w]["cost"], currency)}
+                    for w in view.winners
+                    if w in titles
+                ],
+                projects=[
+                    {
+                        **p,
+                        "cost_text": money(p["cost"], currency),
+                        "score": view.scores.get(p["id"], 0),
+                        "won": p["id"] in view.winners,
+                    }
+                    for p in sorted(
+                        manifest["projects"], key=lambda p: -view.scores.get(p["id"], 0)
+                    )
+                ],
+                spent_text=money(view.spent, currency),
+                budget_text=money(view.budget, currency),
+                left_text=money(view.budget - view.spent, currency),
+                spent_share=percent(view.spent, view.budget),
+                spent_width=(300 * view.spent // view.budget) if view.budget else 0,
+            )
+        return render(request, "results/results.html", context, viewer=viewer)
+
+    @get("/check", sync_to_thread=True)
+    def check_form(
+        self, request: Request[Any, Any, Any], state: State, viewer: Viewer
+    ) -> Response[str]:
+        return render(
+            request,
+            "vote/check.html",
+            {"outcome": None, "receipt": "", "allow_test_keys": state.settings.allow_test_keys},
+            viewer=viewer,
+        )
+
+    @post("/check", sync_to_thread=True, status_code=200)
+    def check(
+        self,
+        request: Request[Any, Any, Any],
+        data: URLEncodedBody[dict[str, Any]],
+        db: DB,
+        state: State,
+        viewer: Viewer,
+    ) -> Response[str]:
+        text = data.get("receipt", "")
+        text = text[-1] if isinstance(text, list) else str(text)
+        with db.begin():
+            outcome = check_receipt_server(db, state.log_store, text[:100_000])
+        return render(
+            request,
+            "vote/check.html",
+            {
+                "outcome": outcome,
+                "receipt": text,
+                "allow_test_keys": state.settings.allow_test_keys,
+            },
+            viewer=viewer,
+        )
+
+    @get("/admin/elections", guards=[requires_role("admin")], sync_to_thread=True)
+    def admin_elections(
+        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+    ) -> Response[str]:
+        with db.begin():
+            rows = state.elections.list(db)
+        return render(request, "admin/elections.html", {"elections": rows}, viewer=viewer)
+
+    @get("/admin/elections/{election_id:str}", guards=[requires_role("admin")], sync_to_thread=True)
+    def dashboard(
+        self,
+        request: Request[Any, Any, Any],
+        election_id: FromPath[str],
+        db: DB,
+        state: State,
+        viewer: Viewer,
+    ) -> Response[str]:
+        with db.begin():
+            row = state.elections.get(db, election_id)
+            numbers = dashboard_numbers(db, row)
+            pipeline = proposal_pipeline(db, state)
+        return render(
+            request,
+            "admin/dashboard.html",
+            {"election": row, "manifest": _manifest(row), "n": numbers, "pipeline": pipeline},
+            viewer=viewer,
+        )
+
+
+def proposal_pipeline(db: Session, state: State) -> dict[str, Any] | None:
+    """Proposals by status and how long reviews took, when the proposals package runs
+    here (it is optional to this page: the section is shown only when it is present)."""
+    if "proposals" not in state:
+        return None
+    try:
+        from proposals.core.display import STATUS_NAMES
+        from proposals.services import models as proposal_models
+    except ImportError:  # pragma: no cover - a deployment without proposals
+        return None
+    table = getattr(proposal_models, "Proposal", None)
+    changes = getattr(proposal_models, "StatusChange", None)
+    if table is None or changes is None:
+        return None
+    counts = db.execute(select(table.status, func.count()).group_by(table.status)).all()
+    entered: dict[int, int] = {}
+    decided: dict[int, int] = {}
+    for proposal_id, to_status, at in db.execute(
+        select(changes.proposal_id, changes.to_status, changes.at).order_by(changes.at)
+    ):
+        if "review" in to_status:
+            entered.setdefault(proposal_id, at)
+        elif to_status in {"accepted", "rejected"} and proposal_id in entered:
+            decided.setdefault(proposal_id, at)
+    hours = sorted((decided[p] - entered[p]) // 3600 for p in decided)
+    return {
+        # In the lifecycle's order, by the names the proposal pages use.
+        "statuses": [
+            {"status": STATUS_NAMES.get(s, s), "count": int(c)}
+            for s, c in sorted(counts, key=lambda r: [*STATUS_NAMES, r[0]].index(r[0]))
+        ],
+        "reviewed": len(hours),
+        "median_hours": hours[len(hours) // 2] if hours else None,
+        "longest_hours": hours[-1] if hours else None,
+    }

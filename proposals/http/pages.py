@@ -1,0 +1,396 @@
+"""Proposal pages: the list with filters and a map, a proposal with its history, support,
+co-funding and review, the submit form, "my proposals", the moderation queue and the
+implementation page. Forms post to these pages and work without JavaScript; the map
+only adds a way to choose the point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect
+from sqlalchemy.orm import Session
+
+from kernel.errors import DomainError, NotFound
+from kernel.i18n import N_
+from kernel.web import DB, Viewer, render, requires_role
+from proposals.core.display import field, helpers, map_points, parse_degrees, parse_money
+from proposals.core.schemas import MilestoneCreate, PledgeCreate, RatingCreate, Review
+from proposals.http.api import UPLOAD_LIMIT, Upload, read_upload
+from proposals.services.service import ProposalService, cofunding, program_out
+
+Form = URLEncodedBody[dict[str, Any]]
+resident = requires_role("resident")
+moderator = requires_role("moderator")
+staff = requires_role("admin", "moderator")
+
+
+def back(proposal_id: int, anchor: str = "") -> Response[Any]:
+    return Redirect(f"/proposals/{proposal_id}{anchor}", status_code=303)
+
+
+class ProposalPages(Controller):
+    include_in_schema = False
+
+    def _program(self, db: Session, state: State, wanted: str | None) -> Any:
+        service: ProposalService = state.proposals
+        programs = service.list_programs(db)
+        if wanted and wanted.isdigit():
+            for program in programs:
+                if program.id == int(wanted):
+                    return program, programs
+        return (programs[0] if programs else None), programs
+
+    @get("/proposals", sync_to_thread=True)
+    def list_page(
+        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+    ) -> Response[str]:
+        query = request.query_params
+        filters = {k: query.get(k) or "" for k in ("district", "category", "status")}
+        with db.begin():
+            program, programs = self._program(db, state, query.get("program"))
+            rows = []
+            if program is not None:
+                rows = state.proposals.search(
+                    db,
+                    program=program.id,
+                    **{k: v or None for k, v in filters.items()},
+                )
+        return render(
+            request,
+            "proposals/list.html",
+            {
+                "program": program,
+                "programs": programs,
+                "rows": rows,
+                "filters": filters,
+                "points": map_points(rows),
+                **helpers(),
+            },
+            viewer=viewer,
+        )
+
+    @get("/proposals/mine", guards=[requires_role()], sync_to_thread=True)
+    def mine(
+        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+    ) -> Response[str]:
+        assert viewer is not None
+        with db.begin():
+            rows = state.proposals.search(db, author=viewer.user)
+            businesses = state.pledges.businesses(db, viewer.user)
+        return render(
+            request,
+            "proposals/mine.html",
+            {"rows": rows, "businesses": businesses, "errors": {}, "form": {}, **helpers()},
+            viewer=viewer,
+        )
+
+    @post("/proposals/businesses", guards=[resident], sync_to_thread=True)
+    def register_business(
+        self, request: Request[Any, Any, Any], data: Form, db: DB, state: State, viewer: Viewer
+    ) -> Response[Any]:
+        assert viewer is not None
+        from proposals.core.schemas import BusinessCreate
+
+        form = {"name": field(data, "name")[:200], "inn": field(data, "inn")[:12]}
+        errors: dict[str, str] = {}
+        with db.begin():
+            try:
+                state.pledges.register_business(db, viewer.user, BusinessCreate(**form))
+            except DomainError as exc:
+                errors[getattr(exc, "field", None) or "inn"] = exc.detail
+            rows = state.proposals.search(db, author=viewer.user)
+            businesses = state.pledges.businesses(db, viewer.user)
+        if not errors:
+            return Redirect("/proposals/mine#businesses", status_code=303)
+        return render(
+            request,
+            "proposals/mine.html",
+            {"rows": rows, "businesses": businesses, "errors": errors, "form": form, **helpers()},
+            viewer=viewer,
+            status_code=400,
+        )
+
+    @get("/proposals/new", guards=[resident], sync_to_thread=True)
+    def new_form(
+        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+    ) -> Response[str]:
+        with db.begin():
+            program, _programs = self._program(db, state, request.query_params.get("program"))
+        if program is None:
+            raise NotFound(N_("There is no budgeting program yet."))
+        return render(
+            request,
+            "proposals/new.html",
+            {"program": program, "form": {}, "errors": {}, **helpers()},
+            viewer=viewer,
+        )
+
+    @post("/proposals/new", guards=[resident], sync_to_thread=True)
+    def create(
+        self, request: Request[Any, Any, Any], data: Form, db: DB, state: State, viewer: Viewer
+    ) -> Response[Any]:
+        assert viewer is not None
+        service: ProposalService = state.proposals
+        names = ("program", "title", "summary", "description", "category", "district")
+        form = {k: field(data, k) for k in (*names, "cost", "latitude", "longitude")}
+        errors: dict[str, str] = {}
+        cost = parse_money(form["cost"])
+        if cost is None:
+            errors["cost"] = N_("Enter the cost as a positive amount, like 150000 or 1500,50.")
+        lat = parse_degrees(form["latitude"], 90)
+        lon = parse_degrees(form["longitude"], 180)
+        if lat == "bad" or lon == "bad":
+            errors["location"] = N_("Enter the latitude and longitude as decimal degrees.")
+        for name, limit in (("title", 200), ("summary", 500), ("description", 10000)):
+            if len(form[name]) > limit:
+                errors[name] = N_("This text is too long.")
+        with db.begin():
+            program, _programs = self._program(db, state, form["program"])
+            if program is None:
+                raise NotFound(N_("There is no budgeting program yet."))
+            fields = {**form, "lat_e6": lat, "lon_e6": lon}
+            row = service.program(db, program.id)
+            for key, message in service.validate(db, row, fields).items():
+                errors.setdefault(key, message)
+            if errors:
+                return render(
+                    request,
+                    "proposals/new.html",
+                    {"program": program, "form": form, "errors": errors, **helpers()},
+                    viewer=viewer,
+                    status_code=400,
+                )
+            from proposals.core.schemas import ProposalCreate
+
+            created = service.create(
+                db,
+                viewer.user,
+                ProposalCreate(
+                    program=program.id,
+                    title=form["title"],
+                    summary=form["summary"],
+                    description=form["description"],
+                    category=form["category"],
+                    district=form["district"],
+                    cost=cost,  # type: ignore[arg-type]
+                    lat_e6=lat,  # type: ignore[arg-type]
+                    lon_e6=lon,  # type: ignore[arg-type]
+                ),
+            )
+        if field(data, "action") == "submit":
+            service.submit(viewer.user, created.id)
+        return back(created.id)
+
+    @get("/proposals/{proposal_id:int}", sync_to_thread=True)
+    def detail(
+        self,
+        request: Request[Any, Any, Any],
+        proposal_id: FromPath[int],
+        db: DB,
+        state: State,
+        viewer: Viewer,
+    ) -> Response[str]:
+        service: ProposalService = state.proposals
+        user = viewer.user if viewer else None
+        with db.begin():
+            proposal = service.get(db, proposal_id, user)
+            out = service.out(db, proposal, user)
+            program = program_out(db, service.program(db, proposal.program_id))
+            history = service.history(db, proposal_id)
+            pledges = state.pledges.pledges(db, proposal_id, user)
+            businesses = state.pledges.businesses(db, user) if user else []
+            supported = False
+            if user is not None:
+                from proposals.services.models import Support
+
+                supported = db.get(Support, (proposal_id, user.id)) is not None
+        return render(
+            request,
+            "proposals/detail.html",
+            {
+                "p": out,
+                "program": program,
+                "history": history,
+                "pledges": pledges,
+                "businesses": businesses,
+                "supported": supported,
+                "is_author": user is not None and user.public_id == out.author,
+                "points": map_points([out]),
+                **helpers(),
+            },
+            viewer=viewer,
+        )
+
+    @post("/proposals/{proposal_id:int}/submit", guards=[resident], sync_to_thread=True)
+    def submit(self, proposal_id: FromPath[int], state: State, viewer: Viewer) -> Response[Any]:
+        assert viewer is not None
+        state.proposals.submit(viewer.user, proposal_id)
+        return back(proposal_id)
+
+    @post(
+        "/proposals/{proposal_id:int}/images",
+        guards=[resident],
+        sync_to_thread=True,
+        request_max_body_size=UPLOAD_LIMIT,
+    )
+    def add_image(
+        self, proposal_id: FromPath[int], data: Upload, db: DB, state: State, viewer: Viewer
+    ) -> Response[Any]:
+        assert viewer is not None
+        content = read_upload(data)
+        with db.begin():
+            state.uploads.add_image(db, viewer.user, proposal_id, content)
+        return back(proposal_id)
+
+    @post(
+        "/proposals/{proposal_id:int}/milestones/{milestone_id:int}/photos",
+        guards=[staff],
+        sync_to_thread=True,
+        request_max_body_size=UPLOAD_LIMIT,
+    )
+    def add_photo(
+        self, proposal_id: FromPath[int], milestone_id: FromPath[int], data: Upload, state: State
+    ) -> Response[Any]:
+        state.uploads.add_photo(proposal_id, milestone_id, read_upload(data))
+        return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)
+
+    @post("/proposals/{proposal_id:int}/support", guards=[resident], sync_to_thread=True)
+    def support(self, proposal_id: FromPath[int], state: State, viewer: Viewer) -> Response[Any]:
+        assert viewer is not None
+        state.proposals.support(viewer.user, proposal_id)
+        return back(proposal_id, "#support")
+
+    @post("/proposals/{proposal_id:int}/pledge", guards=[resident], sync_to_thread=True)
+    def pledge(
+        self, proposal_id: FromPath[int], data: Form, state: State, viewer: Viewer
+    ) -> Response[Any]:
+        assert viewer is not None
+        amount = parse_money(field(data, "amount"))
+        business = field(data, "business")
+        if amount is None:
+            from kernel.errors import InvalidInput
+
+            raise InvalidInput(N_("Enter the cost as a positive amount, like 150000 or 1500,50."))
+        request = PledgeCreate(
+            amount=amount, business=int(business) if business.isdigit() else None
+        )
+        state.pledges.pledge(viewer.user, proposal_id, request)
+        return back(proposal_id, "#cofunding")
+
+    @post(
+        "/proposals/{proposal_id:int}/pledges/{pledge_id:int}/withdraw",
+        guards=[resident],
+        sync_to_thread=True,
+    )
+    def withdraw(
+        self, proposal_id: FromPath[int], pledge_id: FromPath[int], state: State, viewer: Viewer
+    ) -> Response[Any]:
+        assert viewer is not None
+        state.pledges.withdraw(viewer.user, proposal_id, pledge_id)
+        return back(proposal_id, "#cofunding")
+
+    @post("/proposals/{proposal_id:int}/review", guards=[moderator], sync_to_thread=True)
+    def review(
+        self, proposal_id: FromPath[int], data: Form, state: State, viewer: Viewer
+    ) -> Response[Any]:
+        assert viewer is not None
+        decision = field(data, "decision")
+        cost = parse_money(field(data, "validated_cost")) if decision == "accept" else None
+        try:
+            review = Review(
+                decision=decision,  # type: ignore[arg-type]
+                validated_cost=cost,
+                reason=field(data, "reason")[:2000],
+            )
+            review = msgspec.convert(msgspec.to_builtins(review), Review)
+        except (msgspec.ValidationError, TypeError):
+            from kernel.errors import InvalidInput
+
+            raise InvalidInput(N_("Choose a decision.")) from None
+        state.proposals.review(viewer.user, proposal_id, review)
+        target = field(data, "next")
+        if target == "/moderation":
+            return Redirect("/moderation", status_code=303)
+        return back(proposal_id)
+
+    @get("/moderation", guards=[moderator], sync_to_thread=True)
+    def moderation(
+        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+    ) -> Response[str]:
+        with db.begin():
+            rows = state.proposals.search(db, status="in_review")
+        return render(
+            request, "proposals/moderation.html", {"rows": rows, **helpers()}, viewer=viewer
+        )
+
+    @get("/proposals/{proposal_id:int}/implementation", sync_to_thread=True)
+    def implementation(
+        self,
+        request: Request[Any, Any, Any],
+        proposal_id: FromPath[int],
+        db: DB,
+        state: State,
+        viewer: Viewer,
+    ) -> Response[str]:
+        user = viewer.user if viewer else None
+        with db.begin():
+            proposal = state.proposals.get(db, proposal_id, user)
+            summary = state.implementation.summary(db, proposal_id, user)
+            from sqlalchemy import select
+
+            from proposals.services.models import Rating
+
+            rated = user is not None and (
+                db.scalars(
+                    select(Rating).where(
+                        Rating.proposal_id == proposal_id, Rating.user_id == user.id
+                    )
+                ).first()
+                is not None
+            )
+            program = state.proposals.program(db, proposal.program_id)
+            funding = cofunding(db, program, proposal, state.proposals.now())
+        return render(
+            request,
+            "proposals/implementation.html",
+            {"p": proposal, "impl": summary, "rated": rated, "funding": funding, **helpers()},
+            viewer=viewer,
+        )
+
+    @post("/proposals/{proposal_id:int}/rate", guards=[resident], sync_to_thread=True)
+    def rate(
+        self, proposal_id: FromPath[int], data: Form, state: State, viewer: Viewer
+    ) -> Response[Any]:
+        assert viewer is not None
+        stars = field(data, "stars")
+        if stars not in {"1", "2", "3", "4", "5"}:
+            from kernel.errors import InvalidInput
+
+            raise InvalidInput(N_("Choose from 1 to 5 stars."))
+        state.implementation.rate(viewer.user, proposal_id, RatingCreate(stars=int(stars)))
+        return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)
+
+    @post("/proposals/{proposal_id:int}/milestones", guards=[staff], sync_to_thread=True)
+    def milestone(self, proposal_id: FromPath[int], data: Form, state: State) -> Response[Any]:
+        try:
+            step = msgspec.convert(
+                {
+                    "stage": field(data, "stage"),
+                    "percent": int(field(data, "percent") or 0),
+                    "date": field(data, "date"),
+                    "note": field(data, "note")[:2000],
+                },
+                MilestoneCreate,
+            )
+        except (msgspec.ValidationError, ValueError):
+            from kernel.errors import InvalidInput
+
+            raise InvalidInput(
+                N_("Fill in the stage, the date and a percentage from 0 to 100.")
+            ) from None
+        state.implementation.report(proposal_id, step)
+        return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)

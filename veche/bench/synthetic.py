@@ -1,0 +1,140 @@
+"""A complete, valid election log made without a server, for benchmarks of the verifier.
+
+Every step is the real protocol's pure core: the manifest is built and signed, each
+voter's credential is blind-signed with the election's key and unblinded, the choices
+are sealed and the ballot signed, the election is closed and unsealed, and the result is
+computed by ``ballot.record`` and signed. Only the database and HTTP are left out.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from audit.core.canonical import b64url_encode
+from audit.core.checkpoint import Checkpoint, sign_checkpoint
+from audit.core.entry import GENESIS_KIND, ZERO_HASH, build_entry, leaf_hash, parse_entry
+from audit.core.export import KeyInfo
+from audit.core.merkle import CompactRange
+from ballot.core import kinds, record, seal
+from ballot.core.ballot import ballot_json, make_ballot
+from ballot.core.blind import BlindSigningKey, blind_sign, generate_private_key
+from ballot.core.manifest import (
+    build_manifest,
+    manifest_dict,
+    manifest_hash,
+    parse_config,
+    sign_manifest,
+)
+from ballot.core.token import credential_message, finalize, prepare_and_blind
+
+AT = "2026-11-23T10:00:00Z"
+ORIGIN = "synthetic.veche.example/log"
+
+
+def election_log(
+    voters: int,
+    *,
+    projects: int = 20,
+    key_bits: int = 2048,
+    rng: Callable[[int], bytes],
+    authority: Ed25519PrivateKey,
+) -> tuple[list[bytes], str, KeyInfo]:
+    """Entries (canonical bytes), a signed checkpoint over them, and the log's key."""
+    pick = random.Random(rng(16))
+    config = parse_config(
+        {
+            "id": "synthetic",
+            "title": "Synthetic election",
+            "district": "everywhere",
+            "budget": 10_000_000,
+            "currency": "RUB",
+            "projects": [
+                {"id": f"p{k}", "title": f"Project {k}", "cost": 200_000 + 37_000 * k}
+                for k in range(projects)
+            ],
+            "ballot": {"kind": "approval", "min_projects": 1, "max_projects": projects},
+            "rule": {"name": "mes", "satisfaction": "cost", "completion": "add1"},
+            "window": {"opens_at": "2026-11-23T09:00:00Z", "closes_at": "2026-11-23T11:00:00Z"},
+            "eligibility": {"residents": True},
+            "rsa_key_bits": key_bits,
+        }
+    )
+    rsa_key = generate_private_key(key_bits)
+    signer = BlindSigningKey.from_private_key(rsa_key)
+    sealing_private, sealing_public = seal.generate_keypair(rng)
+    lot_secret = rng(32)
+    manifest = build_manifest(
+        config,
+        rsa_key.public_key(),
+        sealing_public,
+        lot_secret,
+        authority.public_key().public_bytes_raw(),
+        datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        allow_test_keys=key_bits < 2048,
+    )
+    digest = manifest_hash(manifest)
+    info = KeyInfo.from_private_key(ORIGIN, authority)
+    lines: list[bytes] = []
+    edge = CompactRange()
+
+    def append(kind: str, body: object) -> int:
+        seq = len(lines)
+        prev = leaf_hash(lines[-1]).hex() if lines else ZERO_HASH
+        line = build_entry(seq, prev, AT, kind, body)
+        lines.append(line)
+        edge.append(leaf_hash(line))
+        return seq
+
+    append(
+        GENESIS_KIND,
+        {
+            "origin": ORIGIN,
+            "public_key": info.public_key,
+            "software": "veche synthetic",
+            "verifier_key": info.verifier_key,
+        },
+    )
+    append(
+        kinds.ELECTION_OPENED,
+        {
+            "manifest": manifest_dict(manifest),
+            "manifest_hash": digest,
+            "signature": sign_manifest(authority, manifest),
+        },
+    )
+    public = rsa_key.public_key()
+    ids = [p.id for p in manifest.projects]
+    for n in range(voters):
+        credential = Ed25519PrivateKey.from_private_bytes(rng(32))
+        credential_b64 = b64url_encode(credential.public_key().public_bytes_raw())
+        blinded, state = prepare_and_blind(public, credential_message(credential_b64, digest), rng)
+        token = finalize(public, state, bytes(blind_sign(signer, bytes(blinded), rng)))
+        append(
+            kinds.CREDENTIAL_ISSUED, {"election": digest, "commitment": leaf_hash(b"%d" % n).hex()}
+        )
+        choices = {"approve": sorted(pick.sample(ids, pick.randint(1, 5)))}
+        ballot, signature = make_ballot(manifest, credential, dict(token), choices, rng)
+        append(kinds.BALLOT_CAST, {"ballot": ballot_json(ballot), "signature": signature})
+    size = len(lines)
+    append(
+        kinds.ELECTION_CLOSED,
+        {"election": digest, "checkpoint_size": size, "checkpoint_root": edge.root().hex()},
+    )
+    append(
+        kinds.ELECTION_UNSEALED,
+        {"election": digest, "sealing_private_key": b64url_encode(sealing_private)},
+    )
+    records, _orphans = record.gather(parse_entry(line) for line in lines)
+    rec = records[digest]
+    counted = record.count(rec)
+    outcome = record.compute_outcome(rec, counted, lot_secret)
+    body = record.result_body(rec, counted, outcome, lot_secret)
+    unsigned = msgspec.convert({**body, "signature": "A" * 86}, kinds.ResultPublished)
+    append(kinds.RESULT_PUBLISHED, {**body, "signature": kinds.sign_result(authority, unsigned)})
+    note = sign_checkpoint(authority, ORIGIN, Checkpoint(ORIGIN, len(lines), edge.root()))
+    return lines, note, info
