@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.core.checkpoint import Checkpoint
+from audit.core.entry import EntryKinds
 from audit.core.errors import AuditError, NoteError
 from audit.core.export import KeyInfo, write_export
 from audit.core.note import parse_note
@@ -173,6 +174,7 @@ def _verify_directory(
 ) -> tuple[Report, list[tuple[bool, list[str], dict[str, Any]]]]:
     report = verify_log(
         directory,
+        kinds=args.kinds,
         pinned_verifier_key=args.key,
         state_dir=state_dir,
         progress=_ProgressBar(sys.stderr),
@@ -227,8 +229,11 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def add_verify_command(
-    subparsers: argparse._SubParsersAction[Any], checks: Sequence[ExtraCheck] = ()
+    subparsers: argparse._SubParsersAction[Any],
+    kinds: EntryKinds,
+    checks: Sequence[ExtraCheck] = (),
 ) -> None:
+    """``veche verify``: the log's checks for entries of ``kinds``, then ``checks``."""
     parser = subparsers.add_parser(
         "verify",
         help="verify a log from a server URL or an exported directory",
@@ -251,4 +256,4 @@ def add_verify_command(
         "--no-state", action="store_true", help="neither read nor remember checkpoints"
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.set_defaults(func=run_verify, checks=list(checks))
+    parser.set_defaults(func=run_verify, kinds=kinds, checks=list(checks))

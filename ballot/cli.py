@@ -115,10 +115,12 @@ def election_service(settings: Settings, engine: Engine) -> ElectionService:
 
     It has its own log store and sequencer (``service.sequencer``; stop it when done).
     The database serializes appends between this process and a running server."""
+    from audit.core.entry import LOG_KINDS, EntryKinds
+    from ballot.core.kinds import ELECTION_KINDS
     from kernel.keys import load_authority_key, load_or_create_secret
 
     authority_key = load_authority_key(settings.keys_dir)
-    store = LogStore(engine, authority_key, settings.origin)
+    store = LogStore(engine, authority_key, settings.origin, EntryKinds(LOG_KINDS, ELECTION_KINDS))
     return ElectionService(
         store=store,
         sequencer=Sequencer(store),

@@ -1,6 +1,6 @@
 """Languages: gettext catalogs for Russian and English, one Jinja2 environment each.
 
-The catalogs are the ``.po`` files in ``veche/locale``; they are compiled in memory at
+The catalogs are the ``.po`` files in ``kernel/locale``; they are compiled in memory at
 start-up, so no build step is needed. The language of a request is chosen by the
 ``veche_lang`` cookie (set by the switch in the page header), then by
 ``Accept-Language``, then the deployment's default. English text is the message id,

@@ -6,7 +6,6 @@ import asyncio
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +17,19 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 import kernel
 from audit.core.errors import AuditError
 from audit.http.api import LogController
-from audit.services.store import LogStore, Sequencer
 from ballot.core.errors import BallotCryptoError
 from ballot.http.admin_pages import ElectionAdminPages
 from ballot.http.api import ElectionController
-from ballot.services.elections import ElectionError, ElectionService, SecretBox
-from ballot.services.results import ResultService
+from ballot.services.elections import ElectionError
 from kernel import db as database
 from kernel.accounts.api import AdminController, AuthController, DistrictController
 from kernel.accounts.pages import AccountPages, HomePage
-from kernel.accounts.service import AccountService
 from kernel.errors import DomainError
-from kernel.keys import load_authority_key, load_or_create_secret
 from kernel.settings import Settings, load_settings
 from kernel.web import (
     csrf_check,
@@ -53,12 +48,8 @@ from proposals.http.api import (
     UploadController,
 )
 from proposals.http.pages import ProposalPages
-from proposals.services.ballot_link import BallotLink
-from proposals.services.implementation import ImplementationService
-from proposals.services.pledges import PledgeService
-from proposals.services.service import ProposalService
-from proposals.services.uploads import UploadService
 from veche.page_routes import PAGE_CONTROLLERS
+from veche.wiring import build_services
 
 STATIC_DIR = Path(kernel.__file__).parent / "static"
 
@@ -89,50 +80,8 @@ def health(state: State) -> Response[dict[str, str]]:
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Litestar:
     """Build the application. The database must already be migrated (``veche init``)."""
     settings = settings or load_settings()
-    engine = engine or database.make_engine(settings)
-    sessions = database.make_sessionmaker(engine)
-    read_sessions: sessionmaker[Session] = sessionmaker(
-        engine.execution_options(readonly=True), expire_on_commit=False
-    )
-
-    @contextmanager
-    def read_scope() -> Iterator[Session]:
-        with read_sessions() as session, session.begin():
-            yield session
-
-    authority_key = load_authority_key(settings.keys_dir)
-    log_store = LogStore(engine, authority_key, settings.origin)
-    sequencer = Sequencer(log_store)
-    elections = ElectionService(
-        store=log_store,
-        sequencer=sequencer,
-        authority_key=authority_key,
-        secret_box=SecretBox(load_or_create_secret(settings.keys_dir, "election-secrets.key")),
-        commitment_key=load_or_create_secret(settings.keys_dir, "commitment.key"),
-        allow_test_keys=settings.allow_test_keys,
-    )
-    proposals = ProposalService(sequencer)
-    results = ResultService(elections)
-    state = State(
-        {
-            "settings": settings,
-            "engine": engine,
-            "sessions": sessions,
-            "read_sessions": read_scope,
-            "read_factory": read_sessions,
-            "accounts": AccountService(settings),
-            "authority_key": authority_key,
-            "log_store": log_store,
-            "sequencer": sequencer,
-            "elections": elections,
-            "results": results,
-            "proposals": proposals,
-            "pledges": PledgeService(proposals),
-            "implementation": ImplementationService(proposals),
-            "uploads": UploadService(proposals, settings.data_dir),
-            "ballot_link": BallotLink(proposals, elections, results),
-        }
-    )
+    services = build_services(settings, engine=engine)
+    state = State(services.state())
 
     async def on_startup(app: Litestar) -> None:
         # Synchronous handlers wait for their log batch to commit; with the loop's
@@ -143,8 +92,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         document_error_shape(app.openapi_schema)
 
     def on_shutdown() -> None:
-        sequencer.stop()
-        engine.dispose()
+        services.close()
 
     return Litestar(
         route_handlers=[

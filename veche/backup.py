@@ -29,10 +29,10 @@ from typing import Any
 from sqlalchemy import text
 
 from audit.core.checkpoint import verify_checkpoint
-from audit.services.store import LogStore
 from kernel.db import make_engine, redact_url
-from kernel.keys import load_authority_key, read_secret_file, write_secret_file
+from kernel.keys import read_secret_file, write_secret_file
 from kernel.settings import Settings
+from veche.wiring import log_store
 
 MANIFEST = "backup.json"
 
@@ -44,7 +44,7 @@ class BackupError(RuntimeError):
 def _log_state(settings: Settings) -> dict[str, Any]:
     engine = make_engine(settings)
     try:
-        store = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin)
+        store = log_store(settings, engine)
         with store.read_sessions() as db:
             latest = store.latest_checkpoint(db)
         if latest is None:

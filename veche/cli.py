@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -193,12 +192,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def export_local_log(settings: Settings, directory: Path) -> int:
     from audit.core.export import write_export
-    from audit.services.store import LogStore
     from kernel.db import make_engine
-    from kernel.keys import load_authority_key
+    from veche.wiring import log_store
 
     engine = make_engine(settings)
-    store = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin)
+    store = log_store(settings, engine)
     try:
         with store.read_sessions() as db, db.begin():
             latest = store.latest_checkpoint(db)
@@ -344,12 +342,11 @@ def _command_registrars() -> list[Callable[[Any], None]]:
     from ballot.cli import add_election_command, add_vote_command
     from ballot.core.verify import verify_check
     from tally.cli import add_tally_command
-
-    # The verifier must know every kind of entry a Veche log may hold.
-    importlib.import_module("proposals.core.kinds")
+    from veche.wiring import entry_kinds
 
     def add_verify(subparsers: Any) -> None:
-        add_verify_command(subparsers, checks=[verify_check])
+        # The verifier must know every kind of entry a Veche log may hold.
+        add_verify_command(subparsers, entry_kinds(), checks=[verify_check])
 
     return [add_verify, add_tally_command, add_election_command, add_vote_command]
 

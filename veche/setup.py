@@ -16,6 +16,7 @@ from kernel.errors import DomainError
 from kernel.keys import load_or_create_authority_key, load_or_create_secret
 from kernel.settings import Settings
 from veche import schema
+from veche.wiring import entry_kinds
 
 DEMO_MARKER = ".veche-demo"
 
@@ -37,7 +38,7 @@ def initialize(settings: Settings, engine: Engine | None = None) -> Engine:
     key, _created = load_or_create_authority_key(settings.keys_dir)
     load_or_create_secret(settings.keys_dir, "commitment.key")
     load_or_create_secret(settings.keys_dir, "election-secrets.key")
-    LogStore(engine, key, settings.origin).ensure_genesis()
+    LogStore(engine, key, settings.origin, entry_kinds()).ensure_genesis()
     return engine
 
 

@@ -22,11 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import multiprocessing
 import operator
-import os
-import sys
-import threading
 import types
 from collections.abc import Callable, Iterator
 from typing import Literal
@@ -34,8 +30,9 @@ from typing import Literal
 import msgspec
 
 from audit.core.canonical import CanonicalError
-from audit.core.entry import GENESIS_KIND, ZERO_HASH, Count, parse_at, parse_entry, registered_kinds
+from audit.core.entry import GENESIS_KIND, ZERO_HASH, Count, EntryKinds, parse_at, parse_entry
 from audit.core.errors import EntryRejected
+from kernel.parallel import can_fork, imap_forked, shared, usable_cpus
 
 __all__ = ["check_entries", "default_workers", "merkle_levels"]
 
@@ -79,7 +76,11 @@ class _Chain:
     """
 
     def __init__(
-        self, fail: Fail, expected_seq: int | None = 0, prev: str | None = ZERO_HASH
+        self,
+        fail: Fail,
+        kinds: EntryKinds,
+        expected_seq: int | None = 0,
+        prev: str | None = ZERO_HASH,
     ) -> None:
         self.fail = fail
         self.expected_seq = expected_seq
@@ -88,8 +89,8 @@ class _Chain:
         self.first_prev: str | None = None
         self.leaves: list[bytes] = []
         self.good_times: set[str] = set()
-        kinds = registered_kinds()
-        self.kinds = frozenset(kinds)
+        self.kinds = kinds
+        self.kind_names = frozenset(name for name, _body in kinds.items())
         self.body_decoders = {
             k: msgspec.json.Decoder(types.GenericAlias(list, (t,))) for k, t in kinds.items()
         }
@@ -138,7 +139,7 @@ class _Chain:
             return 0
         kinds = list(map(_get_kind, envelopes))
         kind_set = set(kinds)
-        if not kind_set <= self.kinds:
+        if not kind_set <= self.kind_names:
             return 0
         if first == 0:
             if kinds[0] != GENESIS_KIND or GENESIS_KIND in kinds[1:]:
@@ -187,7 +188,7 @@ class _Chain:
 
     def _slow_line(self, position: int, line: bytes) -> None:
         try:
-            entry = parse_entry(line)
+            entry = parse_entry(line, self.kinds)
         except (CanonicalError, EntryRejected) as exc:
             self.fail(position, exc.code, f"entry at line {position + 1}: {exc.detail}")
             entry = None
@@ -249,41 +250,26 @@ def _ignore(seq: int | None, code: str, detail: str) -> None:
     """Failures inside a worker only mean "not clean"; the parent redoes the pass."""
 
 
-# The log a forked worker reads: inherited through fork, never pickled.
-_SHARED: bytes = b""
-
-
 def _check_segment(
     task: tuple[int, int],
 ) -> tuple[bool, bytes, int | None, str | None, str | None]:
+    data, kinds = shared()
     start, end = task
-    chain = _Chain(_ignore, None, None)
+    chain = _Chain(_ignore, kinds, None, None)
     pos = start
     while pos < end:
-        cut = _SHARED.find(b"\n", pos + CHUNK_BYTES, end)
+        cut = data.find(b"\n", pos + CHUNK_BYTES, end)
         stop = end if cut < 0 else cut + 1
-        if not chain._fast_chunk(_SHARED[pos:stop]):
+        if not chain._fast_chunk(data[pos:stop]):
             return False, b"", None, None, None
         pos = stop
     return True, b"".join(chain.leaves), chain.first_seq, chain.first_prev, chain.prev
 
 
-def _fork_context() -> multiprocessing.context.BaseContext | None:
-    # fork shares the log without copying it; where fork is unavailable or unsafe
-    # (Windows, macOS, or a process with other threads that may hold locks), the
-    # pass simply runs in this process.
-    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    if threading.active_count() > 1:
-        return None
-    return multiprocessing.get_context("fork")
-
-
-def _parallel(data: bytes, workers: int, progress: Progress | None) -> list[bytes] | None:
+def _parallel(
+    data: bytes, kinds: EntryKinds, workers: int, progress: Progress | None
+) -> list[bytes] | None:
     """Leaves of a perfectly clean log checked in worker processes, else ``None``."""
-    context = _fork_context()
-    if context is None:
-        return None
     total = data.count(b"\n") if progress is not None else 0
     pieces = workers * 4
     step = max(1, len(data) // pieces)
@@ -294,27 +280,18 @@ def _parallel(data: bytes, workers: int, progress: Progress | None) -> list[byte
         end = len(data) if cut < 0 else cut + 1
         tasks.append((pos, end))
         pos = end
-    global _SHARED
-    _SHARED = data
     leaves: list[bytes] = []
     prev: str | None = ZERO_HASH
     clean = True
-    # Every result is consumed and the pool is closed and joined, never terminated:
-    # terminating workers in the middle of a reply can leave the pool hanging.
-    pool = context.Pool(workers)
-    try:
-        for ok, joined, first_seq, first_prev, last in pool.imap(_check_segment, tasks):
-            # Each segment must continue the one before it: seq and link.
-            clean = clean and ok and first_seq == len(leaves) and first_prev == prev
-            if clean:
-                leaves += [joined[i : i + 32] for i in range(0, len(joined), 32)]
-                prev = last
-                if progress is not None:
-                    progress(len(leaves), total)
-    finally:
-        pool.close()
-        pool.join()
-        _SHARED = b""
+    segments = imap_forked(_check_segment, tasks, workers, shared=(data, kinds))
+    for ok, joined, first_seq, first_prev, last in segments:
+        # Each segment must continue the one before it: seq and link.
+        clean = clean and ok and first_seq == len(leaves) and first_prev == prev
+        if clean:
+            leaves += [joined[i : i + 32] for i in range(0, len(joined), 32)]
+            prev = last
+            if progress is not None:
+                progress(len(leaves), total)
     return leaves if clean else None
 
 
@@ -323,25 +300,29 @@ def default_workers(size: int) -> int:
     this process may run on, at most 16."""
     if size < PARALLEL_MIN_BYTES:
         return 1
-    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    return min(16, len(usable) if usable else (os.cpu_count() or 1))
+    return min(16, usable_cpus())
 
 
 def check_entries(
-    data: bytes, fail: Fail, progress: Progress | None = None, workers: int | None = None
+    data: bytes,
+    fail: Fail,
+    kinds: EntryKinds,
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> list[bytes]:
-    """Check every line of ``data`` (empty, or ending in a newline); report failures
-    through ``fail(seq, code, detail)`` and return the leaf hashes, one per line.
+    """Check every line of ``data`` (empty, or ending in a newline) as entries of
+    ``kinds``; report failures through ``fail(seq, code, detail)`` and return the leaf
+    hashes, one per line.
 
     ``workers``: processes to use; ``None`` picks the number of CPUs for large logs.
     """
     if workers is None:
         workers = default_workers(len(data))
     with _collector_paused():
-        if workers > 1 and data:
-            leaves = _parallel(data, workers, progress)
+        if workers > 1 and data and can_fork():
+            leaves = _parallel(data, kinds, workers, progress)
             if leaves is not None:
                 return leaves
-        chain = _Chain(fail)
+        chain = _Chain(fail, kinds)
         chain.run(data, progress)
         return chain.leaves

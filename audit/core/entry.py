@@ -12,8 +12,11 @@ both the RFC 9162 leaf and the next entry's ``prev``. Entry 0 is always
 
 Kinds
 -----
-Each kind names a msgspec ``Struct`` for its body. Packages register their own kinds
-at import time with ``register_kind("ballot.cast", BallotCast)``. A body type must be
+Each kind names a msgspec ``Struct`` for its body. Each package declares its kinds as a
+plain mapping (``LOG_KINDS`` here, ``ELECTION_KINDS`` in ``ballot``, ``PROPOSAL_KINDS`` in
+``proposals``), and the composition root joins them into one ``EntryKinds`` that it hands
+to the log's store and to the verifier: what a log may hold never depends on which
+modules happen to have been imported. A body type must be
 canonically encodable, which registration checks on the type itself: no floats, every
 ``int`` bounded inside ``±(2**53 - 1)`` (use ``SafeInt``/``Count``), object keys ASCII
 (``AsciiKey`` or ASCII literals), no ``Any``/``Raw``/bytes/datetimes, structs with
@@ -25,7 +28,7 @@ insists on byte equality.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -46,24 +49,22 @@ from audit.core.note import check_key_name, verifier_key
 __all__ = [
     "ENTRY_VERSION",
     "GENESIS_KIND",
+    "LOG_KINDS",
     "ZERO_HASH",
     "AsciiKey",
     "Count",
     "Entry",
+    "EntryKinds",
     "HashHex",
     "LogGenesis",
     "NoticePublished",
     "SafeInt",
     "Timestamp",
-    "body_type",
     "build_entry",
     "format_at",
     "leaf_hash",
     "parse_at",
     "parse_entry",
-    "register_kind",
-    "registered_kinds",
-    "validate_body",
 ]
 
 ENTRY_VERSION = 1
@@ -109,16 +110,8 @@ def parse_at(text: str) -> datetime:
         raise EntryRejected("bad_time", f"at {text!r} is not a real UTC time") from None
 
 
-# --- kind registry -------------------------------------------------------------------
+# --- kinds of entries --------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class _Kind:
-    name: str
-    body_type: type[msgspec.Struct]
-
-
-_KINDS: dict[str, _Kind] = {}
 _ENCODER = msgspec.json.Encoder(order="sorted")
 
 
@@ -187,50 +180,63 @@ def _check_type(t: mi.Type, where: str, seen: set[type]) -> None:
     raise bad(f"type {type(t).__name__} cannot be encoded canonically")
 
 
-def register_kind(kind: str, body_type: type[msgspec.Struct]) -> None:
-    """Register the body struct of an entry kind; idempotent for the same type."""
-    if _KIND_NAME.fullmatch(kind) is None:
-        raise AuditError(f"kind {kind!r} is not dotted lowercase words", code="bad_kind")
-    existing = _KINDS.get(kind)
-    if existing is not None:
-        if existing.body_type is body_type:
-            return
-        raise AuditError(f"kind {kind!r} is already registered", code="kind_conflict")
-    try:
-        info = mi.type_info(body_type)
-    except TypeError as exc:
-        raise AuditError(f"body of {kind!r}: {exc}", code="bad_body_type") from None
-    if not isinstance(info, mi.StructType):
-        raise AuditError(f"body of {kind!r} must be a msgspec Struct", code="bad_body_type")
-    _check_type(info, kind, set())
-    _KINDS[kind] = _Kind(kind, body_type)
+class EntryKinds:
+    """The kinds of entry a log may hold, each with its body struct; immutable.
 
+    Every body type is checked once, here, for canonical encodability; two groups that
+    name the same kind are refused rather than one silently winning.
+    """
 
-def registered_kinds() -> dict[str, type[msgspec.Struct]]:
-    return {name: k.body_type for name, k in _KINDS.items()}
+    __slots__ = ("_types",)
 
+    def __init__(self, *groups: Mapping[str, type[msgspec.Struct]]) -> None:
+        types: dict[str, type[msgspec.Struct]] = {}
+        for group in groups:
+            for kind, body in group.items():
+                if _KIND_NAME.fullmatch(kind) is None:
+                    raise AuditError(
+                        f"kind {kind!r} is not dotted lowercase words", code="bad_kind"
+                    )
+                if kind in types and types[kind] is not body:
+                    raise AuditError(f"kind {kind!r} is declared twice", code="kind_conflict")
+                try:
+                    info = mi.type_info(body)
+                except TypeError as exc:
+                    raise AuditError(f"body of {kind!r}: {exc}", code="bad_body_type") from None
+                if not isinstance(info, mi.StructType):
+                    raise AuditError(
+                        f"body of {kind!r} must be a msgspec Struct", code="bad_body_type"
+                    )
+                _check_type(info, kind, set())
+                types[kind] = body
+        self._types = types
 
-def body_type(kind: str) -> type[msgspec.Struct]:
-    """The body struct of ``kind``; ``EntryRejected`` if the kind is unknown."""
-    known = _KINDS.get(kind)
-    if known is None:
-        raise EntryRejected("unknown_kind", f"entry kind {kind!r} is not registered")
-    return known.body_type
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._types
 
+    def items(self) -> list[tuple[str, type[msgspec.Struct]]]:
+        return list(self._types.items())
 
-def validate_body(kind: str, body: object) -> msgspec.Struct:
-    """Convert a JSON-like body (or an instance of the kind's struct) to the kind's
-    struct, strictly; ``EntryRejected`` names the kind and the offending field."""
-    cls = body_type(kind)
-    if isinstance(body, cls):
-        # A Struct's constructor does not check Meta constraints; round-trip it.
-        body = msgspec.to_builtins(body)
-    if not isinstance(body, dict):
-        raise EntryRejected("bad_body", f"{kind} body must be a JSON object")
-    try:
-        return msgspec.convert(body, type=cls, strict=True)
-    except msgspec.ValidationError as exc:
-        raise EntryRejected("bad_body", f"{kind} body: {exc}") from None
+    def body_type(self, kind: str) -> type[msgspec.Struct]:
+        """The body struct of ``kind``; ``EntryRejected`` if the kind is unknown."""
+        known = self._types.get(kind)
+        if known is None:
+            raise EntryRejected("unknown_kind", f"entry kind {kind!r} is not known to this log")
+        return known
+
+    def validate_body(self, kind: str, body: object) -> msgspec.Struct:
+        """Convert a JSON-like body (or an instance of the kind's struct) to the kind's
+        struct, strictly; ``EntryRejected`` names the kind and the offending field."""
+        cls = self.body_type(kind)
+        if isinstance(body, cls):
+            # A Struct's constructor does not check Meta constraints; round-trip it.
+            body = msgspec.to_builtins(body)
+        if not isinstance(body, dict):
+            raise EntryRejected("bad_body", f"{kind} body must be a JSON object")
+        try:
+            return msgspec.convert(body, type=cls, strict=True)
+        except msgspec.ValidationError as exc:
+            raise EntryRejected("bad_body", f"{kind} body: {exc}") from None
 
 
 def _body_json(body: msgspec.Struct) -> Any:
@@ -283,10 +289,10 @@ def _check_header(seq: object, prev: object, at: object, kind: object) -> None:
         )
 
 
-def build_entry(seq: int, prev: str, at: str, kind: str, body: object) -> bytes:
-    """Validate and return the canonical bytes of a new entry."""
+def build_entry(seq: int, prev: str, at: str, kind: str, body: object, kinds: EntryKinds) -> bytes:
+    """Validate and return the canonical bytes of a new entry of one of ``kinds``."""
     _check_header(seq, prev, at, kind)
-    struct = validate_body(kind, body)
+    struct = kinds.validate_body(kind, body)
     entry = {"at": at, "body": _body_json(struct), "kind": kind, "prev": prev, "seq": seq, "v": 1}
     try:
         return canonical_bytes(entry)
@@ -299,9 +305,9 @@ def build_entry(seq: int, prev: str, at: str, kind: str, body: object) -> bytes:
 _ENTRY_KEYS = ["at", "body", "kind", "prev", "seq", "v"]
 
 
-def parse_entry(line: bytes) -> Entry:
+def parse_entry(line: bytes, kinds: EntryKinds) -> Entry:
     """Parse the exact bytes of one entry (no trailing newline), refusing anything
-    that is not canonical or not valid for its kind."""
+    that is not canonical or not one of ``kinds`` with a valid body."""
     value = decode_canonical(line)
     if not isinstance(value, dict):
         raise EntryRejected("bad_entry", "entry is not a JSON object")
@@ -313,7 +319,7 @@ def parse_entry(line: bytes) -> Entry:
     _check_header(seq, prev, at, kind)
     assert isinstance(seq, int) and isinstance(prev, str)
     assert isinstance(at, str) and isinstance(kind, str)
-    struct = validate_body(kind, value["body"])
+    struct = kinds.validate_body(kind, value["body"])
     if _body_json(struct) != value["body"]:
         # Defaults must be written out: the stored body is the struct's full encoding.
         raise EntryRejected("bad_body", f"{kind} body omits fields its type writes out")
@@ -351,5 +357,8 @@ class NoticePublished(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
-register_kind(GENESIS_KIND, LogGenesis)
-register_kind("notice.published", NoticePublished)
+LOG_KINDS: Mapping[str, type[msgspec.Struct]] = {
+    GENESIS_KIND: LogGenesis,
+    "notice.published": NoticePublished,
+}
+"""The kinds the log itself defines; every Veche log holds them."""

@@ -28,18 +28,17 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from audit.core.canonical import b64url_decode
 from audit.core.chain import check_entries, merkle_levels
 from audit.core.checkpoint import Checkpoint, verify_checkpoint
-from audit.core.entry import GENESIS_KIND, LogGenesis, parse_entry
+from audit.core.entry import GENESIS_KIND, EntryKinds, LogGenesis, parse_entry
 from audit.core.errors import AuditError, ExportError, NoteError, ProofError
 from audit.core.export import ExportedLog, read_export
 from audit.core.merkle import EMPTY_ROOT, consistency_proof, root_from_nodes, verify_consistency
 from audit.core.note import parse_verifier_key
 
-__all__ = ["Failure", "Report", "bench_verify", "verify_log"]
+__all__ = ["Failure", "Report", "verify_log"]
 
 Progress = Callable[[int, int], None]
 
@@ -122,11 +121,11 @@ def _remember(state_dir: Path, checkpoint: Checkpoint, note: str) -> None:
         tmp.replace(target)
 
 
-def _check_genesis(first_line: bytes, key: str | None, report: Report) -> None:
+def _check_genesis(first_line: bytes, kinds: EntryKinds, key: str | None, report: Report) -> None:
     if not first_line:
         return  # an empty log or an empty first line is reported by the chain pass
     try:
-        entry = parse_entry(first_line)
+        entry = parse_entry(first_line, kinds)
     except AuditError:
         return  # already reported by the chain pass
     if entry.kind != GENESIS_KIND or not isinstance(entry.body, LogGenesis):
@@ -148,6 +147,7 @@ def _check_genesis(first_line: bytes, key: str | None, report: Report) -> None:
 def verify_log(
     source: Path | ExportedLog,
     *,
+    kinds: EntryKinds,
     pinned_verifier_key: str | None = None,
     state_dir: Path | None = None,
     progress: Progress | None = None,
@@ -155,6 +155,7 @@ def verify_log(
 ) -> Report:
     """Verify an exported log directory (or one already read) and report every failure.
 
+    ``kinds`` are the entry kinds the log may hold (the deployment's whole set);
     ``pinned_verifier_key`` is the key the auditor trusts (else ``key.json``'s, with a
     warning); ``state_dir`` remembers checkpoints between runs; ``progress(done,
     total)`` is called as lines are checked; ``workers`` caps the processes used for a
@@ -198,8 +199,8 @@ def verify_log(
 
     # Entries: canonical form, validity, chain, leaf hashes.
     data = _entries_data(log.entries, report)
-    leaves = check_entries(data, report.fail, progress, workers)
-    _check_genesis(data[: data.find(b"\n")], key, report)
+    leaves = check_entries(data, report.fail, kinds, progress, workers)
+    _check_genesis(data[: data.find(b"\n")], kinds, key, report)
     report.entries = len(leaves)
     if not leaves:
         report.fail(None, "no_genesis", "the log has no entries, not even log.genesis")
@@ -276,10 +277,3 @@ def _check_against(
             "inconsistent_checkpoint",
             f"the new checkpoint is not consistent with {name}: {exc.detail}",
         )
-
-
-def bench_verify(n_entries: int) -> dict[str, Any]:
-    """Measure the verifier on a synthetic log of ``n_entries``; see ``audit.bench``."""
-    from veche.bench.logs import bench_verify as run  # the benchmark needs a clock and temp files
-
-    return run(n_entries)

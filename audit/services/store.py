@@ -49,7 +49,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.core.checkpoint import Checkpoint, sign_checkpoint
-from audit.core.entry import GENESIS_KIND, ZERO_HASH, build_entry, format_at, leaf_hash
+from audit.core.entry import GENESIS_KIND, ZERO_HASH, EntryKinds, build_entry, format_at, leaf_hash
 from audit.core.export import KeyInfo
 from audit.core.merkle import CompactRange, consistency_proof, inclusion_proof, root_from_nodes
 from audit.services.models import LogCheckpoint, LogEntry, LogHead, LogNode
@@ -87,8 +87,9 @@ class Committed(Generic[T]):
 class BatchLog:
     """The log as a work item sees it: ``append`` assigns the next ``seq`` at once."""
 
-    def __init__(self, edge: CompactRange, prev: bytes, at: str) -> None:
+    def __init__(self, edge: CompactRange, prev: bytes, at: str, kinds: EntryKinds) -> None:
         self._edge = edge
+        self._kinds = kinds
         self._prev = prev
         self._at = at
         # (seq, kind, leaf_hash, data) and (level, idx, hash): the rows to write.
@@ -113,7 +114,7 @@ class BatchLog:
     def append(self, kind: str, body: object) -> Appended:
         seq = self._edge.size
         prev_hex = self._prev.hex() if seq else ZERO_HASH
-        data = build_entry(seq, prev_hex, self._at, kind, body)
+        data = build_entry(seq, prev_hex, self._at, kind, body, self._kinds)
         leaf = leaf_hash(data)
         for level, index, node in self._edge.append(leaf):
             self.nodes.append((level, index, node))
@@ -248,10 +249,12 @@ class LogStore:
         engine: Engine,
         signing_key: Ed25519PrivateKey,
         origin: str,
+        kinds: EntryKinds,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
+        self.kinds = kinds
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(
             engine.execution_options(readonly=True), expire_on_commit=False
@@ -282,7 +285,7 @@ class LogStore:
             with self.sessions() as db, db.begin():
                 edge, prev = self._load_head(db)
                 at = format_at(datetime.fromtimestamp(int(self.clock()), UTC))
-                batch = BatchLog(edge, prev, at)
+                batch = BatchLog(edge, prev, at, self.kinds)
                 for item in items:
                     mark = batch.mark()
                     first = len(batch.appended)

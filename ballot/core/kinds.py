@@ -1,7 +1,8 @@
 """The log entry kinds of the voting protocol (DESIGN.md, "The audit log", "Elections
 and ballots", "Tally").
 
-Importing this module registers, with ``audit.entry.register_kind``:
+``ELECTION_KINDS`` maps each kind to its body struct (the composition root joins it with the
+other packages' kinds into the log's ``EntryKinds``):
 
 - ``election.opened`` -- ``{"manifest": <manifest>, "manifest_hash": hex, "signature":
   b64url}``: the manifest as its JSON object, its hash and the authority's Ed25519
@@ -31,6 +32,7 @@ verifier, which knows which keys to trust and holds the manifests the tokens nee
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 import msgspec
@@ -38,8 +40,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
-from audit.core.entry import AsciiKey, Count, SafeInt, register_kind, registered_kinds
-from audit.core.errors import AuditError
+from audit.core.entry import AsciiKey, Count, EntryKinds, SafeInt
 from ballot.core.ballot import Ballot
 from ballot.core.manifest import (
     Manifest,
@@ -55,9 +56,10 @@ __all__ = [
     "BALLOT_CAST",
     "CREDENTIAL_ISSUED",
     "ELECTION_CLOSED",
+    "ELECTION_ENTRIES",
+    "ELECTION_KINDS",
     "ELECTION_OPENED",
     "ELECTION_UNSEALED",
-    "KINDS",
     "RESULT_DOMAIN",
     "RESULT_PUBLISHED",
     "BallotCast",
@@ -66,7 +68,6 @@ __all__ = [
     "ElectionOpened",
     "ElectionUnsealed",
     "ResultPublished",
-    "register_kinds",
     "result_message",
     "sign_result",
     "verify_result_signature",
@@ -155,7 +156,7 @@ class ResultPublished(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     signature: Signature
 
 
-KINDS: dict[str, type[msgspec.Struct]] = {
+ELECTION_KINDS: Mapping[str, type[msgspec.Struct]] = {
     ELECTION_OPENED: ElectionOpened,
     CREDENTIAL_ISSUED: CredentialIssued,
     BALLOT_CAST: BallotCast,
@@ -163,6 +164,9 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     ELECTION_UNSEALED: ElectionUnsealed,
     RESULT_PUBLISHED: ResultPublished,
 }
+
+ELECTION_ENTRIES = EntryKinds(ELECTION_KINDS)
+"""The election kinds alone: what reading an election's own entries back needs."""
 
 
 def result_message(result: ResultPublished) -> bytes:
@@ -187,23 +191,3 @@ def verify_result_signature(authority_public_raw: bytes, result: ResultPublished
         key.verify(raw, result_message(result))
     except (CanonicalError, InvalidSignature, ValueError):
         raise ManifestRejected("bad_signature", "the result signature does not verify") from None
-
-
-def register_kinds() -> None:
-    """Register every kind above; safe to call again, and after the module is reloaded
-    (a kind already registered by a struct of the same name and module is kept)."""
-    known = registered_kinds()
-    for kind, body in KINDS.items():
-        existing = known.get(kind)
-        if existing is not None and existing is not body:
-            same = (existing.__module__, existing.__qualname__) == (
-                body.__module__,
-                body.__qualname__,
-            )
-            if same:
-                continue
-            raise AuditError(f"kind {kind!r} is already registered elsewhere", code="kind_conflict")
-        register_kind(kind, body)
-
-
-register_kinds()

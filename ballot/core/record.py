@@ -75,9 +75,7 @@ from tally import (
 from tally import Ballot as TallyBallot
 from tally import Election as TallyElection
 
-kinds.register_kinds()
-
-ELECTION_KINDS = frozenset(kinds.KINDS)
+ELECTION_KINDS = frozenset(kinds.ELECTION_KINDS)
 
 
 @dataclass(frozen=True)

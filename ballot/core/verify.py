@@ -24,7 +24,7 @@ from ballot.core import kinds, record
 from ballot.core.errors import BallotCryptoError
 from ballot.core.manifest import is_poll
 
-_MARKERS = tuple(f'"kind":"{kind}"'.encode() for kind in kinds.KINDS)
+_MARKERS = tuple(f'"kind":"{kind}"'.encode() for kind in kinds.ELECTION_KINDS)
 
 
 @dataclass
@@ -70,7 +70,7 @@ def election_entries(lines: Sequence[bytes]) -> list[Entry]:
     for line in lines:
         if any(marker in line for marker in _MARKERS):
             try:
-                found.append(parse_entry(line))
+                found.append(parse_entry(line, kinds.ELECTION_ENTRIES))
             except AuditError:
                 continue  # already reported by the log verifier, with its seq
     return found

@@ -1,5 +1,5 @@
 """Election pages: the list, the ballot (voting happens in the browser, see
-``veche/static/js/ballot-page.js``), the results with their explanation, "check my
+``kernel/static/js/ballot-page.js``), the results with their explanation, "check my
 ballot", and the admin dashboard of an election.
 
 The pages read what the API serves and add nothing to it: a page never sees a

@@ -78,8 +78,6 @@ _ROLL_BY_EMAIL = select(RollEntry.voter_ref).where(
 )
 _STATUS = select(Election.status).where(Election.id == bindparam("id"))  # type: ignore[arg-type]
 
-kinds.register_kinds()
-
 
 class ElectionError(Exception):
     """A refusal about an election's state or a voter's rights; status by ``status``."""

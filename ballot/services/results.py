@@ -30,7 +30,7 @@ from ballot.services.elections import ElectionError, ElectionService, LiveElecti
 from ballot.services.models import Election
 from tally import PabulibFile, write_pb
 
-ELECTION_ENTRY_KINDS = tuple(kinds.KINDS)
+ELECTION_ENTRY_KINDS = tuple(kinds.ELECTION_KINDS)
 
 
 class ResultView(msgspec.Struct, frozen=True):
@@ -57,7 +57,9 @@ def read_record(db: Session, election_hash: str, from_seq: int) -> record.Electi
         .where(LogEntry.seq >= from_seq, LogEntry.kind.in_(ELECTION_ENTRY_KINDS))  # type: ignore[attr-defined]
         .order_by(LogEntry.seq)
     ).scalars()
-    records, _orphans = record.gather(parse_entry(bytes(data)) for data in rows)
+    records, _orphans = record.gather(
+        parse_entry(bytes(data), kinds.ELECTION_ENTRIES) for data in rows
+    )
     found = records.get(election_hash)
     if found is None:
         raise ElectionError("no_record", "The log holds no record of this election.", status=500)

@@ -16,11 +16,12 @@ co-funding", "The audit log"). Bodies carry public fields and pseudonymous ids o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 import msgspec
 
-from audit.core.entry import AsciiKey, Count, register_kind, registered_kinds
+from audit.core.entry import AsciiKey, Count
 
 PROGRAM_CREATED = "program.created"
 PROGRAM_PHASE = "program.phase"
@@ -109,7 +110,7 @@ class ProjectRated(_Body):
     stars: Count
 
 
-KINDS: dict[str, type[msgspec.Struct]] = {
+PROPOSAL_KINDS: Mapping[str, type[msgspec.Struct]] = {
     PROGRAM_CREATED: ProgramCreated,
     PROGRAM_PHASE: ProgramPhase,
     PROPOSAL_STATUS: ProposalStatus,
@@ -121,19 +122,3 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     MILESTONE_REPORTED: MilestoneReported,
     PROJECT_RATED: ProjectRated,
 }
-
-
-def register_kinds() -> None:
-    """Register the kinds above; idempotent (and tolerant of a reloaded module)."""
-    known = registered_kinds()
-    for kind, body in KINDS.items():
-        existing = known.get(kind)
-        if existing is not None and (existing.__module__, existing.__qualname__) == (
-            body.__module__,
-            body.__qualname__,
-        ):
-            continue
-        register_kind(kind, body)
-
-
-register_kinds()

@@ -21,6 +21,9 @@ from kernel.settings import Settings
 from tests.e2e.conftest import LiveServer, start_server, stop_server
 from veche.pgtemp import TempCluster
 from veche.setup import NewUser, create_user, initialize
+from veche.wiring import entry_kinds
+
+KINDS = entry_kinds()
 
 PASSWORD = "meadow-lantern-42"
 
@@ -138,7 +141,7 @@ def test_verify_catches_a_rewritten_history(live_server: LiveServer, tmp_path: P
     with engine.begin() as conn:
         for table in (LogEntry, LogNode, LogCheckpoint, LogHead):
             conn.execute(delete(table))
-    store = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin)
+    store = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin, KINDS)
     store.ensure_genesis()
     for n in range(7):
         title = "the hearing is cancelled" if n == 2 else f"notice {n}"

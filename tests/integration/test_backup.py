@@ -21,6 +21,9 @@ from veche.backup import BackupError, backup, restore
 from veche.cli import export_local_log
 from veche.pgtemp import TempCluster
 from veche.setup import initialize
+from veche.wiring import entry_kinds
+
+KINDS = entry_kinds()
 
 
 def notice(store: LogStore, title: str) -> None:
@@ -56,7 +59,7 @@ def test_restored_log_verifies_and_continues_the_chain(
 
     engine = make_engine(restored)
     try:
-        again = LogStore(engine, load_authority_key(restored.keys_dir), restored.origin)
+        again = LogStore(engine, load_authority_key(restored.keys_dir), restored.origin, KINDS)
         notice(again, "after restore")
         with again.read_sessions() as db:
             lines = again.entries(db, 0, again.size(db))
@@ -69,7 +72,8 @@ def test_restored_log_verifies_and_continues_the_chain(
     after = verify_checkpoint(latest.note, made["verifier_key"])
     assert after.size == 7 > before.size
     assert (
-        parse_entry(lines[6]).prev == __import__("hashlib").sha256(b"\x00" + lines[5]).hexdigest()
+        parse_entry(lines[6], KINDS).prev
+        == __import__("hashlib").sha256(b"\x00" + lines[5]).hexdigest()
     )
 
     export = tmp_path / "export"

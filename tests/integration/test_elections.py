@@ -14,6 +14,9 @@ from audit.core.entry import parse_entry
 from ballot.core.client import ClientError, VoterClient
 from kernel.settings import Settings
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
+from veche.wiring import entry_kinds
+
+KINDS = entry_kinds()
 
 Client = TestClient[Litestar]
 PASSWORD = "meadow-lantern-42"
@@ -113,7 +116,7 @@ def test_vote_from_credential_to_receipt(
     assert second["seq"] > receipt["seq"]
 
     lines = log_lines(client)
-    cast = parse_entry(lines[second["seq"]])
+    cast = parse_entry(lines[second["seq"]], KINDS)
     assert cast.kind == "ballot.cast"
     # While the election is open nothing in the log names a project a voter chose.
     text = b"\n".join(lines)
@@ -125,7 +128,7 @@ def test_vote_from_credential_to_receipt(
     )
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "closed"
-    kinds = [parse_entry(line).kind for line in log_lines(client)]
+    kinds = [parse_entry(line, KINDS).kind for line in log_lines(client)]
     assert kinds[-2:] == ["election.closed", "election.unsealed"]
     late = client.post(
         f"/api/v1/elections/{election_id}/ballots", json={"ballot": {}, "signature": "x"}
@@ -271,7 +274,7 @@ def test_concurrent_double_issuance_yields_one_credential(
         thread.join()
     assert outcomes.count("issued") == 1, outcomes
     assert set(outcomes) == {"issued", "already_issued"}
-    issued = [parse_entry(line) for line in log_lines(client)]
+    issued = [parse_entry(line, KINDS) for line in log_lines(client)]
     assert sum(1 for e in issued if e.kind == "credential.issued") == 1
 
 

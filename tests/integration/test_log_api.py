@@ -14,6 +14,9 @@ from audit.core.entry import parse_entry
 from audit.core.merkle import verify_consistency, verify_inclusion
 from kernel.settings import Settings
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
+from veche.wiring import entry_kinds
+
+KINDS = entry_kinds()
 
 Client = TestClient[Litestar]
 PASSWORD = "meadow-lantern-42"
@@ -51,7 +54,7 @@ def test_genesis_names_the_key_that_signs_checkpoints(client: Client, settings: 
     assert checkpoint.size == 1
     lines = client.get("/api/v1/log/entries").content.split(b"\n")
     assert lines[-1] == b""
-    genesis = parse_entry(lines[0])
+    genesis = parse_entry(lines[0], KINDS)
     assert genesis.kind == "log.genesis"
     assert genesis.seq == 0
     assert genesis.body.public_key == info["public_key"]  # type: ignore[attr-defined]
@@ -76,7 +79,7 @@ def test_notices_extend_the_log_with_proofs(
     assert len(lines) == 13
     leaves = [hashlib.sha256(b"\x00" + line).digest() for line in lines]
     for seq, line in enumerate(lines):
-        entry = parse_entry(line)
+        entry = parse_entry(line, KINDS)
         assert entry.seq == seq
         if seq:
             assert entry.prev == leaves[seq - 1].hex()

@@ -19,6 +19,9 @@ from kernel.accounts.models import District
 from kernel.keys import load_authority_key
 from kernel.settings import Settings
 from veche.setup import initialize
+from veche.wiring import entry_kinds
+
+KINDS = entry_kinds()
 
 
 @pytest.fixture(name="engine")
@@ -30,7 +33,7 @@ def fx_engine(settings: Settings) -> Iterator[Engine]:
 
 @pytest.fixture(name="store")
 def fx_store(engine: Engine, settings: Settings) -> LogStore:
-    return LogStore(engine, load_authority_key(settings.keys_dir), settings.origin)
+    return LogStore(engine, load_authority_key(settings.keys_dir), settings.origin, KINDS)
 
 
 def notice(n: int) -> dict[str, str]:
@@ -45,7 +48,7 @@ def check_chain(store: LogStore) -> list[bytes]:
         latest = store.latest_checkpoint(db)
     leaves = []
     for seq, line in enumerate(lines):
-        entry = parse_entry(line)
+        entry = parse_entry(line, KINDS)
         assert entry.seq == seq
         assert entry.prev == (leaves[-1].hex() if leaves else "0" * 64)
         leaves.append(hashlib.sha256(b"\x00" + line).digest())
@@ -182,7 +185,7 @@ def test_a_waiting_store_wakes_when_the_file_lock_is_released(
     if engine.dialect.name != "sqlite":
         assert store._file_lock._fd is None  # PostgreSQL serializes on the head row
         return
-    other = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin)
+    other = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin, KINDS)
     done = threading.Event()
 
     def append() -> None:
@@ -221,7 +224,7 @@ def test_concurrent_appends_never_fork(store: LogStore) -> None:
     sequencer.stop()
     assert sorted(results) == list(range(1, 401))
     lines = check_chain(store)
-    titles = [parse_entry(line).body.title for line in lines[1:]]  # type: ignore[attr-defined]
+    titles = [parse_entry(line, KINDS).body.title for line in lines[1:]]  # type: ignore[attr-defined]
     assert len(set(titles)) == 400
     # Group commit: far fewer batches than appends.
     assert sequencer.batches < 400
@@ -230,8 +233,8 @@ def test_concurrent_appends_never_fork(store: LogStore) -> None:
 def test_two_stores_on_one_database_share_one_chain(engine: Engine, settings: Settings) -> None:
     """Two processes' stores (each with its cached head) interleave without forking."""
     key = load_authority_key(settings.keys_dir)
-    first = LogStore(engine, key, settings.origin)
-    second = LogStore(engine, key, settings.origin)
+    first = LogStore(engine, key, settings.origin, KINDS)
+    second = LogStore(engine, key, settings.origin, KINDS)
     for n in range(10):
         store = first if n % 3 else second
         store.append_now(lambda db, log, n=n: log.append("notice.published", notice(n)))
@@ -245,7 +248,7 @@ def test_genesis_is_written_once(store: LogStore) -> None:
     store.ensure_genesis()
     lines = check_chain(store)
     assert len(lines) == 1
-    assert parse_entry(lines[0]).kind == "log.genesis"
+    assert parse_entry(lines[0], KINDS).kind == "log.genesis"
 
 
 def test_servers_starting_together_write_one_genesis(settings: Settings) -> None:
@@ -257,7 +260,7 @@ def test_servers_starting_together_write_one_genesis(settings: Settings) -> None
     engine = database.make_engine(settings)
     schema.migrate(engine)
     key, _created = load_or_create_authority_key(settings.keys_dir)
-    stores = [LogStore(engine, key, settings.origin) for _ in range(4)]
+    stores = [LogStore(engine, key, settings.origin, KINDS) for _ in range(4)]
     errors: list[BaseException] = []
 
     def start(store: LogStore) -> None:

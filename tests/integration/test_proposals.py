@@ -21,6 +21,9 @@ from tests.strategies.proposals import (
     proposal_body,
     setup_people,
 )
+from veche.wiring import entry_kinds
+
+KINDS = entry_kinds()
 
 
 @pytest.fixture(name="people")
@@ -53,7 +56,7 @@ def submitted(people: dict[str, Actor], program: int, **changes: object) -> int:
 def log_kinds(app: Litestar) -> list[str]:
     with database.session_scope(app.state.sessions) as db:
         rows = db.scalars(select(LogEntry.data).order_by(LogEntry.seq)).all()
-    return [parse_entry(bytes(r)).kind for r in rows]
+    return [parse_entry(bytes(r), KINDS).kind for r in rows]
 
 
 def test_full_road(app: Litestar, people: dict[str, Actor]) -> None:

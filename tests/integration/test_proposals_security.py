@@ -19,6 +19,9 @@ from tests.strategies.proposals import (
     setup_people,
 )
 from tests.unit.proposals.test_images import jpeg, png
+from veche.wiring import entry_kinds
+
+KINDS = entry_kinds()
 
 
 @pytest.fixture(name="people")
@@ -209,6 +212,6 @@ def test_milestone_photos_are_logged_by_hash(
     assert summary["milestones"][0]["photos"] == [photo.json()["url"]]
     with database.session_scope(app.state.sessions) as db:
         last = db.scalars(select(LogEntry.data).order_by(LogEntry.seq.desc())).first()  # type: ignore[attr-defined]
-    entry = parse_entry(bytes(last))  # type: ignore[arg-type]
+    entry = parse_entry(bytes(last), KINDS)  # type: ignore[arg-type]
     assert entry.kind == "milestone.reported"
     assert len(entry.body.photos) == 1  # type: ignore[attr-defined]

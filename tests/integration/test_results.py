@@ -23,6 +23,9 @@ from tally import compute, read_pb
 from tests.integration.test_elections import PASSWORD, config, log_lines, login
 from tests.unit.tally.oracle import Oracle
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
+from veche.wiring import entry_kinds
+
+KINDS = entry_kinds()
 
 Client = TestClient[Litestar]
 
@@ -101,7 +104,7 @@ def test_published_result_is_what_anyone_recomputes(
     assert client.get(f"/api/v1/elections/{election_id}/result").json() == view
 
     # From the log alone: the same count and the same signed result.
-    entries = [parse_entry(line) for line in log_lines(client)]
+    entries = [parse_entry(line, KINDS) for line in log_lines(client)]
     records, orphans = record.gather(entries)
     assert orphans == []
     rec = records[view["election"]]

@@ -34,6 +34,9 @@ from kernel.settings import Settings
 from tests.integration.test_elections import login
 from tests.integration.test_results import run_election
 from veche.cli import export_local_log
+from veche.wiring import entry_kinds
+
+KINDS = entry_kinds()
 
 Client = TestClient[Litestar]
 Entries = list[dict[str, Any]]
@@ -95,6 +98,7 @@ def run_checks(directory: Path, settings: Settings) -> tuple[bool, list[tuple[in
     log_report = verify_log(
         directory,
         pinned_verifier_key=KeyInfo.from_private_key(settings.origin, _key(settings)).verifier_key,
+        kinds=KINDS,
     )
     assert log_report.ok, log_report.failures  # the rebuilt log holds as a log
     lines = (directory / "entries.ndjson").read_bytes().split(b"\n")[:-1]

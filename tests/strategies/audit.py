@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 
 from audit.core.canonical import MAX_SAFE_INTEGER, JsonValue, b64url_encode
 from audit.core.checkpoint import Checkpoint, sign_checkpoint
-from audit.core.entry import ZERO_HASH, build_entry, format_at, leaf_hash
+from audit.core.entry import LOG_KINDS, ZERO_HASH, EntryKinds, build_entry, format_at, leaf_hash
 from audit.core.export import ExportedLog, KeyInfo
 from audit.core.merkle import mth
 from audit.core.note import public_key_bytes, verifier_key
+
+KINDS = EntryKinds(LOG_KINDS)
 
 __all__ = [
     "ORIGIN",
@@ -94,7 +96,7 @@ def build_chain(
     all_bodies += [("notice.published", b) for b in bodies]
     for seq, (kind, body) in enumerate(all_bodies):
         at = ats[seq % len(ats)] if ats else "2026-11-23T10:00:00Z"
-        data = build_entry(seq, prev, at, kind, body)
+        data = build_entry(seq, prev, at, kind, body, KINDS)
         entries.append(data)
         prev = leaf_hash(data).hex()
     return entries

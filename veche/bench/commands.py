@@ -21,18 +21,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from audit.services.store import BatchLog, LogStore, Sequencer
-from kernel.keys import load_authority_key
 from kernel.settings import Settings
 from veche.bench.logs import bench_verify
 from veche.pgtemp import TempCluster
 from veche.setup import initialize
+from veche.wiring import entry_kinds, log_store
 
 NOTICE = {"title": "benchmark notice", "text": "x" * 64, "lang": "en"}
 
 
 def _store(settings: Settings) -> LogStore:
     engine = initialize(settings)
-    return LogStore(engine, load_authority_key(settings.keys_dir), settings.origin)
+    return log_store(settings, engine)
 
 
 def measure_appends(store: LogStore, writers: int, appends: int) -> dict[str, Any]:
@@ -257,7 +257,7 @@ def run_verify_bench(args: argparse.Namespace) -> int:
 def verify_log_dir(directory: Path, verifier_key: str) -> bool:
     from audit.core.verify import verify_log
 
-    return verify_log(directory, pinned_verifier_key=verifier_key).ok
+    return verify_log(directory, kinds=entry_kinds(), pinned_verifier_key=verifier_key).ok
 
 
 def add_verify_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:

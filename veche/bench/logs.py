@@ -30,8 +30,11 @@ from audit.core.entry import GENESIS_KIND, ZERO_HASH, build_entry, leaf_hash, pa
 from audit.core.export import KeyInfo, write_export
 from audit.core.merkle import MerkleTree, inclusion_proof, mth, verify_inclusion
 from audit.core.verify import verify_log
+from veche.wiring import entry_kinds
 
 __all__ = ["bench_verify", "synthetic_entries"]
+
+KINDS = entry_kinds()
 
 ORIGIN = "bench.veche.example/log"
 AT = "2026-11-23T10:00:00Z"
@@ -56,6 +59,7 @@ def synthetic_entries(n_entries: int, key: Ed25519PrivateKey) -> list[bytes]:
             "software": "veche bench",
             "verifier_key": info.verifier_key,
         },
+        KINDS,
     )
     entries = [genesis]
     prev = leaf_hash(genesis).hex()
@@ -74,7 +78,7 @@ def synthetic_entries(n_entries: int, key: Ed25519PrivateKey) -> list[bytes]:
         entries.append(line)
         prev = sha(b"\x00" + line).hexdigest()
     for sample in entries[:: max(1, n_entries // 50)]:
-        parse_entry(sample)
+        parse_entry(sample, KINDS)
     return entries
 
 
@@ -107,7 +111,7 @@ def bench_verify(n_entries: int) -> dict[str, Any]:
         del data, lines
 
         start = time.perf_counter()
-        report = verify_log(directory, pinned_verifier_key=info.verifier_key)
+        report = verify_log(directory, kinds=KINDS, pinned_verifier_key=info.verifier_key)
         verify_seconds = time.perf_counter() - start
         ok = report.ok and report.entries == n_entries
 

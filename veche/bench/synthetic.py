@@ -31,9 +31,11 @@ from ballot.core.manifest import (
     sign_manifest,
 )
 from ballot.core.token import credential_message, finalize, prepare_and_blind
+from veche.wiring import entry_kinds
 
 AT = "2026-11-23T10:00:00Z"
 ORIGIN = "synthetic.veche.example/log"
+KINDS = entry_kinds()
 
 
 def election_log(
@@ -85,7 +87,7 @@ def election_log(
     def append(kind: str, body: object) -> int:
         seq = len(lines)
         prev = leaf_hash(lines[-1]).hex() if lines else ZERO_HASH
-        line = build_entry(seq, prev, AT, kind, body)
+        line = build_entry(seq, prev, AT, kind, body, KINDS)
         lines.append(line)
         edge.append(leaf_hash(line))
         return seq
@@ -129,7 +131,7 @@ def election_log(
         kinds.ELECTION_UNSEALED,
         {"election": digest, "sealing_private_key": b64url_encode(sealing_private)},
     )
-    records, _orphans = record.gather(parse_entry(line) for line in lines)
+    records, _orphans = record.gather(parse_entry(line, KINDS) for line in lines)
     rec = records[digest]
     counted = record.count(rec)
     outcome = record.compute_outcome(rec, counted, lot_secret)

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from audit.core.chain import _parallel, check_entries, merkle_levels
-from audit.core.entry import leaf_hash
+from audit.core.chain import check_entries, merkle_levels
+from audit.core.entry import LOG_KINDS, EntryKinds, leaf_hash
 from audit.core.merkle import mth, root_from_nodes
 from tests.strategies.audit import build_chain, signing_key
+
+KINDS = EntryKinds(LOG_KINDS)
 
 NOTICE = {"title": "t", "text": "x", "lang": "en"}
 
@@ -20,7 +22,7 @@ Failures = list[tuple[int | None, str, str]]
 
 def _run(data: bytes, workers: int) -> tuple[list[bytes], Failures]:
     failures: Failures = []
-    leaves = check_entries(data, lambda *f: failures.append(f), None, workers)
+    leaves = check_entries(data, lambda *f: failures.append(f), KINDS, None, workers)
     return leaves, failures
 
 
@@ -33,14 +35,22 @@ def fx_entries() -> list[bytes]:
 _FORKING_CHECK = """
 from tests.strategies.audit import build_chain, signing_key
 from audit.core.chain import _parallel, check_entries
-from audit.core.entry import leaf_hash
+from audit.core.entry import LOG_KINDS, EntryKinds, leaf_hash
+KINDS = EntryKinds(LOG_KINDS)
 notice = {"title": "t", "text": "x", "lang": "en"}
 entries = build_chain(signing_key(4), [{**notice, "title": str(i)} for i in range(9000)])
 data = b"".join(e + b"\\n" for e in entries)
 leaves = [leaf_hash(e) for e in entries]
-assert _parallel(data, 2, None) == leaves, "forked workers disagree"
+assert _parallel(data, KINDS, 2, None) == leaves, "forked workers disagree"
+for tampered in (
+    [*entries[:7000], entries[7000].replace(b'"lang":"en"', b'"lang":"EN"'), *entries[7001:]],
+    entries[:4500] + entries[4501:],
+    entries[4501:] + entries[:4501],
+):
+    bad = b"".join(e + b"\\n" for e in tampered)
+    assert _parallel(bad, KINDS, 2, None) is None, "forked workers passed a broken log"
 failures = []
-assert check_entries(data, lambda *f: failures.append(f), None, 3) == leaves
+assert check_entries(data, lambda *f: failures.append(f), KINDS, None, 3) == leaves
 assert failures == []
 print("forked workers agree")
 """
@@ -73,7 +83,7 @@ def test_workers_fall_back_and_report_the_same(entries: list[bytes], tamper: str
         # Each half is clean on its own; only their order is wrong.
         tampered = tampered[4501:] + tampered[:4501]
     data = b"".join(e + b"\n" for e in tampered)
-    assert _parallel(data, 2, None) is None
+    # (That forked workers refuse such a log is checked in a fresh process above.)
     assert _run(data, 2) == _run(data, 1)
     assert _run(data, 1)[1]
 

@@ -15,10 +15,12 @@ from hypothesis import strategies as st
 from audit.core.canonical import CanonicalError
 from audit.core.entry import (
     GENESIS_KIND,
+    LOG_KINDS,
     ZERO_HASH,
     AsciiKey,
     Count,
     Entry,
+    EntryKinds,
     NoticePublished,
     SafeInt,
     build_entry,
@@ -26,19 +28,18 @@ from audit.core.entry import (
     leaf_hash,
     parse_at,
     parse_entry,
-    register_kind,
-    registered_kinds,
-    validate_body,
 )
 from audit.core.errors import AuditError, EntryRejected
 from tests.strategies.audit import entry_chains, genesis_body, notice_bodies, signing_key
+
+KINDS = EntryKinds(LOG_KINDS)
 
 AT = "2026-11-23T10:00:00Z"
 NOTICE = {"title": "Road works", "text": "Lenina st. closed", "lang": "en"}
 
 
 def test_golden_notice_entry() -> None:
-    data = build_entry(41, "ab" * 32, AT, "notice.published", NOTICE)
+    data = build_entry(41, "ab" * 32, AT, "notice.published", NOTICE, KINDS)
     assert data == (
         b'{"at":"2026-11-23T10:00:00Z","body":{"lang":"en","text":"Lenina st. closed",'
         b'"title":"Road works"},"kind":"notice.published","prev":"'
@@ -46,7 +47,7 @@ def test_golden_notice_entry() -> None:
         + b'","seq":41,"v":1}'
     )
     assert leaf_hash(data) == hashlib.sha256(b"\x00" + data).digest()
-    entry = parse_entry(data)
+    entry = parse_entry(data, KINDS)
     assert entry == Entry(
         at=AT, body=NoticePublished(**NOTICE), kind="notice.published", prev="ab" * 32, seq=41
     )
@@ -56,17 +57,17 @@ def test_golden_notice_entry() -> None:
 def test_golden_genesis_entry() -> None:
     key = signing_key(0)
     body = genesis_body(key)
-    data = build_entry(0, ZERO_HASH, AT, GENESIS_KIND, body)
+    data = build_entry(0, ZERO_HASH, AT, GENESIS_KIND, body, KINDS)
     assert data.startswith(b'{"at":"2026-11-23T10:00:00Z","body":{"origin":"veche.example/log",')
     assert b'"prev":"' + b"0" * 64 + b'","seq":0,"v":1}' in data
-    assert parse_entry(data).body == validate_body(GENESIS_KIND, body)
+    assert parse_entry(data, KINDS).body == KINDS.validate_body(GENESIS_KIND, body)
 
 
 def test_genesis_verifier_key_must_match() -> None:
     body = genesis_body(signing_key(0))
     body["verifier_key"] = genesis_body(signing_key(1))["verifier_key"]
     with pytest.raises(EntryRejected) as info:
-        validate_body(GENESIS_KIND, body)
+        KINDS.validate_body(GENESIS_KIND, body)
     assert info.value.code == "bad_body"
     assert "verifier_key" in info.value.detail
 
@@ -74,10 +75,10 @@ def test_genesis_verifier_key_must_match() -> None:
 def test_genesis_only_at_zero() -> None:
     body = genesis_body(signing_key(0))
     with pytest.raises(EntryRejected) as info:
-        build_entry(1, "ab" * 32, AT, GENESIS_KIND, body)
+        build_entry(1, "ab" * 32, AT, GENESIS_KIND, body, KINDS)
     assert info.value.code == "genesis_position"
     with pytest.raises(EntryRejected):
-        build_entry(0, ZERO_HASH, AT, "notice.published", NOTICE)
+        build_entry(0, ZERO_HASH, AT, "notice.published", NOTICE, KINDS)
 
 
 @pytest.mark.parametrize(
@@ -94,14 +95,14 @@ def test_genesis_only_at_zero() -> None:
 )
 def test_bad_notice_bodies_name_the_field(body: dict[str, object], field: str) -> None:
     with pytest.raises(EntryRejected) as info:
-        validate_body("notice.published", body)
+        KINDS.validate_body("notice.published", body)
     assert info.value.code == "bad_body"
     assert field in info.value.detail
 
 
 def test_unknown_kind() -> None:
     with pytest.raises(EntryRejected) as info:
-        build_entry(1, "ab" * 32, AT, "no.such", {})
+        build_entry(1, "ab" * 32, AT, "no.such", {}, KINDS)
     assert info.value.code == "unknown_kind"
 
 
@@ -122,7 +123,7 @@ def test_unknown_kind() -> None:
 )
 def test_bad_headers(seq: int, prev: str, at: str, code: str) -> None:
     with pytest.raises(EntryRejected) as info:
-        build_entry(seq, prev, at, "notice.published", NOTICE)
+        build_entry(seq, prev, at, "notice.published", NOTICE, KINDS)
     assert info.value.code == code
 
 
@@ -136,7 +137,7 @@ def test_format_at() -> None:
 
 def test_lone_surrogate_in_body_refused() -> None:
     with pytest.raises(EntryRejected) as info:
-        build_entry(1, "ab" * 32, AT, "notice.published", {**NOTICE, "text": "a\ud800"})
+        build_entry(1, "ab" * 32, AT, "notice.published", {**NOTICE, "text": "a\ud800"}, KINDS)
     assert info.value.code == "bad_body"
 
 
@@ -174,7 +175,7 @@ def test_lone_surrogate_in_body_refused() -> None:
 )
 def test_parse_refuses(data: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
-        parse_entry(data)
+        parse_entry(data, KINDS)
 
 
 # --- registry ------------------------------------------------------------------------
@@ -186,20 +187,26 @@ class WithDefault(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     tags: dict[AsciiKey, SafeInt] = {}
 
 
-def test_register_kind_and_defaults_are_written_out() -> None:
-    register_kind("test.with_default", WithDefault)
-    register_kind("test.with_default", WithDefault)  # idempotent
-    assert registered_kinds()["test.with_default"] is WithDefault
+def test_declared_kinds_and_defaults_are_written_out() -> None:
+    with_default = EntryKinds(LOG_KINDS, {"test.with_default": WithDefault})
+    # The same kind with the same body in two groups is one kind, not a conflict.
+    again = EntryKinds(
+        LOG_KINDS, {"test.with_default": WithDefault}, {"test.with_default": WithDefault}
+    )
+    assert again.body_type("test.with_default") is with_default.body_type("test.with_default")
+    with pytest.raises(EntryRejected) as unknown:
+        build_entry(1, "ab" * 32, AT, "test.with_default", {"amount": 5}, KINDS)
+    assert unknown.value.code == "unknown_kind"
     data = build_entry(
-        1, "ab" * 32, AT, "test.with_default", {"amount": 5, "tags": {"b": 1, "a": 2}}
+        1, "ab" * 32, AT, "test.with_default", {"amount": 5, "tags": {"b": 1, "a": 2}}, with_default
     )
     assert b'"body":{"amount":5,"note":"","tags":{"a":2,"b":1}}' in data
-    assert parse_entry(data).body == WithDefault(5, "", {"a": 2, "b": 1})
+    assert parse_entry(data, with_default).body == WithDefault(5, "", {"a": 2, "b": 1})
     short = data.replace(b'"note":"",', b"")
     with pytest.raises(EntryRejected, match="omits"):
-        parse_entry(short)
+        parse_entry(short, with_default)
     with pytest.raises(EntryRejected):
-        build_entry(1, "ab" * 32, AT, "test.with_default", {"amount": 2**53})
+        build_entry(1, "ab" * 32, AT, "test.with_default", {"amount": 2**53}, with_default)
 
 
 class Other(msgspec.Struct, forbid_unknown_fields=True):
@@ -239,17 +246,18 @@ class Nested(msgspec.Struct, forbid_unknown_fields=True):
 )
 def test_register_refuses_non_canonical_body_types(body_type: type[msgspec.Struct]) -> None:
     with pytest.raises(AuditError) as info:
-        register_kind("test.refused", body_type)
+        EntryKinds({"test.refused": body_type})
     assert info.value.code == "bad_body_type"
 
 
 def test_register_refuses_conflicts_and_bad_names() -> None:
     with pytest.raises(AuditError) as info:
-        register_kind("notice.published", Other)
+        EntryKinds(LOG_KINDS, {"notice.published": Other})
     assert info.value.code == "kind_conflict"
     for name in ["notice", "Notice.Published", "a..b", "a.b-c", ""]:
-        with pytest.raises(AuditError):
-            register_kind(name, Other)
+        with pytest.raises(AuditError) as info:
+            EntryKinds({name: Other})
+        assert info.value.code == "bad_kind"
 
 
 # --- properties ----------------------------------------------------------------------
@@ -260,7 +268,7 @@ def test_register_refuses_conflicts_and_bad_names() -> None:
 def test_chain_roundtrips(entries: list[bytes]) -> None:
     prev = ZERO_HASH
     for seq, data in enumerate(entries):
-        entry = parse_entry(data)
+        entry = parse_entry(data, KINDS)
         assert entry.seq == seq and entry.prev == prev
         assert entry.encode() == data
         prev = leaf_hash(data).hex()
@@ -269,12 +277,12 @@ def test_chain_roundtrips(entries: list[bytes]) -> None:
 @settings(max_examples=200, deadline=None)
 @given(notice_bodies, st.data())
 def test_any_flipped_byte_is_refused_or_differs(body: dict[str, str], data: st.DataObject) -> None:
-    entry = build_entry(3, "cd" * 32, AT, "notice.published", body)
+    entry = build_entry(3, "cd" * 32, AT, "notice.published", body, KINDS)
     i = data.draw(st.integers(0, len(entry) - 1))
     mask = data.draw(st.integers(1, 255))
     altered = entry[:i] + bytes([entry[i] ^ mask]) + entry[i + 1 :]
     try:
-        parsed = parse_entry(altered)
+        parsed = parse_entry(altered, KINDS)
     except (CanonicalError, EntryRejected):
         return
     # The only survivors are entries that say something else, canonically.
@@ -299,15 +307,17 @@ class WithBadEnum(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 def test_enums_of_strings_are_allowed() -> None:
-    register_kind("test.phase", WithEnum)
-    data = build_entry(1, "ab" * 32, AT, "test.phase", {"phase": "open"})
+    with_phase = EntryKinds({"test.phase": WithEnum})
+    data = build_entry(1, "ab" * 32, AT, "test.phase", {"phase": "open"}, with_phase)
     assert b'"body":{"phase":"open"}' in data
-    assert parse_entry(data).body == WithEnum(Phase.OPEN)
-    with pytest.raises(AuditError):
-        register_kind("test.bad_phase", WithBadEnum)
+    assert parse_entry(data, with_phase).body == WithEnum(Phase.OPEN)
+    with pytest.raises(AuditError) as info:
+        EntryKinds({"test.bad_phase": WithBadEnum})
+    assert info.value.code == "bad_body_type"
 
 
 def test_struct_instances_are_revalidated() -> None:
     with pytest.raises(EntryRejected):
-        build_entry(1, "ab" * 32, AT, "notice.published", NoticePublished("xx", "", ""))
-    assert validate_body("notice.published", NoticePublished(**NOTICE)) == NoticePublished(**NOTICE)
+        build_entry(1, "ab" * 32, AT, "notice.published", NoticePublished("xx", "", ""), KINDS)
+    notice = NoticePublished(**NOTICE)
+    assert KINDS.validate_body("notice.published", notice) == notice

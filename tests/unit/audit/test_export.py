@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from audit.core.entry import LOG_KINDS, EntryKinds
 from audit.core.errors import ExportError
 from audit.core.export import (
     CHECKPOINT_FILE,
@@ -18,6 +19,8 @@ from audit.core.export import (
 )
 from audit.core.verify import verify_log
 from tests.strategies.audit import ORIGIN, build_chain, exported, signing_key
+
+KINDS = EntryKinds(LOG_KINDS)
 
 NOTICE = {"title": "t", "text": "x", "lang": "en"}
 
@@ -40,7 +43,9 @@ def test_write_then_read(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         [CHECKPOINT_FILE, ENTRIES_FILE, KEY_FILE]
     )
-    report = verify_log(tmp_path / "out", pinned_verifier_key=back.key_info.verifier_key)
+    report = verify_log(
+        tmp_path / "out", pinned_verifier_key=back.key_info.verifier_key, kinds=KINDS
+    )
     assert report.ok, report.failures
 
 
@@ -54,7 +59,7 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ExportError) as info:
         read_export(tmp_path)
     assert info.value.code == "missing_file"
-    report = verify_log(tmp_path)
+    report = verify_log(tmp_path, kinds=KINDS)
     assert not report.ok
     assert report.failures[0].code == "missing_file"
 
@@ -68,7 +73,7 @@ def test_malformed_key_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / KEY_FILE).write_bytes(b'{"origin": "x"}\n')
     back = read_export(tmp_path)
     assert back.key_info is None and back.key_error
-    report = verify_log(tmp_path, pinned_verifier_key=log.key_info.verifier_key)
+    report = verify_log(tmp_path, pinned_verifier_key=log.key_info.verifier_key, kinds=KINDS)
     assert [f.code for f in report.failures] == ["bad_key_file"]
 
 

@@ -15,7 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.core.checkpoint import Checkpoint, sign_checkpoint
-from audit.core.entry import ZERO_HASH, Count, build_entry, leaf_hash, register_kind
+from audit.core.entry import (
+    LOG_KINDS,
+    ZERO_HASH,
+    Count,
+    EntryKinds,
+    build_entry,
+    leaf_hash,
+)
 from audit.core.export import ExportedLog, KeyInfo
 from audit.core.merkle import hash_leaf, mth
 from audit.core.verify import Report, verify_log
@@ -29,6 +36,8 @@ from tests.strategies.audit import (
     signing_key,
 )
 
+KINDS = EntryKinds(LOG_KINDS)
+
 NOTICE = {"title": "t", "text": "x", "lang": "en"}
 
 
@@ -37,6 +46,7 @@ def _verify(log: ExportedLog, key_seed: int | None = None, **kwargs: Any) -> Rep
     pinned = log.key_info.verifier_key
     if key_seed is not None:
         pinned = KeyInfo.from_private_key(ORIGIN, signing_key(key_seed)).verifier_key
+    kwargs.setdefault("kinds", KINDS)
     return verify_log(log, pinned_verifier_key=pinned, **kwargs)
 
 
@@ -75,7 +85,7 @@ def test_large_log_uses_batches_and_passes() -> None:
 def test_unpinned_key_is_reported_as_a_warning() -> None:
     key = signing_key(0)
     exp = exported(build_chain(key, [NOTICE]), key)
-    report = verify_log(exp)
+    report = verify_log(exp, kinds=KINDS)
     assert report.ok and not report.key_pinned
     assert "not pinned" in report.warnings[0]
 
@@ -153,8 +163,8 @@ def test_swapped_bodies_detected(
     if a["body"] == b["body"]:
         return
     tampered = [*entries]
-    tampered[i] = build_entry(a["seq"], a["prev"], a["at"], a["kind"], b["body"])
-    tampered[j] = build_entry(b["seq"], b["prev"], b["at"], b["kind"], a["body"])
+    tampered[i] = build_entry(a["seq"], a["prev"], a["at"], a["kind"], b["body"], KINDS)
+    tampered[j] = build_entry(b["seq"], b["prev"], b["at"], b["kind"], a["body"], KINDS)
     report = _verify(_with_entries(exp, tampered))
     assert not report.ok
     assert {i + 1, j} & {f.seq for f in report.failures} or "root_mismatch" in _codes(report)
@@ -184,10 +194,10 @@ def test_invalid_but_consistently_signed_log_is_caught() -> None:
     good = build_chain(key, [NOTICE, NOTICE])
     bad_body = good[1].replace(b'"lang":"en"', b'"lang":"english"')
     wrong_seq = build_entry(
-        7, leaf_hash(bad_body).hex(), "2026-11-23T10:00:00Z", "notice.published", NOTICE
+        7, leaf_hash(bad_body).hex(), "2026-11-23T10:00:00Z", "notice.published", NOTICE, KINDS
     )
     genesis_again = build_entry(
-        0, ZERO_HASH, "2026-11-23T10:00:00Z", "log.genesis", genesis_body(key)
+        0, ZERO_HASH, "2026-11-23T10:00:00Z", "log.genesis", genesis_body(key), KINDS
     )
     entries = [good[0], bad_body, wrong_seq, genesis_again]
     report = _verify(exported(entries, key))
@@ -254,7 +264,9 @@ def test_key_json_cannot_override_pinned_key() -> None:
     key, other = signing_key(0), signing_key(1)
     entries = build_chain(other, [NOTICE])
     exp = exported(entries, other)
-    report = verify_log(exp, pinned_verifier_key=KeyInfo.from_private_key(ORIGIN, key).verifier_key)
+    report = verify_log(
+        exp, pinned_verifier_key=KeyInfo.from_private_key(ORIGIN, key).verifier_key, kinds=KINDS
+    )
     assert {"key_mismatch", "checkpoint_signature", "genesis_key"} <= _codes(report)
 
 
@@ -327,7 +339,7 @@ def test_fork_at_same_size_is_caught() -> None:
 
 @pytest.mark.slow
 def test_bench_verify_small() -> None:
-    from audit.core.verify import bench_verify
+    from veche.bench.logs import bench_verify
 
     result = bench_verify(2000)
     assert result["ok"] is True
@@ -344,7 +356,7 @@ class Pledge(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     project: str
 
 
-register_kind("test.pledge", Pledge)
+MIXED_KINDS = EntryKinds(LOG_KINDS, {"test.pledge": Pledge})
 
 
 def _mixed_chain(key: Ed25519PrivateKey, n: int) -> list[bytes]:
@@ -356,7 +368,9 @@ def _mixed_chain(key: Ed25519PrivateKey, n: int) -> list[bytes]:
         else:
             kind, body = "test.pledge", {"amount": seq, "project": "p"}
         entries.append(
-            build_entry(seq, leaf_hash(entries[-1]).hex(), "2026-11-23T10:00:00Z", kind, body)
+            build_entry(
+                seq, leaf_hash(entries[-1]).hex(), "2026-11-23T10:00:00Z", kind, body, MIXED_KINDS
+            )
         )
     return entries
 
@@ -365,11 +379,15 @@ def test_mixed_kinds_pass_and_failures_keep_their_seq_across_chunks() -> None:
     key = signing_key(3)
     entries = _mixed_chain(key, 12_000)  # several chunks of the fast path
     exp = exported(entries, key)
-    assert _verify(exp).ok
+    assert _verify(exp, kinds=MIXED_KINDS).ok
+    # A log whose kinds the verifier was not given is refused entry by entry.
+    unknown = _verify(exp)
+    assert {f.code for f in unknown.failures} == {"unknown_kind"}
+    assert sorted(f.seq for f in unknown.failures)[:2] == [3, 6]
     tampered = [*entries]
     tampered[6000] = tampered[6000].replace(b'"amount":6000', b'"amount":6001')
     tampered[9001] = tampered[9001].replace(b'"kind":"notice.published"', b'"kind":"test.pledge"')
-    report = _verify(_with_entries(exp, tampered))
+    report = _verify(_with_entries(exp, tampered), kinds=MIXED_KINDS)
     assert [(f.seq, f.code) for f in report.failures] == [
         (6001, "prev_mismatch"),
         (9001, "bad_body"),
@@ -398,12 +416,12 @@ def test_state_stays_inside_its_directory() -> None:
     entries = build_chain(key, [NOTICE], origin="..")
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp) / "state"
-        report = verify_log(exported(entries, key, origin=".."), state_dir=state)
+        report = verify_log(exported(entries, key, origin=".."), state_dir=state, kinds=KINDS)
         assert report.ok, report.failures
         written = [p for p in Path(tmp).rglob("*") if p.is_file()]
         assert written and all(state in p.parents for p in written)
         (next(iter(state.iterdir())) / "junk.txt").write_bytes(b"\xff\n")
-        report = verify_log(exported(entries, key, origin=".."), state_dir=state)
+        report = verify_log(exported(entries, key, origin=".."), state_dir=state, kinds=KINDS)
         assert report.ok and any("junk.txt" in w for w in report.warnings)
 
 

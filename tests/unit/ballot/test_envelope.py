@@ -7,8 +7,6 @@ window, token, signature, seal, choices.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -20,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
-from audit.core.entry import build_entry, parse_entry, registered_kinds
+from audit.core.entry import LOG_KINDS, EntryKinds, build_entry, parse_entry
 from audit.core.errors import EntryRejected
 from ballot.core import blind, kinds, seal, token
 from ballot.core.ballot import (
@@ -35,7 +33,7 @@ from ballot.core.ballot import (
     verify_ballot_signature,
 )
 from ballot.core.choices import ApprovalChoices, BallotRejected, validate_choices
-from ballot.core.kinds import sign_result
+from ballot.core.kinds import ELECTION_KINDS, sign_result
 from ballot.core.manifest import (
     ElectionConfig,
     Manifest,
@@ -55,6 +53,8 @@ from tests.strategies.ballot_manifest import (
     invalid_choices,
     valid_choices,
 )
+
+ENTRY_KINDS = EntryKinds(LOG_KINDS, ELECTION_KINDS)
 
 TEST_KEY_BITS = 1024
 OPENED_AT = datetime(2027, 2, 28, 12, 0, 0, tzinfo=UTC)
@@ -428,8 +428,8 @@ AT = "2027-03-05T12:00:00Z"
 
 
 def entry_round_trip(kind: str, body: object) -> msgspec.Struct:
-    data = build_entry(1, PREV, AT, kind, body)
-    entry = parse_entry(data)
+    data = build_entry(1, PREV, AT, kind, body, ENTRY_KINDS)
+    entry = parse_entry(data, ENTRY_KINDS)
     assert entry.kind == kind
     assert entry.encode() == data
     return entry.body
@@ -437,20 +437,16 @@ def entry_round_trip(kind: str, body: object) -> msgspec.Struct:
 
 def refused_entry(kind: str, body: object) -> None:
     with pytest.raises(EntryRejected) as caught:
-        build_entry(1, PREV, AT, kind, body)
+        build_entry(1, PREV, AT, kind, body, ENTRY_KINDS)
     assert caught.value.code == "bad_body", caught.value.detail
 
 
-def test_every_kind_is_registered() -> None:
-    registered = registered_kinds()
-    for kind, body in kinds.KINDS.items():
-        assert registered[kind] is body
-    kinds.register_kinds()  # again: nothing changes, nothing fails
-
-
-def test_registration_survives_a_reload() -> None:
-    script = "import importlib, ballot.core.kinds as k; importlib.reload(k); k.register_kinds()"
-    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+def test_every_election_kind_is_in_the_entries_it_reads_back() -> None:
+    for kind, body in kinds.ELECTION_KINDS.items():
+        assert kind in kinds.ELECTION_ENTRIES
+        assert kinds.ELECTION_ENTRIES.body_type(kind) is body
+    with pytest.raises(EntryRejected):  # the log's own kinds are not an election's
+        kinds.ELECTION_ENTRIES.body_type("notice.published")
 
 
 @pytest.fixture(name="signed_manifest", scope="module")
@@ -490,7 +486,7 @@ def test_election_opened(signed_manifest: tuple[Manifest, str]) -> None:
     del omitted["revoting"]
     entry = {"at": AT, "body": {**body, "manifest": omitted}, "kind": kinds.ELECTION_OPENED}
     with pytest.raises(EntryRejected):
-        parse_entry(canonical_bytes({**entry, "prev": PREV, "seq": 1, "v": 1}))
+        parse_entry(canonical_bytes({**entry, "prev": PREV, "seq": 1, "v": 1}), ENTRY_KINDS)
 
 
 def test_ballot_cast(good: tuple[Ballot, str]) -> None:

@@ -1,0 +1,123 @@
+"""Typed wiring: the one place that builds every service, for the app, the CLI and the demo.
+
+``build_services(settings)`` makes the database engine and sessions, loads the keys,
+joins every package's log-entry kinds into the log's ``EntryKinds`` and builds the
+services in dependency order. The web app hands ``Services.state()`` to Litestar; each
+package's HTTP layer reads it through its own typed ``State`` subclass
+(``kernel.web.KernelState`` and the ``*State`` classes of ``audit.http``, ``ballot.http``
+and ``proposals.http``), whose every attribute a test checks against what is built here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit.core.entry import LOG_KINDS, EntryKinds
+from audit.services.store import LogStore, Sequencer
+from ballot.core.kinds import ELECTION_KINDS
+from ballot.services.elections import ElectionService, SecretBox
+from ballot.services.results import ResultService
+from kernel import db as database
+from kernel.accounts.service import AccountService
+from kernel.keys import load_authority_key, load_or_create_secret
+from kernel.settings import Settings
+from proposals.core.kinds import PROPOSAL_KINDS
+from proposals.services.ballot_link import BallotLink
+from proposals.services.implementation import ImplementationService
+from proposals.services.pledges import PledgeService
+from proposals.services.service import ProposalService
+from proposals.services.uploads import UploadService
+
+__all__ = ["Services", "build_services", "entry_kinds", "log_store"]
+
+
+def entry_kinds() -> EntryKinds:
+    """Every kind of entry a Veche log may hold: the log's own, elections', proposals'."""
+    return EntryKinds(LOG_KINDS, ELECTION_KINDS, PROPOSAL_KINDS)
+
+
+def log_store(settings: Settings, engine: Engine) -> LogStore:
+    """The deployment's log on ``engine``, signing with the authority key."""
+    return LogStore(engine, load_authority_key(settings.keys_dir), settings.origin, entry_kinds())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Services:
+    """Everything the handlers, commands and the demo use, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    read_factory: sessionmaker[Session]
+    authority_key: Ed25519PrivateKey
+    kinds: EntryKinds
+    accounts: AccountService
+    log_store: LogStore
+    sequencer: Sequencer
+    elections: ElectionService
+    results: ResultService
+    proposals: ProposalService
+    pledges: PledgeService
+    implementation: ImplementationService
+    uploads: UploadService
+    ballot_link: BallotLink
+
+    @contextmanager
+    def read_sessions(self) -> Iterator[Session]:
+        """A read-only transaction (on SQLite it never takes the write lock)."""
+        with self.read_factory() as session, session.begin():
+            yield session
+
+    def state(self) -> dict[str, Any]:
+        """The application state: every service by its name, and ``read_sessions``."""
+        values: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["read_sessions"] = self.read_sessions
+        return values
+
+    def close(self) -> None:
+        self.sequencer.stop()
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, *, engine: Engine | None = None) -> Services:
+    """Build every service on a migrated database (``veche init`` migrates)."""
+    engine = engine or database.make_engine(settings)
+    authority_key = load_authority_key(settings.keys_dir)
+    kinds = entry_kinds()
+    store = LogStore(engine, authority_key, settings.origin, kinds)
+    sequencer = Sequencer(store)
+    elections = ElectionService(
+        store=store,
+        sequencer=sequencer,
+        authority_key=authority_key,
+        secret_box=SecretBox(load_or_create_secret(settings.keys_dir, "election-secrets.key")),
+        commitment_key=load_or_create_secret(settings.keys_dir, "commitment.key"),
+        allow_test_keys=settings.allow_test_keys,
+    )
+    results = ResultService(elections)
+    proposals = ProposalService(sequencer)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=database.make_sessionmaker(engine),
+        read_factory=sessionmaker(engine.execution_options(readonly=True), expire_on_commit=False),
+        authority_key=authority_key,
+        kinds=kinds,
+        accounts=AccountService(settings),
+        log_store=store,
+        sequencer=sequencer,
+        elections=elections,
+        results=results,
+        proposals=proposals,
+        pledges=PledgeService(proposals),
+        implementation=ImplementationService(proposals),
+        uploads=UploadService(proposals, settings.data_dir),
+        ballot_link=BallotLink(proposals, elections, results),
+    )
