@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PURE_CORES := kernel/errors.py kernel/markers.py kernel/parallel.py audit/core audit/cli.py tally ballot/core proposals/core
 
 .PHONY: demo test lint typecheck catalogs bench clean
 
@@ -27,13 +28,15 @@ test: $(VENV)/.installed-test
 	$(MAKE) lint typecheck
 	$(BIN)/pytest
 
+# ruff, then the layers of docs/architecture.md (.importlinter): one way down, pure cores, no cycles.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
-# mypy --strict on the pure cores, which auditors run on their own machines.
+# mypy --strict on the pure cores (auditors run them on their own machines) and the wiring.
 typecheck: $(VENV)/.installed-test
-	$(BIN)/mypy audit tally ballot
+	$(BIN)/mypy $(PURE_CORES) veche/wiring.py
 
 ## catalogs: re-extract translatable messages and merge them into the .po files
 catalogs: $(VENV)/.installed-test

@@ -25,11 +25,6 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 LANG_COOKIE = "veche_lang"
 
 
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
-
-
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
     path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
@@ -44,8 +39,8 @@ def translations(lang: str) -> gettext.NullTranslations:
 
 
 def pick_language(cookie: str | None, accept_language: str | None, default: str) -> str:
-    if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+    if cookie is not None and cookie in LANGUAGES:
+        return cookie
     for lang, _q in _parse_accept_language(accept_language or ""):
         base = lang.split("-")[0].lower()
         if base in LANGUAGES:

@@ -16,26 +16,48 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import quote
 
 import anyio.to_thread
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie
+from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from kernel import i18n
 from kernel.accounts.service import AccountService, LiveSession, csrf_matches
 from kernel.errors import Forbidden, NotAuthenticated, TooManyRequests
-from kernel.i18n import N_
+from kernel.markers import N_
 from kernel.settings import Settings
 
 log = logging.getLogger("veche")
+
+
+class KernelState(State):
+    """The application's state as the kernel sees it, typed.
+
+    Litestar hands handlers the state as an instance of the class their ``state``
+    parameter names; each package's HTTP layer declares a subclass with the services it
+    uses. ``veche.wiring.Services.state()`` fills every attribute (a test checks each
+    declared attribute against what is built)."""
+
+    settings: Settings
+    accounts: AccountService
+    sessions: sessionmaker[Session]
+    read_factory: sessionmaker[Session]
+    read_sessions: Callable[[], AbstractContextManager[Session]]
+
+
+def kernel_state(connection: ASGIConnection[Any, Any, Any, Any]) -> KernelState:
+    """The application's state, typed, from any request or connection."""
+    return KernelState(connection.app.state)
+
 
 # Handler parameters filled by the application's dependencies.
 DB = NamedDependency[Session]
@@ -53,8 +75,8 @@ def _resolve_viewer_sync(connection: ASGIConnection[Any, Any, Any, Any]) -> Live
     token = connection.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    state = connection.app.state
-    service: AccountService = state.accounts
+    state = kernel_state(connection)
+    service = state.accounts
     with state.read_sessions() as db:
         return service.resolve_session(db, token)
 
@@ -131,7 +153,7 @@ _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-da
 
 # --- pages -------------------------------------------------------------------------------
 def request_language(request: Request[Any, Any, Any]) -> str:
-    settings: Settings = request.app.state.settings
+    settings = kernel_state(request).settings
     return i18n.pick_language(
         request.cookies.get(i18n.LANG_COOKIE),
         request.headers.get("accept-language"),
@@ -160,7 +182,7 @@ def render(
 ) -> Response[str]:
     """Render a page in the request's language with the layout's shared context."""
     lang = request_language(request)
-    settings: Settings = request.app.state.settings
+    settings = kernel_state(request).settings
     env = i18n.jinja_env(lang)
     csrf_token = page_csrf_token(request, viewer)
     html = env.get_template(template).render(
@@ -290,7 +312,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         code = "malformed_json"
         detail = f"The request body is not valid JSON ({exc.detail})."
     elif status == 413:
-        settings: Settings = request.app.state.settings
+        settings = kernel_state(request).settings
         detail = f"The request is larger than the limit of {settings.max_body_bytes} bytes."
     elif status == 404 and exc.detail and "not found" not in str(exc.detail).lower():
         detail = str(exc.detail)

@@ -27,9 +27,9 @@ from ballot.http.admin_pages import ElectionAdminPages
 from ballot.http.api import ElectionController
 from ballot.services.elections import ElectionError
 from kernel import db as database
-from kernel.accounts.api import AdminController, AuthController, DistrictController
-from kernel.accounts.pages import AccountPages, HomePage
 from kernel.errors import DomainError
+from kernel.http.accounts import AdminController, AuthController, DistrictController
+from kernel.http.pages import AccountPages, HomePage
 from kernel.settings import Settings, load_settings
 from kernel.web import (
     csrf_check,

@@ -15,13 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from kernel.db import DatabaseUnavailable, describe_db_error
 from kernel.errors import DomainError
-from kernel.keys import KeyFileError
 from kernel.settings import Settings, SettingsError, load_settings
-from veche import setup
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -62,6 +57,8 @@ def _password(flag_value: str | None, what: str) -> str:
 
 # --- commands ----------------------------------------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
+    from veche import setup
+
     settings = _settings(args)
     engine = setup.initialize(settings)
     print(f"Data directory {settings.data_dir} is ready (database and keys).")
@@ -78,6 +75,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
+    from veche import setup
+
     settings = _settings(args)
     engine = setup.initialize(settings)
     password = _password(args.password, args.email)
@@ -109,12 +108,16 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from veche import setup
+
     settings = _settings(args)
     setup.initialize(settings).dispose()
     return _serve(settings, args.host, args.port, args.workers)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from veche import setup
+
     base = load_settings(overrides={"data_dir": args.data_dir})
     data_dir = args.data_dir or (
         Path(os.environ["VECHE_DATA_DIR"]) if "VECHE_DATA_DIR" in os.environ else Path("var/demo")
@@ -246,7 +249,9 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=_positive, default=1, help="server processes (default 1)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, just that command of the domain packages
+    (the others are left out so that their modules are not imported)."""
     parser = argparse.ArgumentParser(
         prog="veche",
         description="Veche: participatory budgeting and e-voting with a public audit log.",
@@ -328,31 +333,56 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="measure performance and print figures")
     bench_commands = bench.add_subparsers(dest="bench_command", metavar="WHAT")
     bench_commands.required = True
-    for register in _bench_registrars():
-        register(bench_commands)
+    if only in (None, "bench"):
+        for register in _bench_registrars():
+            register(bench_commands)
 
-    for register in _command_registrars():
-        register(commands)
+    for name, register in _command_registrars().items():
+        if only in (None, name):
+            register(commands)
     return parser
 
 
-def _command_registrars() -> list[Callable[[Any], None]]:
-    """Commands contributed by the domain packages."""
+def _add_verify(subparsers: Any) -> None:
     from audit.cli import add_verify_command
-    from ballot.cli import add_election_command, add_vote_command
     from ballot.core.verify import verify_check
+    from veche.kinds import entry_kinds
+
+    # The verifier must know every kind of entry a Veche log may hold.
+    add_verify_command(subparsers, entry_kinds(), checks=[verify_check])
+
+
+def _add_tally(subparsers: Any) -> None:
     from tally.cli import add_tally_command
-    from veche.wiring import entry_kinds
 
-    def add_verify(subparsers: Any) -> None:
-        # The verifier must know every kind of entry a Veche log may hold.
-        add_verify_command(subparsers, entry_kinds(), checks=[verify_check])
+    add_tally_command(subparsers)
 
-    return [add_verify, add_tally_command, add_election_command, add_vote_command]
+
+def _add_election(subparsers: Any) -> None:
+    from ballot.cli import add_election_command
+
+    add_election_command(subparsers)
+
+
+def _add_vote(subparsers: Any) -> None:
+    from ballot.cli import add_vote_command
+
+    add_vote_command(subparsers)
+
+
+def _command_registrars() -> dict[str, Callable[[Any], None]]:
+    """Commands contributed by the domain packages, each imported only when it is asked
+    for (``veche tally`` loads the counting rules, not the web stack)."""
+    return {
+        "verify": _add_verify,
+        "tally": _add_tally,
+        "election": _add_election,
+        "vote": _add_vote,
+    }
 
 
 def _bench_registrars() -> list[Callable[[Any], None]]:
-    """``veche bench`` subjects contributed by the domain packages."""
+    """``veche bench`` subjects."""
     from tally.cli import add_tally_bench
     from veche.bench.cast import add_cast_bench
     from veche.bench.commands import add_log_bench, add_verify_bench
@@ -361,24 +391,47 @@ def _bench_registrars() -> list[Callable[[Any], None]]:
     return [add_log_bench, add_tally_bench, add_cast_bench, add_verify_bench, add_load_bench]
 
 
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` (its first word that is not an option), if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def _error_line(exc: Exception) -> str | None:
+    """The one line to print for a failure a user can act on; ``None`` for a bug."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kernel.db import DatabaseUnavailable, describe_db_error
+    from kernel.keys import KeyFileError
+
+    if isinstance(exc, SettingsError | KeyFileError | DatabaseUnavailable | CommandError):
+        return str(exc)
+    if isinstance(exc, DomainError):
+        return exc.detail
+    if isinstance(exc, SQLAlchemyError):
+        url = os.environ.get("VECHE_DATABASE_URL", "the database")
+        return describe_db_error(url, exc)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import logging
 
     # Libraries' routine chatter (each HTTP request, each migration) is not for users.
     for name in ("httpx", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    named = _command_named(words)
+    known = set(_command_registrars()) | {"bench"}
+    parser = build_parser(only=named if named in known else None)
+    args = parser.parse_args(words)
     try:
         result: int = args.func(args)
         return result
-    except (SettingsError, KeyFileError, DatabaseUnavailable, CommandError) as exc:
-        print(f"veche: error: {exc}", file=sys.stderr)
-    except DomainError as exc:
-        print(f"veche: error: {exc.detail}", file=sys.stderr)
-    except SQLAlchemyError as exc:
-        url = os.environ.get("VECHE_DATABASE_URL", "the database")
-        print(f"veche: error: {describe_db_error(url, exc)}", file=sys.stderr)
+    except Exception as exc:
+        line = _error_line(exc)
+        if line is None:
+            raise
+        print(f"veche: error: {line}", file=sys.stderr)
     except KeyboardInterrupt:
         print("veche: interrupted", file=sys.stderr)
     return EXIT_FAILURE

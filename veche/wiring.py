@@ -19,28 +19,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.core.entry import LOG_KINDS, EntryKinds
+from audit.core.entry import EntryKinds
 from audit.services.store import LogStore, Sequencer
-from ballot.core.kinds import ELECTION_KINDS
 from ballot.services.elections import ElectionService, SecretBox
 from ballot.services.results import ResultService
 from kernel import db as database
 from kernel.accounts.service import AccountService
 from kernel.keys import load_authority_key, load_or_create_secret
 from kernel.settings import Settings
-from proposals.core.kinds import PROPOSAL_KINDS
 from proposals.services.ballot_link import BallotLink
 from proposals.services.implementation import ImplementationService
 from proposals.services.pledges import PledgeService
 from proposals.services.service import ProposalService
 from proposals.services.uploads import UploadService
+from veche.kinds import entry_kinds
 
 __all__ = ["Services", "build_services", "entry_kinds", "log_store"]
-
-
-def entry_kinds() -> EntryKinds:
-    """Every kind of entry a Veche log may hold: the log's own, elections', proposals'."""
-    return EntryKinds(LOG_KINDS, ELECTION_KINDS, PROPOSAL_KINDS)
 
 
 def log_store(settings: Settings, engine: Engine) -> LogStore:

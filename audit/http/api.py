@@ -10,10 +10,10 @@ from typing import Any, ClassVar
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.params import FromQuery, JSONBody
 
 from audit.core.entry import NoticePublished
+from audit.http.state import LogState
 from audit.services.store import BatchLog, LogStore, Sequencer
 from kernel.errors import InvalidInput, NotFound
 from kernel.web import DB, requires_role
@@ -66,7 +66,7 @@ class LogController(Controller):
     tags: ClassVar[list[str]] = ["audit log"]
 
     @get("/checkpoint", operation_id="logCheckpoint", media_type="text/plain", sync_to_thread=True)
-    def checkpoint(self, db: DB, state: State) -> Response[str]:
+    def checkpoint(self, db: DB, state: LogState) -> Response[str]:
         """The latest signed checkpoint (C2SP tlog-checkpoint signed note)."""
         store: LogStore = state.log_store
         with db.begin():
@@ -76,7 +76,7 @@ class LogController(Controller):
         return Response(latest.note, media_type="text/plain; charset=utf-8")
 
     @get("/key", operation_id="logKey")
-    async def key(self, state: State) -> LogKey:
+    async def key(self, state: LogState) -> LogKey:
         """The log's origin, its raw Ed25519 public key and the note verifier key."""
         info = state.log_store.key_info
         return LogKey(info.origin, info.public_key, info.verifier_key)
@@ -88,7 +88,7 @@ class LogController(Controller):
         sync_to_thread=True,
     )
     def entries(
-        self, db: DB, state: State, start: FromQuery[int] = 0, end: FromQuery[int | None] = None
+        self, db: DB, state: LogState, start: FromQuery[int] = 0, end: FromQuery[int | None] = None
     ) -> Response[bytes]:
         """Entries [start, end) as NDJSON, at most 1000 per page, exact hashed bytes."""
         store: LogStore = state.log_store
@@ -120,7 +120,7 @@ class LogController(Controller):
 
     @get("/proof/inclusion", operation_id="logInclusionProof", sync_to_thread=True)
     def inclusion(
-        self, db: DB, state: State, seq: FromQuery[int], size: FromQuery[int | None] = None
+        self, db: DB, state: LogState, seq: FromQuery[int], size: FromQuery[int | None] = None
     ) -> InclusionProof:
         """Proof that entry ``seq`` is in the tree of ``size`` entries (RFC 9162 §2.1.3)."""
         store: LogStore = state.log_store
@@ -144,7 +144,7 @@ class LogController(Controller):
 
     @get("/proof/consistency", operation_id="logConsistencyProof", sync_to_thread=True)
     def consistency(
-        self, db: DB, state: State, first: FromQuery[int], second: FromQuery[int | None] = None
+        self, db: DB, state: LogState, first: FromQuery[int], second: FromQuery[int | None] = None
     ) -> ConsistencyProof:
         """Proof that the tree of ``first`` entries is a prefix of ``second`` (§2.1.4)."""
         store: LogStore = state.log_store
@@ -174,7 +174,7 @@ class LogController(Controller):
         sync_to_thread=True,
         guards=[requires_role("admin")],
     )
-    def publish_notice(self, data: JSONBody[NoticeIn], state: State) -> AppendReceipt:
+    def publish_notice(self, data: JSONBody[NoticeIn], state: LogState) -> AppendReceipt:
         """Publish a public notice into the log (admins only)."""
         body = {"title": data.title, "text": data.text, "lang": data.lang}
         try:

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import func, select
 
+from audit.http.state import LogState
 from audit.services.models import LogCheckpoint, LogEntry
 from audit.services.store import LogStore
 from kernel.errors import NotFound
@@ -50,7 +50,7 @@ class ExplorerPages(Controller):
 
     @get("/log", sync_to_thread=True)
     def overview(
-        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+        self, request: Request[Any, Any, Any], db: DB, state: LogState, viewer: Viewer
     ) -> Response[str]:
         store: LogStore = state.log_store
         with db.begin():
@@ -83,7 +83,7 @@ class ExplorerPages(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        state: State,
+        state: LogState,
         viewer: Viewer,
         page: FromQuery[int | None] = None,
         kind: FromQuery[str | None] = None,
@@ -125,7 +125,7 @@ class ExplorerPages(Controller):
         request: Request[Any, Any, Any],
         seq: FromPath[int],
         db: DB,
-        state: State,
+        state: LogState,
         viewer: Viewer,
     ) -> Response[str]:
         store: LogStore = state.log_store

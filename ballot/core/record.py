@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +60,7 @@ from ballot.core.manifest import (
     rule_name,
     to_json,
 )
+from kernel.parallel import can_fork, imap_forked, shared
 from tally import (
     ApprovalBallot,
     ChoiceBallot,
@@ -207,6 +207,17 @@ def _add(record: ElectionRecord, entry: Entry) -> None:
 # --- counting ---------------------------------------------------------------------------
 
 
+def _check_shared_chunk(
+    bounds: tuple[int, int],
+) -> list[tuple[int, str, dict[str, Any] | None, str, str]]:
+    """In a forked worker: check the ballots ``bounds`` of the shared record."""
+    manifest_json, allow_test_keys, election_hash, sealing_private, eligible = shared()
+    start, end = bounds
+    return _check_chunk(
+        manifest_json, allow_test_keys, election_hash, sealing_private, eligible[start:end]
+    )
+
+
 def _check_chunk(
     manifest_json: dict[str, Any],
     allow_test_keys: bool,
@@ -256,23 +267,13 @@ def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = T
             eligible.append(cast)
     manifest_json = to_json(record.manifest)
     results: list[tuple[int, str, dict[str, Any] | None, str, str]] = []
-    if workers > 1 and len(eligible) > 200:
+    if workers > 1 and len(eligible) > 200 and can_fork():
+        # The workers inherit the record through the fork; only chunks' bounds travel.
         size = max(100, len(eligible) // (workers * 4) + 1)
-        chunks = [eligible[i : i + size] for i in range(0, len(eligible), size)]
-        with ProcessPoolExecutor(workers) as pool:
-            futures = [
-                pool.submit(
-                    _check_chunk,
-                    manifest_json,
-                    allow_test_keys,
-                    record.hash,
-                    record.sealing_private,
-                    chunk,
-                )
-                for chunk in chunks
-            ]
-            for future in futures:
-                results.extend(future.result())
+        bounds = [(i, min(i + size, len(eligible))) for i in range(0, len(eligible), size)]
+        inherited = (manifest_json, allow_test_keys, record.hash, record.sealing_private, eligible)
+        for part in imap_forked(_check_shared_chunk, bounds, workers, shared=inherited):
+            results.extend(part)
     else:
         results = _check_chunk(
             manifest_json, allow_test_keys, record.hash, record.sealing_private, eligible

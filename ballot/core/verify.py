@@ -11,7 +11,6 @@ problem is reported with the ``seq`` of the entry concerned.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from audit.core.merkle import mth
 from ballot.core import kinds, record
 from ballot.core.errors import BallotCryptoError
 from ballot.core.manifest import is_poll
+from kernel.parallel import usable_cpus
 
 _MARKERS = tuple(f'"kind":"{kind}"'.encode() for kind in kinds.ELECTION_KINDS)
 
@@ -83,7 +83,7 @@ def check_elections(lines: Sequence[bytes], *, workers: int | None = None) -> El
     for problem in orphans:
         report.failures.append(ElectionFailure(problem.seq, problem.code, problem.detail))
     _check_close_roots(lines, entries, report)
-    cores = workers or os.cpu_count() or 1
+    cores = workers or usable_cpus()
     for rec in records.values():
         _check_one(rec, report, cores)
     return report

@@ -8,14 +8,14 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 
 from ballot.core.errors import BallotCryptoError
 from ballot.core.manifest import ManifestRejected, parse_config, validate_config
+from ballot.http.state import ElectionState
 from ballot.services.elections import ElectionError
-from kernel.i18n import N_
+from kernel.markers import N_
 from kernel.web import DB, Viewer, render, requires_role
 
 
@@ -41,7 +41,12 @@ class ElectionAdminPages(Controller):
     guards = [requires_role("admin")]  # noqa: RUF012 - Litestar reads it as a class attribute
 
     def _page(
-        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer, **context: Any
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        state: ElectionState,
+        viewer: Viewer,
+        **context: Any,
     ) -> Response[str]:
         with db.begin():
             elections = state.elections.list(db)
@@ -55,7 +60,7 @@ class ElectionAdminPages(Controller):
 
     @get("/", sync_to_thread=True)
     def list_page(
-        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+        self, request: Request[Any, Any, Any], db: DB, state: ElectionState, viewer: Viewer
     ) -> Response[str]:
         return self._page(request, db, state, viewer)
 
@@ -65,7 +70,7 @@ class ElectionAdminPages(Controller):
         request: Request[Any, Any, Any],
         data: URLEncodedBody[dict[str, Any]],
         db: DB,
-        state: State,
+        state: ElectionState,
         viewer: Viewer,
     ) -> Response[str]:
         text = str(data.get("config", ""))
@@ -97,7 +102,7 @@ class ElectionAdminPages(Controller):
         election_id: FromPath[str],
         action: FromPath[str],
         db: DB,
-        state: State,
+        state: ElectionState,
         viewer: Viewer,
     ) -> Response[str]:
         try:

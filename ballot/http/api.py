@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
+from ballot.http.state import ElectionState
 from ballot.services.elections import (
     AlreadyCast,
     ElectionService,
@@ -53,20 +53,24 @@ class ElectionController(Controller):
         sync_to_thread=True,
         guards=[requires_role("admin")],
     )
-    def create(self, data: JSONBody[dict[str, Any]], db: DB, state: State) -> ElectionSummary:
+    def create(
+        self, data: JSONBody[dict[str, Any]], db: DB, state: ElectionState
+    ) -> ElectionSummary:
         """Configure a new election (a draft until it is opened)."""
         service: ElectionService = state.elections
         with db.begin():
             return service.create(db, data)
 
     @get("/", operation_id="listElections", sync_to_thread=True)
-    def list_elections(self, db: DB, state: State) -> list[ElectionSummary]:
+    def list_elections(self, db: DB, state: ElectionState) -> list[ElectionSummary]:
         """All elections with their status."""
         with db.begin():
-            return state.elections.list(db)  # type: ignore[no-any-return]
+            return state.elections.list(db)
 
     @get("/{election_id:str}", operation_id="getElection", sync_to_thread=True)
-    def get_election(self, election_id: FromPath[str], db: DB, state: State) -> ElectionSummary:
+    def get_election(
+        self, election_id: FromPath[str], db: DB, state: ElectionState
+    ) -> ElectionSummary:
         """One election's configuration and status."""
         with db.begin():
             return summary(state.elections.get(db, election_id))
@@ -78,9 +82,9 @@ class ElectionController(Controller):
         sync_to_thread=True,
         guards=[requires_role("admin")],
     )
-    def open_election(self, election_id: FromPath[str], state: State) -> ElectionSummary:
+    def open_election(self, election_id: FromPath[str], state: ElectionState) -> ElectionSummary:
         """Freeze, sign and publish the manifest; voting may start at its window."""
-        return state.elections.open(election_id)  # type: ignore[no-any-return]
+        return state.elections.open(election_id)
 
     @post(
         "/{election_id:str}/close",
@@ -89,15 +93,15 @@ class ElectionController(Controller):
         sync_to_thread=True,
         guards=[requires_role("admin")],
     )
-    def close_election(self, election_id: FromPath[str], state: State) -> ElectionSummary:
+    def close_election(self, election_id: FromPath[str], state: ElectionState) -> ElectionSummary:
         """End the count at the current checkpoint and publish the sealing key."""
-        return state.elections.close(election_id)  # type: ignore[no-any-return]
+        return state.elections.close(election_id)
 
     @get("/{election_id:str}/manifest", operation_id="getManifest", sync_to_thread=True)
-    def manifest(self, election_id: FromPath[str], db: DB, state: State) -> dict[str, Any]:
+    def manifest(self, election_id: FromPath[str], db: DB, state: ElectionState) -> dict[str, Any]:
         """The signed manifest, its hash and the authority key."""
         with db.begin():
-            return state.elections.manifest_view(db, election_id)  # type: ignore[no-any-return]
+            return state.elections.manifest_view(db, election_id)
 
     @post(
         "/{election_id:str}/roll",
@@ -106,7 +110,11 @@ class ElectionController(Controller):
         guards=[requires_role("admin")],
     )
     async def import_roll(
-        self, election_id: FromPath[str], request: Request[Any, Any, Any], db: DB, state: State
+        self,
+        election_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db: DB,
+        state: ElectionState,
     ) -> RollImported:
         """Add voters from a CSV roll (header voter_id[,email]); all rows or none."""
         raw = await request.body()
@@ -117,7 +125,7 @@ class ElectionController(Controller):
 
         def run() -> int:
             with db.begin():
-                return state.elections.import_roll(db, election_id, text)  # type: ignore[no-any-return]
+                return state.elections.import_roll(db, election_id, text)
 
         return RollImported(added=await anyio.to_thread.run_sync(run))
 
@@ -129,7 +137,9 @@ class ElectionController(Controller):
         guards=[requires_role("admin")],
         media_type="text/csv",
     )
-    def access_codes(self, election_id: FromPath[str], db: DB, state: State) -> Response[str]:
+    def access_codes(
+        self, election_id: FromPath[str], db: DB, state: ElectionState
+    ) -> Response[str]:
         """Make one-time codes for roll entries that have none; CSV shown only this once."""
         with db.begin():
             made = state.elections.make_access_codes(db, election_id)
@@ -148,7 +158,7 @@ class ElectionController(Controller):
         self,
         election_id: FromPath[str],
         data: JSONBody[CredentialRequest],
-        state: State,
+        state: ElectionState,
         viewer: Viewer,
     ) -> CredentialResponse:
         """Blind-sign a credential request: logged in, or with a one-time access code."""
@@ -171,15 +181,15 @@ class ElectionController(Controller):
         sync_to_thread=True,
         guards=[requires_role("admin")],
     )
-    def publish_result(self, election_id: FromPath[str], state: State) -> ResultView:
+    def publish_result(self, election_id: FromPath[str], state: ElectionState) -> ResultView:
         """Count the closed election, sign the result and publish it in the log."""
-        return state.results.publish(election_id)  # type: ignore[no-any-return]
+        return state.results.publish(election_id)
 
     @get("/{election_id:str}/result", operation_id="getResult", sync_to_thread=True)
-    def result(self, election_id: FromPath[str], db: DB, state: State) -> ResultView:
+    def result(self, election_id: FromPath[str], db: DB, state: ElectionState) -> ResultView:
         """The published result with the rule's step-by-step explanation."""
         with db.begin():
-            return state.results.result(db, election_id)  # type: ignore[no-any-return]
+            return state.results.result(db, election_id)
 
     @get(
         "/{election_id:str}/export.pb",
@@ -187,7 +197,7 @@ class ElectionController(Controller):
         sync_to_thread=True,
         media_type="text/plain",
     )
-    def export_pb(self, election_id: FromPath[str], state: State) -> Response[bytes]:
+    def export_pb(self, election_id: FromPath[str], state: ElectionState) -> Response[bytes]:
         """The counted ballots as a Pabulib .pb file (after the close)."""
         data = state.results.export_pb(election_id)
         return Response(
@@ -203,7 +213,7 @@ class ElectionController(Controller):
         opt={"csrf_exempt": True},
     )
     async def cast(
-        self, election_id: FromPath[str], data: JSONBody[CastRequest], state: State
+        self, election_id: FromPath[str], data: JSONBody[CastRequest], state: ElectionState
     ) -> Receipt:
         """Cast a signed, sealed ballot (no log-in); returns the receipt with its proof."""
         # The busiest route, so it runs on the event loop without a worker thread: the

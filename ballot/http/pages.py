@@ -16,7 +16,6 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from audit.core.merkle import verify_inclusion
 from audit.services.models import LogEntry
 from audit.services.store import LogStore
 from ballot.core.record import currency_unit
+from ballot.http.state import ElectionState
 from ballot.services.elections import ElectionError, ElectionService
 from ballot.services.models import CastBallot, CredentialIssuance, Election, RollEntry
 from ballot.services.results import ResultView, published_view
@@ -320,7 +320,7 @@ class ElectionPages(Controller):
 
     @get("/elections", sync_to_thread=True)
     def elections(
-        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+        self, request: Request[Any, Any, Any], db: DB, state: ElectionState, viewer: Viewer
     ) -> Response[str]:
         service: ElectionService = state.elections
         with db.begin():
@@ -336,7 +336,7 @@ class ElectionPages(Controller):
         request: Request[Any, Any, Any],
         election_id: FromPath[str],
         db: DB,
-        state: State,
+        state: ElectionState,
         viewer: Viewer,
     ) -> Response[str]:
         service: ElectionService = state.elections
@@ -375,7 +375,7 @@ class ElectionPages(Controller):
         request: Request[Any, Any, Any],
         election_id: FromPath[str],
         db: DB,
-        state: State,
+        state: ElectionState,
         viewer: Viewer,
     ) -> Response[str]:
         service: ElectionService = state.elections
@@ -422,7 +422,7 @@ class ElectionPages(Controller):
 
     @get("/check", sync_to_thread=True)
     def check_form(
-        self, request: Request[Any, Any, Any], state: State, viewer: Viewer
+        self, request: Request[Any, Any, Any], state: ElectionState, viewer: Viewer
     ) -> Response[str]:
         return render(
             request,
@@ -437,7 +437,7 @@ class ElectionPages(Controller):
         request: Request[Any, Any, Any],
         data: URLEncodedBody[dict[str, Any]],
         db: DB,
-        state: State,
+        state: ElectionState,
         viewer: Viewer,
     ) -> Response[str]:
         text = data.get("receipt", "")
@@ -457,7 +457,7 @@ class ElectionPages(Controller):
 
     @get("/admin/elections", guards=[requires_role("admin")], sync_to_thread=True)
     def admin_elections(
-        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+        self, request: Request[Any, Any, Any], db: DB, state: ElectionState, viewer: Viewer
     ) -> Response[str]:
         with db.begin():
             rows = state.elections.list(db)
@@ -469,7 +469,7 @@ class ElectionPages(Controller):
         request: Request[Any, Any, Any],
         election_id: FromPath[str],
         db: DB,
-        state: State,
+        state: ElectionState,
         viewer: Viewer,
     ) -> Response[str]:
         with db.begin():
@@ -484,7 +484,7 @@ class ElectionPages(Controller):
         )
 
 
-def proposal_pipeline(db: Session, state: State) -> dict[str, Any] | None:
+def proposal_pipeline(db: Session, state: ElectionState) -> dict[str, Any] | None:
     """Proposals by status and how long reviews took, when the proposals package runs
     here (it is optional to this page: the section is shown only when it is present)."""
     if "proposals" not in state:

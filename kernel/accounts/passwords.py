@@ -13,7 +13,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from kernel.i18n import N_
+from kernel.markers import N_
 from kernel.settings import Settings
 
 MIN_LENGTH = 10

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from kernel.i18n import N_
+from kernel.markers import N_
 
 Role = Literal["resident", "moderator", "admin", "auditor"]
 ROLES: tuple[Role, ...] = ("resident", "moderator", "admin", "auditor")

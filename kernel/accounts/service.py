@@ -23,7 +23,7 @@ from kernel.accounts.passwords import (
 )
 from kernel.accounts.schemas import ROLES, Account, DistrictIn, DistrictOut, Registration
 from kernel.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
-from kernel.i18n import N_
+from kernel.markers import N_
 from kernel.settings import Settings
 
 # Deliberately simple: one @, something on each side, a dot in the domain, no spaces.

@@ -7,7 +7,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from kernel.i18n import N_
+from kernel.markers import N_
 
 STATUS_NAMES = {
     "draft": N_("Draft"),

@@ -41,12 +41,12 @@ class _Body(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     pass
 
 
-class DistrictBudgetEntry(_Body):
+class DistrictBudgetEntry(_Body, frozen=True):
     district: str
     budget: Count
 
 
-class ProgramCreated(_Body):
+class ProgramCreated(_Body, frozen=True):
     program: Count
     title: str
     currency: str
@@ -59,12 +59,12 @@ class ProgramCreated(_Body):
     cofund_deadline: Count | None
 
 
-class ProgramPhase(_Body):
+class ProgramPhase(_Body, frozen=True):
     program: Count
     phase: str
 
 
-class ProposalStatus(_Body):
+class ProposalStatus(_Body, frozen=True):
     proposal: Count
     program: Count
     author: Hex
@@ -80,13 +80,13 @@ class ProposalStatus(_Body):
     content: Hex
 
 
-class ProposalSupported(_Body):
+class ProposalSupported(_Body, frozen=True):
     proposal: Count
     supporter: Hex
     supports: Count
 
 
-class PledgeEvent(_Body):
+class PledgeEvent(_Body, frozen=True):
     pledge: Count
     proposal: Count
     pledger: Hex
@@ -95,7 +95,7 @@ class PledgeEvent(_Body):
     total: Count
 
 
-class MilestoneReported(_Body):
+class MilestoneReported(_Body, frozen=True):
     proposal: Count
     milestone: Count
     stage: str
@@ -104,7 +104,7 @@ class MilestoneReported(_Body):
     photos: list[Hex]
 
 
-class ProjectRated(_Body):
+class ProjectRated(_Body, frozen=True):
     proposal: Count
     rater: Hex
     stars: Count

@@ -9,17 +9,17 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
 from kernel.errors import DomainError, NotFound
-from kernel.i18n import N_
+from kernel.markers import N_
 from kernel.web import DB, Viewer, render, requires_role
 from proposals.core.display import field, helpers, map_points, parse_degrees, parse_money
 from proposals.core.schemas import MilestoneCreate, PledgeCreate, RatingCreate, Review
 from proposals.http.api import UPLOAD_LIMIT, Upload, read_upload
+from proposals.http.state import ProposalState
 from proposals.services.service import ProposalService, cofunding, program_out
 
 Form = URLEncodedBody[dict[str, Any]]
@@ -35,7 +35,7 @@ def back(proposal_id: int, anchor: str = "") -> Response[Any]:
 class ProposalPages(Controller):
     include_in_schema = False
 
-    def _program(self, db: Session, state: State, wanted: str | None) -> Any:
+    def _program(self, db: Session, state: ProposalState, wanted: str | None) -> Any:
         service: ProposalService = state.proposals
         programs = service.list_programs(db)
         if wanted and wanted.isdigit():
@@ -46,7 +46,7 @@ class ProposalPages(Controller):
 
     @get("/proposals", sync_to_thread=True)
     def list_page(
-        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+        self, request: Request[Any, Any, Any], db: DB, state: ProposalState, viewer: Viewer
     ) -> Response[str]:
         query = request.query_params
         filters = {k: query.get(k) or "" for k in ("district", "category", "status")}
@@ -75,7 +75,7 @@ class ProposalPages(Controller):
 
     @get("/proposals/mine", guards=[requires_role()], sync_to_thread=True)
     def mine(
-        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+        self, request: Request[Any, Any, Any], db: DB, state: ProposalState, viewer: Viewer
     ) -> Response[str]:
         assert viewer is not None
         with db.begin():
@@ -90,7 +90,12 @@ class ProposalPages(Controller):
 
     @post("/proposals/businesses", guards=[resident], sync_to_thread=True)
     def register_business(
-        self, request: Request[Any, Any, Any], data: Form, db: DB, state: State, viewer: Viewer
+        self,
+        request: Request[Any, Any, Any],
+        data: Form,
+        db: DB,
+        state: ProposalState,
+        viewer: Viewer,
     ) -> Response[Any]:
         assert viewer is not None
         from proposals.core.schemas import BusinessCreate
@@ -116,7 +121,7 @@ class ProposalPages(Controller):
 
     @get("/proposals/new", guards=[resident], sync_to_thread=True)
     def new_form(
-        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+        self, request: Request[Any, Any, Any], db: DB, state: ProposalState, viewer: Viewer
     ) -> Response[str]:
         with db.begin():
             program, _programs = self._program(db, state, request.query_params.get("program"))
@@ -131,7 +136,12 @@ class ProposalPages(Controller):
 
     @post("/proposals/new", guards=[resident], sync_to_thread=True)
     def create(
-        self, request: Request[Any, Any, Any], data: Form, db: DB, state: State, viewer: Viewer
+        self,
+        request: Request[Any, Any, Any],
+        data: Form,
+        db: DB,
+        state: ProposalState,
+        viewer: Viewer,
     ) -> Response[Any]:
         assert viewer is not None
         service: ProposalService = state.proposals
@@ -191,7 +201,7 @@ class ProposalPages(Controller):
         request: Request[Any, Any, Any],
         proposal_id: FromPath[int],
         db: DB,
-        state: State,
+        state: ProposalState,
         viewer: Viewer,
     ) -> Response[str]:
         service: ProposalService = state.proposals
@@ -226,7 +236,9 @@ class ProposalPages(Controller):
         )
 
     @post("/proposals/{proposal_id:int}/submit", guards=[resident], sync_to_thread=True)
-    def submit(self, proposal_id: FromPath[int], state: State, viewer: Viewer) -> Response[Any]:
+    def submit(
+        self, proposal_id: FromPath[int], state: ProposalState, viewer: Viewer
+    ) -> Response[Any]:
         assert viewer is not None
         state.proposals.submit(viewer.user, proposal_id)
         return back(proposal_id)
@@ -238,7 +250,7 @@ class ProposalPages(Controller):
         request_max_body_size=UPLOAD_LIMIT,
     )
     def add_image(
-        self, proposal_id: FromPath[int], data: Upload, db: DB, state: State, viewer: Viewer
+        self, proposal_id: FromPath[int], data: Upload, db: DB, state: ProposalState, viewer: Viewer
     ) -> Response[Any]:
         assert viewer is not None
         content = read_upload(data)
@@ -253,20 +265,26 @@ class ProposalPages(Controller):
         request_max_body_size=UPLOAD_LIMIT,
     )
     def add_photo(
-        self, proposal_id: FromPath[int], milestone_id: FromPath[int], data: Upload, state: State
+        self,
+        proposal_id: FromPath[int],
+        milestone_id: FromPath[int],
+        data: Upload,
+        state: ProposalState,
     ) -> Response[Any]:
         state.uploads.add_photo(proposal_id, milestone_id, read_upload(data))
         return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)
 
     @post("/proposals/{proposal_id:int}/support", guards=[resident], sync_to_thread=True)
-    def support(self, proposal_id: FromPath[int], state: State, viewer: Viewer) -> Response[Any]:
+    def support(
+        self, proposal_id: FromPath[int], state: ProposalState, viewer: Viewer
+    ) -> Response[Any]:
         assert viewer is not None
         state.proposals.support(viewer.user, proposal_id)
         return back(proposal_id, "#support")
 
     @post("/proposals/{proposal_id:int}/pledge", guards=[resident], sync_to_thread=True)
     def pledge(
-        self, proposal_id: FromPath[int], data: Form, state: State, viewer: Viewer
+        self, proposal_id: FromPath[int], data: Form, state: ProposalState, viewer: Viewer
     ) -> Response[Any]:
         assert viewer is not None
         amount = parse_money(field(data, "amount"))
@@ -287,7 +305,11 @@ class ProposalPages(Controller):
         sync_to_thread=True,
     )
     def withdraw(
-        self, proposal_id: FromPath[int], pledge_id: FromPath[int], state: State, viewer: Viewer
+        self,
+        proposal_id: FromPath[int],
+        pledge_id: FromPath[int],
+        state: ProposalState,
+        viewer: Viewer,
     ) -> Response[Any]:
         assert viewer is not None
         state.pledges.withdraw(viewer.user, proposal_id, pledge_id)
@@ -295,7 +317,7 @@ class ProposalPages(Controller):
 
     @post("/proposals/{proposal_id:int}/review", guards=[moderator], sync_to_thread=True)
     def review(
-        self, proposal_id: FromPath[int], data: Form, state: State, viewer: Viewer
+        self, proposal_id: FromPath[int], data: Form, state: ProposalState, viewer: Viewer
     ) -> Response[Any]:
         assert viewer is not None
         decision = field(data, "decision")
@@ -319,7 +341,7 @@ class ProposalPages(Controller):
 
     @get("/moderation", guards=[moderator], sync_to_thread=True)
     def moderation(
-        self, request: Request[Any, Any, Any], db: DB, state: State, viewer: Viewer
+        self, request: Request[Any, Any, Any], db: DB, state: ProposalState, viewer: Viewer
     ) -> Response[str]:
         with db.begin():
             rows = state.proposals.search(db, status="in_review")
@@ -333,7 +355,7 @@ class ProposalPages(Controller):
         request: Request[Any, Any, Any],
         proposal_id: FromPath[int],
         db: DB,
-        state: State,
+        state: ProposalState,
         viewer: Viewer,
     ) -> Response[str]:
         user = viewer.user if viewer else None
@@ -363,7 +385,7 @@ class ProposalPages(Controller):
 
     @post("/proposals/{proposal_id:int}/rate", guards=[resident], sync_to_thread=True)
     def rate(
-        self, proposal_id: FromPath[int], data: Form, state: State, viewer: Viewer
+        self, proposal_id: FromPath[int], data: Form, state: ProposalState, viewer: Viewer
     ) -> Response[Any]:
         assert viewer is not None
         stars = field(data, "stars")
@@ -375,7 +397,9 @@ class ProposalPages(Controller):
         return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)
 
     @post("/proposals/{proposal_id:int}/milestones", guards=[staff], sync_to_thread=True)
-    def milestone(self, proposal_id: FromPath[int], data: Form, state: State) -> Response[Any]:
+    def milestone(
+        self, proposal_id: FromPath[int], data: Form, state: ProposalState
+    ) -> Response[Any]:
         try:
             step = msgspec.convert(
                 {

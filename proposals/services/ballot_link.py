@@ -18,8 +18,8 @@ from ballot.services.elections import ElectionService
 from ballot.services.results import ResultService
 from kernel.errors import Conflict, InvalidInput, NotFound
 from proposals.core.schemas import BallotCreated, BallotRequest, ProjectEntry, ResultApplied
+from proposals.services.funding import settle
 from proposals.services.models import ProgramDistrict, Proposal
-from proposals.services.pledges import settle
 from proposals.services.service import ProposalService, live_totals, required_pledges
 
 

@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audit.core.canonical import canonical_bytes
+from audit.services.store import BatchLog
 from kernel.accounts.models import User
+from proposals.core import kinds
 from proposals.core.schemas import CoFunding, DistrictBudget, ProgramOut
-from proposals.services.models import Pledge, Program, ProgramDistrict, Proposal
+from proposals.services.models import Business, Pledge, Program, ProgramDistrict, Proposal
 
 CONTENT_DOMAIN = b"veche/proposal/v1\n"
 PLEDGE_PHASES = frozenset({"support", "review", "cofunding"})
@@ -118,3 +120,46 @@ def status_body(p: Proposal, author: User, source: str, target: str) -> dict[str
         "election": p.election_id if target in {"on_ballot", "won", "lost"} else None,
         "content": content_hash(p),
     }
+
+
+# --- the pledges' ledger: each change of a pledge's state is logged -------------------
+
+
+def log_pledge_event(
+    wdb: Session, log: BatchLog, kind: str, pledge: Pledge, proposal_id: int
+) -> None:
+    pledger = wdb.get(User, pledge.user_id)
+    business = wdb.get(Business, pledge.business_id) if pledge.business_id else None
+    assert pledger is not None and pledge.id is not None
+    residents, businesses = live_totals(wdb, proposal_id)
+    log.append(
+        kind,
+        {
+            "pledge": pledge.id,
+            "proposal": proposal_id,
+            "pledger": pledger.public_id,
+            "business": business.public_id if business else None,
+            "amount": pledge.amount,
+            "total": residents + businesses,
+        },
+    )
+
+
+def settle(wdb: Session, log: BatchLog, proposal: Proposal, outcome: str, now: int) -> None:
+    """Make every live pledge of the proposal ``due`` or ``released``; log each."""
+    assert outcome in {"due", "released"} and proposal.id is not None
+    kind = kinds.PLEDGE_DUE if outcome == "due" else kinds.PLEDGE_RELEASED
+    rows = wdb.scalars(
+        select(Pledge)
+        .where(Pledge.proposal_id == proposal.id, Pledge.status == "live")
+        .order_by(Pledge.id)
+    ).all()
+    for pledge in rows:
+        pledge.status = outcome
+        pledge.updated_at = now
+        wdb.flush()
+        log_pledge_event(wdb, log, kind, pledge, proposal.id)
+
+
+def release_all(wdb: Session, log: BatchLog, proposal: Proposal, now: int) -> None:
+    settle(wdb, log, proposal, "released", now)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from audit.services.store import BatchLog
 from kernel.accounts.models import User
 from kernel.errors import Conflict, NotFound
-from kernel.i18n import N_
+from kernel.markers import N_
 from proposals.core import kinds
 from proposals.core.schemas import Implementation, MilestoneCreate, MilestoneOut, RatingCreate
 from proposals.services.models import Image, Milestone, Proposal, Rating, StatusChange

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from audit.services.store import BatchLog
 from kernel.accounts.models import User
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kernel.i18n import N_
+from kernel.markers import N_
 from proposals.core import kinds
 from proposals.core.inn import inn_is_valid, inn_kind
 from proposals.core.lifecycle import PLEDGEABLE
 from proposals.core.schemas import BusinessCreate, BusinessOut, PledgeCreate, PledgeOut
+from proposals.services.funding import log_pledge_event, pledging_open
 from proposals.services.models import Business, Pledge, Proposal
-from proposals.services.service import live_totals, pledging_open
 
 if TYPE_CHECKING:
     from proposals.services.service import ProposalService
@@ -41,44 +41,6 @@ def pledge_out(p: Pledge, viewer: User | None) -> PledgeOut:
         status=p.status,
         mine=viewer is not None and viewer.id == p.user_id,
     )
-
-
-def _event(wdb: Session, log: BatchLog, kind: str, pledge: Pledge, proposal_id: int) -> None:
-    pledger = wdb.get(User, pledge.user_id)
-    business = wdb.get(Business, pledge.business_id) if pledge.business_id else None
-    assert pledger is not None and pledge.id is not None
-    residents, businesses = live_totals(wdb, proposal_id)
-    log.append(
-        kind,
-        {
-            "pledge": pledge.id,
-            "proposal": proposal_id,
-            "pledger": pledger.public_id,
-            "business": business.public_id if business else None,
-            "amount": pledge.amount,
-            "total": residents + businesses,
-        },
-    )
-
-
-def settle(wdb: Session, log: BatchLog, proposal: Proposal, outcome: str, now: int) -> None:
-    """Make every live pledge of the proposal ``due`` or ``released``; log each."""
-    assert outcome in {"due", "released"} and proposal.id is not None
-    kind = kinds.PLEDGE_DUE if outcome == "due" else kinds.PLEDGE_RELEASED
-    rows = wdb.scalars(
-        select(Pledge)
-        .where(Pledge.proposal_id == proposal.id, Pledge.status == "live")
-        .order_by(Pledge.id)
-    ).all()
-    for pledge in rows:
-        pledge.status = outcome
-        pledge.updated_at = now
-        wdb.flush()
-        _event(wdb, log, kind, pledge, proposal.id)
-
-
-def release_all(wdb: Session, log: BatchLog, proposal: Proposal, now: int) -> None:
-    settle(wdb, log, proposal, "released", now)
 
 
 class PledgeService:
@@ -174,7 +136,7 @@ class PledgeService:
             )
             wdb.add(pledge)
             wdb.flush()
-            _event(wdb, log, kinds.PLEDGE_MADE, pledge, proposal_id)
+            log_pledge_event(wdb, log, kinds.PLEDGE_MADE, pledge, proposal_id)
             return pledge_out(pledge, user)
 
         return self.sequencer.run(work).result
@@ -202,7 +164,7 @@ class PledgeService:
             pledge.status = "withdrawn"
             pledge.updated_at = now
             wdb.flush()
-            _event(wdb, log, kinds.PLEDGE_WITHDRAWN, pledge, proposal_id)
+            log_pledge_event(wdb, log, kinds.PLEDGE_WITHDRAWN, pledge, proposal_id)
             return pledge_out(pledge, user)
 
         return self.sequencer.run(work).result

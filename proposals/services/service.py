@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from audit.services.store import BatchLog, Sequencer
 from kernel.accounts.models import User
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kernel.i18n import N_
+from kernel.markers import N_
 from proposals.core import kinds
 from proposals.core.errors import illegal
 from proposals.core.lifecycle import (
@@ -45,6 +45,7 @@ from proposals.services.funding import (
     live_totals,
     pledging_open,
     program_out,
+    release_all,
     required_pledges,
     status_body,
 )
@@ -343,8 +344,6 @@ class ProposalService(Programs):
             )
 
         def work(wdb: Session, log: BatchLog) -> ProposalOut:
-            from proposals.services.pledges import release_all
-
             proposal = self._locked(wdb, proposal_id)
             if proposal.status == "draft":
                 raise NotFound(f"There is no proposal {proposal_id}.")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from audit.services.store import BatchLog
 from kernel.accounts.models import User
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kernel.i18n import N_
+from kernel.markers import N_
 from proposals.core import kinds
 from proposals.core.images import NotAnImage, sniff_image
 from proposals.core.schemas import ImageOut

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from kernel.accounts.schemas import (
@@ -19,7 +18,15 @@ from kernel.accounts.schemas import (
 )
 from kernel.accounts.service import AccountService, to_account
 from kernel.errors import NotAuthenticated
-from kernel.web import DB, SESSION_COOKIE, Viewer, requires_login, requires_role, session_cookie
+from kernel.web import (
+    DB,
+    SESSION_COOKIE,
+    KernelState,
+    Viewer,
+    requires_login,
+    requires_role,
+    session_cookie,
+)
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
@@ -37,7 +44,7 @@ class AuthController(Controller):
         sync_to_thread=True,
         opt={"csrf_login": True},
     )
-    def register(self, data: JSONBody[Registration], db: DB, state: State) -> Account:
+    def register(self, data: JSONBody[Registration], db: DB, state: KernelState) -> Account:
         """Create a resident account."""
         service: AccountService = state.accounts
         with db.begin():
@@ -52,7 +59,11 @@ class AuthController(Controller):
         opt={"csrf_login": True},
     )
     def login(
-        self, data: JSONBody[Credentials], db: DB, state: State, request: Request[Any, Any, Any]
+        self,
+        data: JSONBody[Credentials],
+        db: DB,
+        state: KernelState,
+        request: Request[Any, Any, Any],
     ) -> Response[LoginResult]:
         """Log in; sets the HttpOnly session cookie and returns the CSRF token to echo."""
         service: AccountService = state.accounts
@@ -77,7 +88,7 @@ class AuthController(Controller):
 
     @post("/logout", operation_id="logout", status_code=200, sync_to_thread=True)
     def logout(
-        self, db: DB, state: State, request: Request[Any, Any, Any]
+        self, db: DB, state: KernelState, request: Request[Any, Any, Any]
     ) -> Response[dict[str, str]]:
         """End the current session."""
         token = request.cookies.get(SESSION_COOKIE)
@@ -101,24 +112,26 @@ class AdminController(Controller):
     guards: ClassVar[list[Any]] = [requires_role("admin")]
 
     @get("/users", operation_id="listUsers", sync_to_thread=True)
-    def list_users(self, db: DB, state: State) -> list[Account]:
+    def list_users(self, db: DB, state: KernelState) -> list[Account]:
         """All accounts (admins only)."""
         with db.begin():
-            return state.accounts.list_users(db)  # type: ignore[no-any-return]
+            return state.accounts.list_users(db)
 
     @patch("/users/{user_id:int}/role", operation_id="setRole", sync_to_thread=True)
     def set_role(
-        self, user_id: FromPath[int], data: JSONBody[RoleChange], db: DB, state: State
+        self, user_id: FromPath[int], data: JSONBody[RoleChange], db: DB, state: KernelState
     ) -> Account:
         """Give an account another role (admins only)."""
         with db.begin():
-            return state.accounts.set_role(db, user_id, data.role)  # type: ignore[no-any-return]
+            return state.accounts.set_role(db, user_id, data.role)
 
     @post("/districts", operation_id="createDistrict", status_code=201, sync_to_thread=True)
-    def create_district(self, data: JSONBody[DistrictIn], db: DB, state: State) -> DistrictOut:
+    def create_district(
+        self, data: JSONBody[DistrictIn], db: DB, state: KernelState
+    ) -> DistrictOut:
         """Add a district of the municipality (admins only)."""
         with db.begin():
-            return state.accounts.create_district(db, data)  # type: ignore[no-any-return]
+            return state.accounts.create_district(db, data)
 
 
 class DistrictController(Controller):
@@ -126,7 +139,7 @@ class DistrictController(Controller):
     tags: ClassVar[list[str]] = ["accounts"]
 
     @get("/", operation_id="listDistricts", sync_to_thread=True)
-    def list_districts(self, db: DB, state: State) -> list[DistrictOut]:
+    def list_districts(self, db: DB, state: KernelState) -> list[DistrictOut]:
         """The municipality's districts."""
         with db.begin():
-            return state.accounts.list_districts(db)  # type: ignore[no-any-return]
+            return state.accounts.list_districts(db)

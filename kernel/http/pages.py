@@ -6,17 +6,26 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 
 from kernel import i18n
-from kernel.accounts.api import client_ip
 from kernel.accounts.schemas import Registration
 from kernel.accounts.service import AccountService
 from kernel.errors import DomainError, NotAuthenticated
-from kernel.i18n import N_
-from kernel.web import DB, SESSION_COOKIE, Viewer, render, requires_login, safe_next, session_cookie
+from kernel.http.accounts import client_ip
+from kernel.markers import N_
+from kernel.web import (
+    DB,
+    SESSION_COOKIE,
+    KernelState,
+    Viewer,
+    render,
+    requires_login,
+    safe_next,
+    session_cookie,
+)
 
 Form = URLEncodedBody[dict[str, Any]]
 
@@ -36,7 +45,7 @@ class AccountPages(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        state: State,
+        state: KernelState,
         viewer: Viewer,
     ) -> Response[str]:
         with db.begin():
@@ -54,7 +63,7 @@ class AccountPages(Controller):
         request: Request[Any, Any, Any],
         data: Form,
         db: DB,
-        state: State,
+        state: KernelState,
         viewer: Viewer,
     ) -> Response[str]:
         service: AccountService = state.accounts
@@ -101,7 +110,7 @@ class AccountPages(Controller):
         request: Request[Any, Any, Any],
         data: Form,
         db: DB,
-        state: State,
+        state: KernelState,
         viewer: Viewer,
     ) -> Response[str]:
         service: AccountService = state.accounts
@@ -129,7 +138,7 @@ class AccountPages(Controller):
         return _redirect(target, [session_cookie(state.settings, token)])
 
     @post("/logout", sync_to_thread=True)
-    def logout(self, request: Request[Any, Any, Any], db: DB, state: State) -> Response[str]:
+    def logout(self, request: Request[Any, Any, Any], db: DB, state: KernelState) -> Response[str]:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             with db.begin():
@@ -141,7 +150,7 @@ class AccountPages(Controller):
         self,
         request: Request[Any, Any, Any],
         db: DB,
-        state: State,
+        state: KernelState,
         viewer: Viewer,
     ) -> Response[str]:
         assert viewer is not None

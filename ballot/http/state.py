@@ -1,0 +1,12 @@
+"""What the election handlers use of the application's state (typed; see ``kernel.web``)."""
+
+from __future__ import annotations
+
+from audit.http.state import LogState
+from ballot.services.elections import ElectionService
+from ballot.services.results import ResultService
+
+
+class ElectionState(LogState):
+    elections: ElectionService
+    results: ResultService
