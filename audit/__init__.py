@@ -1,4 +1,4 @@
-"""The public, append-only audit log (DESIGN.md, "The audit log").
+"""The public, append-only audit log (docs/protocol.md §3–§4).
 
 Pure core (standard library, ``cryptography`` and ``msgspec`` only; no clock, no
 database, no HTTP), which ``veche verify`` runs on an auditor's machine:

@@ -1,4 +1,4 @@
-"""Canonical JSON for everything Veche hashes or signs (DESIGN.md, "Canonical encoding").
+"""Canonical JSON for everything Veche hashes or signs (docs/protocol.md §2.1–§2.8).
 
 The encoding is RFC 8785 (JSON Canonicalization Scheme) restricted to the values
 Veche uses:

@@ -1,4 +1,4 @@
-"""The chain-and-hash pass of the verifier (DESIGN.md, "Verifier" and "Hashes").
+"""The chain-and-hash pass of the verifier (docs/protocol.md §10.3 and §3.2).
 
 For every line of ``entries.ndjson`` it checks that the line is canonical JSON and a
 valid entry of a registered kind, that ``seq`` counts up from 0 and that ``prev``

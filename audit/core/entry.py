@@ -1,4 +1,4 @@
-"""Log entries and the registry of entry kinds (DESIGN.md, "Entry" and "Hashes").
+"""Log entries and the registry of entry kinds (docs/protocol.md §3.1–§3.2, §4.1).
 
 An entry is the canonical JSON object (``audit.canonical``)::
 

@@ -1,4 +1,4 @@
-"""Exceptions raised by the audit log's pure core (DESIGN.md, "The audit log").
+"""Exceptions raised by the audit log's pure core (docs/protocol.md §3).
 
 Every error carries a short machine ``code`` (stable, for programs and reports) and a
 human ``detail`` sentence (for people). The composition root maps them to HTTP

@@ -1,6 +1,6 @@
 """The exported log directory that ``veche export`` writes and ``veche verify`` reads.
 
-DESIGN.md ("Verifier") lets an auditor verify a log from an exported directory on
+docs/protocol.md §3.16 lets an auditor verify a log from an exported directory on
 their own machine. The directory holds three files:
 
 ``entries.ndjson``

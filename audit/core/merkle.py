@@ -1,4 +1,4 @@
-"""Merkle tree, inclusion and consistency proofs of RFC 9162 §2.1 (DESIGN.md, "Hashes").
+"""Merkle tree, inclusion and consistency proofs of RFC 9162 §2.1 (docs/protocol.md §3.4–§3.6).
 
 Hashing (RFC 9162 §2.1.1): ``leaf = SHA-256(0x00 || data)``, ``node = SHA-256(0x01 ||
 left || right)``, the empty tree's root is ``SHA-256("")``, and ``MTH(D[n])`` splits at

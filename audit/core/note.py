@@ -1,4 +1,4 @@
-"""C2SP signed notes with Ed25519 (https://c2sp.org/signed-note; DESIGN.md, "Checkpoints").
+"""C2SP signed notes with Ed25519 (https://c2sp.org/signed-note; docs/protocol.md §3.7–§3.8).
 
 A signed note is a text ending in a newline, a blank line, then one or more
 signature lines ``— <key name> base64(key ID || signature)`` (em dash U+2014). The

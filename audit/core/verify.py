@@ -1,6 +1,6 @@
 """The offline verifier's core: everything ``veche verify`` checks in an exported log.
 
-DESIGN.md ("Verifier") asks for a verifier that trusts nothing the server says and
+docs/protocol.md §10 asks for a verifier that trusts nothing the server says and
 reports every failure it finds with the entry's ``seq``. ``verify_log`` checks:
 
 - every line of ``entries.ndjson`` is canonical JSON and a valid entry (``v`` is 1,

@@ -1,6 +1,6 @@
 """The audit log in the database: one sequencer, group commit, proofs from stored nodes.
 
-DESIGN.md ("Appends"): appends are serialized, never fork, and are written atomically
+docs/protocol.md §3.9: appends are serialized, never fork, and are written atomically
 with the domain change they record. A *work item* is a function ``work(db, log)`` that
 makes its domain changes on the session ``db`` and appends its entries with
 ``log.append(kind, body)``. The sequencer runs many pending items in one transaction

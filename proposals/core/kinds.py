@@ -1,5 +1,5 @@
-"""The log entry kinds of proposals and co-funding (DESIGN.md, "Proposals and
-co-funding", "The audit log"). Bodies carry public fields and pseudonymous ids only
+"""The log entry kinds of proposals and co-funding (docs/protocol.md
+§4.10–§4.16). Bodies carry public fields and pseudonymous ids only
 (``User.public_id``, a business's random id); never names, e-mails or tax ids.
 
 - ``program.created`` -- the program's rules: districts and budgets, categories, phase

@@ -1,5 +1,5 @@
-"""The lifecycle of a proposal as one pure transition table (DESIGN.md, "Proposals and
-co-funding").
+"""The lifecycle of a proposal as one pure transition table (docs/protocol.md
+§4.12).
 
 ``draft → submitted → supported → in_review → accepted | rejected → on_ballot →
 won | lost → in_implementation → completed``. Each allowed step names who may take it:

@@ -1,6 +1,6 @@
 """Benchmark of the verifier and of proof serving (used by ``veche bench log``).
 
-It builds a synthetic exported log (DESIGN.md, "Verifier") of ``n`` valid, chained
+It builds a synthetic exported log (docs/protocol.md §3.16) of ``n`` valid, chained
 ``notice.published`` entries in a temporary directory, then measures:
 
 - the verifier's throughput in entries per second (with the worker processes it
