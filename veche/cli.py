@@ -19,7 +19,6 @@ from kernel.errors import DomainError
 from kernel.settings import Settings, SettingsError, load_settings
 
 EXIT_FAILURE = 1
-EXIT_USAGE = 2
 
 
 class CommandError(Exception):

@@ -113,5 +113,5 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         pledges=PledgeService(proposals),
         implementation=ImplementationService(proposals),
         uploads=UploadService(proposals, settings.data_dir),
-        ballot_link=BallotLink(proposals, elections, results),
+        ballot_link=BallotLink(proposals, elections),
     )

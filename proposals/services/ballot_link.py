@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from audit.services.store import BatchLog
 from ballot.services.elections import ElectionService
-from ballot.services.results import ResultService
 from kernel.errors import Conflict, InvalidInput, NotFound
 from proposals.core.schemas import BallotCreated, BallotRequest, ProjectEntry, ResultApplied
 from proposals.services.funding import settle
@@ -41,12 +40,9 @@ def meets_rules(db: Session, service: ProposalService, proposal: Proposal) -> bo
 
 
 class BallotLink:
-    def __init__(
-        self, proposals: ProposalService, elections: ElectionService, results: ResultService
-    ) -> None:
+    def __init__(self, proposals: ProposalService, elections: ElectionService) -> None:
         self.proposals = proposals
         self.elections = elections
-        self.results = results
 
     def eligible(self, db: Session, program_id: int, district: str) -> list[Proposal]:
         self.proposals.program(db, program_id)
@@ -154,8 +150,3 @@ class BallotLink:
             return ResultApplied(election=election_id, won=won, lost=lost)
 
         return self.proposals.sequencer.run(work).result
-
-    def apply_published(self, db: Session, program_id: int, election_id: str) -> ResultApplied:
-        """Apply the election's published result (404 until it is published)."""
-        view = self.results.result(db, election_id)
-        return self.apply_result(program_id, election_id, list(view.winners))
