@@ -1,4 +1,4 @@
-"""The browser's cryptography (``veche/static/js/veche-crypto.js``) in Chromium.
+"""The browser's cryptography (``kernel/static/js/veche-crypto.js``) in Chromium.
 
 Known answers first (the RFC 8785, RFC 9474, RFC 9180, RFC 9162 and C2SP signed-note
 vectors, step by step), then the same bytes as the Python core on generated values,
@@ -73,7 +73,7 @@ from veche.setup import NewUser, create_user
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULE = ROOT / "veche" / "static" / "js" / "veche-crypto.js"
+MODULE = ROOT / "kernel" / "static" / "js" / "veche-crypto.js"
 VECTORS = ROOT / "tests" / "data" / "vectors"
 ORIGIN = "https://veche.test"
 HARNESS = """<!doctype html>

@@ -40,17 +40,17 @@ def test_catalog_template_is_current(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    assert _ids(fresh) == _ids(ROOT / "veche/locale/messages.pot"), (
+    assert _ids(fresh) == _ids(ROOT / "kernel/locale/messages.pot"), (
         "run 'make catalogs' and translate the new messages"
     )
 
 
 def test_every_message_has_a_russian_translation() -> None:
-    with (ROOT / "veche/locale/ru/LC_MESSAGES/messages.po").open("rb") as handle:
+    with (ROOT / "kernel/locale/ru/LC_MESSAGES/messages.po").open("rb") as handle:
         catalog = read_po(handle, locale="ru")
     untranslated = [m.id for m in catalog if m.id and not m.string]
     assert untranslated == []
-    assert _ids(ROOT / "veche/locale/messages.pot") <= {m.id for m in catalog if m.id}
+    assert _ids(ROOT / "kernel/locale/messages.pot") <= {m.id for m in catalog if m.id}
 
 
 def test_translations_load() -> None:
