@@ -28,8 +28,7 @@ from audit.core.entry import leaf_hash
 from audit.core.merkle import mth
 from ballot.core.client import ClientError, VoterClient
 from kernel.settings import Settings
-from tests.e2e.conftest import start_server, stop_server
-from tests.e2e.test_log_live import admin_client, open_code_election, veche
+from tests.support.server import admin_client, open_code_election, start_server, stop_server, veche
 from veche.setup import initialize
 
 CYCLES = int(os.environ.get("VECHE_CRASH_CYCLES", "3"))

@@ -20,11 +20,11 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from kernel.settings import Settings
-from tests.conftest import FAST
+from tests.support.accounts import PASSWORD
+from tests.support.settings import FAST
 from veche.app import create_app
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user, initialize
 
-PASSWORD = "meadow-lantern-42"
 ROLES = ("resident", "moderator", "auditor", "admin")
 PUBLIC_CHANGES = {
     "/api/v1/auth/login": "anyone may log in",

@@ -9,22 +9,9 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from kernel.settings import Settings
-from tests.strategies.proposals import (
-    Actor,
-    Client,
-    log_in_all,
-    program_body,
-    proposal_body,
-    setup_people,
-)
-from tests.unit.proposals.test_images import jpeg, png
-
-
-@pytest.fixture(name="people")
-def fx_people(app: Litestar, settings: Settings, client: Client) -> dict[str, Actor]:
-    setup_people(app, settings)
-    return log_in_all(client)
+from tests.support.accounts import Client
+from tests.support.images import jpeg, png
+from tests.support.proposals import Actor, program_body, proposal_body
 
 
 @pytest.fixture(name="world")

@@ -17,14 +17,12 @@ from ballot.cli import (
     read_config_file,
 )
 from ballot.core.manifest import parse_config, validate_config
-from tests.conftest import ROOT
+from tests.support.paths import EXAMPLE_ELECTION
 from veche.cli import main
-
-EXAMPLE = ROOT / "examples" / "election.toml"
 
 
 def test_the_example_configuration_is_complete_and_valid() -> None:
-    data = read_config_file(EXAMPLE)
+    data = read_config_file(EXAMPLE_ELECTION)
     config = parse_config(data)
     assert validate_config(config) == []
     assert data["ballot"]["max_total_cost"] == data["budget"]
@@ -33,7 +31,9 @@ def test_the_example_configuration_is_complete_and_valid() -> None:
 
 
 def test_toml_times_must_be_quoted(tmp_path: Path) -> None:
-    text = EXAMPLE.read_text().replace('opens_at = "2027-03-01T06:00:00Z"', "opens_at = 2027-03-01")
+    text = EXAMPLE_ELECTION.read_text().replace(
+        'opens_at = "2027-03-01T06:00:00Z"', "opens_at = 2027-03-01"
+    )
     path = tmp_path / "e.toml"
     path.write_text(text)
     with pytest.raises(Refusal) as refused:
@@ -106,17 +106,25 @@ def test_election_commands_on_a_local_data_directory(
 ) -> None:
     data = ("--data-dir", str(tmp_path / "var"))
     code, out, err = run(
-        capsys, "election", "create", str(EXAMPLE), "--opens-at", "now", "--closes-at", "+1d", *data
+        capsys,
+        "election",
+        "create",
+        str(EXAMPLE_ELECTION),
+        "--opens-at",
+        "now",
+        "--closes-at",
+        "+1d",
+        *data,
     )
     assert code == 0, err
     assert "riverside-2027" in out
 
-    code, _, err = run(capsys, "election", "create", str(EXAMPLE), *data)
+    code, _, err = run(capsys, "election", "create", str(EXAMPLE_ELECTION), *data)
     assert code == 1
     assert err.strip().endswith("(election_exists)")
 
     bad = tmp_path / "bad.toml"
-    bad.write_text(EXAMPLE.read_text().replace("budget = 250_000_000", "budget = 0"))
+    bad.write_text(EXAMPLE_ELECTION.read_text().replace("budget = 250_000_000", "budget = 0"))
     code, _, err = run(capsys, "election", "create", str(bad), *data)
     assert code == 1
     assert "Traceback" not in err

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ballot.core import seal
-from tests.unit.ballot import hpke_model as model
+from tests.support import hpke_model as model
 
 VECTOR_FILE = Path(__file__).parents[2] / "data" / "vectors" / "rfc9180_a1.json"
 RAW: dict[str, object] = json.loads(VECTOR_FILE.read_text())
