@@ -33,7 +33,8 @@ PUBLIC_CHANGES = {
     "/login": "the log-in form",
     "/logout": "the log-out form",
     "/register": "the registration form",
-    "/api/v1/elections/{election_id:str}/ballots": "casting needs no log-in (DESIGN.md)",
+    "/api/v1/elections/{election_id:str}/ballots": "casting needs no log-in "
+    '(docs/protocol.md, "Casting")',
     "/api/v1/elections/{election_id:str}/credentials": "eligibility is checked inside: an "
     "account or a one-time access code",
     "/check": "checks a pasted receipt against the log; changes nothing",

@@ -1,7 +1,7 @@
-"""The ballot envelope and the pure checks of casting (DESIGN.md, "Casting").
+"""The ballot envelope and the pure checks of casting (docs/protocol.md, "Casting").
 
-Each refusal has its own code, and the checks run in DESIGN.md's order: election,
-window, token, signature, seal, choices.
+Each refusal has its own code, and the checks run in the order that section gives:
+election, window, token, signature, seal, choices.
 """
 
 from __future__ import annotations
