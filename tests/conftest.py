@@ -16,20 +16,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from kernel.settings import Settings
+from tests.support.settings import FAST
 from veche.app import create_app
 from veche.pgtemp import TempCluster
 from veche.setup import initialize
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
-
-# Cheap argon2 and small RSA keys: set through configuration, as a deployment would.
-FAST: dict[str, int | bool] = {
-    "argon2_time_cost": 1,
-    "argon2_memory_cost": 8,
-    "argon2_parallelism": 1,
-    "allow_test_keys": True,
-}
 
 
 @pytest.fixture(name="pg_cluster", scope="session")

@@ -16,7 +16,7 @@ from kernel.errors import DomainError
 from kernel.keys import load_or_create_authority_key, load_or_create_secret
 from kernel.settings import Settings
 from veche import schema
-from veche.wiring import entry_kinds
+from veche.kinds import entry_kinds
 
 DEMO_MARKER = ".veche-demo"
 

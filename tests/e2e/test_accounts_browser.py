@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, LiveServer
+from tests.support.paths import ARTIFACTS
+from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
 

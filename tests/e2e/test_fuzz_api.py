@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.test_log_live import admin_client
+from tests.support.server import LiveServer, admin_client
 
 EXAMPLES = 25
 

@@ -22,7 +22,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,6 @@ from ballot.core.manifest import (
     sign_manifest,
 )
 from kernel.db import make_engine
-from tests.e2e.conftest import LiveServer
 from tests.strategies.audit import json_values
 from tests.strategies.ballot import seeded_rng
 from tests.strategies.ballot_manifest import (
@@ -67,14 +66,16 @@ from tests.strategies.ballot_manifest import (
     invalid_choices,
     valid_choices,
 )
-from tests.unit.ballot import hpke_model
+from tests.support import hpke_model
+from tests.support.accounts import PASSWORD
+from tests.support.elections import when
+from tests.support.paths import ROOT, VECTORS
+from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "kernel" / "static" / "js" / "veche-crypto.js"
-VECTORS = ROOT / "tests" / "data" / "vectors"
 ORIGIN = "https://veche.test"
 HARNESS = """<!doctype html>
 <html lang="en"><meta charset="utf-8"><title>veche-crypto harness</title>
@@ -89,7 +90,6 @@ window.attempt = async (f) => {
 window.vecheReady = true;
 </script></html>
 """
-PASSWORD = "meadow-lantern-42"
 RFC8032_SECRET = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
 DURING = datetime(2027, 3, 5, 12, 0, 0, tzinfo=UTC)
 OPENED_AT = datetime(2027, 2, 28, 12, 0, 0, tzinfo=UTC)
@@ -908,11 +908,6 @@ def test_checkpoints_signed_in_python_verify_in_the_browser(js: Page) -> None:
 # --- a whole vote from a page against the real server -----------------------------------------
 
 
-def _when(minutes: int) -> str:
-    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _veche(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "veche.cli", *args],
@@ -1019,7 +1014,7 @@ def test_a_page_votes_and_veche_verify_counts_it(
         ],
         "ballot": {"kind": "approval", "min_projects": 1, "max_projects": 3},
         "rule": {"name": "greedy"},
-        "window": {"opens_at": _when(-5), "closes_at": _when(60)},
+        "window": {"opens_at": when(-5), "closes_at": when(60)},
         "eligibility": {"residents": True, "roll": True, "access_codes": True},
         "rsa_key_bits": TEST_KEY_BITS,
     }

@@ -3,8 +3,6 @@ PostgreSQL, and ``veche export`` / ``veche verify`` catching a rewritten history
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -18,46 +16,20 @@ from audit.services.store import LogStore
 from kernel.db import make_engine
 from kernel.keys import load_authority_key
 from kernel.settings import Settings
-from tests.e2e.conftest import LiveServer, start_server, stop_server
+from tests.support.server import (
+    LiveServer,
+    admin_client,
+    open_code_election,
+    start_server,
+    stop_server,
+    veche,
+)
+from tests.support.settings import FAST
+from veche.kinds import entry_kinds
 from veche.pgtemp import TempCluster
-from veche.setup import NewUser, create_user, initialize
-from veche.wiring import entry_kinds
+from veche.setup import initialize
 
 KINDS = entry_kinds()
-
-PASSWORD = "meadow-lantern-42"
-
-
-def admin_client(url: str, settings: Settings, email: str = "admin@example.org") -> httpx.Client:
-    engine = make_engine(settings)
-    try:
-        create_user(settings, engine, NewUser(email, PASSWORD, "Admin", "admin"))
-    except Exception as exc:  # the same admin for a second server
-        assert "already exists" in str(exc)
-    engine.dispose()
-    client = httpx.Client(base_url=url, timeout=60)
-    response = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
-
-
-def open_code_election(admin: httpx.Client, election_id: str, voters: int) -> list[str]:
-    """Open an election whose roll of ``voters`` votes with one-time access codes."""
-    from tests.integration.test_elections import config
-
-    cfg = config(election_id, eligibility={"residents": False, "roll": True, "access_codes": True})
-    assert admin.post("/api/v1/elections", json=cfg).status_code == 201
-    roll = "voter_id\n" + "".join(f"V{n}\n" for n in range(voters))
-    made = admin.post(
-        f"/api/v1/elections/{election_id}/roll",
-        content=roll.encode(),
-        headers={"content-type": "text/csv"},
-    )
-    assert made.status_code == 201
-    assert admin.post(f"/api/v1/elections/{election_id}/open").status_code == 200
-    codes = admin.post(f"/api/v1/elections/{election_id}/access-codes").text
-    return [line.split(",")[1] for line in codes.strip().split("\n")[1:]]
 
 
 def post_notices(clients: list[httpx.Client], count: int, threads: int) -> list[dict[str, object]]:
@@ -71,12 +43,6 @@ def post_notices(clients: list[httpx.Client], count: int, threads: int) -> list[
 
     with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(one, range(count)))
-
-
-def veche(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "veche.cli", *args], capture_output=True, text=True, timeout=300
-    )
 
 
 def check_log(url: str, tmp_path: Path, receipts: list[dict[str, object]]) -> None:
@@ -107,8 +73,6 @@ def test_concurrent_appenders_over_http(live_server: LiveServer, tmp_path: Path)
 @pytest.mark.postgres
 def test_two_servers_on_one_postgresql(pg_cluster: TempCluster, tmp_path: Path) -> None:
     url = pg_cluster.create_database()
-    from tests.conftest import FAST
-
     settings = Settings(data_dir=tmp_path / "var", database_url=url, **FAST)  # type: ignore[arg-type]
     initialize(settings).dispose()
     first, first_url = start_server(settings, workers=2)
@@ -189,7 +153,6 @@ def test_ballots_through_two_servers_form_one_election(
 ) -> None:
     """Voters spread over two servers (one with two workers) on one PostgreSQL."""
     from ballot.core.client import VoterClient
-    from tests.conftest import FAST
 
     settings = Settings(
         data_dir=tmp_path / "var", database_url=pg_cluster.create_database(), **FAST

@@ -18,8 +18,9 @@ import httpx
 import pytest
 
 from kernel.settings import Settings
-from tests.conftest import FAST
-from tests.e2e.conftest import ARTIFACTS, LiveServer, start_server, stop_server
+from tests.support.paths import ARTIFACTS
+from tests.support.server import LiveServer, start_server, stop_server
+from tests.support.settings import FAST
 from veche.demo import run_demo_election
 from veche.setup import DEMO_PASSWORD, initialize, load_demo
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,15 @@ import httpx
 import pytest
 
 from kernel.db import make_engine
-from tests.e2e.conftest import ARTIFACTS, LiveServer
+from tests.support.accounts import PASSWORD
+from tests.support.elections import when
+from tests.support.paths import ARTIFACTS
+from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "meadow-lantern-42"
 SIZES = {"phone": (390, 844), "laptop": (1366, 768)}
-
-
-def _when(minutes: int) -> str:
-    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def shoot(page: Any, name: str) -> None:
@@ -85,7 +81,7 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
                 "max_total_cost": 1_000_000_00,
             },
             "rule": {"name": "mes", "satisfaction": "cost", "completion": "add1"},
-            "window": {"opens_at": _when(-5), "closes_at": _when(60)},
+            "window": {"opens_at": when(-5), "closes_at": when(60)},
             "eligibility": {"residents": True, "roll": False, "access_codes": False},
             "rsa_key_bits": 1024,
         }
@@ -255,7 +251,7 @@ def test_every_ballot_kind_votes_from_its_page_with_an_access_code(
                 ],
                 "ballot": ballot,
                 "rule": {"name": rule},
-                "window": {"opens_at": _when(-5), "closes_at": _when(60)},
+                "window": {"opens_at": when(-5), "closes_at": when(60)},
                 "eligibility": {"residents": False, "roll": True, "access_codes": True},
                 "rsa_key_bits": 1024,
             }

@@ -10,8 +10,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine
 
-from tests.e2e.conftest import ARTIFACTS, LiveServer
-from tests.strategies.proposals import PASSWORD, program_body
+from tests.support.accounts import PASSWORD
+from tests.support.paths import ARTIFACTS
+from tests.support.proposals import program_body
+from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
 
 pytestmark = pytest.mark.browser

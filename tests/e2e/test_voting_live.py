@@ -16,12 +16,10 @@ import os
 import random
 import stat
 import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +32,16 @@ from ballot.core.client import ElectionInfo, VoterClient, Wallet
 from ballot.core.seal import open_sealed
 from kernel.db import make_engine
 from kernel.settings import Settings
-from tests.e2e.conftest import LiveServer
+from tests.support.accounts import PASSWORD
+from tests.support.elections import when
+from tests.support.server import LiveServer, veche
 from veche.pgtemp import free_port
 from veche.setup import NewUser, create_user
 
-PASSWORD = "meadow-lantern-42"
 RESIDENTS = 100
 CODE_HOLDERS = 200
 REVOTERS = 30
 PROJECTS = ["park", "library", "playground", "lights", "trees"]
-
-
-def when(minutes: int) -> str:
-    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def election_config(election_id: str) -> dict[str, Any]:
@@ -142,17 +136,6 @@ def export(url: str, directory: Path) -> list[bytes]:
     verified = veche("verify", str(directory), "--no-state")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     return (directory / "entries.ndjson").read_bytes().split(b"\n")[:-1]
-
-
-def veche(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "veche.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 @pytest.mark.slow

@@ -6,16 +6,13 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
-from litestar.testing import TestClient
 from sqlalchemy import select
 
 from kernel import db as database
 from kernel.accounts.models import User
 from kernel.settings import Settings
+from tests.support.accounts import PASSWORD, Client
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
-
-PASSWORD = "meadow-lantern-42"
-Client = TestClient[Litestar]
 
 
 @pytest.fixture(name="districts", autouse=True)

@@ -20,11 +20,11 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from kernel.settings import Settings
-from tests.conftest import FAST
+from tests.support.accounts import PASSWORD
+from tests.support.settings import FAST
 from veche.app import create_app
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user, initialize
 
-PASSWORD = "meadow-lantern-42"
 ROLES = ("resident", "moderator", "auditor", "admin")
 PUBLIC_CHANGES = {
     "/api/v1/auth/login": "anyone may log in",
@@ -33,7 +33,8 @@ PUBLIC_CHANGES = {
     "/login": "the log-in form",
     "/logout": "the log-out form",
     "/register": "the registration form",
-    "/api/v1/elections/{election_id:str}/ballots": "casting needs no log-in (DESIGN.md)",
+    "/api/v1/elections/{election_id:str}/ballots": "casting needs no log-in "
+    '(docs/protocol.md, "Casting")',
     "/api/v1/elections/{election_id:str}/credentials": "eligibility is checked inside: an "
     "account or a one-time access code",
     "/check": "checks a pasted receipt against the log; changes nothing",

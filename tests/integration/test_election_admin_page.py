@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from litestar import Litestar
-from litestar.testing import TestClient
 
 from kernel.settings import Settings
-from tests.integration.test_elections import PASSWORD, login, when
+from tests.support.accounts import PASSWORD, Client, login
+from tests.support.elections import when
+from tests.support.pages import HTML, csrf_from
+from tests.support.paths import EXAMPLE_ELECTION
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
-
-Client = TestClient[Litestar]
-HTML = {"accept": "text/html"}
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "election.toml"
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def test_admin_configures_and_runs_an_election_from_the_page(
@@ -38,7 +29,7 @@ def test_admin_configures_and_runs_an_election_from_the_page(
     assert page.status_code == 200
     assert "No elections yet." in page.text
 
-    text = EXAMPLE.read_text(encoding="utf-8")
+    text = EXAMPLE_ELECTION.read_text(encoding="utf-8")
     text = re.sub(r'opens_at = "[^"]+"', f'opens_at = "{when(-5)}"', text)
     text = re.sub(r'closes_at = "[^"]+"', f'closes_at = "{when(60)}"', text)
     bad = client.post(
@@ -46,14 +37,14 @@ def test_admin_configures_and_runs_an_election_from_the_page(
         headers=HTML,
         data={
             "config": text.replace("budget = 250_000_000", "budget = 0"),
-            "csrf_token": csrf(page.text),
+            "csrf_token": csrf_from(page.text),
         },
     )
     assert bad.status_code == 400
     assert "<code>budget</code>" in bad.text
     assert "riverside" in bad.text  # the text typed is kept
     garbage = client.post(
-        "/admin/setup", headers=HTML, data={"config": "id = [", "csrf_token": csrf(page.text)}
+        "/admin/setup", headers=HTML, data={"config": "id = [", "csrf_token": csrf_from(page.text)}
     )
     assert garbage.status_code == 400 and "TOML" in garbage.text
 
@@ -61,7 +52,7 @@ def test_admin_configures_and_runs_an_election_from_the_page(
         "/admin/setup",
         headers=HTML,
         follow_redirects=False,
-        data={"config": text, "csrf_token": csrf(page.text)},
+        data={"config": text, "csrf_token": csrf_from(page.text)},
     )
     assert made.status_code == 303
     listed = client.get("/admin/setup", headers=HTML)
@@ -69,7 +60,7 @@ def test_admin_configures_and_runs_an_election_from_the_page(
     opened = client.post(
         "/admin/setup/riverside-2027/open",
         headers=HTML,
-        data={"csrf_token": csrf(listed.text)},
+        data={"csrf_token": csrf_from(listed.text)},
         follow_redirects=False,
     )
     assert opened.status_code == 303
@@ -77,20 +68,22 @@ def test_admin_configures_and_runs_an_election_from_the_page(
     closed = client.post(
         "/admin/setup/riverside-2027/close",
         headers=HTML,
-        data={"csrf_token": csrf(listed.text)},
+        data={"csrf_token": csrf_from(listed.text)},
         follow_redirects=False,
     )
     assert closed.status_code == 303
     counted = client.post(
         "/admin/setup/riverside-2027/tally",
         headers=HTML,
-        data={"csrf_token": csrf(listed.text)},
+        data={"csrf_token": csrf_from(listed.text)},
         follow_redirects=False,
     )
     assert counted.status_code == 303
     assert client.get("/api/v1/elections/riverside-2027").json()["status"] == "tallied"
     again = client.post(
-        "/admin/setup/riverside-2027/open", headers=HTML, data={"csrf_token": csrf(listed.text)}
+        "/admin/setup/riverside-2027/open",
+        headers=HTML,
+        data={"csrf_token": csrf_from(listed.text)},
     )
     assert again.status_code == 400
     forged = client.post(

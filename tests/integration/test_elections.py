@@ -3,94 +3,19 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from litestar import Litestar
-from litestar.testing import TestClient
 
 from audit.core.entry import parse_entry
 from ballot.core.client import ClientError, VoterClient
 from kernel.settings import Settings
-from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
-from veche.wiring import entry_kinds
+from tests.support.accounts import Client, login, resident
+from tests.support.elections import config, log_lines, open_election, when
+from veche.kinds import entry_kinds
 
 KINDS = entry_kinds()
-
-Client = TestClient[Litestar]
-PASSWORD = "meadow-lantern-42"
-
-
-def when(minutes: int) -> str:
-    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def config(election_id: str = "centre-2026", **changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "id": election_id,
-        "title": "Centre 2026",
-        "district": "centre",
-        "budget": 1_000_000,
-        "currency": "RUB",
-        "projects": [
-            {"id": "park", "title": "Park", "cost": 400_000},
-            {"id": "library", "title": "Library", "cost": 350_000},
-            {"id": "playground", "title": "Playground", "cost": 300_000},
-        ],
-        "ballot": {
-            "kind": "approval",
-            "min_projects": 1,
-            "max_projects": 3,
-            "max_total_cost": 1_000_000,
-        },
-        "rule": {"name": "greedy"},
-        "window": {"opens_at": when(-5), "closes_at": when(60)},
-        "eligibility": {"residents": True, "roll": True, "access_codes": True},
-        "rsa_key_bits": 1024,
-    }
-    base.update(changes)
-    return base
-
-
-@pytest.fixture(name="admin")
-def fx_admin(client: Client, app: Litestar, settings: Settings) -> dict[str, str]:
-    add_districts(settings, app.state.engine, DEMO_DISTRICTS)
-    create_user(settings, app.state.engine, NewUser("admin@example.org", PASSWORD, "A", "admin"))
-    return login(client, "admin@example.org")
-
-
-def login(client: Client, email: str) -> dict[str, str]:
-    response = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"X-CSRF-Token": response.json()["csrf_token"]}
-
-
-def resident(
-    client: Client, app: Litestar, settings: Settings, name: str, district: str = "centre"
-) -> dict[str, str]:
-    email = f"{name}@example.org"
-    create_user(settings, app.state.engine, NewUser(email, PASSWORD, name, "resident", district))
-    return login(client, email)
-
-
-def open_election(client: Client, admin: dict[str, str], **changes: Any) -> str:
-    cfg = config(**changes)
-    created = client.post("/api/v1/elections", json=cfg, headers=admin)
-    assert created.status_code == 201, created.text
-    opened = client.post(f"/api/v1/elections/{cfg['id']}/open", headers=admin)
-    assert opened.status_code == 200, opened.text
-    return str(cfg["id"])
-
-
-def log_lines(client: Client) -> list[bytes]:
-    lines: list[bytes] = []
-    while True:
-        page = client.get(f"/api/v1/log/entries?start={len(lines)}")
-        if page.status_code == 404:
-            return lines
-        lines.extend(page.content.split(b"\n")[:-1])
 
 
 def test_vote_from_credential_to_receipt(

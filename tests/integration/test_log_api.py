@@ -7,19 +7,16 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
-from litestar.testing import TestClient
 
 from audit.core.checkpoint import verify_checkpoint
 from audit.core.entry import parse_entry
 from audit.core.merkle import verify_consistency, verify_inclusion
 from kernel.settings import Settings
+from tests.support.accounts import PASSWORD, Client
+from veche.kinds import entry_kinds
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
-from veche.wiring import entry_kinds
 
 KINDS = entry_kinds()
-
-Client = TestClient[Litestar]
-PASSWORD = "meadow-lantern-42"
 
 
 def log_in(client: Client, app: Litestar, settings: Settings, role: str) -> str:

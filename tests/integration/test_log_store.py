@@ -18,8 +18,8 @@ from audit.services.store import BatchLog, LogStore, Sequencer, Work, _Item, ins
 from kernel.accounts.models import District
 from kernel.keys import load_authority_key
 from kernel.settings import Settings
+from veche.kinds import entry_kinds
 from veche.setup import initialize
-from veche.wiring import entry_kinds
 
 KINDS = entry_kinds()
 
@@ -177,14 +177,12 @@ def test_the_memo_is_emptied_after_every_savepoint_item(store: LogStore) -> None
     assert seen == ["West", "West", "Far West"]
 
 
+@pytest.mark.parametrize("engine_name", ["sqlite"])
 def test_a_waiting_store_wakes_when_the_file_lock_is_released(
     store: LogStore, engine: Engine, settings: Settings
 ) -> None:
     """SQLite: batches of two stores (as of two processes) on one file are serialized
     by the lock beside the database; the second runs as soon as the first lets go."""
-    if engine.dialect.name != "sqlite":
-        assert store._file_lock._fd is None  # PostgreSQL serializes on the head row
-        return
     other = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin, KINDS)
     done = threading.Event()
 
@@ -198,6 +196,15 @@ def test_a_waiting_store_wakes_when_the_file_lock_is_released(
         assert not done.wait(0.5)  # blocked behind the lock, not failing
     assert done.wait(30)
     thread.join()
+    assert len(check_chain(store)) == 2
+
+
+@pytest.mark.parametrize("engine_name", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_on_postgresql_no_file_lock_is_taken(store: LogStore, settings: Settings) -> None:
+    """PostgreSQL serializes batches on the log's head row: no lock file beside anything."""
+    store.append_now(lambda db, log: log.append("notice.published", notice(1)))
+    assert store._file_lock._fd is None
+    assert [p.name for p in settings.data_dir.rglob("*lock*")] == []
     assert len(check_chain(store)) == 2
 
 

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from litestar import Litestar
-from litestar.testing import TestClient
 
 from kernel.settings import Settings
+from tests.support.accounts import PASSWORD, Client
+from tests.support.pages import HTML, csrf_from
 from veche.setup import DEMO_DISTRICTS, add_districts
-
-Client = TestClient[Litestar]
-PASSWORD = "meadow-lantern-42"
-HTML = {"accept": "text/html"}
 
 
 @pytest.fixture(name="districts", autouse=True)
 def fx_districts(app: Litestar, settings: Settings) -> None:
     add_districts(settings, app.state.engine, DEMO_DISTRICTS)
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the form has no CSRF field"
-    return match.group(1)
 
 
 def register_form(client: Client, **fields: str) -> object:

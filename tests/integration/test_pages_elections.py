@@ -10,31 +10,14 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
-from litestar.testing import TestClient
 from markupsafe import escape
 
 from ballot.core.client import VoterClient
 from kernel.settings import Settings
-from tests.integration.test_elections import config, login, open_election, resident
-from tests.integration.test_results import run_election
-from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
-
-Client = TestClient[Litestar]
-HTML = {"accept": "text/html"}
-PASSWORD = "meadow-lantern-42"
-
-
-@pytest.fixture(name="admin")
-def fx_admin(client: Client, app: Litestar, settings: Settings) -> dict[str, str]:
-    add_districts(settings, app.state.engine, DEMO_DISTRICTS)
-    create_user(settings, app.state.engine, NewUser("admin@example.org", PASSWORD, "A", "admin"))
-    return login(client, "admin@example.org")
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
+from tests.support.accounts import Client, login, resident
+from tests.support.elections import config, open_election, run_election
+from tests.support.pages import HTML, csrf_from
+from tests.support.proposals import log_in_all, make_program, phase, setup_people, submitted
 
 
 def test_open_election_ballot_page(client: Client, admin: dict[str, str]) -> None:
@@ -200,9 +183,6 @@ def test_admin_dashboard(
 def test_dashboard_shows_the_proposals_pipeline_with_review_times(
     client: Client, app: Litestar, settings: Settings
 ) -> None:
-    from tests.integration.test_proposals import make_program, phase, submitted
-    from tests.strategies.proposals import log_in_all, setup_people
-
     setup_people(app, settings)
     people = log_in_all(client)
     program = make_program(people["admin"])

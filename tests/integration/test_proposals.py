@@ -10,47 +10,18 @@ from sqlalchemy import select
 from audit.core.entry import parse_entry
 from audit.services.models import LogEntry
 from kernel import db as database
-from kernel.settings import Settings
-from tests.strategies.proposals import (
+from tests.support.proposals import (
     INVALID_INNS,
     VALID_INNS,
     Actor,
-    Client,
-    log_in_all,
-    program_body,
+    make_program,
+    phase,
     proposal_body,
-    setup_people,
+    submitted,
 )
-from veche.wiring import entry_kinds
+from veche.kinds import entry_kinds
 
 KINDS = entry_kinds()
-
-
-@pytest.fixture(name="people")
-def fx_people(app: Litestar, settings: Settings, client: Client) -> dict[str, Actor]:
-    setup_people(app, settings)
-    return log_in_all(client)
-
-
-def make_program(admin: Actor, **changes: object) -> int:
-    response = admin.call("POST", "/api/v1/programs", program_body(**changes))
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
-
-
-def phase(admin: Actor, program: int, name: str) -> None:
-    response = admin.call("POST", f"/api/v1/programs/{program}/phase", {"phase": name})
-    assert response.status_code == 200, response.text
-
-
-def submitted(people: dict[str, Actor], program: int, **changes: object) -> int:
-    author = people["author"]
-    created = author.call("POST", "/api/v1/proposals", proposal_body(program, **changes))
-    assert created.status_code == 201, created.text
-    pid = int(created.json()["id"])
-    response = author.call("POST", f"/api/v1/proposals/{pid}/submit")
-    assert response.status_code == 200, response.text
-    return pid
 
 
 def log_kinds(app: Litestar) -> list[str]:

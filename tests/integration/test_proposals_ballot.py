@@ -4,32 +4,10 @@ published result moves proposals to won or lost and pledges to due or released."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from litestar import Litestar
-
-from kernel.settings import Settings
-from tests.strategies.proposals import (
-    Actor,
-    Client,
-    log_in_all,
-    program_body,
-    proposal_body,
-    setup_people,
-)
-
-
-@pytest.fixture(name="people")
-def fx_people(app: Litestar, settings: Settings, client: Client) -> dict[str, Actor]:
-    setup_people(app, settings)
-    return log_in_all(client)
-
-
-def when(minutes: int) -> str:
-    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+from tests.support.elections import when
+from tests.support.proposals import Actor, program_body, proposal_body
 
 
 def election_rest(election_id: str) -> dict[str, Any]:

@@ -4,35 +4,12 @@ every text field on every page; Russian."""
 
 from __future__ import annotations
 
-import re
+from tests.support.accounts import Client
+from tests.support.images import png
+from tests.support.pages import HTML
+from tests.support.proposals import Actor, make_program, proposal_body
 
-import pytest
-from litestar import Litestar
-
-from kernel.settings import Settings
-from tests.strategies.proposals import (
-    Actor,
-    Client,
-    log_in_all,
-    program_body,
-    proposal_body,
-    setup_people,
-)
-
-HTML = {"accept": "text/html"}
 NASTY = '<script>alert("x")</script><b onmouseover=1>'
-
-
-@pytest.fixture(name="people")
-def fx_people(app: Litestar, settings: Settings, client: Client) -> dict[str, Actor]:
-    setup_people(app, settings)
-    return log_in_all(client)
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the form has no CSRF field"
-    return match.group(1)
 
 
 def page(actor: Actor, url: str, lang: str = "en") -> str:
@@ -48,12 +25,6 @@ def form(actor: Actor, url: str, data: dict[str, str]) -> object:
     return client.post(
         url, data={**data, "csrf_token": actor.csrf}, headers=HTML, follow_redirects=False
     )
-
-
-def make_program(admin: Actor, **changes: object) -> int:
-    response = admin.call("POST", "/api/v1/programs", program_body(**changes))
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
 
 
 def test_submit_form_field_errors_then_success(people: dict[str, Actor]) -> None:
@@ -149,8 +120,6 @@ def test_text_fields_are_escaped_everywhere(people: dict[str, Actor]) -> None:
 
 
 def test_author_uploads_an_image_through_the_page(people: dict[str, Actor]) -> None:
-    from tests.unit.proposals.test_images import png
-
     author, r1 = people["author"], people["r1"]
     program = make_program(people["admin"])
     pid = author.call("POST", "/api/v1/proposals", proposal_body(program)).json()["id"]

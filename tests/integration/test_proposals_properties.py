@@ -21,15 +21,9 @@ from litestar import Litestar
 
 from kernel.settings import Settings
 from proposals.core.lifecycle import TRANSITIONS
-from tests.strategies.proposals import (
-    Actor,
-    Client,
-    amounts,
-    log_in_all,
-    program_body,
-    proposal_body,
-    setup_people,
-)
+from tests.strategies.proposals import amounts
+from tests.support.accounts import Client
+from tests.support.proposals import Actor, log_in_all, program_body, proposal_body, setup_people
 
 NAMES = ("admin", "mod", "author", "r1", "r2")
 PHASES = ("support", "review", "cofunding", "voting")

@@ -9,25 +9,12 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from kernel.settings import Settings
-from tests.strategies.proposals import (
-    Actor,
-    Client,
-    log_in_all,
-    program_body,
-    proposal_body,
-    setup_people,
-)
-from tests.unit.proposals.test_images import jpeg, png
-from veche.wiring import entry_kinds
+from tests.support.accounts import Client
+from tests.support.images import jpeg, png
+from tests.support.proposals import Actor, program_body, proposal_body
+from veche.kinds import entry_kinds
 
 KINDS = entry_kinds()
-
-
-@pytest.fixture(name="people")
-def fx_people(app: Litestar, settings: Settings, client: Client) -> dict[str, Actor]:
-    setup_people(app, settings)
-    return log_in_all(client)
 
 
 @pytest.fixture(name="world")

@@ -4,7 +4,6 @@ the exported Pabulib file, and pabutools."""
 from __future__ import annotations
 
 import json
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -12,73 +11,18 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
-from litestar.testing import TestClient
 
 from audit.core.canonical import b64url_decode
 from audit.core.entry import parse_entry
 from ballot.core import kinds, record
-from ballot.core.client import VoterClient
 from kernel.settings import Settings
 from tally import compute, read_pb
-from tests.integration.test_elections import PASSWORD, config, log_lines, login
+from tests.support.accounts import Client, login
+from tests.support.elections import log_lines, run_election
 from tests.unit.tally.oracle import Oracle
-from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
-from veche.wiring import entry_kinds
+from veche.kinds import entry_kinds
 
 KINDS = entry_kinds()
-
-Client = TestClient[Litestar]
-
-PROJECTS = [
-    {"id": "park", "title": "Park", "cost": 400_000},
-    {"id": "library", "title": "Library", "cost": 350_000},
-    {"id": "playground", "title": "Playground", "cost": 300_000},
-    {"id": "bench", "title": "Benches", "cost": 50_000},
-    {"id": "lights", "title": "Street lights", "cost": 250_000},
-]
-
-
-def run_election(
-    client: Client, app: Litestar, settings: Settings, rule: dict[str, Any], voters: int = 40
-) -> tuple[str, list[dict[str, Any]]]:
-    add_districts(settings, app.state.engine, DEMO_DISTRICTS)
-    create_user(settings, app.state.engine, NewUser("admin@example.org", PASSWORD, "A", "admin"))
-    admin = login(client, "admin@example.org")
-    cfg = config(
-        projects=PROJECTS,
-        rule=rule,
-        ballot={"kind": "approval", "min_projects": 1, "max_projects": 5},
-        eligibility={"residents": False, "roll": True, "access_codes": True},
-    )
-    assert client.post("/api/v1/elections", json=cfg, headers=admin).status_code == 201
-    roll = "voter_id\n" + "\n".join(f"V{k}" for k in range(voters)) + "\n"
-    assert (
-        client.post(
-            f"/api/v1/elections/{cfg['id']}/roll",
-            content=roll.encode(),
-            headers={**admin, "content-type": "text/csv"},
-        ).status_code
-        == 201
-    )
-    assert client.post(f"/api/v1/elections/{cfg['id']}/open", headers=admin).status_code == 200
-    codes = client.post(f"/api/v1/elections/{cfg['id']}/access-codes", headers=admin).text
-    rows = [line.split(",") for line in codes.strip().split("\n")[1:]]
-    client.cookies.clear()
-    voter = VoterClient(client)
-    info = voter.election(cfg["id"], allow_test_keys=True)
-    rng = random.Random(11)
-    choices_made = []
-    for _ref, code in rows:
-        wallet = voter.obtain_credential(info, access_code=code)
-        picks = rng.sample([p["id"] for p in PROJECTS], rng.randint(1, 3))
-        voter.cast(info, wallet, {"approve": picks})
-        if rng.random() < 0.2:  # some change their minds; the last ballot counts
-            picks = rng.sample([p["id"] for p in PROJECTS], rng.randint(1, 3))
-            voter.cast(info, wallet, {"approve": picks})
-        choices_made.append({"approve": picks})
-    admin = login(client, "admin@example.org")
-    assert client.post(f"/api/v1/elections/{cfg['id']}/close", headers=admin).status_code == 200
-    return str(cfg["id"]), choices_made
 
 
 @pytest.mark.parametrize(

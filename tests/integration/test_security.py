@@ -11,10 +11,9 @@ from litestar.testing import TestClient
 
 from kernel.keys import KeyFileError, load_authority_key
 from kernel.settings import Settings
+from tests.support.accounts import Client
 from veche.app import create_app
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
-
-Client = TestClient[Litestar]
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/api/v1/log/key", "/no-such-page", "/health"])

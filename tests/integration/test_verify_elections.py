@@ -18,7 +18,6 @@ import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar import Litestar
-from litestar.testing import TestClient
 
 from audit.core.canonical import b64url_decode, b64url_encode, canonical_bytes, decode_canonical
 from audit.core.checkpoint import Checkpoint, sign_checkpoint
@@ -31,14 +30,13 @@ from ballot.core.ballot import sign_ballot
 from ballot.core.manifest import to_json
 from ballot.core.verify import check_elections
 from kernel.settings import Settings
-from tests.integration.test_elections import login
-from tests.integration.test_results import run_election
+from tests.support.accounts import Client, login
+from tests.support.elections import run_election
 from veche.cli import export_local_log
-from veche.wiring import entry_kinds
+from veche.kinds import entry_kinds
 
 KINDS = entry_kinds()
 
-Client = TestClient[Litestar]
 Entries = list[dict[str, Any]]
 
 

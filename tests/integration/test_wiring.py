@@ -11,7 +11,7 @@ from audit.http.state import LogState
 from ballot.http.state import ElectionState
 from kernel.web import KernelState
 from proposals.http.state import ProposalState
-from veche.wiring import entry_kinds
+from veche.kinds import entry_kinds
 
 
 def _declared(cls: type) -> dict[str, object]:

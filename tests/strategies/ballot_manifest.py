@@ -84,7 +84,8 @@ def _spent(config: ElectionConfig, ids: tuple[str, ...]) -> int:
 
 
 def approval_is_valid(config: ElectionConfig, ids: tuple[str, ...]) -> bool:
-    """The approval limits, written out plainly (an independent statement of DESIGN.md)."""
+    """The approval limits, written out plainly (an independent statement of docs/protocol.md,
+    "Ballot kinds")."""
     spec = config.ballot
     assert isinstance(spec, ApprovalSpec)
     spent = _spent(config, ids)

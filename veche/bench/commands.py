@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from audit.services.store import BatchLog, LogStore, Sequencer
 from kernel.settings import Settings
 from veche.bench.logs import bench_verify
+from veche.kinds import entry_kinds
 from veche.pgtemp import TempCluster
 from veche.setup import initialize
-from veche.wiring import entry_kinds, log_store
+from veche.wiring import log_store
 
 NOTICE = {"title": "benchmark notice", "text": "x" * 64, "lang": "en"}
 

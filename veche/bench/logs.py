@@ -30,7 +30,7 @@ from audit.core.entry import GENESIS_KIND, ZERO_HASH, build_entry, leaf_hash, pa
 from audit.core.export import KeyInfo, write_export
 from audit.core.merkle import MerkleTree, inclusion_proof, mth, verify_inclusion
 from audit.core.verify import verify_log
-from veche.wiring import entry_kinds
+from veche.kinds import entry_kinds
 
 __all__ = ["bench_verify", "synthetic_entries"]
 

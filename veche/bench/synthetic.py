@@ -31,7 +31,7 @@ from ballot.core.manifest import (
     sign_manifest,
 )
 from ballot.core.token import credential_message, finalize, prepare_and_blind
-from veche.wiring import entry_kinds
+from veche.kinds import entry_kinds
 
 AT = "2026-11-23T10:00:00Z"
 ORIGIN = "synthetic.veche.example/log"

@@ -27,15 +27,15 @@ NOTICE = {"title": "t", "text": "x", "lang": "en"}
 
 def test_write_then_read(tmp_path: Path) -> None:
     key = signing_key(0)
+    key_info = KeyInfo.from_private_key(ORIGIN, key)
     entries = build_chain(key, [NOTICE, NOTICE])
-    log = exported(entries, key)
-    assert log.key_info is not None
-    count = write_export(tmp_path / "out", iter(entries), log.checkpoint_note, log.key_info)
+    note = exported(entries, key).checkpoint_note
+    count = write_export(tmp_path / "out", iter(entries), note, key_info)
     assert count == 3
     back = read_export(tmp_path / "out")
     assert back.entries == b"".join(e + b"\n" for e in entries)
-    assert back.checkpoint_note == log.checkpoint_note
-    assert back.key_info == KeyInfo.from_private_key(ORIGIN, key)
+    assert back.checkpoint_note == note
+    assert back.key_info == key_info
     assert list(iter_entries(tmp_path / "out" / ENTRIES_FILE)) == entries
     key_bytes = (tmp_path / "out" / KEY_FILE).read_bytes()
     assert key_bytes.startswith(b'{"origin":"veche.example/log","public_key":"')
@@ -43,18 +43,15 @@ def test_write_then_read(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         [CHECKPOINT_FILE, ENTRIES_FILE, KEY_FILE]
     )
-    report = verify_log(
-        tmp_path / "out", pinned_verifier_key=back.key_info.verifier_key, kinds=KINDS
-    )
+    report = verify_log(tmp_path / "out", pinned_verifier_key=key_info.verifier_key, kinds=KINDS)
     assert report.ok, report.failures
 
 
 def test_missing_file(tmp_path: Path) -> None:
     key = signing_key(0)
     entries = build_chain(key, [])
-    log = exported(entries, key)
-    assert log.key_info is not None
-    write_export(tmp_path, entries, log.checkpoint_note, log.key_info)
+    note = exported(entries, key).checkpoint_note
+    write_export(tmp_path, entries, note, KeyInfo.from_private_key(ORIGIN, key))
     (tmp_path / CHECKPOINT_FILE).unlink()
     with pytest.raises(ExportError) as info:
         read_export(tmp_path)
@@ -66,14 +63,13 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_malformed_key_file_is_reported(tmp_path: Path) -> None:
     key = signing_key(0)
+    key_info = KeyInfo.from_private_key(ORIGIN, key)
     entries = build_chain(key, [])
-    log = exported(entries, key)
-    assert log.key_info is not None
-    write_export(tmp_path, entries, log.checkpoint_note, log.key_info)
+    write_export(tmp_path, entries, exported(entries, key).checkpoint_note, key_info)
     (tmp_path / KEY_FILE).write_bytes(b'{"origin": "x"}\n')
     back = read_export(tmp_path)
     assert back.key_info is None and back.key_error
-    report = verify_log(tmp_path, pinned_verifier_key=log.key_info.verifier_key, kinds=KINDS)
+    report = verify_log(tmp_path, pinned_verifier_key=key_info.verifier_key, kinds=KINDS)
     assert [f.code for f in report.failures] == ["bad_key_file"]
 
 

@@ -29,9 +29,10 @@ from audit.core.merkle import (
 
 VECTORS = Path(__file__).resolve().parents[2] / "data" / "vectors" / "merkle"
 
-# This upstream vector expects success for two equal 12-byte "roots". DESIGN.md pins
-# "hashes are exactly 32 bytes", so Veche refuses it for the hash length and nothing
-# else; test_equal_sizes_with_32_byte_roots checks the same case with real hashes.
+# This upstream vector expects success for two equal 12-byte "roots". docs/protocol.md,
+# "Hashes", pins "hashes are exactly 32 bytes", so Veche refuses it for the hash length
+# and nothing else; test_equal_sizes_with_32_byte_roots checks the same case with real
+# hashes.
 HASH_LENGTH_OVERRIDES = {"consistency/additional/sizes-are-equal-one-and-proof-is-empty.json"}
 
 

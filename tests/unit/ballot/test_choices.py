@@ -1,4 +1,4 @@
-"""Choices against the ballot kinds' limits (DESIGN.md, "Ballot kinds"), and the
+"""Choices against the ballot kinds' limits (docs/protocol.md, "Ballot kinds"), and the
 sealed plaintext's exact bytes."""
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""``veche election`` on a local SQLite data directory, and the pure helpers of ``veche vote``."""
+"""The pure helpers of ``veche election`` and ``veche vote``: reading a configuration
+file, times, choices, where the wallet goes."""
 
 from __future__ import annotations
 
 import argparse
-import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,14 +17,11 @@ from ballot.cli import (
     read_config_file,
 )
 from ballot.core.manifest import parse_config, validate_config
-from tests.conftest import ROOT
-from veche.cli import main
-
-EXAMPLE = ROOT / "examples" / "election.toml"
+from tests.support.paths import EXAMPLE_ELECTION
 
 
 def test_the_example_configuration_is_complete_and_valid() -> None:
-    data = read_config_file(EXAMPLE)
+    data = read_config_file(EXAMPLE_ELECTION)
     config = parse_config(data)
     assert validate_config(config) == []
     assert data["ballot"]["max_total_cost"] == data["budget"]
@@ -33,7 +30,9 @@ def test_the_example_configuration_is_complete_and_valid() -> None:
 
 
 def test_toml_times_must_be_quoted(tmp_path: Path) -> None:
-    text = EXAMPLE.read_text().replace('opens_at = "2027-03-01T06:00:00Z"', "opens_at = 2027-03-01")
+    text = EXAMPLE_ELECTION.read_text().replace(
+        'opens_at = "2027-03-01T06:00:00Z"', "opens_at = 2027-03-01"
+    )
     path = tmp_path / "e.toml"
     path.write_text(text)
     with pytest.raises(Refusal) as refused:
@@ -93,94 +92,3 @@ def test_wallet_path() -> None:
         "/data/veche/wallets/127.0.0.1_8000/c-1.json"
     )
     assert default_wallet_path("http://h", "c", {}).parts[-5:-2] == ("share", "veche", "wallets")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_election_commands_on_a_local_data_directory(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    data = ("--data-dir", str(tmp_path / "var"))
-    code, out, err = run(
-        capsys, "election", "create", str(EXAMPLE), "--opens-at", "now", "--closes-at", "+1d", *data
-    )
-    assert code == 0, err
-    assert "riverside-2027" in out
-
-    code, _, err = run(capsys, "election", "create", str(EXAMPLE), *data)
-    assert code == 1
-    assert err.strip().endswith("(election_exists)")
-
-    bad = tmp_path / "bad.toml"
-    bad.write_text(EXAMPLE.read_text().replace("budget = 250_000_000", "budget = 0"))
-    code, _, err = run(capsys, "election", "create", str(bad), *data)
-    assert code == 1
-    assert "Traceback" not in err
-    assert err.startswith("veche: error: budget: ")
-
-    code, out, _ = run(capsys, "election", "list", *data)
-    assert code == 0
-    assert "riverside-2027" in out and "draft" in out
-
-    code, out, err = run(capsys, "election", "open", "riverside-2027", *data)
-    assert code == 0, err
-    assert "manifest:" in out
-
-    roll = tmp_path / "roll.csv"
-    roll.write_text("voter_id,email\nA1,a1@example.org\nA2,\n")
-    code, out, err = run(capsys, "election", "roll", "riverside-2027", str(roll), *data)
-    assert code == 0, err
-    assert "Added 2 voters" in out
-    roll.write_text("voter_id\nA1\n")
-    code, _, err = run(capsys, "election", "roll", "riverside-2027", str(roll), *data)
-    assert code == 1
-    assert "line 2" in err and "(bad_roll)" in err
-
-    codes = tmp_path / "codes.csv"
-    code, out, err = run(capsys, "election", "codes", "riverside-2027", "--out", str(codes), *data)
-    assert code == 0, err
-    assert stat.S_IMODE(codes.stat().st_mode) == 0o600
-    lines = codes.read_text().strip().split("\n")
-    assert lines[0] == "voter_id,access_code"
-    assert [line.split(",")[0] for line in lines[1:]] == ["A1", "A2"]
-    code, _, err = run(capsys, "election", "codes", "riverside-2027", "--out", str(codes), *data)
-    assert code == 1
-    assert "exists" in err
-
-    code, out, err = run(capsys, "election", "close", "riverside-2027", *data)
-    assert code == 0, err
-    assert "closed" in out
-    code, _, err = run(capsys, "election", "close", "riverside-2027", *data)
-    assert code == 1
-    assert err.strip().endswith("(not_open)")
-    code, _, err = run(capsys, "election", "open", "nope", *data)
-    assert code == 1
-    assert err.count("\n") == 1 and "(no_such_election)" in err
-
-
-@pytest.mark.slow
-def test_the_cast_benchmark_runs_on_a_small_load(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
-        capsys,
-        "bench",
-        "cast",
-        "--skip-postgres",
-        "--workers",
-        "1",
-        "--voters",
-        "6",
-        "--ballots",
-        "12",
-        "--concurrency",
-        "1,4",
-        "--credential-concurrency",
-        "3",
-    )
-    assert code == 0
-    rows = [line.split() for line in out.splitlines() if line.strip().startswith("SQLite")]
-    assert len(rows) == 3  # two ballot loads and one credential load
-    assert all(row[4] == "0" for row in rows), out  # no failures

@@ -1,4 +1,4 @@
-"""Election configurations and manifests (DESIGN.md, "Manifest", "Ballot kinds", "Tally").
+"""Election configurations and manifests (docs/protocol.md, "Manifest", "Ballot kinds", "Tally").
 
 Each inconsistency a configuration can have is refused with its own case and the field
 it concerns; the manifest's canonical bytes and hash are pinned by golden values.

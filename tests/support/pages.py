@@ -1,0 +1,14 @@
+"""Pages over HTTP: asking for HTML, and the CSRF token a form carries."""
+
+from __future__ import annotations
+
+import re
+
+HTML = {"accept": "text/html"}
+
+
+def csrf_from(html: str) -> str:
+    """The value of the form's hidden ``csrf_token`` field."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the form has no CSRF field"
+    return match.group(1)
