@@ -56,8 +56,8 @@ from sqlalchemy.orm import Session
 from audit.services.store import LogStore, Sequencer
 from ballot.core.choices import BallotRejected, validate_choices
 from ballot.core.client import ClientError, ElectionInfo, VoterClient, Wallet
-from ballot.core.errors import BallotCryptoError
-from ballot.core.manifest import ManifestRejected, format_time, parse_config, validate_config
+from ballot.core.config import format_time, parse_config, validate_config
+from ballot.core.errors import BallotCryptoError, ManifestRejected
 from ballot.services.elections import ElectionError, ElectionService, ElectionSummary, SecretBox
 from kernel.settings import Settings
 

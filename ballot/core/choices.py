@@ -1,6 +1,6 @@
 """A voter's choices, checked against the election's ballot kind and limits.
 
-DESIGN.md, "Ballot kinds" and "Sealed until the close". The choices travel sealed, as
+docs/protocol.md, "Ballot kinds" and "Sealed until the close". The choices travel sealed, as
 ``canonical({"choices": <choices>, "nonce": b64url(16 random bytes)})`` (RFC 8785 subset,
 ``audit.canonical``), and are checked when the server (during voting) or anyone (after
 the close) opens the seal:
@@ -34,8 +34,7 @@ import msgspec
 
 from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
 from audit.core.canonical import decode_canonical as _decode_canonical
-from ballot.core.errors import BallotCryptoError
-from ballot.core.manifest import (
+from ballot.core.config import (
     ApprovalSpec,
     ChoiceSpec,
     CumulativeSpec,
@@ -43,6 +42,7 @@ from ballot.core.manifest import (
     OrdinalSpec,
     ballot_kind,
 )
+from ballot.core.errors import BallotCryptoError
 
 __all__ = [
     "CHOICE_KEYS",

@@ -74,3 +74,18 @@ class SealRefused(BallotCryptoError, ValueError):
     """A sealed ballot could not be opened: malformed, tampered with, or not for this key."""
 
     code = ErrorCode.SEAL_REFUSED
+
+
+class ManifestRejected(BallotCryptoError, ValueError):
+    """A configuration or manifest that cannot be used; ``field`` names where (a path
+    such as ``projects[2].cost``, or ``""`` for the whole)."""
+
+    code = "manifest_rejected"
+
+    def __init__(self, code: str, detail: str, field: str = "") -> None:
+        super().__init__(detail, code=code)
+        self.field = field
+
+    def __str__(self) -> str:
+        where = f" ({self.field})" if self.field else ""
+        return f"{self.code}{where}: {self.detail}"

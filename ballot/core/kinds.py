@@ -1,5 +1,5 @@
-"""The log entry kinds of the voting protocol (DESIGN.md, "The audit log", "Elections
-and ballots", "Tally").
+"""The log entry kinds of the voting protocol (docs/protocol.md, "The audit log",
+"Elections and ballots", "Tally").
 
 Importing this module registers, with ``audit.entry.register_kind``:
 
@@ -41,13 +41,12 @@ from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, c
 from audit.core.entry import AsciiKey, Count, SafeInt, register_kind, registered_kinds
 from audit.core.errors import AuditError
 from ballot.core.ballot import Ballot
+from ballot.core.config import to_json, validate_config
+from ballot.core.errors import ManifestRejected
 from ballot.core.manifest import (
     Manifest,
-    ManifestRejected,
     load_credential_key,
     manifest_hash,
-    to_json,
-    validate_config,
     verify_manifest_signature,
 )
 

@@ -12,8 +12,8 @@ from litestar.datastructures import State
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 
-from ballot.core.errors import BallotCryptoError
-from ballot.core.manifest import ManifestRejected, parse_config, validate_config
+from ballot.core.config import parse_config, validate_config
+from ballot.core.errors import BallotCryptoError, ManifestRejected
 from ballot.services.elections import ElectionError
 from kernel.i18n import N_
 from kernel.web import DB, Viewer, render, requires_role

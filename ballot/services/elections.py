@@ -44,20 +44,16 @@ from ballot.core import kinds, seal
 from ballot.core.ballot import ballot_json, check_ballot, check_window, parse_ballot
 from ballot.core.blind import BlindSigningKey, blind_sign, generate_private_key
 from ballot.core.choices import BallotRejected
+from ballot.core.config import ElectionConfig, parse_config, parse_time, to_json, validate_config
+from ballot.core.errors import ManifestRejected
 from ballot.core.manifest import (
-    ElectionConfig,
     Manifest,
-    ManifestRejected,
     build_manifest,
     load_credential_key,
     manifest_dict,
     manifest_hash,
-    parse_config,
     parse_manifest,
-    parse_time,
     sign_manifest,
-    to_json,
-    validate_config,
 )
 from ballot.services.models import CastBallot, CredentialIssuance, Election, RollEntry
 

@@ -1,4 +1,4 @@
-"""Counting a closed election and publishing its result (DESIGN.md, "Tally").
+"""Counting a closed election and publishing its result (docs/protocol.md, "Tally").
 
 The count is ``ballot.record``'s, the same code ``veche verify`` runs over the log: the
 server reads the election's entries back from its own log, opens and checks every
@@ -18,14 +18,8 @@ from audit.core.entry import parse_entry
 from audit.services.models import LogEntry
 from audit.services.store import BatchLog
 from ballot.core import kinds, record
-from ballot.core.manifest import (
-    GreedyNoSkipRule,
-    GreedyRule,
-    GreedyThresholdRule,
-    Manifest,
-    MesRule,
-    to_json,
-)
+from ballot.core.config import GreedyNoSkipRule, GreedyRule, GreedyThresholdRule, MesRule, to_json
+from ballot.core.manifest import Manifest
 from ballot.services.elections import ElectionError, ElectionService, LiveElection
 from ballot.services.models import Election
 from tally import PabulibFile, write_pb

@@ -16,7 +16,7 @@ from ballot.cli import (
     parse_moment,
     read_config_file,
 )
-from ballot.core.manifest import parse_config, validate_config
+from ballot.core.config import parse_config, validate_config
 from tests.conftest import ROOT
 from veche.cli import main
 
