@@ -58,7 +58,8 @@ from ballot.core.choices import BallotRejected, validate_choices
 from ballot.core.client import ClientError, ElectionInfo, VoterClient, Wallet
 from ballot.core.config import format_time, parse_config, validate_config
 from ballot.core.errors import BallotCryptoError, ManifestRejected
-from ballot.services.elections import ElectionError, ElectionService, ElectionSummary, SecretBox
+from ballot.services.elections import ElectionService, ElectionSummary, SecretBox
+from ballot.services.errors import ElectionError
 from kernel.settings import Settings
 
 __all__ = [

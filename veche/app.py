@@ -27,7 +27,7 @@ from audit.services.store import LogStore, Sequencer
 from ballot.core.errors import BallotCryptoError
 from ballot.http.admin_pages import ElectionAdminPages
 from ballot.http.api import ElectionController
-from ballot.services.elections import ElectionError, ElectionService, SecretBox
+from ballot.services.elections import ElectionService, SecretBox
 from ballot.services.results import ResultService
 from kernel import db as database
 from kernel.accounts.api import AdminController, AuthController, DistrictController
@@ -178,7 +178,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             DomainError: handle_domain_error,
             AuditError: handle_domain_error,
             BallotCryptoError: handle_domain_error,
-            ElectionError: handle_domain_error,
             HTTPException: handle_http_exception,
             OverflowError: handle_out_of_range,
             DataError: handle_out_of_range,

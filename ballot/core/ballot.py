@@ -36,6 +36,7 @@ from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, c
 from ballot.core import seal
 from ballot.core.choices import (
     NONCE_LENGTH,
+    BallotConflict,
     BallotRejected,
     Choices,
     choices_json,
@@ -155,9 +156,9 @@ def check_window(manifest: Manifest, now: datetime) -> None:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if now < parse_time(manifest.window.opens_at):
-        raise BallotRejected("not_open_yet", f"voting opens at {manifest.window.opens_at}")
+        raise BallotConflict("not_open_yet", f"voting opens at {manifest.window.opens_at}")
     if now >= parse_time(manifest.window.closes_at):
-        raise BallotRejected("closed", f"voting closed at {manifest.window.closes_at}")
+        raise BallotConflict("closed", f"voting closed at {manifest.window.closes_at}")
 
 
 def _sealed_bytes(ballot: Ballot) -> bytes:

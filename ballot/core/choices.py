@@ -28,7 +28,7 @@ The order in which they are checked is the order of that list.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -49,6 +49,7 @@ __all__ = [
     "NONCE_LENGTH",
     "REJECT_CODES",
     "ApprovalChoices",
+    "BallotConflict",
     "BallotRejected",
     "ChoiceChoices",
     "Choices",
@@ -88,6 +89,14 @@ class BallotRejected(BallotCryptoError, ValueError):
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail, code=code)
+
+
+class BallotConflict(BallotRejected):
+    """A ballot refused for the election's state, not for what it holds: voting has not
+    opened yet (``not_open_yet``) or has closed (``closed``), or the credential has voted
+    in an election without re-voting (``already_voted``)."""
+
+    status: ClassVar[int] = 409
 
 
 class ApprovalChoices(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

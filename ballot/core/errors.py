@@ -1,13 +1,15 @@
 """Typed errors raised by the ballot package's cryptographic core.
 
-Each error carries a stable machine ``code`` (what a client or the HTTP error handler
-matches on) and a ``detail`` sentence for people. The core raises them and never
-returns ``None`` to mean failure; the application maps them to responses in one place.
+Each error carries a stable machine ``code`` (what a client matches on), a ``detail``
+sentence for people and, on its class, the HTTP ``status`` it stands for (400 unless
+said otherwise). The core raises them and never returns ``None`` to mean failure; the
+application maps them to responses in one place, by class.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import ClassVar
 
 
 class ErrorCode(StrEnum):
@@ -33,10 +35,12 @@ class ErrorCode(StrEnum):
 class BallotCryptoError(Exception):
     """Base of every error of the ballot cryptographic core.
 
-    Same shape as the other packages' errors (``detail`` sentence, keyword ``code``), so
-    the application's single error handler maps them by class.
+    Same shape as the other packages' errors (``detail`` sentence, keyword ``code``,
+    class-level ``status``), so the application's single error handler maps them by
+    class.
     """
 
+    status: ClassVar[int] = 400
     code: str = "ballot_crypto_error"
 
     def __init__(self, detail: str, *, code: str | None = None) -> None:
@@ -61,6 +65,7 @@ class SigningFailure(BallotCryptoError):
     Nothing may be answered; the key or the machine needs attention.
     """
 
+    status: ClassVar[int] = 500
     code = ErrorCode.SIGNING_FAILURE
 
 

@@ -14,7 +14,7 @@ from litestar.response import Redirect
 
 from ballot.core.config import parse_config, validate_config
 from ballot.core.errors import BallotCryptoError, ManifestRejected
-from ballot.services.elections import ElectionError
+from ballot.services.errors import ElectionError
 from kernel.i18n import N_
 from kernel.web import DB, Viewer, render, requires_role
 

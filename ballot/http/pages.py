@@ -26,7 +26,8 @@ from audit.core.merkle import verify_inclusion
 from audit.services.models import LogEntry
 from audit.services.store import LogStore
 from ballot.core.record import currency_unit
-from ballot.services.elections import ElectionError, ElectionService
+from ballot.services.elections import ElectionService
+from ballot.services.errors import ElectionNotFound
 from ballot.services.models import CastBallot, CredentialIssuance, Election, RollEntry
 from ballot.services.results import ResultView, published_view
 from kernel.accounts.models import District, User
@@ -68,9 +69,7 @@ def _published(service: ElectionService, db: Session, election_id: str) -> Elect
     """An election residents may see: a draft is nobody's business yet (404)."""
     row = service.get(db, election_id)
     if row.status == "draft":
-        raise ElectionError(
-            "no_such_election", f"There is no election {election_id!r}.", status=404
-        )
+        raise ElectionNotFound("no_such_election", f"There is no election {election_id!r}.")
     return row
 
 

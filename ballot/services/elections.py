@@ -43,7 +43,7 @@ from audit.services.store import BatchLog, Committed, LogStore, Sequencer, inser
 from ballot.core import kinds, seal
 from ballot.core.ballot import ballot_json, check_ballot, check_window, parse_ballot
 from ballot.core.blind import BlindSigningKey, blind_sign, generate_private_key
-from ballot.core.choices import BallotRejected
+from ballot.core.choices import BallotConflict, BallotRejected
 from ballot.core.config import ElectionConfig, parse_config, parse_time, to_json, validate_config
 from ballot.core.errors import ManifestRejected
 from ballot.core.manifest import (
@@ -54,6 +54,14 @@ from ballot.core.manifest import (
     manifest_hash,
     parse_manifest,
     sign_manifest,
+)
+from ballot.services.errors import (
+    BadCredentialRequest,
+    ElectionNotFound,
+    ElectionStateConflict,
+    RollRejected,
+    VoterNotAuthenticated,
+    VoterNotEligible,
 )
 from ballot.services.models import CastBallot, CredentialIssuance, Election, RollEntry
 
@@ -75,19 +83,6 @@ _ROLL_BY_EMAIL = select(RollEntry.voter_ref).where(
 _STATUS = select(Election.status).where(Election.id == bindparam("id"))  # type: ignore[arg-type]
 
 kinds.register_kinds()
-
-
-class ElectionError(Exception):
-    """A refusal about an election's state or a voter's rights; status by ``status``."""
-
-    status = 409
-
-    def __init__(self, code: str, detail: str, *, status: int | None = None) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        if status is not None:
-            self.status = status
 
 
 class AlreadyCast(Exception):
@@ -235,7 +230,9 @@ class ElectionService:
             first = problems[0]
             raise ManifestRejected(first.code, first.detail, first.field)
         if db.get(Election, config.id) is not None:
-            raise ElectionError("election_exists", f"An election with the id {config.id!r} exists.")
+            raise ElectionStateConflict(
+                "election_exists", f"An election with the id {config.id!r} exists."
+            )
         row = Election(
             id=config.id,
             title=config.title,
@@ -247,7 +244,7 @@ class ElectionService:
         try:
             db.flush()
         except IntegrityError:
-            raise ElectionError(
+            raise ElectionStateConflict(
                 "election_exists", f"An election with the id {config.id!r} exists."
             ) from None
         return summary(row)
@@ -255,9 +252,7 @@ class ElectionService:
     def get(self, db: Session, election_id: str) -> Election:
         row = db.get(Election, election_id)
         if row is None:
-            raise ElectionError(
-                "no_such_election", f"There is no election {election_id!r}.", status=404
-            )
+            raise ElectionNotFound("no_such_election", f"There is no election {election_id!r}.")
         return row
 
     def list(self, db: Session) -> list[ElectionSummary]:
@@ -273,13 +268,13 @@ class ElectionService:
         with self._read() as db:
             row = self.get(db, election_id)
             if row.status != "draft":
-                raise ElectionError(
+                raise ElectionStateConflict(
                     "already_open", f"The election {election_id!r} is {row.status}."
                 )
             config = parse_config(msgspec.json.decode(row.config))
         opened_at = self.clock()
         if opened_at >= parse_time(config.window.closes_at):
-            raise ElectionError("window_passed", "The voting window has already ended.")
+            raise ElectionStateConflict("window_passed", "The voting window has already ended.")
         # Slow, so outside the sequencer: the keys of this election.
         credential_key = generate_private_key(config.rsa_key_bits)
         sealing_private, sealing_public = seal.generate_keypair()
@@ -313,7 +308,9 @@ class ElectionService:
             election = wdb.get(Election, election_id)
             assert election is not None
             if election.status != "draft":
-                raise ElectionError("already_open", f"The election {election_id!r} is open.")
+                raise ElectionStateConflict(
+                    "already_open", f"The election {election_id!r} is open."
+                )
             appended = log.append(kinds.ELECTION_OPENED, body)
             election.status = "open"
             election.manifest = canonical_bytes(manifest_dict(manifest))
@@ -330,14 +327,18 @@ class ElectionService:
         with self._read() as db:
             row = self.get(db, election_id)
             if row.status != "open":
-                raise ElectionError("not_open", f"The election {election_id!r} is {row.status}.")
+                raise ElectionStateConflict(
+                    "not_open", f"The election {election_id!r} is {row.status}."
+                )
             live = self.live(db, election_id)
 
         def work(wdb: Session, log: BatchLog) -> ElectionSummary:
             election = wdb.get(Election, election_id)
             assert election is not None
             if election.status != "open":
-                raise ElectionError("not_open", f"The election {election_id!r} is not open.")
+                raise ElectionStateConflict(
+                    "not_open", f"The election {election_id!r} is not open."
+                )
             size, root = log.size, log.edge.root()
             closed = log.append(
                 kinds.ELECTION_CLOSED,
@@ -365,7 +366,7 @@ class ElectionService:
             return cached
         row = self.get(db, election_id)
         if row.manifest is None or row.secrets is None or row.manifest_hash is None:
-            raise ElectionError("not_open", f"The election {election_id!r} has not opened.")
+            raise ElectionStateConflict("not_open", f"The election {election_id!r} has not opened.")
         manifest = parse_manifest(
             msgspec.json.decode(row.manifest), allow_test_keys=self.allow_test_keys
         )
@@ -388,7 +389,7 @@ class ElectionService:
     def manifest_view(self, db: Session, election_id: str) -> dict[str, Any]:
         row = self.get(db, election_id)
         if row.manifest is None:
-            raise ElectionError("not_open", f"The election {election_id!r} has not opened.")
+            raise ElectionStateConflict("not_open", f"The election {election_id!r} has not opened.")
         return {
             "manifest": msgspec.json.decode(row.manifest),
             "manifest_hash": row.manifest_hash,
@@ -405,12 +406,10 @@ class ElectionService:
         """
         row = self.get(db, election_id)
         if row.status == "closed":
-            raise ElectionError("closed", "The election is closed.")
+            raise ElectionStateConflict("closed", "The election is closed.")
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
         if reader.fieldnames is None or "voter_id" not in [f.strip() for f in reader.fieldnames]:
-            raise ElectionError(
-                "bad_roll", "The roll needs a header line with a 'voter_id' column.", status=400
-            )
+            raise RollRejected("bad_roll", "The roll needs a header line with a 'voter_id' column.")
         problems: list[str] = []
         seen: set[str] = set()
         entries: list[RollEntry] = []
@@ -440,7 +439,7 @@ class ElectionService:
         if problems:
             shown = "; ".join(problems[:20])
             more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-            raise ElectionError("bad_roll", f"The roll has errors: {shown}{more}.", status=400)
+            raise RollRejected("bad_roll", f"The roll has errors: {shown}{more}.")
         db.add_all(entries)
         db.flush()
         return len(entries)
@@ -466,9 +465,7 @@ class ElectionService:
         eligibility = config.eligibility
         if voter.access_code is not None:
             if not eligibility.access_codes:
-                raise ElectionError(
-                    "not_eligible", "This election does not use access codes.", status=403
-                )
+                raise VoterNotEligible("not_eligible", "This election does not use access codes.")
             ref = (
                 db.connection()
                 .execute(
@@ -477,10 +474,10 @@ class ElectionService:
                 .scalar()
             )
             if ref is None:
-                raise ElectionError("bad_access_code", "This access code is not valid.", status=403)
+                raise VoterNotEligible("bad_access_code", "This access code is not valid.")
             return f"roll:{ref}"
         if voter.public_id is None:
-            raise ElectionError("not_authenticated", "Log in or give an access code.", status=401)
+            raise VoterNotAuthenticated("not_authenticated", "Log in or give an access code.")
         if eligibility.roll and voter.email:
             ref = (
                 db.connection()
@@ -491,8 +488,8 @@ class ElectionService:
                 return f"roll:{ref}"
         if eligibility.residents and voter.role == "resident" and voter.district == config.district:
             return f"user:{voter.public_id}"
-        raise ElectionError(
-            "not_eligible", "You are not on the list of voters of this election.", status=403
+        raise VoterNotEligible(
+            "not_eligible", "You are not on the list of voters of this election."
         )
 
     @staticmethod
@@ -519,15 +516,13 @@ class ElectionService:
             live = self.live(db, election_id)
             try:
                 check_window(live.manifest, self.clock())
-            except BallotRejected as exc:
-                raise ElectionError(exc.code, exc.detail) from None
+            except BallotConflict as exc:
+                raise ElectionStateConflict(exc.code, exc.detail) from None
             key = self.voter_key(db, live.manifest, voter)
         try:
             blinded = b64url_decode(blinded_message)
         except ValueError:
-            raise ElectionError(
-                "bad_request", "blinded_message is not base64url.", status=400
-            ) from None
+            raise BadCredentialRequest("bad_request", "blinded_message is not base64url.") from None
         blinded_hash = hashlib.sha256(blinded).hexdigest()
         signature = bytes(blind_sign(live.signing_key, blinded))
         commitment = self.commitment(live.hash, key)
@@ -536,7 +531,7 @@ class ElectionService:
             # A narrow work item (audit.store): one read, one insert that writes nothing
             # for a voter who has a credential (the primary key).
             if self._status(wdb, log, election_id) != "open":
-                raise ElectionError("not_open", "Voting is not open in this election.")
+                raise ElectionStateConflict("not_open", "Voting is not open in this election.")
             appended = log.append(
                 kinds.CREDENTIAL_ISSUED, {"election": live.hash, "commitment": commitment}
             )
@@ -558,7 +553,7 @@ class ElectionService:
             # The same request again (its answer was lost) gets the same answer.
             if previous is not None and hmac.compare_digest(previous.blinded_hash, blinded_hash):
                 return b64url_encode(previous.blind_signature)
-            raise ElectionError(
+            raise ElectionStateConflict(
                 "already_issued", "You already have a credential for this election."
             ) from None
         return b64url_encode(signature)
@@ -599,7 +594,7 @@ class ElectionService:
             # A narrow work item (audit.store): reads, then one insert that writes
             # nothing for a ballot already cast; Core statements, no ORM objects.
             if self._status(wdb, log, election_id) != "open" or self.clock() >= closes_at:
-                raise BallotRejected("closed", "voting has closed in this election")
+                raise BallotConflict("closed", "voting has closed in this election")
             if (
                 not revoting
                 and wdb.execute(
@@ -607,7 +602,7 @@ class ElectionService:
                 ).first()
                 is not None
             ):
-                raise BallotRejected(
+                raise BallotConflict(
                     "already_voted", "this credential has voted; this election allows no re-vote"
                 )
             appended = log.append(kinds.BALLOT_CAST, body)
