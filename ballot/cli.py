@@ -53,14 +53,13 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from audit.services.store import LogStore, Sequencer
 from ballot.core.choices import BallotRejected, validate_choices
 from ballot.core.client import ClientError, ElectionInfo, VoterClient, Wallet
 from ballot.core.config import format_time, parse_config, validate_config
 from ballot.core.errors import BallotCryptoError, ManifestRejected
-from ballot.services.elections import ElectionService, ElectionSummary, SecretBox
+from ballot.services.elections import ElectionService, election_service
 from ballot.services.errors import ElectionError
-from kernel.settings import Settings
+from ballot.services.lifecycle import ElectionSummary
 
 __all__ = [
     "add_election_command",
@@ -110,26 +109,7 @@ def _reported(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
     return wrapper
 
 
-# --- building the service from settings ---------------------------------------------------
-def election_service(settings: Settings, engine: Engine) -> ElectionService:
-    """The ``ElectionService`` of a data directory, as the server builds it.
-
-    It has its own log store and sequencer (``service.sequencer``; stop it when done).
-    The database serializes appends between this process and a running server."""
-    from kernel.keys import load_authority_key, load_or_create_secret
-
-    authority_key = load_authority_key(settings.keys_dir)
-    store = LogStore(engine, authority_key, settings.origin)
-    return ElectionService(
-        store=store,
-        sequencer=Sequencer(store),
-        authority_key=authority_key,
-        secret_box=SecretBox(load_or_create_secret(settings.keys_dir, "election-secrets.key")),
-        commitment_key=load_or_create_secret(settings.keys_dir, "commitment.key"),
-        allow_test_keys=settings.allow_test_keys,
-    )
-
-
+# --- the service of the local data directory ------------------------------------------------
 @contextmanager
 def _local_service(args: argparse.Namespace) -> Iterator[tuple[ElectionService, Engine]]:
     from kernel.settings import load_settings

@@ -27,8 +27,9 @@ from audit.services.store import LogStore, Sequencer
 from ballot.core.errors import BallotCryptoError
 from ballot.http.admin_pages import ElectionAdminPages
 from ballot.http.api import ElectionController
-from ballot.services.elections import ElectionService, SecretBox
+from ballot.services.elections import ElectionService
 from ballot.services.results import ResultService
+from ballot.services.secret_box import SecretBox
 from kernel import db as database
 from kernel.accounts.api import AdminController, AuthController, DistrictController
 from kernel.accounts.pages import AccountPages, HomePage

@@ -20,8 +20,9 @@ from audit.services.store import BatchLog
 from ballot.core import kinds, record
 from ballot.core.config import GreedyNoSkipRule, GreedyRule, GreedyThresholdRule, MesRule, to_json
 from ballot.core.manifest import Manifest
-from ballot.services.elections import ElectionService, LiveElection
+from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionNotFound, ElectionRecordBroken, ElectionStateConflict
+from ballot.services.lifecycle import LiveElection
 from ballot.services.models import Election
 from tally import PabulibFile, write_pb
 
