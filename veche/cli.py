@@ -340,9 +340,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _command_registrars() -> list[Callable[[Any], None]]:
     """Commands contributed by the domain packages."""
+    from contextlib import contextmanager
+
     from audit.cli import add_verify_command
-    from ballot.cli import add_election_command, add_vote_command
+    from ballot.cli.admin import LocalServices, add_election_command
+    from ballot.cli.vote import add_vote_command
     from ballot.core.verify import verify_check
+    from ballot.services.elections import election_service
     from tally.cli import add_tally_command
 
     # The verifier must know every kind of entry a Veche log may hold.
@@ -351,7 +355,22 @@ def _command_registrars() -> list[Callable[[Any], None]]:
     def add_verify(subparsers: Any) -> None:
         add_verify_command(subparsers, checks=[verify_check])
 
-    return [add_verify, add_tally_command, add_election_command, add_vote_command]
+    @contextmanager
+    def open_election_services(args: argparse.Namespace) -> Iterator[LocalServices]:
+        """The data directory's election service, built as the server builds it."""
+        settings = _settings(args)
+        engine = setup.initialize(settings)
+        service = election_service(settings, engine)
+        try:
+            yield LocalServices(service, engine)
+        finally:
+            service.sequencer.stop()
+            engine.dispose()
+
+    def add_election(subparsers: Any) -> None:
+        add_election_command(subparsers, open_election_services)
+
+    return [add_verify, add_tally_command, add_election, add_vote_command]
 
 
 def _bench_registrars() -> list[Callable[[Any], None]]:

@@ -9,13 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ballot.cli import (
-    Refusal,
-    default_wallet_path,
-    parse_choices,
-    parse_moment,
-    read_config_file,
-)
+from ballot.cli.admin import parse_moment, read_config_file
+from ballot.cli.common import Refusal
+from ballot.cli.vote import default_wallet_path, parse_choices
 from ballot.core.config import parse_config, validate_config
 from tests.conftest import ROOT
 from veche.cli import main
