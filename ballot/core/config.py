@@ -39,7 +39,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, NewType, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import msgspec
 
@@ -48,7 +48,6 @@ from ballot.core.blind import ELECTION_KEY_BITS, MIN_KEY_BITS
 from ballot.core.errors import ManifestRejected
 
 __all__ = [
-    "KINDS",
     "POLL_RULES",
     "RULES_FOR_KIND",
     "ApprovalPollRule",
@@ -58,7 +57,6 @@ __all__ = [
     "ChoiceSpec",
     "CumulativeSpec",
     "ElectionConfig",
-    "ElectionId",
     "Eligibility",
     "GreedyNoSkipRule",
     "GreedyRule",
@@ -68,7 +66,6 @@ __all__ = [
     "PhragmenRule",
     "PluralityRule",
     "Problem",
-    "ProjectId",
     "ProjectSpec",
     "Rule",
     "Window",
@@ -87,12 +84,8 @@ __all__ = [
 TEST_KEY_BITS = (MIN_KEY_BITS,)
 MAX_TITLE_LENGTH = 200
 
-ElectionId = NewType("ElectionId", str)
-ProjectId = NewType("ProjectId", str)
-
 SafeInt = Annotated[int, msgspec.Meta(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
 
-KINDS = ("approval", "cumulative", "ordinal", "choice")
 POLL_RULES = frozenset({"plurality", "approval", "borda"})
 _GREEDY = ("greedy", "greedy-no-skip", "greedy-threshold")
 RULES_FOR_KIND: dict[str, tuple[str, ...]] = {

@@ -15,7 +15,6 @@ from typing import ClassVar
 class ErrorCode(StrEnum):
     """Stable machine codes; RFC 9474 and RFC 8017 name most of these failures."""
 
-    MESSAGE_TOO_LONG = "message_too_long"
     ENCODING_ERROR = "encoding_error"
     INVALID_INPUT = "invalid_input"
     BLINDING_ERROR = "blinding_error"

@@ -57,7 +57,6 @@ __all__ = [
     "LOT_DOMAIN",
     "LOT_SECRET_LENGTH",
     "MANIFEST_DOMAIN",
-    "MANIFEST_VERSION",
     "Manifest",
     "build_manifest",
     "check_lot_secret",
@@ -72,7 +71,6 @@ __all__ = [
     "verify_manifest_signature",
 ]
 
-MANIFEST_VERSION = 1
 MANIFEST_DOMAIN = b"veche/manifest/v1\n"
 LOT_DOMAIN = b"veche/lot/v1"
 LOT_SECRET_LENGTH = 32

@@ -103,7 +103,6 @@ class ElectionRecord:
     closed_seq: int | None = None
     count_size: int | None = None
     sealing_private: bytes | None = None
-    unsealed_seq: int | None = None
     results: list[tuple[int, kinds.ResultPublished]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -197,7 +196,6 @@ def _add(record: ElectionRecord, entry: Entry) -> None:
             )
         else:
             record.sealing_private = key
-            record.unsealed_seq = entry.seq
     elif isinstance(body, kinds.ResultPublished):
         record.results.append((entry.seq, body))
 
