@@ -5,8 +5,8 @@ Importing this module registers, with ``audit.entry.register_kind``:
 
 - ``election.opened`` -- ``{"manifest": <manifest>, "manifest_hash": hex, "signature":
   b64url}``: the manifest as its JSON object, its hash and the authority's Ed25519
-  signature (``ballot.manifest.sign_manifest``). The body is refused unless the hash is the
-  manifest's and the signature verifies under the key the manifest names.
+  signature (``ballot.core.manifest.sign_manifest``). The body is refused unless the hash
+  is the manifest's and the signature verifies under the key the manifest names.
 - ``credential.issued`` -- ``{"commitment": hex, "election": hex}``: the manifest hash and
   an opaque commitment to the voter (HMAC-SHA256 of the voter id under a server secret, 32
   bytes, hex). No personal data.
