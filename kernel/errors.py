@@ -1,8 +1,9 @@
 """Typed errors and the one place that maps them to HTTP.
 
 Every error a client sees has the shape ``{"error": "<code>", "detail": "<sentence>"}``.
-Domain packages raise their own exceptions carrying ``code`` and ``detail``; the
-application maps them here by class to a status, so handlers never build error responses.
+Domain packages raise their own exceptions carrying ``code`` and ``detail``, each class
+with its HTTP ``status``; the application's one handler (``kernel.web``) answers them by
+class, so handlers never build error responses.
 """
 
 from __future__ import annotations

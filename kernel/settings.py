@@ -9,6 +9,7 @@ uploads; it defaults to ``./var``.
 
 from __future__ import annotations
 
+import argparse
 import os
 import tomllib
 from collections.abc import Mapping
@@ -144,3 +145,14 @@ def _check(settings: Settings) -> None:
     for name in ("argon2_time_cost", "argon2_memory_cost", "argon2_parallelism", "session_days"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"setting {name!r} must be a positive integer")
+
+
+def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--data-dir`` option of every command that works on a data directory
+    (``load_settings(overrides={"data_dir": args.data_dir})`` reads it)."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="data directory (default: $VECHE_DATA_DIR or ./var)",
+    )

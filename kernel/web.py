@@ -281,22 +281,14 @@ _STATUS_CODES = {
 }
 
 
-# Refusals whose code says more than their class: the state of an election, not the input.
-STATUS_BY_CODE = {
-    "closed": 409,
-    "not_open_yet": 409,
-    "already_voted": 409,
-    "signing_failure": 500,
-}
-
-
 def handle_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Domain refusals of every package: ``code`` and ``detail``, status by class."""
+    """Domain refusals of every package: ``code`` and ``detail``; the status is the one
+    the exception's class carries (``status``, a class attribute)."""
     headers = None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}
     code = str(getattr(exc, "code", "bad_request"))
-    status = STATUS_BY_CODE.get(code, getattr(exc, "status", 400))
+    status = int(getattr(type(exc), "status", 400))
     detail = str(getattr(exc, "detail", exc))
     return _error_response(request, status, code, detail, headers)
 

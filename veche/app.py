@@ -25,7 +25,6 @@ from audit.http.api import LogController
 from ballot.core.errors import BallotCryptoError
 from ballot.http.admin_pages import ElectionAdminPages
 from ballot.http.api import ElectionController
-from ballot.services.elections import ElectionError
 from kernel import db as database
 from kernel.errors import DomainError
 from kernel.http.accounts import AdminController, AuthController, DistrictController
@@ -126,7 +125,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             DomainError: handle_domain_error,
             AuditError: handle_domain_error,
             BallotCryptoError: handle_domain_error,
-            ElectionError: handle_domain_error,
             HTTPException: handle_http_exception,
             OverflowError: handle_out_of_range,
             DataError: handle_out_of_range,

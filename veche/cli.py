@@ -12,8 +12,12 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ballot.cli.admin import LocalServices
 
 from kernel.errors import DomainError
 from kernel.settings import Settings, SettingsError, load_settings
@@ -357,14 +361,30 @@ def _add_tally(subparsers: Any) -> None:
     add_tally_command(subparsers)
 
 
-def _add_election(subparsers: Any) -> None:
-    from ballot.cli import add_election_command
+@contextmanager
+def _open_election_services(args: argparse.Namespace) -> Iterator[LocalServices]:
+    """The data directory's election service, built as the server builds it."""
+    from ballot.cli.admin import LocalServices
+    from veche import setup
+    from veche.wiring import build_services
 
-    add_election_command(subparsers)
+    settings = _settings(args)
+    engine = setup.initialize(settings)
+    services = build_services(settings, engine=engine)
+    try:
+        yield LocalServices(services.elections, engine)
+    finally:
+        services.close()
+
+
+def _add_election(subparsers: Any) -> None:
+    from ballot.cli.admin import add_election_command
+
+    add_election_command(subparsers, _open_election_services)
 
 
 def _add_vote(subparsers: Any) -> None:
-    from ballot.cli import add_vote_command
+    from ballot.cli.vote import add_vote_command
 
     add_vote_command(subparsers)
 

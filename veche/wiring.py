@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit.core.entry import EntryKinds
 from audit.services.store import LogStore, Sequencer
-from ballot.services.elections import ElectionService, SecretBox
+from ballot.services.elections import ElectionService
 from ballot.services.results import ResultService
+from ballot.services.secret_box import SecretBox
 from kernel import db as database
 from kernel.accounts.service import AccountService
 from kernel.keys import load_authority_key, load_or_create_secret

@@ -1,11 +1,14 @@
 """Exceptions raised by the audit log's pure core (docs/protocol.md §3).
 
-Every error carries a short machine ``code`` (stable, for programs and reports) and a
-human ``detail`` sentence (for people). The composition root maps them to HTTP
-responses once; the core never returns ``None`` to mean failure.
+Every error carries a short machine ``code`` (stable, for programs and reports), a
+human ``detail`` sentence (for people) and, on its class, the HTTP ``status`` it stands
+for (400: a request's bytes were refused). The composition root maps them to HTTP
+responses once, by class; the core never returns ``None`` to mean failure.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 __all__ = [
     "AuditError",
@@ -21,6 +24,7 @@ __all__ = [
 class AuditError(Exception):
     """Base of every error the audit core raises."""
 
+    status: ClassVar[int] = 400
     code: str = "audit_error"
 
     def __init__(self, detail: str, *, code: str | None = None) -> None:

@@ -1,6 +1,6 @@
 """The ballot envelope: what a voter casts, and the pure checks of casting.
 
-DESIGN.md, "Casting", "Credentials" and "Sealed until the close". A ballot is::
+docs/protocol.md, "Casting", "Credentials" and "Sealed until the close". A ballot is::
 
     {"credential": b64url raw Ed25519 public key (RFC 8032 §5.1.5),
      "election": hex manifest hash,
@@ -10,12 +10,13 @@ DESIGN.md, "Casting", "Credentials" and "Sealed until the close". A ballot is::
 and travels with ``signature``: Ed25519 by the credential over
 ``b"veche/ballot/v1\\n" || canonical(ballot)`` (RFC 8785 subset), base64url.
 
-``check_ballot`` performs the casting checks in DESIGN.md's order, each failure with its
-own ``BallotRejected`` code: the manifest hash (``wrong_election``), the window
-(``not_open_yet`` before ``opens_at``, ``closed`` from ``closes_at`` on -- open for
-``opens_at <= now < closes_at``), the token (``bad_token``; ``bad_credential`` when the
-credential is not an Ed25519 key), the signature (``bad_signature``), the seal
-(``bad_seal``), then the plaintext and choices (``ballot.choices``). The envelope itself
+``check_ballot`` performs the casting checks in the order of docs/protocol.md,
+"Casting", each failure with its own ``BallotRejected`` code: the manifest hash
+(``wrong_election``), the window (``not_open_yet`` before ``opens_at``, ``closed`` from
+``closes_at`` on -- open for ``opens_at <= now < closes_at``), the token (``bad_token``;
+``bad_credential`` when the credential is not an Ed25519 key), the signature
+(``bad_signature``), the seal (``bad_seal``), then the plaintext and choices
+(``ballot.choices``). The envelope itself
 is refused as ``malformed_ballot`` when it does not have this shape. Time is a
 parameter; the only randomness (``make_ballot``'s nonce) is one too, except HPKE's
 ephemeral key, which ``cryptography`` draws itself.
@@ -35,6 +36,7 @@ from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, c
 from ballot.core import seal
 from ballot.core.choices import (
     NONCE_LENGTH,
+    BallotConflict,
     BallotRejected,
     Choices,
     choices_json,
@@ -42,14 +44,9 @@ from ballot.core.choices import (
     sealed_plaintext,
     validate_choices,
 )
-from ballot.core.errors import ErrorCode, SealRefused, TokenRefused
-from ballot.core.manifest import (
-    Manifest,
-    ManifestRejected,
-    load_credential_key,
-    manifest_hash,
-    parse_time,
-)
+from ballot.core.config import parse_time
+from ballot.core.errors import ErrorCode, ManifestRejected, SealRefused, TokenRefused
+from ballot.core.manifest import Manifest, load_credential_key, manifest_hash
 from ballot.core.token import verify_token
 
 __all__ = [
@@ -159,9 +156,9 @@ def check_window(manifest: Manifest, now: datetime) -> None:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if now < parse_time(manifest.window.opens_at):
-        raise BallotRejected("not_open_yet", f"voting opens at {manifest.window.opens_at}")
+        raise BallotConflict("not_open_yet", f"voting opens at {manifest.window.opens_at}")
     if now >= parse_time(manifest.window.closes_at):
-        raise BallotRejected("closed", f"voting closed at {manifest.window.closes_at}")
+        raise BallotConflict("closed", f"voting closed at {manifest.window.closes_at}")
 
 
 def _sealed_bytes(ballot: Ballot) -> bytes:
@@ -184,7 +181,8 @@ def check_ballot(
     credential_key: rsa.RSAPublicKey | None = None,
     election_hash: str | None = None,
 ) -> Choices | None:
-    """The pure checks of casting, in DESIGN.md's order; returns the checked choices.
+    """The pure checks of casting, in the order of docs/protocol.md, "Casting"; returns
+    the checked choices.
 
     With ``sealing_private_raw`` None the seal is only checked for shape and None is
     returned (who does not hold the key cannot read the choices). ``credential_key`` and

@@ -1,6 +1,6 @@
 """A voter's choices, checked against the election's ballot kind and limits.
 
-DESIGN.md, "Ballot kinds" and "Sealed until the close". The choices travel sealed, as
+docs/protocol.md, "Ballot kinds" and "Sealed until the close". The choices travel sealed, as
 ``canonical({"choices": <choices>, "nonce": b64url(16 random bytes)})`` (RFC 8785 subset,
 ``audit.canonical``), and are checked when the server (during voting) or anyone (after
 the close) opens the seal:
@@ -28,14 +28,13 @@ The order in which they are checked is the order of that list.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
 from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
 from audit.core.canonical import decode_canonical as _decode_canonical
-from ballot.core.errors import BallotCryptoError
-from ballot.core.manifest import (
+from ballot.core.config import (
     ApprovalSpec,
     ChoiceSpec,
     CumulativeSpec,
@@ -43,12 +42,14 @@ from ballot.core.manifest import (
     OrdinalSpec,
     ballot_kind,
 )
+from ballot.core.errors import BallotCryptoError
 
 __all__ = [
     "CHOICE_KEYS",
     "NONCE_LENGTH",
     "REJECT_CODES",
     "ApprovalChoices",
+    "BallotConflict",
     "BallotRejected",
     "ChoiceChoices",
     "Choices",
@@ -88,6 +89,14 @@ class BallotRejected(BallotCryptoError, ValueError):
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail, code=code)
+
+
+class BallotConflict(BallotRejected):
+    """A ballot refused for the election's state, not for what it holds: voting has not
+    opened yet (``not_open_yet``) or has closed (``closed``), or the credential has voted
+    in an election without re-voting (``already_voted``)."""
+
+    status: ClassVar[int] = 409
 
 
 class ApprovalChoices(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -1,19 +1,20 @@
 """Typed errors raised by the ballot package's cryptographic core.
 
-Each error carries a stable machine ``code`` (what a client or the HTTP error handler
-matches on) and a ``detail`` sentence for people. The core raises them and never
-returns ``None`` to mean failure; the application maps them to responses in one place.
+Each error carries a stable machine ``code`` (what a client matches on), a ``detail``
+sentence for people and, on its class, the HTTP ``status`` it stands for (400 unless
+said otherwise). The core raises them and never returns ``None`` to mean failure; the
+application maps them to responses in one place, by class.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import ClassVar
 
 
 class ErrorCode(StrEnum):
     """Stable machine codes; RFC 9474 and RFC 8017 name most of these failures."""
 
-    MESSAGE_TOO_LONG = "message_too_long"
     ENCODING_ERROR = "encoding_error"
     INVALID_INPUT = "invalid_input"
     BLINDING_ERROR = "blinding_error"
@@ -33,10 +34,12 @@ class ErrorCode(StrEnum):
 class BallotCryptoError(Exception):
     """Base of every error of the ballot cryptographic core.
 
-    Same shape as the other packages' errors (``detail`` sentence, keyword ``code``), so
-    the application's single error handler maps them by class.
+    Same shape as the other packages' errors (``detail`` sentence, keyword ``code``,
+    class-level ``status``), so the application's single error handler maps them by
+    class.
     """
 
+    status: ClassVar[int] = 400
     code: str = "ballot_crypto_error"
 
     def __init__(self, detail: str, *, code: str | None = None) -> None:
@@ -61,6 +64,7 @@ class SigningFailure(BallotCryptoError):
     Nothing may be answered; the key or the machine needs attention.
     """
 
+    status: ClassVar[int] = 500
     code = ErrorCode.SIGNING_FAILURE
 
 
@@ -74,3 +78,18 @@ class SealRefused(BallotCryptoError, ValueError):
     """A sealed ballot could not be opened: malformed, tampered with, or not for this key."""
 
     code = ErrorCode.SEAL_REFUSED
+
+
+class ManifestRejected(BallotCryptoError, ValueError):
+    """A configuration or manifest that cannot be used; ``field`` names where (a path
+    such as ``projects[2].cost``, or ``""`` for the whole)."""
+
+    code = "manifest_rejected"
+
+    def __init__(self, code: str, detail: str, field: str = "") -> None:
+        super().__init__(detail, code=code)
+        self.field = field
+
+    def __str__(self) -> str:
+        where = f" ({self.field})" if self.field else ""
+        return f"{self.code}{where}: {self.detail}"

@@ -1,13 +1,13 @@
-"""The log entry kinds of the voting protocol (DESIGN.md, "The audit log", "Elections
-and ballots", "Tally").
+"""The log entry kinds of the voting protocol (docs/protocol.md, "The audit log",
+"Elections and ballots", "Tally").
 
 ``ELECTION_KINDS`` maps each kind to its body struct (the composition root joins it with the
 other packages' kinds into the log's ``EntryKinds``):
 
 - ``election.opened`` -- ``{"manifest": <manifest>, "manifest_hash": hex, "signature":
   b64url}``: the manifest as its JSON object, its hash and the authority's Ed25519
-  signature (``ballot.manifest.sign_manifest``). The body is refused unless the hash is the
-  manifest's and the signature verifies under the key the manifest names.
+  signature (``ballot.core.manifest.sign_manifest``). The body is refused unless the hash
+  is the manifest's and the signature verifies under the key the manifest names.
 - ``credential.issued`` -- ``{"commitment": hex, "election": hex}``: the manifest hash and
   an opaque commitment to the voter (HMAC-SHA256 of the voter id under a server secret, 32
   bytes, hex). No personal data.
@@ -42,13 +42,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
 from audit.core.entry import AsciiKey, Count, EntryKinds, SafeInt
 from ballot.core.ballot import Ballot
+from ballot.core.config import to_json, validate_config
+from ballot.core.errors import ManifestRejected
 from ballot.core.manifest import (
     Manifest,
-    ManifestRejected,
     load_credential_key,
     manifest_hash,
-    to_json,
-    validate_config,
     verify_manifest_signature,
 )
 

@@ -1,6 +1,6 @@
 """An election's record read back from the log, its count, and its result.
 
-DESIGN.md ("Verifier", "Tally"): anyone can recompute a published result from the log
+docs/protocol.md ("Verifier", "Tally"): anyone can recompute a published result from the log
 alone. This module is that recomputation, shared by the server (which publishes the
 result) and by ``veche verify`` (which checks it); it depends only on the pure cores.
 
@@ -44,22 +44,18 @@ from ballot.core.choices import (
     OrdinalChoices,
     choices_json,
 )
-from ballot.core.errors import BallotCryptoError
-from ballot.core.manifest import (
+from ballot.core.config import (
     ApprovalSpec,
     ChoiceSpec,
     CumulativeSpec,
     GreedyThresholdRule,
-    Manifest,
-    ManifestRejected,
     MesRule,
     OrdinalSpec,
-    check_lot_secret,
-    load_credential_key,
-    lot_seed,
     rule_name,
     to_json,
 )
+from ballot.core.errors import BallotCryptoError, ManifestRejected
+from ballot.core.manifest import Manifest, check_lot_secret, load_credential_key, lot_seed
 from kernel.parallel import can_fork, imap_forked, shared
 from tally import (
     ApprovalBallot,
@@ -105,7 +101,6 @@ class ElectionRecord:
     closed_seq: int | None = None
     count_size: int | None = None
     sealing_private: bytes | None = None
-    unsealed_seq: int | None = None
     results: list[tuple[int, kinds.ResultPublished]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -199,7 +194,6 @@ def _add(record: ElectionRecord, entry: Entry) -> None:
             )
         else:
             record.sealing_private = key
-            record.unsealed_seq = entry.seq
     elif isinstance(body, kinds.ResultPublished):
         record.results.append((entry.seq, body))
 

@@ -1,4 +1,4 @@
-"""Whole-election checks for ``veche verify`` (DESIGN.md, "Verifier").
+"""Whole-election checks for ``veche verify`` (docs/protocol.md, "Verifier").
 
 After the log itself verifies (``audit.verify``), every election in it is checked from
 its entries alone: the manifest and its signature (checked when the entry parses), the
@@ -20,8 +20,8 @@ from audit.core.entry import Entry, leaf_hash, parse_entry
 from audit.core.errors import AuditError
 from audit.core.merkle import mth
 from ballot.core import kinds, record
+from ballot.core.config import is_poll
 from ballot.core.errors import BallotCryptoError
-from ballot.core.manifest import is_poll
 from kernel.parallel import usable_cpus
 
 _MARKERS = tuple(f'"kind":"{kind}"'.encode() for kind in kinds.ELECTION_KINDS)

@@ -11,10 +11,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 
-from ballot.core.errors import BallotCryptoError
-from ballot.core.manifest import ManifestRejected, parse_config, validate_config
+from ballot.core.config import parse_config, validate_config
+from ballot.core.errors import BallotCryptoError, ManifestRejected
 from ballot.http.state import ElectionState
-from ballot.services.elections import ElectionError
+from ballot.services.errors import ElectionError
 from kernel.markers import N_
 from kernel.web import DB, Viewer, render, requires_role
 

@@ -11,14 +11,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from ballot.http.state import ElectionState
-from ballot.services.elections import (
-    AlreadyCast,
-    ElectionService,
-    ElectionSummary,
-    Receipt,
-    Voter,
-    summary,
-)
+from ballot.services.casting import AlreadyCast, Receipt
+from ballot.services.credentials import Voter
+from ballot.services.elections import ElectionService
+from ballot.services.lifecycle import ElectionSummary, summary
 from ballot.services.results import ResultView
 from kernel.errors import InvalidInput
 from kernel.web import DB, Viewer, requires_role

@@ -4,15 +4,21 @@ ballot", and the admin dashboard of an election.
 
 The pages read what the API serves and add nothing to it: a page never sees a
 credential's private key, and the numbers it shows are the published result's.
+
+Other packages may add sections to the admin dashboard (``DashboardPanel``): the
+composition root passes their sources to ``election_pages``; this package knows none
+of them.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -26,7 +32,8 @@ from audit.services.models import LogEntry
 from audit.services.store import LogStore
 from ballot.core.record import currency_unit
 from ballot.http.state import ElectionState
-from ballot.services.elections import ElectionError, ElectionService
+from ballot.services.elections import ElectionService
+from ballot.services.errors import ElectionNotFound
 from ballot.services.models import CastBallot, CredentialIssuance, Election, RollEntry
 from ballot.services.results import ResultView, published_view
 from kernel.accounts.models import District, User
@@ -68,9 +75,7 @@ def _published(service: ElectionService, db: Session, election_id: str) -> Elect
     """An election residents may see: a draft is nobody's business yet (404)."""
     row = service.get(db, election_id)
     if row.status == "draft":
-        raise ElectionError(
-            "no_such_election", f"There is no election {election_id!r}.", status=404
-        )
+        raise ElectionNotFound("no_such_election", f"There is no election {election_id!r}.")
     return row
 
 
@@ -145,6 +150,19 @@ def explain(manifest: dict[str, Any], view: ResultView) -> list[dict[str, Any]]:
 
 
 # --- the admin dashboard's numbers ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    """A section of an election's admin dashboard that another package contributes: the
+    page includes ``template``, which finds this object as ``panel`` (``panel.data``)."""
+
+    template: str
+    data: Any
+
+
+# Gives the panel to show, or None, reading in the page's transaction.
+PanelSource = Callable[[Session], DashboardPanel | None]
 
 
 def _entry_times(db: Session, seqs: list[int]) -> dict[int, str]:
@@ -317,6 +335,8 @@ def _base_url(request: Request[Any, Any, Any]) -> str:
 
 class ElectionPages(Controller):
     include_in_schema = False
+    # The dashboard's extra sections, in order (see ``election_pages``).
+    dashboard_panels: ClassVar[tuple[PanelSource, ...]] = ()
 
     @get("/elections", sync_to_thread=True)
     def elections(
@@ -475,47 +495,15 @@ class ElectionPages(Controller):
         with db.begin():
             row = state.elections.get(db, election_id)
             numbers = dashboard_numbers(db, row)
-            pipeline = proposal_pipeline(db, state)
+            panels = [p for source in self.dashboard_panels if (p := source(db)) is not None]
         return render(
             request,
             "admin/dashboard.html",
-            {"election": row, "manifest": _manifest(row), "n": numbers, "pipeline": pipeline},
+            {"election": row, "manifest": _manifest(row), "n": numbers, "panels": panels},
             viewer=viewer,
         )
 
 
-def proposal_pipeline(db: Session, state: ElectionState) -> dict[str, Any] | None:
-    """Proposals by status and how long reviews took, when the proposals package runs
-    here (it is optional to this page: the section is shown only when it is present)."""
-    if "proposals" not in state:
-        return None
-    try:
-        from proposals.core.display import STATUS_NAMES
-        from proposals.services import models as proposal_models
-    except ImportError:  # pragma: no cover - a deployment without proposals
-        return None
-    table = getattr(proposal_models, "Proposal", None)
-    changes = getattr(proposal_models, "StatusChange", None)
-    if table is None or changes is None:
-        return None
-    counts = db.execute(select(table.status, func.count()).group_by(table.status)).all()
-    entered: dict[int, int] = {}
-    decided: dict[int, int] = {}
-    for proposal_id, to_status, at in db.execute(
-        select(changes.proposal_id, changes.to_status, changes.at).order_by(changes.at)
-    ):
-        if "review" in to_status:
-            entered.setdefault(proposal_id, at)
-        elif to_status in {"accepted", "rejected"} and proposal_id in entered:
-            decided.setdefault(proposal_id, at)
-    hours = sorted((decided[p] - entered[p]) // 3600 for p in decided)
-    return {
-        # In the lifecycle's order, by the names the proposal pages use.
-        "statuses": [
-            {"status": STATUS_NAMES.get(s, s), "count": int(c)}
-            for s, c in sorted(counts, key=lambda r: [*STATUS_NAMES, r[0]].index(r[0]))
-        ],
-        "reviewed": len(hours),
-        "median_hours": hours[len(hours) // 2] if hours else None,
-        "longest_hours": hours[-1] if hours else None,
-    }
+def election_pages(*, dashboard_panels: Iterable[PanelSource] = ()) -> type[ElectionPages]:
+    """The election pages, with these extra sections on the admin dashboard."""
+    return type("ElectionPages", (ElectionPages,), {"dashboard_panels": tuple(dashboard_panels)})

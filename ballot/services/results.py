@@ -1,4 +1,4 @@
-"""Counting a closed election and publishing its result (DESIGN.md, "Tally").
+"""Counting a closed election and publishing its result (docs/protocol.md, "Tally").
 
 The count is ``ballot.record``'s, the same code ``veche verify`` runs over the log: the
 server reads the election's entries back from its own log, opens and checks every
@@ -18,15 +18,11 @@ from audit.core.entry import parse_entry
 from audit.services.models import LogEntry
 from audit.services.store import BatchLog
 from ballot.core import kinds, record
-from ballot.core.manifest import (
-    GreedyNoSkipRule,
-    GreedyRule,
-    GreedyThresholdRule,
-    Manifest,
-    MesRule,
-    to_json,
-)
-from ballot.services.elections import ElectionError, ElectionService, LiveElection
+from ballot.core.config import GreedyNoSkipRule, GreedyRule, GreedyThresholdRule, MesRule, to_json
+from ballot.core.manifest import Manifest
+from ballot.services.elections import ElectionService
+from ballot.services.errors import ElectionNotFound, ElectionRecordBroken, ElectionStateConflict
+from ballot.services.lifecycle import LiveElection
 from ballot.services.models import Election
 from tally import PabulibFile, write_pb
 
@@ -62,7 +58,7 @@ def read_record(db: Session, election_hash: str, from_seq: int) -> record.Electi
     )
     found = records.get(election_hash)
     if found is None:
-        raise ElectionError("no_record", "The log holds no record of this election.", status=500)
+        raise ElectionRecordBroken("no_record", "The log holds no record of this election.")
     return found
 
 
@@ -103,7 +99,7 @@ class ResultService:
         with elections.store.read_sessions() as db:
             row = elections.get(db, election_id)
             if row.status not in allowed:
-                raise ElectionError("not_closed", "Close the election before counting it.")
+                raise ElectionStateConflict("not_closed", "Close the election before counting it.")
             live = elections.live(db, election_id)
             assert row.opened_seq is not None
             return row, read_record(db, live.hash, row.opened_seq), live
@@ -112,17 +108,16 @@ class ResultService:
         elections = self.elections
         row, rec, live = self._closed_record(election_id, allowed={"closed", "tallied"})
         if row.status == "tallied":
-            raise ElectionError("already_tallied", "The result has already been published.")
+            raise ElectionStateConflict("already_tallied", "The result has already been published.")
         tally_count = record.count(rec)
         if tally_count.rejected:
             # Every ballot was checked before it was logged; a refusal now means the log
             # or the keys were damaged: investigate rather than publish over it.
             first = tally_count.rejected[0]
-            raise ElectionError(
+            raise ElectionRecordBroken(
                 "inconsistent_log",
                 f"{len(tally_count.rejected)} logged ballot(s) do not check, e.g. seq "
                 f"{first.seq}: {first.detail}",
-                status=500,
             )
         outcome = record.compute_outcome(rec, tally_count, live.lot_secret)
         body = record.result_body(rec, tally_count, outcome, live.lot_secret)
@@ -134,7 +129,9 @@ class ResultService:
             election = wdb.get(Election, election_id)
             assert election is not None
             if election.status != "closed":
-                raise ElectionError("already_tallied", "The result has already been published.")
+                raise ElectionStateConflict(
+                    "already_tallied", "The result has already been published."
+                )
             appended = log.append(kinds.RESULT_PUBLISHED, published)
             view = ResultView(
                 election=live.hash,
@@ -161,7 +158,7 @@ class ResultService:
     def result(self, db: Session, election_id: str) -> ResultView:
         view = published_view(self.elections.get(db, election_id))
         if view is None:
-            raise ElectionError("no_result", "The result has not been published yet.", status=404)
+            raise ElectionNotFound("no_result", "The result has not been published yet.")
         return view
 
     def export_pb(self, election_id: str) -> bytes:

@@ -49,13 +49,8 @@ from ballot.core.choices import (
     validate_choices,
 )
 from ballot.core.client import Wallet
-from ballot.core.manifest import (
-    build_manifest,
-    manifest_dict,
-    manifest_hash,
-    parse_config,
-    sign_manifest,
-)
+from ballot.core.config import parse_config
+from ballot.core.manifest import build_manifest, manifest_dict, manifest_hash, sign_manifest
 from kernel.db import make_engine
 from tests.strategies.audit import json_values
 from tests.strategies.ballot import seeded_rng

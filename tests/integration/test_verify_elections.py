@@ -27,7 +27,7 @@ from audit.core.merkle import mth
 from audit.core.verify import verify_log
 from ballot.core import kinds, seal
 from ballot.core.ballot import sign_ballot
-from ballot.core.manifest import to_json
+from ballot.core.config import to_json
 from ballot.core.verify import check_elections
 from kernel.settings import Settings
 from tests.support.accounts import Client, login

@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from ballot.core.manifest import (
+from ballot.core.config import (
     ApprovalSpec,
     ChoiceSpec,
     CumulativeSpec,
@@ -84,8 +84,8 @@ def _spent(config: ElectionConfig, ids: tuple[str, ...]) -> int:
 
 
 def approval_is_valid(config: ElectionConfig, ids: tuple[str, ...]) -> bool:
-    """The approval limits, written out plainly (an independent statement of docs/protocol.md,
-    "Ballot kinds")."""
+    """The approval limits, written out plainly (an independent statement of
+    docs/protocol.md, "Ballot kinds")."""
     spec = config.ballot
     assert isinstance(spec, ApprovalSpec)
     spent = _spent(config, ids)

@@ -19,8 +19,9 @@ from audit.core.errors import AuditError
 from audit.core.note import parse_note, parse_verifier_key, verifier_key
 from ballot.core.ballot import ballot_json, parse_ballot
 from ballot.core.choices import BallotRejected, parse_sealed_plaintext
-from ballot.core.errors import BallotCryptoError
-from ballot.core.manifest import ManifestRejected, parse_config, parse_manifest
+from ballot.core.config import parse_config
+from ballot.core.errors import BallotCryptoError, ManifestRejected
+from ballot.core.manifest import parse_manifest
 from tally.errors import TallyError
 from tally.pabulib import read_pb, write_pb
 

@@ -50,7 +50,8 @@ from audit.core.canonical import b64url_decode, b64url_encode
 from audit.services.models import LogCheckpoint
 from ballot.core.ballot import ballot_json, make_ballot
 from ballot.core.blind import generate_private_key
-from ballot.core.manifest import Manifest, format_time, load_credential_key, parse_manifest
+from ballot.core.config import format_time
+from ballot.core.manifest import Manifest, load_credential_key, parse_manifest
 from ballot.core.token import ClientState, credential_message, finalize, prepare_and_blind
 from veche.bench import crypto as crypto_bench
 

@@ -23,13 +23,8 @@ from audit.core.merkle import CompactRange
 from ballot.core import kinds, record, seal
 from ballot.core.ballot import ballot_json, make_ballot
 from ballot.core.blind import BlindSigningKey, blind_sign, generate_private_key
-from ballot.core.manifest import (
-    build_manifest,
-    manifest_dict,
-    manifest_hash,
-    parse_config,
-    sign_manifest,
-)
+from ballot.core.config import parse_config
+from ballot.core.manifest import build_manifest, manifest_dict, manifest_hash, sign_manifest
 from ballot.core.token import credential_message, finalize, prepare_and_blind
 from veche.kinds import entry_kinds
 

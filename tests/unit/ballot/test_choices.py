@@ -21,7 +21,7 @@ from ballot.core.choices import (
     sealed_plaintext,
     validate_choices,
 )
-from ballot.core.manifest import ElectionConfig, parse_config
+from ballot.core.config import ElectionConfig, parse_config
 from tests.strategies.ballot_manifest import (
     CODES_BY_KIND,
     KINDS,

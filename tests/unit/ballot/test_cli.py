@@ -9,14 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ballot.cli import (
-    Refusal,
-    default_wallet_path,
-    parse_choices,
-    parse_moment,
-    read_config_file,
-)
-from ballot.core.manifest import parse_config, validate_config
+from ballot.cli.admin import parse_moment, read_config_file
+from ballot.cli.common import Refusal
+from ballot.cli.vote import default_wallet_path, parse_choices
+from ballot.core.config import parse_config, validate_config
 from tests.support.paths import EXAMPLE_ELECTION
 
 

@@ -1,7 +1,7 @@
 """The ballot envelope and the pure checks of casting (docs/protocol.md, "Casting").
 
-Each refusal has its own code, and the checks run in the order that section gives:
-election, window, token, signature, seal, choices.
+Each refusal has its own code, and the checks run in the order of docs/protocol.md,
+"Casting": election, window, token, signature, seal, choices.
 """
 
 from __future__ import annotations
@@ -33,15 +33,14 @@ from ballot.core.ballot import (
     verify_ballot_signature,
 )
 from ballot.core.choices import ApprovalChoices, BallotRejected, validate_choices
+from ballot.core.config import ElectionConfig, parse_config
+from ballot.core.errors import ManifestRejected
 from ballot.core.kinds import ELECTION_KINDS, sign_result
 from ballot.core.manifest import (
-    ElectionConfig,
     Manifest,
-    ManifestRejected,
     build_manifest,
     manifest_dict,
     manifest_hash,
-    parse_config,
     sign_manifest,
 )
 from tests.strategies.ballot import seeded_rng

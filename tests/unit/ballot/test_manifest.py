@@ -1,4 +1,5 @@
-"""Election configurations and manifests (docs/protocol.md, "Manifest", "Ballot kinds", "Tally").
+"""Election configurations and manifests (docs/protocol.md, "Manifest",
+"Ballot kinds", "Tally").
 
 Each inconsistency a configuration can have is refused with its own case and the field
 it concerns; the manifest's canonical bytes and hash are pinned by golden values.
@@ -20,12 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from audit.core.canonical import b64url_decode, b64url_encode
 from ballot.core import seal
+from ballot.core.config import ElectionConfig, check_config, parse_config, validate_config
+from ballot.core.errors import ManifestRejected
 from ballot.core.manifest import (
-    ElectionConfig,
     Manifest,
-    ManifestRejected,
     build_manifest,
-    check_config,
     check_lot_secret,
     load_credential_key,
     lot_commitment,
@@ -33,10 +33,8 @@ from ballot.core.manifest import (
     manifest_bytes,
     manifest_dict,
     manifest_hash,
-    parse_config,
     parse_manifest,
     sign_manifest,
-    validate_config,
     verify_manifest_signature,
 )
 from tests.strategies.ballot_manifest import base_config

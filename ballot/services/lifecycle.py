@@ -1,0 +1,326 @@
+"""An election's life on the server: configured as a draft, opened, closed.
+
+docs/protocol.md, "Elections and ballots" ("Manifest"). Opening freezes the
+configuration into the signed manifest and makes the election's keys; their secret
+halves are kept sealed in the database (``ballot.services.secret_box``) and decoded once
+per process into a ``LiveElection``, which issuing credentials and casting use.
+
+Every state change that the public must be able to check goes through the log's
+sequencer as one work item, so the change and its entry commit together
+(``audit.store``): opening writes ``election.opened``; closing writes
+``election.closed`` then ``election.unsealed``. Because casting and closing are
+serialized by the sequencer, no ballot can follow the close in the log. The CPU-heavy
+parts (RSA key generation) run in the caller's thread before the work item is
+submitted, so the sequencer only does cheap database work.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from audit.core.canonical import b64url_encode, canonical_bytes
+from audit.services.store import BatchLog, LogStore, Sequencer
+from ballot.core import kinds, seal
+from ballot.core.blind import BlindSigningKey, generate_private_key
+from ballot.core.config import check_config, parse_config, parse_time, to_json
+from ballot.core.manifest import (
+    Manifest,
+    build_manifest,
+    load_credential_key,
+    manifest_dict,
+    manifest_hash,
+    parse_manifest,
+    sign_manifest,
+)
+from ballot.services.errors import ElectionNotFound, ElectionStateConflict
+from ballot.services.models import Election
+from ballot.services.secret_box import ElectionSecrets, SecretBox
+
+__all__ = [
+    "ElectionLifecycle",
+    "ElectionSummary",
+    "LiveElection",
+    "batch_status",
+    "now",
+    "summary",
+]
+
+_STATUS = select(Election.status).where(Election.id == bindparam("id"))  # type: ignore[arg-type]
+
+# The election entry kinds, registered once for every module of the election services
+# (they all import this one).
+
+
+def now() -> datetime:
+    """The default clock: UTC, to the second."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class ElectionSummary(msgspec.Struct, frozen=True):
+    id: str
+    title: str
+    district: str
+    status: str
+    manifest_hash: str | None
+    opened_seq: int | None
+    closed_seq: int | None
+    count_size: int | None
+    config: dict[str, Any]
+
+
+@dataclass
+class LiveElection:
+    """What casting and issuing need, decoded once per process."""
+
+    id: str
+    manifest: Manifest
+    hash: str
+    credential_key: rsa.RSAPublicKey
+    signing_key: BlindSigningKey
+    sealing_private: bytes
+    lot_secret: bytes
+
+
+def summary(row: Election) -> ElectionSummary:
+    return ElectionSummary(
+        id=row.id,
+        title=row.title,
+        district=row.district,
+        status=row.status,
+        manifest_hash=row.manifest_hash,
+        opened_seq=row.opened_seq,
+        closed_seq=row.closed_seq,
+        count_size=row.count_size,
+        config=msgspec.json.decode(row.config),
+    )
+
+
+def batch_status(wdb: Session, log: BatchLog, election_id: str) -> str | None:
+    """The election's status as the batch sees it, read once per batch (``log.memo``:
+    only a savepoint work item, such as closing, can change it, and the memo is
+    emptied after each)."""
+    key = ("election.status", election_id)
+    if key not in log.memo:
+        status = wdb.connection().execute(_STATUS, {"id": election_id})
+        log.memo[key] = status.scalar_one_or_none()
+    return log.memo[key]  # type: ignore[no-any-return]
+
+
+class ElectionLifecycle:
+    """Configuring, opening and closing elections, and the keys of the open ones."""
+
+    def __init__(
+        self,
+        *,
+        store: LogStore,
+        sequencer: Sequencer,
+        authority_key: Ed25519PrivateKey,
+        secret_box: SecretBox,
+        allow_test_keys: bool = False,
+        clock: Callable[[], datetime] = now,
+    ) -> None:
+        self.store = store
+        self.sequencer = sequencer
+        self.authority_key = authority_key
+        self.box = secret_box
+        self.allow_test_keys = allow_test_keys
+        self.clock = clock
+        self._live: dict[str, LiveElection] = {}
+        self._lock = threading.Lock()
+
+    # --- configuration --------------------------------------------------------------------
+    def create(self, db: Session, data: object) -> ElectionSummary:
+        """A draft election from a configuration (``ManifestRejected`` for its first
+        problem)."""
+        config = parse_config(data)
+        check_config(config, allow_test_keys=self.allow_test_keys)
+        if db.get(Election, config.id) is not None:
+            raise ElectionStateConflict(
+                "election_exists", f"An election with the id {config.id!r} exists."
+            )
+        row = Election(
+            id=config.id,
+            title=config.title,
+            district=config.district,
+            config=canonical_bytes(to_json(config)),
+            created_at=int(time.time()),
+        )
+        db.add(row)
+        try:
+            db.flush()
+        except IntegrityError:
+            raise ElectionStateConflict(
+                "election_exists", f"An election with the id {config.id!r} exists."
+            ) from None
+        return summary(row)
+
+    def get(self, db: Session, election_id: str) -> Election:
+        row = db.get(Election, election_id)
+        if row is None:
+            raise ElectionNotFound("no_such_election", f"There is no election {election_id!r}.")
+        return row
+
+    def list(self, db: Session) -> list[ElectionSummary]:
+        rows = db.scalars(select(Election).order_by(Election.created_at, Election.id))
+        return [summary(row) for row in rows]
+
+    # --- opening and closing ----------------------------------------------------------------
+    def read(self) -> Session:
+        """A read-only session: it never holds a write lock while the sequencer works."""
+        return self.store.read_sessions()
+
+    def open(self, election_id: str) -> ElectionSummary:
+        with self.read() as db:
+            row = self.get(db, election_id)
+            if row.status != "draft":
+                raise ElectionStateConflict(
+                    "already_open", f"The election {election_id!r} is {row.status}."
+                )
+            config = parse_config(msgspec.json.decode(row.config))
+        opened_at = self.clock()
+        if opened_at >= parse_time(config.window.closes_at):
+            raise ElectionStateConflict("window_passed", "The voting window has already ended.")
+        # Slow, so outside the sequencer: the keys of this election.
+        credential_key = generate_private_key(config.rsa_key_bits)
+        sealing_private, sealing_public = seal.generate_keypair()
+        lot_secret = os.urandom(32)
+        manifest = build_manifest(
+            config,
+            credential_key.public_key(),
+            sealing_public,
+            lot_secret,
+            self.authority_key.public_key().public_bytes_raw(),
+            opened_at,
+            allow_test_keys=self.allow_test_keys,
+        )
+        signature = sign_manifest(self.authority_key, manifest)
+        digest = manifest_hash(manifest)
+        pem = credential_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        sealed_secrets = self.box.seal(
+            election_id, ElectionSecrets(pem, sealing_private, lot_secret)
+        )
+        body = {
+            "manifest": manifest_dict(manifest),
+            "manifest_hash": digest,
+            "signature": signature,
+        }
+
+        def work(wdb: Session, log: BatchLog) -> ElectionSummary:
+            election = wdb.get(Election, election_id)
+            assert election is not None
+            if election.status != "draft":
+                raise ElectionStateConflict(
+                    "already_open", f"The election {election_id!r} is open."
+                )
+            appended = log.append(kinds.ELECTION_OPENED, body)
+            election.status = "open"
+            election.manifest = canonical_bytes(manifest_dict(manifest))
+            election.manifest_hash = digest
+            election.manifest_signature = signature
+            election.secrets = sealed_secrets
+            election.opened_seq = appended.seq
+            wdb.flush()
+            return summary(election)
+
+        return self.sequencer.run(work).result
+
+    def close(self, election_id: str) -> ElectionSummary:
+        with self.read() as db:
+            row = self.get(db, election_id)
+            if row.status != "open":
+                raise ElectionStateConflict(
+                    "not_open", f"The election {election_id!r} is {row.status}."
+                )
+            live = self.live(db, election_id)
+
+        def work(wdb: Session, log: BatchLog) -> ElectionSummary:
+            election = wdb.get(Election, election_id)
+            assert election is not None
+            if election.status != "open":
+                raise ElectionStateConflict(
+                    "not_open", f"The election {election_id!r} is not open."
+                )
+            size, root = log.size, log.edge.root()
+            closed = log.append(
+                kinds.ELECTION_CLOSED,
+                {"election": live.hash, "checkpoint_size": size, "checkpoint_root": root.hex()},
+            )
+            log.append(
+                kinds.ELECTION_UNSEALED,
+                {"election": live.hash, "sealing_private_key": b64url_encode(live.sealing_private)},
+            )
+            election.status = "closed"
+            election.closed_seq = closed.seq
+            election.count_size = size
+            wdb.flush()
+            return summary(election)
+
+        return self.sequencer.run(work).result
+
+    def live_cached(self, election_id: str) -> LiveElection | None:
+        """The election's keys and manifest if this process has them (no database)."""
+        return self._live.get(election_id)
+
+    def live(self, db: Session, election_id: str) -> LiveElection:
+        cached = self._live.get(election_id)
+        if cached is not None:
+            return cached
+        row = self.get(db, election_id)
+        if row.manifest is None or row.secrets is None or row.manifest_hash is None:
+            raise ElectionStateConflict("not_open", f"The election {election_id!r} has not opened.")
+        manifest = parse_manifest(
+            msgspec.json.decode(row.manifest), allow_test_keys=self.allow_test_keys
+        )
+        found = self.box.open(election_id, row.secrets)
+        private = serialization.load_pem_private_key(found.credential_key_pem, password=None)
+        assert isinstance(private, rsa.RSAPrivateKey)
+        live = LiveElection(
+            id=election_id,
+            manifest=manifest,
+            hash=row.manifest_hash,
+            credential_key=load_credential_key(manifest),
+            signing_key=BlindSigningKey.from_private_key(private),
+            sealing_private=found.sealing_private,
+            lot_secret=found.lot_secret,
+        )
+        with self._lock:
+            self._live[election_id] = live
+        return live
+
+    def manifest_view(self, db: Session, election_id: str) -> dict[str, Any]:
+        row = self.get(db, election_id)
+        if row.manifest is None:
+            raise ElectionStateConflict("not_open", f"The election {election_id!r} has not opened.")
+        return {
+            "manifest": msgspec.json.decode(row.manifest),
+            "manifest_hash": row.manifest_hash,
+            "signature": row.manifest_signature,
+            "authority_key": b64url_encode(self.authority_key.public_key().public_bytes_raw()),
+            "opened_seq": row.opened_seq,
+        }
+
+    def live_for(self, election_id: str) -> LiveElection:
+        """``live`` with its own read session (when this process lacks the election)."""
+        cached = self.live_cached(election_id)
+        if cached is not None:
+            return cached
+        with self.read() as db:
+            return self.live(db, election_id)

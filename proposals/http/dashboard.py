@@ -1,0 +1,50 @@
+"""The proposals pipeline on an election's admin dashboard: proposals by status and how
+long their reviews took. The composition root adds it to the election pages
+(``ballot.http.pages.election_pages``), which do not know the proposals package."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ballot.http.pages import DashboardPanel
+from proposals.core.display import STATUS_NAMES
+from proposals.services.models import Proposal, StatusChange
+
+__all__ = ["PIPELINE_TEMPLATE", "pipeline_panel", "proposal_pipeline"]
+
+PIPELINE_TEMPLATE = "proposals/_dashboard_pipeline.html"
+
+
+def proposal_pipeline(db: Session) -> dict[str, Any]:
+    """Proposals by status, in the lifecycle's order, and the review times in hours."""
+    counts = db.execute(select(Proposal.status, func.count()).group_by(Proposal.status)).all()
+    entered: dict[int, int] = {}
+    decided: dict[int, int] = {}
+    for proposal_id, to_status, at in db.execute(
+        select(StatusChange.proposal_id, StatusChange.to_status, StatusChange.at).order_by(
+            StatusChange.at
+        )
+    ):
+        if "review" in to_status:
+            entered.setdefault(proposal_id, at)
+        elif to_status in {"accepted", "rejected"} and proposal_id in entered:
+            decided.setdefault(proposal_id, at)
+    hours = sorted((decided[p] - entered[p]) // 3600 for p in decided)
+    return {
+        # In the lifecycle's order, by the names the proposal pages use.
+        "statuses": [
+            {"status": STATUS_NAMES.get(s, s), "count": int(c)}
+            for s, c in sorted(counts, key=lambda r: [*STATUS_NAMES, r[0]].index(r[0]))
+        ],
+        "reviewed": len(hours),
+        "median_hours": hours[len(hours) // 2] if hours else None,
+        "longest_hours": hours[-1] if hours else None,
+    }
+
+
+def pipeline_panel(db: Session) -> DashboardPanel:
+    """The dashboard section (``ballot.http.pages.PanelSource``)."""
+    return DashboardPanel(PIPELINE_TEMPLATE, proposal_pipeline(db))
