@@ -76,7 +76,7 @@ VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in (PSS_RANDOMIZED, PSSZERO_RANDOMIZED, PSS_DETERMINISTIC, PSSZERO_DETERMINISTIC)
 }
-DEFAULT_VARIANT = PSS_RANDOMIZED  # the one DESIGN.md prescribes for credentials
+DEFAULT_VARIANT = PSS_RANDOMIZED  # the one docs/protocol.md §2.13 prescribes
 
 
 class Blinded(NamedTuple):

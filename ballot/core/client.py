@@ -1,6 +1,6 @@
 """A voter's client: obtain a credential, seal, sign and cast, and check the receipt.
 
-It speaks the HTTP API of DESIGN.md ("Credentials", "Casting") through any object with
+It speaks the HTTP API of docs/protocol.md (§6 credentials, §7 casting, §8 receipts) through any object with
 httpx's ``get``/``post`` interface. It trusts the server for nothing it can check: the
 manifest must hash to the election's id and carry the authority's signature, the token
 must verify before it is used, and the receipt's inclusion proof must lead to the root

@@ -6,7 +6,7 @@ per context (sequence number 0) and empty associated data. The cipher work is do
 ``cryptography``'s HPKE implementation (``cryptography.hazmat.primitives.hpke``).
 
 Context binding: ``info = b"veche/seal/v1" || manifest_hash`` (the manifest hash as its
-raw 32 bytes, DESIGN.md "Sealed until the close"), so a sealed ballot opens only under
+raw 32 bytes, docs/protocol.md §2.12), so a sealed ballot opens only under
 the election it was sealed for.
 
 Wire layout of a sealed ballot (carried as unpadded base64url in JSON)::

@@ -1,6 +1,6 @@
 """Credential tokens: an election's blind signature on a voter's credential key.
 
-DESIGN.md, "Credentials", fixes the exact bytes:
+docs/protocol.md §2.13 and §6 fix the exact bytes:
 
 * message: ``canonical({"credential": <b64url Ed25519 public key>, "election": <manifest
   hash, lowercase hex>})`` -- e.g. ``{"credential":"…","election":"…"}``;

@@ -25,7 +25,7 @@ const voter = new VecheVoter({
 let info = null;
 let wallet = null;
 // When the credential was obtained on this page: a ballot cast right after it would let
-// the server pair the two by time (DESIGN.md, "Residual risk"), so casting waits a
+// the server pair the two by time (docs/protocol.md §12), so casting waits a
 // random moment first.
 let obtainedAt = 0;
 const castDelayMs = Number(data.castDelayMs || 0);

@@ -1,7 +1,7 @@
 /**
  * Veche's voter cryptography for the browser, as one ES module without dependencies.
  *
- * It computes the same bytes as the Python client (DESIGN.md, "Elections and ballots"):
+ * It computes the same bytes as the Python client (docs/protocol.md §2, §5–§8):
  *
  * - canonical JSON: RFC 8785 (JCS) restricted to Veche's subset (audit/canonical.py);
  * - credential tokens: RFC 9474 RSABSSA-SHA384-PSS-Randomized, client side (prepare with
@@ -102,7 +102,7 @@ export function utf8(text) {
   return textEncoder.encode(text);
 }
 
-/** Concatenate byte strings (the `||` of DESIGN.md). @returns {Uint8Array} */
+/** Concatenate byte strings (the `||` of docs/protocol.md §1.2). @returns {Uint8Array} */
 export function concatBytes(...parts) {
   let length = 0;
   for (const part of parts) length += part.length;
@@ -663,7 +663,7 @@ export async function finalize(publicKey, preparedMsg, blindSig, inv) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Credentials and tokens (DESIGN.md "Credentials"; ballot/token.py)
+// Credentials and tokens (docs/protocol.md §6; ballot/core/token.py)
 
 const ED25519_PKCS8_PREFIX = hexDecode("302e020100300506032b657004220420");
 const X25519_PKCS8_PREFIX = hexDecode("302e020100300506032b656e04220420");
@@ -1113,8 +1113,8 @@ function checkPoints(value, spec, known) {
 
 /**
  * Check choices against the election's ballot kind and limits before sealing them, with
- * the codes and in the order of Python's ballot.choices.validate_choices (DESIGN.md,
- * "Ballot kinds"), so that a page can say what is wrong before anything is sent.
+ * the codes and in the order of Python's ballot.core.choices.validate_choices (docs/protocol.md
+ * §5.9), so that a page can say what is wrong before anything is sent.
  * Throws VecheError(code) at the first failure; returns the choices unchanged.
  *
  * @param {{ballot: object, projects: Array<{id: string, cost: number}>, budget: number}} election
@@ -1648,7 +1648,7 @@ export const ELECTION_KEY_BITS = Object.freeze([2048, 3072]);
  * key. The credential is requested with the session cookie and the page's CSRF token
  * (or anonymously with an access code); ballots are cast without any cookie.
  *
- * DESIGN.md asks clients to wait a random delay between obtaining a credential and
+ * docs/protocol.md §12 asks clients to wait a random delay between obtaining a credential and
  * casting; that is the page's decision (e.g. cast later, from the saved wallet).
  */
 export class VecheVoter {
