@@ -20,7 +20,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.core.entry import EntryKinds
-from audit.services.store import LogStore, Sequencer
+from audit.services.sequencer import Sequencer
+from audit.services.store import LogStore
 from ballot.services.elections import ElectionService
 from ballot.services.results import ResultService
 from ballot.services.secret_box import SecretBox

@@ -14,7 +14,8 @@ from litestar.params import FromQuery, JSONBody
 
 from audit.core.entry import NoticePublished
 from audit.http.state import LogState
-from audit.services.store import BatchLog, LogStore, Sequencer
+from audit.services.sequencer import Sequencer
+from audit.services.store import BatchLog, LogStore
 from kernel.errors import InvalidInput, NotFound
 from kernel.web import DB, requires_role
 

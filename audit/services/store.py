@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,7 +42,7 @@ except ImportError:  # pragma: no cover - not on POSIX: SQLite's busy handler al
     fcntl = None  # type: ignore[assignment]
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,6 +52,7 @@ from audit.core.entry import GENESIS_KIND, ZERO_HASH, EntryKinds, build_entry, f
 from audit.core.export import KeyInfo
 from audit.core.merkle import CompactRange, consistency_proof, inclusion_proof, root_from_nodes
 from audit.services.models import LogCheckpoint, LogEntry, LogHead, LogNode
+from audit.services.nodes import NodeCache, NodeReader
 
 log = logging.getLogger("veche.audit")
 
@@ -149,7 +149,7 @@ Work = Callable[[Session, BatchLog], T]
 
 
 @dataclass
-class _Item(Generic[T]):
+class WorkItem(Generic[T]):
     work: Work[T]
     savepoint: bool = True
     future: Future[Committed[T]] = field(default_factory=Future)
@@ -274,13 +274,13 @@ class LogStore:
         self._sql = _BatchSQL(engine.dialect.name)
 
     # --- writing ------------------------------------------------------------------------
-    def run_batch(self, items: Sequence[_Item[Any]]) -> None:
+    def run_batch(self, items: Sequence[WorkItem[Any]]) -> None:
         """Run the items in one transaction; answer each item's future afterwards."""
         with self._batch_lock, self._file_lock:
             self._run_batch(items)
 
-    def _run_batch(self, items: Sequence[_Item[Any]]) -> None:
-        outcomes: list[tuple[_Item[Any], Any, list[Appended] | None, BaseException | None]] = []
+    def _run_batch(self, items: Sequence[WorkItem[Any]]) -> None:
+        outcomes: list[tuple[WorkItem[Any], Any, list[Appended] | None, BaseException | None]] = []
         try:
             with self.sessions() as db, db.begin():
                 edge, prev = self._load_head(db)
@@ -332,7 +332,7 @@ class LogStore:
             db.execute(dialect_insert(LogHead).values(id=1, size=0).on_conflict_do_nothing())
             size = conn.exec_driver_sql(self._sql.load_head).scalar_one()
         if self._edge is None or self._edge.size != size:
-            getter = _NodeReader(db, self.node_cache)
+            getter = NodeReader(db, self.node_cache)
             self._edge = CompactRange.from_nodes(size, getter.prefetched_edge(size))
             self._prev = getter.get(0, size - 1) if size else b""
         # Work on a copy: if the batch fails, the cache is still the database's head.
@@ -360,7 +360,7 @@ class LogStore:
 
     def append_now(self, work: Work[T]) -> Committed[T]:
         """Run one work item in its own batch, in the calling thread (CLI and tests)."""
-        item: _Item[T] = _Item(work)
+        item: WorkItem[T] = WorkItem(work)
         self.run_batch([item])
         return item.future.result()
 
@@ -412,11 +412,11 @@ class LogStore:
         return bytes(value) if value is not None else None
 
     def root(self, db: Session, size: int) -> bytes:
-        reader = _NodeReader(db, self.node_cache)
+        reader = NodeReader(db, self.node_cache)
         return root_from_nodes(size, reader.prefetched_for(lambda g: root_from_nodes(size, g)))
 
     def inclusion_proof(self, db: Session, seq: int, size: int) -> list[bytes]:
-        reader = _NodeReader(db, self.node_cache)
+        reader = NodeReader(db, self.node_cache)
         getter = reader.prefetched_for(lambda g: inclusion_proof(seq, size, g))
         return inclusion_proof(seq, size, getter)
 
@@ -431,156 +431,6 @@ class LogStore:
             return None
 
     def consistency_proof(self, db: Session, first: int, second: int) -> list[bytes]:
-        reader = _NodeReader(db, self.node_cache)
+        reader = NodeReader(db, self.node_cache)
         getter = reader.prefetched_for(lambda g: consistency_proof(first, second, g))
         return consistency_proof(first, second, getter)
-
-
-class NodeCache:
-    """Perfect-subtree hashes already seen by this process.
-
-    A node never changes once written (the log only grows), so a cached node is always
-    right, whichever process wrote it; the cache only saves database reads. Bounded: it
-    is emptied when it grows past ``limit`` entries (recent nodes come back at once).
-    """
-
-    def __init__(self, limit: int = 500_000) -> None:
-        self.limit = limit
-        self.nodes: dict[tuple[int, int], bytes] = {}
-        self._lock = threading.Lock()
-
-    def add(self, items: Iterable[tuple[tuple[int, int], bytes]]) -> None:
-        with self._lock:
-            if len(self.nodes) > self.limit:
-                self.nodes = {}
-            self.nodes.update(items)
-
-
-class _NodeReader:
-    """Serves ``get_node`` from ``log_node``, fetching all the nodes a computation needs
-    in one query: a dry run records which coordinates it asks for."""
-
-    _PLACEHOLDER = b"\x00" * 32
-
-    def __init__(self, db: Session, cache: NodeCache | None = None) -> None:
-        self.db = db
-        self.cache = cache
-
-    def get(self, level: int, index: int) -> bytes:
-        value = self.db.execute(
-            select(LogNode.hash).where(LogNode.level == level, LogNode.idx == index)
-        ).scalar()
-        if value is None:
-            raise LookupError(f"the log has no node ({level}, {index})")
-        return bytes(value)
-
-    def fetch(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        keys = list(dict.fromkeys(wanted))
-        known = self.cache.nodes if self.cache is not None else {}
-        cached = {key: known[key] for key in keys if key in known}
-        if len(cached) == len(keys):
-            return cached
-        keys = [key for key in keys if key not in cached]
-        by_level: dict[int, list[int]] = {}
-        for level, index in keys:
-            by_level.setdefault(level, []).append(index)
-        # One equality on level plus an IN list per level keeps every lookup on the
-        # primary-key index (a row-value IN is not indexed by every engine).
-        clauses = [
-            and_(LogNode.level == level, LogNode.idx.in_(indices))
-            for level, indices in by_level.items()
-        ]
-        found: dict[tuple[int, int], bytes] = {}
-        if clauses:
-            rows = self.db.execute(
-                select(LogNode.level, LogNode.idx, LogNode.hash).where(or_(*clauses))
-            )
-            for level, index, value in rows:
-                found[(level, index)] = bytes(value)
-        missing = [key for key in keys if key not in found]
-        if missing:
-            raise LookupError(f"the log has no node {missing[0]}")
-        if self.cache is not None:
-            self.cache.add(found.items())
-        found.update(cached)
-        return found
-
-    def prefetched_for(
-        self, computation: Callable[[Callable[[int, int], bytes]], object]
-    ) -> Callable[[int, int], bytes]:
-        wanted: list[tuple[int, int]] = []
-
-        def record(level: int, index: int) -> bytes:
-            wanted.append((level, index))
-            return self._PLACEHOLDER
-
-        computation(record)
-        nodes = self.fetch(wanted)
-        return lambda level, index: nodes[(level, index)]
-
-    def prefetched_edge(self, size: int) -> Callable[[int, int], bytes]:
-        """The nodes of the tree's right edge at ``size``, fetched at once."""
-        return self.prefetched_for(lambda g: CompactRange.from_nodes(size, g))
-
-
-class Sequencer:
-    """One thread per process that drains pending work items in batches."""
-
-    def __init__(self, store: LogStore, *, max_batch: int = MAX_BATCH) -> None:
-        self.store = store
-        self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self.batches = 0
-        self.items = 0
-
-    def submit(self, work: Work[T], *, savepoint: bool = True) -> Future[Committed[T]]:
-        item: _Item[T] = _Item(work, savepoint)
-        self._ensure_running()
-        self._queue.put(item)
-        return item.future
-
-    def run(self, work: Work[T], timeout: int = 60, *, savepoint: bool = True) -> Committed[T]:
-        """Submit and wait until the work's batch is durable (or raise its error).
-        ``savepoint=False`` only for narrow items (the module's docstring)."""
-        return self.submit(work, savepoint=savepoint).result(timeout=timeout)
-
-    def _ensure_running(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            with self._lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(
-                        target=self._loop, name="veche-log-sequencer", daemon=True
-                    )
-                    self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            items: list[_Item[Any]] = [first]
-            stop = False
-            while len(items) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                items.append(nxt)
-            try:
-                self.store.run_batch(items)
-            except BaseException:  # pragma: no cover - run_batch answers every future
-                log.exception("log batch failed")
-            self.batches += 1
-            self.items += len(items)
-            if stop:
-                return
-
-    def stop(self, timeout: int = 10) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join(timeout)

@@ -1,10 +1,10 @@
 """A voter's client: obtain a credential, seal, sign and cast, and check the receipt.
 
-It speaks the HTTP API of docs/protocol.md (§6 credentials, §7 casting, §8 receipts) through any object with
-httpx's ``get``/``post`` interface. It trusts the server for nothing it can check: the
-manifest must hash to the election's id and carry the authority's signature, the token
-must verify before it is used, and the receipt's inclusion proof must lead to the root
-of a checkpoint signed by the log's key.
+It speaks the HTTP API of docs/protocol.md (§6 credentials, §7 casting, §8 receipts)
+through any object with httpx's ``get``/``post`` interface. It trusts the server for
+nothing it can check: the manifest must hash to the election's id and carry the
+authority's signature, the token must verify before it is used, and the receipt's
+inclusion proof must lead to the root of a checkpoint signed by the log's key.
 
 What a voter must keep — the credential's private key and token, and the receipts — is
 a ``Wallet``, stored as a JSON file readable only by its owner (mode 0600).

@@ -21,7 +21,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
-from audit.services.store import Committed, LogStore, Sequencer
+from audit.services.sequencer import Sequencer
+from audit.services.store import Committed, LogStore
 from ballot.services.casting import BallotBox, PendingCast, Receipt
 from ballot.services.credentials import CredentialIssuer, Voter
 from ballot.services.lifecycle import ElectionLifecycle, ElectionSummary, LiveElection, now

@@ -33,7 +33,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from audit.core.canonical import b64url_encode, canonical_bytes
-from audit.services.store import BatchLog, LogStore, Sequencer
+from audit.services.sequencer import Sequencer
+from audit.services.store import BatchLog, LogStore
 from ballot.core import kinds, seal
 from ballot.core.blind import BlindSigningKey, generate_private_key
 from ballot.core.config import check_config, parse_config, parse_time, to_json

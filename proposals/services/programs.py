@@ -10,7 +10,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit.services.store import BatchLog, Sequencer
+from audit.services.sequencer import Sequencer
+from audit.services.store import BatchLog
 from kernel.accounts.models import District
 from kernel.errors import Conflict, InvalidInput, NotFound
 from proposals.core import kinds

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from audit.services.store import BatchLog, Sequencer
+from audit.services.sequencer import Sequencer
+from audit.services.store import BatchLog
 from kernel.accounts.models import User
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kernel.markers import N_

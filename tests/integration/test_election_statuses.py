@@ -9,14 +9,8 @@ from litestar import Litestar
 
 from ballot.core.client import ClientError, VoterClient
 from kernel.settings import Settings
-from tests.integration.test_elections import (
-    Client,
-    fx_admin,  # noqa: F401 - the ``admin`` fixture
-    login,
-    open_election,
-    resident,
-    when,
-)
+from tests.support.accounts import Client, login, resident
+from tests.support.elections import open_election, when
 
 
 def test_state_refusals_are_conflicts(

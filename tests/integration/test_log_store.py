@@ -14,7 +14,8 @@ from audit.core.entry import parse_entry
 from audit.core.errors import EntryRejected
 from audit.core.merkle import mth
 from audit.services.models import LogEntry
-from audit.services.store import BatchLog, LogStore, Sequencer, Work, _Item, insert_new
+from audit.services.sequencer import Sequencer
+from audit.services.store import BatchLog, LogStore, Work, WorkItem, insert_new
 from kernel.accounts.models import District
 from kernel.keys import load_authority_key
 from kernel.settings import Settings
@@ -97,7 +98,7 @@ def test_a_failing_item_does_not_sink_its_batch(store: LogStore) -> None:
         log.append("notice.published", notice(99))
         raise ValueError("no")
 
-    items = [_Item(ok(1)), _Item(fails), _Item(ok(2)), _Item(ok(3))]
+    items = [WorkItem(ok(1)), WorkItem(fails), WorkItem(ok(2)), WorkItem(ok(3))]
     store.run_batch(items)
     assert [items[i].future.result().result for i in (0, 2, 3)] == [1, 2, 3]
     with pytest.raises(ValueError):
@@ -125,16 +126,16 @@ def test_narrow_items_write_one_row_or_nothing(store: LogStore) -> None:
         return work
 
     items = [
-        _Item(add("north"), savepoint=False),
-        _Item(add("north"), savepoint=False),  # the same key in the same batch
-        _Item(add("east"), savepoint=False),
+        WorkItem(add("north"), savepoint=False),
+        WorkItem(add("north"), savepoint=False),  # the same key in the same batch
+        WorkItem(add("east"), savepoint=False),
     ]
     store.run_batch(items)
     assert items[0].future.result().result == 1
     assert items[2].future.result().result == 2  # the refused item's seq was reused
     with pytest.raises(KeyError):
         items[1].future.result()
-    again = _Item(add("east"), savepoint=False)  # a key committed by an earlier batch
+    again = WorkItem(add("east"), savepoint=False)  # a key committed by an earlier batch
     store.run_batch([again])
     with pytest.raises(KeyError):
         again.future.result()
@@ -168,10 +169,10 @@ def test_the_memo_is_emptied_after_every_savepoint_item(store: LogStore) -> None
 
     store.append_now(lambda db, log: db.add(District(code="west", name="West")))
     items = [
-        _Item(read_name, savepoint=False),
-        _Item(read_name, savepoint=False),
-        _Item(rename),
-        _Item(read_name, savepoint=False),
+        WorkItem(read_name, savepoint=False),
+        WorkItem(read_name, savepoint=False),
+        WorkItem(rename),
+        WorkItem(read_name, savepoint=False),
     ]
     store.run_batch(items)
     assert seen == ["West", "West", "Far West"]

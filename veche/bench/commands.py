@@ -20,7 +20,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from audit.services.store import BatchLog, LogStore, Sequencer
+from audit.services.sequencer import Sequencer
+from audit.services.store import BatchLog, LogStore
 from kernel.settings import Settings
 from veche.bench.logs import bench_verify
 from veche.kinds import entry_kinds
