@@ -40,7 +40,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ballot.cli.common import Refusal, reported
-from ballot.core.config import format_time, parse_config, validate_config
+from ballot.core.config import format_time, parse_config
+from ballot.core.config_checks import validate_config
 from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionError
 from ballot.services.lifecycle import ElectionSummary

@@ -42,7 +42,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
 from audit.core.entry import AsciiKey, Count, EntryKinds, SafeInt
 from ballot.core.ballot import Ballot
-from ballot.core.config import to_json, validate_config
+from ballot.core.config import to_json
+from ballot.core.config_checks import validate_config
 from ballot.core.errors import ManifestRejected
 from ballot.core.manifest import (
     Manifest,

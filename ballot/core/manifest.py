@@ -45,12 +45,12 @@ from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, c
 from ballot.core.blind import check_election_key
 from ballot.core.config import (
     ElectionConfig,
-    check_config,
     format_time,
     parse_time,
     shape_error,
     to_json,
 )
+from ballot.core.config_checks import check_config
 from ballot.core.errors import BlindSignatureError, ManifestRejected
 
 __all__ = [

@@ -11,7 +11,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 
-from ballot.core.config import parse_config, validate_config
+from ballot.core.config import parse_config
+from ballot.core.config_checks import validate_config
 from ballot.core.errors import BallotCryptoError, ManifestRejected
 from ballot.http.state import ElectionState
 from ballot.services.errors import ElectionError

@@ -37,7 +37,8 @@ from audit.services.sequencer import Sequencer
 from audit.services.store import BatchLog, LogStore
 from ballot.core import kinds, seal
 from ballot.core.blind import BlindSigningKey, generate_private_key
-from ballot.core.config import check_config, parse_config, parse_time, to_json
+from ballot.core.config import parse_config, parse_time, to_json
+from ballot.core.config_checks import check_config
 from ballot.core.manifest import (
     Manifest,
     build_manifest,

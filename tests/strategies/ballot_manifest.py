@@ -20,9 +20,9 @@ from ballot.core.config import (
     CumulativeSpec,
     ElectionConfig,
     OrdinalSpec,
-    check_config,
     parse_config,
 )
+from ballot.core.config_checks import check_config
 
 KINDS = ("approval", "cumulative", "ordinal", "choice")
 UNKNOWN_ID = "not-on-the-ballot"

@@ -12,7 +12,8 @@ import pytest
 from ballot.cli.admin import parse_moment, read_config_file
 from ballot.cli.common import Refusal
 from ballot.cli.vote import default_wallet_path, parse_choices
-from ballot.core.config import parse_config, validate_config
+from ballot.core.config import parse_config
+from ballot.core.config_checks import validate_config
 from tests.support.paths import EXAMPLE_ELECTION
 
 

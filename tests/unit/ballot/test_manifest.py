@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from audit.core.canonical import b64url_decode, b64url_encode
 from ballot.core import seal
-from ballot.core.config import ElectionConfig, check_config, parse_config, validate_config
+from ballot.core.config import ElectionConfig, parse_config
+from ballot.core.config_checks import check_config, validate_config
 from ballot.core.errors import ManifestRejected
 from ballot.core.manifest import (
     Manifest,
