@@ -29,17 +29,16 @@ from kernel import db as database
 from kernel.errors import DomainError
 from kernel.http.accounts import AdminController, AuthController, DistrictController
 from kernel.http.pages import AccountPages, HomePage
-from kernel.settings import Settings, load_settings
-from kernel.web import (
-    csrf_check,
+from kernel.responses import (
     document_error_shape,
     handle_domain_error,
     handle_http_exception,
     handle_out_of_range,
     handle_unexpected,
-    provide_viewer,
     security_headers,
 )
+from kernel.settings import Settings, load_settings
+from kernel.web import csrf_check, provide_viewer
 from proposals.http.api import (
     BusinessController,
     ProgramController,
