@@ -8,7 +8,6 @@ in one line on standard error, with a non-zero exit status, never a traceback.
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -20,203 +19,20 @@ if TYPE_CHECKING:
     from ballot.cli.admin import LocalServices
 
 from kernel.errors import DomainError
-from kernel.settings import Settings, SettingsError, load_settings
+from kernel.settings import SettingsError
+from veche.commands import (
+    CommandError,
+    cmd_backup,
+    cmd_create_user,
+    cmd_demo,
+    cmd_export_log,
+    cmd_init,
+    cmd_restore,
+    cmd_serve,
+    settings_from_args,
+)
 
 EXIT_FAILURE = 1
-
-
-class CommandError(Exception):
-    """A failure to report in one line."""
-
-
-def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
-    overrides: dict[str, Any] = {"data_dir": getattr(args, "data_dir", None), **extra}
-    return load_settings(overrides=overrides)
-
-
-def _export_settings_env(settings: Settings) -> None:
-    """Worker processes of the ASGI server read their settings from the environment."""
-    os.environ["VECHE_DATA_DIR"] = str(settings.data_dir.resolve())
-    if settings.database_url:
-        os.environ["VECHE_DATABASE_URL"] = settings.database_url
-
-
-def _password(flag_value: str | None, what: str) -> str:
-    if flag_value:
-        return flag_value
-    from_env = os.environ.get("VECHE_ADMIN_PASSWORD")
-    if from_env:
-        return from_env
-    if not sys.stdin.isatty():
-        raise CommandError(
-            f"no password for {what}: pass --password, set VECHE_ADMIN_PASSWORD, "
-            "or run in a terminal to be asked"
-        )
-    first = getpass.getpass(f"Password for {what}: ")
-    if first != getpass.getpass("Repeat the password: "):
-        raise CommandError("the two passwords differ")
-    return first
-
-
-# --- commands ----------------------------------------------------------------------------
-def cmd_init(args: argparse.Namespace) -> int:
-    from veche import setup
-
-    settings = _settings(args)
-    engine = setup.initialize(settings)
-    print(f"Data directory {settings.data_dir} is ready (database and keys).")
-    if args.admin_email:
-        password = _password(args.admin_password, args.admin_email)
-        setup.create_user(
-            settings,
-            engine,
-            setup.NewUser(args.admin_email, password, args.admin_name, "admin"),
-        )
-        print(f"Administrator {args.admin_email} created.")
-    engine.dispose()
-    return 0
-
-
-def cmd_create_user(args: argparse.Namespace) -> int:
-    from veche import setup
-
-    settings = _settings(args)
-    engine = setup.initialize(settings)
-    password = _password(args.password, args.email)
-    setup.create_user(
-        settings,
-        engine,
-        setup.NewUser(args.email, password, args.name, args.role, args.district),
-    )
-    engine.dispose()
-    print(f"Account {args.email} ({args.role}) created.")
-    return 0
-
-
-def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
-    import uvicorn
-
-    _export_settings_env(settings)
-    print(f"Veche is serving on http://{host}:{port}/ (press Ctrl+C to stop)", flush=True)
-    uvicorn.run(
-        "veche.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
-    return 0
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    from veche import setup
-
-    settings = _settings(args)
-    setup.initialize(settings).dispose()
-    return _serve(settings, args.host, args.port, args.workers)
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from veche import setup
-
-    base = load_settings(overrides={"data_dir": args.data_dir})
-    data_dir = args.data_dir or (
-        Path(os.environ["VECHE_DATA_DIR"]) if "VECHE_DATA_DIR" in os.environ else Path("var/demo")
-    )
-    settings = base.with_changes(data_dir=Path(data_dir))
-    if settings.is_sqlite:
-        setup.prepare_demo_dir(settings.data_dir)
-    engine = setup.initialize(settings)
-    users = setup.load_demo(settings, engine)
-    engine.dispose()
-    verifier_key = None
-    if args.voters:
-        from veche.demo import run_demo_election
-
-        verifier_key = run_demo_election(settings, args.voters)["verifier_key"]
-    print(f"Demo data is in {settings.data_dir}. Log in with any of these accounts:")
-    for user in users:
-        print(f"  {user.email:<24} {user.role:<10} password: {user.password}")
-    url = f"http://{args.host}:{args.port}"
-    if verifier_key:
-        print("Check the whole demo log and its election yourself, while the server runs:")
-        print(f"  veche verify {url} --key '{verifier_key}'")
-        print("Boris (boris@demo.veche) can vote in the open Riverside election:")
-        print(
-            f"  veche vote {url} --election riverside-2026 --approve beach,dog-park "
-            "--email boris@demo.veche"
-        )
-    if args.no_serve:
-        return 0
-    return _serve(settings, args.host, args.port, args.workers)
-
-
-def cmd_export_log(args: argparse.Namespace) -> int:
-    from audit.cli import FetchError, fetch_log
-
-    if args.url:
-        try:
-            size = fetch_log(args.url, args.directory)
-        except FetchError as exc:
-            raise CommandError(str(exc)) from None
-    else:
-        size = export_local_log(_settings(args), args.directory)
-    print(f"Exported {size:,} entries to {args.directory}")
-    return 0
-
-
-def cmd_backup(args: argparse.Namespace) -> int:
-    from veche.backup import BackupError, backup
-
-    try:
-        made = backup(_settings(args), args.directory)
-    except BackupError as exc:
-        raise CommandError(str(exc)) from None
-    print(
-        f"Backed up the {made['engine']} database and keys to {args.directory}; "
-        f"the log had {made['size']:,} entries."
-    )
-    return 0
-
-
-def cmd_restore(args: argparse.Namespace) -> int:
-    from veche.backup import BackupError, restore
-
-    settings = _settings(args)
-    try:
-        made = restore(settings, args.directory)
-    except BackupError as exc:
-        raise CommandError(str(exc)) from None
-    print(
-        f"Restored into {settings.data_dir}; the log holds the {made['size']:,} entries of "
-        "the backup and continues the same chain. Check it with 'veche verify'."
-    )
-    return 0
-
-
-def export_local_log(settings: Settings, directory: Path) -> int:
-    from audit.core.export import write_export
-    from kernel.db import make_engine
-    from veche.wiring import log_store
-
-    engine = make_engine(settings)
-    store = log_store(settings, engine)
-    try:
-        with store.read_sessions() as db, db.begin():
-            latest = store.latest_checkpoint(db)
-            if latest is None:
-                raise CommandError("the log is empty; run 'veche init' first")
-
-            def entries() -> Iterator[bytes]:
-                for start in range(0, latest.size, 10_000):
-                    yield from store.entries(db, start, min(latest.size, start + 10_000))
-
-            write_export(directory, entries(), latest.note, store.key_info)
-            return latest.size
-    finally:
-        engine.dispose()
 
 
 # --- parser ------------------------------------------------------------------------------
@@ -368,7 +184,7 @@ def _open_election_services(args: argparse.Namespace) -> Iterator[LocalServices]
     from veche import setup
     from veche.wiring import build_services
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     engine = setup.initialize(settings)
     services = build_services(settings, engine=engine)
     try:

@@ -18,7 +18,7 @@ from kernel.db import make_engine
 from kernel.keys import load_authority_key
 from kernel.settings import Settings
 from veche.backup import BackupError, backup, restore
-from veche.cli import export_local_log
+from veche.commands import export_local_log
 from veche.kinds import entry_kinds
 from veche.pgtemp import TempCluster
 from veche.setup import initialize

@@ -32,7 +32,7 @@ from ballot.core.verify import check_elections
 from kernel.settings import Settings
 from tests.support.accounts import Client, login
 from tests.support.elections import run_election
-from veche.cli import export_local_log
+from veche.commands import export_local_log
 from veche.kinds import entry_kinds
 
 KINDS = entry_kinds()
