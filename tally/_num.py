@@ -1,27 +1,24 @@
-"""Exact rationals, accelerated by gmpy2's ``mpq`` when it is installed.
+"""Exact rationals: gmpy2's ``mpq`` when gmpy2 is installed, else ``fractions.Fraction``.
 
-Both types are exact, so results are identical either way; ``mpq`` is only faster.
-``VECHE_TALLY_PURE=1`` forces the standard library's ``Fraction`` (the tests run both).
+Both are exact, so every result is the same with either; ``mpq`` is only faster. The
+tests run the fallback in a process where gmpy2 cannot be imported.
 """
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from typing import Any
 
 __all__ = ["USING_GMPY2", "Q", "to_fraction"]
 
-Q: Any = Fraction
-USING_GMPY2 = False
-if os.environ.get("VECHE_TALLY_PURE") != "1":  # pragma: no branch
-    try:
-        from gmpy2 import mpq  # type: ignore[import-untyped]
-
-        Q = mpq
-        USING_GMPY2 = True
-    except ImportError:  # pragma: no cover - depends on the environment
-        pass
+try:
+    from gmpy2 import mpq  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - depends on the environment
+    Q: Any = Fraction
+    USING_GMPY2 = False
+else:
+    Q = mpq
+    USING_GMPY2 = True
 
 
 def to_fraction(x: Any) -> Fraction:

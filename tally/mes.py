@@ -16,15 +16,7 @@ A supported project of cost 0 is funded at no cost before anything else.
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
-import os
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from fractions import Fraction
-from typing import Any, cast
 
 from tally._num import to_fraction
 from tally.errors import TallyError
@@ -96,167 +88,24 @@ def _add1(
     exhaustive_stop: bool,
 ) -> tuple[Run, int]:
     """The add1 completion: the final run (with the details the trace shows) and the
-    number of MES runs it took.
+    number of MES runs it took (one per per-voter budget tried).
 
     Runs at neighbouring budgets share most of their bookkeeping (see ``MesEngine`` and
     ``ApprovalMes``), so each step costs far less than the first run.
     """
-    steps = _Steps(engine, start, step)
-    try:
-        cur = steps.get(0)
-        k = 0
-        while not (exhaustive_stop and _exhaustive(prof, pool, free + cur, budget)):
-            if len(cur) == len(engine.candidates):
-                break  # everything is bought: raising cannot change anything
-            nxt = steps.get(k + 1)
-            if _spent(prof, free + nxt) > budget:
-                break
-            k += 1
-            cur = nxt
-        return steps.details(k), steps.runs
-    finally:
-        steps.close()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The MES runs allocate many short-lived objects and no reference cycles; with large
-    elections in memory the cyclic garbage collector's passes over everything cost a
-    tenth of add1 (Warsaw 2026), so it is paused meanwhile (the add1 helper process
-    inherits the pause) and resumed after, unless it was off already."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
-class _Steps:
-    """The winners of MES at ``start + k·step`` for k = 0, 1, 2, … asked in order.
-
-    The runs are independent (each is exact on its own), so when they are slow (the
-    first ``_FORK_AFTER`` took more than ``_FORK_SECONDS``) and a second core is free, a
-    second process takes every other block of ``_BLOCK`` steps: a fork, so it starts
-    with the engine's caches; it runs ahead, and is stopped when add1 ends. Blocks, not
-    alternate steps, because consecutive runs lend each other the tightest bounds; and
-    the final run with details is made by the process whose caches are warm for it. If
-    the helper fails on a step (or dies), this process computes the step itself, so any
-    error is raised here, as it would be without the helper.
-    """
-
-    def __init__(self, engine: MesEngine | ApprovalMes, start: int, step: int) -> None:
-        self.engine = engine
-        self.start = start
-        self.step = step
-        self.runs = 0
-        self.conn: Any = None
-        self.proc: Any = None
-        self.t0 = time.perf_counter()
-        self.k0 = 0  # the step at which the helper was started
-
-    def helper_owns(self, k: int) -> bool:
-        return ((k - self.k0) // _BLOCK) % 2 == 1
-
-    def get(self, k: int) -> list[int]:
-        self.runs = k + 1
-        if (
-            self.proc is None
-            and k == _FORK_AFTER
-            and time.perf_counter() - self.t0 > _FORK_SECONDS
-            and _can_fork()
-        ):
-            self.k0 = k
-            try:
-                self._fork()
-            except OSError:  # pragma: no cover - no process to be had: go on alone
-                self.proc = None
-        if self.proc is not None and self.helper_owns(k):
-            try:
-                got_k, got = self.conn.recv()
-            except (EOFError, OSError):  # pragma: no cover - the helper died
-                self.close()
-            else:
-                if got_k == k and got is not None:
-                    return list(got)
-        return self.engine.search(self.start + k * self.step).winners
-
-    def details(self, k: int) -> Run:
-        """The run at step ``k`` with the details the trace shows."""
-        e = self.start + k * self.step
-        if self.proc is not None and self.helper_owns(k):
-            try:
-                self.conn.send(e)
-                while True:
-                    got_k, got = self.conn.recv()
-                    if got_k is None:
-                        break
-            except (EOFError, OSError):  # pragma: no cover - the helper died
-                got = None
-            if got is not None:
-                return cast(Run, got)
-        return self.engine.run(e, details=True)
-
-    def _fork(self) -> None:
-        ctx = multiprocessing.get_context("fork")
-        here, there = ctx.Pipe()
-        self.proc = ctx.Process(target=_helper, args=(self, there), daemon=True)
-        self.proc.start()
-        there.close()
-        self.conn = here
-
-    def close(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.join()
-            self.conn.close()
-            self.proc = None
-
-
-def _helper(steps: _Steps, conn: Any) -> None:
-    """In the helper process: the winners of each step of the helper's blocks, in order;
-    ``None`` for a step that failed (the caller then computes it, and the error, itself).
-    Asked for the final run (its budget), it sends it, with details, tagged ``None``."""
-    k = steps.k0
-    while True:
-        if conn.poll():
-            e = conn.recv()
-            try:
-                run: Run | None = steps.engine.run(e, details=True)
-            except Exception:
-                run = None
-            conn.send((None, run))
-            return
-        if steps.helper_owns(k):
-            try:
-                out = tuple(steps.engine.search(steps.start + k * steps.step).winners)
-            except Exception:
-                conn.send((k, None))
-                return
-            conn.send((k, out))
-        k += 1
-
-
-_FORK_AFTER = 4
-_FORK_SECONDS = 0.1
-_BLOCK = 32
-
-
-def _can_fork() -> bool:
-    """Whether a helper process may be forked: a second core is ours, nothing else runs
-    in this process (forking a process with threads is unsafe), this process may have
-    children (daemonic ones may not) and ``VECHE_TALLY_SERIAL`` does not forbid it."""
-    if os.environ.get("VECHE_TALLY_SERIAL") == "1" or threading.active_count() > 1:
-        return False
-    if multiprocessing.current_process().daemon:
-        return False
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    try:
-        return len(os.sched_getaffinity(0)) > 1
-    except AttributeError:  # pragma: no cover - not on Linux
-        return (os.cpu_count() or 1) > 1
+    steps = 0
+    winners = engine.search(start).winners
+    runs = 1
+    while not (exhaustive_stop and _exhaustive(prof, pool, free + winners, budget)):
+        if len(winners) == len(engine.candidates):
+            break  # everything is bought: raising cannot change anything
+        raised = engine.search(start + (steps + 1) * step).winners
+        runs += 1
+        if _spent(prof, free + raised) > budget:
+            break
+        steps += 1
+        winners = raised
+    return engine.run(start + steps * step, details=True), runs
 
 
 def _prefer(prof: Profile, mes: list[int], greedy: list[int], how: str) -> tuple[int, int]:
@@ -333,8 +182,7 @@ def equal_shares(election: Election, prof: Profile, config: RuleConfig, ties: Ti
     free = [i for i in pool if prof.costs[i] == 0]
     cands = [i for i in pool if prof.costs[i] > 0]
     factor = [c if config.satisfaction == "cost" else 1 for c in prof.costs]
-    with _collector_paused():
-        final, runs, engine = _mes_runs(election, prof, config, ties, pool, free, cands, factor)
+    final, runs, engine = _mes_runs(election, prof, config, ties, pool, free, cands, factor)
     per_voter = Fraction(final.scaled_budget, n) if final else Fraction(0)
     sat_text = (
         "cost (a voter's satisfaction is the money spent on projects they voted for)"

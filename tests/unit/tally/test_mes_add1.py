@@ -235,44 +235,40 @@ def test_the_outcome_is_the_same_with_either_engine(
     assert msgspec.json.encode(fast) == msgspec.json.encode(general)
 
 
-def _forced_fork(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
-    monkeypatch.setattr(mes, "_FORK_AFTER", 1)
-    monkeypatch.setattr(mes, "_FORK_SECONDS", 0.0)
-    monkeypatch.setattr(mes, "_BLOCK", block)
-    monkeypatch.setattr(mes, "_can_fork", lambda: True)
-
-
-@pytest.mark.parametrize("block", [1, 3, 32])
-def test_add1_with_a_helper_process_gives_the_same_outcome(
-    block: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.parametrize("stop", [True, False])
+def test_add1_on_a_real_election_matches_the_one_unit_loop(stop: bool) -> None:
     pf = load("Poland_Wieliczka_2023_Green_Budget.pb")
-    config = RuleConfig(rule="mes", completion="add1", tie_break=TieBreak(seed=b"h"))
-    monkeypatch.setattr(mes, "_can_fork", lambda: False)
-    alone = compute(pf.election, pf.ballots, config)
-    _forced_fork(monkeypatch, block)
-    helped = compute(pf.election, pf.ballots, config)
-    assert msgspec.json.encode(helped) == msgspec.json.encode(alone)
-    assert alone.trace[0].values["runs"] > 2 * block + 1  # the helper's steps were used
+    election, ballots = pf.election, pf.ballots
+    tie = TieBreak(seed=b"h")
+    winners, e, runs = _naive_add1(election, ballots, "cost", stop, tie)
+    config = RuleConfig(rule="mes", completion="add1", add1_exhaustive_stop=stop, tie_break=tie)
+    outcome = compute(election, ballots, config)
+    ids = [p.id for p in election.projects]
+    free = [p.id for p in election.projects if p.cost == 0 and p.id in outcome.winners]
+    assert outcome.winners == free + [ids[i] for i in winners]
+    assert outcome.trace[0].values["runs"] == runs > 10
+    assert outcome.trace[0].values["per_voter_used"] == frac_str(Fraction(e, len(ballots)))
 
 
-def test_a_step_that_fails_in_the_helper_fails_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The helper hands failed steps back; this process recomputes them and raises.
+def test_a_failing_intermediate_run_fails_the_tally(monkeypatch: pytest.MonkeyPatch) -> None:
+    # add1's intermediate runs are not a best effort: an error in any of them (here a
+    # refused tie at the sixth budget) is the tally's error.
     pf = load("Poland_Wieliczka_2023_Green_Budget.pb")
     config = RuleConfig(rule="mes", completion="add1", tie_break=TieBreak(seed=b"f"))
-    n = len(pf.ballots)
-    bad = pf.election.budget + 5 * n  # step 5, in the helper's first block
+    bad = pf.election.budget + 5 * len(pf.ballots)
     real = ApprovalMes.search
+    tried: list[int] = []
 
     def search(self: ApprovalMes, scaled_budget: int) -> Run:
+        tried.append(scaled_budget)
         if scaled_budget == bad:
             raise TieRefused(["x"], "a test")
         return real(self, scaled_budget)
 
     monkeypatch.setattr(ApprovalMes, "search", search)
-    _forced_fork(monkeypatch, 4)
     with pytest.raises(TieRefused):
         compute(pf.election, pf.ballots, config)
+    assert tried[-1] == bad
 
 
 def test_ballots_of_one_project_each() -> None:
@@ -289,15 +285,3 @@ def test_ballots_of_one_project_each() -> None:
         outcome = compute(election, ballots, config)
         assert outcome.winners == [election.projects[i].id for i in winners]
         assert outcome.trace[0].values["runs"] == runs > 3
-
-
-def test_no_helper_where_forking_is_unsafe_or_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VECHE_TALLY_SERIAL", "1")
-    assert not mes._can_fork()
-    monkeypatch.delenv("VECHE_TALLY_SERIAL")
-
-    class Daemon:
-        daemon = True
-
-    monkeypatch.setattr(mes.multiprocessing, "current_process", lambda: Daemon())
-    assert not mes._can_fork()
