@@ -31,6 +31,7 @@ from tally.model import (
 from tally.pabulib import (
     DECLARED_RULES,
     PabulibFile,
+    PabulibWarning,
     declared_config,
     file_seed,
     read_pb,
@@ -53,6 +54,7 @@ __all__ = [
     "Outcome",
     "PabulibError",
     "PabulibFile",
+    "PabulibWarning",
     "Profile",
     "Project",
     "ProjectId",

@@ -90,6 +90,8 @@ def run_tally(args: argparse.Namespace) -> int:
         return _fail(f"cannot read {args.file}: {exc.strerror or exc}")
     try:
         pf = read_pb(data)
+        for warning in pf.warnings:
+            print(f"veche tally: warning: {warning}", file=sys.stderr)
         seed = lot_seed_of(pf, data)
         order = tuple(p.id for p in pf.election.projects)
         tb = TieBreak(method=args.tie_break, seed=seed, order=order)

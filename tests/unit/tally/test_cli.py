@@ -53,6 +53,30 @@ def test_tally_options_override(capsys: pytest.CaptureFixture[str]) -> None:
         assert json.loads(capsys.readouterr().out)["winners"]
 
 
+def test_tally_warns_on_stderr_about_a_vote_naming_a_project_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "Netherlands_Assen_2024.pb").read_text()
+    head, votes = text.split("VOTES\n")
+    rows = votes.splitlines()
+    voter, vote = rows[1].split(";")[:2]
+    first = vote.split(",")[0]
+    rows[1] = rows[1].replace(f";{vote}", f";{vote},{first}", 1)
+    repeated = tmp_path / "repeated.pb"
+    repeated.write_text(head + "VOTES\n" + "\n".join(rows) + "\n")
+    line = head.count("\n") + 3  # VOTES, its header, the first vote
+    assert run(["tally", str(repeated), "--json"]) == 0
+    out = capsys.readouterr()
+    assert out.err.splitlines() == [
+        f"veche tally: warning: line {line}: the vote of voter {voter!r} names project "
+        f"{first!r} more than once; each counts once"
+    ]
+    assert run(["tally", str(DATA / "Netherlands_Assen_2024.pb"), "--json"]) == 0
+    clean = capsys.readouterr()
+    assert clean.err == ""
+    assert json.loads(out.out) == json.loads(clean.out)
+
+
 def test_unknown_declared_rule_is_reported_not_guessed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
