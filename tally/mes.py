@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from tally._num import to_fraction
+from tally._num import fast_rationals, to_fraction
 from tally.errors import TallyError
 from tally.greedy import greedy_fill, project_scores
 from tally.mes_approval import ApprovalMes, one_utility
-from tally.mes_engine import MesEngine, Run
+from tally.mes_engine import MesEngine
+from tally.mes_run import Run
 from tally.model import Election, Outcome, RuleConfig, Step, frac_str, parse_frac
 from tally.profile import Profile
 from tally.tiebreak import Ties
@@ -136,15 +137,19 @@ def _mes_runs(
 ) -> tuple[Run | None, int, MesEngine | ApprovalMes]:
     """The MES run whose purchases are the result (with trace details), the number of
     runs made (more than one with add1), and the engine that made them."""
+    add1 = config.completion in ("add1", "add1-greedy")
+    # Exact rationals either way; gmpy2's are faster but take longer to import than one
+    # run takes, so only add1's hundreds of runs use them (see tally._num).
+    rationals = fast_rationals() if add1 else Fraction
     engine: MesEngine | ApprovalMes
     if one_utility(prof, cands):
-        engine = ApprovalMes(prof, cands, factor, ties)
+        engine = ApprovalMes(prof, cands, factor, ties, rationals)
     else:
-        engine = MesEngine(prof, cands, factor, ties)
+        engine = MesEngine(prof, cands, factor, ties, rationals)
     n, budget = prof.n_voters, election.budget
     if n == 0:
         return None, 0, engine
-    if config.completion in ("add1", "add1-greedy"):
+    if add1:
         start = budget if config.add1_start == "exact" else (budget // n) * n
         final, runs = _add1(
             engine,
@@ -272,17 +277,17 @@ def _explain_run(
 ) -> None:
     n = prof.n_voters
     dropped_at: dict[int, list[int]] = {}
-    for c, (rnd, _) in run.dropped.items():
+    for c, (rnd, _) in run.unaffordable.items():
         dropped_at.setdefault(rnd, []).append(c)
     for rnd, p in enumerate(run.purchases, start=1):
         for c in sorted(dropped_at.get(rnd - 1, []), key=lambda c: -scores[c]):
             _drop_step(prof, engine, run, c, rnd - 1, scores, trace)
         pid = prof.ids[p.project]
         cost = prof.costs[p.project]
-        uv = engine.uvals[p.project]
-        rho = to_fraction(p.rho)
-        if engine.um == 1 or len(uv) == 1:
-            pay = rho * uv[0] / n
+        utilities = engine.utilities[p.project]
+        price = to_fraction(p.price)
+        if engine.utilities_per_project == 1 or len(utilities) == 1:
+            pay = price * utilities[0] / n
             eff = Fraction(cost) / pay if pay else Fraction(0)
             text = (
                 f"{pid} ({scores[p.project]} votes, cost {cost}) is bought: its supporters "
@@ -295,7 +300,7 @@ def _explain_run(
                 "effective_votes": frac_str(eff),
             }
         else:
-            per_unit = rho / n
+            per_unit = price / n
             text = (
                 f"{pid} ({scores[p.project]} points, cost {cost}) is bought at "
                 f"{_money(per_unit)} per point of satisfaction"
@@ -320,7 +325,7 @@ def _drop_step(
     scores: list[int],
     trace: list[Step],
 ) -> None:
-    money = to_fraction(run.dropped[c][1]) / prof.n_voters
+    money = to_fraction(run.unaffordable[c][1]) / prof.n_voters
     pid = prof.ids[c]
     trace.append(
         Step(

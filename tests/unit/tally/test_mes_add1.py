@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from typing import Any
 
 import msgspec
 import pytest
@@ -17,10 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tally import ApprovalBallot, Ballot, Election, Project, RuleConfig, TieBreak, compute, mes
+from tally._num import fast_rationals
 from tally.compute import _tie_votes
 from tally.errors import TieRefused
 from tally.mes_approval import ApprovalMes, one_utility
-from tally.mes_engine import MesEngine, Run
+from tally.mes_engine import MesEngine
+from tally.mes_run import Run
 from tally.model import frac_str
 from tally.profile import Profile, build_profile
 from tally.tiebreak import Ties
@@ -29,6 +32,8 @@ from tests.unit.tally.conftest import load
 
 SMALL = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MEDIUM = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The engines take the exact rational type: both must give the same runs.
+_RATIONALS = [Fraction, fast_rationals()]  # gmpy2's mpq where gmpy2 is installed
 
 
 @st.composite
@@ -55,22 +60,29 @@ def medium_elections(draw: st.DrawFn) -> tuple[Election, list[Ballot]]:
 
 
 def _engines(
-    election: Election, ballots: list[Ballot], satisfaction: str, tie: TieBreak
+    election: Election,
+    ballots: list[Ballot],
+    satisfaction: str,
+    tie: TieBreak,
+    rationals: Any = Fraction,
 ) -> tuple[Profile, MesEngine, ApprovalMes]:
     prof = build_profile(election, ballots)
     ties = Ties(election.projects, _tie_votes(election, prof), tie)
     cands = [i for i in range(len(prof.ids)) if prof.votes[i] > 0 and prof.costs[i] > 0]
     factor = [c if satisfaction == "cost" else 1 for c in prof.costs]
-    return prof, MesEngine(prof, cands, factor, ties), ApprovalMes(prof, cands, factor, ties)
+    general = MesEngine(prof, cands, factor, ties, rationals)
+    return prof, general, ApprovalMes(prof, cands, factor, ties, rationals)
 
 
 def _same(a: Run, b: Run, details: bool) -> None:
-    assert [(p.project, p.rho) for p in a.purchases] == [(p.project, p.rho) for p in b.purchases]
+    assert [(p.project, p.price) for p in a.purchases] == [
+        (p.project, p.price) for p in b.purchases
+    ]
     if details:
         assert [(p.payers, p.paid_all) for p in a.purchases] == [
             (p.payers, p.paid_all) for p in b.purchases
         ]
-        assert a.dropped == b.dropped
+        assert a.unaffordable == b.unaffordable
 
 
 def _budgets(prof: Profile, election: Election, steps: int) -> list[int]:
@@ -92,14 +104,20 @@ def test_fast_engine_matches_the_general_one_small(
 
 
 @MEDIUM
-@given(medium_elections(), st.sampled_from(["cost", "cardinality"]), st.booleans())
+@given(
+    medium_elections(),
+    st.sampled_from(["cost", "cardinality"]),
+    st.booleans(),
+    st.sampled_from(_RATIONALS),
+)
 def test_fast_engine_matches_the_general_one_medium(
-    instance: tuple[Election, list[Ballot]], satisfaction: str, downwards: bool
+    instance: tuple[Election, list[Ballot]], satisfaction: str, downwards: bool, rationals: Any
 ) -> None:
     # Budgets in both directions, and runs repeated: the bounds one run lends another
     # hold whichever way the budget moves.
     election, ballots = instance
-    prof, general, fast = _engines(election, ballots, satisfaction, TieBreak(seed=b"m"))
+    tie = TieBreak(seed=b"m")
+    prof, general, fast = _engines(election, ballots, satisfaction, tie, rationals)
     budgets = _budgets(prof, election, 25)
     if downwards:
         budgets.reverse()
@@ -206,13 +224,14 @@ def test_cumulative_ballots_use_the_general_engine_when_utilities_differ(
         _same(general.run(e, details=True), fast.run(e, details=True), details=True)
 
 
+@pytest.mark.parametrize("rationals", _RATIONALS, ids=lambda r: r.__name__)
 @pytest.mark.parametrize(
     "name", ["Poland_Wieliczka_2023_Green_Budget.pb", "Netherlands_Assen_2024.pb"]
 )
-def test_real_elections_give_the_same_runs(name: str) -> None:
+def test_real_elections_give_the_same_runs(name: str, rationals: Any) -> None:
     pf = load(name)
     election, ballots = pf.election, pf.ballots
-    prof, general, fast = _engines(election, ballots, "cost", TieBreak(seed=b"r"))
+    prof, general, fast = _engines(election, ballots, "cost", TieBreak(seed=b"r"), rationals)
     for e in _budgets(prof, election, 40):
         _same(general.run(e), fast.search(e), details=False)
     e = election.budget + 7 * prof.n_voters

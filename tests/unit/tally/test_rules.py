@@ -197,8 +197,8 @@ def test_no_voters_and_everything_free() -> None:
 
 @pytest.mark.slow
 def test_standard_library_fractions_give_identical_results() -> None:
-    # Without gmpy2 the tally falls back to fractions.Fraction; a process where gmpy2
-    # cannot be imported computes the same outcome, trace included.
+    # Without gmpy2 the add1 completion (Swiecie's rule) falls back to fractions.Fraction;
+    # a process where gmpy2 cannot be imported computes the same outcome, trace included.
     root = Path(__file__).resolve().parents[3]
     code = (
         "import sys\n"
@@ -206,7 +206,7 @@ def test_standard_library_fractions_give_identical_results() -> None:
         "import msgspec, tally, tally._num\n"
         "pf = tally.read_pb(sys.argv[1])\n"
         "o = tally.compute(pf.election, pf.ballots, tally.declared_config(pf))\n"
-        "print(tally._num.Q.__name__, msgspec.json.encode(o).decode())\n"
+        "print(tally._num.fast_rationals().__name__, msgspec.json.encode(o).decode())\n"
     )
     path = str(root / "tests" / "data" / "pabulib" / "Poland_Swiecie_2023.pb")
     outs = {}
