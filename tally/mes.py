@@ -17,16 +17,19 @@ A supported project of cost 0 is funded at no cost before anything else.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from tally._num import fast_rationals, to_fraction
 from tally.errors import TallyError
 from tally.greedy import greedy_fill, project_scores
 from tally.mes_approval import ApprovalMes, one_utility
-from tally.mes_engine import MesEngine
 from tally.mes_run import Run
 from tally.model import Election, Outcome, RuleConfig, Step, frac_str, parse_frac
 from tally.profile import Profile
 from tally.tiebreak import Ties
+
+if TYPE_CHECKING:
+    from tally.mes_engine import MesEngine
 
 __all__ = ["equal_shares"]
 
@@ -145,6 +148,8 @@ def _mes_runs(
     if one_utility(prof, cands):
         engine = ApprovalMes(prof, cands, factor, ties, rationals)
     else:
+        from tally.mes_engine import MesEngine  # only points ballots need it
+
         engine = MesEngine(prof, cands, factor, ties, rationals)
     n, budget = prof.n_voters, election.budget
     if n == 0:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
-from functools import partial, reduce
+from functools import reduce
 from operator import itemgetter, mul, or_
 from typing import Any
 
@@ -68,19 +68,13 @@ class ApprovalPricing:
         eligible = set(candidates)
         everyone = all(i in eligible for i, v in enumerate(prof.votes) if v)
         # Voter types as (bit mask of the candidates supported, voters, the candidates).
-        first = itemgetter(0)
         if everyone:  # the profile's types, distinct already
-            types: dict[tuple[int, ...], int] = {
-                ids: m
-                for ids, m in zip(
-                    map(tuple, map(partial(map, first), prof.types)), prof.mult, strict=True
-                )
-                if ids
-            }
+            types: dict[tuple[int, ...], int] = dict(zip(prof.projects, prof.mult, strict=True))
+            types.pop((), None)
         else:
             types = Counter()
-            for ballot, m in zip(prof.types, prof.mult, strict=True):
-                ids = tuple([i for i, _ in ballot if i in eligible])
+            for ids, m in zip(prof.projects, prof.mult, strict=True):
+                ids = tuple([i for i in ids if i in eligible])
                 if ids:
                     types[ids] += m
         bit = [1 << i for i in range(len(prof.ids))]

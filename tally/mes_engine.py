@@ -30,9 +30,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+
+import msgspec
 
 from tally.mes_run import Purchase, Run
 from tally.profile import Profile
@@ -41,8 +42,7 @@ from tally.tiebreak import Ties
 __all__ = ["MesEngine", "Transition"]
 
 
-@dataclass(slots=True)
-class Transition:
+class Transition(msgspec.Struct):
     """What buying one project after a given set of purchases does to the bookkeeping;
     it depends only on that set and the project, never on the budgets, so every run
     that reaches the same set and buys the same project reuses it. ``remap`` lists

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter
+
+import msgspec
 
 from tally.errors import TallyError
 from tally.model import (
@@ -26,11 +27,12 @@ from tally.model import (
 __all__ = ["Profile", "build_profile"]
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
+class Profile(msgspec.Struct, frozen=True):
     """``types[t]`` is a tuple of ``(project index, weight)``: weight 1 for an approval or
     a choice, the points for a cumulative ballot, and for an ordinal ballot the position
-    counted from 1 (most preferred first). ``mult[t]`` is how many voters cast it."""
+    counted from 1 (most preferred first). ``projects[t]`` is the same without the
+    weights, and ``mult[t]`` is how many voters cast it. ``votes[i]`` counts the voters
+    whose ballot names project ``i``, ``points[i]`` sums their weights."""
 
     n_voters: int
     ids: tuple[str, ...]
@@ -39,6 +41,7 @@ class Profile:
     mult: tuple[int, ...]
     votes: tuple[int, ...]
     points: tuple[int, ...]
+    projects: tuple[tuple[int, ...], ...]
 
 
 def _entries(ballot: Ballot, index: dict[str, int], kind: str) -> tuple[tuple[int, int], ...]:
@@ -111,7 +114,9 @@ def build_profile(election: Election, ballots: Sequence[Ballot]) -> Profile:
         sets: dict[tuple[int, ...], int] = {}
         for key, k in zip(keys, distinct.values(), strict=True):
             sets[key] = sets.get(key, 0) + k
-        types = tuple([tuple(zip(key, repeat(1))) for key in sets])
+        projects = tuple(sets)
+        approved = [(i, 1) for i in range(len(ids))]  # one pair per project, shared
+        types = tuple([tuple(map(approved.__getitem__, key)) for key in projects])
         mult = tuple(sets.values())
         for key, m in sets.items():
             for i in key:
@@ -127,6 +132,7 @@ def build_profile(election: Election, ballots: Sequence[Ballot]) -> Profile:
                 counts[_entries(ballot, index, election.kind)] += 1
         types = tuple(counts)
         mult = tuple(counts[t] for t in types)
+        projects = tuple([tuple([i for i, _ in t]) for t in types])
         for t, m in zip(types, mult, strict=True):
             for i, w in t:
                 votes[i] += m
@@ -139,4 +145,5 @@ def build_profile(election: Election, ballots: Sequence[Ballot]) -> Profile:
         mult=mult,
         votes=tuple(votes),
         points=tuple(points),
+        projects=projects,
     )

@@ -22,9 +22,10 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
+
+import msgspec
 
 from tally.errors import PabulibError
 from tally.model import (
@@ -60,17 +61,16 @@ _SEPARATOR_PADDING = re.compile(r"[^\S\n]*;[^\S\n]*")
 _LINE_PADDING = re.compile(r"^[^\S\n]+|[^\S\n]+$", re.M)
 
 
-@dataclass(slots=True)
-class _Section:
+class _Section(msgspec.Struct):
     """One section: its header and its rows, by column; ``lines[i]`` is row ``i``'s line."""
 
     title: str
     title_line: int
-    header: list[str] = field(default_factory=list)
+    header: list[str] = msgspec.field(default_factory=list)
     header_line: int = 0
-    rows: list[list[str]] = field(default_factory=list)
-    lines: Sequence[int] = field(default_factory=list)
-    columns: list[Sequence[str]] = field(default_factory=list)
+    rows: list[list[str]] = msgspec.field(default_factory=list)
+    lines: Sequence[int] = msgspec.field(default_factory=list)
+    columns: list[Sequence[str]] = msgspec.field(default_factory=list)
     size: int = -1  # the number of rows, when they are only kept as columns
 
     def __len__(self) -> int:
@@ -315,14 +315,13 @@ def _election_file(
 # -- votes ---------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Vote:
+class _Vote(msgspec.Struct):
     """One distinct vote (the vote field, with the points field for points ballots): the
     ballot it is, or the error it is (``error``), and the projects it names twice."""
 
     ballot: Ballot | None = None
     error: str = ""
-    repeated: list[str] = field(default_factory=list)
+    repeated: list[str] = msgspec.field(default_factory=list)
 
 
 def _ballots(
