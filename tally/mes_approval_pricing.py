@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
-from functools import reduce
+from functools import partial, reduce
 from operator import itemgetter, mul, or_
 from typing import Any
 
@@ -78,11 +78,11 @@ class ApprovalPricing:
                 if ids:
                     types[ids] += m
         bit = [1 << i for i in range(len(prof.ids))]
+        type_masks = map(sum, map(partial(map, bit.__getitem__), types))
         supporters: dict[int, list[tuple[int, int, tuple[int, ...]]]] = {c: [] for c in candidates}
         add = {c: supporters[c].append for c in candidates}
-        for ids, m in types.items():
-            entry = (sum(map(bit.__getitem__, ids)), m, ids)
-            for c in ids:
+        for entry in zip(type_masks, types.values(), types, strict=True):
+            for c in entry[2]:
                 add[c](entry)
         masks, projects = itemgetter(0), itemgetter(2)
         shared = {c: reduce(or_, map(masks, supporters[c]), 0) for c in candidates}
@@ -96,7 +96,7 @@ class ApprovalPricing:
         # A class's fixed-point budget is off by at most half a unit per share it paid.
         self._slack = max(co_supported.values(), default=0) // 2 + 2
         self._deviations_kept = min(max(max(co_supported.values(), default=1), 1), 8)
-        self.votes = {c: sum([t[1] for t in supporters[c]]) for c in self.candidates}
+        self.votes = {c: sum(map(itemgetter(1), supporters[c])) for c in self.candidates}
         # every supporter gives the same weight: the points over the votes
         self.utility = {c: prof.points[c] // prof.votes[c] * factor[c] for c in self.candidates}
         self.utilities = {c: [self.utility[c]] for c in self.candidates}  # as MesEngine has them

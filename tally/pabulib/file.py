@@ -32,7 +32,8 @@ class PabulibFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     the file says (kept as text) so that writing it back loses nothing.
 
     ``meta`` holds every META entry as written; ``project_columns``/``project_extra`` and
-    ``vote_columns``/``vote_extra`` hold the columns other than the ones the tally uses.
+    ``vote_columns``/``vote_extra`` hold the columns other than the ones the tally uses
+    (``vote_extra`` is empty when there are no other vote columns).
     ``selected`` lists the projects whose ``selected`` column is ``1``, in file order
     (``None`` when there is no such column). ``warnings`` lists what the reader accepted
     but changed, in line order (never written back).
