@@ -42,9 +42,10 @@ found unaffordable, which the trace reports); ``search`` finds the same purchase
 bounds, for add1's intermediate runs. With the ``refuse`` tie-break the outcome depends on
 which tie is met first, so ``search`` is ``run`` then.
 
-The engine is in three modules: ``mes_approval_state`` (a project's supporter classes
-after a set of purchases, and one run's shares), ``mes_approval_pricing`` (the classes,
-the price of a project in a run, the bounds between runs) and this one (the runs).
+The engine is in four modules: ``mes_approval_state`` (a project's supporter classes
+after a set of purchases, and one run's shares), ``mes_approval_pricing`` (the classes
+and the price of a project in a run), ``mes_approval_bounds`` (the bounds one run lends
+another) and this one (the runs).
 """
 
 from __future__ import annotations
