@@ -18,7 +18,7 @@ from tally import (
     read_pb,
     write_pb,
 )
-from tally.pabulib import read as pabulib_read
+from tally.pabulib import sections as pabulib_sections
 from tests.unit.tally.conftest import DATA, load
 
 SMALL = b'''META
@@ -227,7 +227,7 @@ def test_unquoted_votes_read_as_the_csv_module_reads_them(
             if fast:
                 return read_pb(data)
             with pytest.MonkeyPatch.context() as mp:
-                mp.setattr(pabulib_read, "_unquoted_rest", lambda *_: False)
+                mp.setattr(pabulib_sections, "_unquoted_rest", lambda *_: False)
                 return read_pb(data)
         except PabulibError as exc:
             return ("error", exc.line, exc.detail)
