@@ -1,10 +1,13 @@
-"""Voting rules as pure functions in exact arithmetic, and Pabulib I/O (DESIGN.md, "Tally").
+"""Voting rules as pure functions in exact arithmetic, and Pabulib I/O.
 
-The pure core imports only the standard library and msgspec (gmpy2, when installed, only
-speeds up exact fractions). ``compute(election, ballots, RuleConfig(...))`` runs any rule;
-each rule returns an ``Outcome``: winners in selection order, money spent, per-project
-scores and a trace that explains every step.
+The pure core, the bottom layer of Veche (docs/architecture.md): it imports only the
+standard library and msgspec (gmpy2, when installed, only speeds up exact fractions).
+``compute(election, ballots, RuleConfig(...))`` runs any rule; each rule returns an
+``Outcome``: winners in selection order, money spent, per-project scores and a trace that
+explains every step.
 """
+
+from __future__ import annotations
 
 from tally.compute import compute, compute_profile
 from tally.errors import PabulibError, TallyError, TieRefused, UnknownRule
@@ -31,6 +34,7 @@ from tally.model import (
 from tally.pabulib import (
     DECLARED_RULES,
     PabulibFile,
+    PabulibWarning,
     declared_config,
     file_seed,
     read_pb,
@@ -53,6 +57,7 @@ __all__ = [
     "Outcome",
     "PabulibError",
     "PabulibFile",
+    "PabulibWarning",
     "Profile",
     "Project",
     "ProjectId",

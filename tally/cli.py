@@ -1,29 +1,30 @@
-"""The ``veche tally`` and ``veche bench tally`` commands (registered by ``veche.cli``).
+"""The ``veche tally`` command: the result of a Pabulib ``.pb`` election.
 
 ``veche tally FILE.pb`` computes the rule the file declares in META (and says which);
 options override it. Defaults when an option is not given and the file does not decide:
 ``--satisfaction cost``, ``--completion add1`` for ``--rule mes`` (raising until the next
 raise would overspend, as the cities did), ``--comparison none``, ``--tie-break
-cost-votes-lot`` with the lot seeded by SHA-256 of the file's bytes. Bad input prints one
-line on stderr and exits with code 2.
+cost-votes-lot`` with the lot seeded by SHA-256 of the file's bytes. What the reader
+accepted but changed (a vote naming a project twice) is printed on stderr as a warning.
+Bad input prints one line on stderr and exits with code 2.
+
+``veche.cli`` registers the command with ``add_tally_command``; ``main`` runs it on its
+own. This module imports only the standard library's argparse: the tally itself is
+imported when the command runs, so that building the ``veche`` parser stays cheap.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import msgspec
+if TYPE_CHECKING:
+    from tally.pabulib import PabulibFile
 
-from tally.compute import compute
-from tally.errors import TallyError
-from tally.model import RuleConfig, TieBreak
-from tally.pabulib import DECLARED_RULES, PabulibFile, declared_config, file_seed, read_pb
-from tally.render import render_text
-
-__all__ = ["add_tally_bench", "add_tally_command", "run_tally"]
+__all__ = ["add_tally_command", "main", "run_tally"]
 
 RULES = [
     "greedy",
@@ -38,11 +39,11 @@ RULES = [
 
 
 def add_tally_command(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Register ``tally`` on the top-level CLI's subparsers."""
+    """Register ``tally`` on the top-level CLI's subparsers; it runs ``run_tally``."""
     p = subparsers.add_parser(
         "tally",
         help="compute the result of a Pabulib .pb election",
-        description=__doc__,
+        description=__doc__.split("\n\n``veche.cli``")[0] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", type=Path, help="a Pabulib .pb file")
@@ -69,6 +70,15 @@ def add_tally_command(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=run_tally)
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """``veche tally`` on its own: ``main(["tally", "FILE.pb", ...])``."""
+    parser = argparse.ArgumentParser(prog="veche")
+    add_tally_command(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
 def _fail(message: str) -> int:
     print(f"veche tally: {message}", file=sys.stderr)
     return 2
@@ -77,6 +87,8 @@ def _fail(message: str) -> int:
 def lot_seed_of(pf: PabulibFile, data: bytes) -> bytes:
     """The lot's seed: the one a Veche election published (META ``veche_lot_seed``, so
     that its exported ballots count exactly as the election did), else the file's hash."""
+    from tally.pabulib import file_seed
+
     published = pf.meta.get("veche_lot_seed", "")
     if len(published) == 64 and all(ch in "0123456789abcdef" for ch in published):
         return bytes.fromhex(published)
@@ -84,12 +96,23 @@ def lot_seed_of(pf: PabulibFile, data: bytes) -> bytes:
 
 
 def run_tally(args: argparse.Namespace) -> int:
+    """Run the command parsed by ``add_tally_command``'s parser; the exit status."""
+    import msgspec
+
+    from tally.compute import compute
+    from tally.errors import TallyError
+    from tally.model import RuleConfig, TieBreak
+    from tally.pabulib import DECLARED_RULES, declared_config, read_pb
+    from tally.render import render_text
+
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         return _fail(f"cannot read {args.file}: {exc.strerror or exc}")
     try:
         pf = read_pb(data)
+        for warning in pf.warnings:
+            print(f"veche tally: warning: {warning}", file=sys.stderr)
         seed = lot_seed_of(pf, data)
         order = tuple(p.id for p in pf.election.projects)
         tb = TieBreak(method=args.tie_break, seed=seed, order=order)
@@ -122,7 +145,7 @@ def run_tally(args: argparse.Namespace) -> int:
             config = msgspec.structs.replace(config, **changes)
         outcome = compute(pf.election, pf.ballots, config)
     except TallyError as exc:
-        return _fail(exc.detail if hasattr(exc, "detail") else str(exc))
+        return _fail(exc.detail)
     except ValueError as exc:
         return _fail(str(exc))
     if args.json:
@@ -132,44 +155,3 @@ def run_tally(args: argparse.Namespace) -> int:
         heading = f"{title}\n{note}" if note else title
         sys.stdout.write(render_text(outcome, pf.election, heading=heading))
     return 0
-
-
-def add_tally_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Register ``bench tally`` on the ``bench`` command's subparsers."""
-    p = bench_subparsers.add_parser(
-        "tally",
-        help="time the tally against pabutools on large elections (prints figures)",
-    )
-    p.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path("tests/data/pabulib"),
-        help="where the .pb files are (default tests/data/pabulib)",
-    )
-    p.add_argument("--skip-pabutools", action="store_true", help="time Veche only")
-    p.add_argument(
-        "--timeout",
-        type=int,
-        default=300,
-        help="seconds allowed to each pabutools computation (default 300)",
-    )
-    p.add_argument("--voters", type=int, default=200_000, help="synthetic election size")
-    p.add_argument(
-        "--rules",
-        default="greedy,mes,mes+add1,phragmen",
-        help="comma-separated rules to time (default greedy,mes,mes+add1,phragmen)",
-    )
-    p.set_defaults(func=_run_bench)
-
-
-def _run_bench(args: argparse.Namespace) -> int:
-    from tally.bench import run_bench  # test/bench-only module, imported on demand
-
-    code: int = run_bench(
-        data_dir=args.data_dir,
-        skip_pabutools=args.skip_pabutools,
-        timeout=args.timeout,
-        voters=args.voters,
-        rules=[r.strip() for r in args.rules.split(",") if r.strip()],
-    )
-    return code

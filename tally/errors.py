@@ -1,4 +1,4 @@
-"""Exceptions raised by the tally's pure core (DESIGN.md, "Tally").
+"""Exceptions raised by the tally's pure core (docs/architecture.md: typed errors, mapped once).
 
 Every error carries a short machine ``code`` and a human ``detail`` sentence. The core
 raises them and never returns ``None`` to mean failure; the shells (CLI, services) map

@@ -16,24 +16,20 @@ A supported project of cost 0 is funded at no cost before anything else.
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
-import os
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from fractions import Fraction
-from typing import Any, cast
+from typing import TYPE_CHECKING
 
-from tally._num import to_fraction
+from tally._num import fast_rationals, to_fraction
 from tally.errors import TallyError
 from tally.greedy import greedy_fill, project_scores
 from tally.mes_approval import ApprovalMes, one_utility
-from tally.mes_engine import MesEngine, Run
+from tally.mes_run import Run
 from tally.model import Election, Outcome, RuleConfig, Step, frac_str, parse_frac
 from tally.profile import Profile
 from tally.tiebreak import Ties
+
+if TYPE_CHECKING:
+    from tally.mes_engine import MesEngine
 
 __all__ = ["equal_shares"]
 
@@ -96,167 +92,24 @@ def _add1(
     exhaustive_stop: bool,
 ) -> tuple[Run, int]:
     """The add1 completion: the final run (with the details the trace shows) and the
-    number of MES runs it took.
+    number of MES runs it took (one per per-voter budget tried).
 
     Runs at neighbouring budgets share most of their bookkeeping (see ``MesEngine`` and
     ``ApprovalMes``), so each step costs far less than the first run.
     """
-    steps = _Steps(engine, start, step)
-    try:
-        cur = steps.get(0)
-        k = 0
-        while not (exhaustive_stop and _exhaustive(prof, pool, free + cur, budget)):
-            if len(cur) == len(engine.candidates):
-                break  # everything is bought: raising cannot change anything
-            nxt = steps.get(k + 1)
-            if _spent(prof, free + nxt) > budget:
-                break
-            k += 1
-            cur = nxt
-        return steps.details(k), steps.runs
-    finally:
-        steps.close()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The MES runs allocate many short-lived objects and no reference cycles; with large
-    elections in memory the cyclic garbage collector's passes over everything cost a
-    tenth of add1 (Warsaw 2026), so it is paused meanwhile (the add1 helper process
-    inherits the pause) and resumed after, unless it was off already."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
-class _Steps:
-    """The winners of MES at ``start + k·step`` for k = 0, 1, 2, … asked in order.
-
-    The runs are independent (each is exact on its own), so when they are slow (the
-    first ``_FORK_AFTER`` took more than ``_FORK_SECONDS``) and a second core is free, a
-    second process takes every other block of ``_BLOCK`` steps: a fork, so it starts
-    with the engine's caches; it runs ahead, and is stopped when add1 ends. Blocks, not
-    alternate steps, because consecutive runs lend each other the tightest bounds; and
-    the final run with details is made by the process whose caches are warm for it. If
-    the helper fails on a step (or dies), this process computes the step itself, so any
-    error is raised here, as it would be without the helper.
-    """
-
-    def __init__(self, engine: MesEngine | ApprovalMes, start: int, step: int) -> None:
-        self.engine = engine
-        self.start = start
-        self.step = step
-        self.runs = 0
-        self.conn: Any = None
-        self.proc: Any = None
-        self.t0 = time.perf_counter()
-        self.k0 = 0  # the step at which the helper was started
-
-    def helper_owns(self, k: int) -> bool:
-        return ((k - self.k0) // _BLOCK) % 2 == 1
-
-    def get(self, k: int) -> list[int]:
-        self.runs = k + 1
-        if (
-            self.proc is None
-            and k == _FORK_AFTER
-            and time.perf_counter() - self.t0 > _FORK_SECONDS
-            and _can_fork()
-        ):
-            self.k0 = k
-            try:
-                self._fork()
-            except OSError:  # pragma: no cover - no process to be had: go on alone
-                self.proc = None
-        if self.proc is not None and self.helper_owns(k):
-            try:
-                got_k, got = self.conn.recv()
-            except (EOFError, OSError):  # pragma: no cover - the helper died
-                self.close()
-            else:
-                if got_k == k and got is not None:
-                    return list(got)
-        return self.engine.search(self.start + k * self.step).winners
-
-    def details(self, k: int) -> Run:
-        """The run at step ``k`` with the details the trace shows."""
-        e = self.start + k * self.step
-        if self.proc is not None and self.helper_owns(k):
-            try:
-                self.conn.send(e)
-                while True:
-                    got_k, got = self.conn.recv()
-                    if got_k is None:
-                        break
-            except (EOFError, OSError):  # pragma: no cover - the helper died
-                got = None
-            if got is not None:
-                return cast(Run, got)
-        return self.engine.run(e, details=True)
-
-    def _fork(self) -> None:
-        ctx = multiprocessing.get_context("fork")
-        here, there = ctx.Pipe()
-        self.proc = ctx.Process(target=_helper, args=(self, there), daemon=True)
-        self.proc.start()
-        there.close()
-        self.conn = here
-
-    def close(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.join()
-            self.conn.close()
-            self.proc = None
-
-
-def _helper(steps: _Steps, conn: Any) -> None:
-    """In the helper process: the winners of each step of the helper's blocks, in order;
-    ``None`` for a step that failed (the caller then computes it, and the error, itself).
-    Asked for the final run (its budget), it sends it, with details, tagged ``None``."""
-    k = steps.k0
-    while True:
-        if conn.poll():
-            e = conn.recv()
-            try:
-                run: Run | None = steps.engine.run(e, details=True)
-            except Exception:
-                run = None
-            conn.send((None, run))
-            return
-        if steps.helper_owns(k):
-            try:
-                out = tuple(steps.engine.search(steps.start + k * steps.step).winners)
-            except Exception:
-                conn.send((k, None))
-                return
-            conn.send((k, out))
-        k += 1
-
-
-_FORK_AFTER = 4
-_FORK_SECONDS = 0.1
-_BLOCK = 32
-
-
-def _can_fork() -> bool:
-    """Whether a helper process may be forked: a second core is ours, nothing else runs
-    in this process (forking a process with threads is unsafe), this process may have
-    children (daemonic ones may not) and ``VECHE_TALLY_SERIAL`` does not forbid it."""
-    if os.environ.get("VECHE_TALLY_SERIAL") == "1" or threading.active_count() > 1:
-        return False
-    if multiprocessing.current_process().daemon:
-        return False
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    try:
-        return len(os.sched_getaffinity(0)) > 1
-    except AttributeError:  # pragma: no cover - not on Linux
-        return (os.cpu_count() or 1) > 1
+    steps = 0
+    winners = engine.search(start).winners
+    runs = 1
+    while not (exhaustive_stop and _exhaustive(prof, pool, free + winners, budget)):
+        if len(winners) == len(engine.candidates):
+            break  # everything is bought: raising cannot change anything
+        raised = engine.search(start + (steps + 1) * step).winners
+        runs += 1
+        if _spent(prof, free + raised) > budget:
+            break
+        steps += 1
+        winners = raised
+    return engine.run(start + steps * step, details=True), runs
 
 
 def _prefer(prof: Profile, mes: list[int], greedy: list[int], how: str) -> tuple[int, int]:
@@ -287,15 +140,21 @@ def _mes_runs(
 ) -> tuple[Run | None, int, MesEngine | ApprovalMes]:
     """The MES run whose purchases are the result (with trace details), the number of
     runs made (more than one with add1), and the engine that made them."""
+    add1 = config.completion in ("add1", "add1-greedy")
+    # Exact rationals either way; gmpy2's are faster but take longer to import than one
+    # run takes, so only add1's hundreds of runs use them (see tally._num).
+    rationals = fast_rationals() if add1 else Fraction
     engine: MesEngine | ApprovalMes
     if one_utility(prof, cands):
-        engine = ApprovalMes(prof, cands, factor, ties)
+        engine = ApprovalMes(prof, cands, factor, ties, rationals)
     else:
-        engine = MesEngine(prof, cands, factor, ties)
+        from tally.mes_engine import MesEngine  # only points ballots need it
+
+        engine = MesEngine(prof, cands, factor, ties, rationals)
     n, budget = prof.n_voters, election.budget
     if n == 0:
         return None, 0, engine
-    if config.completion in ("add1", "add1-greedy"):
+    if add1:
         start = budget if config.add1_start == "exact" else (budget // n) * n
         final, runs = _add1(
             engine,
@@ -333,8 +192,7 @@ def equal_shares(election: Election, prof: Profile, config: RuleConfig, ties: Ti
     free = [i for i in pool if prof.costs[i] == 0]
     cands = [i for i in pool if prof.costs[i] > 0]
     factor = [c if config.satisfaction == "cost" else 1 for c in prof.costs]
-    with _collector_paused():
-        final, runs, engine = _mes_runs(election, prof, config, ties, pool, free, cands, factor)
+    final, runs, engine = _mes_runs(election, prof, config, ties, pool, free, cands, factor)
     per_voter = Fraction(final.scaled_budget, n) if final else Fraction(0)
     sat_text = (
         "cost (a voter's satisfaction is the money spent on projects they voted for)"
@@ -424,17 +282,17 @@ def _explain_run(
 ) -> None:
     n = prof.n_voters
     dropped_at: dict[int, list[int]] = {}
-    for c, (rnd, _) in run.dropped.items():
+    for c, (rnd, _) in run.unaffordable.items():
         dropped_at.setdefault(rnd, []).append(c)
     for rnd, p in enumerate(run.purchases, start=1):
         for c in sorted(dropped_at.get(rnd - 1, []), key=lambda c: -scores[c]):
             _drop_step(prof, engine, run, c, rnd - 1, scores, trace)
         pid = prof.ids[p.project]
         cost = prof.costs[p.project]
-        uv = engine.uvals[p.project]
-        rho = to_fraction(p.rho)
-        if engine.um == 1 or len(uv) == 1:
-            pay = rho * uv[0] / n
+        utilities = engine.utilities[p.project]
+        price = to_fraction(p.price)
+        if engine.utilities_per_project == 1 or len(utilities) == 1:
+            pay = price * utilities[0] / n
             eff = Fraction(cost) / pay if pay else Fraction(0)
             text = (
                 f"{pid} ({scores[p.project]} votes, cost {cost}) is bought: its supporters "
@@ -447,7 +305,7 @@ def _explain_run(
                 "effective_votes": frac_str(eff),
             }
         else:
-            per_unit = rho / n
+            per_unit = price / n
             text = (
                 f"{pid} ({scores[p.project]} points, cost {cost}) is bought at "
                 f"{_money(per_unit)} per point of satisfaction"
@@ -472,7 +330,7 @@ def _drop_step(
     scores: list[int],
     trace: list[Step],
 ) -> None:
-    money = to_fraction(run.dropped[c][1]) / prof.n_voters
+    money = to_fraction(run.unaffordable[c][1]) / prof.n_voters
     pid = prof.ids[c]
     trace.append(
         Step(

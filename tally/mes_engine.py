@@ -1,4 +1,9 @@
-"""The core of the Method of Equal Shares: one run at a given per-voter budget.
+"""The Method of Equal Shares for any utilities: one run at a given per-voter budget.
+
+The rule is Peters, Pierczyński and Skowron's ("Proportional Participatory Budgeting
+with Additive Utilities", NeurIPS 2021; equalshares.net). This engine serves every
+ballot kind (points give different utilities for one project); ``mes_approval`` is the
+faster engine for one utility per project, and must compute exactly what this one does.
 
 Exactness and speed come from these choices:
 
@@ -25,29 +30,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
-from tally._num import Q
+import msgspec
+
+from tally.mes_run import Purchase, Run
 from tally.profile import Profile
 from tally.tiebreak import Ties
 
-__all__ = ["MesEngine", "Purchase", "Run", "Transition"]
+__all__ = ["MesEngine", "Transition"]
 
 
-@dataclass(slots=True)
-class Purchase:
-    """One round: the project bought, its price per unit of satisfaction (scaled by n),
-    how many voters paid and how many of them paid all they had left."""
-
-    project: int
-    rho: Any
-    payers: int = 0
-    paid_all: int = 0
-
-
-@dataclass(slots=True)
-class Transition:
+class Transition(msgspec.Struct):
     """What buying one project after a given set of purchases does to the bookkeeping;
     it depends only on that set and the project, never on the budgets, so every run
     that reaches the same set and buys the same project reuses it. ``remap`` lists
@@ -60,20 +55,25 @@ class Transition:
     size: int
 
 
-@dataclass(slots=True)
-class Run:
-    scaled_budget: int
-    purchases: list[Purchase]
-    # project index -> (round after which it was found unaffordable, money behind it, scaled)
-    dropped: dict[int, tuple[int, Any]] = field(default_factory=dict)
-
-    @property
-    def winners(self) -> list[int]:
-        return [p.project for p in self.purchases]
-
-
 class MesEngine:
-    """Preprocessed profile for repeated runs of MES with different per-voter budgets."""
+    """A profile prepared for repeated runs of MES at different per-voter budgets.
+
+    Voter types (distinct ballots restricted to the candidates) are numbered ``t``:
+    ``type_voters[t]`` voters cast it, ``type_projects[t]`` are its candidates,
+    ``type_masks[t]`` the same as a bit mask, and ``type_utility_indices[t]`` pairs
+    ``(project, j)``: the voters' utility for that project is ``utilities[project][j]``
+    (``utilities_per_project``: the most distinct utilities any project has; 1 for
+    approval ballots). ``supporters[c]`` lists the types supporting ``c``, and
+    ``supporter_utility_index[c]`` their ``j``. ``scaled_cost[c]`` is the cost times
+    ``n_voters``; ``total_utility[c]`` the utility of all its supporters;
+    ``initial_histogram[c]`` its supporters by utility index before any purchase.
+
+    Across runs it keeps: budget classes interned to ids (``_class_ids``); sets of
+    bought projects interned (``_bought_sets``, ``_bought_set_ids``); the ``Transition``
+    of each (set, purchase) (``_transitions``); and each candidate's histogram "class ×
+    utility index → voters" after each set (``_histograms``), ``_cache_size`` entries
+    in all.
+    """
 
     def __init__(
         self,
@@ -81,113 +81,116 @@ class MesEngine:
         candidates: Sequence[int],
         factor: Sequence[int],
         ties: Ties,
+        rationals: Any = Fraction,
     ) -> None:
         """``candidates``: the eligible projects of positive cost. A supporter's utility
         for project ``c`` is the ballot's weight for ``c`` (1 for an approval, the points
         for a cumulative ballot) times ``factor[c]`` (the cost for cost satisfaction,
         1 for cardinality satisfaction)."""
-        self.n = prof.n_voters
+        self.n_voters = prof.n_voters
         self.ties = ties
-        self.rank = ties.rank
+        self.tie_rank = ties.rank
         self.n_projects = len(prof.ids)
-        cset = set(candidates)
-        self.costs = prof.costs
-        self.scost = [c * self.n for c in prof.costs]
-        agg: Counter[tuple[tuple[int, int], ...]] = Counter()
-        if all(i in cset for i, v in enumerate(prof.votes) if v):
+        self._rational = rationals
+        eligible = set(candidates)
+        self.scaled_cost = [c * self.n_voters for c in prof.costs]
+        types: Counter[tuple[tuple[int, int], ...]] = Counter()
+        if all(i in eligible for i, v in enumerate(prof.votes) if v):
             # every project on any ballot is a candidate: the profile's types as they are
-            agg.update(dict(zip(prof.types, prof.mult, strict=True)))
-            agg.pop((), None)
+            types.update(dict(zip(prof.types, prof.mult, strict=True)))
+            types.pop((), None)
         else:
             for ballot, m in zip(prof.types, prof.mult, strict=True):
-                entries = tuple([(i, w) for i, w in ballot if i in cset])
+                entries = tuple([(i, w) for i, w in ballot if i in eligible])
                 if entries:
-                    agg[entries] += m
-        self.mult: list[int] = list(agg.values())
-        # per-candidate distinct utilities; an entry (c, j) means utility uvals[c][j]
-        self.uvals: dict[int, list[int]] = {c: [] for c in candidates}
-        self.ballots_j: list[tuple[tuple[int, int], ...]] = []
-        self.supp: dict[int, list[int]] = {c: [] for c in candidates}
-        self.supp_j: dict[int, list[int]] = {c: [] for c in candidates}
-        mult = self.mult
-        approval = all(w == 1 for entries in agg for _, w in entries)
+                    types[entries] += m
+        self.type_voters: list[int] = list(types.values())
+        # per candidate its distinct utilities; an entry (c, j) means utilities[c][j]
+        self.utilities: dict[int, list[int]] = {c: [] for c in candidates}
+        self.type_utility_indices: list[tuple[tuple[int, int], ...]] = []
+        self.supporters: dict[int, list[int]] = {c: [] for c in candidates}
+        self.supporter_utility_index: dict[int, list[int]] = {c: [] for c in candidates}
+        type_voters = self.type_voters
+        approval = all(w == 1 for entries in types for _, w in entries)
         if approval:
             # approval ballots: one utility per project, the common case, kept fast
-            # (their transitions use bit masks, not ballots_j)
+            # (their transitions use bit masks, not type_utility_indices)
             for c in candidates:
-                self.uvals[c].append(factor[c])
-            for t, entries in enumerate(agg):
+                self.utilities[c].append(factor[c])
+            for t, entries in enumerate(types):
                 for c, _ in entries:
-                    self.supp[c].append(t)
+                    self.supporters[c].append(t)
             for c in candidates:
-                self.supp_j[c] = [0] * len(self.supp[c])
+                self.supporter_utility_index[c] = [0] * len(self.supporters[c])
         else:
-            uidx: dict[int, dict[int, int]] = {c: {} for c in candidates}
-            for t, entries in enumerate(agg):
-                bal_j = []
+            utility_index: dict[int, dict[int, int]] = {c: {} for c in candidates}
+            for t, entries in enumerate(types):
+                utility_indices = []
                 for c, w in entries:
                     u = w * factor[c]
-                    j = uidx[c].get(u)
+                    j = utility_index[c].get(u)
                     if j is None:
-                        j = uidx[c][u] = len(self.uvals[c])
-                        self.uvals[c].append(u)
-                    bal_j.append((c, j))
-                    self.supp[c].append(t)
-                    self.supp_j[c].append(j)
-                self.ballots_j.append(tuple(bal_j))
-        self.um = max((len(v) for v in self.uvals.values()), default=1) or 1
-        self.candidates = [c for c in candidates if self.supp[c]]
-        self.ballot_ids = [tuple([c for c, _ in b]) for b in agg]
-        self.masks = [sum(1 << c for c in b) for b in self.ballot_ids]
-        self.init_hist: dict[int, dict[int, int]] = {}
-        self.total_u: dict[int, int] = {}
+                        j = utility_index[c][u] = len(self.utilities[c])
+                        self.utilities[c].append(u)
+                    utility_indices.append((c, j))
+                    self.supporters[c].append(t)
+                    self.supporter_utility_index[c].append(j)
+                self.type_utility_indices.append(tuple(utility_indices))
+        self.utilities_per_project = max((len(v) for v in self.utilities.values()), default=1) or 1
+        self.candidates = [c for c in candidates if self.supporters[c]]
+        self.type_projects = [tuple([c for c, _ in b]) for b in types]
+        self.type_masks = [sum(1 << c for c in b) for b in self.type_projects]
+        self.initial_histogram: dict[int, dict[int, int]] = {}
+        self.total_utility: dict[int, int] = {}
         for c in self.candidates:
-            uv = self.uvals[c]
+            utilities = self.utilities[c]
             if approval:
-                votes = sum([mult[t] for t in self.supp[c]])
-                self.init_hist[c] = {0: votes}
-                self.total_u[c] = votes * uv[0]
+                votes = sum([type_voters[t] for t in self.supporters[c]])
+                self.initial_histogram[c] = {0: votes}
+                self.total_utility[c] = votes * utilities[0]
                 continue
             h: dict[int, int] = {}
-            tu = 0
-            for t, j in zip(self.supp[c], self.supp_j[c], strict=True):
-                h[j] = h.get(j, 0) + mult[t]
-                tu += mult[t] * uv[j]
-            self.init_hist[c] = h
-            self.total_u[c] = tu
+            total = 0
+            for t, j in zip(self.supporters[c], self.supporter_utility_index[c], strict=True):
+                h[j] = h.get(j, 0) + type_voters[t]
+                total += type_voters[t] * utilities[j]
+            self.initial_histogram[c] = h
+            self.total_utility[c] = total
         # Budget classes are canonical: a class is the set of (bought project, utility
         # index) its voters supported, interned to an id; the empty set is class 0.
-        self._class_id: dict[tuple[tuple[int, int], ...], int] = {(): 0}
+        self._class_ids: dict[tuple[tuple[int, int], ...], int] = {(): 0}
         # Sets of bought projects, interned: id -> frozenset; the empty set is 0.
-        self._sets: list[frozenset[int]] = [frozenset()]
-        self._set_id: dict[frozenset[int], int] = {frozenset(): 0}
-        self._trans: dict[tuple[int, int], Transition] = {}
-        self._cached = 0
-        self._init_struct = {c: (tuple(h), tuple(h.values())) for c, h in self.init_hist.items()}
-        self._hist_cache: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...]]] = {
-            (0, c): st for c, st in self._init_struct.items()
+        self._bought_sets: list[frozenset[int]] = [frozenset()]
+        self._bought_set_ids: dict[frozenset[int], int] = {frozenset(): 0}
+        self._transitions: dict[tuple[int, int], Transition] = {}
+        self._cache_size = 0
+        self._initial_histograms = {
+            c: (tuple(h), tuple(h.values())) for c, h in self.initial_histogram.items()
+        }
+        self._histograms: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...]]] = {
+            (0, c): st for c, st in self._initial_histograms.items()
         }
 
     # -- pricing ---------------------------------------------------------------------
 
     def _price(
-        self, c: int, hist: tuple[tuple[int, ...], tuple[int, ...]], cb: dict[int, Any]
+        self, c: int, hist: tuple[tuple[int, ...], tuple[int, ...]], class_budget: dict[int, Any]
     ) -> Any:
         """ρ for ``c`` given its supporters' histogram, or ``None`` if unaffordable.
 
         ρ solves ``Σ min(budget, ρ·u)·voters = cost``. Supporters whose budget is below
         their share pay all they have; the rest split what is left in proportion to u.
         """
-        cost = self.scost[c]
-        um = self.um
-        uv = self.uvals[c]
-        if um == 1:
-            u = uv[0]
-            items = [(b, m) for k, m in zip(*hist, strict=True) if (b := cb[k])]
+        cost = self.scaled_cost[c]
+        per_project = self.utilities_per_project
+        utilities = self.utilities[c]
+        if per_project == 1:
+            u = utilities[0]
+            items = [(b, m) for k, m in zip(*hist, strict=True) if (b := class_budget[k])]
             # Everyone shares equally; whoever cannot pay the share pays all they have;
             # repeat with the rest (the share only grows, so this ends). If everybody
             # ends up paying all they have, the project is unaffordable.
-            rest, count = Q(cost), sum(m for _, m in items)
+            rest, count = self._rational(cost), sum(m for _, m in items)
             while count:
                 share = rest / count
                 rich = [(b, m) for b, m in items if b >= share]
@@ -201,25 +204,31 @@ class MesEngine:
                 count -= gone
                 items = rich
             return None
-        gen = [(b, uv[k % um], m) for k, m in zip(*hist, strict=True) if (b := cb[k // um])]
-        money = sum(b * m for b, _, m in gen)
+        # (budget, utility, voters) of each class with money left, poorest per utility first
+        groups = [
+            (b, utilities[k % per_project], m)
+            for k, m in zip(*hist, strict=True)
+            if (b := class_budget[k // per_project])
+        ]
+        money = sum(b * m for b, _, m in groups)
         if money < cost:
             return None
-        gen.sort(key=lambda x: x[0] / x[1])
+        groups.sort(key=lambda x: x[0] / x[1])
         rest = cost
-        weight = sum(u * m for _, u, m in gen)
-        for b, u, m in gen:
+        weight = sum(u * m for _, u, m in groups)
+        for b, u, m in groups:
             if rest * u <= b * weight:
-                return Q(rest) / weight
+                return self._rational(rest) / weight
             rest -= b * m
             weight -= u * m
-        return None  # pragma: no cover
+        raise AssertionError("the money was enough, so some supporter pays the share")
 
     def money_behind(
-        self, c: int, hist: tuple[tuple[int, ...], tuple[int, ...]], cb: dict[int, Any]
+        self, c: int, hist: tuple[tuple[int, ...], tuple[int, ...]], class_budget: dict[int, Any]
     ) -> Any:
-        um = self.um
-        return sum(cb[k // um] * m for k, m in zip(*hist, strict=True))
+        """What ``c``'s supporters have left in all."""
+        per_project = self.utilities_per_project
+        return sum(class_budget[k // per_project] * m for k, m in zip(*hist, strict=True))
 
     # -- one run ---------------------------------------------------------------------
 
@@ -235,23 +244,23 @@ class MesEngine:
     def _transition(self, set_id: int, w: int) -> Transition:
         """Walk the supporters of ``w`` once for this set of purchases (then cached)."""
         key = (set_id, w)
-        tr = self._trans.get(key)
-        if tr is not None:
-            return tr
-        bought = self._sets[set_id]
+        transition = self._transitions.get(key)
+        if transition is not None:
+            return transition
+        bought = self._bought_sets[set_id]
         nxt = bought | {w}
-        next_set = self._set_id.get(nxt)
+        next_set = self._bought_set_ids.get(nxt)
         if next_set is None:
-            next_set = self._set_id[nxt] = len(self._sets)
-            self._sets.append(nxt)
-        um = self.um
-        if um == 1:
-            tr = self._transition_approval(bought, w, next_set)
+            next_set = self._bought_set_ids[nxt] = len(self._bought_sets)
+            self._bought_sets.append(nxt)
+        per_project = self.utilities_per_project
+        if per_project == 1:
+            transition = self._transition_approval(bought, w, next_set)
         else:
-            tr = self._transition_general(bought, nxt, w, next_set)
-        self._trans[key] = tr
-        self._cached += tr.size
-        return tr
+            transition = self._transition_general(bought, nxt, w, next_set)
+        self._transitions[key] = transition
+        self._cache_size += transition.size
+        return transition
 
     def _transition_approval(self, bought: frozenset[int], w: int, next_set: int) -> Transition:
         # One utility per project: a class is the bit mask of bought projects its voters
@@ -261,16 +270,16 @@ class MesEngine:
             mask |= 1 << c
         wbit = 1 << w
         done = mask | wbit
-        masks = self.masks
-        mult = self.mult
+        type_masks = self.type_masks
+        type_voters = self.type_voters
         remap: dict[int, int] = {}
         moved: dict[int, dict[int, int]] = {}
-        for t in self.supp[w]:
-            old = masks[t] & mask
+        for t in self.supporters[w]:
+            old = type_masks[t] & mask
             if old not in remap:
                 remap[old] = old | wbit
-            m = mult[t]
-            for c in self.ballot_ids[t]:
+            m = type_voters[t]
+            for c in self.type_projects[t]:
                 if not (done >> c) & 1:
                     mc = moved.get(c)
                     if mc is None:
@@ -283,31 +292,29 @@ class MesEngine:
     def _transition_general(
         self, bought: frozenset[int], nxt: frozenset[int], w: int, next_set: int
     ) -> Transition:
-        um = self.um
-        ids = self._class_id
+        per_project = self.utilities_per_project
+        ids = self._class_ids
         pairs: dict[tuple[tuple[tuple[int, int], ...], int], tuple[int, int]] = {}
         remap: list[tuple[int, int, int]] = []
         moved: dict[tuple[int, int, int], int] = {}
-        mult = self.mult
-        for t, j in zip(self.supp[w], self.supp_j[w], strict=True):
-            ballot = self.ballots_j[t]
+        type_voters = self.type_voters
+        for t, j in zip(self.supporters[w], self.supporter_utility_index[w], strict=True):
+            ballot = self.type_utility_indices[t]
             old = tuple(e for e in ballot if e[0] in bought)
             pair = pairs.get((old, j))
             if pair is None:
                 new = tuple(e for e in ballot if e[0] in nxt)
-                oid = ids.get(old)
-                if oid is None:  # pragma: no cover - every class is created before use
-                    oid = ids[old] = len(ids)
+                oid = ids[old]  # every class is created before its voters buy again
                 nid = ids.get(new)
                 if nid is None:
                     nid = ids[new] = len(ids)
                 pair = pairs[old, j] = (oid, nid)
                 remap.append((oid, j, nid))
             oid, nid = pair
-            m = mult[t]
+            m = type_voters[t]
             for c, jc in ballot:
                 if c not in nxt:
-                    k3 = (c, oid * um + jc, nid * um + jc)
+                    k3 = (c, oid * per_project + jc, nid * per_project + jc)
                     moved[k3] = moved.get(k3, 0) + m
         moves: dict[int, list[tuple[int, int, int]]] = {}
         for (c, ok, nk), m in moved.items():
@@ -315,32 +322,32 @@ class MesEngine:
         return Transition(next_set, remap, moves, len(moved))
 
     def _run(self, scaled_budget: int, details: bool) -> Run:
-        um = self.um
-        rank = self.rank
+        per_project = self.utilities_per_project
+        rank = self.tie_rank
         refuses = self.ties.refuses
-        cb: dict[int, Any] = {0: scaled_budget}
-        inplay = [False] * self.n_projects
+        class_budget: dict[int, Any] = {0: scaled_budget}
         bought = [False] * self.n_projects
-        for c in self.candidates:
-            inplay[c] = True
-        playing = set(self.candidates)
-        lb: dict[int, Any] = {c: Q(self.scost[c], self.total_u[c]) for c in self.candidates}
-        dirty = dict.fromkeys(self.candidates, True)
+        in_play = set(self.candidates)
+        # ρ never falls during a run: cost over all the utility is a first lower bound
+        lower_bound: dict[int, Any] = {
+            c: self._rational(self.scaled_cost[c], self.total_utility[c]) for c in self.candidates
+        }
+        stale = dict.fromkeys(self.candidates, True)
         # A project's histogram depends only on the set bought so far, so it is cached per
         # (set, project) across runs. `known[c]` is the set whose histogram of c this run
         # last used; `pending[c]` the moves since then, applied only when c is priced.
-        cache = self._hist_cache
-        if self._cached > 20_000_000:  # keep memory bounded on huge searches
+        cache = self._histograms
+        if self._cache_size > 20_000_000:  # keep memory bounded on huge searches
             cache.clear()
-            self._trans.clear()
-            self._cached = 0
+            self._transitions.clear()
+            self._cache_size = 0
             for c in self.candidates:
-                cache[0, c] = self._init_struct[c]
+                cache[0, c] = self._initial_histograms[c]
         known = dict.fromkeys(self.candidates, 0)
         pending: dict[int, list[list[tuple[int, int, int]]]] = {}
         current = 0
 
-        def struct(c: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        def histogram_of(c: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
             key = (current, c)
             got = cache.get(key)
             if got is None:
@@ -355,66 +362,66 @@ class MesEngine:
                             del h[okey]
                         h[nkey] = h.get(nkey, 0) + m
                 got = cache[key] = (tuple(h), tuple(h.values()))
-                self._cached += len(h)
+                self._cache_size += len(h)
             pending.pop(c, None)
             known[c] = current
             return got
 
-        def price(c: int) -> Any:
-            return self._price(c, struct(c), cb)
-
         out = Run(scaled_budget, [])
         set_id = 0
         rnd = 0
-        best_rho: Any = None
+        best_price: Any = None
         while True:
             best = -1
-            best_rho = None
-            for c in sorted(playing, key=lambda c: (lb[c], rank[c])):
+            best_price = None
+            for c in sorted(in_play, key=lambda c: (lower_bound[c], rank[c])):
                 if best >= 0:
-                    lc = lb[c]
-                    if lc > best_rho or (lc == best_rho and rank[c] > rank[best] and not refuses):
+                    lc = lower_bound[c]
+                    if lc > best_price or (
+                        lc == best_price and rank[c] > rank[best] and not refuses
+                    ):
                         break
-                if dirty[c]:
-                    rho = price(c)
-                    dirty[c] = False
-                    if rho is None:
-                        playing.discard(c)
-                        inplay[c] = False
+                if stale[c]:
+                    price = self._price(c, histogram_of(c), class_budget)
+                    stale[c] = False
+                    if price is None:
+                        in_play.discard(c)
                         if details:
-                            out.dropped[c] = (rnd, self.money_behind(c, struct(c), cb))
+                            out.unaffordable[c] = (
+                                rnd,
+                                self.money_behind(c, histogram_of(c), class_budget),
+                            )
                         continue
-                    lb[c] = rho
-                rho = lb[c]
-                if best < 0 or rho < best_rho:
-                    best, best_rho = c, rho
-                elif rho == best_rho:
+                    lower_bound[c] = price
+                price = lower_bound[c]
+                if best < 0 or price < best_price:
+                    best, best_price = c, price
+                elif price == best_price:
                     best = self.ties.pick([best, c], "equal price per unit in MES")
             if best < 0:
                 return out
-            # buy `best` at best_rho
-            playing.discard(best)
-            inplay[best] = False
+            # buy `best` at best_price
+            in_play.discard(best)
             bought[best] = True
-            purchase = Purchase(best, best_rho)
-            uv = self.uvals[best]
-            pays = [best_rho * u for u in uv]
+            purchase = Purchase(best, best_price)
+            utilities = self.utilities[best]
+            shares = [best_price * u for u in utilities]  # per utility index
             if details:
-                for key, m in zip(*struct(best), strict=True):
-                    b = cb[key // um]
+                for key, m in zip(*histogram_of(best), strict=True):
+                    b = class_budget[key // per_project]
                     if b:
                         purchase.payers += m
-                        if b < pays[key % um]:
+                        if b < shares[key % per_project]:
                             purchase.paid_all += m
-            tr = self._transition(set_id, best)
-            for k, j, nk in tr.remap:
-                b = cb[k]
-                p = pays[j]
-                cb[nk] = b - p if b > p else 0
-            for c, moves in tr.moves.items():
+            transition = self._transition(set_id, best)
+            for k, j, nk in transition.remap:
+                b = class_budget[k]
+                p = shares[j]
+                class_budget[nk] = b - p if b > p else 0
+            for c, moves in transition.moves.items():
                 if not bought[c]:
                     pending.setdefault(c, []).append(moves)
-                    dirty[c] = True
-            set_id = current = tr.next_set
+                    stale[c] = True
+            set_id = current = transition.next_set
             out.purchases.append(purchase)
             rnd += 1

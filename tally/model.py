@@ -1,4 +1,4 @@
-"""The tally's inputs and results as msgspec structs (DESIGN.md, "Tally").
+"""The tally's inputs and results as msgspec structs (the pure core's data; docs/architecture.md).
 
 Money is an integer number of minor units; an election's ``unit`` says how many minor
 units make one currency unit (the step by which the Method of Equal Shares raises each
@@ -67,8 +67,8 @@ class Election(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """What a rule needs to know about an election besides the ballots.
 
     ``projects`` is in the election's fixed order (used by the "order" tie-break).
-    The limits mirror the ballot kinds' limits in DESIGN.md; rules do not re-validate
-    ballots against them (the ballot package does), they are carried for Pabulib I/O.
+    The limits mirror the ballot kinds' limits (the ballot package checks ballots
+    against them; rules do not re-validate); they are carried for Pabulib I/O.
     """
 
     projects: tuple[Project, ...]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tally._num import Q, to_fraction
+from tally._num import fast_rationals, to_fraction
 from tally.model import Election, Outcome, RuleConfig, Step, frac_str
 from tally.profile import Profile
 from tally.tiebreak import Ties
@@ -20,6 +20,7 @@ __all__ = ["phragmen"]
 
 def phragmen(election: Election, prof: Profile, config: RuleConfig, ties: Ties) -> Outcome:
     budget = election.budget
+    Q = fast_rationals()  # loads are many thousands of operations on exact rationals
     supp: dict[int, list[int]] = {}
     for t, ballot in enumerate(prof.types):
         for i, _ in ballot:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import partial
 from itertools import repeat
 from operator import attrgetter
 
@@ -26,19 +26,46 @@ from tally.model import (
 __all__ = ["Profile", "build_profile"]
 
 
-@dataclass(frozen=True, slots=True)
 class Profile:
-    """``types[t]`` is a tuple of ``(project index, weight)``: weight 1 for an approval or
-    a choice, the points for a cumulative ballot, and for an ordinal ballot the position
-    counted from 1 (most preferred first). ``mult[t]`` is how many voters cast it."""
+    """Identical ballots grouped into voter types (read-only once built).
 
-    n_voters: int
-    ids: tuple[str, ...]
-    costs: tuple[int, ...]
-    types: tuple[tuple[tuple[int, int], ...], ...]
-    mult: tuple[int, ...]
-    votes: tuple[int, ...]
-    points: tuple[int, ...]
+    ``projects[t]`` are the projects (indices) type ``t`` names and ``mult[t]`` is how
+    many voters cast it. ``types[t]`` is the same as pairs ``(project index, weight)``:
+    weight 1 for an approval or a choice, the points for a cumulative ballot, and for an
+    ordinal ballot the position counted from 1 (most preferred first); for approval and
+    choice ballots it is made when first asked for. ``votes[i]`` counts the voters whose
+    ballot names project ``i``, ``points[i]`` sums their weights.
+    """
+
+    __slots__ = ("_types", "costs", "ids", "mult", "n_voters", "points", "projects", "votes")
+
+    def __init__(
+        self,
+        *,
+        n_voters: int,
+        ids: tuple[str, ...],
+        costs: tuple[int, ...],
+        projects: tuple[tuple[int, ...], ...],
+        mult: tuple[int, ...],
+        votes: tuple[int, ...],
+        points: tuple[int, ...],
+        types: tuple[tuple[tuple[int, int], ...], ...] | None = None,
+    ) -> None:
+        self.n_voters = n_voters
+        self.ids = ids
+        self.costs = costs
+        self.projects = projects
+        self.mult = mult
+        self.votes = votes
+        self.points = points
+        self._types = types
+
+    @property
+    def types(self) -> tuple[tuple[tuple[int, int], ...], ...]:
+        if self._types is None:  # weight 1 each: one (project, 1) pair per project, shared
+            pairs = [(i, 1) for i in range(len(self.ids))]
+            self._types = tuple(map(tuple, map(partial(map, pairs.__getitem__), self.projects)))
+        return self._types
 
 
 def _entries(ballot: Ballot, index: dict[str, int], kind: str) -> tuple[tuple[int, int], ...]:
@@ -103,7 +130,9 @@ def build_profile(election: Election, ballots: Sequence[Ballot]) -> Profile:
         pick = attrgetter("approve" if election.kind == "approval" else "choose")
         distinct = Counter(ballots)
         try:
-            keys = [tuple(sorted(set(map(get, pick(b))))) for b in distinct]
+            keys = list(
+                map(tuple, map(sorted, map(set, map(partial(map, get), map(pick, distinct)))))
+            )
         except KeyError:
             for ballot in distinct:
                 _entries(ballot, index, election.kind)  # raises the unknown-project error
@@ -111,7 +140,8 @@ def build_profile(election: Election, ballots: Sequence[Ballot]) -> Profile:
         sets: dict[tuple[int, ...], int] = {}
         for key, k in zip(keys, distinct.values(), strict=True):
             sets[key] = sets.get(key, 0) + k
-        types = tuple([tuple(zip(key, repeat(1))) for key in sets])
+        projects = tuple(sets)
+        types = None  # made from projects when asked for
         mult = tuple(sets.values())
         for key, m in sets.items():
             for i in key:
@@ -127,6 +157,7 @@ def build_profile(election: Election, ballots: Sequence[Ballot]) -> Profile:
                 counts[_entries(ballot, index, election.kind)] += 1
         types = tuple(counts)
         mult = tuple(counts[t] for t in types)
+        projects = tuple([tuple([i for i, _ in t]) for t in types])
         for t, m in zip(types, mult, strict=True):
             for i, w in t:
                 votes[i] += m
@@ -139,4 +170,5 @@ def build_profile(election: Election, ballots: Sequence[Ballot]) -> Profile:
         mult=mult,
         votes=tuple(votes),
         points=tuple(points),
+        projects=projects,
     )

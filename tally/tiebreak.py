@@ -1,4 +1,4 @@
-"""Tie-breaking as a value passed to every rule (DESIGN.md, "Tally").
+"""Tie-breaking as a value passed to every rule (as in pabutools' ``TieBreakingRule``).
 
 A rule compares projects by its own criterion first (votes, price per voter, load…);
 when that criterion cannot tell projects apart it asks a ``Ties`` object, built from the

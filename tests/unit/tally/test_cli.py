@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tally.cli import add_tally_bench, add_tally_command
+from tally.cli import add_tally_command, main
 from tests.unit.tally.conftest import DATA
 
 
@@ -16,8 +18,6 @@ def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="veche")
     sub = parser.add_subparsers(dest="command", required=True)
     add_tally_command(sub)
-    bench = sub.add_parser("bench")
-    add_tally_bench(bench.add_subparsers(dest="what", required=True))
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code
@@ -53,6 +53,30 @@ def test_tally_options_override(capsys: pytest.CaptureFixture[str]) -> None:
         assert json.loads(capsys.readouterr().out)["winners"]
 
 
+def test_tally_warns_on_stderr_about_a_vote_naming_a_project_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (DATA / "Netherlands_Assen_2024.pb").read_text()
+    head, votes = text.split("VOTES\n")
+    rows = votes.splitlines()
+    voter, vote = rows[1].split(";")[:2]
+    first = vote.split(",")[0]
+    rows[1] = rows[1].replace(f";{vote}", f";{vote},{first}", 1)
+    repeated = tmp_path / "repeated.pb"
+    repeated.write_text(head + "VOTES\n" + "\n".join(rows) + "\n")
+    line = head.count("\n") + 3  # VOTES, its header, the first vote
+    assert run(["tally", str(repeated), "--json"]) == 0
+    out = capsys.readouterr()
+    assert out.err.splitlines() == [
+        f"veche tally: warning: line {line}: the vote of voter {voter!r} names project "
+        f"{first!r} more than once; each counts once"
+    ]
+    assert run(["tally", str(DATA / "Netherlands_Assen_2024.pb"), "--json"]) == 0
+    clean = capsys.readouterr()
+    assert clean.err == ""
+    assert json.loads(out.out) == json.loads(clean.out)
+
+
 def test_unknown_declared_rule_is_reported_not_guessed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -77,13 +101,25 @@ def test_bad_input_is_one_line_and_exit_2(
     assert "needs" in capsys.readouterr().err
 
 
-def test_bench_runs_on_a_small_synthetic_election(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    argv = ["bench", "tally", "--data-dir", str(tmp_path), "--skip-pabutools", "--voters", "300"]
-    assert run([*argv, "--rules", "greedy,mes,phragmen"]) == 0
-    out = capsys.readouterr()
-    assert "synthetic 300 voters" in out.out
-    assert "phragmen" in out.out
-    assert "mes+add1" not in out.out
-    assert "missing" in out.err
+def test_main_runs_the_command_on_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tally", str(DATA / "Poland_Swiecie_2023.pb"), "--rule", "greedy"]) == 0
+    assert "Spent" in capsys.readouterr().out
+
+
+def test_a_tally_imports_only_the_standard_library_and_msgspec() -> None:
+    # The bottom layer: a whole ``veche tally`` (every rule module included) imports
+    # nothing but the standard library, msgspec and the tally, which keeps it quick to
+    # start; gmpy2 only when the add1 completion's many runs need it.
+    code = (
+        "import sys, pkgutil, tally, tally.cli\n"
+        "for m in pkgutil.walk_packages(tally.__path__, 'tally.'): __import__(m.name)\n"
+        "code = tally.cli.main(['tally', sys.argv[1], '--rule', 'mes', '--completion', 'none'])\n"
+        "tops = {m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names)\n"
+        "print(code, sorted(tops - {'__main__', '_distutils_hack'}))\n"
+    )
+    path = str(DATA / "Netherlands_Assen_2024.pb")
+    done = subprocess.run(
+        [sys.executable, "-c", code, path], capture_output=True, text=True, check=True
+    )
+    # typing_extensions: msgspec's own dependency
+    assert done.stdout.splitlines()[-1] == "0 ['msgspec', 'tally', 'typing_extensions']"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from typing import Any
 
 import msgspec
 import pytest
@@ -17,10 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tally import ApprovalBallot, Ballot, Election, Project, RuleConfig, TieBreak, compute, mes
+from tally._num import fast_rationals
 from tally.compute import _tie_votes
 from tally.errors import TieRefused
 from tally.mes_approval import ApprovalMes, one_utility
-from tally.mes_engine import MesEngine, Run
+from tally.mes_engine import MesEngine
+from tally.mes_run import Run
 from tally.model import frac_str
 from tally.profile import Profile, build_profile
 from tally.tiebreak import Ties
@@ -29,6 +32,8 @@ from tests.unit.tally.conftest import load
 
 SMALL = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MEDIUM = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The engines take the exact rational type: both must give the same runs.
+_RATIONALS = [Fraction, fast_rationals()]  # gmpy2's mpq where gmpy2 is installed
 
 
 @st.composite
@@ -55,22 +60,29 @@ def medium_elections(draw: st.DrawFn) -> tuple[Election, list[Ballot]]:
 
 
 def _engines(
-    election: Election, ballots: list[Ballot], satisfaction: str, tie: TieBreak
+    election: Election,
+    ballots: list[Ballot],
+    satisfaction: str,
+    tie: TieBreak,
+    rationals: Any = Fraction,
 ) -> tuple[Profile, MesEngine, ApprovalMes]:
     prof = build_profile(election, ballots)
     ties = Ties(election.projects, _tie_votes(election, prof), tie)
     cands = [i for i in range(len(prof.ids)) if prof.votes[i] > 0 and prof.costs[i] > 0]
     factor = [c if satisfaction == "cost" else 1 for c in prof.costs]
-    return prof, MesEngine(prof, cands, factor, ties), ApprovalMes(prof, cands, factor, ties)
+    general = MesEngine(prof, cands, factor, ties, rationals)
+    return prof, general, ApprovalMes(prof, cands, factor, ties, rationals)
 
 
 def _same(a: Run, b: Run, details: bool) -> None:
-    assert [(p.project, p.rho) for p in a.purchases] == [(p.project, p.rho) for p in b.purchases]
+    assert [(p.project, p.price) for p in a.purchases] == [
+        (p.project, p.price) for p in b.purchases
+    ]
     if details:
         assert [(p.payers, p.paid_all) for p in a.purchases] == [
             (p.payers, p.paid_all) for p in b.purchases
         ]
-        assert a.dropped == b.dropped
+        assert a.unaffordable == b.unaffordable
 
 
 def _budgets(prof: Profile, election: Election, steps: int) -> list[int]:
@@ -92,14 +104,20 @@ def test_fast_engine_matches_the_general_one_small(
 
 
 @MEDIUM
-@given(medium_elections(), st.sampled_from(["cost", "cardinality"]), st.booleans())
+@given(
+    medium_elections(),
+    st.sampled_from(["cost", "cardinality"]),
+    st.booleans(),
+    st.sampled_from(_RATIONALS),
+)
 def test_fast_engine_matches_the_general_one_medium(
-    instance: tuple[Election, list[Ballot]], satisfaction: str, downwards: bool
+    instance: tuple[Election, list[Ballot]], satisfaction: str, downwards: bool, rationals: Any
 ) -> None:
     # Budgets in both directions, and runs repeated: the bounds one run lends another
     # hold whichever way the budget moves.
     election, ballots = instance
-    prof, general, fast = _engines(election, ballots, satisfaction, TieBreak(seed=b"m"))
+    tie = TieBreak(seed=b"m")
+    prof, general, fast = _engines(election, ballots, satisfaction, tie, rationals)
     budgets = _budgets(prof, election, 25)
     if downwards:
         budgets.reverse()
@@ -206,13 +224,14 @@ def test_cumulative_ballots_use_the_general_engine_when_utilities_differ(
         _same(general.run(e, details=True), fast.run(e, details=True), details=True)
 
 
+@pytest.mark.parametrize("rationals", _RATIONALS, ids=lambda r: r.__name__)
 @pytest.mark.parametrize(
     "name", ["Poland_Wieliczka_2023_Green_Budget.pb", "Netherlands_Assen_2024.pb"]
 )
-def test_real_elections_give_the_same_runs(name: str) -> None:
+def test_real_elections_give_the_same_runs(name: str, rationals: Any) -> None:
     pf = load(name)
     election, ballots = pf.election, pf.ballots
-    prof, general, fast = _engines(election, ballots, "cost", TieBreak(seed=b"r"))
+    prof, general, fast = _engines(election, ballots, "cost", TieBreak(seed=b"r"), rationals)
     for e in _budgets(prof, election, 40):
         _same(general.run(e), fast.search(e), details=False)
     e = election.budget + 7 * prof.n_voters
@@ -235,44 +254,40 @@ def test_the_outcome_is_the_same_with_either_engine(
     assert msgspec.json.encode(fast) == msgspec.json.encode(general)
 
 
-def _forced_fork(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
-    monkeypatch.setattr(mes, "_FORK_AFTER", 1)
-    monkeypatch.setattr(mes, "_FORK_SECONDS", 0.0)
-    monkeypatch.setattr(mes, "_BLOCK", block)
-    monkeypatch.setattr(mes, "_can_fork", lambda: True)
-
-
-@pytest.mark.parametrize("block", [1, 3, 32])
-def test_add1_with_a_helper_process_gives_the_same_outcome(
-    block: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.parametrize("stop", [True, False])
+def test_add1_on_a_real_election_matches_the_one_unit_loop(stop: bool) -> None:
     pf = load("Poland_Wieliczka_2023_Green_Budget.pb")
-    config = RuleConfig(rule="mes", completion="add1", tie_break=TieBreak(seed=b"h"))
-    monkeypatch.setattr(mes, "_can_fork", lambda: False)
-    alone = compute(pf.election, pf.ballots, config)
-    _forced_fork(monkeypatch, block)
-    helped = compute(pf.election, pf.ballots, config)
-    assert msgspec.json.encode(helped) == msgspec.json.encode(alone)
-    assert alone.trace[0].values["runs"] > 2 * block + 1  # the helper's steps were used
+    election, ballots = pf.election, pf.ballots
+    tie = TieBreak(seed=b"h")
+    winners, e, runs = _naive_add1(election, ballots, "cost", stop, tie)
+    config = RuleConfig(rule="mes", completion="add1", add1_exhaustive_stop=stop, tie_break=tie)
+    outcome = compute(election, ballots, config)
+    ids = [p.id for p in election.projects]
+    free = [p.id for p in election.projects if p.cost == 0 and p.id in outcome.winners]
+    assert outcome.winners == free + [ids[i] for i in winners]
+    assert outcome.trace[0].values["runs"] == runs > 10
+    assert outcome.trace[0].values["per_voter_used"] == frac_str(Fraction(e, len(ballots)))
 
 
-def test_a_step_that_fails_in_the_helper_fails_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The helper hands failed steps back; this process recomputes them and raises.
+def test_a_failing_intermediate_run_fails_the_tally(monkeypatch: pytest.MonkeyPatch) -> None:
+    # add1's intermediate runs are not a best effort: an error in any of them (here a
+    # refused tie at the sixth budget) is the tally's error.
     pf = load("Poland_Wieliczka_2023_Green_Budget.pb")
     config = RuleConfig(rule="mes", completion="add1", tie_break=TieBreak(seed=b"f"))
-    n = len(pf.ballots)
-    bad = pf.election.budget + 5 * n  # step 5, in the helper's first block
+    bad = pf.election.budget + 5 * len(pf.ballots)
     real = ApprovalMes.search
+    tried: list[int] = []
 
     def search(self: ApprovalMes, scaled_budget: int) -> Run:
+        tried.append(scaled_budget)
         if scaled_budget == bad:
             raise TieRefused(["x"], "a test")
         return real(self, scaled_budget)
 
     monkeypatch.setattr(ApprovalMes, "search", search)
-    _forced_fork(monkeypatch, 4)
     with pytest.raises(TieRefused):
         compute(pf.election, pf.ballots, config)
+    assert tried[-1] == bad
 
 
 def test_ballots_of_one_project_each() -> None:
@@ -289,15 +304,3 @@ def test_ballots_of_one_project_each() -> None:
         outcome = compute(election, ballots, config)
         assert outcome.winners == [election.projects[i].id for i in winners]
         assert outcome.trace[0].values["runs"] == runs > 3
-
-
-def test_no_helper_where_forking_is_unsafe_or_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VECHE_TALLY_SERIAL", "1")
-    assert not mes._can_fork()
-    monkeypatch.delenv("VECHE_TALLY_SERIAL")
-
-    class Daemon:
-        daemon = True
-
-    monkeypatch.setattr(mes.multiprocessing, "current_process", lambda: Daemon())
-    assert not mes._can_fork()
