@@ -218,10 +218,10 @@ def _command_registrars() -> dict[str, Callable[[Any], None]]:
 
 def _bench_registrars() -> list[Callable[[Any], None]]:
     """``veche bench`` subjects."""
-    from tally.cli import add_tally_bench
     from veche.bench.cast import add_cast_bench
     from veche.bench.commands import add_log_bench, add_verify_bench
     from veche.bench.load import add_load_bench
+    from veche.bench.tally import add_tally_bench
 
     return [add_log_bench, add_tally_bench, add_cast_bench, add_verify_bench, add_load_bench]
 
