@@ -115,5 +115,5 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         pledges=PledgeService(proposals),
         implementation=ImplementationService(proposals),
         uploads=UploadService(proposals, settings.data_dir),
-        ballot_link=BallotLink(proposals, elections),
+        ballot_link=BallotLink(proposals, elections, results),
     )

@@ -183,7 +183,7 @@ class ElectionController(Controller):
 
     @get("/{election_id:str}/result", operation_id="getResult", sync_to_thread=True)
     def result(self, election_id: FromPath[str], db: DB, state: ElectionState) -> ResultView:
-        """The published result with the rule's step-by-step explanation."""
+        """The published result, as logged, with the rule's step-by-step explanation."""
         with db.begin():
             return state.results.result(db, election_id)
 
@@ -194,7 +194,8 @@ class ElectionController(Controller):
         media_type="text/plain",
     )
     def export_pb(self, election_id: FromPath[str], state: ElectionState) -> Response[bytes]:
-        """The counted ballots as a Pabulib .pb file (after the close)."""
+        """The counted ballots as a Pabulib .pb file (after the close), counted once per
+        result and kept."""
         data = state.results.export_pb(election_id)
         return Response(
             data,

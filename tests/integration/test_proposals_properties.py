@@ -183,7 +183,7 @@ def machine_for(app: Litestar, people: dict[str, Actor]) -> type[RuleBasedStateM
             election = self.view(on_ballot[0])["election"]
             winners = data.draw(st.lists(st.sampled_from(on_ballot), unique=True))
             event("a result was applied")
-            app.state.ballot_link.apply_result(
+            app.state.ballot_link.apply_winners(
                 self.program_id, election, [f"proposal-{w}" for w in winners]
             )
 
