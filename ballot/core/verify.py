@@ -20,7 +20,7 @@ from audit.core.entry import Entry, leaf_hash, parse_entry
 from audit.core.errors import AuditError
 from audit.core.merkle import mth
 from ballot.core import kinds, record
-from ballot.core.config import is_poll
+from ballot.core.config import REAL_KEY_BITS, is_poll, is_test
 from ballot.core.errors import BallotCryptoError
 from kernel.parallel import usable_cpus
 
@@ -43,6 +43,7 @@ class ElectionSummary:
     budget: int = 0
     currency: str = ""
     results_checked: int = 0
+    test: bool = False
 
 
 @dataclass
@@ -126,6 +127,7 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
         currency=manifest.currency,
     )
     report.elections.append(summary)
+    _check_key_policy(rec, report, summary)
     for problem in rec.problems:
         fail.append(ElectionFailure(problem.seq, problem.code, f"{manifest.id}: {problem.detail}"))
     if rec.closed_seq is None:
@@ -172,6 +174,25 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
     for seq, result in rec.results:
         summary.status = "tallied"
         _check_result(rec, counted, seq, result, authority, report, summary)
+
+
+def _check_key_policy(
+    rec: record.ElectionRecord, report: ElectionReport, summary: ElectionSummary
+) -> None:
+    """docs/protocol.md §10.4 step 2: a credential key under 2048 bits only in an
+    election whose manifest marks it a test (``"test": true``); a test election is
+    reported as one."""
+    manifest = rec.manifest
+    summary.test = is_test(manifest)
+    if manifest.rsa_key_bits < REAL_KEY_BITS and not summary.test:
+        report.failures.append(
+            ElectionFailure(
+                rec.opened_seq,
+                "weak_election_key",
+                f"{manifest.id}: the credential key has {manifest.rsa_key_bits} bits, under "
+                f"{REAL_KEY_BITS}, and the manifest does not mark the election as a test",
+            )
+        )
 
 
 def _check_result(
@@ -232,6 +253,8 @@ def summary_lines(report: ElectionReport) -> list[str]:
         lines.append(f"Election {e.id} — {e.title}")
         lines.append(f"  manifest hash:          {e.hash}")
         lines.append(f"  status:                 {e.status}")
+        if e.test:
+            lines.append("  TEST ELECTION:          marked a test in its manifest; not a real vote")
         lines.append(f"  credentials issued:     {e.issued:,}")
         lines.append(f"  ballots cast:           {e.cast:,}")
         if e.counted is not None:
