@@ -461,11 +461,13 @@ class ResultService:
         )
 
     def published(self, db: Session, election_id: str) -> LoggedResult:
-        """The logged result of a visible election (no recount): ``404 no_result``
-        before the count."""
+        """The logged result of a visible election, held against the recount of the
+        logged ballots (done once, then kept): ``404 no_result`` before the count, ``500
+        result_mismatch`` if the ballots do not give it."""
         logged = self.logged_result(db, self._visible(db, election_id))
         if logged is None:
             raise ElectionNotFound("no_result", "The result has not been published yet.")
+        self._derive(db, logged.election, logged)
         return logged
 
     def view(self, db: Session, row: Election) -> ResultView | None:
