@@ -16,6 +16,7 @@ from ballot.services.credentials import Voter
 from ballot.services.elections import ElectionService
 from ballot.services.lifecycle import ElectionSummary, summary
 from ballot.services.results import ResultView
+from ballot.services.roll import access_codes_csv
 from kernel.errors import InvalidInput
 from kernel.web import DB, Viewer, requires_role
 
@@ -139,9 +140,8 @@ class ElectionController(Controller):
         """Make one-time codes for roll entries that have none; CSV shown only this once."""
         with db.begin():
             made = state.elections.make_access_codes(db, election_id)
-        lines = ["voter_id,access_code", *(f"{ref},{code}" for ref, code in made)]
         return Response(
-            "\n".join(lines) + "\n", media_type="text/csv; charset=utf-8", status_code=201
+            access_codes_csv(made), media_type="text/csv; charset=utf-8", status_code=201
         )
 
     @post(
