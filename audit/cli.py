@@ -29,8 +29,14 @@ from audit.core.verify import Report, verify_log
 
 PAGE = 1000
 
+# Reads a path of the server under audit (``/api/v1/…``): (HTTP status, body). It raises
+# ``FetchError`` only when the server cannot be reached at all.
+Fetch = Callable[[str], tuple[int, bytes]]
+
 # A further check over the verified entries (elections, say): (ok, summary lines, JSON).
-ExtraCheck = Callable[[Sequence[bytes]], tuple[bool, list[str], dict[str, Any]]]
+# It is given ``Fetch`` when the log was read from a server (to hold what the server
+# serves against what it logged), None for an exported directory.
+ExtraCheck = Callable[[Sequence[bytes], Fetch | None], tuple[bool, list[str], dict[str, Any]]]
 
 
 class FetchError(Exception):
@@ -49,6 +55,26 @@ def _get(url: str, timeout: int = 60) -> bytes:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise FetchError(f"cannot reach {url}: {reason}") from None
+
+
+def fetcher(base_url: str) -> Fetch:
+    """``Fetch`` for the server at ``base_url``: an HTTP error is an answer, not a failure."""
+    base = base_url.rstrip("/")
+
+    def fetch(path: str) -> tuple[int, bytes]:
+        url = f"{base}{path}"
+        request = urllib.request.Request(url, headers={"User-Agent": "veche-verify/1"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                data: bytes = response.read()
+                return int(response.status), data
+        except urllib.error.HTTPError as exc:
+            return int(exc.code), exc.read()[:100_000]
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise FetchError(f"cannot reach {url}: {reason}") from None
+
+    return fetch
 
 
 def fetch_log(base_url: str, directory: Path) -> int:
@@ -169,8 +195,22 @@ def report_json(report: Report, source: str) -> dict[str, Any]:
     }
 
 
+def merge_json(document: dict[str, Any], parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The log's report with the further checks' parts added: a part never replaces what
+    is there (lists under the same key are joined, other values keep the first), so the
+    log's own ``failures`` always stay in the report (docs/protocol.md §10.5)."""
+    merged = dict(document)
+    for part in parts:
+        for key, value in part.items():
+            if key not in merged:
+                merged[key] = value
+            elif isinstance(merged[key], list) and isinstance(value, list):
+                merged[key] = [*merged[key], *value]
+    return merged
+
+
 def _verify_directory(
-    directory: Path, args: argparse.Namespace, state_dir: Path | None
+    directory: Path, args: argparse.Namespace, state_dir: Path | None, fetch: Fetch | None = None
 ) -> tuple[Report, list[tuple[bool, list[str], dict[str, Any]]]]:
     report = verify_log(
         directory,
@@ -186,7 +226,7 @@ def _verify_directory(
         lines = data.split(b"\n")
         if lines and lines[-1] == b"":
             lines.pop()
-        extra = [check(lines) for check in checks]
+        extra = [check(lines, fetch) for check in checks]
     return report, extra
 
 
@@ -197,7 +237,7 @@ def run_verify(args: argparse.Namespace) -> int:
         if source.startswith(("http://", "https://")):
             with tempfile.TemporaryDirectory(prefix="veche-verify-") as tmp:
                 fetch_log(source, Path(tmp))
-                report, extra = _verify_directory(Path(tmp), args, state_dir)
+                report, extra = _verify_directory(Path(tmp), args, state_dir, fetcher(source))
         else:
             directory = Path(source)
             if not directory.is_dir():
@@ -209,9 +249,7 @@ def run_verify(args: argparse.Namespace) -> int:
         return 2
     ok = report.ok and all(passed for passed, _lines, _json in extra)
     if args.json:
-        document = report_json(report, source)
-        for _passed, _lines, part in extra:
-            document.update(part)
+        document = merge_json(report_json(report, source), [part for *_rest, part in extra])
         document["ok"] = ok
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:

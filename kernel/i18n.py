@@ -82,6 +82,11 @@ def jinja_env(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    # ``_()`` takes fixed strings only: its result is trusted markup and is not escaped.
+    # A message the code chooses (a status, a form error that may quote what was typed)
+    # goes through ``|tr``: translated if the catalog knows it, always plain text, so
+    # autoescaping applies. User and administrator text is neither: it is escaped only.
+    env.filters["tr"] = translations(lang).gettext
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     return env

@@ -44,12 +44,14 @@ def _error_response(
             return Redirect(f"/login?next={quote(request.url.path)}", status_code=303)
         try:
             lang = request_language(request)
-            return render(
+            page = render(
                 request,
                 "error.html",
                 {"status": status, "code": code, "detail": i18n.translate(lang, detail)},
                 status_code=status,
             )
+            page.headers.update(headers or {})  # Retry-After on a 429 page too
+            return page
         except Exception:  # pragma: no cover - the error page itself failed
             log.exception("error page failed")
     return Response(

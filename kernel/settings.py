@@ -44,6 +44,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_window_seconds: int = 900
     # Accept 1024-bit election keys: only for the test suite, which makes many elections.
     allow_test_keys: bool = False
+    # Per-account limits (kernel/limits.py), each in a sliding window; 0 turns one off.
+    proposal_drafts_per_day: int = 20
+    uploads_per_hour: int = 60
+    pledges_per_hour: int = 30
 
     @property
     def sqlite_path(self) -> Path:
@@ -145,6 +149,9 @@ def _check(settings: Settings) -> None:
     for name in ("argon2_time_cost", "argon2_memory_cost", "argon2_parallelism", "session_days"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"setting {name!r} must be a positive integer")
+    for name in ("proposal_drafts_per_day", "uploads_per_hour", "pledges_per_hour"):
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"setting {name!r} must be 0 (no limit) or more")
 
 
 def add_data_dir_option(parser: argparse.ArgumentParser) -> None:

@@ -4,9 +4,17 @@ from sqlmodel import SQLModel
 
 from audit.services import models as audit_models
 from ballot.services import models as ballot_models
+from kernel import limits as limits_models
 from kernel.accounts import models as accounts_models
 from proposals.services import models as proposals_models
 
 metadata = SQLModel.metadata
 
-__all__ = ["accounts_models", "audit_models", "ballot_models", "metadata", "proposals_models"]
+__all__ = [
+    "accounts_models",
+    "audit_models",
+    "ballot_models",
+    "limits_models",
+    "metadata",
+    "proposals_models",
+]

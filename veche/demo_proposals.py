@@ -182,7 +182,7 @@ def load_proposals_demo(state: State) -> None:
         made[district] = state.ballot_link.create_election(program.id, request).election
     # The garden stays accepted (no co-funding); the outdoor gym stays on the ballot.
     winners = [f"proposal-{pid}" for pid in (alley, fountain, crossing)]
-    state.ballot_link.apply_result(program.id, made["centre"], winners)
+    state.ballot_link.apply_winners(program.id, made["centre"], winners)
     work = state.implementation
     work.report(alley, MilestoneCreate(stage="contracted", date=dates(40, 0).starts))
     step = work.report(

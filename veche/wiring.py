@@ -31,6 +31,7 @@ from kernel.keys import load_authority_key, load_or_create_secret
 from kernel.settings import Settings
 from proposals.services.ballot_link import BallotLink
 from proposals.services.implementation import ImplementationService
+from proposals.services.limits import ProposalLimits
 from proposals.services.pledges import PledgeService
 from proposals.services.service import ProposalService
 from proposals.services.uploads import UploadService
@@ -98,7 +99,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         allow_test_keys=settings.allow_test_keys,
     )
     results = ResultService(elections)
-    proposals = ProposalService(sequencer)
+    proposals = ProposalService(sequencer, limits=ProposalLimits.from_settings(settings))
     return Services(
         settings=settings,
         engine=engine,
@@ -115,5 +116,5 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         pledges=PledgeService(proposals),
         implementation=ImplementationService(proposals),
         uploads=UploadService(proposals, settings.data_dir),
-        ballot_link=BallotLink(proposals, elections),
+        ballot_link=BallotLink(proposals, elections, results),
     )

@@ -22,7 +22,6 @@ Every refusal is one line on standard error and exit status 1.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
@@ -45,6 +44,7 @@ from ballot.core.config_checks import validate_config
 from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionError
 from ballot.services.lifecycle import ElectionSummary
+from ballot.services.roll import access_codes_csv
 from kernel.db import make_sessionmaker, session_scope
 from kernel.settings import add_data_dir_option
 
@@ -262,9 +262,7 @@ def cmd_codes(open_services: OpenServices, args: argparse.Namespace) -> int:
             # be shown again.
             with _transaction(engine) as db:
                 made = service.make_access_codes(db, args.election)
-                writer = csv.writer(handle, lineterminator="\n")
-                writer.writerow(["voter_id", "access_code"])
-                writer.writerows(made)
+                handle.write(access_codes_csv(made))
                 handle.flush()
                 os.fsync(handle.fileno())
                 written = True

@@ -48,6 +48,7 @@ from ballot.core.errors import ManifestRejected
 
 __all__ = [
     "POLL_RULES",
+    "REAL_KEY_BITS",
     "RULES_FOR_KIND",
     "ApprovalPollRule",
     "ApprovalSpec",
@@ -71,6 +72,7 @@ __all__ = [
     "ballot_kind",
     "format_time",
     "is_poll",
+    "is_test",
     "parse_config",
     "parse_time",
     "rule_name",
@@ -79,6 +81,8 @@ __all__ = [
 ]
 
 TEST_KEY_BITS = (MIN_KEY_BITS,)
+# The smallest credential key of a real (not test) election: the verifier refuses less.
+REAL_KEY_BITS = 2048
 MAX_TITLE_LENGTH = 200
 
 SafeInt = Annotated[int, msgspec.Meta(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
@@ -279,6 +283,10 @@ class ElectionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     eligibility: Eligibility
     rsa_key_bits: SafeInt = 2048
     revoting: bool = True
+    # A test election (docs/protocol.md §5.2): written ``"test": true`` or left out, never
+    # ``false``, so that a manifest has one encoding. Only deployments that allow test
+    # keys accept it, and only a test election may use a key under 2048 bits.
+    test: Literal[True] | msgspec.UnsetType = msgspec.UNSET
 
 
 # --- small helpers ----------------------------------------------------------------------
@@ -292,6 +300,11 @@ def ballot_kind(spec: BallotSpec) -> str:
 def rule_name(rule: Rule) -> str:
     """The rule's name (its tag)."""
     return str(type(rule).__struct_config__.tag)
+
+
+def is_test(config: ElectionConfig) -> bool:
+    """Marked as a test election (``"test": true``)."""
+    return config.test is True
 
 
 def is_poll(config: ElectionConfig) -> bool:

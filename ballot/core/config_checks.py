@@ -33,6 +33,7 @@ from ballot.core.config import (
     Problem,
     ballot_kind,
     is_poll,
+    is_test,
     parse_time,
     rule_name,
     to_json,
@@ -320,6 +321,17 @@ def validate_config(config: ElectionConfig, *, allow_test_keys: bool = False) ->
     e = config.eligibility
     if not (e.residents or e.roll or e.access_codes):
         out.add("eligibility", "no_eligibility", "nobody could vote: allow at least one way")
+    _check_keys_and_test(out, config, allow_test_keys)
+    try:
+        check_value(to_json(config))
+    except CanonicalError as exc:
+        out.add("", "not_canonical", exc.detail)
+    return out.items
+
+
+def _check_keys_and_test(out: _Problems, config: ElectionConfig, allow_test_keys: bool) -> None:
+    """The key size, and the test flag (docs/protocol.md §5.2, §5.6): test keys and test
+    elections exist only on deployments that allow test keys."""
     allowed = ELECTION_KEY_BITS + (TEST_KEY_BITS if allow_test_keys else ())
     if config.rsa_key_bits not in allowed:
         out.add(
@@ -327,11 +339,12 @@ def validate_config(config: ElectionConfig, *, allow_test_keys: bool = False) ->
             "bad_key_size",
             f"the credential key must have {' or '.join(map(str, ELECTION_KEY_BITS))} bits",
         )
-    try:
-        check_value(to_json(config))
-    except CanonicalError as exc:
-        out.add("", "not_canonical", exc.detail)
-    return out.items
+    if is_test(config) and not allow_test_keys:
+        out.add(
+            "test",
+            "test_not_allowed",
+            'this deployment does not run test elections; leave out "test"',
+        )
 
 
 def check_config(config: ElectionConfig, *, allow_test_keys: bool = False) -> None:

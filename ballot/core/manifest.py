@@ -44,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
 from ballot.core.blind import check_election_key
 from ballot.core.config import (
+    REAL_KEY_BITS,
     ElectionConfig,
     format_time,
     parse_time,
@@ -156,6 +157,9 @@ def build_manifest(
             "opened_after_close", "the election cannot open after it closes", "opened_at"
         )
     fields = msgspec.structs.asdict(config)
+    if config.rsa_key_bits < REAL_KEY_BITS:
+        # A key under 2048 bits is a test election's, and its manifest says so (§5.2).
+        fields["test"] = True
     return Manifest(
         **fields,
         credential_key=b64url_encode(_spki(credential_public_key)),

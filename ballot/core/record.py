@@ -15,8 +15,9 @@ checked like the server checked it when it arrived — the token against the ele
 RSA key, the credential's signature, the seal, the choices against the limits, and the
 window against the entry's own time. A ballot that fails is reported with its ``seq``
 and reason and not counted. Of each credential's valid ballots the last one (in log
-order) counts. The lot's seed is ``SHA-256("veche/lot/v1" || secret || SHA-256(the
-counted ballots' raw signatures in log order))``.
+order) counts; in an election without re-voting, the first one, and every later one is
+refused (``revote_not_allowed``). The lot's seed is ``SHA-256("veche/lot/v1" || secret
+|| SHA-256(the counted ballots' raw signatures in log order))``.
 
 Checking ballots is the expensive part (RSA, Ed25519, X25519 per ballot), so it can run
 in several processes; the result does not depend on how many.
@@ -277,7 +278,9 @@ def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = T
     last: dict[str, tuple[int, str, Choices, str]] = {}
     signatures = {cast.seq: cast.signature for cast in eligible}
     superseded = 0
-    for seq, credential, choices_value, code, detail in sorted(results, key=lambda r: r[0]):
+    checked, refused = revoting_policy(record.manifest, sorted(results, key=lambda r: r[0]))
+    rejected.extend(refused)
+    for seq, credential, choices_value, code, detail in checked:
         if choices_value is None:
             rejected.append(Problem(seq, code, detail))
             continue
@@ -291,6 +294,39 @@ def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = T
         )
     counted = sorted(last.values(), key=lambda item: item[0])
     return Count(counted=counted, rejected=rejected, superseded=superseded, credentials=len(last))
+
+
+Checked = tuple[int, str, dict[str, Any] | None, str, str]
+
+
+def revoting_policy(
+    manifest: Manifest, checked: Sequence[Checked]
+) -> tuple[list[Checked], list[Problem]]:
+    """The manifest's re-voting policy over the checked ballots in log order
+    (docs/protocol.md §7.8, §9.3 step 4). With ``revoting: false`` a credential's first
+    valid ballot is its only one: every later valid ballot of it is refused
+    (``revote_not_allowed``) and not counted. With ``revoting: true`` all are kept (the
+    last counts)."""
+    if manifest.revoting:
+        return list(checked), []
+    seen: set[str] = set()
+    kept: list[Checked] = []
+    refused: list[Problem] = []
+    for item in checked:
+        seq, credential, choices_value, _code, _detail = item
+        if choices_value is not None:
+            if credential in seen:
+                refused.append(
+                    Problem(
+                        seq,
+                        "revote_not_allowed",
+                        "a second ballot of a credential in an election without re-voting",
+                    )
+                )
+                continue
+            seen.add(credential)
+        kept.append(item)
+    return kept, refused
 
 
 # --- the tally ----------------------------------------------------------------------------
@@ -435,6 +471,7 @@ __all__ = [
     "count",
     "gather",
     "result_body",
+    "revoting_policy",
     "rule_config",
     "tally_ballot",
     "tally_election",

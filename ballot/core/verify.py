@@ -11,7 +11,8 @@ problem is reported with the ``seq`` of the entry concerned.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ from audit.core.entry import Entry, leaf_hash, parse_entry
 from audit.core.errors import AuditError
 from audit.core.merkle import mth
 from ballot.core import kinds, record
-from ballot.core.config import is_poll
+from ballot.core.config import REAL_KEY_BITS, is_poll, is_test, to_json
 from ballot.core.errors import BallotCryptoError
 from kernel.parallel import usable_cpus
 
@@ -43,6 +44,9 @@ class ElectionSummary:
     budget: int = 0
     currency: str = ""
     results_checked: int = 0
+    test: bool = False
+    # How the server's served result compares with the logged one (read from a URL only).
+    served_result: str | None = None
 
 
 @dataclass
@@ -58,9 +62,10 @@ class ElectionReport:
     failures: list[ElectionFailure] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        # Under their own key: the log's ``failures`` are the log checks' (§10.5).
         return {
             "elections": [vars(e) for e in self.elections],
-            "failures": [vars(f) for f in self.failures],
+            "election_failures": [vars(f) for f in self.failures],
         }
 
 
@@ -126,6 +131,7 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
         currency=manifest.currency,
     )
     report.elections.append(summary)
+    _check_key_policy(rec, report, summary)
     for problem in rec.problems:
         fail.append(ElectionFailure(problem.seq, problem.code, f"{manifest.id}: {problem.detail}"))
     if rec.closed_seq is None:
@@ -172,6 +178,25 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
     for seq, result in rec.results:
         summary.status = "tallied"
         _check_result(rec, counted, seq, result, authority, report, summary)
+
+
+def _check_key_policy(
+    rec: record.ElectionRecord, report: ElectionReport, summary: ElectionSummary
+) -> None:
+    """docs/protocol.md §10.4 step 2: a credential key under 2048 bits only in an
+    election whose manifest marks it a test (``"test": true``); a test election is
+    reported as one."""
+    manifest = rec.manifest
+    summary.test = is_test(manifest)
+    if manifest.rsa_key_bits < REAL_KEY_BITS and not summary.test:
+        report.failures.append(
+            ElectionFailure(
+                rec.opened_seq,
+                "weak_election_key",
+                f"{manifest.id}: the credential key has {manifest.rsa_key_bits} bits, under "
+                f"{REAL_KEY_BITS}, and the manifest does not mark the election as a test",
+            )
+        )
 
 
 def _check_result(
@@ -232,6 +257,8 @@ def summary_lines(report: ElectionReport) -> list[str]:
         lines.append(f"Election {e.id} — {e.title}")
         lines.append(f"  manifest hash:          {e.hash}")
         lines.append(f"  status:                 {e.status}")
+        if e.test:
+            lines.append("  TEST ELECTION:          marked a test in its manifest; not a real vote")
         lines.append(f"  credentials issued:     {e.issued:,}")
         lines.append(f"  ballots cast:           {e.cast:,}")
         if e.counted is not None:
@@ -255,6 +282,8 @@ def summary_lines(report: ElectionReport) -> list[str]:
             lines.append(
                 f"  published result:       recomputed and matches ({e.results_checked} checked)"
             )
+        if e.served_result is not None:
+            lines.append(f"  served result:          {e.served_result}")
     if report.failures:
         lines.append(f"Election checks found {len(report.failures):,} problem(s):")
         for failure in report.failures[:200]:
@@ -265,10 +294,128 @@ def summary_lines(report: ElectionReport) -> list[str]:
     return lines
 
 
-__all__ = ["ElectionReport", "check_elections", "is_poll", "summary_lines"]
+__all__ = [
+    "ElectionReport",
+    "check_elections",
+    "check_served_results",
+    "is_poll",
+    "summary_lines",
+    "verify_check",
+]
 
 
-def verify_check(lines: Sequence[bytes]) -> tuple[bool, list[str], dict[str, Any]]:
-    """The election checks in the shape ``veche verify`` takes extra checks."""
+# --- what the server serves against what it logged (docs/protocol.md §10.4 step 9) ---------
+
+# A path of the server under audit to its answer: (HTTP status, body) (``audit.cli.Fetch``).
+Fetch = Callable[[str], tuple[int, bytes]]
+
+_RESULT_MARKERS = (
+    f'"kind":"{kinds.ELECTION_OPENED}"'.encode(),
+    f'"kind":"{kinds.RESULT_PUBLISHED}"'.encode(),
+)
+# The members of a served result view that copy the logged result body.
+_COPIED = ("rule", "winners", "spent", "budget", "scores", "counted")
+
+
+def _logged_results(
+    lines: Sequence[bytes],
+) -> dict[str, tuple[str, int, list[tuple[int, kinds.ResultPublished]]]]:
+    """Per election id (the latest opening of it): its hash, the seq of its opening and
+    its logged results, from the ``election.opened`` and ``result.published`` entries."""
+    by_hash: dict[str, tuple[str, int, list[tuple[int, kinds.ResultPublished]]]] = {}
+    latest: dict[str, str] = {}
+    for line in lines:
+        if not any(marker in line for marker in _RESULT_MARKERS):
+            continue
+        try:
+            entry = parse_entry(line, kinds.ELECTION_ENTRIES)
+        except AuditError:
+            continue  # reported by the log checks
+        body = entry.body
+        if isinstance(body, kinds.ElectionOpened) and body.manifest_hash not in by_hash:
+            by_hash[body.manifest_hash] = (body.manifest_hash, entry.seq, [])
+            latest[body.manifest.id] = body.manifest_hash
+        elif isinstance(body, kinds.ResultPublished) and body.election in by_hash:
+            by_hash[body.election][2].append((entry.seq, body))
+    return {election_id: by_hash[digest] for election_id, digest in latest.items()}
+
+
+def _served_differences(
+    served: Any, digest: str, seq: int, logged: kinds.ResultPublished
+) -> list[str]:
+    """The members of a served result view that are not the logged result's."""
+    if not isinstance(served, dict):
+        return ["the whole answer (not a JSON object)"]
+    body = to_json(logged)
+    wrong = [name for name in _COPIED if served.get(name) != body[name]]
+    if served.get("result") != body:
+        wrong.insert(0, "result")
+    if served.get("election") != digest:
+        wrong.append("election")
+    if served.get("seq") != seq:
+        wrong.append("seq")
+    return wrong
+
+
+def _refusal(status: int, raw: bytes) -> str:
+    try:
+        answer = json.loads(raw)
+        return f"{status} {answer['error']}: {answer['detail']}"
+    except (ValueError, KeyError, TypeError):
+        return f"{status}"
+
+
+def check_served_results(lines: Sequence[bytes], fetch: Fetch, report: ElectionReport) -> None:
+    """Hold every election's result as the server serves it (``GET
+    /api/v1/elections/{id}/result``) against the one its log holds: the same signed body,
+    election, seq and copied numbers (``served_result_mismatch``); no result served for
+    an election whose log holds none (``served_result_unlogged``)."""
+    summaries = {e.hash: e for e in report.elections}
+    for election_id, (digest, opened_seq, results) in _logged_results(lines).items():
+        summary = summaries.get(digest)
+        status, raw = fetch(f"/api/v1/elections/{election_id}/result")
+        if not results:
+            if status == 200:
+                report.failures.append(
+                    ElectionFailure(
+                        opened_seq,
+                        "served_result_unlogged",
+                        f"{election_id}: the server serves a result that its log does not hold",
+                    )
+                )
+                if summary is not None:
+                    summary.served_result = "served, but not logged"
+            continue
+        seq, logged = results[0]
+        if status != 200:
+            wrong = f"the server answers {_refusal(status, raw)} instead of the result logged"
+        else:
+            try:
+                served = json.loads(raw)
+            except ValueError:
+                served = None
+            differences = _served_differences(served, digest, seq, logged)
+            wrong = (
+                f"the served result differs in {', '.join(differences)} from the one logged"
+                if differences
+                else ""
+            )
+        if summary is not None:
+            summary.served_result = "MISMATCH" if wrong else "the logged one"
+        if wrong:
+            report.failures.append(
+                ElectionFailure(
+                    seq, "served_result_mismatch", f"{election_id}: {wrong} at seq {seq}"
+                )
+            )
+
+
+def verify_check(
+    lines: Sequence[bytes], fetch: Fetch | None = None
+) -> tuple[bool, list[str], dict[str, Any]]:
+    """The election checks in the shape ``veche verify`` takes extra checks; with
+    ``fetch`` (a log read from a server), the served results against the logged ones."""
     report = check_elections(lines)
+    if fetch is not None:
+        check_served_results(lines, fetch, report)
     return not report.failures, summary_lines(report), report.to_json()

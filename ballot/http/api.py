@@ -9,13 +9,18 @@ import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
+from sqlalchemy.orm import Session
 
 from ballot.http.state import ElectionState
 from ballot.services.casting import AlreadyCast, Receipt
 from ballot.services.credentials import Voter
 from ballot.services.elections import ElectionService
+from ballot.services.errors import ElectionNotFound
 from ballot.services.lifecycle import ElectionSummary, summary
+from ballot.services.models import Election
 from ballot.services.results import ResultView
+from ballot.services.roll import access_codes_csv
+from kernel.accounts.service import LiveSession
 from kernel.errors import InvalidInput
 from kernel.web import DB, Viewer, requires_role
 
@@ -38,6 +43,21 @@ class RollImported(msgspec.Struct, frozen=True):
     added: int
 
 
+def _is_admin(viewer: LiveSession | None) -> bool:
+    return viewer is not None and viewer.user.role == "admin"
+
+
+def _visible(
+    elections: ElectionService, db: Session, election_id: str, viewer: LiveSession | None
+) -> Election:
+    """The election, if the viewer may see it: a draft, its configuration included, is
+    shown to administrators only; to anyone else it does not exist (404)."""
+    row = elections.get(db, election_id)
+    if row.status == "draft" and not _is_admin(viewer):
+        raise ElectionNotFound("no_such_election", f"There is no election {election_id!r}.")
+    return row
+
+
 class ElectionController(Controller):
     path = "/api/v1/elections"
     tags: ClassVar[list[str]] = ["elections"]
@@ -58,18 +78,19 @@ class ElectionController(Controller):
             return service.create(db, data)
 
     @get("/", operation_id="listElections", sync_to_thread=True)
-    def list_elections(self, db: DB, state: ElectionState) -> list[ElectionSummary]:
-        """All elections with their status."""
+    def list_elections(self, db: DB, state: ElectionState, viewer: Viewer) -> list[ElectionSummary]:
+        """The elections with their status (drafts only to administrators)."""
         with db.begin():
-            return state.elections.list(db)
+            listed = state.elections.list(db)
+        return listed if _is_admin(viewer) else [e for e in listed if e.status != "draft"]
 
     @get("/{election_id:str}", operation_id="getElection", sync_to_thread=True)
     def get_election(
-        self, election_id: FromPath[str], db: DB, state: ElectionState
+        self, election_id: FromPath[str], db: DB, state: ElectionState, viewer: Viewer
     ) -> ElectionSummary:
-        """One election's configuration and status."""
+        """One election's configuration and status (a draft only to administrators)."""
         with db.begin():
-            return summary(state.elections.get(db, election_id))
+            return summary(_visible(state.elections, db, election_id, viewer))
 
     @post(
         "/{election_id:str}/open",
@@ -94,9 +115,12 @@ class ElectionController(Controller):
         return state.elections.close(election_id)
 
     @get("/{election_id:str}/manifest", operation_id="getManifest", sync_to_thread=True)
-    def manifest(self, election_id: FromPath[str], db: DB, state: ElectionState) -> dict[str, Any]:
+    def manifest(
+        self, election_id: FromPath[str], db: DB, state: ElectionState, viewer: Viewer
+    ) -> dict[str, Any]:
         """The signed manifest, its hash and the authority key."""
         with db.begin():
+            _visible(state.elections, db, election_id, viewer)
             return state.elections.manifest_view(db, election_id)
 
     @post(
@@ -139,9 +163,8 @@ class ElectionController(Controller):
         """Make one-time codes for roll entries that have none; CSV shown only this once."""
         with db.begin():
             made = state.elections.make_access_codes(db, election_id)
-        lines = ["voter_id,access_code", *(f"{ref},{code}" for ref, code in made)]
         return Response(
-            "\n".join(lines) + "\n", media_type="text/csv; charset=utf-8", status_code=201
+            access_codes_csv(made), media_type="text/csv; charset=utf-8", status_code=201
         )
 
     @post(
@@ -183,7 +206,7 @@ class ElectionController(Controller):
 
     @get("/{election_id:str}/result", operation_id="getResult", sync_to_thread=True)
     def result(self, election_id: FromPath[str], db: DB, state: ElectionState) -> ResultView:
-        """The published result with the rule's step-by-step explanation."""
+        """The published result, as logged, with the rule's step-by-step explanation."""
         with db.begin():
             return state.results.result(db, election_id)
 
@@ -194,7 +217,8 @@ class ElectionController(Controller):
         media_type="text/plain",
     )
     def export_pb(self, election_id: FromPath[str], state: ElectionState) -> Response[bytes]:
-        """The counted ballots as a Pabulib .pb file (after the close)."""
+        """The counted ballots as a Pabulib .pb file (after the close), counted once per
+        result and kept."""
         data = state.results.export_pb(election_id)
         return Response(
             data,

@@ -30,12 +30,13 @@ from audit.core.checkpoint import verify_checkpoint
 from audit.core.merkle import verify_inclusion
 from audit.services.models import LogEntry
 from audit.services.store import LogStore
+from ballot.core.manifest import manifest_dict
 from ballot.core.record import currency_unit
 from ballot.http.state import ElectionState
 from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionNotFound
 from ballot.services.models import CastBallot, CredentialIssuance, Election, RollEntry
-from ballot.services.results import ResultView, published_view
+from ballot.services.results import ResultView
 from kernel.accounts.models import District, User
 from kernel.web import DB, Viewer, render, requires_role
 from tally.model import parse_frac
@@ -401,8 +402,10 @@ class ElectionPages(Controller):
         service: ElectionService = state.elections
         with db.begin():
             row = _published(service, db, election_id)
-            manifest = _manifest(row)
-            view = published_view(row)
+            # What the page shows is read from the log's bytes (docs/protocol.md §9.9):
+            # the manifest from its opening entry, the result from its signed entry.
+            manifest = manifest_dict(state.results.logged_election(db, row).manifest)
+            view = state.results.view(db, row)
         currency = manifest.get("currency", "")
         context: dict[str, Any] = {
             "election": row,

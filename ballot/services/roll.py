@@ -20,7 +20,10 @@ from ballot.services.errors import ElectionStateConflict, RollRejected
 from ballot.services.lifecycle import ElectionLifecycle
 from ballot.services.models import RollEntry
 
-__all__ = ["VoterRoll", "code_hash", "new_access_code"]
+__all__ = ["VoterRoll", "access_codes_csv", "code_hash", "formula_safe", "new_access_code"]
+
+# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def code_hash(code: str) -> str:
@@ -33,6 +36,27 @@ def new_access_code() -> str:
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     raw = "".join(secrets.choice(alphabet) for _ in range(20))
     return "-".join(raw[i : i + 5] for i in range(0, 20, 5))
+
+
+def formula_safe(cell: str) -> str:
+    """``cell`` with a ``'`` in front if a spreadsheet would take it for a formula."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def access_codes_csv(made: list[tuple[str, str]]) -> str:
+    """The access codes as CSV (docs/protocol.md §5.1): a ``voter_id,access_code`` header,
+    then one row per code, quoted by the csv module where a value needs it, and every
+    cell that a spreadsheet would run as a formula prefixed with ``'``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    # The csv module quotes a value holding "\n" (the line end), not one holding a lone
+    # "\r", which some readers take for a line end too: such a row is quoted whole.
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer.writerow(["voter_id", "access_code"])
+    for ref, code in made:
+        row = [formula_safe(ref), formula_safe(code)]
+        (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
+    return out.getvalue()
 
 
 class VoterRoll:

@@ -156,12 +156,11 @@ class ProgramController(Controller):
         guards=[admin],
     )
     def apply_result(
-        self, program_id: FromPath[int], election_id: FromPath[str], db: DB, state: ProposalState
+        self, program_id: FromPath[int], election_id: FromPath[str], state: ProposalState
     ) -> ResultApplied:
-        """Apply a published result: winners won (pledges due), the rest lost (released)."""
-        with db.begin():
-            view = state.results.result(db, election_id)
-        return state.ballot_link.apply_result(program_id, election_id, list(view.winners))
+        """Apply the published result as the log holds it: winners won (pledges due), the
+        rest lost (released)."""
+        return state.ballot_link.apply_result(program_id, election_id)
 
 
 class ProposalController(Controller):

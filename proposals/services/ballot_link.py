@@ -4,6 +4,11 @@ what the published result does to proposals and pledges.
 The voting side (``ballot/``) never imports proposals; an admin route here creates the
 election draft through ``ElectionService.create`` and, once the result is published,
 applies it (winners ``won``, pledges due; the rest ``lost``, pledges released).
+
+Applying a result reads it from the log (docs/protocol.md §9.9): the winners are those of
+the signed ``result.published`` entry, and the projects are those of the election's
+logged manifest, never the ``election`` row's columns; a proposal on the ballot that the
+logged manifest does not name is refused.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from audit.services.store import BatchLog
 from ballot.services.elections import ElectionService
+from ballot.services.results import ResultService
 from kernel.errors import Conflict, InvalidInput, NotFound
 from proposals.core.schemas import BallotCreated, BallotRequest, ProjectEntry, ResultApplied
 from proposals.services.funding import settle
@@ -40,9 +46,12 @@ def meets_rules(db: Session, service: ProposalService, proposal: Proposal) -> bo
 
 
 class BallotLink:
-    def __init__(self, proposals: ProposalService, elections: ElectionService) -> None:
+    def __init__(
+        self, proposals: ProposalService, elections: ElectionService, results: ResultService
+    ) -> None:
         self.proposals = proposals
         self.elections = elections
+        self.results = results
 
     def eligible(self, db: Session, program_id: int, district: str) -> list[Proposal]:
         self.proposals.program(db, program_id)
@@ -115,8 +124,28 @@ class BallotLink:
 
         return self.proposals.sequencer.run(work).result
 
-    def apply_result(self, program_id: int, election_id: str, winners: list[str]) -> ResultApplied:
-        """Winners (project ids) become ``won`` with pledges due; the rest ``lost``, released."""
+    def apply_result(self, program_id: int, election_id: str) -> ResultApplied:
+        """Apply the election's published result as the log holds it: the winners of its
+        signed ``result.published`` entry become ``won`` with pledges due, the other
+        projects of its logged manifest ``lost``, released."""
+        with self.elections.store.read_sessions() as db:
+            logged = self.results.published(db, election_id)
+        projects = {p.id for p in logged.election.manifest.projects}
+        return self.apply_winners(program_id, election_id, logged.winners, projects=projects)
+
+    def apply_winners(
+        self,
+        program_id: int,
+        election_id: str,
+        winners: list[str],
+        *,
+        projects: set[str] | None = None,
+    ) -> ResultApplied:
+        """Winners (project ids) become ``won`` with pledges due; the rest ``lost``, released.
+
+        Unchecked: the caller vouches for ``winners``. Only ``apply_result`` (which reads
+        them from the log) serves requests; this step alone is for staged data (the demo,
+        tests). With ``projects``, every proposal on the ballot must be one of them."""
 
         def work(wdb: Session, log: BatchLog) -> ResultApplied:
             self.proposals.program(wdb, program_id)
@@ -134,6 +163,14 @@ class BallotLink:
                     "No proposal of this program is on this election's ballot.",
                     code="nothing_on_ballot",
                 )
+            if projects is not None:
+                stray = [p.id for p in rows if project_id(p.id) not in projects]  # type: ignore[arg-type]
+                if stray:
+                    raise Conflict(
+                        f"Proposal {stray[0]} is on this ballot but not in the election's "
+                        "logged manifest; the result cannot be applied to it.",
+                        code="not_on_manifest",
+                    )
             won: list[int] = []
             lost: list[int] = []
             now = self.proposals.now()

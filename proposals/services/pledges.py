@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from audit.services.store import BatchLog
 from kernel.accounts.models import User
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kernel.limits import account_subject, take
 from kernel.markers import N_
 from proposals.core import kinds
 from proposals.core.inn import inn_is_valid, inn_kind
@@ -95,6 +96,7 @@ class PledgeService:
 
     def pledge(self, user: User, proposal_id: int, data: PledgeCreate) -> PledgeOut:
         def work(wdb: Session, log: BatchLog) -> PledgeOut:
+            self._count(wdb, user)
             proposal = wdb.get(Proposal, proposal_id, with_for_update=True)
             if proposal is None or proposal.status == "draft":
                 raise NotFound(f"There is no proposal {proposal_id}.")
@@ -141,8 +143,13 @@ class PledgeService:
 
         return self.sequencer.run(work).result
 
+    def _count(self, wdb: Session, user: User) -> None:
+        """One more pledge or withdrawal by ``user`` (each writes a log entry)."""
+        take(wdb, self.proposals.limits.pledges, account_subject(user.id), now=self.proposals.now())
+
     def withdraw(self, user: User, proposal_id: int, pledge_id: int) -> PledgeOut:
         def work(wdb: Session, log: BatchLog) -> PledgeOut:
+            self._count(wdb, user)
             pledge = wdb.get(Pledge, pledge_id, with_for_update=True)
             if pledge is None or pledge.proposal_id != proposal_id:
                 raise NotFound(f"There is no pledge {pledge_id} on proposal {proposal_id}.")

@@ -21,7 +21,9 @@ from audit.services.sequencer import Sequencer
 from audit.services.store import BatchLog
 from kernel.accounts.models import User
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kernel.limits import account_subject, take
 from kernel.markers import N_
+from kernel.settings import Settings
 from proposals.core import kinds
 from proposals.core.errors import illegal
 from proposals.core.lifecycle import (
@@ -50,6 +52,7 @@ from proposals.services.funding import (
     required_pledges,
     status_body,
 )
+from proposals.services.limits import ProposalLimits
 from proposals.services.models import (
     Image,
     Program,
@@ -76,9 +79,16 @@ __all__ = [
 
 
 class ProposalService(Programs):
-    def __init__(self, sequencer: Sequencer, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        sequencer: Sequencer,
+        clock: Callable[[], float] = time.time,
+        *,
+        limits: ProposalLimits | None = None,
+    ) -> None:
         self.sequencer = sequencer
         self.clock = clock
+        self.limits = limits or ProposalLimits.from_settings(Settings())
 
     def now(self) -> int:
         return int(self.clock())
@@ -179,6 +189,7 @@ class ProposalService(Programs):
         return problems
 
     def create(self, db: Session, author: User, data: ProposalCreate) -> ProposalOut:
+        take(db, self.limits.drafts, account_subject(author.id), now=self.now())
         program = self.program(db, data.program)
         fields = {f: getattr(data, f) for f in data.__struct_fields__}
         problems = self.validate(db, program, fields)

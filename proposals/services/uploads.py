@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from audit.services.store import BatchLog
 from kernel.accounts.models import User
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kernel.limits import account_subject, take
 from kernel.markers import N_
 from proposals.core import kinds
 from proposals.core.images import NotAnImage, sniff_image
@@ -100,6 +101,9 @@ class UploadService:
         )
         if (count or 0) >= MAX_IMAGES:
             raise Conflict(N_("A proposal has at most 10 images."), code="too_many_images")
+        take(
+            db, self.proposals.limits.uploads, account_subject(author.id), now=self.proposals.now()
+        )
         info = self.check(data)
         name, digest = self._store(data, info[1])
         image = self._row(name, digest, proposal_id, None, data, info)

@@ -97,7 +97,7 @@ def test_full_road(app: Litestar, people: dict[str, Actor]) -> None:
         assert row is not None
         row.status = "on_ballot"
         row.election_id = "centre-2027"
-    applied = link.apply_result(program, "centre-2027", [f"proposal-{pid}"])
+    applied = link.apply_winners(program, "centre-2027", [f"proposal-{pid}"])
     assert applied.won == [pid]
     pledges = r1.call("GET", f"/api/v1/proposals/{pid}/pledges").json()
     assert sorted(p["status"] for p in pledges) == ["due", "due", "withdrawn"]

@@ -30,6 +30,13 @@ PHASES = ("support", "review", "cofunding", "voting")
 _ids = itertools.count()
 
 
+@pytest.fixture(name="settings")
+def fx_settings(settings: Settings) -> Settings:
+    """The suite's deployment without per-account limits: one author makes every
+    proposal of every example (the limits have their own tests, test_limits)."""
+    return settings.with_changes(proposal_drafts_per_day=0, uploads_per_hour=0, pledges_per_hour=0)
+
+
 def machine_for(app: Litestar, people: dict[str, Actor]) -> type[RuleBasedStateMachine]:
     class Proposals(RuleBasedStateMachine):
         @initialize(
@@ -183,7 +190,7 @@ def machine_for(app: Litestar, people: dict[str, Actor]) -> type[RuleBasedStateM
             election = self.view(on_ballot[0])["election"]
             winners = data.draw(st.lists(st.sampled_from(on_ballot), unique=True))
             event("a result was applied")
-            app.state.ballot_link.apply_result(
+            app.state.ballot_link.apply_winners(
                 self.program_id, election, [f"proposal-{w}" for w in winners]
             )
 

@@ -185,7 +185,7 @@ def test_milestone_photos_are_logged_by_hash(
         row = db.get(Proposal, pid)
         assert row is not None
         row.status, row.election_id = "on_ballot", "e"
-    app.state.ballot_link.apply_result(world["program"], "e", [f"proposal-{pid}"])
+    app.state.ballot_link.apply_winners(world["program"], "e", [f"proposal-{pid}"])
     step = people["admin"].call(
         "POST", f"/api/v1/proposals/{pid}/milestones", {"stage": "planned", "date": "2027-05-01"}
     )
