@@ -350,20 +350,20 @@ def test_a_lost_device_gets_the_same_credential_back(
     second_context, second = new_device()
     try:
         # A wrong code first: refused by the server, no second credential.
-        second.get_by_text("Lost your device?").click()
+        second.locator("#recover summary").click()
         second.get_by_label("Access code").fill(codes[0])
-        second.get_by_label("Recovery code").fill("ABCD-EFGH-JKLM-NPQR-STUV-WXYZ-2345")
+        second.get_by_label("Recovery code", exact=True).fill("ABCD-EFGH-JKLM-NPQR-STUV-WXYZ-2345")
         shoot(second, "recover")
         second.get_by_role("button", name="Recover my credential").click()
         second.locator("#ballot-error").get_by_text("not the recovery code of your").wait_for()
         assert issued_entries(live_server.url) == 1
         assert second.locator("#cast").is_disabled()
         # A mistyped code is refused before anything is sent.
-        second.get_by_label("Recovery code").fill("ABCD-EFGH-JKLM-NPQR-STUV-WXYZ-234O")
+        second.get_by_label("Recovery code", exact=True).fill("ABCD-EFGH-JKLM-NPQR-STUV-WXYZ-234O")
         second.get_by_role("button", name="Recover my credential").click()
         second.locator("#ballot-error").get_by_text("28 letters and digits").wait_for()
         # The right code, typed in lower case with spaces.
-        second.get_by_label("Recovery code").fill(recovery.lower().replace("-", " "))
+        second.get_by_label("Recovery code", exact=True).fill(recovery.lower().replace("-", " "))
         second.get_by_role("button", name="Recover my credential").click()
         second.locator("#wallet-status").get_by_text("Your credential is back").wait_for()
         assert not second.locator("#cast").is_disabled()
@@ -378,6 +378,7 @@ def test_a_lost_device_gets_the_same_credential_back(
         second.get_by_role("button", name="Check").click()
         second.locator("#check-result .ok").wait_for()
         assert "is your ballot with your signature" in second.locator("#check-result").inner_text()
+        shoot(second, "check-own-ballot")
     finally:
         second_context.close()
     assert recovered["credential_private"] == lost["credential_private"]
@@ -418,7 +419,7 @@ def test_the_credential_step_in_russian(
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{proxy.url}/elections/{ELECTION}")
         page.locator("#credential-actions").wait_for()
-        page.get_by_text("Потеряли устройство?").click()
+        page.locator("#recover summary").click()
         shoot(page, "recover-ru")
         page.get_by_label("Код доступа").fill(codes[1])
         page.get_by_role("button", name="Получить ключ по этому коду").click()
@@ -427,7 +428,7 @@ def test_the_credential_step_in_russian(
         shoot(page, "recovery-code-ru")
         code = page.locator("#recovery-code").inner_text()
         page.get_by_label("последнюю группу").fill(code[-4:])
-        page.get_by_role("button", name="Я сохранил код восстановления").click()
+        page.get_by_role("button", name="Код восстановления сохранён").click()
         page.locator("#wallet-status").get_by_text("хранится в этом браузере").wait_for()
         assert not page.locator("#cast").is_disabled()
         page.goto(f"{proxy.url}/check")

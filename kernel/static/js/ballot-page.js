@@ -126,7 +126,13 @@ function showWallet() {
     status.textContent = say("unconfirmed");
     actions.hidden = true;
     $("save-wallet").hidden = false;
-    $("recovery-code").textContent = wallet.recoveryCode;
+    // The groups, with a line break allowed only between them.
+    const shown = $("recovery-code");
+    shown.replaceChildren();
+    wallet.recoveryCode.split("-").forEach((group, i, all) => {
+      shown.append(i < all.length - 1 ? `${group}-` : group);
+      if (i < all.length - 1) shown.append(document.createElement("wbr"));
+    });
     recovery.hidden = false;
   } else {
     const voted = data.revoting === "false" ? "voted_once" : "voted";
@@ -137,6 +143,7 @@ function showWallet() {
   }
   // The ballot is enabled once the credential is here and its recovery code saved.
   $("cast").disabled = !(ready && confirmed);
+  $("cast-hint").hidden = !(ready && !confirmed);
 }
 
 function showReceipt(receipt) {
