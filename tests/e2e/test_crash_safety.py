@@ -33,6 +33,7 @@ from audit.core.merkle import mth
 from ballot.core.client import ClientError, VoterClient
 from kernel.settings import Settings
 from tests.support.server import admin_client, open_code_election, start_server, stop_server, veche
+from veche.kinds import entry_kinds
 from veche.setup import initialize
 
 CYCLES = int(os.environ.get("VECHE_CRASH_CYCLES", "3"))
@@ -85,7 +86,7 @@ def check_log(url: str, tmp: Path, receipts: list[dict[str, Any]], key: str) -> 
         seq = int(receipt["seq"])
         assert seq < len(leaves), f"acknowledged entry {seq} is missing"
         assert leaves[seq].hex() == receipt["leaf_hash"], f"entry {seq} changed"
-        assert parse_entry(lines[seq]).kind == "ballot.cast", f"entry {seq} is not a ballot"
+        assert parse_entry(lines[seq], entry_kinds()).kind == "ballot.cast", f"entry {seq} is not a ballot"
         assert seen.setdefault(seq, receipt["leaf_hash"]) == receipt["leaf_hash"]
         checkpoint = verify_checkpoint(receipt["checkpoint"], key)
         assert mth(leaves[: checkpoint.size]) == checkpoint.root, "a checkpoint was forked"
