@@ -436,3 +436,41 @@ def test_the_credential_step_in_russian(
     finally:
         context.close()
     assert errors == []
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "ru-RU"])
+def test_check_without_javascript_shows_receipts_never_the_key(
+    browser: Any, live_server: LiveServer, tmp_path: Path, locale: str
+) -> None:
+    codes = open_mixed_election(live_server)
+    wallet_path = tmp_path / "wallet.json"
+    for choice in ("park", "library"):
+        done = vote(
+            live_server.url, "--code", codes[0], "--approve", choice, "--delay", "0",
+            "--wallet", str(wallet_path), home=tmp_path / "home",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+    wallet = Wallet.load(wallet_path)
+    assert wallet.recovery_code is not None
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale=locale, java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/check")
+        page.locator("#receipt").fill(wallet_path.read_text("utf-8"))
+        page.locator("#check-form button[type=submit]").click()
+        page.locator("#check-result .ok").first.wait_for()
+        html = page.content()
+        assert page.locator("#check-result .ok").count() == 2
+        assert wallet.credential_private not in html
+        assert wallet.recovery_code not in html
+        assert page.locator("#check-result .notice").count() == 1
+        shoot(page, f"check-nojs-wallet-{locale[:2]}")
+        page.locator("#receipt").fill("[" * 5000 + "]" * 5000)
+        with page.expect_response(lambda r: r.url.endswith("/check")) as answered:
+            page.locator("#check-form button[type=submit]").click()
+        assert answered.value.status == 400
+        page.locator("#check-result .error").wait_for()
+    finally:
+        context.close()
