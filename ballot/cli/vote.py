@@ -212,13 +212,6 @@ def _credential(
     # Kept before asking: an answer lost on the way is asked again with the same code.
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     derived.save(path)
-    if fresh:
-        print(
-            f"Your recovery code: {derived.recovery_code}\n"
-            "Write it down or print it, and keep it private. With it (and your log-in or "
-            "access code) you get this same credential back on another device "
-            "(veche vote --recovery-code); whoever has it can vote in your name."
-        )
     try:
         _certify(client, http, info, derived, args)
     except ClientError as exc:
@@ -232,6 +225,14 @@ def _credential(
             path.unlink(missing_ok=True)
         raise
     derived.save(path)
+    if fresh:
+        print(
+            f"Your recovery code: {derived.recovery_code}\n"
+            "Write it down or print it, and keep it private. With it (and your log-in or "
+            "access code) you get this same credential back on another device "
+            "(veche vote --recovery-code); whoever has it can vote in your name. It is "
+            f"also in the wallet {path}."
+        )
     return derived
 
 

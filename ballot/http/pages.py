@@ -301,6 +301,7 @@ def dashboard_numbers(db: Session, row: Election) -> dict[str, Any]:
 SECRET_WALLET_FIELDS = ("credential_private", "recovery_code", "token")
 CHECK_INPUT_LIMIT = 100_000  # characters of pasted text
 CHECK_RECEIPTS_LIMIT = 50  # receipts of one wallet checked at once
+RECEIPT_FIELDS = ("election", "seq", "leaf_hash", "checkpoint", "size", "proof", "ballot_digest")
 
 
 class CheckInputRefused(ValueError):
@@ -334,6 +335,17 @@ def parse_check_input(text: str) -> tuple[list[dict[str, Any]], bool]:
     except RecursionError:
         raise CheckInputRefused("too deep") from None
     return receipts, secret
+
+
+def public_receipt(receipt: dict[str, Any]) -> dict[str, Any]:
+    """Only a receipt's own fields (docs/protocol.md §8.1, and the ballot sent): whatever
+    else was pasted with it is not shown again."""
+    kept = {name: receipt[name] for name in RECEIPT_FIELDS if name in receipt}
+    try:
+        kept["cast"] = sent_cast(receipt)
+    except ClientError:
+        kept.pop("cast", None)
+    return kept
 
 
 def check_value_depth(value: object, depth: int = 0) -> None:
@@ -395,7 +407,8 @@ def check_receipt_server(db: Session, store: LogStore, text: str) -> dict[str, A
     except CheckInputRefused:
         return {"malformed": True, "results": [], "echo": "", "secret": False}
     results = [check_one_receipt(db, store, receipt) for receipt in receipts]
-    public = receipts[0] if len(receipts) == 1 and not secret else {"receipts": receipts}
+    shown = [public_receipt(receipt) for receipt in receipts]
+    public = shown[0] if len(shown) == 1 and not secret else {"receipts": shown}
     return {
         "malformed": False,
         "results": results,

@@ -86,7 +86,8 @@ def check_log(url: str, tmp: Path, receipts: list[dict[str, Any]], key: str) -> 
         seq = int(receipt["seq"])
         assert seq < len(leaves), f"acknowledged entry {seq} is missing"
         assert leaves[seq].hex() == receipt["leaf_hash"], f"entry {seq} changed"
-        assert parse_entry(lines[seq], entry_kinds()).kind == "ballot.cast", f"entry {seq} is not a ballot"
+        kind = parse_entry(lines[seq], entry_kinds()).kind
+        assert kind == "ballot.cast", f"entry {seq} is not a ballot"
         assert seen.setdefault(seq, receipt["leaf_hash"]) == receipt["leaf_hash"]
         checkpoint = verify_checkpoint(receipt["checkpoint"], key)
         assert mth(leaves[: checkpoint.size]) == checkpoint.root, "a checkpoint was forked"

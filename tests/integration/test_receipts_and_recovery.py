@@ -326,6 +326,13 @@ def test_check_page_checks_the_entry_and_never_echoes_a_secret(
     assert wallet.credential_private not in page.text
     assert wallet.recovery_code is not None and wallet.recovery_code not in page.text
     assert '"credential_private"' not in page.text and '"recovery_code"' not in page.text
+    # Nor when a secret is pasted inside a receipt, or beside one.
+    inside = {**first, "credential_private": wallet.credential_private}
+    mixed = check(json.dumps(inside))
+    assert f"Entry {first['seq']} of the log holds the ballot you sent" in mixed.text
+    assert wallet.credential_private not in mixed.text
+    nested = {"receipts": [{**first, "x": {"recovery_code": wallet.recovery_code}}]}
+    assert wallet.recovery_code not in check(json.dumps(nested)).text
     # Not even when the file is broken JSON.
     broken = check(secret_wallet[:-5])
     assert broken.status_code == 400
