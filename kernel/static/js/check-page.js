@@ -76,7 +76,9 @@ async function check(event) {
     } catch (exc) {
       const code = exc instanceof VecheError ? exc.code : "error";
       const lead = messages.get(code) ?? messages.get("error");
-      list.append(line("error", `${entry}: ${lead} ${exc.detail ?? exc.message}`));
+      // A message that ends in a colon is followed by what exactly did not match.
+      const said = lead.endsWith(":") ? `${lead} ${exc.detail ?? exc.message}` : lead;
+      list.append(line("error", `${entry}: ${said}`));
     }
   }
   result.replaceChildren(list);
