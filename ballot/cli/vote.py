@@ -3,11 +3,24 @@
 ``veche vote URL --election ID`` with one of ``--approve``, ``--points``, ``--rank``,
 ``--choose`` obtains a credential (``--code`` for an access code, or ``--email`` to log in
 with an account; the password from ``--password``, ``VECHE_PASSWORD`` or a prompt), seals,
-signs and casts the ballot, checks the receipt (its inclusion proof and the checkpoint's
-signature) and keeps the credential and receipts in a wallet:
-``$XDG_DATA_HOME/veche/wallets/<host>/<election>.json`` (default ``~/.local/share/…``),
-mode 0600, or ``--wallet PATH``. When the wallet already holds a credential for that
-election, it is used again: a second ``veche vote`` re-votes, and the last ballot counts.
+signs and casts the ballot, checks the receipt and keeps the credential and receipts in a
+wallet: ``$XDG_DATA_HOME/veche/wallets/<host>/<election>.json`` (default
+``~/.local/share/…``), mode 0600, or ``--wallet PATH``. When the wallet already holds a
+credential for that election, it is used again: a second ``veche vote`` re-votes, and the
+last ballot counts.
+
+The credential is derived from a recovery code (docs/protocol.md §6.11), printed when the
+credential is first obtained; ``--recovery-code CODE`` gets the same credential back on
+another device (the server answers the identical request with the signature it gave).
+
+The receipt is accepted only if the log entry it names holds exactly the ballot and
+signature sent, hashes to the receipt's leaf hash, and the inclusion proof leads to a
+checkpoint signed by the log's key (pinned in the wallet, or ``--log-key``); ``--check``
+re-checks every receipt of the wallet against the latest checkpoint (§8.3).
+
+The credential is asked for on the client that logged in; the ballot goes on a new
+client -- a new connection with no cookie -- a random 2 to 8 seconds later (``--delay``),
+so that neither the session nor the time ties it to the voter (§7.5, §12).
 
 It needs only the pure ballot core and an HTTP client, no database. Every refusal is one
 line on standard error and exit status 1.
@@ -33,10 +46,12 @@ from ballot.cli.common import Refusal, fail, reported
 from ballot.core.choices import BallotRejected, validate_choices
 from ballot.core.client import ClientError, ElectionInfo, VoterClient, Wallet
 from ballot.core.errors import ManifestRejected
+from ballot.core.token import format_recovery_code, new_recovery_code, normalize_recovery_code
 
 __all__ = ["add_vote_command", "default_wallet_path", "parse_choices"]
 
 PASSWORD_ENV = "VECHE_PASSWORD"
+DEFAULT_DELAY = 8.0  # seconds: casting waits 2 to 8 s after the credential (protocol §12)
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -135,18 +150,121 @@ def _load_wallet(path: Path) -> Wallet | None:
         raise Refusal(f"the wallet {path} cannot be read: {exc}") from None
 
 
-def _credential(
-    client: VoterClient, http: httpx.Client, info: ElectionInfo, args: argparse.Namespace
-) -> Wallet:
+def _certify(
+    client: VoterClient, http: httpx.Client, info: ElectionInfo, wallet: Wallet, args: Any
+) -> None:
+    """The blind signature for the wallet's credential, with a code or after a log-in."""
     if args.code:
-        return client.obtain_credential(info, access_code=args.code)
+        client.certify(info, wallet, access_code=args.code)
+        return
     if args.email:
         headers = _login(http, args.email, _password(args))
-        return client.obtain_credential(info, headers=headers)
+        client.certify(info, wallet, headers=headers)
+        return
     raise Refusal(
         "this is the first vote from this wallet: give --code (an access code) or "
         "--email (log in) to obtain a credential"
     )
+
+
+def _already_issued(args: argparse.Namespace) -> Refusal:
+    if args.recovery_code:
+        return Refusal(
+            "the server already certified another credential for you in this election: this "
+            "is not the recovery code of your first credential, check it (already_issued)"
+        )
+    return Refusal(
+        "you already have a credential for this election: give --recovery-code with the "
+        "code printed when you got it, or --wallet with its file (already_issued)"
+    )
+
+
+def _wait(seconds: float) -> None:
+    """Cast at a random moment between a quarter of ``seconds`` and ``seconds`` after the
+    credential, so that the server cannot pair the two by time (docs/protocol.md §12)."""
+    if seconds <= 0:
+        return
+    low = seconds / 4
+    time.sleep(low + secrets.randbelow(int((seconds - low) * 1000) + 1) / 1000)
+
+
+def _credential(
+    http: httpx.Client, info: ElectionInfo, wallet: Wallet | None, path: Path, args: Any
+) -> Wallet:
+    """The wallet with a certified credential, derived from a recovery code: the wallet's,
+    the one given, or a new one that is printed for the voter to keep."""
+    given = args.recovery_code
+    held = wallet.recovery_code if wallet is not None else None
+    if held is not None and given and format_recovery_code(given) != held:
+        raise Refusal(
+            f"the wallet {path} holds the credential of another recovery code; use "
+            "--wallet for a new file"
+        )
+    if wallet is not None and wallet.token is not None:
+        return wallet
+    code = given or (wallet.recovery_code if wallet is not None else None)
+    fresh = code is None
+    derived = Wallet.from_recovery_code(info.id, info.hash, code or new_recovery_code())
+    if wallet is not None:
+        derived.receipts = wallet.receipts
+    client = VoterClient(_Http(http), verifier_key=args.log_key)
+    created = not path.exists()
+    # Kept before asking: an answer lost on the way is asked again with the same code.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    derived.save(path)
+    try:
+        _certify(client, http, info, derived, args)
+    except ClientError as exc:
+        if created and exc.status is not None:  # answered: nothing to ask again
+            path.unlink(missing_ok=True)
+        if exc.code == "already_issued":
+            raise _already_issued(args) from None
+        raise
+    except Refusal:
+        if created:
+            path.unlink(missing_ok=True)
+        raise
+    derived.save(path)
+    if fresh:
+        print(
+            f"Your recovery code: {derived.recovery_code}\n"
+            "Write it down or print it, and keep it private. With it (and your log-in or "
+            "access code) you get this same credential back on another device "
+            "(veche vote --recovery-code); whoever has it can vote in your name. It is "
+            f"also in the wallet {path}."
+        )
+    return derived
+
+
+def _check(args: argparse.Namespace, url: str) -> int:
+    """Re-check every receipt of the wallet against the server's latest checkpoint."""
+    path: Path = args.wallet or default_wallet_path(url, args.election)
+    wallet = _load_wallet(path)
+    if wallet is None:
+        raise Refusal(f"there is no wallet at {path}: give --wallet")
+    if args.log_key and wallet.log_key and args.log_key != wallet.log_key:
+        raise Refusal(f"--log-key is not the log key the wallet {path} pinned")
+    if not wallet.receipts:
+        raise Refusal(f"the wallet {path} holds no receipt: nothing to check")
+    failures: list[str] = []
+    with httpx.Client(base_url=url, timeout=args.timeout) as http:
+        client = VoterClient(_Http(http), verifier_key=args.log_key or wallet.log_key)
+        for n, receipt in enumerate(wallet.receipts, 1):
+            where = f"ballot {n} (log entry {receipt.get('seq')})"
+            try:
+                latest = client.recheck_receipt(receipt)
+            except ClientError as exc:
+                failures.append(f"{where}: {exc.detail} ({exc.code})")
+                continue
+            print(
+                f"Ballot {n}: log entry {receipt['seq']} holds the ballot you sent; it is in "
+                f"the latest signed checkpoint (size {latest.size}), and the log only grew "
+                f"since the receipt's (size {receipt['size']})."
+            )
+    if failures:
+        return fail(failures)
+    print(f"All {len(wallet.receipts)} receipts of {path} check.")
+    return 0
 
 
 def _vote(args: argparse.Namespace) -> int:
@@ -155,11 +273,22 @@ def _vote(args: argparse.Namespace) -> int:
         raise Refusal(f"{args.url!r} is not an http:// or https:// address")
     if not _SLUG.fullmatch(args.election):
         raise Refusal(f"{args.election!r} is not an election id (lowercase letters, digits, -)")
+    if args.delay < 0:
+        raise Refusal("--delay: give a number of seconds, 0 or more")
+    if args.check:
+        return _check(args, url)
+    if all(getattr(args, k) is None for k in ("approve", "points", "rank", "choose")):
+        raise Refusal("give your choices: one of --approve, --points, --rank, --choose")
     choices = parse_choices(args)
+    if args.recovery_code:
+        normalize_recovery_code(args.recovery_code)  # a typing mistake, found first
     path: Path = args.wallet or default_wallet_path(url, args.election)
     wallet = _load_wallet(path)
+    if wallet is not None and args.log_key and wallet.log_key not in {None, args.log_key}:
+        raise Refusal(f"--log-key is not the log key the wallet {path} pinned")
+    # The log-in channel: the manifest and the credential, with the session cookie.
     with httpx.Client(base_url=url, timeout=args.timeout) as http:
-        client = VoterClient(_Http(http))
+        client = VoterClient(_Http(http), verifier_key=args.log_key)
         info = client.election(args.election, allow_test_keys=args.allow_test_keys)
         # The voter's mistake is found before a one-time code is spent.
         validate_choices(info.manifest, choices)
@@ -168,20 +297,21 @@ def _vote(args: argparse.Namespace) -> int:
                 f"the wallet {path} holds a credential for another election named "
                 f"{args.election!r} (its manifest differs); use --wallet for a new file"
             )
-        if wallet is None or wallet.token is None:
-            wallet = _credential(client, http, info, args)
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            wallet.save(path)
-            if args.delay:
-                # Casting later than the issuance hides the link between the two in time.
-                time.sleep(secrets.randbelow(args.delay * 1000 + 1) / 1000)
-        receipt = client.cast(info, wallet, choices)
-        wallet.save(path)
+        asked = wallet is None or wallet.token is None
+        wallet = _credential(http, info, wallet, path, args)
+    if asked:
+        _wait(args.delay)
+    # The casting channel: a new client, so a new connection with no cookie (§7.5).
+    with httpx.Client(base_url=url, timeout=args.timeout) as fresh:
+        caster = VoterClient(_Http(fresh), verifier_key=args.log_key or wallet.log_key)
+        receipt = caster.cast(info, wallet, choices)
+    wallet.save(path)
     again = len(wallet.receipts) > 1
     print(
         f"{'Re-voted' if again else 'Voted'} in {args.election!r}: the ballot is log entry "
         f"{receipt['seq']}, leaf hash {receipt['leaf_hash']}, in checkpoint size "
-        f"{receipt['size']} (inclusion proof and checkpoint signature checked)."
+        f"{receipt['size']} (checked: the entry holds your ballot and signature, the "
+        "inclusion proof and the checkpoint's signature)."
     )
     if again:
         print(f"This is ballot {len(wallet.receipts)} of this credential; the last one counts.")
@@ -220,7 +350,7 @@ def add_vote_command(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     vote.add_argument("url", metavar="URL", help="the server, e.g. https://vote.example.org")
     vote.add_argument("--election", required=True, metavar="ID", help="the election's id")
-    kind = vote.add_mutually_exclusive_group(required=True)
+    kind = vote.add_mutually_exclusive_group()
     kind.add_argument("--approve", metavar="P1,P2", help="approval ballot: the projects approved")
     kind.add_argument("--points", metavar="P1=3,P2=2", help="cumulative ballot: points each")
     kind.add_argument("--rank", metavar="P3,P1", help="ordinal ballot: most preferred first")
@@ -234,11 +364,29 @@ def add_vote_command(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="the wallet file (default $XDG_DATA_HOME/veche/wallets/<host>/<election>.json)",
     )
     vote.add_argument(
+        "--recovery-code",
+        metavar="CODE",
+        help="the recovery code of your credential: get the same credential on this device",
+    )
+    vote.add_argument(
+        "--check",
+        action="store_true",
+        help="re-check every receipt in the wallet against the log's latest checkpoint",
+    )
+    vote.add_argument(
+        "--log-key",
+        metavar="VKEY",
+        help="pin the log's verifier key (as `veche verify --key`); default: the wallet's",
+    )
+    vote.add_argument(
         "--delay",
-        type=int,
-        default=0,
+        type=float,
+        default=DEFAULT_DELAY,
         metavar="SECONDS",
-        help="wait a random time up to this long between the credential and the ballot",
+        help=(
+            "after getting a credential, cast at a random moment between a quarter of this "
+            f"and this many seconds later (default {DEFAULT_DELAY:g}, i.e. 2 to 8 s; 0: at once)"
+        ),
     )
     vote.add_argument("--timeout", type=int, default=60, help="HTTP timeout in seconds")
     vote.add_argument(

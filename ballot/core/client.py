@@ -3,27 +3,39 @@
 It speaks the HTTP API of docs/protocol.md (§6 credentials, §7 casting, §8 receipts)
 through any object with httpx's ``get``/``post`` interface. It trusts the server for
 nothing it can check: the manifest must hash to the election's id and carry the
-authority's signature, the token must verify before it is used, and the receipt's
-inclusion proof must lead to the root of a checkpoint signed by the log's key.
+authority's signature, the token must verify before it is used, and a receipt is
+accepted only when the log entry it names is the very ballot this client sent, in a tree
+whose checkpoint the log's key signed (§8.2).
 
-What a voter must keep — the credential's private key and token, and the receipts — is
-a ``Wallet``, stored as a JSON file readable only by its owner (mode 0600).
+Credentials are derived from a recovery code (§6.11): the same code gives the same
+credential and the same blinded request on any device, so a voter who loses the wallet
+gets the same credential back, never a second one.
+
+What a voter must keep -- the recovery code, the credential's private key and token, and
+the receipts with the ballots they are for -- is a ``Wallet``, stored as a JSON file
+readable only by its owner (mode 0600).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit.core.canonical import b64url_decode, b64url_encode
-from audit.core.checkpoint import verify_checkpoint
-from audit.core.merkle import verify_inclusion
+from audit.core.canonical import (
+    CanonicalError,
+    b64url_decode,
+    b64url_encode,
+    canonical_bytes,
+    decode_canonical,
+)
+from audit.core.checkpoint import Checkpoint, verify_checkpoint
+from audit.core.merkle import verify_consistency, verify_inclusion
 from ballot.core.ballot import ballot_json, make_ballot
 from ballot.core.manifest import (
     Manifest,
@@ -32,7 +44,21 @@ from ballot.core.manifest import (
     parse_manifest,
     verify_manifest_signature,
 )
-from ballot.core.token import credential_message, finalize, prepare_and_blind, verify_token
+from ballot.core.token import (
+    credential_message,
+    finalize,
+    format_recovery_code,
+    new_recovery_code,
+    recovery_blind,
+    recovery_seed,
+    verify_token,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+BALLOT_CAST = "ballot.cast"
+ENTRY_KEYS = frozenset({"at", "body", "kind", "prev", "seq", "v"})
 
 
 class ClientError(Exception):
@@ -48,6 +74,7 @@ class ClientError(Exception):
 class HttpResponse(Protocol):
     status_code: int
     text: str
+    content: bytes
 
     def json(self) -> Any: ...
 
@@ -71,13 +98,21 @@ def _answer(response: HttpResponse, expected: int) -> Any:
 
 @dataclass
 class Wallet:
-    """A credential for one election and the receipts of the ballots it cast."""
+    """A credential for one election and the receipts of the ballots it cast.
+
+    Each receipt is the server's receipt (§8.1) with ``"cast"``: the ``ballot.cast`` body
+    this client sent, ``{"ballot": …, "signature": …}``, so that it can be checked again
+    against the log entry. ``recovery_code`` derives the credential (§6.11); ``log_key``
+    is the log's verifier key as first seen, pinned for every later check.
+    """
 
     election_id: str
     election_hash: str
     credential_private: str  # b64url raw Ed25519 private key
     token: dict[str, str] | None = None
     receipts: list[dict[str, Any]] = field(default_factory=list)
+    recovery_code: str | None = None
+    log_key: str | None = None
 
     @property
     def private_key(self) -> Ed25519PrivateKey:
@@ -94,16 +129,32 @@ class Wallet:
             "credential_private": self.credential_private,
             "token": self.token,
             "receipts": self.receipts,
+            "recovery_code": self.recovery_code,
+            "log_key": self.log_key,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Wallet:
+        code, key = data.get("recovery_code"), data.get("log_key")
         return cls(
             election_id=str(data["election_id"]),
             election_hash=str(data["election_hash"]),
             credential_private=str(data["credential_private"]),
             token=data.get("token"),
             receipts=list(data.get("receipts", [])),
+            recovery_code=None if code is None else str(code),
+            log_key=None if key is None else str(key),
+        )
+
+    @classmethod
+    def from_recovery_code(cls, election_id: str, election_hash: str, code: str) -> Wallet:
+        """The wallet of the credential ``code`` derives in this election (no token yet)."""
+        seed = recovery_seed(code, election_hash)
+        return cls(
+            election_id=election_id,
+            election_hash=election_hash,
+            credential_private=b64url_encode(seed),
+            recovery_code=format_recovery_code(code),
         )
 
     def save(self, path: Path) -> None:
@@ -126,12 +177,120 @@ class ElectionInfo:
     hash: str
 
 
-class VoterClient:
-    """The protocol steps against one server, through ``http`` (httpx or a test client)."""
+# --- the receipt's entry (docs/protocol.md §8.2) ---------------------------------------------
 
-    def __init__(self, http: Http, *, rng: Callable[[int], bytes] = os.urandom) -> None:
+
+def _hex32(value: object, what: str) -> bytes:
+    try:
+        data = bytes.fromhex(value) if isinstance(value, str) else b""
+    except ValueError:
+        data = b""
+    if len(data) != 32 or value != data.hex():
+        raise ClientError("bad_receipt", f"the receipt's {what} is not 64 lowercase hex digits")
+    return data
+
+
+def _seq(receipt: Mapping[str, Any], name: str) -> int:
+    value = receipt.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ClientError("bad_receipt", f"the receipt's {name} is not a whole number")
+    return value
+
+
+def sent_cast(receipt: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``ballot.cast`` body a kept receipt is for, or a refusal saying it is missing."""
+    cast = receipt.get("cast")
+    if (
+        not isinstance(cast, Mapping)
+        or set(cast) != {"ballot", "signature"}
+        or not isinstance(cast["ballot"], Mapping)
+        or not isinstance(cast["signature"], str)
+    ):
+        raise ClientError(
+            "no_ballot_in_receipt",
+            "the receipt does not carry the ballot and signature you sent, so it cannot be "
+            "tied to your ballot",
+        )
+    sent = {"ballot": dict(cast["ballot"]), "signature": cast["signature"]}
+    try:
+        canonical_bytes(sent)
+    except (CanonicalError, RecursionError):
+        raise ClientError(
+            "no_ballot_in_receipt", "the ballot the receipt says was sent is not canonical JSON"
+        ) from None
+    return sent
+
+
+def check_cast_entry(line: bytes, receipt: Mapping[str, Any], cast: Mapping[str, Any]) -> bytes:
+    """Check the exact bytes the log serves at the receipt's ``seq``; its leaf hash.
+
+    The bytes must hash to the receipt's ``leaf_hash`` (``SHA-256(0x00 || bytes)``) and be
+    a canonical ``ballot.cast`` entry at that ``seq`` whose body's ``ballot`` and
+    ``signature`` are exactly the ones sent. Each failure names what did not match.
+    """
+    seq = _seq(receipt, "seq")
+    expected = _hex32(receipt.get("leaf_hash"), "leaf hash")
+    leaf = hashlib.sha256(b"\x00" + line).digest()
+    if leaf != expected:
+        raise ClientError(
+            "entry_mismatch",
+            f"the log's entry {seq} does not hash to the receipt's leaf hash: the server "
+            "answered other bytes than the ones it proved",
+        )
+    try:
+        entry = decode_canonical(line)
+    except (CanonicalError, RecursionError):
+        raise ClientError(
+            "not_your_ballot", f"the log's entry {seq} is not canonical JSON"
+        ) from None
+    if not isinstance(entry, dict) or set(entry) != ENTRY_KEYS:
+        raise ClientError("not_your_ballot", f"the log's entry {seq} is not a log entry")
+    if entry["seq"] != seq:
+        raise ClientError(
+            "not_your_ballot", f"the receipt names entry {seq}, the entry says {entry['seq']}"
+        )
+    if entry["kind"] != BALLOT_CAST:
+        raise ClientError(
+            "not_your_ballot", f"the log's entry {seq} is a {entry['kind']!r}, not a ballot"
+        )
+    body = entry["body"]
+    if not isinstance(body, dict):
+        raise ClientError("not_your_ballot", f"the log's entry {seq} has no ballot")
+    if canonical_bytes(body.get("ballot")) != canonical_bytes(cast["ballot"]):
+        raise ClientError(
+            "not_your_ballot", f"the log's entry {seq} holds another ballot than the one you sent"
+        )
+    if body.get("signature") != cast["signature"]:
+        raise ClientError(
+            "not_your_ballot",
+            f"the log's entry {seq} holds another signature than the one you sent",
+        )
+    return leaf
+
+
+def ballot_digest(cast: Mapping[str, Any]) -> str:
+    """``hex(SHA-256(canonical({"ballot": …, "signature": …})))`` (§7.9)."""
+    body = {"ballot": cast["ballot"], "signature": cast["signature"]}
+    return hashlib.sha256(canonical_bytes(body)).hexdigest()
+
+
+class VoterClient:
+    """The protocol steps against one server, through ``http`` (httpx or a test client).
+
+    ``verifier_key`` pins the log's key (a signed-note verifier key); without it the key
+    is fetched from the server once.
+    """
+
+    def __init__(
+        self,
+        http: Http,
+        *,
+        rng: Callable[[int], bytes] = os.urandom,
+        verifier_key: str | None = None,
+    ) -> None:
         self.http = http
         self.rng = rng
+        self.pinned_key = verifier_key
         self._log_key: dict[str, str] | None = None
 
     # --- what the server publishes ------------------------------------------------------
@@ -153,6 +312,12 @@ class VoterClient:
             self._log_key = dict(_answer(self.http.get("/api/v1/log/key"), 200))
         return self._log_key
 
+    def verifier_key(self) -> str:
+        """The pinned log key, or the one the server states."""
+        if self.pinned_key is not None:
+            return self.pinned_key
+        return str(self.log_key()["verifier_key"])
+
     # --- credential ---------------------------------------------------------------------
     def obtain_credential(
         self,
@@ -160,16 +325,33 @@ class VoterClient:
         *,
         access_code: str | None = None,
         headers: Mapping[str, str] | None = None,
+        recovery_code: str | None = None,
     ) -> Wallet:
-        private = Ed25519PrivateKey.from_private_bytes(self.rng(32))
-        wallet = Wallet(
-            election_id=info.id,
-            election_hash=info.hash,
-            credential_private=b64url_encode(private.private_bytes_raw()),
-        )
+        """A credential derived from ``recovery_code`` (a new code if none), blind-signed.
+
+        With the code of an earlier credential the request is byte-identical to the one
+        signed then, so the server answers its stored blind signature (§6.6 step 6): the
+        same credential, not a second one.
+        """
+        code = new_recovery_code(self.rng) if recovery_code is None else recovery_code
+        wallet = Wallet.from_recovery_code(info.id, info.hash, code)
+        self.certify(info, wallet, access_code=access_code, headers=headers)
+        return wallet
+
+    def certify(
+        self,
+        info: ElectionInfo,
+        wallet: Wallet,
+        *,
+        access_code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Ask for the blind signature of the wallet's credential and keep the token."""
+        if wallet.recovery_code is None:
+            raise ClientError("no_recovery_code", "this wallet's credential has no recovery code")
         public = load_credential_key(info.manifest)
         message = credential_message(wallet.credential, info.hash)
-        blinded, state = prepare_and_blind(public, message, self.rng)
+        blinded, state = recovery_blind(public, message, wallet.recovery_code, info.hash)
         body: dict[str, Any] = {"blinded_message": b64url_encode(bytes(blinded))}
         if access_code is not None:
             body["access_code"] = access_code
@@ -182,7 +364,8 @@ class VoterClient:
         token = finalize(public, state, b64url_decode(answer["blind_signature"]))
         verify_token(public, wallet.credential, info.hash, token)
         wallet.token = {"prefix": token["prefix"], "signature": token["signature"]}
-        return wallet
+        if wallet.log_key is None:
+            wallet.log_key = self.verifier_key()
 
     # --- casting ------------------------------------------------------------------------
     def cast(
@@ -193,33 +376,130 @@ class VoterClient:
         ballot, signature = make_ballot(
             info.manifest, wallet.private_key, wallet.token, choices, self.rng
         )
-        receipt = _answer(
-            self.http.post(
-                f"/api/v1/elections/{info.id}/ballots",
-                json={"ballot": ballot_json(ballot), "signature": signature},
-            ),
-            201,
-        )
-        self.check_receipt(receipt)
-        wallet.receipts.append(dict(receipt))
-        return dict(receipt)
+        cast = {"ballot": ballot_json(ballot), "signature": signature}
+        receipt = _answer(self.http.post(f"/api/v1/elections/{info.id}/ballots", json=cast), 201)
+        if not isinstance(receipt, dict):
+            raise ClientError("bad_receipt", "the answer to the ballot is not a receipt")
+        kept = {**receipt, "cast": cast}
+        self.check_receipt(kept, election_hash=info.hash)
+        wallet.receipts.append(kept)
+        return kept
 
-    def check_receipt(self, receipt: Mapping[str, Any]) -> None:
-        """The receipt's entry is in the tree its signed checkpoint states."""
-        key = self.log_key()
+    def _checkpoint(self, note: object) -> Checkpoint:
+        if not isinstance(note, str):
+            raise ClientError("bad_checkpoint", "the receipt carries no checkpoint")
         try:
-            checkpoint = verify_checkpoint(receipt["checkpoint"], key["verifier_key"])
+            return verify_checkpoint(note, self.verifier_key())
+        except ClientError:
+            raise
         except Exception as exc:  # any malformed or forged checkpoint
-            raise ClientError("bad_receipt", f"the checkpoint does not verify: {exc}") from None
-        if checkpoint.size != receipt["size"]:
-            raise ClientError("bad_receipt", "the proof is for another tree size")
-        try:
-            verify_inclusion(
-                bytes.fromhex(receipt["leaf_hash"]),
-                int(receipt["seq"]),
-                checkpoint.size,
-                [bytes.fromhex(p) for p in receipt["proof"]],
-                checkpoint.root,
+            raise ClientError(
+                "bad_checkpoint", f"the checkpoint is not signed by the log's key: {exc}"
+            ) from None
+
+    def entry_bytes(self, seq: int) -> bytes:
+        """The exact bytes of log entry ``seq`` as the server serves them (§3.12)."""
+        response = self.http.get(f"/api/v1/log/entries?start={seq}&end={seq + 1}")
+        if response.status_code != 200:
+            raise ClientError(
+                "entry_mismatch",
+                f"the log does not serve entry {seq} (HTTP {response.status_code})",
+                response.status_code,
             )
+        content = bytes(response.content)
+        if not content.endswith(b"\n") or content.count(b"\n") != 1:
+            raise ClientError(
+                "entry_mismatch", f"the log's answer for entry {seq} is not exactly one entry"
+            )
+        return content[:-1]
+
+    def check_receipt(
+        self, receipt: Mapping[str, Any], *, election_hash: str | None = None
+    ) -> Checkpoint:
+        """A kept receipt proves this client's own ballot (docs/protocol.md §8.2).
+
+        The checkpoint is signed by the log's key and states the receipt's size; the
+        receipt names the election and the digest of the ballot sent; the entry the log
+        serves at ``seq`` hashes to the receipt's leaf hash and carries exactly that
+        ballot and signature; and the inclusion proof leads from that leaf hash to the
+        checkpoint's root. Returns the checkpoint.
+        """
+        cast = sent_cast(receipt)
+        seq = _seq(receipt, "seq")
+        size = _seq(receipt, "size")
+        checkpoint = self._checkpoint(receipt.get("checkpoint"))
+        if checkpoint.size != size:
+            raise ClientError(
+                "bad_receipt",
+                f"the receipt states a tree of {size} entries, its checkpoint {checkpoint.size}",
+            )
+        expected = election_hash if election_hash is not None else cast["ballot"].get("election")
+        if receipt.get("election") != expected:
+            raise ClientError("bad_receipt", "the receipt is for another election")
+        if receipt.get("ballot_digest") != ballot_digest(cast):
+            raise ClientError(
+                "not_your_ballot", "the receipt's ballot digest is not the digest of your ballot"
+            )
+        leaf = check_cast_entry(self.entry_bytes(seq), receipt, cast)
+        proof = receipt.get("proof")
+        if not isinstance(proof, list):
+            raise ClientError("bad_receipt", "the receipt carries no inclusion proof")
+        try:
+            path = [_hex32(p, "proof") for p in proof]
+            verify_inclusion(leaf, seq, checkpoint.size, path, checkpoint.root)
+        except ClientError:
+            raise ClientError("bad_receipt", "the receipt's inclusion proof is not hex") from None
         except Exception as exc:
-            raise ClientError("bad_receipt", f"the inclusion proof fails: {exc}") from None
+            raise ClientError(
+                "bad_receipt",
+                f"the inclusion proof does not put entry {seq} in the signed checkpoint: {exc}",
+            ) from None
+        return checkpoint
+
+    def latest_checkpoint(self) -> Checkpoint:
+        response = self.http.get("/api/v1/log/checkpoint")
+        if response.status_code != 200:
+            raise ClientError("bad_checkpoint", "the server states no checkpoint")
+        return self._checkpoint(response.text)
+
+    def recheck_receipt(self, receipt: Mapping[str, Any]) -> Checkpoint:
+        """A kept receipt still proves the ballot (§8.3): the checks of ``check_receipt``,
+        then the log only grew from the receipt's checkpoint to the latest one (a
+        consistency proof between the two signed roots), and the entry is in the latest
+        tree. Returns the latest checkpoint."""
+        older = self.check_receipt(receipt)
+        leaf = bytes.fromhex(str(receipt["leaf_hash"]))
+        seq = int(receipt["seq"])
+        latest = self.latest_checkpoint()
+        if latest.size < older.size:
+            raise ClientError(
+                "log_shrank",
+                f"the log states {latest.size} entries, fewer than the receipt's {older.size}",
+            )
+        if latest.size == older.size:
+            if latest.root != older.root:
+                raise ClientError("log_forked", "two signed checkpoints of one size differ")
+            return latest
+        answer = _answer(
+            self.http.get(f"/api/v1/log/proof/consistency?first={older.size}&second={latest.size}"),
+            200,
+        )
+        try:
+            proof = [bytes.fromhex(p) for p in answer["proof"]]
+            verify_consistency(older.size, latest.size, older.root, latest.root, proof)
+        except Exception as exc:
+            raise ClientError(
+                "log_forked",
+                f"the log's history does not extend the receipt's checkpoint: {exc}",
+            ) from None
+        answer = _answer(
+            self.http.get(f"/api/v1/log/proof/inclusion?seq={seq}&size={latest.size}"), 200
+        )
+        try:
+            proof = [bytes.fromhex(p) for p in answer["proof"]]
+            verify_inclusion(leaf, seq, latest.size, proof, latest.root)
+        except Exception as exc:
+            raise ClientError(
+                "bad_receipt", f"entry {seq} is not in the latest signed tree: {exc}"
+            ) from None
+        return latest

@@ -18,12 +18,15 @@ refused in every other.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypedDict
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode, canonical_bytes
 from audit.core.canonical import hex_decode as _hex_decode
@@ -147,3 +150,106 @@ def verify_token(
             "the token does not verify for this credential and election",
             code=ErrorCode.TOKEN_INVALID,
         ) from None
+
+
+# --- credentials derived from a recovery code (docs/protocol.md §6.11) ----------------------
+
+RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols: no I, O, 0 or 1
+RECOVERY_CODE_LENGTH = 28  # 28 symbols of 5 bits: 140 bits
+RECOVERY_GROUP = 4  # shown as seven groups of four joined by "-"
+RECOVERY_SALT = b"veche/recovery/v1\n"
+_RECOVERY_SEPARATORS = frozenset(" -\t\r\n")
+
+
+def new_recovery_code(rng: blind.Rng = os.urandom) -> str:
+    """A fresh recovery code: 28 symbols drawn uniformly (one byte each, its low 5 bits)."""
+    data = rng(RECOVERY_CODE_LENGTH)
+    if len(data) != RECOVERY_CODE_LENGTH:
+        raise ValueError(f"rng returned {len(data)} bytes instead of {RECOVERY_CODE_LENGTH}")
+    symbols = "".join(RECOVERY_ALPHABET[b & 31] for b in data)
+    return format_recovery_code(symbols)
+
+
+def format_recovery_code(code: str) -> str:
+    """The normalized code in groups of four: ``ABCD-EFGH-…``."""
+    text = normalize_recovery_code(code)
+    return "-".join(text[i : i + RECOVERY_GROUP] for i in range(0, len(text), RECOVERY_GROUP))
+
+
+def normalize_recovery_code(text: str) -> str:
+    """The 28 symbols of a recovery code as typed: upper case, spaces and dashes dropped.
+
+    Refuses (``bad_recovery_code``) anything else, naming what is wrong, so that a typing
+    mistake is found before a request is made.
+    """
+    symbols = "".join(ch for ch in text.upper() if ch not in _RECOVERY_SEPARATORS)
+    wrong = sorted({ch for ch in symbols if ch not in RECOVERY_ALPHABET})
+    if wrong:
+        raise TokenRefused(
+            f"a recovery code has no {' '.join(repr(ch) for ch in wrong)}: it is made of the "
+            "letters A to Z without I and O, and the digits 2 to 9",
+            code="bad_recovery_code",
+        )
+    if len(symbols) != RECOVERY_CODE_LENGTH:
+        raise TokenRefused(
+            f"a recovery code has {RECOVERY_CODE_LENGTH} letters and digits, this one "
+            f"{len(symbols)}",
+            code="bad_recovery_code",
+        )
+    return symbols
+
+
+def recovery_bytes(code: str, manifest_hash_hex: str, label: bytes, length: int) -> bytes:
+    """``HKDF-SHA256(IKM = code, salt = "veche/recovery/v1\\n", info = manifest hash || label)``."""
+    try:
+        election = _hex_decode(manifest_hash_hex, length=MANIFEST_HASH_LENGTH)
+    except CanonicalError:
+        raise TokenRefused(
+            "the election must be named by its manifest hash in lowercase hex",
+            code=ErrorCode.MANIFEST_HASH_MALFORMED,
+        ) from None
+    ikm = normalize_recovery_code(code).encode("ascii")
+    return HKDF(
+        algorithm=hashes.SHA256(), length=length, salt=RECOVERY_SALT, info=election + label
+    ).derive(ikm)
+
+
+def recovery_seed(code: str, manifest_hash_hex: str) -> bytes:
+    """The credential's 32-byte Ed25519 private key (seed) for this code and election."""
+    return recovery_bytes(code, manifest_hash_hex, b"credential", 32)
+
+
+def recovery_blind(
+    public_key: rsa.RSAPublicKey, message: bytes, code: str, manifest_hash_hex: str
+) -> tuple[blind.BlindedMessage, ClientState]:
+    """Prepare and blind ``message`` (RFC 9474 §4.1, §4.3) with values derived from the code.
+
+    The prefix, the PSS salt and the blinding factor ``r`` come from the code, so every
+    device that holds the code makes the byte-identical request. ``r`` is the first
+    candidate ``OS2IP(recovery_bytes("blind" || I2OSP(i, 4), k))``, ``i = 0, 1, …``, with
+    ``1 <= r < n`` and ``gcd(r, n) = 1``; then ``inv = r^-1 mod n``.
+    """
+    numbers = public_key.public_numbers()
+    n, e = numbers.n, numbers.e
+    k = (n.bit_length() + 7) // 8
+    prefix = recovery_bytes(code, manifest_hash_hex, b"prefix", blind.PREFIX_LENGTH)
+    salt = recovery_bytes(code, manifest_hash_hex, b"salt", TOKEN_VARIANT.salt_length)
+    prepared = prefix + message
+    encoded = blind.emsa_pss_encode(
+        prepared, n.bit_length() - 1, TOKEN_VARIANT.salt_length, lambda _: salt
+    )
+    m = int.from_bytes(encoded, "big")
+    if math.gcd(m, n) != 1:
+        raise BlindSignatureError(
+            "the encoded message is not coprime to the modulus", code=ErrorCode.INVALID_INPUT
+        )
+    counter = 0
+    while True:
+        label = b"blind" + counter.to_bytes(4, "big")
+        r = int.from_bytes(recovery_bytes(code, manifest_hash_hex, label, k), "big")
+        if 1 <= r < n and math.gcd(r, n) == 1:
+            break
+        counter += 1
+    inv = pow(r, -1, n)
+    z = m * pow(r, e, n) % n
+    return blind.BlindedMessage(z.to_bytes(k, "big")), ClientState(prepared, inv.to_bytes(k, "big"))

@@ -116,6 +116,12 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
             status.get_by_text("no voting credential").wait_for()
 
             page.get_by_role("button", name="Get my voting credential").click()
+            # Saving the recovery code is part of getting the credential.
+            code = page.locator("#recovery-code")
+            code.wait_for()
+            assert page.locator("#cast").is_disabled()
+            page.get_by_label("last group").fill(code.inner_text()[-4:])
+            page.get_by_role("button", name="I have saved my recovery code").click()
             status.get_by_text("kept in this browser").wait_for()
 
             # The meter: park and library spend 750,000 of 1,000,000; the playground no longer fits.
@@ -158,6 +164,7 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
             saved = json.loads(Path(download.value.path()).read_text("utf-8"))
             assert [r["seq"] for r in saved["receipts"]] == [first["seq"], second["seq"]]
             assert set(saved) >= {"election_id", "election_hash", "credential_private", "token"}
+            assert saved["recovery_code"] and saved["log_key"]
             assert errors == []
 
             # An auditor, not logged in, checks the first receipt.
@@ -170,10 +177,12 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
                 check.locator("#check-result .ok").wait_for()
                 assert "Checked in this browser" in check.locator("#check-result").inner_text()
                 shoot(check, "check")
-                forged = {**first, "leaf_hash": "00" * 32}
+                # The second ballot's receipt with the first ballot: not this entry's ballot.
+                forged = {**second, "cast": first["cast"], "ballot_digest": first["ballot_digest"]}
                 check.get_by_label("Receipt", exact=True).fill(json.dumps(forged))
                 check.get_by_role("button", name="Check").click()
-                check.locator("#check-result .error").wait_for()
+                check.locator("#check-result .error").get_by_text("another ballot").wait_for()
+                shoot(check, "check-refused")
             finally:
                 auditor.close()
 
@@ -276,6 +285,11 @@ def test_every_ballot_kind_votes_from_its_page_with_an_access_code(
             page.locator("#credential-actions").wait_for()
             page.get_by_label("Код доступа").fill(codes[election_id])
             page.get_by_role("button", name="Получить ключ по этому коду").click()
+            page.locator("#recovery-code").wait_for()
+            page.get_by_label("последнюю группу").fill(
+                page.locator("#recovery-code").inner_text()[-4:]
+            )
+            page.get_by_role("button", name="Код восстановления сохранён").click()
             page.locator("#wallet-status").get_by_text("хранится в этом браузере").wait_for()
             if election_id == "points":
                 # Points left: 3 for the park, then the pool is held to the 2 that remain.

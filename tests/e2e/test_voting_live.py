@@ -258,7 +258,7 @@ def run_vote(
     env.pop("VECHE_PASSWORD", None)
     if password is not None:
         env["VECHE_PASSWORD"] = password
-    return veche("vote", url, *args, env=env)
+    return veche("vote", url, *args, "--delay", "0", env=env)
 
 
 def one_line_error(done: subprocess.CompletedProcess[str], *words: str) -> None:

@@ -118,16 +118,18 @@ def test_check_my_ballot_without_javascript(
     token = csrf_from(form.text)
     good = client.post("/check", data={"receipt": json.dumps(receipt), "csrf_token": token})
     assert good.status_code == 200
-    assert f"Your ballot is entry {receipt['seq']}" in good.text
-    forged = {**receipt, "leaf_hash": "00" * 32}
+    assert f"Entry {receipt['seq']} of the log holds the ballot you sent" in good.text
+    forged = {**receipt, "proof": receipt["proof"][1:] or ["00" * 32]}
     bad = client.post("/check", data={"receipt": json.dumps(forged), "csrf_token": token})
     assert "inclusion proof does not hold" in bad.text
     junk = client.post("/check", data={"receipt": "<b>nope</b>", "csrf_token": token})
+    assert junk.status_code == 400
     assert "This is not a receipt." in junk.text and "<b>nope</b>" not in junk.text
-    # A saved wallet is accepted too: its last receipt is checked.
+    # A saved wallet is accepted too: its receipts are checked, its secrets not shown.
     as_wallet = json.dumps(wallet.to_json())
     again = client.post("/check", data={"receipt": as_wallet, "csrf_token": token})
-    assert f"Your ballot is entry {receipt['seq']}" in again.text
+    assert f"Entry {receipt['seq']} of the log holds the ballot you sent" in again.text
+    assert wallet.credential_private not in again.text
 
 
 def test_explorer_pages(client: Client, admin: dict[str, str]) -> None:

@@ -1,13 +1,28 @@
 /**
- * The ballot page: keeps the voter's wallet (credential, token, receipts) in IndexedDB,
- * obtains the credential, guards the ballot's limits as the voter fills it (a budget
- * meter for knapsack ballots, points left for cumulative ones), and casts through
- * veche-crypto.js, which checks the receipt's proof and checkpoint in the page.
+ * The ballot page: keeps the voter's wallet (recovery code, credential, token, receipts)
+ * in IndexedDB, obtains the credential, guards the ballot's limits as the voter fills it
+ * (a budget meter for knapsack ballots, points left for cumulative ones), and casts
+ * through veche-crypto.js, which checks that the log's entry named by the receipt is the
+ * ballot sent, in a checkpoint signed by the log's key (docs/protocol.md §8.2).
+ *
+ * The credential is derived from a recovery code (§6.11). Getting a credential shows the
+ * code, and the ballot is enabled only once the voter has confirmed saving it (by typing
+ * its last group); on a new device "Recover your credential" takes the code and gets the
+ * same credential back. The ballot is cast without cookies, a random moment after the
+ * credential was obtained (§12).
  *
  * Everything the script needs comes from the page's data-* attributes; the messages it
  * shows are the page's own (translated) list items in #messages.
  */
-import { VecheVoter, VecheError, exportWallet, importWallet } from "./veche-crypto.js";
+import {
+  VecheVoter,
+  VecheError,
+  exportWallet,
+  importWallet,
+  formatRecoveryCode,
+  newRecoveryCode,
+  walletFromRecoveryCode,
+} from "./veche-crypto.js";
 
 const form = document.getElementById("ballot-form");
 const data = form.dataset;
@@ -24,6 +39,8 @@ const voter = new VecheVoter({
 });
 let info = null;
 let wallet = null;
+// Whether the voter confirmed saving the wallet's recovery code (kept with the wallet).
+let confirmed = false;
 // When the credential was obtained on this page: a ballot cast right after it would let
 // the server pair the two by time (docs/protocol.md §12), so casting waits a
 // random moment first.
@@ -70,7 +87,17 @@ async function storeOp(mode, op) {
 
 const walletKey = () => `${info.id}:${info.hash}`;
 const loadWallet = () => storeOp("readonly", (s) => s.get(walletKey()));
-const saveWallet = () => storeOp("readwrite", (s) => s.put(exportWallet(wallet), walletKey()));
+const saveWallet = () =>
+  storeOp("readwrite", (s) =>
+    s.put({ ...exportWallet(wallet), recovery_saved: confirmed }, walletKey()),
+  );
+
+// The receipts are checked against the log key the wallet saw first (pinned).
+function useWallet(next, saved) {
+  wallet = next;
+  confirmed = saved || !wallet.recoveryCode;
+  voter.pinnedKey = wallet.logKey ?? null;
+}
 
 // --- showing state ---------------------------------------------------------------------
 
@@ -88,17 +115,35 @@ function showError(exc) {
 function showWallet() {
   const status = $("wallet-status");
   const actions = $("credential-actions");
-  if (!wallet) {
+  const ready = Boolean(wallet?.token);
+  const recovery = $("recovery");
+  if (!ready) {
     status.textContent = say("no_wallet");
     actions.hidden = false;
     $("save-wallet").hidden = true;
+    recovery.hidden = true;
+  } else if (!confirmed) {
+    status.textContent = say("unconfirmed");
+    actions.hidden = true;
+    $("save-wallet").hidden = false;
+    // The groups, with a line break allowed only between them.
+    const shown = $("recovery-code");
+    shown.replaceChildren();
+    wallet.recoveryCode.split("-").forEach((group, i, all) => {
+      shown.append(i < all.length - 1 ? `${group}-` : group);
+      if (i < all.length - 1) shown.append(document.createElement("wbr"));
+    });
+    recovery.hidden = false;
   } else {
     const voted = data.revoting === "false" ? "voted_once" : "voted";
     status.textContent = wallet.receipts.length ? say(voted) : say("have_wallet");
     actions.hidden = true;
     $("save-wallet").hidden = false;
+    recovery.hidden = true;
   }
-  $("cast").disabled = false;
+  // The ballot is enabled once the credential is here and its recovery code saved.
+  $("cast").disabled = !(ready && confirmed);
+  $("cast-hint").hidden = !(ready && !confirmed);
 }
 
 function showReceipt(receipt) {
@@ -211,17 +256,82 @@ function choices() {
 
 // --- actions ---------------------------------------------------------------------------
 
+// A new credential from a new recovery code (or the code of a wallet whose answer was
+// lost). The wallet is stored before asking, so that asking again sends the same request.
 async function obtain(options) {
   showError(null);
   $("wallet-status").textContent = say("obtaining");
   try {
-    wallet = await voter.obtainCredential(info, options);
+    if (!wallet || wallet.token) {
+      useWallet(await walletFromRecoveryCode(info.id, info.hash, newRecoveryCode()), false);
+      await saveWallet();
+    }
+    await voter.certify(info, wallet, options);
     obtainedAt = Date.now();
     await saveWallet();
+    showWallet();
+    $("recovery-title").focus();
+    return;
   } catch (exc) {
     showError(exc);
   }
   showWallet();
+}
+
+// "Lost your device?": the same credential from the code typed, with the log-in or the
+// access code. A code that is not the voter's is refused by the server (a different
+// request from the same voter) and makes no second credential.
+async function recover() {
+  showError(null);
+  let code;
+  try {
+    code = formatRecoveryCode($("recover-code").value);
+  } catch (exc) {
+    showError(exc);
+    return;
+  }
+  const access = $("access-code").value.trim();
+  $("wallet-status").textContent = say("recovering");
+  try {
+    const recovered = await walletFromRecoveryCode(info.id, info.hash, code);
+    await voter.certify(info, recovered, access ? { accessCode: access } : {});
+    useWallet(recovered, true);
+    obtainedAt = Date.now();
+    await saveWallet();
+    showWallet();
+    $("wallet-status").textContent = say("recovered");
+    return;
+  } catch (exc) {
+    showError(exc?.code === "already_issued" ? new VecheError("wrong_recovery_code", "") : exc);
+  }
+  showWallet();
+}
+
+async function confirmCode() {
+  const typed = $("recovery-confirm").value.trim().toUpperCase();
+  const last = wallet.recoveryCode.split("-").pop();
+  if (typed !== last) {
+    $("recovery-confirm-error").textContent = say("confirm_mismatch");
+    $("recovery-confirm").focus();
+    return;
+  }
+  $("recovery-confirm-error").textContent = "";
+  confirmed = true;
+  await saveWallet();
+  showWallet();
+  $("ballot-title").scrollIntoView({ block: "start" });
+}
+
+function saveCode() {
+  const text = `${document.title}\n${location.href}\n\n${wallet.recoveryCode}\n`;
+  const blob = new Blob([text], { type: "text/plain" });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = `veche-recovery-code-${info.id}.txt`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
 async function cast(event) {
@@ -230,12 +340,7 @@ async function cast(event) {
   const button = $("cast");
   button.disabled = true;
   try {
-    if (!wallet) {
-      const code = $("access-code").value.trim();
-      wallet = await voter.obtainCredential(info, code ? { accessCode: code } : {});
-      obtainedAt = Date.now();
-      await saveWallet();
-    }
+    if (!wallet?.token || !confirmed) throw new VecheError("need_confirmation", "");
     await waitBeforeCasting();
     $("receipt-status").textContent = say("casting");
     const receipt = await voter.cast(info, wallet, choices());
@@ -269,7 +374,7 @@ async function upload(event) {
   try {
     const loaded = importWallet(await file.text());
     if (loaded.electionHash !== info.hash) throw new VecheError("bad_wallet", "another election");
-    wallet = loaded;
+    useWallet(loaded, true); // whoever has the file has what the code would give back
     await saveWallet();
     const last = wallet.receipts[wallet.receipts.length - 1];
     if (last) showReceipt(last);
@@ -284,7 +389,7 @@ async function start() {
   try {
     info = await voter.election(data.election);
     const stored = await loadWallet();
-    wallet = stored ? importWallet(stored) : null;
+    if (stored) useWallet(importWallet(stored), stored.recovery_saved === true);
   } catch (exc) {
     showError(exc);
     $("wallet-status").textContent = "";
@@ -308,6 +413,16 @@ $("use-code").addEventListener("click", () => {
   const code = $("access-code").value.trim();
   if (code) obtain({ accessCode: code });
 });
+$("use-recovery").addEventListener("click", recover);
+$("confirm-code").addEventListener("click", confirmCode);
+$("recovery-confirm").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
+    event.preventDefault();
+    confirmCode();
+  }
+});
+$("print-code").addEventListener("click", () => window.print());
+$("save-code").addEventListener("click", saveCode);
 $("save-wallet").addEventListener("click", download);
 $("load-wallet").addEventListener("change", upload);
 start();

@@ -1,8 +1,11 @@
 /**
- * "Check my ballot": the receipt is checked in the page with veche-crypto.js (the
- * checkpoint's signature, the inclusion proof, consistency with the latest checkpoint,
- * and inclusion in the latest tree). Without JavaScript the form posts to the server,
- * which checks the same things itself.
+ * "Check my ballot": each receipt (one pasted receipt, or every receipt of a credential
+ * file) is checked in the page with veche-crypto.js (docs/protocol.md §8.2, §8.3): the
+ * log's entry at the receipt's position is exactly the ballot and signature that were
+ * sent, the checkpoint is signed by the log's key (the one the credential file pinned, if
+ * any), the inclusion proof holds, the log only grew since, and the entry is in its
+ * latest tree. Without JavaScript the form posts to the server, which checks the same
+ * things itself. Nothing pasted here leaves the page.
  */
 import { VecheVoter, VecheError } from "./veche-crypto.js";
 
@@ -12,52 +15,73 @@ const result = document.getElementById("check-result");
 const messages = new Map(
   [...document.querySelectorAll("#messages [data-code]")].map((li) => [li.dataset.code, li.textContent]),
 );
-const voter = new VecheVoter({ allowTestKeys: form.dataset.allowTestKeys === "true" });
+const allowTestKeys = form.dataset.allowTestKeys === "true";
 
-function show(kind, message, link) {
-  result.replaceChildren();
+function line(kind, message, link) {
+  const item = document.createElement("li");
   const p = document.createElement("p");
   p.className = kind;
   p.textContent = message;
-  result.append(p);
+  item.append(p);
   if (link) {
     const a = document.createElement("a");
     a.href = link.href;
     a.textContent = link.text;
     const q = document.createElement("p");
     q.append(a);
-    result.append(q);
+    item.append(q);
   }
+  return item;
 }
 
-function receiptsOf(value) {
-  if (value && Array.isArray(value.receipts)) return value.receipts;
-  return [value];
+function show(kind, message) {
+  const p = document.createElement("p");
+  p.className = kind;
+  p.textContent = message;
+  result.replaceChildren(p);
+}
+
+function parse(value) {
+  const wallet = value && Array.isArray(value.receipts) ? value : null;
+  const receipts = wallet ? value.receipts : [value];
+  if (!receipts.length || !receipts.every((r) => r && typeof r.seq === "number"))
+    throw new Error("no receipt");
+  const logKey = wallet && typeof wallet.log_key === "string" ? wallet.log_key : undefined;
+  return { receipts, logKey };
 }
 
 async function check(event) {
   event.preventDefault();
   show("muted", messages.get("checking"));
-  let receipts;
+  let parsed;
   try {
-    receipts = receiptsOf(JSON.parse(text.value));
-    if (!receipts.length || typeof receipts[0]?.seq !== "number") throw new Error("no receipt");
+    parsed = parse(JSON.parse(text.value));
   } catch {
     show("error", messages.get("malformed"));
     return;
   }
-  const receipt = receipts[receipts.length - 1];
-  try {
-    const latest = await voter.recheckReceipt(receipt);
-    show("ok", `${messages.get("ok")} ${messages.get("entry")} #${receipt.seq}; ${latest.size} ${messages.get("size")}.`, {
-      href: `/log/entries/${receipt.seq}`,
-      text: `${messages.get("entry")} #${receipt.seq}`,
-    });
-  } catch (exc) {
-    const code = exc instanceof VecheError ? exc.code : "error";
-    const lead = messages.get(code) ?? messages.get("error");
-    show("error", `${lead} ${exc.detail ?? exc.message}`);
+  const voter = new VecheVoter({ allowTestKeys, verifierKey: parsed.logKey });
+  const list = document.createElement("ul");
+  list.className = "results";
+  for (const receipt of parsed.receipts) {
+    const entry = `${messages.get("entry")} #${receipt.seq}`;
+    try {
+      const latest = await voter.recheckReceipt(receipt);
+      list.append(
+        line("ok", `${entry}: ${messages.get("ok")} ${latest.size} ${messages.get("size")}.`, {
+          href: `/log/entries/${receipt.seq}`,
+          text: entry,
+        }),
+      );
+    } catch (exc) {
+      const code = exc instanceof VecheError ? exc.code : "error";
+      const lead = messages.get(code) ?? messages.get("error");
+      // A message that ends in a colon is followed by what exactly did not match.
+      const said = lead.endsWith(":") ? `${lead} ${exc.detail ?? exc.message}` : lead;
+      list.append(line("error", `${entry}: ${said}`));
+    }
   }
+  result.replaceChildren(list);
 }
 
 document.getElementById("receipt-file").addEventListener("change", async (event) => {

@@ -795,6 +795,101 @@ export async function verifyToken(publicKey, credentialPublic, manifestHashHex, 
 }
 
 // ---------------------------------------------------------------------------------------
+// Credentials derived from a recovery code (docs/protocol.md §6.11; ballot/core/token.py)
+
+/** The recovery code's 32 symbols: A–Z without I and O, 2–9. */
+export const RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+/** 28 symbols of 5 bits (140 bits), shown as seven groups of four. */
+export const RECOVERY_CODE_LENGTH = 28;
+const RECOVERY_GROUP = 4;
+const RECOVERY_SALT = utf8("veche/recovery/v1\n");
+
+/** A fresh recovery code: 28 symbols drawn uniformly (one random byte each, its low 5 bits). */
+export function newRecoveryCode(rng = randomBytes) {
+  const data = draw(rng, RECOVERY_CODE_LENGTH);
+  return formatRecoveryCode(Array.from(data, (b) => RECOVERY_ALPHABET[b & 31]).join(""));
+}
+
+/**
+ * The 28 symbols of a code as typed (upper case; spaces and dashes dropped), or a refusal
+ * (`bad_recovery_code`) naming what is wrong.
+ */
+export function normalizeRecoveryCode(text) {
+  const symbols = String(text).toUpperCase().replace(/[\s-]/g, "");
+  const wrong = [...new Set([...symbols].filter((ch) => !RECOVERY_ALPHABET.includes(ch)))];
+  if (wrong.length)
+    throw new VecheError(
+      "bad_recovery_code",
+      `a recovery code has no ${wrong.join(" ")}: it is made of the letters A to Z without I and O, and the digits 2 to 9`,
+    );
+  if (symbols.length !== RECOVERY_CODE_LENGTH)
+    throw new VecheError(
+      "bad_recovery_code",
+      `a recovery code has ${RECOVERY_CODE_LENGTH} letters and digits, this one ${symbols.length}`,
+    );
+  return symbols;
+}
+
+/** The normalized code in groups of four: `ABCD-EFGH-…`. */
+export function formatRecoveryCode(text) {
+  const symbols = normalizeRecoveryCode(text);
+  const groups = [];
+  for (let i = 0; i < symbols.length; i += RECOVERY_GROUP)
+    groups.push(symbols.slice(i, i + RECOVERY_GROUP));
+  return groups.join("-");
+}
+
+/**
+ * HKDF-SHA256(IKM = code, salt = "veche/recovery/v1\n", info = manifest hash || label), as
+ * ballot/core/token.py recovery_bytes.
+ * @param {string} code
+ * @param {string} manifestHashHex
+ * @param {Uint8Array|string} label
+ * @param {number} length bytes
+ * @returns {Promise<Uint8Array>}
+ */
+export async function recoveryBytes(code, manifestHashHex, label, length) {
+  const ikm = utf8(normalizeRecoveryCode(code));
+  const key = await webcrypto().importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
+  const info = concatBytes(
+    hexDecode(manifestHashHex, 32),
+    typeof label === "string" ? utf8(label) : toBytes(label),
+  );
+  const bits = await webcrypto().deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt: RECOVERY_SALT, info },
+    key,
+    length * 8,
+  );
+  return new Uint8Array(bits);
+}
+
+/** The credential's 32-byte Ed25519 seed for this code and election. */
+export function recoverySeed(code, manifestHashHex) {
+  return recoveryBytes(code, manifestHashHex, "credential", 32);
+}
+
+/**
+ * Prepare and blind the credential message (RFC 9474 §4.1, §4.3) with the prefix, the PSS
+ * salt and the blinding factor r derived from the code, so that every device holding the
+ * code makes the byte-identical request: r is the first OS2IP(recoveryBytes("blind" ||
+ * I2OSP(i, 4), k)), i = 0, 1, …, with 1 <= r < n and gcd(r, n) = 1.
+ * @param {BlindPublicKey} publicKey
+ * @returns {Promise<{blindedMsg: Uint8Array, state: {preparedMsg: Uint8Array, inv: Uint8Array}}>}
+ */
+export async function recoveryBlind(publicKey, message, code, manifestHashHex) {
+  const { n, modulusLength: k } = publicKey;
+  const prefix = await recoveryBytes(code, manifestHashHex, "prefix", PREFIX_LENGTH);
+  const salt = await recoveryBytes(code, manifestHashHex, "salt", publicKey.saltLength);
+  let r;
+  for (let i = 0; ; i++) {
+    const label = concatBytes(utf8("blind"), new Uint8Array([i >>> 24, (i >>> 16) & 255, (i >>> 8) & 255, i & 255]));
+    r = bytesToBigInt(await recoveryBytes(code, manifestHashHex, label, k));
+    if (r >= 1n && r < n && gcd(r, n) === 1n) break;
+  }
+  return prepareAndBlind(publicKey, message, { prefix, salt, r: bigIntToBytes(r, k) });
+}
+
+// ---------------------------------------------------------------------------------------
 // HPKE (RFC 9180), base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM
 
 const KEM_ID = 0x0020;
@@ -1540,43 +1635,166 @@ export async function verifyCheckpoint(noteText, verifierKey, { origin } = {}) {
   return checkpoint;
 }
 
+const ENTRY_KEYS = ["at", "body", "kind", "prev", "seq", "v"];
+
 /**
- * Check a cast receipt: the checkpoint is signed by the log's key, states the proof's
- * tree size, and the inclusion proof leads from the entry's leaf hash to its root. With
- * `ballot` and `signature`, also that the receipt names this ballot (its digest is
- * SHA-256 of canonical({"ballot", "signature"})) and, with `manifestHash`, this election.
+ * The `ballot.cast` body a kept receipt is for (`receipt.cast`, what this client sent),
+ * or a refusal saying it is missing.
+ * @returns {{ballot: object, signature: string}}
+ */
+export function sentCast(receipt) {
+  const cast = receipt?.cast;
+  if (
+    !cast ||
+    typeof cast !== "object" ||
+    Object.keys(cast).sort().join(",") !== "ballot,signature" ||
+    !cast.ballot ||
+    typeof cast.ballot !== "object" ||
+    Array.isArray(cast.ballot) ||
+    typeof cast.signature !== "string"
+  ) {
+    throw new VecheError(
+      "no_ballot_in_receipt",
+      "the receipt does not carry the ballot and signature you sent, so it cannot be tied to your ballot",
+    );
+  }
+  try {
+    canonicalize(cast);
+  } catch {
+    throw new VecheError(
+      "no_ballot_in_receipt",
+      "the ballot the receipt says was sent is not canonical JSON",
+    );
+  }
+  return { ballot: cast.ballot, signature: cast.signature };
+}
+
+function receiptNumber(receipt, name) {
+  const value = receipt?.[name];
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new VecheError("bad_receipt", `the receipt's ${name} is not a whole number`);
+  return value;
+}
+
+function receiptHash(value, what) {
+  if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value))
+    throw new VecheError("bad_receipt", `the receipt's ${what} is not 64 lowercase hex digits`);
+  return hexDecode(value, 32);
+}
+
+/**
+ * Check the exact bytes the log serves at the receipt's `seq` (docs/protocol.md §8.2): they
+ * hash to the receipt's leaf hash (SHA-256(0x00 || bytes)) and are a canonical
+ * `ballot.cast` entry at that `seq` whose body's ballot and signature are exactly the ones
+ * sent. Each refusal names what did not match. Returns the leaf hash.
+ * @param {Uint8Array} line the entry's bytes, without the newline
+ * @returns {Promise<Uint8Array>}
+ */
+export async function checkCastEntry(line, receipt, cast) {
+  const seq = receiptNumber(receipt, "seq");
+  const expected = receiptHash(receipt.leaf_hash, "leaf hash");
+  const leaf = await hashLeaf(line);
+  if (!bytesEqual(leaf, expected)) {
+    throw new VecheError(
+      "entry_mismatch",
+      `the log's entry ${seq} does not hash to the receipt's leaf hash: the server answered other bytes than the ones it proved`,
+    );
+  }
+  let entry;
+  try {
+    entry = JSON.parse(textDecoder.decode(line));
+    if (!bytesEqual(canonicalize(entry), line)) throw new Error("not canonical");
+  } catch {
+    throw new VecheError("not_your_ballot", `the log's entry ${seq} is not canonical JSON`);
+  }
+  if (
+    !entry ||
+    typeof entry !== "object" ||
+    Array.isArray(entry) ||
+    Object.keys(entry).sort().join(",") !== ENTRY_KEYS.join(",")
+  ) {
+    throw new VecheError("not_your_ballot", `the log's entry ${seq} is not a log entry`);
+  }
+  if (entry.seq !== seq)
+    throw new VecheError(
+      "not_your_ballot",
+      `the receipt names entry ${seq}, the entry says ${entry.seq}`,
+    );
+  if (entry.kind !== "ballot.cast")
+    throw new VecheError(
+      "not_your_ballot",
+      `the log's entry ${seq} is a ${JSON.stringify(entry.kind)}, not a ballot`,
+    );
+  const body = entry.body;
+  let same = false;
+  try {
+    same = bytesEqual(canonicalize(body.ballot), canonicalize(cast.ballot));
+  } catch {
+    same = false;
+  }
+  if (!same)
+    throw new VecheError(
+      "not_your_ballot",
+      `the log's entry ${seq} holds another ballot than the one you sent`,
+    );
+  if (body.signature !== cast.signature)
+    throw new VecheError(
+      "not_your_ballot",
+      `the log's entry ${seq} holds another signature than the one you sent`,
+    );
+  return leaf;
+}
+
+/**
+ * Check a kept receipt (docs/protocol.md §8.2): the checkpoint is signed by the log's
+ * key and states the proof's tree size; the receipt names the election (`manifestHash`,
+ * else the sent ballot's) and the digest of the sent ballot; the entry's bytes
+ * (`entryBytes`, as the log serves them at `seq`) are the sent ballot and signature
+ * (checkCastEntry); and the inclusion proof leads from their leaf hash to the
+ * checkpoint's root.
+ * @param {object} receipt the server's receipt with `cast`: {ballot, signature} as sent
+ * @param {{entryBytes: Uint8Array, manifestHash?: string}} options
  * @returns {Promise<{origin: string, size: number, root: Uint8Array, extensions: string[]}>} the checkpoint
  */
-export async function checkReceipt(receipt, verifierKey, { ballot, signature, manifestHash } = {}) {
+export async function checkReceipt(receipt, verifierKey, { entryBytes, manifestHash } = {}) {
+  const cast = sentCast(receipt);
+  const seq = receiptNumber(receipt, "seq");
+  const size = receiptNumber(receipt, "size");
   let checkpoint;
   try {
     checkpoint = await verifyCheckpoint(receipt.checkpoint, verifierKey);
   } catch (exc) {
     throw new VecheError(
+      "bad_checkpoint",
+      `the checkpoint is not signed by the log's key: ${exc.detail ?? exc.message}`,
+    );
+  }
+  if (checkpoint.size !== size)
+    throw new VecheError(
       "bad_receipt",
-      `the checkpoint does not verify: ${exc.detail ?? exc.message}`,
+      `the receipt states a tree of ${size} entries, its checkpoint ${checkpoint.size}`,
     );
-  }
-  if (checkpoint.size !== receipt.size)
-    throw new VecheError("bad_receipt", "the proof is for another tree size");
-  try {
-    await verifyInclusion(
-      hexDecode(receipt.leaf_hash),
-      receipt.seq,
-      checkpoint.size,
-      receipt.proof.map((p) => hexDecode(p)),
-      checkpoint.root,
-    );
-  } catch (exc) {
-    throw new VecheError("bad_receipt", `the inclusion proof fails: ${exc.detail ?? exc.message}`);
-  }
-  if (manifestHash !== undefined && receipt.election !== manifestHash) {
+  const election = manifestHash ?? cast.ballot.election;
+  if (receipt.election !== election)
     throw new VecheError("bad_receipt", "the receipt is for another election");
-  }
-  if (ballot !== undefined) {
-    const digest = hexEncode(await sha256(canonicalize({ ballot, signature })));
-    if (digest !== receipt.ballot_digest)
-      throw new VecheError("bad_receipt", "the receipt is for another ballot");
+  const digest = hexEncode(await sha256(canonicalize(cast)));
+  if (digest !== receipt.ballot_digest)
+    throw new VecheError(
+      "not_your_ballot",
+      "the receipt's ballot digest is not the digest of your ballot",
+    );
+  if (!(entryBytes instanceof Uint8Array))
+    throw new VecheError("entry_mismatch", `the log's entry ${seq} was not read`);
+  const leaf = await checkCastEntry(entryBytes, receipt, cast);
+  try {
+    if (!Array.isArray(receipt.proof)) throw new Error("the receipt carries no proof");
+    const proof = receipt.proof.map((p) => receiptHash(p, "proof"));
+    await verifyInclusion(leaf, seq, checkpoint.size, proof, checkpoint.root);
+  } catch (exc) {
+    throw new VecheError(
+      "bad_receipt",
+      `the inclusion proof does not put entry ${seq} in the signed checkpoint: ${exc.detail ?? exc.message}`,
+    );
   }
   return checkpoint;
 }
@@ -1585,20 +1803,32 @@ export async function checkReceipt(receipt, verifierKey, { ballot, signature, ma
 // Wallet (ballot/client.py Wallet.to_json)
 
 /**
- * What a voter keeps for one election: the credential's private key, the token and
- * the receipts. `toJSON()` has the shape of Python's Wallet.to_json(), so a wallet saved
- * from the browser works with `veche vote --wallet FILE` and the other way round.
+ * What a voter keeps for one election: the recovery code, the credential's private key,
+ * the token, the receipts (each with `cast`, the ballot and signature it is for) and the
+ * log's key as first seen. `toJSON()` has the shape of Python's Wallet.to_json(), so a
+ * wallet saved from the browser works with `veche vote --wallet FILE` and the other way
+ * round.
  */
 export class Wallet {
   /**
-   * @param {{election_id: string, election_hash: string, credential_private: string, token?: {prefix: string, signature: string}|null, receipts?: object[]}} data
+   * @param {{election_id: string, election_hash: string, credential_private: string, token?: {prefix: string, signature: string}|null, receipts?: object[], recovery_code?: string|null, log_key?: string|null}} data
    */
-  constructor({ election_id, election_hash, credential_private, token = null, receipts = [] }) {
+  constructor({
+    election_id,
+    election_hash,
+    credential_private,
+    token = null,
+    receipts = [],
+    recovery_code = null,
+    log_key = null,
+  }) {
     this.electionId = String(election_id);
     this.electionHash = String(election_hash);
     this.credentialPrivate = String(credential_private);
     this.token = token ? { prefix: token.prefix, signature: token.signature } : null;
     this.receipts = [...receipts];
+    this.recoveryCode = recovery_code ?? null;
+    this.logKey = log_key ?? null;
   }
 
   /** The credential's keys. @returns {Promise<Credential>} */
@@ -1613,6 +1843,8 @@ export class Wallet {
       credential_private: this.credentialPrivate,
       token: this.token,
       receipts: this.receipts,
+      recovery_code: this.recoveryCode,
+      log_key: this.logKey,
     };
   }
 }
@@ -1629,8 +1861,26 @@ export function importWallet(data) {
     if (typeof value?.[field] !== "string")
       throw new VecheError("bad_wallet", `the wallet has no ${field}`);
   }
+  for (const field of ["recovery_code", "log_key"]) {
+    if (value[field] !== undefined && value[field] !== null && typeof value[field] !== "string")
+      throw new VecheError("bad_wallet", `the wallet's ${field} is not text`);
+  }
   b64urlDecode(value.credential_private);
   return new Wallet(value);
+}
+
+/**
+ * The wallet of the credential a recovery code derives in this election (no token yet).
+ * @returns {Promise<Wallet>}
+ */
+export async function walletFromRecoveryCode(electionId, electionHash, code) {
+  const seed = await recoverySeed(code, electionHash);
+  return new Wallet({
+    election_id: electionId,
+    election_hash: electionHash,
+    credential_private: b64urlEncode(seed),
+    recovery_code: formatRecoveryCode(code),
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1644,12 +1894,14 @@ export const ELECTION_KEY_BITS = Object.freeze([2048, 3072]);
  *
  * It trusts the server for nothing it can check: the manifest must hash to the stated
  * election hash and carry the authority's signature, the token must verify before it is
- * kept, and each receipt's inclusion proof must lead to a checkpoint signed by the log's
- * key. The credential is requested with the session cookie and the page's CSRF token
- * (or anonymously with an access code); ballots are cast without any cookie.
+ * kept, and a receipt is accepted only when the log's entry at its `seq` is the very
+ * ballot sent, in a tree whose checkpoint the log's key signed (§8.2). The credential is
+ * derived from a recovery code (§6.11) and requested with the session cookie and the
+ * page's CSRF token (or anonymously with an access code); ballots are cast without any
+ * cookie (`credentials: "omit"`).
  *
  * docs/protocol.md §12 asks clients to wait a random delay between obtaining a credential and
- * casting; that is the page's decision (e.g. cast later, from the saved wallet).
+ * casting; that is the page's decision (ballot-page.js waits).
  */
 export class VecheVoter {
   /**
@@ -1658,6 +1910,7 @@ export class VecheVoter {
    * @param {string} [options.csrfToken] the page's CSRF token, sent with the credential request
    * @param {boolean} [options.allowTestKeys] accept RSA keys smaller than 2048 bits (test servers)
    * @param {string} [options.authorityKey] pin the authority's key (base64url) if the page knows it
+   * @param {string} [options.verifierKey] pin the log's verifier key (e.g. the wallet's)
    * @param {typeof fetch} [options.fetch]
    */
   constructor({
@@ -1665,12 +1918,14 @@ export class VecheVoter {
     csrfToken,
     allowTestKeys = false,
     authorityKey,
+    verifierKey,
     fetch: fetchImpl,
   } = {}) {
     this.baseUrl = baseUrl.replace(/\/$/, "");
     this.csrfToken = csrfToken;
     this.allowTestKeys = allowTestKeys;
     this.authorityKey = authorityKey;
+    this.pinnedKey = verifierKey ?? null;
     this.fetch = fetchImpl || globalThis.fetch.bind(globalThis);
     this._logKey = null;
   }
@@ -1757,21 +2012,78 @@ export class VecheVoter {
     return this._logKey;
   }
 
+  /** The pinned log verifier key, or the one the server states. @returns {Promise<string>} */
+  async verifierKey() {
+    if (this.pinnedKey !== null) return this.pinnedKey;
+    return (await this.logKey()).verifier_key;
+  }
+
   /**
-   * Make a credential and have it signed blindly. With `accessCode` the request carries
-   * no cookie (the code is the voter's right); otherwise it goes with the session cookie
-   * and the CSRF token.
-   * @param {object} info what election() returned
-   * @param {{accessCode?: string, csrfToken?: string, rng?: function(number): Uint8Array}} [options]
-   * @returns {Promise<Wallet>}
+   * The exact bytes of log entry `seq` as the server serves them (docs/protocol.md §3.12),
+   * read as bytes, never re-decoded.
+   * @returns {Promise<Uint8Array>}
    */
-  async obtainCredential(info, { accessCode, csrfToken, rng } = {}) {
-    const credential = await generateCredential();
+  async entryBytes(seq) {
+    let response;
+    let content;
+    try {
+      response = await this.fetch(
+        `${this.baseUrl}/api/v1/log/entries?start=${seq}&end=${seq + 1}`,
+        { cache: "no-store", credentials: "omit" },
+      );
+      content = new Uint8Array(await response.arrayBuffer());
+    } catch (exc) {
+      throw new VecheError("network_error", `cannot reach the server: ${exc.message}`);
+    }
+    if (response.status !== 200)
+      throw new VecheError(
+        "entry_mismatch",
+        `the log does not serve entry ${seq} (HTTP ${response.status})`,
+        response.status,
+      );
+    const newlines = content.filter((b) => b === 10).length;
+    if (newlines !== 1 || content[content.length - 1] !== 10)
+      throw new VecheError(
+        "entry_mismatch",
+        `the log's answer for entry ${seq} is not exactly one entry`,
+      );
+    return content.subarray(0, content.length - 1);
+  }
+
+  /**
+   * Make a credential from a recovery code (a new one if none is given) and have it signed
+   * blindly. With the code of an earlier credential the request is byte-identical to the
+   * one signed then, so the server answers its stored blind signature: the same
+   * credential, never a second one (docs/protocol.md §6.11).
+   * @param {object} info what election() returned
+   * @param {{accessCode?: string, csrfToken?: string, recoveryCode?: string, rng?: function(number): Uint8Array}} [options]
+   * @returns {Promise<Wallet>} with `recoveryCode` set: show it to the voter to keep
+   */
+  async obtainCredential(info, { accessCode, csrfToken, recoveryCode, rng } = {}) {
+    const code = recoveryCode ?? newRecoveryCode(rng ?? randomBytes);
+    const wallet = await walletFromRecoveryCode(info.id, info.hash, code);
+    await this.certify(info, wallet, { accessCode, csrfToken });
+    return wallet;
+  }
+
+  /**
+   * Have the wallet's credential (derived from its recovery code) signed blindly and keep
+   * the token in the wallet. With `accessCode` the request carries no cookie (the code is
+   * the voter's right); otherwise it goes with the session cookie and the CSRF token.
+   * @param {object} info what election() returned
+   * @param {Wallet} wallet
+   * @param {{accessCode?: string, csrfToken?: string}} [options]
+   */
+  async certify(info, wallet, { accessCode, csrfToken } = {}) {
+    if (!wallet.recoveryCode)
+      throw new VecheError("no_recovery_code", "this wallet's credential has no recovery code");
+    const credential = await wallet.credential();
     const message = credentialMessage(credential.public, info.hash);
-    const { blindedMsg, state } = await prepareAndBlind(
+    const { blindedMsg, state } = await recoveryBlind(
       info.credentialKey,
       message,
-      rng ? { rng } : {},
+      wallet.recoveryCode,
+      info.hash,
     );
     const body = { blinded_message: b64urlEncode(blindedMsg) };
     const init = { method: "POST", headers: { "Content-Type": "application/json" } };
@@ -1799,12 +2111,9 @@ export class VecheVoter {
     if (!(await verifyToken(info.credentialKey, credential.public, info.hash, token))) {
       throw new VecheError("bad_token", "the token does not verify");
     }
-    return new Wallet({
-      election_id: info.id,
-      election_hash: info.hash,
-      credential_private: b64urlEncode(credential.privateRaw),
-      token,
-    });
+    wallet.token = token;
+    if (!wallet.logKey) wallet.logKey = await this.verifierKey();
+    return wallet;
   }
 
   /**
@@ -1837,15 +2146,21 @@ export class VecheVoter {
       },
       201,
     );
-    await this.checkReceipt(receipt, { ballot, signature, manifestHash: info.hash });
-    wallet.receipts.push(receipt);
-    return receipt;
+    const kept = { ...receipt, cast: { ballot, signature } };
+    await this.checkReceipt(kept, { manifestHash: info.hash });
+    wallet.receipts.push(kept);
+    return kept;
   }
 
-  /** Check a receipt against the log's key (see checkReceipt). */
-  async checkReceipt(receipt, options = {}) {
-    const key = await this.logKey();
-    return checkReceipt(receipt, key.verifier_key, options);
+  /**
+   * Check a kept receipt (its `cast` is the ballot and signature sent): the entry the log
+   * serves at its `seq` is that ballot, and it is in the signed checkpoint (checkReceipt).
+   */
+  async checkReceipt(receipt, { manifestHash } = {}) {
+    const seq = receiptNumber(receipt, "seq");
+    sentCast(receipt);
+    const entryBytes = await this.entryBytes(seq);
+    return checkReceipt(receipt, await this.verifierKey(), { entryBytes, manifestHash });
   }
 
   /**
@@ -1853,11 +2168,18 @@ export class VecheVoter {
    * @returns {Promise<{note: string, origin: string, size: number, root: Uint8Array, extensions: string[]}>}
    */
   async latestCheckpoint() {
-    const key = await this.logKey();
+    const key = await this.verifierKey();
     const note = await this.#request("/api/v1/log/checkpoint", { credentials: "omit" }, 200, {
       text: true,
     });
-    return { note, ...(await verifyCheckpoint(note, key.verifier_key)) };
+    try {
+      return { note, ...(await verifyCheckpoint(note, key)) };
+    } catch (exc) {
+      throw new VecheError(
+        "bad_checkpoint",
+        `the latest checkpoint is not signed by the log's key: ${exc.detail ?? exc.message}`,
+      );
+    }
   }
 
   /**
@@ -1867,12 +2189,12 @@ export class VecheVoter {
    * Without `newerNote`, the latest checkpoint is fetched. Returns the newer checkpoint.
    */
   async checkConsistency(olderNote, newerNote) {
-    const key = await this.logKey();
-    const older = await verifyCheckpoint(olderNote, key.verifier_key);
+    const key = await this.verifierKey();
+    const older = await verifyCheckpoint(olderNote, key);
     const newer =
       newerNote === undefined
         ? await this.latestCheckpoint()
-        : { note: newerNote, ...(await verifyCheckpoint(newerNote, key.verifier_key)) };
+        : { note: newerNote, ...(await verifyCheckpoint(newerNote, key)) };
     if (newer.size < older.size) {
       throw new VecheError("log_shrank", "the newer checkpoint states a smaller log");
     }
@@ -1900,9 +2222,10 @@ export class VecheVoter {
   }
 
   /**
-   * Check, later, that a receipt's entry is still in the log: the receipt itself, the
-   * log's growth from the receipt's checkpoint to the latest one, and the entry's
-   * inclusion in the latest tree. Returns the latest checkpoint.
+   * Check, later, that a receipt's entry is still in the log (docs/protocol.md §8.3): the
+   * receipt itself with its entry (checkReceipt), the log's growth from the receipt's
+   * checkpoint to the latest one, and the entry's inclusion in the latest tree. Returns
+   * the latest checkpoint.
    */
   async recheckReceipt(receipt) {
     await this.checkReceipt(receipt);
