@@ -25,6 +25,7 @@ from audit.http.api import LogController
 from ballot.core.errors import BallotCryptoError
 from ballot.http.admin_pages import ElectionAdminPages
 from ballot.http.api import ElectionController
+from ballot.http.electorate import ElectorateController
 from kernel import db as database
 from kernel.errors import DomainError
 from kernel.http.accounts import AdminController, AuthController, DistrictController
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             DistrictController,
             LogController,
             ElectionController,
+            ElectorateController,
             HomePage,
             AccountPages,
             ProgramController,
