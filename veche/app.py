@@ -28,8 +28,13 @@ from ballot.http.api import ElectionController
 from ballot.http.electorate import ElectorateController
 from kernel import db as database
 from kernel.errors import DomainError
-from kernel.http.accounts import AdminController, AuthController, DistrictController
-from kernel.http.pages import AccountPages, HomePage
+from kernel.http.accounts import (
+    AdminController,
+    AuthController,
+    DistrictController,
+    ResidentController,
+)
+from kernel.http.pages import AccountPages, HomePage, ResidentPages
 from kernel.responses import (
     document_error_shape,
     handle_domain_error,
@@ -97,6 +102,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         route_handlers=[
             health,
             AuthController,
+            ResidentController,
             AdminController,
             DistrictController,
             LogController,
@@ -104,6 +110,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ElectorateController,
             HomePage,
             AccountPages,
+            ResidentPages,
             ProgramController,
             ProposalController,
             BusinessController,
