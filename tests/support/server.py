@@ -114,6 +114,6 @@ def open_code_election(admin: httpx.Client, election_id: str, voters: int) -> li
         headers={"content-type": "text/csv"},
     )
     assert made.status_code == 201
-    assert admin.post(f"/api/v1/elections/{election_id}/open").status_code == 200
     codes = admin.post(f"/api/v1/elections/{election_id}/access-codes").text
+    assert admin.post(f"/api/v1/elections/{election_id}/open").status_code == 200
     return [line.split(",")[1] for line in codes.strip().split("\n")[1:]]

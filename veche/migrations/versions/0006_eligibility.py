@@ -1,4 +1,6 @@
-"""eligibility: confirmed e-mail addresses, residents verified by staff, rate limits,
+"""eligibility
+
+Confirmed e-mail addresses, residents verified by staff, rate limits,
 the committed electorate of each election.
 
 Accounts made before this migration have no confirmed address (``email_confirmed_at``
