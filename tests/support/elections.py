@@ -53,9 +53,11 @@ def config(election_id: str = "centre-2026", **changes: Any) -> dict[str, Any]:
 RESIDENTS = {"residents": True, "roll": False, "access_codes": False}
 
 
-def create_election(client: Client, admin: dict[str, str], **changes: Any) -> str:
-    """Create the election of ``config(**changes)`` as a draft; its id."""
-    cfg = config(**changes)
+def create_election(
+    client: Client, admin: dict[str, str], election_id: str = "centre-2026", **changes: Any
+) -> str:
+    """Create the election of ``config(election_id, **changes)`` as a draft; its id."""
+    cfg = config(election_id, **changes)
     created = client.post("/api/v1/elections", json=cfg, headers=admin)
     assert created.status_code == 201, created.text
     return str(cfg["id"])
