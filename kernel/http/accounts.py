@@ -118,7 +118,6 @@ class AuthController(Controller):
         operation_id="confirmEmail",
         status_code=200,
         sync_to_thread=True,
-        opt={"csrf_login": True},
     )
     def confirm(self, data: JSONBody[ConfirmationToken], db: DB, state: KernelState) -> Account:
         """Confirm an e-mail address with the token of the link sent to it."""
