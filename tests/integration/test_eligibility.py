@@ -630,3 +630,27 @@ def test_staff_verification_is_logged_without_personal_data(
     assert page.status_code == 200
     assert str(done.json()["seq"]) in page.text
     assert "777888" not in page.text
+
+
+def test_pledges_and_ratings_need_a_confirmed_address_too(app: Litestar) -> None:
+    """The services refuse them before reading anything: no proposal needs to exist."""
+    from kernel.accounts.models import User
+    from kernel.errors import Forbidden
+    from proposals.core.schemas import PledgeCreate, RatingCreate
+
+    unconfirmed = User(
+        id=10**6,
+        public_id="ab" * 16,
+        email="nobody@example.org",
+        display_name="N",
+        role="resident",
+        password_hash="x",
+        created_at=0,
+    )
+    for attempt in (
+        lambda: app.state.pledges.pledge(unconfirmed, 1, PledgeCreate(amount=100)),
+        lambda: app.state.implementation.rate(unconfirmed, 1, RatingCreate(stars=5)),
+    ):
+        with pytest.raises(Forbidden) as refused:
+            attempt()
+        assert refused.value.code == "email_not_confirmed"
