@@ -654,3 +654,74 @@ def test_pledges_and_ratings_need_a_confirmed_address_too(app: Litestar) -> None
         with pytest.raises(Forbidden) as refused:
             attempt()
         assert refused.value.code == "email_not_confirmed"
+
+
+def test_an_operator_who_pads_a_residents_electorate_is_caught(
+    client: Client, app: Litestar, admin: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    """In an election of verified residents the committed size must be the number of
+    residents the log shows verified for the district before the opening: an operator
+    who drops a verification from the log (or commits more voters than were verified)
+    is caught."""
+    from tests.support.elections import verified_residents
+
+    verified_residents(app, settings, "vika", "vlad")
+    election_id = create_election(client, admin, eligibility=RESIDENTS)
+    assert client.post(f"/api/v1/elections/{election_id}/open", headers=admin).status_code == 200
+    export_local_log(settings, tmp_path / "honest")
+    entries = read_entries(tmp_path / "honest")
+    honest = (tmp_path / "honest" / "entries.ndjson").read_bytes().split(b"\n")[:-1]
+    (summary,) = check_elections(honest, workers=1).elections
+    assert summary.electorate == 2
+    assert not check_elections(honest, workers=1).failures
+    # Only one of the two verifications stays in the log, before the opening.
+    dropped = [e for e in entries if e["kind"] != "resident.verified"]
+    dropped.insert(1, next(e for e in entries if e["kind"] == "resident.verified"))
+    directory = rechain(dropped, app.state.authority_key, settings.origin, tmp_path / "forged")
+    lines = (directory / "entries.ndjson").read_bytes().split(b"\n")[:-1]
+    failures = check_elections(lines, workers=1).failures
+    assert [f.code for f in failures] == ["electorate_mismatch"], failures
+
+
+def test_an_operator_who_leaves_the_electorate_out_of_a_manifest_is_caught(
+    client: Client, app: Litestar, admin: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    """A manifest re-signed without its electorate looks like one of an earlier release;
+    in a log where an earlier election committed its electorate it is a failure."""
+    import hashlib
+
+    from audit.core.canonical import b64url_encode, canonical_bytes
+    from ballot.core.manifest import MANIFEST_DOMAIN
+
+    roll_election(client, admin, "voter_id\nA\n", election_id="first")
+    second, codes = roll_election(client, admin, "voter_id\nB\nC\n", election_id="second")
+    client.cookies.clear()
+    voter = VoterClient(client)
+    assert try_credential(voter, second, code=codes["B"], headers={}) == "issued"
+    export_local_log(settings, tmp_path / "honest")
+    entries = read_entries(tmp_path / "honest")
+    at = [i for i, e in enumerate(entries) if e["kind"] == "election.opened"][1]
+    body = entries[at]["body"]
+    manifest = {**body["manifest"]}
+    manifest["eligibility"] = {
+        k: v for k, v in manifest["eligibility"].items() if k != "electorate"
+    }
+    raw = canonical_bytes(manifest)
+    new_hash = hashlib.sha256(raw).hexdigest()
+    signature = b64url_encode(app.state.authority_key.sign(MANIFEST_DOMAIN + raw))
+    old_hash = body["manifest_hash"]
+    entries[at] = {
+        **entries[at],
+        "body": {"manifest": manifest, "manifest_hash": new_hash, "signature": signature},
+    }
+    import json
+
+    entries = [
+        json.loads(json.dumps(e).replace(old_hash, new_hash)) if i > at else e
+        for i, e in enumerate(entries)
+    ]
+    directory = rechain(entries, app.state.authority_key, settings.origin, tmp_path / "forged")
+    lines = (directory / "entries.ndjson").read_bytes().split(b"\n")[:-1]
+    report = check_elections(lines, workers=1)
+    assert [f.code for f in report.failures] == ["electorate_not_committed"], report.failures
+    assert [s.electorate for s in report.elections] == [1, None]
