@@ -52,7 +52,9 @@ class Mailer:
     def configured(self) -> bool:
         return bool(self.settings.smtp_host)
 
-    def send(self, mail: OutgoingMail) -> None:
+    def send(self, mail: OutgoingMail) -> bool:
+        """Hand the message to the SMTP server: True once it took it, False when no
+        server is configured (the message went to the log); ``MailError`` if it failed."""
         settings = self.settings
         message = EmailMessage()
         message["From"] = settings.mail_from
@@ -66,7 +68,7 @@ class Mailer:
                 "no SMTP server is configured (smtp_host); this message was not sent:\n%s",
                 message.as_string(),
             )
-            return
+            return False
         try:
             with smtplib.SMTP(
                 settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS
@@ -78,6 +80,7 @@ class Mailer:
                 if settings.smtp_user:
                     smtp.login(settings.smtp_user, settings.smtp_password)
                 smtp.send_message(message)
+            return True
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(
                 f"the SMTP server {settings.smtp_host}:{settings.smtp_port} "

@@ -401,11 +401,10 @@ class AccountService:
             self.settings.email_link_hours,
         )
         try:
-            self.mailer.send(mail)
+            return self.mailer.send(mail)
         except MailError as exc:
             log.error("%s", exc)
             return False
-        return True
 
     def confirm_email(self, db: Session, token: str) -> User:
         """Confirm the address the token was sent to (404 for an unknown, used or

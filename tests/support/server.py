@@ -33,6 +33,12 @@ def start_server(settings: Settings, *, workers: int = 1) -> tuple[subprocess.Po
     env = {**os.environ, **FAST_ENV, "VECHE_DATA_DIR": str(settings.data_dir)}
     if settings.database_url:
         env["VECHE_DATABASE_URL"] = settings.database_url
+    if settings.smtp_host:  # the suite's SMTP server (tests.support.mail)
+        env["VECHE_SMTP_HOST"] = settings.smtp_host
+        env["VECHE_SMTP_PORT"] = str(settings.smtp_port)
+        env["VECHE_SMTP_STARTTLS"] = str(settings.smtp_starttls).lower()
+        env["VECHE_MAIL_FROM"] = settings.mail_from
+    env["VECHE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [
             sys.executable,
