@@ -19,24 +19,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Index, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel
 
+from kernel.accounts.models import RateEvent
 from kernel.errors import TooManyRequests
 
 __all__ = ["Limit", "RateEvent", "account_subject", "address_subject", "take"]
-
-
-class RateEvent(SQLModel, table=True):
-    """One counted use of a limited action by a subject (``<action>:<subject>``)."""
-
-    __tablename__ = "rate_event"
-    __table_args__ = (Index("ix_rate_event_key_at", "key", "at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=200)
-    at: int
 
 
 @dataclass(frozen=True)
@@ -65,7 +54,7 @@ def take(db: Session, limit: Limit, subject: str, *, now: int | None = None) -> 
     if limit.count <= 0:
         return
     at = int(time.time()) if now is None else now
-    key = f"{limit.action}:{subject}"[:200]
+    key = f"{limit.action}:{subject}"[:300]
     since = at - limit.window
     db.execute(delete(RateEvent).where(RateEvent.key == key, RateEvent.at <= since))  # type: ignore[arg-type]
     used, oldest = db.execute(

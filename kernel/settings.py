@@ -42,6 +42,33 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_max_failures: int = 5
     login_ip_max_failures: int = 50
     login_window_seconds: int = 900
+    # Every log-in attempt, failed or not: per client address and over all addresses,
+    # in the same window (429 with Retry-After beyond).
+    login_ip_max_attempts: int = 300
+    login_max_attempts: int = 5000
+    # Registrations per client address and over all addresses, per registration window.
+    register_ip_max: int = 20
+    register_max: int = 1000
+    register_window_seconds: int = 3600
+    # Password hashes computed at once (argon2 takes memory_cost KiB each); a request
+    # that waits longer than argon2_wait_seconds for a turn is answered 429.
+    argon2_max_concurrent: int = 4
+    argon2_wait_seconds: int = 10
+    # Outgoing mail (kernel.mail): e-mail confirmation links. An empty smtp_host sends
+    # nothing and writes the message to the server's log instead (development only).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "veche@localhost"
+    # The address residents reach this deployment at: links in e-mail start with it
+    # (never with the Host header a request brought).
+    public_url: str = "http://localhost:8000"
+    # How long a confirmation link stays valid, and how many may be sent per account
+    # per registration window.
+    email_link_hours: int = 48
+    email_resend_max: int = 5
     # Accept 1024-bit election keys: only for the test suite, which makes many elections.
     allow_test_keys: bool = False
     # Per-account limits (kernel/limits.py), each in a sliding window; 0 turns one off.
@@ -146,12 +173,39 @@ def _check(settings: Settings) -> None:
     url = settings.effective_database_url
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
         raise SettingsError("setting 'database_url' must be a sqlite:// or postgresql:// URL")
-    for name in ("argon2_time_cost", "argon2_memory_cost", "argon2_parallelism", "session_days"):
+    positive = (
+        "argon2_time_cost",
+        "argon2_memory_cost",
+        "argon2_parallelism",
+        "session_days",
+        "argon2_max_concurrent",
+        "argon2_wait_seconds",
+        "login_ip_max_attempts",
+        "login_max_attempts",
+        "register_ip_max",
+        "register_max",
+        "register_window_seconds",
+        "email_link_hours",
+        "email_resend_max",
+    )
+    for name in positive:
         if getattr(settings, name) < 1:
             raise SettingsError(f"setting {name!r} must be a positive integer")
     for name in ("proposal_drafts_per_day", "uploads_per_hour", "pledges_per_hour"):
         if getattr(settings, name) < 0:
             raise SettingsError(f"setting {name!r} must be 0 (no limit) or more")
+    if not 0 < settings.smtp_port < 65536:
+        raise SettingsError("setting 'smtp_port' must be a TCP port (1-65535)")
+    if not settings.public_url.startswith(("http://", "https://")):
+        raise SettingsError("setting 'public_url' must start with http:// or https://")
+    if "@" not in settings.mail_from or any(c in settings.mail_from for c in "\r\n"):
+        raise SettingsError("setting 'mail_from' must be one e-mail address")
+    loopback = settings.smtp_host in {"localhost", "127.0.0.1", "::1"}
+    if settings.smtp_user and not settings.smtp_starttls and not loopback:
+        raise SettingsError(
+            "setting 'smtp_user' needs 'smtp_starttls' (the password would cross the "
+            "network in clear)"
+        )
 
 
 def add_data_dir_option(parser: argparse.ArgumentParser) -> None:

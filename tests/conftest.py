@@ -16,6 +16,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from kernel.settings import Settings
+from tests.support.mail import MailCatcher, mail_catcher
 from tests.support.settings import FAST
 from veche.app import create_app
 from veche.pgtemp import TempCluster
@@ -47,9 +48,17 @@ def fx_database_url(engine_name: str, request: pytest.FixtureRequest) -> str:
     return cluster.create_database()
 
 
+@pytest.fixture(name="smtp", scope="session")
+def fx_smtp() -> Iterator[MailCatcher]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; every deployment of the suite sends its
+    mail there."""
+    with mail_catcher() as catcher:
+        yield catcher
+
+
 @pytest.fixture(name="settings")
-def fx_settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "var", database_url=database_url, **FAST)
+def fx_settings(tmp_path: Path, database_url: str, smtp: MailCatcher) -> Settings:
+    return Settings(data_dir=tmp_path / "var", database_url=database_url, **FAST, **smtp.settings())
 
 
 @pytest.fixture(name="app")

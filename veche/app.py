@@ -25,10 +25,16 @@ from audit.http.api import LogController
 from ballot.core.errors import BallotCryptoError
 from ballot.http.admin_pages import ElectionAdminPages
 from ballot.http.api import ElectionController
+from ballot.http.electorate import ElectorateController
 from kernel import db as database
 from kernel.errors import DomainError
-from kernel.http.accounts import AdminController, AuthController, DistrictController
-from kernel.http.pages import AccountPages, HomePage
+from kernel.http.accounts import (
+    AdminController,
+    AuthController,
+    DistrictController,
+    ResidentController,
+)
+from kernel.http.pages import AccountPages, HomePage, ResidentPages
 from kernel.responses import (
     document_error_shape,
     handle_domain_error,
@@ -96,12 +102,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         route_handlers=[
             health,
             AuthController,
+            ResidentController,
             AdminController,
             DistrictController,
             LogController,
             ElectionController,
+            ElectorateController,
             HomePage,
             AccountPages,
+            ResidentPages,
             ProgramController,
             ProposalController,
             BusinessController,

@@ -32,6 +32,12 @@ def _export_settings_env(settings: Settings) -> None:
     os.environ["VECHE_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.database_url:
         os.environ["VECHE_DATABASE_URL"] = settings.database_url
+    if settings.smtp_host:
+        for name in ("smtp_host", "smtp_port", "smtp_starttls", "mail_from", "public_url"):
+            value = getattr(settings, name)
+            os.environ[f"VECHE_{name.upper()}"] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
 
 
 def _password(flag_value: str | None, what: str) -> str:
@@ -112,13 +118,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from veche import setup
 
     base = load_settings(overrides={"data_dir": args.data_dir})
     data_dir = args.data_dir or (
         Path(os.environ["VECHE_DATA_DIR"]) if "VECHE_DATA_DIR" in os.environ else Path("var/demo")
     )
-    settings = base.with_changes(data_dir=Path(data_dir))
+    from veche.demo import DemoMail
+
+    with DemoMail() as mail:
+        # The demo's own SMTP server: confirmation links are sent there and printed.
+        settings = base.with_changes(
+            data_dir=Path(data_dir),
+            public_url=f"http://{args.host}:{args.port}",
+            **mail.settings(),
+        )
+        return _demo(args, settings)
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from veche import setup
+
     if settings.is_sqlite:
         setup.prepare_demo_dir(settings.data_dir)
     engine = setup.initialize(settings)
@@ -141,6 +160,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"  veche vote {url} --election riverside-2026 --approve beach,dog-park "
             "--email boris@demo.veche"
         )
+    print(
+        f"Mail the demo server sends (e-mail confirmation links) goes to its own SMTP server "
+        f"on 127.0.0.1:{settings.smtp_port} and is printed here."
+    )
     if args.no_serve:
         return 0
     return _serve(settings, args.host, args.port, args.workers)

@@ -1,19 +1,29 @@
 """A whole demo election, run through the real protocol before the demo server starts.
 
-Simulated residents of the Centre district obtain blind-signed credentials (most with a
-printed one-time access code, the rest with their accounts), seal and sign their ballots
-and cast them over HTTP (in process); some change their minds and vote again. The
-election is closed, unsealed and counted with the Method of Equal Shares, and its result
-is published. A second election, in Riverside, is left open so that the demo's resident
-Boris can vote in it from the command line or the API.
+Simulated residents of the Centre district, all on the district's voter roll, obtain
+blind-signed credentials (most with a printed one-time access code, the rest with
+accounts whose e-mail addresses are on the roll and confirmed), seal and sign their
+ballots and cast them over HTTP (in process); some change their minds and vote again.
+The election is closed, unsealed and counted with the Method of Equal Shares, and its
+result is published. A second election, in Riverside, admits residents verified by
+staff; the demo's moderator verifies Boris before it opens, and it is left open so that
+he can vote in it from the command line or the API.
+
+``DemoMail`` is the demo's SMTP server (aiosmtpd on 127.0.0.1): the server sends its
+confirmation links there, and it prints every message on the console, so that a person
+trying the demo can register and follow the link.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import random
+import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from litestar import Litestar
@@ -50,6 +60,53 @@ def _time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class _PrintingHandler:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        body = (
+            message.get_body(preferencelist=("plain",))
+            if isinstance(message, EmailMessage)
+            else None
+        )
+        text = body.get_content() if body is not None else envelope.content.decode(errors="replace")
+        print(
+            f"\n--- demo mail to {', '.join(envelope.rcpt_tos)}: {message['Subject']}\n"
+            f"{text}--- end of mail\n",
+            flush=True,
+        )
+        return "250 Message accepted for delivery"
+
+
+class DemoMail:
+    """A real SMTP server on 127.0.0.1 for the demo; every message is printed."""
+
+    def __init__(self, port: int = 0) -> None:
+        from aiosmtpd.controller import Controller
+
+        if not port:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = int(probe.getsockname()[1])
+        self.port = port
+        self.controller = Controller(_PrintingHandler(), hostname="127.0.0.1", port=port)
+
+    def __enter__(self) -> DemoMail:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+    def settings(self) -> dict[str, Any]:
+        """The ``smtp_*`` settings that send the demo server's mail here."""
+        return {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": self.port,
+            "smtp_starttls": False,
+            "mail_from": "veche@demo.veche",
+        }
+
+
 def _config(
     election_id: str,
     title: str,
@@ -59,6 +116,7 @@ def _config(
     rule: dict[str, Any],
     days: int,
     key_bits: int,
+    eligibility: dict[str, bool],
 ) -> dict[str, Any]:
     now = datetime.now(UTC).replace(microsecond=0)
     return {
@@ -79,7 +137,7 @@ def _config(
             "opens_at": _time(now - timedelta(hours=1)),
             "closes_at": _time(now + timedelta(days=days)),
         },
-        "eligibility": {"residents": True, "roll": True, "access_codes": True},
+        "eligibility": eligibility,
         "rsa_key_bits": key_bits,
     }
 
@@ -118,10 +176,17 @@ def run_demo_election(
             {"name": "mes", "satisfaction": "cost", "completion": "add1"},
             days=7,
             key_bits=2048,
+            eligibility={"residents": False, "roll": True, "access_codes": True},
         )
         _ok(client.post("/api/v1/elections", json=centre, headers=admin), 201)
         with_codes = voters * 3 // 4
-        roll = "voter_id\n" + "".join(f"C{n:05d}\n" for n in range(with_codes))
+        # The roll: people given printed codes, and people who vote with their accounts
+        # (their e-mail addresses on the roll, confirmed), Anna among them.
+        roll = "voter_id,email\n" + "".join(f"C{n:05d},\n" for n in range(with_codes))
+        roll += "".join(
+            f"A{n:05d},resident{n:05d}@demo.veche\n" for n in range(voters - with_codes)
+        )
+        roll += "A-ANNA,anna@demo.veche\n"
         _ok(
             client.post(
                 "/api/v1/elections/centre-2026/roll",
@@ -130,11 +195,13 @@ def run_demo_election(
             ),
             201,
         )
-        _ok(client.post("/api/v1/elections/centre-2026/open", headers=admin), 200)
+        # Codes are made before opening: opening commits the electorate and freezes them.
         codes_csv = _ok(
             client.post("/api/v1/elections/centre-2026/access-codes", headers=admin), 201
         ).text
-        codes = [line.split(",")[1] for line in codes_csv.strip().split("\n")[1:]]
+        by_ref = dict(line.split(",", 1) for line in codes_csv.strip().split("\n")[1:])
+        codes = [by_ref[f"C{n:05d}"] for n in range(with_codes)]
+        _ok(client.post("/api/v1/elections/centre-2026/open", headers=admin), 200)
         residents = _simulated_residents(app, settings, voters - with_codes)
         client.cookies.clear()
         voter = VoterClient(client)
@@ -170,7 +237,9 @@ def run_demo_election(
             {"name": "greedy"},
             days=30,
             key_bits=2048,
+            eligibility={"residents": True, "roll": False, "access_codes": False},
         )
+        _verify_boris(app)
         _ok(client.post("/api/v1/elections", json=riverside, headers=admin), 201)
         _ok(client.post("/api/v1/elections/riverside-2026/open", headers=admin), 200)
         key = client.get("/api/v1/log/key").json()["verifier_key"]
@@ -199,9 +268,24 @@ def _session(app: Litestar, email: str) -> dict[str, str]:
     return {"Cookie": f"veche_session={token}", "X-CSRF-Token": csrf}
 
 
+def _verify_boris(app: Litestar) -> None:
+    """The demo's moderator verifies Boris as a resident of Riverside (logged as
+    resident.verified), as staff would after checking his documents."""
+    from sqlalchemy import select
+
+    from kernel.accounts.schemas import VerificationIn
+
+    service: AccountService = app.state.accounts
+    with app.state.read_sessions() as db:
+        staff = db.scalars(select(User).where(User.email == "moderator@demo.veche")).one()
+        boris = db.scalars(select(User).where(User.email == "boris@demo.veche")).one()
+    assert boris.id is not None
+    service.verify_resident(staff, boris.id, VerificationIn("riverside", "passport", "4520 000001"))
+
+
 def _simulated_residents(app: Litestar, settings: Settings, count: int) -> list[dict[str, str]]:
-    """Resident accounts in the Centre district with sessions (one password hash shared:
-    nobody logs in to them with a password)."""
+    """Resident accounts in the Centre district with sessions and confirmed addresses (one
+    password hash shared: nobody logs in to them with a password)."""
     import secrets
     import time
 
@@ -218,6 +302,7 @@ def _simulated_residents(app: Litestar, settings: Settings, count: int) -> list[
                 role="resident",
                 password_hash=shared_hash,
                 created_at=int(time.time()),
+                email_confirmed_at=int(time.time()),
             )
             for n in range(count)
         ]

@@ -28,6 +28,9 @@ class NewUser:
     display_name: str
     role: str = "resident"
     district: str | None = None
+    # The operator vouches for the address (the demo, the test suite): it is marked
+    # confirmed without a link.
+    confirmed: bool = False
 
 
 def initialize(settings: Settings, engine: Engine | None = None) -> Engine:
@@ -67,6 +70,8 @@ def create_user(settings: Settings, engine: Engine, new: NewUser) -> None:
                 role=new.role,
             )
         assert user.id is not None
+        if new.confirmed:
+            service.mark_email_confirmed(db, user)
 
 
 def add_districts(settings: Settings, engine: Engine, districts: list[DistrictIn]) -> None:
@@ -87,11 +92,11 @@ DEMO_DISTRICTS = [
 
 DEMO_PASSWORD = "veche-demo-2026"
 DEMO_USERS = [
-    NewUser("admin@demo.veche", DEMO_PASSWORD, "Demo Admin", "admin"),
-    NewUser("moderator@demo.veche", DEMO_PASSWORD, "Demo Moderator", "moderator"),
-    NewUser("auditor@demo.veche", DEMO_PASSWORD, "Demo Auditor", "auditor"),
-    NewUser("anna@demo.veche", DEMO_PASSWORD, "Anna Petrova", "resident", "centre"),
-    NewUser("boris@demo.veche", DEMO_PASSWORD, "Boris Ivanov", "resident", "riverside"),
+    NewUser("admin@demo.veche", DEMO_PASSWORD, "Demo Admin", "admin", confirmed=True),
+    NewUser("moderator@demo.veche", DEMO_PASSWORD, "Demo Moderator", "moderator", confirmed=True),
+    NewUser("auditor@demo.veche", DEMO_PASSWORD, "Demo Auditor", "auditor", confirmed=True),
+    NewUser("anna@demo.veche", DEMO_PASSWORD, "Anna Petrova", "resident", "centre", True),
+    NewUser("boris@demo.veche", DEMO_PASSWORD, "Boris Ivanov", "resident", "riverside", True),
 ]
 
 

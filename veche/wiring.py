@@ -100,6 +100,14 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
     )
     results = ResultService(elections)
     proposals = ProposalService(sequencer, limits=ProposalLimits.from_settings(settings))
+
+    def log_writer(work: Any) -> Any:
+        # Staff verifications of residents: the row and its resident.verified entry in
+        # one work item of the log (kernel.accounts.service.LogWriter).
+        return sequencer.run(
+            lambda db, log: work(db, lambda kind, body: log.append(kind, body).seq)
+        ).result
+
     return Services(
         settings=settings,
         engine=engine,
@@ -107,7 +115,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         read_factory=sessionmaker(engine.execution_options(readonly=True), expire_on_commit=False),
         authority_key=authority_key,
         kinds=kinds,
-        accounts=AccountService(settings),
+        accounts=AccountService(settings, log_writer=log_writer),
         log_store=store,
         sequencer=sequencer,
         elections=elections,

@@ -14,7 +14,10 @@ server runs, so a running server sees the change at once. The composition root
 - ``roll ID FILE.csv`` -- add voters (header ``voter_id[,email]``; all rows or none);
 - ``codes ID --out FILE.csv`` -- one-time access codes for the roll entries that have
   none; the codes are shown only once, so the file is created new, readable only by its
-  owner (mode 0600), before the codes are committed.
+  owner (mode 0600), before the codes are committed. The roll and the codes change only
+  while the election is a draft;
+- ``add-voters ID [FILE.csv] --reason TEXT [--residents ID,…] [--out FILE.csv]`` -- add
+  voters to an open election, logged as ``electorate.added`` with the reason.
 
 Every refusal is one line on standard error and exit status 1.
 """
@@ -277,6 +280,45 @@ def cmd_codes(open_services: OpenServices, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_voters(open_services: OpenServices, args: argparse.Namespace) -> int:
+    roll: str | None = None
+    residents: list[str] = []
+    if args.residents:
+        residents = [p.strip() for p in args.residents.split(",") if p.strip()]
+    elif args.file is not None:
+        try:
+            roll = args.file.read_bytes().decode("utf-8")
+        except OSError as exc:
+            raise Refusal(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise Refusal(f"{args.file} is not UTF-8 text") from None
+    else:
+        raise Refusal("give a CSV file of roll rows or --residents with public ids")
+    # The file for the codes of added roll rows exists before anything is committed.
+    handle = _create_private(args.out) if args.out is not None else None
+    try:
+        with open_services(args) as (service, _engine):
+            added = service.add_voters(args.election, args.reason, roll=roll, residents=residents)
+        if handle is not None:
+            handle.write(access_codes_csv(added.access_codes))
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        if handle is not None:
+            handle.close()
+    print(
+        f"Added {added.added} voters to the electorate of {args.election!r} "
+        f"(log entry {added.seq}, electorate.added)."
+    )
+    if added.access_codes and args.out is None:
+        print("Their one-time access codes (shown only this once):")
+        for ref, code in added.access_codes:
+            print(f"  {ref},{code}")
+    elif added.access_codes:
+        print(f"Wrote {len(added.access_codes)} access codes to {args.out} (readable only by you).")
+    return 0
+
+
 def add_election_command(
     subparsers: argparse._SubParsersAction[Any], open_services: OpenServices
 ) -> None:
@@ -356,3 +398,24 @@ def add_election_command(
         help="a new file for the codes (mode 0600; they are shown only this once)",
     )
     codes.set_defaults(func=command(cmd_codes))
+
+    add = tasks.add_parser(
+        "add-voters",
+        help="add voters to an OPEN election, with a reason (logged as electorate.added)",
+        description=(
+            "The roll and the codes are frozen once the election opens. Voters the "
+            "municipality must add while it is open are added with a reason, which is "
+            "published in the log (no personal data) and reported by veche verify."
+        ),
+    )
+    add_data_dir_option(add)
+    add.add_argument("election", metavar="ID")
+    add.add_argument("file", type=Path, nargs="?", metavar="FILE.csv", help="roll rows to add")
+    add.add_argument("--reason", required=True, help="why voters are added (published)")
+    add.add_argument(
+        "--residents", metavar="ID,ID", help="public ids of accounts verified by staff"
+    )
+    add.add_argument(
+        "--out", type=Path, metavar="FILE.csv", help="a new file for the added rows' access codes"
+    )
+    add.set_defaults(func=command(cmd_add_voters))

@@ -9,7 +9,7 @@ wallet: ``$XDG_DATA_HOME/veche/wallets/<host>/<election>.json`` (default
 credential for that election, it is used again: a second ``veche vote`` re-votes, and the
 last ballot counts.
 
-The credential is derived from a recovery code (docs/protocol.md §6.11), printed when the
+The credential is derived from a recovery code (docs/protocol.md §6.13), printed when the
 credential is first obtained; ``--recovery-code CODE`` gets the same credential back on
 another device (the server answers the identical request with the signature it gave).
 

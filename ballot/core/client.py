@@ -7,7 +7,7 @@ authority's signature, the token must verify before it is used, and a receipt is
 accepted only when the log entry it names is the very ballot this client sent, in a tree
 whose checkpoint the log's key signed (§8.2).
 
-Credentials are derived from a recovery code (§6.11): the same code gives the same
+Credentials are derived from a recovery code (§6.13): the same code gives the same
 credential and the same blinded request on any device, so a voter who loses the wallet
 gets the same credential back, never a second one.
 
@@ -102,7 +102,7 @@ class Wallet:
 
     Each receipt is the server's receipt (§8.1) with ``"cast"``: the ``ballot.cast`` body
     this client sent, ``{"ballot": …, "signature": …}``, so that it can be checked again
-    against the log entry. ``recovery_code`` derives the credential (§6.11); ``log_key``
+    against the log entry. ``recovery_code`` derives the credential (§6.13); ``log_key``
     is the log's verifier key as first seen, pinned for every later check.
     """
 

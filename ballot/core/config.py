@@ -57,6 +57,7 @@ __all__ = [
     "ChoiceSpec",
     "CumulativeSpec",
     "ElectionConfig",
+    "Electorate",
     "Eligibility",
     "GreedyNoSkipRule",
     "GreedyRule",
@@ -258,13 +259,36 @@ class Window(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     closes_at: str
 
 
-class Eligibility(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Who may obtain a credential: registered residents of the district, people on an
-    imported roll, holders of one-time access codes (any combination, at least one)."""
+class Electorate(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The eligible set fixed when the election opened (docs/protocol.md §6.11): how many
+    voters, and ``hex(SHA-256(c_1 || … || c_n))`` over their 32-byte commitments
+    (HMAC-SHA256 under a server secret) sorted bytewise. No personal data."""
 
-    residents: bool = False
-    roll: bool = False
-    access_codes: bool = False
+    size: SafeInt
+    commitments: str
+
+
+class Eligibility(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, omit_defaults=True
+):
+    """Who may obtain a credential (docs/protocol.md §5.2, §6.6):
+
+    - ``roll``: an entry of the roll the municipality imported, reached by an account
+      whose e-mail address is the entry's and is **confirmed**;
+    - ``access_codes``: an entry of that roll, reached by its one-time access code;
+    - ``residents``: an account that staff **verified** as a resident of the district.
+
+    An election admits its roll (``roll`` and/or ``access_codes``) or verified residents,
+    not both (``mixed_eligibility``: a person could be in both and vote twice). A
+    configuration may leave a flag out (false). ``electorate`` is set by opening, never
+    by a configuration; a manifest without it was opened by a release before 0.2, whose
+    rules were weaker (§12). The three flags are always written; ``electorate`` only
+    when set, so those older manifests keep their bytes."""
+
+    residents: bool
+    roll: bool
+    access_codes: bool
+    electorate: Electorate | None = None
 
 
 class ElectionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -376,6 +400,10 @@ def shape_error(code: str, what: str, exc: msgspec.ValidationError, data: object
 def parse_config(data: object) -> ElectionConfig:
     """Read a configuration dict strictly (types, no unknown fields); semantic checks are
     ``validate_config``'s. ``ManifestRejected("malformed_config", ..., field)``."""
+    if isinstance(data, Mapping) and isinstance(data.get("eligibility"), Mapping):
+        # A configuration may leave an eligibility flag out: false.
+        flags = {"residents": False, "roll": False, "access_codes": False}
+        data = {**data, "eligibility": {**flags, **data["eligibility"]}}
     try:
         return msgspec.convert(data, ElectionConfig, strict=True)
     except msgspec.ValidationError as exc:

@@ -8,6 +8,7 @@ its options, money, the window, eligibility and the key size (docs/protocol.md Â
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from audit.core.canonical import CanonicalError, check_value
@@ -39,6 +40,8 @@ from ballot.core.config import (
     to_json,
 )
 from ballot.core.errors import ManifestRejected
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 __all__ = ["check_config", "validate_config"]
 
@@ -270,10 +273,16 @@ def _check_money(out: _Problems, config: ElectionConfig) -> None:
             )
 
 
-def validate_config(config: ElectionConfig, *, allow_test_keys: bool = False) -> list[Problem]:
+def validate_config(
+    config: ElectionConfig, *, allow_test_keys: bool = False, new_election: bool = False
+) -> list[Problem]:
     """Every inconsistency of ``config``, each naming its field; empty when usable.
 
-    ``allow_test_keys`` admits RSA keys of ``MIN_KEY_BITS`` (tests only)."""
+    ``allow_test_keys`` admits RSA keys of ``MIN_KEY_BITS`` (tests only).
+    ``new_election``: the configuration of an election to be made now, which must
+    follow today's eligibility rules (``mixed_eligibility``, no ``electorate``), as must
+    every manifest that commits its electorate; a manifest of an earlier release without
+    one is read under the rules it was made with."""
     out = _Problems()
     _check_slug(out, "id", config.id, "election id")
     _check_title(out, "title", config.title, "title")
@@ -321,6 +330,28 @@ def validate_config(config: ElectionConfig, *, allow_test_keys: bool = False) ->
     e = config.eligibility
     if not (e.residents or e.roll or e.access_codes):
         out.add("eligibility", "no_eligibility", "nobody could vote: allow at least one way")
+    if (new_election or e.electorate is not None) and e.residents and (e.roll or e.access_codes):
+        out.add(
+            "eligibility",
+            "mixed_eligibility",
+            "an election admits either its roll (roll, access_codes) or residents verified "
+            "by staff, not both: a person could be in both and obtain two credentials",
+        )
+    if new_election and e.electorate is not None:
+        out.add(
+            "eligibility.electorate",
+            "electorate_set",
+            "the electorate is fixed when the election opens; leave it out",
+        )
+    if e.electorate is not None:
+        if not e.electorate.size >= 0:
+            out.add("eligibility.electorate.size", "bad_electorate", "the size is negative")
+        if _HEX64.fullmatch(e.electorate.commitments) is None:
+            out.add(
+                "eligibility.electorate.commitments",
+                "bad_electorate",
+                "the commitments are a lowercase hex SHA-256",
+            )
     _check_keys_and_test(out, config, allow_test_keys)
     try:
         check_value(to_json(config))
@@ -347,9 +378,11 @@ def _check_keys_and_test(out: _Problems, config: ElectionConfig, allow_test_keys
         )
 
 
-def check_config(config: ElectionConfig, *, allow_test_keys: bool = False) -> None:
+def check_config(
+    config: ElectionConfig, *, allow_test_keys: bool = False, new_election: bool = False
+) -> None:
     """Raise ``ManifestRejected`` for the first problem ``validate_config`` finds."""
-    problems = validate_config(config, allow_test_keys=allow_test_keys)
+    problems = validate_config(config, allow_test_keys=allow_test_keys, new_election=new_election)
     if problems:
         first = problems[0]
         raise ManifestRejected(first.code, first.detail, first.field)

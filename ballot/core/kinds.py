@@ -18,12 +18,22 @@ other packages' kinds into the log's ``EntryKinds``):
   are the ``ballot.cast`` entries of this election with ``seq < checkpoint_size``.
 - ``election.unsealed`` -- ``{"election": hex, "sealing_private_key": b64url}``: the raw
   X25519 private key (RFC 9180 §7.1.2), so that anyone can open every ballot.
+- ``electorate.added`` -- ``{"commitments": [hex, …], "count": n, "election": hex,
+  "reason": str}``: voters added to an open election's electorate (docs/protocol.md
+  §4.18, §6.11), each as the commitment the manifest's electorate would hold for them,
+  sorted and distinct; ``count`` is how many; ``reason`` says why (no personal data).
 - ``result.published`` -- ``{"budget", "checkpoint_size", "counted", "election",
   "lot_secret", "options", "rule", "scores", "signature", "spent", "winners"}``: what the
   tally found over the ballots up to ``checkpoint_size`` (``counted`` of them), the lot
   secret the manifest committed to (b64url), and the authority's Ed25519 signature over
   ``b"veche/result/v1\\n" || canonical(body without "signature")``. The rule's step-by-step
   trace is not logged: anyone recomputes it from the ballots.
+
+``ELIGIBILITY_KINDS`` holds the one kind about eligibility that names no election:
+
+- ``resident.verified`` -- ``{"district": slug, "resident": PubId, "staff": PubId}``:
+  staff checked documents and found the owner of account ``resident`` a resident of
+  ``district`` (docs/protocol.md §4.17). No document data.
 
 Bodies hold only strings, bounded integers, booleans, lists and objects with ASCII keys,
 so they encode canonically. Signatures other than the manifest's are checked by the
@@ -60,6 +70,10 @@ __all__ = [
     "ELECTION_KINDS",
     "ELECTION_OPENED",
     "ELECTION_UNSEALED",
+    "ELECTORATE_ADDED",
+    "ELIGIBILITY_KINDS",
+    "MAX_ADDED",
+    "RESIDENT_VERIFIED",
     "RESULT_DOMAIN",
     "RESULT_PUBLISHED",
     "BallotCast",
@@ -67,6 +81,8 @@ __all__ = [
     "ElectionClosed",
     "ElectionOpened",
     "ElectionUnsealed",
+    "ElectorateAdded",
+    "ResidentVerified",
     "ResultPublished",
     "result_message",
     "sign_result",
@@ -79,6 +95,10 @@ BALLOT_CAST = "ballot.cast"
 ELECTION_CLOSED = "election.closed"
 ELECTION_UNSEALED = "election.unsealed"
 RESULT_PUBLISHED = "result.published"
+ELECTORATE_ADDED = "electorate.added"
+RESIDENT_VERIFIED = "resident.verified"
+# The most voters one electorate.added may add (a larger addition is several entries).
+MAX_ADDED = 1000
 RESULT_DOMAIN = b"veche/result/v1\n"
 
 HashHex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
@@ -156,6 +176,37 @@ class ResultPublished(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     signature: Signature
 
 
+class ElectorateAdded(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Voters added to an open election's electorate, with the reason; no personal data."""
+
+    election: HashHex
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    count: Count
+    commitments: list[HashHex]
+
+    def __post_init__(self) -> None:
+        if self.count != len(self.commitments):
+            raise ValueError("count is not the number of commitments")
+        if not 1 <= self.count <= MAX_ADDED:
+            raise ValueError(f"an addition holds 1 to {MAX_ADDED} commitments")
+        if any(a >= b for a, b in zip(self.commitments, self.commitments[1:], strict=False)):
+            raise ValueError("the commitments are not sorted and distinct")
+        if not self.reason.strip() or any(ch < " " for ch in self.reason):
+            raise ValueError("the reason is empty or holds a control character")
+
+
+PubId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{32,64}$")]
+Slug = Annotated[str, msgspec.Meta(pattern="^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
+
+
+class ResidentVerified(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Staff verified the owner of account ``resident`` as a resident of ``district``."""
+
+    district: Slug
+    resident: PubId
+    staff: PubId
+
+
 ELECTION_KINDS: Mapping[str, type[msgspec.Struct]] = {
     ELECTION_OPENED: ElectionOpened,
     CREDENTIAL_ISSUED: CredentialIssued,
@@ -163,7 +214,10 @@ ELECTION_KINDS: Mapping[str, type[msgspec.Struct]] = {
     ELECTION_CLOSED: ElectionClosed,
     ELECTION_UNSEALED: ElectionUnsealed,
     RESULT_PUBLISHED: ResultPublished,
+    ELECTORATE_ADDED: ElectorateAdded,
 }
+
+ELIGIBILITY_KINDS: Mapping[str, type[msgspec.Struct]] = {RESIDENT_VERIFIED: ResidentVerified}
 
 ELECTION_ENTRIES = EntryKinds(ELECTION_KINDS)
 """The election kinds alone: what reading an election's own entries back needs."""

@@ -152,7 +152,7 @@ def verify_token(
         ) from None
 
 
-# --- credentials derived from a recovery code (docs/protocol.md §6.11) ----------------------
+# --- credentials derived from a recovery code (docs/protocol.md §6.13) ----------------------
 
 RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols: no I, O, 0 or 1
 RECOVERY_CODE_LENGTH = 28  # 28 symbols of 5 bits: 140 bits

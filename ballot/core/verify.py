@@ -4,7 +4,9 @@ After the log itself verifies (``audit.verify``), every election in it is checke
 its entries alone: the manifest and its signature (checked when the entry parses), the
 published sealing key against the manifest, every ballot opened and checked (token,
 signature, choices, window by log order and time), one counted ballot per credential —
-the last —, no more credentials used than issued, the lot secret against its
+the last —, no more credentials used than issued, no more voters given credentials than
+the electorate committed at opening plus the voters added since (``electorate.added``,
+reported with their reasons), no voter given two, the lot secret against its
 commitment, and every published result recomputed and compared field by field. Each
 problem is reported with the ``seq`` of the entry concerned.
 """
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from audit.core.canonical import b64url_decode
-from audit.core.entry import Entry, leaf_hash, parse_entry
+from audit.core.entry import Entry, EntryKinds, leaf_hash, parse_entry
 from audit.core.errors import AuditError
 from audit.core.merkle import mth
 from ballot.core import kinds, record
@@ -47,6 +49,11 @@ class ElectionSummary:
     test: bool = False
     # How the server's served result compares with the logged one (read from a URL only).
     served_result: str | None = None
+    # The electorate committed at opening (None: the manifest commits none, §12), the
+    # voters added since, and each addition as {"seq", "count", "reason"}.
+    electorate: int | None = None
+    added: int = 0
+    additions: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -91,7 +98,119 @@ def check_elections(lines: Sequence[bytes], *, workers: int | None = None) -> El
     cores = workers or usable_cpus()
     for rec in records.values():
         _check_one(rec, report, cores)
+    _check_electorates(lines, entries, records, report)
     return report
+
+
+_VERIFIED_MARKER = f'"kind":"{kinds.RESIDENT_VERIFIED}"'.encode()
+_ELIGIBILITY_ENTRIES = EntryKinds(kinds.ELIGIBILITY_KINDS)
+
+
+def _check_electorates(
+    lines: Sequence[bytes],
+    entries: Sequence[Entry],
+    records: dict[str, record.ElectionRecord],
+    report: ElectionReport,
+) -> None:
+    """docs/protocol.md §10.4 steps 9-12: each election's credentials against its
+    committed electorate and the voters added since (§6.11)."""
+    fail = report.failures
+    verified: list[tuple[int, str]] = []
+    for line in lines:
+        if _VERIFIED_MARKER in line:
+            try:
+                entry = parse_entry(line, _ELIGIBILITY_ENTRIES)
+            except AuditError:
+                continue  # reported by the log verifier
+            assert isinstance(entry.body, kinds.ResidentVerified)
+            verified.append((entry.seq, entry.body.district))
+    issued: dict[str, list[tuple[int, str]]] = {}
+    added: dict[str, list[tuple[int, kinds.ElectorateAdded]]] = {}
+    for entry in entries:
+        body = entry.body
+        if isinstance(body, kinds.CredentialIssued):
+            issued.setdefault(body.election, []).append((entry.seq, body.commitment))
+        elif isinstance(body, kinds.ElectorateAdded) and body.election in records:
+            added.setdefault(body.election, []).append((entry.seq, body))
+    summaries = {s.hash: s for s in report.elections}
+    committing_seen: int | None = None
+    for rec in sorted(records.values(), key=lambda r: r.opened_seq):
+        name = rec.manifest.id
+        summary = summaries[rec.hash]
+        electorate = rec.manifest.eligibility.electorate
+        seen: dict[str, int] = {}
+        for seq, commitment in issued.get(rec.hash, []):
+            if commitment in seen:
+                fail.append(
+                    ElectionFailure(
+                        seq,
+                        "duplicate_commitment",
+                        f"{name}: a second credential for the voter of seq {seen[commitment]}",
+                    )
+                )
+            seen.setdefault(commitment, seq)
+        if electorate is None:
+            if committing_seen is not None:
+                fail.append(
+                    ElectionFailure(
+                        rec.opened_seq,
+                        "electorate_not_committed",
+                        f"{name}: the manifest commits no electorate, though the election "
+                        f"opened at seq {committing_seen} in this log did",
+                    )
+                )
+            for seq, _body in added.get(rec.hash, []):
+                fail.append(
+                    ElectionFailure(
+                        seq, "added_without_electorate", f"{name}: voters added, none committed"
+                    )
+                )
+            continue
+        committing_seen = rec.opened_seq if committing_seen is None else committing_seen
+        summary.electorate = electorate.size
+        additions: set[str] = set()
+        for seq, body in added.get(rec.hash, []):
+            if rec.closed_seq is not None and seq > rec.closed_seq:
+                fail.append(
+                    ElectionFailure(
+                        seq, "added_after_close", f"{name}: voters added after the close"
+                    )
+                )
+                continue
+            again = additions.intersection(body.commitments)
+            if again:
+                fail.append(
+                    ElectionFailure(
+                        seq,
+                        "added_twice",
+                        f"{name}: {len(again)} voter(s) added a second time",
+                    )
+                )
+            additions.update(body.commitments)
+            summary.added += body.count
+            summary.additions.append({"seq": seq, "count": body.count, "reason": body.reason})
+        allowed = electorate.size + summary.added
+        if len(seen) > allowed:
+            fail.append(
+                ElectionFailure(
+                    rec.closed_seq if rec.closed_seq is not None else rec.opened_seq,
+                    "more_credentials_than_electorate",
+                    f"{name}: credentials were issued to {len(seen)} voters, but the "
+                    f"electorate committed {electorate.size} and {summary.added} were added",
+                )
+            )
+        if rec.manifest.eligibility.residents:
+            district = rec.manifest.district
+            before = sum(1 for seq, d in verified if d == district and seq < rec.opened_seq)
+            if before != electorate.size:
+                fail.append(
+                    ElectionFailure(
+                        rec.opened_seq,
+                        "electorate_mismatch",
+                        f"{name}: the manifest commits {electorate.size} voters, but "
+                        f"{before} residents of {district!r} were verified before it opened",
+                    )
+                )
 
 
 def _check_close_roots(
@@ -259,6 +378,20 @@ def summary_lines(report: ElectionReport) -> list[str]:
         lines.append(f"  status:                 {e.status}")
         if e.test:
             lines.append("  TEST ELECTION:          marked a test in its manifest; not a real vote")
+        if e.electorate is None:
+            lines.append(
+                "  electorate:             not committed (a manifest of an earlier release)"
+            )
+        else:
+            lines.append(
+                f"  electorate:             {e.electorate:,} committed at opening"
+                + (f", {e.added:,} added since" if e.additions else "")
+            )
+            for addition in e.additions:
+                lines.append(
+                    f"    added at seq {addition['seq']}: {addition['count']:,} voter(s),"
+                    f" reason: {addition['reason']}"
+                )
         lines.append(f"  credentials issued:     {e.issued:,}")
         lines.append(f"  ballots cast:           {e.cast:,}")
         if e.counted is not None:

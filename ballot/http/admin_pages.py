@@ -1,4 +1,5 @@
-"""The administrators' election page: configure (TOML or JSON), open, close, count."""
+"""The administrators' election page: configure (TOML or JSON), open, close, count, and
+add voters to an open election with a reason (logged as ``electorate.added``)."""
 
 from __future__ import annotations
 
@@ -95,6 +96,30 @@ class ElectionAdminPages(Controller):
         if problems:
             return self._page(request, db, state, viewer, problems=problems, config_text=text)
         return Redirect("/admin/setup", status_code=303)
+
+    @post("/{election_id:str}/add-voters", sync_to_thread=True)
+    def add_voters(
+        self,
+        request: Request[Any, Any, Any],
+        election_id: FromPath[str],
+        data: URLEncodedBody[dict[str, Any]],
+        db: DB,
+        state: ElectionState,
+        viewer: Viewer,
+    ) -> Response[str]:
+        reason = str(data.get("reason", ""))
+        voters = str(data.get("voters", "")).strip()
+        roll: str | None = None
+        residents: list[str] = []
+        if voters.lower().startswith("voter_id"):
+            roll = voters + "\n"
+        else:
+            residents = [v.strip() for v in voters.replace(",", "\n").split("\n") if v.strip()]
+        try:
+            added = state.elections.add_voters(election_id, reason, roll=roll, residents=residents)
+        except (ElectionError, BallotCryptoError) as exc:
+            return self._page(request, db, state, viewer, problems=[("", exc.detail)])
+        return self._page(request, db, state, viewer, added=added, added_to=election_id)
 
     @post("/{election_id:str}/{action:str}", sync_to_thread=True)
     def act(

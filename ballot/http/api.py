@@ -186,7 +186,11 @@ class ElectionController(Controller):
         elif viewer is not None:
             user = viewer.user
             voter = Voter(
-                public_id=user.public_id, email=user.email, role=user.role, district=user.district
+                public_id=user.public_id,
+                email=user.email,
+                role=user.role,
+                district=user.district,
+                email_confirmed=user.email_confirmed_at is not None,
             )
         else:
             voter = Voter()

@@ -6,7 +6,8 @@ passes each call on, so that its callers hold one object:
 
 - ``ballot.services.lifecycle`` -- configure, open and close; summaries; the keys of an
   open election (``LiveElection``);
-- ``ballot.services.roll`` -- the voter roll and one-time access codes;
+- ``ballot.services.roll`` -- the voter roll and one-time access codes, frozen at
+  opening, and voters added to an open election (``electorate.added``);
 - ``ballot.services.credentials`` -- who may vote, and issuing credentials;
 - ``ballot.services.casting`` -- casting ballots and their receipts;
 - ``ballot.services.secret_box`` -- an open election's secrets at rest.
@@ -14,7 +15,7 @@ passes each call on, so that its callers hold one object:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from ballot.services.casting import BallotBox, PendingCast, Receipt
 from ballot.services.credentials import CredentialIssuer, Voter
 from ballot.services.lifecycle import ElectionLifecycle, ElectionSummary, LiveElection, now
 from ballot.services.models import Election
-from ballot.services.roll import VoterRoll
+from ballot.services.roll import AddedVoters, VoterRoll
 from ballot.services.secret_box import SecretBox
 
 __all__ = ["ElectionService"]
@@ -57,6 +58,7 @@ class ElectionService:
             secret_box=secret_box,
             allow_test_keys=allow_test_keys,
             clock=clock,
+            commitment_key=commitment_key,
         )
         self.roll = VoterRoll(self.lifecycle)
         self.credentials = CredentialIssuer(self.lifecycle, commitment_key=commitment_key)
@@ -100,6 +102,16 @@ class ElectionService:
 
     def make_access_codes(self, db: Session, election_id: str) -> AccessCodes:
         return self.roll.make_access_codes(db, election_id)
+
+    def add_voters(
+        self,
+        election_id: str,
+        reason: str,
+        *,
+        roll: str | None = None,
+        residents: Sequence[str] = (),
+    ) -> AddedVoters:
+        return self.roll.add_voters(election_id, reason, roll=roll, residents=residents)
 
     # --- credentials (ballot.services.credentials) ---------------------------------------
     def issue_credential(self, election_id: str, voter: Voter, blinded_message: str) -> str:

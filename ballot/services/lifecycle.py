@@ -28,7 +28,7 @@ import msgspec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,8 +37,9 @@ from audit.services.sequencer import Sequencer
 from audit.services.store import BatchLog, LogStore
 from ballot.core import kinds, seal
 from ballot.core.blind import BlindSigningKey, generate_private_key
-from ballot.core.config import parse_config, parse_time, to_json
+from ballot.core.config import Electorate, parse_config, parse_time, to_json
 from ballot.core.config_checks import check_config
+from ballot.core.electorate import electorate_digest
 from ballot.core.manifest import (
     Manifest,
     build_manifest,
@@ -48,8 +49,9 @@ from ballot.core.manifest import (
     parse_manifest,
     sign_manifest,
 )
+from ballot.services.electorate import gather_electorate
 from ballot.services.errors import ElectionNotFound, ElectionStateConflict
-from ballot.services.models import Election
+from ballot.services.models import Election, ElectorateMember
 from ballot.services.secret_box import ElectionSecrets, SecretBox
 
 __all__ = [
@@ -134,8 +136,11 @@ class ElectionLifecycle:
         secret_box: SecretBox,
         allow_test_keys: bool = False,
         clock: Callable[[], datetime] = now,
+        commitment_key: bytes = b"",
     ) -> None:
         self.store = store
+        # The server secret of the voters' commitments (docs/protocol.md §6.11).
+        self.commitment_key = commitment_key
         self.sequencer = sequencer
         self.authority_key = authority_key
         self.box = secret_box
@@ -149,7 +154,7 @@ class ElectionLifecycle:
         """A draft election from a configuration (``ManifestRejected`` for its first
         problem)."""
         config = parse_config(data)
-        check_config(config, allow_test_keys=self.allow_test_keys)
+        check_config(config, allow_test_keys=self.allow_test_keys, new_election=True)
         if db.get(Election, config.id) is not None:
             raise ElectionStateConflict(
                 "election_exists", f"An election with the id {config.id!r} exists."
@@ -186,6 +191,12 @@ class ElectionLifecycle:
         return self.store.read_sessions()
 
     def open(self, election_id: str) -> ElectionSummary:
+        """Open the election: its keys, its committed electorate, the signed manifest.
+
+        The electorate (docs/protocol.md §6.11) is gathered inside the log's work item,
+        so it is exactly the roll (or the verified residents) that the entry follows:
+        the roll is frozen from the same transaction on, and verifications are written
+        by work items of the same sequencer."""
         with self.read() as db:
             row = self.get(db, election_id)
             if row.status != "draft":
@@ -193,6 +204,7 @@ class ElectionLifecycle:
                     "already_open", f"The election {election_id!r} is {row.status}."
                 )
             config = parse_config(msgspec.json.decode(row.config))
+        check_config(config, allow_test_keys=self.allow_test_keys, new_election=True)
         opened_at = self.clock()
         if opened_at >= parse_time(config.window.closes_at):
             raise ElectionStateConflict("window_passed", "The voting window has already ended.")
@@ -200,17 +212,6 @@ class ElectionLifecycle:
         credential_key = generate_private_key(config.rsa_key_bits)
         sealing_private, sealing_public = seal.generate_keypair()
         lot_secret = os.urandom(32)
-        manifest = build_manifest(
-            config,
-            credential_key.public_key(),
-            sealing_public,
-            lot_secret,
-            self.authority_key.public_key().public_bytes_raw(),
-            opened_at,
-            allow_test_keys=self.allow_test_keys,
-        )
-        signature = sign_manifest(self.authority_key, manifest)
-        digest = manifest_hash(manifest)
         pem = credential_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -219,20 +220,54 @@ class ElectionLifecycle:
         sealed_secrets = self.box.seal(
             election_id, ElectionSecrets(pem, sealing_private, lot_secret)
         )
-        body = {
-            "manifest": manifest_dict(manifest),
-            "manifest_hash": digest,
-            "signature": signature,
-        }
 
         def work(wdb: Session, log: BatchLog) -> ElectionSummary:
-            election = wdb.get(Election, election_id)
+            election = wdb.get(Election, election_id, with_for_update=True)
             assert election is not None
             if election.status != "draft":
                 raise ElectionStateConflict(
                     "already_open", f"The election {election_id!r} is open."
                 )
+            members = gather_electorate(wdb, config, self.commitment_key)
+            committed = msgspec.structs.replace(
+                config,
+                eligibility=msgspec.structs.replace(
+                    config.eligibility,
+                    electorate=Electorate(
+                        size=len(members), commitments=electorate_digest(members.values())
+                    ),
+                ),
+            )
+            manifest = build_manifest(
+                committed,
+                credential_key.public_key(),
+                sealing_public,
+                lot_secret,
+                self.authority_key.public_key().public_bytes_raw(),
+                opened_at,
+                allow_test_keys=self.allow_test_keys,
+            )
+            signature = sign_manifest(self.authority_key, manifest)
+            digest = manifest_hash(manifest)
+            body = {
+                "manifest": manifest_dict(manifest),
+                "manifest_hash": digest,
+                "signature": signature,
+            }
             appended = log.append(kinds.ELECTION_OPENED, body)
+            if members:
+                wdb.execute(
+                    insert(ElectorateMember),
+                    [
+                        {
+                            "election_id": election_id,
+                            "voter_key": key,
+                            "commitment": commitment,
+                            "added_seq": None,
+                        }
+                        for key, commitment in members.items()
+                    ],
+                )
             election.status = "open"
             election.manifest = canonical_bytes(manifest_dict(manifest))
             election.manifest_hash = digest

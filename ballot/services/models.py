@@ -71,3 +71,20 @@ class CastBallot(SQLModel, table=True):
     seq: int
     leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     checkpoint_size: int
+
+
+class ElectorateMember(SQLModel, table=True):
+    """Who may obtain a credential in an election, fixed when it opens.
+
+    The voter keys of the eligible set (``roll:<voter id>`` or ``user:<public id>``)
+    and each one's commitment, as the manifest's ``eligibility.electorate`` commits to
+    them (docs/protocol.md §6.11). Rows are written when the election opens and, while
+    it is open, only with a logged ``electorate.added`` (``added_seq``)."""
+
+    __tablename__ = "electorate_member"
+
+    election_id: str = Field(foreign_key="election.id", primary_key=True, max_length=64)
+    voter_key: str = Field(primary_key=True, max_length=140)
+    commitment: str = Field(max_length=64)
+    # None: in the electorate committed at opening; else the electorate.added entry.
+    added_seq: int | None = None

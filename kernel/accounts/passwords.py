@@ -8,11 +8,15 @@ older parameters is replaced at the next successful log-in.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from kernel.errors import TooManyRequests
 from kernel.markers import N_
 from kernel.settings import Settings
 
@@ -61,3 +65,27 @@ def verify_password(hasher: PasswordHasher, stored_hash: str, password: str) -> 
 @lru_cache(maxsize=4)
 def dummy_hash(hasher: PasswordHasher) -> str:
     return hasher.hash("not a real password, only for timing")
+
+
+class HashingSlots:
+    """At most ``size`` argon2 computations at once in this process.
+
+    Each takes ``argon2_memory_cost`` KiB and a core for a while; without a bound, a
+    burst of log-ins or registrations would exhaust memory and starve every other
+    request. A caller that cannot get a turn within ``wait_seconds`` is answered 429."""
+
+    def __init__(self, size: int, wait_seconds: int) -> None:
+        self._slots = threading.BoundedSemaphore(size)
+        self.wait_seconds = wait_seconds
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self.wait_seconds):
+            raise TooManyRequests(
+                N_("The server is busy checking passwords. Try again in a few seconds."),
+                retry_after=5,
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()

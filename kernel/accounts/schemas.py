@@ -41,6 +41,8 @@ class Account(msgspec.Struct, frozen=True):
     district: str | None
     role: Role
     created_at: int
+    # The owner followed the link sent to ``email`` (kernel.accounts.service).
+    email_confirmed: bool = False
 
 
 class LoginResult(msgspec.Struct, frozen=True):
@@ -61,3 +63,23 @@ class DistrictIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class DistrictOut(msgspec.Struct, frozen=True):
     code: str
     name: str
+
+
+class VerificationIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What staff record after checking a resident's documents. Neither document field
+    enters the log: the type is a note for staff, the number is kept only as an HMAC
+    (one document verifies one account)."""
+
+    district: str
+    document_type: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    document_number: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class Verification(msgspec.Struct, frozen=True):
+    """A resident's verification as the API shows it: no document data."""
+
+    district: str
+    verified_at: int
+    # The public id of the staff account that verified, and the log entry.
+    staff: str
+    seq: int

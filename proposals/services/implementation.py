@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from audit.services.store import BatchLog
 from kernel.accounts.models import User
+from kernel.accounts.service import require_confirmed_email
 from kernel.errors import Conflict, NotFound
 from kernel.markers import N_
 from proposals.core import kinds
@@ -115,6 +116,8 @@ class ImplementationService:
         return self.sequencer.run(work).result
 
     def rate(self, user: User, proposal_id: int, data: RatingCreate) -> Implementation:
+        require_confirmed_email(user)
+
         def work(wdb: Session, log: BatchLog) -> None:
             proposal = wdb.get(Proposal, proposal_id)
             if proposal is None or proposal.status == "draft":

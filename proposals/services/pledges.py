@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from audit.services.store import BatchLog
 from kernel.accounts.models import User
+from kernel.accounts.service import require_confirmed_email
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kernel.limits import account_subject, take
 from kernel.markers import N_
@@ -95,6 +96,8 @@ class PledgeService:
         return [pledge_out(p, viewer) for p in rows]
 
     def pledge(self, user: User, proposal_id: int, data: PledgeCreate) -> PledgeOut:
+        require_confirmed_email(user)
+
         def work(wdb: Session, log: BatchLog) -> PledgeOut:
             self._count(wdb, user)
             proposal = wdb.get(Proposal, proposal_id, with_for_update=True)

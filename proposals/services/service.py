@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from audit.services.sequencer import Sequencer
 from audit.services.store import BatchLog
 from kernel.accounts.models import User
+from kernel.accounts.service import require_confirmed_email
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kernel.limits import account_subject, take
 from kernel.markers import N_
@@ -302,6 +303,8 @@ class ProposalService(Programs):
         return self.sequencer.run(work).result
 
     def support(self, user: User, proposal_id: int) -> ProposalOut:
+        require_confirmed_email(user)
+
         def work(wdb: Session, log: BatchLog) -> ProposalOut:
             proposal = self._locked(wdb, proposal_id)
             if proposal.status == "draft":

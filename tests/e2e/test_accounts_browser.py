@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
+from tests.support.mail import MailCatcher
 from tests.support.paths import ARTIFACTS
 from tests.support.server import LiveServer
 
@@ -20,6 +22,9 @@ TEXT = {
         "account": "My account",
         "district": "North / Северный",
         "created": "Your account has been created.",
+        "subject": "Confirm your e-mail address for Veche",
+        "unconfirmed": "not confirmed",
+        "confirmed": "confirmed",
         "wrong": "The e-mail address or the password is wrong.",
     },
     "ru": {
@@ -30,13 +35,18 @@ TEXT = {
         "account": "Личный кабинет",
         "district": "North / Северный",
         "created": "Ваша учётная запись создана.",
+        "subject": "Подтвердите адрес электронной почты для Вече",
+        "unconfirmed": "не подтверждён",
+        "confirmed": "подтверждён",
         "wrong": "Неверный адрес электронной почты или пароль.",
     },
 }
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_register_then_log_in(browser: Any, live_server: LiveServer, lang: str) -> None:
+def test_register_then_log_in(
+    browser: Any, live_server: LiveServer, smtp: MailCatcher, lang: str
+) -> None:
     text = TEXT[lang]
     context = browser.new_context(
         locale="ru-RU" if lang == "ru" else "en-GB", viewport={"width": 390, "height": 844}
@@ -57,10 +67,21 @@ def test_register_then_log_in(browser: Any, live_server: LiveServer, lang: str) 
         assert page.locator("#password-error").is_visible()
         page.locator("#password").fill("river-stone-orchard-7")
         page.get_by_role("button", name=text["create"]).click()
-        page.wait_for_url("**/account?welcome=1")
+        page.wait_for_url(re.compile(r".*/account\?welcome=1&sent=1$"))
         assert page.get_by_text(text["created"]).is_visible()
+        assert page.locator("#email-status").inner_text() == text["unconfirmed"]
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"account-{lang}.png"), full_page=True)
+        # The link arrives through the suite's SMTP server, in the reader's language;
+        # following it in the browser confirms the address.
+        mail = smtp.last_to(f"{lang}-resident@example.org")
+        assert mail.subject == text["subject"]
+        link = re.search(r"http://\S+/confirm-email/\S+", mail.text)
+        assert link is not None and link.group(0).startswith(live_server.url)
+        page.goto(link.group(0))
+        page.locator("#confirmed").wait_for()
+        page.goto(live_server.url + "/account")
+        assert page.locator("#email-status").inner_text() == text["confirmed"]
 
         page.get_by_role("button", name=text["logout"]).first.click()
         page.wait_for_url(live_server.url + "/")

@@ -452,7 +452,7 @@ def test_a_token_made_in_python_verifies_in_the_browser(js: Page, rsa_private_ke
 # --- RFC 9180 -------------------------------------------------------------------------------
 
 
-# --- credentials from a recovery code (docs/protocol.md §6.11) ----------------------------
+# --- credentials from a recovery code (docs/protocol.md §6.13) ----------------------------
 
 RECOVERY = json.loads((VECTORS / "recovery.json").read_text("utf-8"))
 
@@ -1080,9 +1080,8 @@ def test_a_page_votes_and_veche_verify_counts_it(
     engine = make_engine(live_server.settings)
     try:
         for email, role in (("admin@example.org", "admin"), ("olga@example.org", "resident")):
-            create_user(
-                live_server.settings, engine, NewUser(email, PASSWORD, email[:4], role, "centre")
-            )
+            new = NewUser(email, PASSWORD, email[:4], role, "centre", confirmed=True)
+            create_user(live_server.settings, engine, new)
     finally:
         engine.dispose()
     admin = httpx.Client(base_url=url, timeout=120)
@@ -1105,20 +1104,21 @@ def test_a_page_votes_and_veche_verify_counts_it(
         "ballot": {"kind": "approval", "min_projects": 1, "max_projects": 3},
         "rule": {"name": "greedy"},
         "window": {"opens_at": when(-5), "closes_at": when(60)},
-        "eligibility": {"residents": True, "roll": True, "access_codes": True},
+        "eligibility": {"residents": False, "roll": True, "access_codes": True},
         "rsa_key_bits": TEST_KEY_BITS,
     }
     with closing(admin):
         assert admin.post("/api/v1/elections", json=config).status_code == 201
-        assert admin.post(f"/api/v1/elections/{ELECTION}/open").status_code == 200
+        # A code holder, and Olga, who logs in with her (confirmed) address on the roll.
         roll = admin.post(
             f"/api/v1/elections/{ELECTION}/roll",
-            content=b"voter_id\nR1\n",
+            content=b"voter_id,email\nR1,\nO1,olga@example.org\n",
             headers={"content-type": "text/csv"},
         )
         assert roll.status_code == 201, roll.text
         made = admin.post(f"/api/v1/elections/{ELECTION}/access-codes")
-        code = made.text.strip().split("\n")[1].split(",")[1]
+        code = dict(line.split(",") for line in made.text.strip().split("\n")[1:])["R1"]
+        assert admin.post(f"/api/v1/elections/{ELECTION}/open").status_code == 200
 
         context = browser.new_context()
         requests: list[Any] = []

@@ -86,6 +86,13 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
             "rsa_key_bits": 1024,
         }
         assert admin.post("/api/v1/elections", json=config).status_code == 201
+        # Staff verify Olga as a resident before the election opens (its electorate).
+        olga = admin.get("/api/v1/staff/residents", params={"email": "olga@example.org"})
+        verified = admin.post(
+            f"/api/v1/staff/residents/{olga.json()['account']['id']}/verification",
+            json={"district": "centre", "document_type": "passport", "document_number": "4510 1"},
+        )
+        assert verified.status_code == 201, verified.text
         assert admin.post("/api/v1/elections/centre-2026/open").status_code == 200
 
         context = browser.new_context(
@@ -265,7 +272,6 @@ def test_every_ballot_kind_votes_from_its_page_with_an_access_code(
                 "rsa_key_bits": 1024,
             }
             assert admin.post("/api/v1/elections", json=config).status_code == 201
-            assert admin.post(f"/api/v1/elections/{election_id}/open").status_code == 200
             roll = admin.post(
                 f"/api/v1/elections/{election_id}/roll",
                 content=b"voter_id\nR1\n",
@@ -274,6 +280,7 @@ def test_every_ballot_kind_votes_from_its_page_with_an_access_code(
             assert roll.status_code == 201
             made = admin.post(f"/api/v1/elections/{election_id}/access-codes").text
             codes[election_id] = made.strip().split("\n")[1].split(",")[1]
+            assert admin.post(f"/api/v1/elections/{election_id}/open").status_code == 200
 
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU")
     errors: list[str] = []

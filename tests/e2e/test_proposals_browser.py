@@ -26,8 +26,9 @@ def people(live_server: LiveServer) -> None:
         for new in (
             NewUser("admin@example.org", PASSWORD, "Admin", "admin"),
             NewUser("mod@example.org", PASSWORD, "Модератор", "moderator"),
-            NewUser("olga@example.org", PASSWORD, "Ольга", "resident", "centre"),
-            NewUser("ivan@example.org", PASSWORD, "Иван", "resident", "centre"),
+            # Supports and pledges count only from confirmed addresses.
+            NewUser("olga@example.org", PASSWORD, "Ольга", "resident", "centre", True),
+            NewUser("ivan@example.org", PASSWORD, "Иван", "resident", "centre", True),
         ):
             create_user(settings, engine, new)
     finally:

@@ -1,5 +1,5 @@
 """Both voters' clients against a real ``veche serve`` behind a proxy on 127.0.0.1 that
-records every request and, when told, lies (docs/protocol.md §7.5, §8.2, §8.3, §6.11):
+records every request and, when told, lies (docs/protocol.md §7.5, §8.2, §8.3, §6.13):
 
 - honest, both clients vote, and the ballot goes without a cookie on a connection other
   than the one that logged in and asked for the credential;

@@ -17,6 +17,7 @@ import random
 import stat
 import subprocess
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ def election_config(election_id: str) -> dict[str, Any]:
         },
         "rule": {"name": "mes", "completion": "add1"},
         "window": {"opens_at": when(-5), "closes_at": when(60)},
-        "eligibility": {"residents": True, "roll": True, "access_codes": True},
+        "eligibility": {"residents": False, "roll": True, "access_codes": True},
         "rsa_key_bits": 1024,
     }
 
@@ -93,16 +94,19 @@ class Election:
     admin: httpx.Client
 
 
-def open_election(server: LiveServer, election_id: str, roll_size: int) -> Election:
-    """Create and open the election as the admin over HTTP, with a roll and its codes."""
+def open_election(
+    server: LiveServer, election_id: str, roll_size: int, emails: Sequence[str] = ()
+) -> Election:
+    """Create the election as the admin over HTTP, with a roll of ``roll_size`` people
+    given access codes and of ``emails`` (who log in with confirmed addresses), make the
+    codes and open it."""
     add_accounts(server.settings, [NewUser("admin@example.org", PASSWORD, "Admin", "admin")])
     admin = httpx.Client(base_url=server.url, timeout=120)
     admin.headers.update(logged_in(admin, "admin@example.org"))
     created = admin.post("/api/v1/elections", json=election_config(election_id))
     assert created.status_code == 201, created.text
-    opened = admin.post(f"/api/v1/elections/{election_id}/open")
-    assert opened.status_code == 200, opened.text
-    roll = "voter_id\n" + "".join(f"R{n:04d}\n" for n in range(roll_size))
+    roll = "voter_id,email\n" + "".join(f"R{n:04d},\n" for n in range(roll_size))
+    roll += "".join(f"E{n:04d},{email}\n" for n, email in enumerate(emails))
     imported = admin.post(
         f"/api/v1/elections/{election_id}/roll",
         content=roll.encode(),
@@ -111,8 +115,10 @@ def open_election(server: LiveServer, election_id: str, roll_size: int) -> Elect
     assert imported.status_code == 201, imported.text
     made = admin.post(f"/api/v1/elections/{election_id}/access-codes")
     assert made.status_code == 201, made.text
-    codes = [line.split(",")[1] for line in made.text.strip().split("\n")[1:]]
-    assert len(codes) == roll_size
+    by_ref = dict(line.split(",") for line in made.text.strip().split("\n")[1:])
+    codes = [by_ref[f"R{n:04d}"] for n in range(roll_size)]
+    opened = admin.post(f"/api/v1/elections/{election_id}/open")
+    assert opened.status_code == 200, opened.text
     return Election(election_id, codes, admin)
 
 
@@ -147,11 +153,13 @@ def test_three_hundred_voters_and_the_log_shows_every_ballot(
     add_accounts(
         settings,
         [
-            NewUser(str(v.email), PASSWORD, f"Resident {v.number}", "resident", "centre")
+            NewUser(str(v.email), PASSWORD, f"Resident {v.number}", "resident", "centre", True)
             for v in voters
         ],
     )
-    election = open_election(live_server, "centre-2026", CODE_HOLDERS)
+    election = open_election(
+        live_server, "centre-2026", CODE_HOLDERS, [str(v.email) for v in voters]
+    )
     voters += [Voter(RESIDENTS + n, code=code) for n, code in enumerate(election.codes)]
     rng = random.Random(2026)
     for voter in voters:
@@ -276,9 +284,9 @@ def test_veche_vote_command(live_server: LiveServer, tmp_path: Path) -> None:
     url = live_server.url
     add_accounts(
         live_server.settings,
-        [NewUser("vera@example.org", PASSWORD, "Vera", "resident", "centre")],
+        [NewUser("vera@example.org", PASSWORD, "Vera", "resident", "centre", True)],
     )
-    election = open_election(live_server, "centre-2026", 3)
+    election = open_election(live_server, "centre-2026", 3, ["vera@example.org"])
     election.admin.close()
     home = tmp_path / "home"
     common = ("--election", election.id, "--allow-test-keys")

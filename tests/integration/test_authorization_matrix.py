@@ -30,6 +30,7 @@ PUBLIC_CHANGES = {
     "/api/v1/auth/login": "anyone may log in",
     "/api/v1/auth/logout": "ends only the caller's own session",
     "/api/v1/auth/register": "anyone may register",
+    "/api/v1/auth/confirm": "the token mailed to the address is the right to confirm it",
     "/login": "the log-in form",
     "/logout": "the log-out form",
     "/register": "the registration form",

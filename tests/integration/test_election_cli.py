@@ -57,10 +57,6 @@ def test_election_commands_on_a_local_data_directory(
     assert code == 0
     assert "riverside-2027" in out and "draft" in out
 
-    code, out, err = run(capsys, "election", "open", "riverside-2027", *data)
-    assert code == 0, err
-    assert "manifest:" in out
-
     roll = tmp_path / "roll.csv"
     roll.write_text("voter_id,email\nA1,a1@example.org\nA2,\n")
     code, out, err = run(capsys, "election", "roll", "riverside-2027", str(roll), *data)
@@ -81,6 +77,33 @@ def test_election_commands_on_a_local_data_directory(
     code, _, err = run(capsys, "election", "codes", "riverside-2027", "--out", str(codes), *data)
     assert code == 1
     assert "exists" in err
+
+    code, out, err = run(capsys, "election", "open", "riverside-2027", *data)
+    assert code == 0, err
+    assert "manifest:" in out
+
+    # Open: the roll is frozen; voters are added only with a reason, which is logged.
+    roll.write_text("voter_id\nA3\n")
+    code, _, err = run(capsys, "election", "roll", "riverside-2027", str(roll), *data)
+    assert code == 1
+    assert "(electorate_frozen)" in err
+    late = tmp_path / "late.csv"
+    code, out, err = run(
+        capsys,
+        "election",
+        "add-voters",
+        "riverside-2027",
+        str(roll),
+        "--reason",
+        "Left off the roll by mistake",
+        "--out",
+        str(late),
+        *data,
+    )
+    assert code == 0, err
+    assert "Added 1 voters" in out and "electorate.added" in out
+    assert late.read_text().split("\n")[1].startswith("A3,")
+    assert stat.S_IMODE(late.stat().st_mode) == 0o600
 
     code, out, err = run(capsys, "election", "close", "riverside-2027", *data)
     assert code == 0, err

@@ -9,18 +9,19 @@ from litestar import Litestar
 
 from ballot.core.client import ClientError, VoterClient
 from kernel.settings import Settings
-from tests.support.accounts import Client, login, resident
-from tests.support.elections import open_election, when
+from tests.support.accounts import Client, login
+from tests.support.elections import RESIDENTS, open_election, verified_residents, when
 
 
 def test_state_refusals_are_conflicts(
     client: Client, app: Litestar, settings: Settings, admin: dict[str, str]
 ) -> None:
-    election_id = open_election(client, admin, revoting=False)
+    verified_residents(app, settings, "olga", "ivan", "pyotr")
+    election_id = open_election(client, admin, revoting=False, eligibility=RESIDENTS)
     voter = VoterClient(client)
     info = voter.election(election_id, allow_test_keys=True)
-    first = voter.obtain_credential(info, headers=resident(client, app, settings, "olga"))
-    second = voter.obtain_credential(info, headers=resident(client, app, settings, "ivan"))
+    first = voter.obtain_credential(info, headers=login(client, "olga@example.org"))
+    second = voter.obtain_credential(info, headers=login(client, "ivan@example.org"))
     client.cookies.clear()
     voter.cast(info, first, {"approve": ["park"]})
     with pytest.raises(ClientError) as again:
@@ -36,16 +37,22 @@ def test_state_refusals_are_conflicts(
     assert (late.value.status, late.value.code) == (409, "closed")
     assert late.value.detail == "voting has closed in this election"
     with pytest.raises(ClientError) as issued:
-        voter.obtain_credential(info, headers=resident(client, app, settings, "pyotr"))
+        voter.obtain_credential(info, headers=login(client, "pyotr@example.org"))
     assert (issued.value.status, issued.value.code) == (409, "not_open")
 
 
 def test_a_credential_before_the_window_is_a_conflict(
     client: Client, app: Litestar, settings: Settings, admin: dict[str, str]
 ) -> None:
-    election_id = open_election(client, admin, window={"opens_at": when(30), "closes_at": when(60)})
+    verified_residents(app, settings, "olga")
+    election_id = open_election(
+        client,
+        admin,
+        window={"opens_at": when(30), "closes_at": when(60)},
+        eligibility=RESIDENTS,
+    )
     voter = VoterClient(client)
     info = voter.election(election_id, allow_test_keys=True)
     with pytest.raises(ClientError) as early:
-        voter.obtain_credential(info, headers=resident(client, app, settings, "olga"))
+        voter.obtain_credential(info, headers=login(client, "olga@example.org"))
     assert (early.value.status, early.value.code) == (409, "not_open_yet")

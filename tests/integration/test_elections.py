@@ -12,7 +12,15 @@ from audit.core.entry import parse_entry
 from ballot.core.client import ClientError, VoterClient
 from kernel.settings import Settings
 from tests.support.accounts import Client, login, resident
-from tests.support.elections import config, log_lines, open_election, when
+from tests.support.elections import (
+    RESIDENTS,
+    config,
+    create_election,
+    log_lines,
+    open_election,
+    verified_residents,
+    when,
+)
 from veche.kinds import entry_kinds
 
 KINDS = entry_kinds()
@@ -21,12 +29,13 @@ KINDS = entry_kinds()
 def test_vote_from_credential_to_receipt(
     client: Client, app: Litestar, settings: Settings, admin: dict[str, str]
 ) -> None:
-    election_id = open_election(client, admin)
+    verified_residents(app, settings, "olga")
+    election_id = open_election(client, admin, eligibility=RESIDENTS)
     voter = VoterClient(client)
     info = voter.election(election_id, allow_test_keys=True)
     assert info.manifest.title == "Centre 2026"
 
-    headers = resident(client, app, settings, "olga")
+    headers = login(client, "olga@example.org")
     wallet = voter.obtain_credential(info, headers=headers)
     # A second credential for the same voter is refused; the same request is answered again.
     with pytest.raises(ClientError) as again:
@@ -66,10 +75,11 @@ def test_identical_ballot_gets_the_same_receipt(
 ) -> None:
     from ballot.core.ballot import ballot_json, make_ballot
 
-    election_id = open_election(client, admin)
+    verified_residents(app, settings, "ivan")
+    election_id = open_election(client, admin, eligibility=RESIDENTS)
     voter = VoterClient(client)
     info = voter.election(election_id, allow_test_keys=True)
-    wallet = voter.obtain_credential(info, headers=resident(client, app, settings, "ivan"))
+    wallet = voter.obtain_credential(info, headers=login(client, "ivan@example.org"))
     assert wallet.token is not None
     ballot, signature = make_ballot(
         info.manifest, wallet.private_key, wallet.token, {"approve": ["park"]}, voter.rng
@@ -134,7 +144,7 @@ def test_who_may_do_what(
 
 
 def test_roll_and_access_codes(client: Client, admin: dict[str, str]) -> None:
-    election_id = open_election(client, admin)
+    election_id = create_election(client, admin)
     bad = client.post(
         f"/api/v1/elections/{election_id}/roll",
         content=b"voter_id,email\nA1,a1@example.org\nA1,dup@example.org\n,x@y.z\n",
@@ -158,6 +168,8 @@ def test_roll_and_access_codes(client: Client, admin: dict[str, str]) -> None:
         client.post(f"/api/v1/elections/{election_id}/access-codes", headers=admin).text.strip()
         == "voter_id,access_code"
     )
+    opened = client.post(f"/api/v1/elections/{election_id}/open", headers=admin)
+    assert opened.status_code == 200, opened.text
 
     client.cookies.clear()
     voter = VoterClient(client)
@@ -176,8 +188,9 @@ def test_roll_and_access_codes(client: Client, admin: dict[str, str]) -> None:
 def test_concurrent_double_issuance_yields_one_credential(
     client: Client, app: Litestar, settings: Settings, admin: dict[str, str]
 ) -> None:
-    election_id = open_election(client, admin)
-    headers = resident(client, app, settings, "twin")
+    verified_residents(app, settings, "twin")
+    election_id = open_election(client, admin, eligibility=RESIDENTS)
+    headers = login(client, "twin@example.org")
     voter = VoterClient(client)
     info = voter.election(election_id, allow_test_keys=True)
     outcomes: list[str] = []
@@ -223,10 +236,11 @@ def test_bad_ballots_are_refused_with_their_code(
 ) -> None:
     from ballot.core.ballot import ballot_json, make_ballot
 
-    election_id = open_election(client, admin)
+    verified_residents(app, settings, "eve")
+    election_id = open_election(client, admin, eligibility=RESIDENTS)
     voter = VoterClient(client)
     info = voter.election(election_id, allow_test_keys=True)
-    wallet = voter.obtain_credential(info, headers=resident(client, app, settings, "eve"))
+    wallet = voter.obtain_credential(info, headers=login(client, "eve@example.org"))
     assert wallet.token is not None
     ballot, signature = make_ballot(
         info.manifest, wallet.private_key, wallet.token, {"approve": ["park"]}, voter.rng

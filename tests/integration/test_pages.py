@@ -33,12 +33,15 @@ def register_form(client: Client, **fields: str) -> object:
 def test_register_through_the_form_then_account_page(client: Client) -> None:
     response = register_form(client)
     assert response.status_code == 303  # type: ignore[attr-defined]
-    assert response.headers["location"] == "/account?welcome=1"  # type: ignore[attr-defined]
-    account = client.get("/account?welcome=1", headers=HTML)
+    # The confirmation link went to the address (the suite's SMTP server took it).
+    assert response.headers["location"] == "/account?welcome=1&sent=1"  # type: ignore[attr-defined]
+    account = client.get("/account?welcome=1&sent=1", headers=HTML)
     assert account.status_code == 200
     assert "Ivan" in account.text
     assert "North" in account.text
     assert "Your account has been created." in account.text
+    assert "We sent a confirmation link" in account.text
+    assert 'id="email-status"' in account.text and "not confirmed" in account.text
 
 
 def test_register_form_shows_field_errors_and_keeps_input(client: Client) -> None:

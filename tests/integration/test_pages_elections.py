@@ -15,7 +15,13 @@ from markupsafe import escape
 from ballot.core.client import VoterClient
 from kernel.settings import Settings
 from tests.support.accounts import Client, login, resident
-from tests.support.elections import config, open_election, run_election
+from tests.support.elections import (
+    RESIDENTS,
+    config,
+    open_election,
+    run_election,
+    verified_residents,
+)
 from tests.support.pages import HTML, csrf_from
 from tests.support.proposals import log_in_all, make_program, phase, setup_people, submitted
 
@@ -108,10 +114,11 @@ def test_results_page_explains_and_links(
 def test_check_my_ballot_without_javascript(
     client: Client, app: Litestar, settings: Settings, admin: dict[str, str]
 ) -> None:
-    election_id = open_election(client, admin)
+    verified_residents(app, settings, "olga")
+    election_id = open_election(client, admin, eligibility=RESIDENTS)
     voter = VoterClient(client)
     info = voter.election(election_id, allow_test_keys=True)
-    wallet = voter.obtain_credential(info, headers=resident(client, app, settings, "olga"))
+    wallet = voter.obtain_credential(info, headers=login(client, "olga@example.org"))
     client.cookies.clear()
     receipt = voter.cast(info, wallet, {"approve": ["park"]})
     form = client.get("/check", headers=HTML)
@@ -154,11 +161,12 @@ def test_explorer_pages(client: Client, admin: dict[str, str]) -> None:
 def test_admin_dashboard(
     client: Client, app: Litestar, settings: Settings, admin: dict[str, str]
 ) -> None:
-    election_id = open_election(client, admin)
+    verified_residents(app, settings, "olga", "ivan")
+    election_id = open_election(client, admin, eligibility=RESIDENTS)
     voter = VoterClient(client)
     info = voter.election(election_id, allow_test_keys=True)
     wallets = [
-        voter.obtain_credential(info, headers=resident(client, app, settings, name))
+        voter.obtain_credential(info, headers=login(client, f"{name}@example.org"))
         for name in ("olga", "ivan")
     ]
     client.cookies.clear()

@@ -1,5 +1,5 @@
 """A receipt proves one's own ballot, and a lost device is not a lost vote (docs/protocol.md
-§8.2, §8.3, §6.11), over HTTP on SQLite and PostgreSQL.
+§8.2, §8.3, §6.13), over HTTP on SQLite and PostgreSQL.
 
 The Python client is run behind a lying server: an ``Http`` in front of the test client
 that answers a re-vote with the first ballot's receipt (the re-vote dropped), serves

@@ -10,7 +10,7 @@ from litestar import Litestar
 
 from ballot.core.client import VoterClient
 from kernel.settings import Settings
-from tests.support.accounts import PASSWORD, Client, login
+from tests.support.accounts import PASSWORD, Client, login, verify_resident
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
 
 
@@ -21,7 +21,8 @@ def when(minutes: int) -> str:
 
 
 def config(election_id: str = "centre-2026", **changes: Any) -> dict[str, Any]:
-    """An approval election of the Centre district, open from five minutes ago for an hour."""
+    """An approval election of the Centre district, open from five minutes ago for an hour;
+    its roll votes (by confirmed e-mail or access code)."""
     base: dict[str, Any] = {
         "id": election_id,
         "title": "Centre 2026",
@@ -41,21 +42,49 @@ def config(election_id: str = "centre-2026", **changes: Any) -> dict[str, Any]:
         },
         "rule": {"name": "greedy"},
         "window": {"opens_at": when(-5), "closes_at": when(60)},
-        "eligibility": {"residents": True, "roll": True, "access_codes": True},
+        "eligibility": {"residents": False, "roll": True, "access_codes": True},
         "rsa_key_bits": 1024,
     }
     base.update(changes)
     return base
 
 
-def open_election(client: Client, admin: dict[str, str], **changes: Any) -> str:
-    """Create and open the election of ``config(**changes)``; its id."""
-    cfg = config(**changes)
+# Eligibility of an election that admits residents verified by staff.
+RESIDENTS = {"residents": True, "roll": False, "access_codes": False}
+
+
+def create_election(
+    client: Client, admin: dict[str, str], election_id: str = "centre-2026", **changes: Any
+) -> str:
+    """Create the election of ``config(election_id, **changes)`` as a draft; its id."""
+    cfg = config(election_id, **changes)
     created = client.post("/api/v1/elections", json=cfg, headers=admin)
     assert created.status_code == 201, created.text
-    opened = client.post(f"/api/v1/elections/{cfg['id']}/open", headers=admin)
-    assert opened.status_code == 200, opened.text
     return str(cfg["id"])
+
+
+def open_election(client: Client, admin: dict[str, str], **changes: Any) -> str:
+    """Create and open the election of ``config(**changes)``; its id."""
+    election_id = create_election(client, admin, **changes)
+    opened = client.post(f"/api/v1/elections/{election_id}/open", headers=admin)
+    assert opened.status_code == 200, opened.text
+    return election_id
+
+
+def verified_residents(
+    app: Litestar, settings: Settings, *names: str, district: str = "centre"
+) -> list[str]:
+    """Residents ``name``@example.org of ``district`` (addresses confirmed) whom staff
+    (``admin@example.org``, who must exist) verified; their addresses. Made before the
+    election opens, they are in its electorate."""
+    emails = []
+    for name in names:
+        email = f"{name}@example.org"
+        new = NewUser(email, PASSWORD, name, "resident", district, True)
+        create_user(settings, app.state.engine, new)
+        verify_resident(app, email, district)
+        emails.append(email)
+    return emails
 
 
 def log_lines(client: Client) -> list[bytes]:
@@ -101,8 +130,8 @@ def run_election(
         ).status_code
         == 201
     )
-    assert client.post(f"/api/v1/elections/{cfg['id']}/open", headers=admin).status_code == 200
     codes = client.post(f"/api/v1/elections/{cfg['id']}/access-codes", headers=admin).text
+    assert client.post(f"/api/v1/elections/{cfg['id']}/open", headers=admin).status_code == 200
     rows = [line.split(",") for line in codes.strip().split("\n")[1:]]
     client.cookies.clear()
     voter = VoterClient(client)

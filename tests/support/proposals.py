@@ -42,7 +42,7 @@ def setup_people(app: Litestar, settings: Settings, residents: int = 3) -> None:
     create_user(settings, engine, NewUser("admin@example.org", PASSWORD, "Admin", "admin"))
     create_user(settings, engine, NewUser("mod@example.org", PASSWORD, "Mod", "moderator"))
     for i in range(residents):
-        new = NewUser(f"r{i}@example.org", PASSWORD, f"Res {i}", "resident", "centre")
+        new = NewUser(f"r{i}@example.org", PASSWORD, f"Res {i}", "resident", "centre", True)
         create_user(settings, engine, new)
 
 

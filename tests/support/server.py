@@ -33,6 +33,12 @@ def start_server(settings: Settings, *, workers: int = 1) -> tuple[subprocess.Po
     env = {**os.environ, **FAST_ENV, "VECHE_DATA_DIR": str(settings.data_dir)}
     if settings.database_url:
         env["VECHE_DATABASE_URL"] = settings.database_url
+    if settings.smtp_host:  # the suite's SMTP server (tests.support.mail)
+        env["VECHE_SMTP_HOST"] = settings.smtp_host
+        env["VECHE_SMTP_PORT"] = str(settings.smtp_port)
+        env["VECHE_SMTP_STARTTLS"] = str(settings.smtp_starttls).lower()
+        env["VECHE_MAIL_FROM"] = settings.mail_from
+    env["VECHE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -114,6 +120,6 @@ def open_code_election(admin: httpx.Client, election_id: str, voters: int) -> li
         headers={"content-type": "text/csv"},
     )
     assert made.status_code == 201
-    assert admin.post(f"/api/v1/elections/{election_id}/open").status_code == 200
     codes = admin.post(f"/api/v1/elections/{election_id}/access-codes").text
+    assert admin.post(f"/api/v1/elections/{election_id}/open").status_code == 200
     return [line.split(",")[1] for line in codes.strip().split("\n")[1:]]

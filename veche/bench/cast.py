@@ -189,14 +189,14 @@ def _ok(response: httpx.Response, status: int, what: str) -> Any:
 
 
 def prepare_election(url: str, voters: int, key_bits: int) -> tuple[Manifest, str, list[str]]:
-    """Log in as the admin, create and open the election, add the roll, make the codes."""
+    """Log in as the admin, create the election, add the roll, make the codes, open it
+    (opening commits the electorate and freezes the roll and the codes)."""
     with httpx.Client(base_url=url, timeout=300) as admin:
         login = admin.post(
             "/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
         )
         admin.headers["X-CSRF-Token"] = _ok(login, 200, "log-in")["csrf_token"]
         _ok(admin.post("/api/v1/elections", json=election_config(key_bits)), 201, "create")
-        _ok(admin.post(f"/api/v1/elections/{ELECTION_ID}/open"), 200, "open")
         roll = "voter_id\n" + "".join(f"V{n:06d}\n" for n in range(voters))
         _ok(
             admin.post(
@@ -211,6 +211,7 @@ def prepare_election(url: str, voters: int, key_bits: int) -> tuple[Manifest, st
         if made.status_code != 201:
             raise RuntimeError(f"access codes: HTTP {made.status_code} {made.text[:300]}")
         codes = [line.split(",")[1] for line in made.text.strip().split("\n")[1:]]
+        _ok(admin.post(f"/api/v1/elections/{ELECTION_ID}/open"), 200, "open")
         view = _ok(admin.get(f"/api/v1/elections/{ELECTION_ID}/manifest"), 200, "manifest")
     manifest = parse_manifest(view["manifest"])
     return manifest, str(view["manifest_hash"]), codes

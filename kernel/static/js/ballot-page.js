@@ -5,7 +5,7 @@
  * through veche-crypto.js, which checks that the log's entry named by the receipt is the
  * ballot sent, in a checkpoint signed by the log's key (docs/protocol.md §8.2).
  *
- * The credential is derived from a recovery code (§6.11). Getting a credential shows the
+ * The credential is derived from a recovery code (§6.13). Getting a credential shows the
  * code, and the ballot is enabled only once the voter has confirmed saving it (by typing
  * its last group); on a new device "Recover your credential" takes the code and gets the
  * same credential back. The ballot is cast without cookies, a random moment after the

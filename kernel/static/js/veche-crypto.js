@@ -795,7 +795,7 @@ export async function verifyToken(publicKey, credentialPublic, manifestHashHex, 
 }
 
 // ---------------------------------------------------------------------------------------
-// Credentials derived from a recovery code (docs/protocol.md §6.11; ballot/core/token.py)
+// Credentials derived from a recovery code (docs/protocol.md §6.13; ballot/core/token.py)
 
 /** The recovery code's 32 symbols: A–Z without I and O, 2–9. */
 export const RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -1896,7 +1896,7 @@ export const ELECTION_KEY_BITS = Object.freeze([2048, 3072]);
  * election hash and carry the authority's signature, the token must verify before it is
  * kept, and a receipt is accepted only when the log's entry at its `seq` is the very
  * ballot sent, in a tree whose checkpoint the log's key signed (§8.2). The credential is
- * derived from a recovery code (§6.11) and requested with the session cookie and the
+ * derived from a recovery code (§6.13) and requested with the session cookie and the
  * page's CSRF token (or anonymously with an access code); ballots are cast without any
  * cookie (`credentials: "omit"`).
  *
@@ -2054,7 +2054,7 @@ export class VecheVoter {
    * Make a credential from a recovery code (a new one if none is given) and have it signed
    * blindly. With the code of an earlier credential the request is byte-identical to the
    * one signed then, so the server answers its stored blind signature: the same
-   * credential, never a second one (docs/protocol.md §6.11).
+   * credential, never a second one (docs/protocol.md §6.13).
    * @param {object} info what election() returned
    * @param {{accessCode?: string, csrfToken?: string, recoveryCode?: string, rng?: function(number): Uint8Array}} [options]
    * @returns {Promise<Wallet>} with `recoveryCode` set: show it to the voter to keep

@@ -1,4 +1,4 @@
-"""Credentials derived from a recovery code (docs/protocol.md §6.11): the known answers of
+"""Credentials derived from a recovery code (docs/protocol.md §6.13): the known answers of
 ``tests/data/vectors/recovery.json``, the same request from the same code on every
 device, the code's alphabet and refusals, and the blinding equal to RFC 9474's Blind with
 the derived values as its randomness."""
