@@ -6,8 +6,12 @@ nothing it can check: the manifest must hash to the election's id and carry the
 authority's signature, the token must verify before it is used, and the receipt's
 inclusion proof must lead to the root of a checkpoint signed by the log's key.
 
-What a voter must keep — the credential's private key and token, and the receipts — is
-a ``Wallet``, stored as a JSON file readable only by its owner (mode 0600).
+What a voter must keep — the credential's private key and token, the number of the
+last ballot it cast (``counter``) and the receipts — is a ``Wallet``, stored as a JSON
+file readable only by its owner (mode 0600). A wallet that lost its counter (an old
+file, a new device) still votes: when the server refuses the ballot as not the
+credential's next one (``409 wrong_counter``), the client asks the server for the next
+counter and seals and signs the ballot once more (docs/protocol.md §7.11).
 """
 
 from __future__ import annotations
@@ -69,6 +73,12 @@ def _answer(response: HttpResponse, expected: int) -> Any:
     return response.json()
 
 
+def _counter(value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise ClientError("bad_wallet", "the wallet's counter is not a whole number")
+    return value
+
+
 @dataclass
 class Wallet:
     """A credential for one election and the receipts of the ballots it cast."""
@@ -78,6 +88,7 @@ class Wallet:
     credential_private: str  # b64url raw Ed25519 private key
     token: dict[str, str] | None = None
     receipts: list[dict[str, Any]] = field(default_factory=list)
+    counter: int = 0  # the number of the last ballot this credential cast (0: none)
 
     @property
     def private_key(self) -> Ed25519PrivateKey:
@@ -94,6 +105,7 @@ class Wallet:
             "credential_private": self.credential_private,
             "token": self.token,
             "receipts": self.receipts,
+            "counter": self.counter,
         }
 
     @classmethod
@@ -104,6 +116,7 @@ class Wallet:
             credential_private=str(data["credential_private"]),
             token=data.get("token"),
             receipts=list(data.get("receipts", [])),
+            counter=_counter(data.get("counter", 0)),
         )
 
     def save(self, path: Path) -> None:
@@ -188,10 +201,38 @@ class VoterClient:
     def cast(
         self, info: ElectionInfo, wallet: Wallet, choices: Mapping[str, Any]
     ) -> dict[str, Any]:
+        """Seal, sign and cast a ballot numbered one after the wallet's counter; if the
+        server says that is not the credential's next number (the wallet lost count),
+        ask for the next one and cast once more with it."""
         if wallet.token is None:
             raise ClientError("no_credential", "obtain a credential before casting")
+        counter = wallet.counter + 1
+        try:
+            receipt = self._cast(info, wallet, choices, counter)
+        except ClientError as exc:
+            if exc.code != "wrong_counter" or info.manifest.v < 2:
+                raise
+            told = self.next_counter(info, wallet.credential)
+            if told <= wallet.counter:
+                # The server claims fewer ballots than this wallet cast: it lost or hides
+                # some. Do not go back; the voter should report it.
+                raise ClientError(
+                    "wrong_counter",
+                    f"the server says this credential's next ballot is number {told}, but "
+                    f"it has already cast {wallet.counter}",
+                ) from None
+            counter = told
+            receipt = self._cast(info, wallet, choices, counter)
+        wallet.counter = counter
+        wallet.receipts.append(dict(receipt))
+        return dict(receipt)
+
+    def _cast(
+        self, info: ElectionInfo, wallet: Wallet, choices: Mapping[str, Any], counter: int
+    ) -> dict[str, Any]:
+        assert wallet.token is not None
         ballot, signature = make_ballot(
-            info.manifest, wallet.private_key, wallet.token, choices, self.rng
+            info.manifest, wallet.private_key, wallet.token, choices, self.rng, counter=counter
         )
         receipt = _answer(
             self.http.post(
@@ -201,8 +242,17 @@ class VoterClient:
             201,
         )
         self.check_receipt(receipt)
-        wallet.receipts.append(dict(receipt))
         return dict(receipt)
+
+    def next_counter(self, info: ElectionInfo, credential: str) -> int:
+        """The number the server says this credential's next ballot must carry."""
+        answer = _answer(
+            self.http.get(f"/api/v1/elections/{info.id}/credentials/{credential}/next"), 200
+        )
+        told = answer.get("next") if isinstance(answer, dict) else None
+        if type(told) is not int or told < 1 or answer.get("credential") != credential:
+            raise ClientError("bad_answer", "the server's next counter is not a number from 1")
+        return told
 
     def check_receipt(self, receipt: Mapping[str, Any]) -> None:
         """The receipt's entry is in the tree its signed checkpoint states."""

@@ -123,3 +123,37 @@ def test_keys_must_be_32_raw_bytes(key: bytes) -> None:
         seal.open_sealed(key, MANIFEST, seal.seal(PUBLIC, MANIFEST, PLAINTEXT))
     with pytest.raises(SealRefused):
         seal.generate_keypair(lambda n: key)
+
+
+# --- version 2: the seal bound to the credential (docs/protocol.md §2.12) ---------------
+
+CREDENTIAL = bytes(range(100, 132))
+OTHER_CREDENTIAL = bytes(range(200, 232))
+
+
+def test_the_version_2_info_binds_the_election_and_the_credential() -> None:
+    info = seal.seal_info(MANIFEST, CREDENTIAL)
+    assert info == b"veche/seal/v2" + MANIFEST + CREDENTIAL
+    assert len(info) == 77
+    assert seal.seal_info(MANIFEST) == b"veche/seal/v1" + MANIFEST
+
+
+def test_a_seal_opens_only_under_its_own_credential() -> None:
+    sealed = seal.seal(PUBLIC, MANIFEST, PLAINTEXT, CREDENTIAL)
+    assert seal.open_sealed(PRIVATE, MANIFEST, sealed, CREDENTIAL) == PLAINTEXT
+    for credential in (OTHER_CREDENTIAL, None):
+        with pytest.raises(SealRefused) as caught:
+            seal.open_sealed(PRIVATE, MANIFEST, sealed, credential)
+        assert caught.value.code == ErrorCode.SEAL_REFUSED
+    with pytest.raises(SealRefused):
+        seal.open_sealed(PRIVATE, OTHER_MANIFEST, sealed, CREDENTIAL)
+    # ... and an election-only (version 1) seal does not open as a credential's.
+    with pytest.raises(SealRefused):
+        seal.open_sealed(PRIVATE, MANIFEST, seal.seal(PUBLIC, MANIFEST, PLAINTEXT), CREDENTIAL)
+
+
+@pytest.mark.parametrize("credential", [b"", b"\x01" * 31, b"\x01" * 33, "ab" * 32])
+def test_the_credential_must_be_32_raw_bytes(credential: bytes) -> None:
+    with pytest.raises(SealRefused) as caught:
+        seal.seal(PUBLIC, MANIFEST, PLAINTEXT, credential)
+    assert caught.value.code == ErrorCode.CREDENTIAL_MALFORMED
