@@ -63,7 +63,7 @@ from tests.strategies.ballot_manifest import (
 )
 from tests.support import hpke_model
 from tests.support.accounts import PASSWORD
-from tests.support.elections import when
+from tests.support.elections import EARLY_CLOSE, when
 from tests.support.paths import ROOT, VECTORS
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
@@ -1091,7 +1091,7 @@ def test_a_page_votes_and_veche_verify_counts_it(
         assert third["lies"] == ["bad_receipt", "log_forked"]
         assert Wallet.from_json(first["wallet"]).election_hash == first["hash"]
 
-        closed = admin.post(f"/api/v1/elections/{ELECTION}/close")
+        closed = admin.post(f"/api/v1/elections/{ELECTION}/close", json=EARLY_CLOSE)
         assert closed.status_code == 200, closed.text
         tallied = admin.post(f"/api/v1/elections/{ELECTION}/tally")
         assert tallied.status_code == 201, tallied.text

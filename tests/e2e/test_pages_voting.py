@@ -19,7 +19,7 @@ import pytest
 
 from kernel.db import make_engine
 from tests.support.accounts import PASSWORD
-from tests.support.elections import when
+from tests.support.elections import EARLY_CLOSE, when
 from tests.support.paths import ARTIFACTS
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
@@ -177,7 +177,10 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
             finally:
                 auditor.close()
 
-            assert admin.post("/api/v1/elections/centre-2026/close").status_code == 200
+            assert (
+                admin.post("/api/v1/elections/centre-2026/close", json=EARLY_CLOSE).status_code
+                == 200
+            )
             tallied = admin.post("/api/v1/elections/centre-2026/tally")
             assert tallied.status_code == 201, tallied.text
             page.goto(url + "/elections/centre-2026/results")

@@ -33,7 +33,7 @@ from ballot.core.seal import open_sealed
 from kernel.db import make_engine
 from kernel.settings import Settings
 from tests.support.accounts import PASSWORD
-from tests.support.elections import when
+from tests.support.elections import EARLY_CLOSE, when
 from tests.support.server import LiveServer, veche
 from veche.pgtemp import free_port
 from veche.setup import NewUser, create_user
@@ -195,7 +195,7 @@ def test_three_hundred_voters_and_the_log_shows_every_ballot(
         list(pool.map(revote, revoters))
 
     with closing(election.admin) as admin:
-        closed = admin.post(f"/api/v1/elections/{election.id}/close")
+        closed = admin.post(f"/api/v1/elections/{election.id}/close", json=EARLY_CLOSE)
         assert closed.status_code == 200, closed.text
         assert closed.json()["status"] == "closed"
         published = admin.post(f"/api/v1/elections/{election.id}/tally")
