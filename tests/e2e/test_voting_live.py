@@ -242,7 +242,13 @@ def test_three_hundred_voters_and_the_log_shows_every_ballot(
             continue
         ballot = entry["body"]["ballot"]
         assert ballot["election"] == manifest_hash
-        plain = open_sealed(key, bytes.fromhex(manifest_hash), b64url_decode(ballot["sealed"]))
+        # Each seal is bound to its credential (docs/protocol.md §2.12).
+        plain = open_sealed(
+            key,
+            bytes.fromhex(manifest_hash),
+            b64url_decode(ballot["sealed"]),
+            b64url_decode(ballot["credential"]),
+        )
         choices, _nonce = parse_sealed_plaintext(plain)
         last[ballot["credential"]] = sorted(choices["approve"])
     assert len(last) == RESIDENTS + CODE_HOLDERS
