@@ -6,9 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.core.canonical import b64url_decode, b64url_encode
 from ballot.core import seal
 from ballot.core.errors import ErrorCode, SealRefused
 from tests.strategies.ballot import manifest_hashes, plaintexts, scripted_rng
+from tests.support import hpke_model
 
 PRIVATE, PUBLIC = seal.generate_keypair(scripted_rng(bytes(range(1, 33))))
 MANIFEST = bytes.fromhex("9f" * 32)
@@ -157,3 +159,19 @@ def test_the_credential_must_be_32_raw_bytes(credential: bytes) -> None:
     with pytest.raises(SealRefused) as caught:
         seal.seal(PUBLIC, MANIFEST, PLAINTEXT, credential)
     assert caught.value.code == ErrorCode.CREDENTIAL_MALFORMED
+
+
+def test_the_worked_example_of_a_bound_seal() -> None:
+    # docs/protocol.md §7.10: the plaintext of §7.1 sealed for the version-2 election of
+    # §5.11 and the RFC 8032 test 1 credential, the ephemeral key fixed to 0x22 bytes.
+    election = bytes.fromhex("c030e113c11458770fa0665e390302363e07ea372c86a127b8656c3cad32b113")
+    credential = b64url_decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+    plaintext = b'{"choices":{"approve":["park","library"]},"nonce":"AAAAAAAAAAAAAAAAAAAAAA"}'
+    private = bytes([0x11]) * 32
+    info = seal.seal_info(election, credential)
+    sealed = hpke_model.seal_base(seal.public_key_of(private), info, plaintext, bytes([0x22]) * 32)
+    assert b64url_encode(sealed) == (
+        "D6poTtKIZ7l_Smot7l34zpdOdrcBjj8iocTPJnhXDyCTDlBhQ6E7Ulh1svbQtBr9NOSuMSwyWPHbmcjkuZQmmAvN"
+        "kjjBJw51MsktKV7KamXn5yE8dEZCwUFdFgt_P08AsRzOzjR7FdxE0HPkXBcYTeVxQGYaaNzkw5gS"
+    )
+    assert seal.open_sealed(private, election, sealed, credential) == plaintext
