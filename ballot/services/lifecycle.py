@@ -279,7 +279,6 @@ class ElectionLifecycle:
         characters, logged in ``election.closed``); otherwise ``409 window_open``. The
         decision is taken against the entry's own time, so the log and the verifier
         agree on whether the close was early."""
-        logged_reason = _early_reason(reason) if early else None
         with self.read() as db:
             row = self.get(db, election_id)
             if row.status != "open":
@@ -287,6 +286,7 @@ class ElectionLifecycle:
                     "not_open", f"The election {election_id!r} is {row.status}."
                 )
             live = self.live(db, election_id)
+        logged_reason = _early_reason(reason) if early else None
         closes_at = parse_time(live.manifest.window.closes_at)
         if logged_reason is None and self.clock() < closes_at:
             raise ElectionStateConflict("window_open", WINDOW_STILL_OPEN)
