@@ -158,6 +158,10 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
             saved = json.loads(Path(download.value.path()).read_text("utf-8"))
             assert [r["seq"] for r in saved["receipts"]] == [first["seq"], second["seq"]]
             assert set(saved) >= {"election_id", "election_hash", "credential_private", "token"}
+            # The page kept the ballots' numbers in IndexedDB across the reload: the re-vote
+            # went out as number 2 at once (a lost count would have met a 409 first, which
+            # ``errors`` would hold).
+            assert saved["counter"] == 2
             assert errors == []
 
             # An auditor, not logged in, checks the first receipt.
