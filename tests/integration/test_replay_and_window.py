@@ -441,6 +441,13 @@ def forged(
     return [(f.seq, f.code) for f in report.failures], record.count(rec), lines
 
 
+def cli_failures(directory: Path, settings: Settings) -> list[tuple[int | None, str]]:
+    """What ``veche verify --json`` reports for the directory (it must fail)."""
+    done = veche_verify(directory, settings, "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    return [(f["seq"], f["code"]) for f in json.loads(done.stdout)["failures"]]
+
+
 def casts_of(entries: Entries, credential: str) -> list[int]:
     return [
         k
@@ -499,6 +506,7 @@ def test_a_duplicated_ballot_is_named_and_counted_once(
     seq = insert_before_close(entries, only + 1, dict(entries[only]))
     failures, count, _lines = forged(entries, settings, tmp_path / "d")
     assert (seq, "duplicate_ballot") in failures
+    assert (seq, "duplicate_ballot") in cli_failures(tmp_path / "d", settings)
     assert counted_choice(count, credential) == (only, ("park",))
     assert len(count.counted) == 4
 
@@ -528,6 +536,7 @@ def test_a_seal_copied_under_the_operators_own_credential_is_named_and_not_count
     seq = insert_before_close(entries, close + 1, copy)
     failures, count, _lines = forged(entries, settings, tmp_path / "c")
     assert (seq, "bad_seal") in failures
+    assert (seq, "bad_seal") in cli_failures(tmp_path / "c", settings)
     assert counted_choice(count, b64url_encode(own.public_key().public_bytes_raw())) is None
     assert len(count.counted) == 4
 
@@ -559,6 +568,12 @@ def test_ballots_stamped_outside_the_window_are_named_and_not_counted(
     assert (early_ballot, "not_open_yet") in failures
     assert (late_ballot, "closed") in failures
     assert (after_close, "closed") in failures
+    reported = cli_failures(tmp_path / "w", settings)
+    assert {
+        (early_ballot, "not_open_yet"),
+        (late_ballot, "closed"),
+        (after_close, "closed"),
+    } <= set(reported)
     assert {cred for _s, cred, _c, _sig in count.counted} == {wallets["V0"].credential}
 
 
