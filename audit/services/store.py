@@ -111,6 +111,11 @@ class BatchLog:
     def prev(self) -> bytes:
         return self._prev
 
+    @property
+    def at(self) -> str:
+        """The ``at`` every entry of this batch carries (docs/protocol.md §3.9)."""
+        return self._at
+
     def append(self, kind: str, body: object) -> Appended:
         seq = self._edge.size
         prev_hex = self._prev.hex() if seq else ZERO_HASH

@@ -10,7 +10,7 @@ server runs, so a running server sees the change at once. The composition root
   the second (``opens_at = "2027-03-01T06:00:00Z"``); ``--opens-at``/``--closes-at``
   replace the window's times and also take ``now`` or ``+N`` with a unit
   (``+30m``, ``+12h``, ``+14d``) counted from now.
-- ``open ID``, ``close ID``, ``list``;
+- ``open ID``, ``close ID [--early --reason TEXT]``, ``list``;
 - ``roll ID FILE.csv`` -- add voters (header ``voter_id[,email]``; all rows or none);
 - ``codes ID --out FILE.csv`` -- one-time access codes for the roll entries that have
   none; the codes are shown only once, so the file is created new, readable only by its
@@ -49,6 +49,7 @@ from ballot.services.errors import ElectionError
 from ballot.services.lifecycle import ElectionSummary
 from ballot.services.roll import access_codes_csv
 from kernel.db import make_sessionmaker, session_scope
+from kernel.errors import InvalidInput
 from kernel.settings import add_data_dir_option
 
 __all__ = [
@@ -81,7 +82,7 @@ def _reported(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
     def election_errors(args: argparse.Namespace) -> int:
         try:
             return run(args)
-        except ElectionError as exc:
+        except (ElectionError, InvalidInput) as exc:
             raise Refusal(f"{exc.detail} ({exc.code})") from None
 
     return reported(election_errors)
@@ -208,8 +209,10 @@ def cmd_open(open_services: OpenServices, args: argparse.Namespace) -> int:
 
 
 def cmd_close(open_services: OpenServices, args: argparse.Namespace) -> int:
+    if args.reason is not None and not args.early:
+        raise Refusal("--reason goes with --early: it is the reason of an early close")
     with open_services(args) as (service, _engine):
-        closed = service.close(args.election)
+        closed = service.close(args.election, early=args.early, reason=args.reason)
     print(f"Election {closed.id!r} is closed and its sealing key published.")
     _print_summary(closed)
     return 0
@@ -366,14 +369,35 @@ def add_election_command(
     )
     create.set_defaults(func=command(cmd_create))
 
-    for name, func, text in (
-        ("open", cmd_open, "freeze, sign and publish the manifest: voting may start"),
-        ("close", cmd_close, "end voting and publish the sealing key"),
-    ):
-        task = tasks.add_parser(name, help=text)
-        add_data_dir_option(task)
-        task.add_argument("election", metavar="ID", help="the election's id")
-        task.set_defaults(func=command(func))
+    opening = tasks.add_parser(
+        "open", help="freeze, sign and publish the manifest: voting may start"
+    )
+    add_data_dir_option(opening)
+    opening.add_argument("election", metavar="ID", help="the election's id")
+    opening.set_defaults(func=command(cmd_open))
+
+    closing = tasks.add_parser(
+        "close",
+        help="end voting and publish the sealing key",
+        description=(
+            "End voting and publish the sealing key. Before the window's closes_at this "
+            "is refused unless --early and --reason are given; the reason is published "
+            "in the log's election.closed entry (keep personal data out of it)."
+        ),
+    )
+    add_data_dir_option(closing)
+    closing.add_argument("election", metavar="ID", help="the election's id")
+    closing.add_argument(
+        "--early",
+        action="store_true",
+        help="close before the voting window's end (needs --reason)",
+    )
+    closing.add_argument(
+        "--reason",
+        metavar="TEXT",
+        help="why voting ends early: 1 to 500 characters, published in the log",
+    )
+    closing.set_defaults(func=command(cmd_close))
 
     listing = tasks.add_parser("list", help="all elections with their status and window")
     add_data_dir_option(listing)

@@ -11,9 +11,13 @@ Credentials are derived from a recovery code (§6.13): the same code gives the s
 credential and the same blinded request on any device, so a voter who loses the wallet
 gets the same credential back, never a second one.
 
-What a voter must keep -- the recovery code, the credential's private key and token, and
-the receipts with the ballots they are for -- is a ``Wallet``, stored as a JSON file
-readable only by its owner (mode 0600).
+What a voter must keep -- the recovery code, the credential's private key and token, the
+number of the last ballot it cast (``counter``) and the receipts with the ballots they are
+for -- is a ``Wallet``, stored as a JSON file readable only by its owner (mode 0600). A
+wallet that lost its counter (an old file, a new device) still votes: when the server
+refuses the ballot as not the credential's next one (``409 wrong_counter``), the client
+asks the server for the next counter and seals and signs the ballot once more
+(docs/protocol.md §7.11).
 """
 
 from __future__ import annotations
@@ -96,6 +100,12 @@ def _answer(response: HttpResponse, expected: int) -> Any:
     return response.json()
 
 
+def _counter(value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise ClientError("bad_wallet", "the wallet's counter is not a whole number")
+    return value
+
+
 @dataclass
 class Wallet:
     """A credential for one election and the receipts of the ballots it cast.
@@ -113,6 +123,7 @@ class Wallet:
     receipts: list[dict[str, Any]] = field(default_factory=list)
     recovery_code: str | None = None
     log_key: str | None = None
+    counter: int = 0  # the number of the last ballot this credential cast (0: none)
 
     @property
     def private_key(self) -> Ed25519PrivateKey:
@@ -131,6 +142,7 @@ class Wallet:
             "receipts": self.receipts,
             "recovery_code": self.recovery_code,
             "log_key": self.log_key,
+            "counter": self.counter,
         }
 
     @classmethod
@@ -144,6 +156,7 @@ class Wallet:
             receipts=list(data.get("receipts", [])),
             recovery_code=None if code is None else str(code),
             log_key=None if key is None else str(key),
+            counter=_counter(data.get("counter", 0)),
         )
 
     @classmethod
@@ -371,10 +384,38 @@ class VoterClient:
     def cast(
         self, info: ElectionInfo, wallet: Wallet, choices: Mapping[str, Any]
     ) -> dict[str, Any]:
+        """Seal, sign and cast a ballot numbered one after the wallet's counter; if the
+        server says that is not the credential's next number (the wallet lost count),
+        ask for the next one and cast once more with it."""
         if wallet.token is None:
             raise ClientError("no_credential", "obtain a credential before casting")
+        counter = wallet.counter + 1
+        try:
+            receipt = self._cast(info, wallet, choices, counter)
+        except ClientError as exc:
+            if exc.code != "wrong_counter" or info.manifest.v < 2:
+                raise
+            told = self.next_counter(info, wallet.credential)
+            if told <= wallet.counter:
+                # The server claims fewer ballots than this wallet cast: it lost or hides
+                # some. Do not go back; the voter should report it.
+                raise ClientError(
+                    "wrong_counter",
+                    f"the server says this credential's next ballot is number {told}, but "
+                    f"it has already cast {wallet.counter}",
+                ) from None
+            counter = told
+            receipt = self._cast(info, wallet, choices, counter)
+        wallet.counter = counter
+        wallet.receipts.append(dict(receipt))
+        return dict(receipt)
+
+    def _cast(
+        self, info: ElectionInfo, wallet: Wallet, choices: Mapping[str, Any], counter: int
+    ) -> dict[str, Any]:
+        assert wallet.token is not None
         ballot, signature = make_ballot(
-            info.manifest, wallet.private_key, wallet.token, choices, self.rng
+            info.manifest, wallet.private_key, wallet.token, choices, self.rng, counter=counter
         )
         cast = {"ballot": ballot_json(ballot), "signature": signature}
         receipt = _answer(self.http.post(f"/api/v1/elections/{info.id}/ballots", json=cast), 201)
@@ -382,8 +423,17 @@ class VoterClient:
             raise ClientError("bad_receipt", "the answer to the ballot is not a receipt")
         kept = {**receipt, "cast": cast}
         self.check_receipt(kept, election_hash=info.hash)
-        wallet.receipts.append(kept)
         return kept
+
+    def next_counter(self, info: ElectionInfo, credential: str) -> int:
+        """The number the server says this credential's next ballot must carry."""
+        answer = _answer(
+            self.http.get(f"/api/v1/elections/{info.id}/credentials/{credential}/next"), 200
+        )
+        told = answer.get("next") if isinstance(answer, dict) else None
+        if type(told) is not int or told < 1 or answer.get("credential") != credential:
+            raise ClientError("bad_answer", "the server's next counter is not a number from 1")
+        return told
 
     def _checkpoint(self, note: object) -> Checkpoint:
         if not isinstance(note, str):

@@ -12,10 +12,13 @@ other packages' kinds into the log's ``EntryKinds``):
   an opaque commitment to the voter (HMAC-SHA256 of the voter id under a server secret, 32
   bytes, hex). No personal data.
 - ``ballot.cast`` -- ``{"ballot": <ballot envelope>, "signature": b64url}``
-  (``ballot.ballot``).
+  (``ballot.core.ballot``; a version-2 ballot carries ``counter`` and ``v``).
 - ``election.closed`` -- ``{"checkpoint_root": hex, "checkpoint_size": n, "election":
-  hex}``: the log's size and RFC 9162 root hash when voting closed; the ballots counted
-  are the ``ballot.cast`` entries of this election with ``seq < checkpoint_size``.
+  hex}`` and, for a close before the window's ``closes_at``, ``"reason": text``: the
+  log's size and RFC 9162 root hash when voting closed; the ballots counted are the
+  ``ballot.cast`` entries of this election with ``seq < checkpoint_size``. ``reason``
+  is written only when there is one, so closes logged before it existed read back
+  unchanged.
 - ``election.unsealed`` -- ``{"election": hex, "sealing_private_key": b64url}``: the raw
   X25519 private key (RFC 9180 §7.1.2), so that anyone can open every ballot.
 - ``electorate.added`` -- ``{"commitments": [hex, …], "count": n, "election": hex,
@@ -42,6 +45,7 @@ verifier, which knows which keys to trust and holds the manifests the tokens nee
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -64,6 +68,7 @@ from ballot.core.manifest import (
 
 __all__ = [
     "BALLOT_CAST",
+    "CLOSE_REASON_LENGTH",
     "CREDENTIAL_ISSUED",
     "ELECTION_CLOSED",
     "ELECTION_ENTRIES",
@@ -84,6 +89,7 @@ __all__ = [
     "ElectorateAdded",
     "ResidentVerified",
     "ResultPublished",
+    "close_reason_problem",
     "result_message",
     "sign_result",
     "verify_result_signature",
@@ -104,6 +110,8 @@ RESULT_DOMAIN = b"veche/result/v1\n"
 HashHex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
 Key32 = Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{43}$")]  # 32 bytes, base64url
 Signature = Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{86}$")]  # 64 bytes
+CLOSE_REASON_LENGTH = 500
+CloseReason = Annotated[str, msgspec.Meta(min_length=1, max_length=CLOSE_REASON_LENGTH)]
 
 
 class ElectionOpened(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -145,12 +153,23 @@ class BallotCast(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     signature: Signature
 
 
-class ElectionClosed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Voting ended; the log's size and root at that moment fix which ballots count."""
+class ElectionClosed(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Voting ended; the log's size and root at that moment fix which ballots count.
+
+    ``reason``: why an administrator closed before ``closes_at`` (docs/protocol.md
+    §4.7), written only for such a close: 1 to 500 characters, no control character,
+    no surrounding whitespace."""
 
     election: HashHex
     checkpoint_size: Count
     checkpoint_root: HashHex
+    reason: CloseReason | None = None
+
+    def __post_init__(self) -> None:
+        if self.reason is not None:
+            problem = close_reason_problem(self.reason)
+            if problem is not None:
+                raise ValueError(problem)
 
 
 class ElectionUnsealed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -221,6 +240,17 @@ ELIGIBILITY_KINDS: Mapping[str, type[msgspec.Struct]] = {RESIDENT_VERIFIED: Resi
 
 ELECTION_ENTRIES = EntryKinds(ELECTION_KINDS)
 """The election kinds alone: what reading an election's own entries back needs."""
+
+
+def close_reason_problem(reason: str) -> str | None:
+    """Why ``reason`` cannot be an early close's logged reason, or None."""
+    if not reason or len(reason) > CLOSE_REASON_LENGTH:
+        return f"the reason must be 1 to {CLOSE_REASON_LENGTH} characters"
+    if reason != reason.strip():
+        return "the reason may not start or end with white space"
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in reason):
+        return "the reason may not contain control characters"
+    return None
 
 
 def result_message(result: ResultPublished) -> bytes:

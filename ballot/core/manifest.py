@@ -16,7 +16,11 @@ Manifest layout -- the canonical JSON (RFC 8785 subset, ``audit.canonical``) of:
      "projects": [{"cost": int, "id": str, "proposal": str|null, "title": str}, ...],
      "revoting": bool, "rsa_key_bits": int, "rule": {"name": <rule>, <its options>},
      "sealing_key": b64url raw X25519 public key (RFC 9180 §7.1.1), "tie_break": str,
-     "title": str, "v": 1, "window": {"closes_at": time, "opens_at": time}}
+     "title": str, "v": 2, "window": {"closes_at": time, "opens_at": time}}
+
+``v`` is 2 for every election opened now: its ballots are of version 2 (a counter per
+credential, the seal bound to the credential, docs/protocol.md §7.3). Manifests of
+version 1, written before, are still read so that old logs verify under their rules.
 
 Every field is written out, defaults included, so the bytes that are hashed are the
 full value. The credential key is SPKI DER because that is what WebCrypto's
@@ -58,6 +62,7 @@ __all__ = [
     "LOT_DOMAIN",
     "LOT_SECRET_LENGTH",
     "MANIFEST_DOMAIN",
+    "MANIFEST_VERSION",
     "Manifest",
     "build_manifest",
     "check_lot_secret",
@@ -73,6 +78,7 @@ __all__ = [
 ]
 
 MANIFEST_DOMAIN = b"veche/manifest/v1\n"
+MANIFEST_VERSION: Literal[2] = 2  # what opening writes; 1 is still read (docs/protocol.md §1.4)
 LOT_DOMAIN = b"veche/lot/v1"
 LOT_SECRET_LENGTH = 32
 RAW_KEY_LENGTH = 32  # Ed25519 and X25519 public keys
@@ -89,7 +95,7 @@ class Manifest(ElectionConfig, frozen=True, forbid_unknown_fields=True, kw_only=
     lot_commitment: str
     authority_key: str
     opened_at: str
-    v: Literal[1] = 1
+    v: Literal[1, 2] = MANIFEST_VERSION
 
 
 def _spki(public_key: rsa.RSAPublicKey) -> bytes:
@@ -134,8 +140,11 @@ def build_manifest(
     opened_at: datetime,
     *,
     allow_test_keys: bool = False,
+    version: Literal[1, 2] = MANIFEST_VERSION,
 ) -> Manifest:
-    """Freeze ``config`` into the manifest that opening the election publishes."""
+    """Freeze ``config`` into the manifest that opening the election publishes.
+
+    ``version`` 1 only reproduces manifests of the earlier format (test vectors)."""
     check_config(config, allow_test_keys=allow_test_keys)
     if not isinstance(credential_public_key, rsa.RSAPublicKey):
         raise ManifestRejected(
@@ -167,6 +176,7 @@ def build_manifest(
         lot_commitment=lot_commitment(lot_secret),
         authority_key=_raw32(authority_public_raw, "authority_key", "authority public key"),
         opened_at=opened,
+        v=version,
     )
 
 

@@ -10,14 +10,21 @@ manifest (``election.opened``, whose signature the entry kind already checks), t
 the size of the log whose ballots count), the published sealing key
 (``election.unsealed``) and any ``result.published``.
 
-Counting: every ballot cast before the close is opened with the sealing key and
-checked like the server checked it when it arrived — the token against the election's
-RSA key, the credential's signature, the seal, the choices against the limits, and the
-window against the entry's own time. A ballot that fails is reported with its ``seq``
-and reason and not counted. Of each credential's valid ballots the last one (in log
-order) counts; in an election without re-voting, the first one, and every later one is
-refused (``revote_not_allowed``). The lot's seed is ``SHA-256("veche/lot/v1" || secret
-|| SHA-256(the counted ballots' raw signatures in log order))``.
+Counting (docs/protocol.md §9.3): every ballot cast before the close is opened with the
+sealing key and checked like the server checked it when it arrived — its version
+against the manifest's, the token against the election's RSA key, the credential's
+signature, the seal (bound to the credential in version 2), the choices against the
+limits, and the window against the entry's own time (and against the close's time,
+for an early close). A ballot that fails is reported with its ``seq`` and reason and
+not counted. Then each credential's valid ballots are read in log order as a
+sequence: a ballot appended again (``duplicate_ballot``, or ``replayed_ballot`` after a
+newer one), and in version 2 a ballot whose counter is not above the credential's
+newest (``replayed_ballot`` below it, ``counter_fork`` equal to it), is refused; a
+counter that skips numbers is counted but reported (``counter_gap``). Of each
+credential's ballots the newest counts; in an election without re-voting, the first one,
+and every later one is refused (``revote_not_allowed``). The lot's seed is
+``SHA-256("veche/lot/v1" || secret || SHA-256(the counted ballots' raw signatures in log
+order))``.
 
 Checking ballots is the expensive part (RSA, Ed25519, X25519 per ballot), so it can run
 in several processes; the result does not depend on how many.
@@ -32,7 +39,7 @@ from typing import Any
 
 import msgspec
 
-from audit.core.canonical import b64url_decode, b64url_encode
+from audit.core.canonical import b64url_decode, b64url_encode, canonical_bytes
 from audit.core.entry import Entry, parse_at
 from ballot.core import kinds, seal
 from ballot.core.ballot import Ballot, check_ballot
@@ -100,6 +107,8 @@ class ElectionRecord:
     issued: int = 0
     casts: list[CastEntry] = field(default_factory=list)
     closed_seq: int | None = None
+    closed_at: str | None = None
+    close_reason: str | None = None
     count_size: int | None = None
     sealing_private: bytes | None = None
     results: list[tuple[int, kinds.ResultPublished]] = field(default_factory=list)
@@ -108,12 +117,16 @@ class ElectionRecord:
 
 @dataclass
 class Count:
-    """The outcome of counting: the ballots that count, and the ones refused."""
+    """The outcome of counting: the ballots that count, and the ones refused.
+
+    ``anomalies`` are problems of ballots that still count (a credential's counter that
+    skipped numbers): an honest server never logs them, so they fail verification."""
 
     counted: list[tuple[int, str, Choices, str]]  # seq, credential, choices, signature
     rejected: list[Problem]
     superseded: int
     credentials: int
+    anomalies: list[Problem] = field(default_factory=list)
 
 
 def gather(entries: Iterable[Entry]) -> tuple[dict[str, ElectionRecord], list[Problem]]:
@@ -170,6 +183,8 @@ def _add(record: ElectionRecord, entry: Entry) -> None:
             record.problems.append(Problem(entry.seq, "closed_twice", "closed a second time"))
             return
         record.closed_seq = entry.seq
+        record.closed_at = entry.at
+        record.close_reason = body.reason
         record.count_size = body.checkpoint_size
         if body.checkpoint_size > entry.seq:
             record.problems.append(
@@ -249,7 +264,7 @@ def _check_chunk(
 
 
 def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = True) -> Count:
-    """Check every ballot cast before the close and keep each credential's last."""
+    """Check every ballot cast before the close and keep each credential's newest."""
     if record.sealing_private is None:
         raise ManifestRejected("not_unsealed", "the sealing key has not been published")
     limit = record.count_size if record.count_size is not None else None
@@ -258,6 +273,17 @@ def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = T
     for cast in record.casts:
         if limit is not None and cast.seq >= limit:
             rejected.append(Problem(cast.seq, "after_close", "the ballot was cast after the close"))
+        elif record.closed_at is not None and cast.at > record.closed_at:
+            # Same fixed-width form, so the strings compare as the times: a ballot logged
+            # before the close but stamped after it (an early close's window).
+            rejected.append(
+                Problem(
+                    cast.seq,
+                    "closed",
+                    f"the ballot was cast at {cast.at}, after the election was closed at "
+                    f"{record.closed_at}",
+                )
+            )
         else:
             eligible.append(cast)
     manifest_json = to_json(record.manifest)
@@ -275,8 +301,9 @@ def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = T
         )
     from ballot.core.choices import validate_choices
 
-    last: dict[str, tuple[int, str, Choices, str]] = {}
-    signatures = {cast.seq: cast.signature for cast in eligible}
+    by_seq = {cast.seq: cast for cast in eligible}
+    sequences: dict[str, _Sequence] = {}
+    anomalies: list[Problem] = []
     superseded = 0
     checked, refused = revoting_policy(record.manifest, sorted(results, key=lambda r: r[0]))
     rejected.extend(refused)
@@ -284,16 +311,108 @@ def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = T
         if choices_value is None:
             rejected.append(Problem(seq, code, detail))
             continue
-        if credential in last:
+        cast = by_seq[seq]
+        sequence = sequences.setdefault(credential, _Sequence())
+        refusal, gap = sequence.take(cast)
+        if refusal is not None:
+            rejected.append(refusal)
+            continue
+        if gap is not None:
+            anomalies.append(gap)
+        if sequence.newest is not None:
             superseded += 1
-        last[credential] = (
+        sequence.newest = (
             seq,
             credential,
             validate_choices(record.manifest, choices_value),
-            signatures[seq],
+            cast.signature,
         )
-    counted = sorted(last.values(), key=lambda item: item[0])
-    return Count(counted=counted, rejected=rejected, superseded=superseded, credentials=len(last))
+    counted = sorted(
+        (s.newest for s in sequences.values() if s.newest is not None), key=lambda item: item[0]
+    )
+    rejected.sort(key=lambda problem: problem.seq if problem.seq is not None else -1)
+    return Count(
+        counted=counted,
+        rejected=rejected,
+        superseded=superseded,
+        credentials=len(counted),
+        anomalies=anomalies,
+    )
+
+
+@dataclass
+class _Sequence:
+    """One credential's valid ballots so far, in log order (docs/protocol.md §9.3)."""
+
+    top: int = 0  # the highest counter accepted (version 2)
+    top_seq: int | None = None
+    seen: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # digest → seq, n
+    newest: tuple[int, str, Choices, str] | None = None
+
+    def take(self, cast: CastEntry) -> tuple[Problem | None, Problem | None]:
+        """Accept ``cast`` as the credential's newest ballot, or say why not: (refusal,
+        None) or (None, the gap it leaves, if any)."""
+        digest = hashlib.sha256(
+            canonical_bytes({"ballot": cast.ballot, "signature": cast.signature})
+        ).hexdigest()
+        raw = cast.ballot.get("counter")
+        counter = raw if type(raw) is int else None
+        earlier = self.seen.get(digest)
+        if earlier is not None:
+            first, _n = earlier
+            if self.newest is not None and self.newest[0] == first:
+                return (
+                    Problem(
+                        cast.seq,
+                        "duplicate_ballot",
+                        f"the same ballot was already logged at seq {first}",
+                    ),
+                    None,
+                )
+            return (
+                Problem(
+                    cast.seq,
+                    "replayed_ballot",
+                    f"an older ballot (first logged at seq {first}) was appended again after "
+                    f"a newer ballot of its credential (seq {self.newest_seq()})",
+                ),
+                None,
+            )
+        gap = None
+        if counter is not None:
+            if counter < self.top:
+                return (
+                    Problem(
+                        cast.seq,
+                        "replayed_ballot",
+                        f"ballot number {counter} of its credential was appended after "
+                        f"number {self.top} (seq {self.top_seq})",
+                    ),
+                    None,
+                )
+            if counter == self.top:
+                return (
+                    Problem(
+                        cast.seq,
+                        "counter_fork",
+                        f"a second, different ballot number {counter} of its credential "
+                        f"(the first is at seq {self.top_seq})",
+                    ),
+                    None,
+                )
+            if counter != self.top + 1:
+                gap = Problem(
+                    cast.seq,
+                    "counter_gap",
+                    f"ballot number {counter} of its credential follows number {self.top}: "
+                    "the ballots between are missing from the log",
+                )
+            self.top, self.top_seq = counter, cast.seq
+        self.seen[digest] = (cast.seq, counter)
+        return None, gap
+
+    def newest_seq(self) -> int | None:
+        return None if self.newest is None else self.newest[0]
 
 
 Checked = tuple[int, str, dict[str, Any] | None, str, str]

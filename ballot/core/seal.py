@@ -5,9 +5,12 @@ Suite: base mode (RFC 9180 §5.1.1), DHKEM(X25519, HKDF-SHA256) (§4.1, §7.1), 
 per context (sequence number 0) and empty associated data. The cipher work is done by
 ``cryptography``'s HPKE implementation (``cryptography.hazmat.primitives.hpke``).
 
-Context binding: ``info = b"veche/seal/v1" || manifest_hash`` (the manifest hash as its
-raw 32 bytes, docs/protocol.md §2.12), so a sealed ballot opens only under
-the election it was sealed for.
+Context binding (docs/protocol.md §2.12): a version-2 ballot's seal uses
+``info = b"veche/seal/v2" || manifest_hash || credential`` (the manifest hash and the
+credential's Ed25519 public key as their raw 32 bytes each), so it opens only under the
+election *and the credential* it was sealed for: a sealed payload copied into another
+credential's ballot does not open. A version-1 ballot's seal (elections whose manifest
+is version 1, before that binding) uses ``info = b"veche/seal/v1" || manifest_hash``.
 
 Wire layout of a sealed ballot (carried as unpadded base64url in JSON)::
 
@@ -33,21 +36,31 @@ from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 from ballot.core.errors import ErrorCode, SealRefused
 
 INFO_PREFIX = b"veche/seal/v1"
+INFO_PREFIX_V2 = b"veche/seal/v2"
 KEY_LENGTH = 32  # X25519 Nsk = Npk
 ENC_LENGTH = 32  # DHKEM(X25519) Nenc
 TAG_LENGTH = 16  # AES-128-GCM Nt
 MANIFEST_HASH_LENGTH = 32
+CREDENTIAL_LENGTH = 32  # the raw Ed25519 public key a version-2 seal is bound to
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_128_GCM)
 
 
-def seal_info(manifest_hash: bytes) -> bytes:
-    """The HPKE ``info`` string that ties a sealed ballot to one election."""
+def seal_info(manifest_hash: bytes, credential: bytes | None = None) -> bytes:
+    """The HPKE ``info`` string that ties a sealed ballot to one election and, given the
+    credential's raw public key (version-2 ballots), to that credential."""
     if not isinstance(manifest_hash, bytes) or len(manifest_hash) != MANIFEST_HASH_LENGTH:
         raise SealRefused(
             f"the manifest hash must be its raw {MANIFEST_HASH_LENGTH} bytes",
             code=ErrorCode.MANIFEST_HASH_MALFORMED,
         )
-    return INFO_PREFIX + manifest_hash
+    if credential is None:
+        return INFO_PREFIX + manifest_hash
+    if not isinstance(credential, bytes) or len(credential) != CREDENTIAL_LENGTH:
+        raise SealRefused(
+            f"the credential must be its raw {CREDENTIAL_LENGTH}-byte public key",
+            code=ErrorCode.CREDENTIAL_MALFORMED,
+        )
+    return INFO_PREFIX_V2 + manifest_hash + credential
 
 
 def _check_key(raw: bytes, what: str) -> None:
@@ -81,10 +94,16 @@ def public_key_of(private_key_raw32: bytes) -> bytes:
     return _private_key(private_key_raw32).public_key().public_bytes_raw()
 
 
-def seal(public_key_raw32: bytes, manifest_hash: bytes, plaintext: bytes) -> bytes:
-    """Seal ``plaintext`` to the election's public key: ``enc || ct`` (RFC 9180 §6.1)."""
+def seal(
+    public_key_raw32: bytes,
+    manifest_hash: bytes,
+    plaintext: bytes,
+    credential: bytes | None = None,
+) -> bytes:
+    """Seal ``plaintext`` to the election's public key: ``enc || ct`` (RFC 9180 §6.1),
+    bound to ``credential`` (raw 32 bytes) when given (``seal_info``)."""
     _check_key(public_key_raw32, "public")
-    info = seal_info(manifest_hash)
+    info = seal_info(manifest_hash, credential)
     public_key = x25519.X25519PublicKey.from_public_bytes(public_key_raw32)
     try:
         return SUITE.encrypt(plaintext, public_key, info=info)
@@ -95,14 +114,20 @@ def seal(public_key_raw32: bytes, manifest_hash: bytes, plaintext: bytes) -> byt
         ) from None
 
 
-def open_sealed(private_key_raw32: bytes, manifest_hash: bytes, sealed: bytes) -> bytes:
+def open_sealed(
+    private_key_raw32: bytes,
+    manifest_hash: bytes,
+    sealed: bytes,
+    credential: bytes | None = None,
+) -> bytes:
     """Open ``enc || ct`` with the election's private key, or raise ``SealRefused``.
 
-    Every failure -- too short, a bad ephemeral key, a wrong key or election, any
-    changed byte -- is the same refusal: the AEAD tag (RFC 9180 §5.2) decides.
+    Every failure -- too short, a bad ephemeral key, a wrong key, election or
+    credential, any changed byte -- is the same refusal: the AEAD tag (RFC 9180 §5.2)
+    decides.
     """
     _check_key(private_key_raw32, "private")
-    info = seal_info(manifest_hash)
+    info = seal_info(manifest_hash, credential)
     if not isinstance(sealed, bytes) or len(sealed) < ENC_LENGTH + TAG_LENGTH:
         raise SealRefused("the sealed ballot is too short", code=ErrorCode.SEAL_REFUSED)
     private_key = _private_key(private_key_raw32)

@@ -2,13 +2,18 @@
 
 After the log itself verifies (``audit.verify``), every election in it is checked from
 its entries alone: the manifest and its signature (checked when the entry parses), the
-published sealing key against the manifest, every ballot opened and checked (token,
-signature, choices, window by log order and time), one counted ballot per credential —
-the last —, no more credentials used than issued, no more voters given credentials than
-the electorate committed at opening plus the voters added since (``electorate.added``,
-reported with their reasons), no voter given two, the lot secret against its
+published sealing key against the manifest, every ballot opened and checked (version,
+token, signature, seal bound to its credential, choices, window by log order and
+time), each credential's ballots as a sequence (no ballot appended twice, none older
+after a newer one, no fork or gap in its counter), one counted ballot per credential —
+the newest; the first where re-voting is off —, no more credentials used than issued,
+no more voters given credentials than the electorate committed at opening plus the
+voters added since (``electorate.added``, reported with their reasons), no voter given
+two, the lot secret against its
 commitment, and every published result recomputed and compared field by field. Each
-problem is reported with the ``seq`` of the entry concerned.
+problem is reported with the ``seq`` of the entry concerned. A close before the
+window's end is reported with its logged reason; in an election of manifest version 2 a
+close before the end without a reason is a failure (``unexplained_early_close``).
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ class ElectionSummary:
     electorate: int | None = None
     added: int = 0
     additions: list[dict[str, Any]] = field(default_factory=list)
+    # {"seq", "at", "closes_at", "reason"} when the election was closed before its window
+    # ended (docs/protocol.md §10.4); ``reason`` is None in logs written before reasons.
+    early_close: dict[str, Any] | None = None
 
 
 @dataclass
@@ -264,6 +272,7 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
             )
         return
     summary.status = "closed"
+    _check_early_close(rec, summary, report)
     if rec.sealing_private is None:
         fail.append(
             ElectionFailure(
@@ -284,6 +293,8 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
                 problem.seq, problem.code, f"{manifest.id}: ballot refused: {problem.detail}"
             )
         )
+    for problem in counted.anomalies:
+        fail.append(ElectionFailure(problem.seq, problem.code, f"{manifest.id}: {problem.detail}"))
     if counted.credentials > rec.issued:
         fail.append(
             ElectionFailure(
@@ -314,6 +325,31 @@ def _check_key_policy(
                 "weak_election_key",
                 f"{manifest.id}: the credential key has {manifest.rsa_key_bits} bits, under "
                 f"{REAL_KEY_BITS}, and the manifest does not mark the election as a test",
+            )
+        )
+
+
+def _check_early_close(
+    rec: record.ElectionRecord, summary: ElectionSummary, report: ElectionReport
+) -> None:
+    """Report a close before ``closes_at`` with its reason; in an election of manifest
+    version 2 such a close must have one."""
+    closes_at = rec.manifest.window.closes_at
+    if rec.closed_at is None or rec.closed_at >= closes_at:  # same fixed-width form
+        return
+    summary.early_close = {
+        "seq": rec.closed_seq,
+        "at": rec.closed_at,
+        "closes_at": closes_at,
+        "reason": rec.close_reason,
+    }
+    if rec.close_reason is None and rec.manifest.v >= 2:
+        report.failures.append(
+            ElectionFailure(
+                rec.closed_seq,
+                "unexplained_early_close",
+                f"{rec.manifest.id}: closed at {rec.closed_at}, before the window's end at "
+                f"{closes_at}, and no reason was logged",
             )
         )
 
@@ -394,6 +430,17 @@ def summary_lines(report: ElectionReport) -> list[str]:
                 )
         lines.append(f"  credentials issued:     {e.issued:,}")
         lines.append(f"  ballots cast:           {e.cast:,}")
+        if e.early_close is not None:
+            reason = e.early_close["reason"]
+            lines.append(
+                f"  closed early:           at {e.early_close['at']} (seq "
+                f"{e.early_close['seq']}), before the window's end at "
+                f"{e.early_close['closes_at']}"
+            )
+            lines.append(
+                "  early close reason:     "
+                + (repr(reason) if reason is not None else "(none logged)")
+            )
         if e.counted is not None:
             lines.append(
                 f"  ballots counted:        {e.counted:,} (one per credential, the last;"

@@ -1,5 +1,9 @@
 """The administrators' election page: configure (TOML or JSON), open, close, count, and
-add voters to an open election with a reason (logged as ``electorate.added``)."""
+add voters to an open election with a reason (logged as ``electorate.added``).
+
+Closing before the window's end asks for a confirmation: the form's "early close" box
+must be ticked and a reason given, which is published in the log (docs/protocol.md
+§9.1)."""
 
 from __future__ import annotations
 
@@ -12,11 +16,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 
+from audit.core.entry import format_at
 from ballot.core.config import parse_config
 from ballot.core.config_checks import validate_config
 from ballot.core.errors import BallotCryptoError, ManifestRejected
 from ballot.http.state import ElectionState
 from ballot.services.errors import ElectionError
+from kernel.errors import InvalidInput
 from kernel.markers import N_
 from kernel.web import DB, Viewer, render, requires_role
 
@@ -52,10 +58,11 @@ class ElectionAdminPages(Controller):
     ) -> Response[str]:
         with db.begin():
             elections = state.elections.list(db)
+        now = format_at(state.elections.lifecycle.clock())
         return render(
             request,
             "elections_admin/list.html",
-            {"elections": elections, "problems": [], "config_text": "", **context},
+            {"elections": elections, "problems": [], "config_text": "", "now": now, **context},
             viewer=viewer,
             status_code=400 if context.get("problems") else 200,
         )
@@ -127,6 +134,7 @@ class ElectionAdminPages(Controller):
         request: Request[Any, Any, Any],
         election_id: FromPath[str],
         action: FromPath[str],
+        data: URLEncodedBody[dict[str, Any]],
         db: DB,
         state: ElectionState,
         viewer: Viewer,
@@ -135,13 +143,16 @@ class ElectionAdminPages(Controller):
             if action == "open":
                 state.elections.open(election_id)
             elif action == "close":
-                state.elections.close(election_id)
+                # The form's confirmation: the box "early close" and the reason.
+                early = str(data.get("early", "")) in ("on", "true", "1")
+                reason = str(data.get("reason", "")) if early else None
+                state.elections.close(election_id, early=early, reason=reason)
             elif action == "tally":
                 state.results.publish(election_id)
             else:
                 return self._page(
                     request, db, state, viewer, problems=[("", N_("Unknown action."))]
                 )
-        except (ElectionError, BallotCryptoError) as exc:
+        except (ElectionError, BallotCryptoError, InvalidInput) as exc:
             return self._page(request, db, state, viewer, problems=[("", exc.detail)])
         return Redirect("/admin/setup", status_code=303)

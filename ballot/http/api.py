@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy.orm import Session
 
 from ballot.http.state import ElectionState
-from ballot.services.casting import AlreadyCast, Receipt
+from ballot.services.casting import AlreadyCast, NextCounter, Receipt
 from ballot.services.credentials import Voter
 from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionNotFound
@@ -56,6 +56,17 @@ def _visible(
     if row.status == "draft" and not _is_admin(viewer):
         raise ElectionNotFound("no_such_election", f"There is no election {election_id!r}.")
     return row
+
+
+class CloseRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The optional body of a close: ``{"early": true, "reason": "…"}`` to close before
+    the window's end (docs/protocol.md §9.1)."""
+
+    early: bool = False
+    reason: str | None = None
+
+
+_CLOSE_REQUEST = msgspec.json.Decoder(CloseRequest)
 
 
 class ElectionController(Controller):
@@ -107,12 +118,25 @@ class ElectionController(Controller):
         "/{election_id:str}/close",
         operation_id="closeElection",
         status_code=200,
-        sync_to_thread=True,
         guards=[requires_role("admin")],
     )
-    def close_election(self, election_id: FromPath[str], state: ElectionState) -> ElectionSummary:
-        """End the count at the current checkpoint and publish the sealing key."""
-        return state.elections.close(election_id)
+    async def close_election(
+        self, election_id: FromPath[str], request: Request[Any, Any, Any], state: ElectionState
+    ) -> ElectionSummary:
+        """End the count at the current checkpoint and publish the sealing key. Before the
+        window's end only with ``{"early": true, "reason": "…"}``; the reason is logged."""
+        raw = await request.body()
+        data = CloseRequest()
+        if raw.strip():
+            try:
+                data = _CLOSE_REQUEST.decode(raw)
+            except msgspec.DecodeError as exc:
+                raise InvalidInput(
+                    f'The body of a close is {{"early": true, "reason": "…"}} or empty: {exc}'
+                ) from None
+        return await anyio.to_thread.run_sync(
+            lambda: state.elections.close(election_id, early=data.early, reason=data.reason)
+        )
 
     @get("/{election_id:str}/manifest", operation_id="getManifest", sync_to_thread=True)
     def manifest(
@@ -196,6 +220,18 @@ class ElectionController(Controller):
             voter = Voter()
         signature = state.elections.issue_credential(election_id, voter, data.blinded_message)
         return CredentialResponse(blind_signature=signature)
+
+    @get(
+        "/{election_id:str}/credentials/{credential:str}/next",
+        operation_id="nextBallotCounter",
+        sync_to_thread=True,
+    )
+    def next_counter(
+        self, election_id: FromPath[str], credential: FromPath[str], state: ElectionState
+    ) -> NextCounter:
+        """The counter this credential's next ballot must carry (1 + its ballots so far):
+        for a client that lost its count. No log-in; send no cookie (as when casting)."""
+        return state.elections.next_counter(election_id, credential)
 
     @post(
         "/{election_id:str}/tally",

@@ -1,10 +1,14 @@
 """Casting: a checked ballot into the log, and the receipt that proves it is there.
 
-docs/protocol.md, "Casting". The ballot's checks (its election, the window, the token,
-the signature, the seal and the choices: ``ballot.core.ballot.check_ballot``) run in the
-caller's thread without the database; the sequencer then only refuses a ballot after the
-close, a second ballot where re-voting is not allowed, and writes ``ballot.cast``. The
-same ballot sent again is not logged twice: it gets its first receipt back.
+docs/protocol.md §7. The ballot's checks (its election and version, the window, the
+token, the signature, the seal and the choices: ``ballot.core.ballot.check_ballot``) run
+in the caller's thread without the database; the sequencer then only refuses a ballot
+after the close, a second ballot where re-voting is not allowed, and (version 2) a
+ballot that is not its credential's next one (``wrong_counter``: an older ballot after a
+newer one, a second ballot with the same number, a number skipped), and writes
+``ballot.cast``. The same ballot sent again is not logged twice: it gets its first
+receipt back. ``next_counter`` tells a client that lost its count the number its
+credential's next ballot must carry (docs/protocol.md §7.11).
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit.core.canonical import canonical_bytes
+from audit.core.canonical import CanonicalError, b64url_decode, canonical_bytes
 from audit.services.store import BatchLog, Committed, insert_new
 from ballot.core import kinds
 from ballot.core.ballot import ballot_json, check_ballot, parse_ballot
@@ -26,13 +30,34 @@ from ballot.core.choices import BallotConflict, BallotRejected
 from ballot.core.config import parse_time
 from ballot.services.lifecycle import ElectionLifecycle, LiveElection, batch_status
 from ballot.services.models import CastBallot
+from kernel.markers import N_
 
-__all__ = ["AlreadyCast", "BallotBox", "PendingCast", "Receipt"]
+__all__ = ["AlreadyCast", "BallotBox", "NextCounter", "PendingCast", "Receipt"]
 
 CAST_BALLOT = CastBallot.__table__
-_VOTED = select(CastBallot.id).where(
-    CastBallot.election_id == bindparam("election_id"),  # type: ignore[arg-type]
-    CastBallot.credential == bindparam("credential"),  # type: ignore[arg-type]
+# A credential's ballots: their elections and digests. Read in the sequencer for every
+# ballot, so it goes to the driver as plain SQL (no ORM), and it names the credential
+# alone: with the election too, SQLite's planner picks the (election_id, digest) index
+# and reads every ballot of the election instead of the credential's few.
+_HISTORY_SQL = {
+    mark: f"SELECT election_id, digest FROM cast_ballot WHERE credential = {mark}"
+    for mark in ("?", "%s")
+}
+
+
+def _history(wdb: Session, election_id: str, credential: str) -> list[str]:
+    """The digests of the credential's ballots in the election, in no order. The server
+    accepts a version-2 ballot only as number len + 1, so their number is the
+    credential's last counter."""
+    conn = wdb.connection()
+    sql = _HISTORY_SQL["%s" if conn.dialect.name == "postgresql" else "?"]
+    rows = conn.exec_driver_sql(sql, (credential,))
+    return [digest for election, digest in rows if election == election_id]
+
+
+WRONG_COUNTER = N_(
+    "This ballot is not its credential's next one: ask the server for the credential's "
+    "next counter, then seal and sign the ballot again with it."
 )
 
 
@@ -50,6 +75,13 @@ class Receipt(msgspec.Struct, frozen=True):
     size: int
     proof: list[str]
     ballot_digest: str
+
+
+class NextCounter(msgspec.Struct, frozen=True):
+    """The counter a credential's next ballot must carry (docs/protocol.md §7.11)."""
+
+    credential: str
+    next: int
 
 
 @dataclass(frozen=True)
@@ -89,22 +121,27 @@ class BallotBox:
         digest = hashlib.sha256(canonical_bytes(body)).hexdigest()
         revoting = live.manifest.revoting
         closes_at = parse_time(live.manifest.window.closes_at)
+        counter = ballot.counter  # None in a version-1 election
 
         def work(wdb: Session, log: BatchLog) -> tuple[int, bytes]:
             # A narrow work item (audit.store): reads, then one insert that writes
             # nothing for a ballot already cast; Core statements, no ORM objects.
             if batch_status(wdb, log, election_id) != "open" or self.elections.clock() >= closes_at:
                 raise BallotConflict("closed", "voting has closed in this election")
-            if (
-                not revoting
-                and wdb.execute(
-                    _VOTED, {"election_id": election_id, "credential": ballot.credential}
-                ).first()
-                is not None
-            ):
+            earlier = (
+                _history(wdb, election_id, ballot.credential)
+                if counter is not None or not revoting
+                else []
+            )
+            if not revoting and earlier:
                 raise BallotConflict(
                     "already_voted", "this credential has voted; this election allows no re-vote"
                 )
+            if counter is not None:
+                if digest in earlier:
+                    raise AlreadyCast  # sent again: its first receipt, nothing appended
+                if counter != len(earlier) + 1:
+                    raise BallotConflict("wrong_counter", WRONG_COUNTER)
             appended = log.append(kinds.BALLOT_CAST, body)
             row = {
                 "election_id": election_id,
@@ -120,6 +157,25 @@ class BallotBox:
             return appended.seq, appended.leaf_hash
 
         return PendingCast(live, digest, self.elections.sequencer.submit(work, savepoint=False))
+
+    def next_counter(self, election_id: str, credential: str) -> NextCounter:
+        """The counter the credential's next ballot must carry: one more than the number
+        of its ballots in the log (a client that lost its count, e.g. on a new device,
+        asks; the credential is public in the log once it has voted)."""
+        with self.elections.read() as db:
+            row = self.elections.get(db, election_id)
+            if row.manifest_hash is None:
+                raise BallotConflict("not_open", "the election has not been opened")
+            try:
+                raw = b64url_decode(credential)
+            except CanonicalError:
+                raw = b""
+            if len(raw) != 32:
+                raise BallotRejected(
+                    "bad_credential", "the credential is not a base64url Ed25519 key"
+                )
+            cast = _history(db, election_id, credential)
+            return NextCounter(credential=credential, next=len(cast) + 1)
 
     def receipt(self, pending: PendingCast, committed: Committed[tuple[int, bytes]]) -> Receipt:
         """The receipt of a ballot just appended."""

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from audit.services.sequencer import Sequencer
 from audit.services.store import Committed, LogStore
-from ballot.services.casting import BallotBox, PendingCast, Receipt
+from ballot.services.casting import BallotBox, NextCounter, PendingCast, Receipt
 from ballot.services.credentials import CredentialIssuer, Voter
 from ballot.services.lifecycle import ElectionLifecycle, ElectionSummary, LiveElection, now
 from ballot.services.models import Election
@@ -81,8 +81,10 @@ class ElectionService:
     def open(self, election_id: str) -> ElectionSummary:
         return self.lifecycle.open(election_id)
 
-    def close(self, election_id: str) -> ElectionSummary:
-        return self.lifecycle.close(election_id)
+    def close(
+        self, election_id: str, *, early: bool = False, reason: str | None = None
+    ) -> ElectionSummary:
+        return self.lifecycle.close(election_id, early=early, reason=reason)
 
     def manifest_view(self, db: Session, election_id: str) -> dict[str, Any]:
         return self.lifecycle.manifest_view(db, election_id)
@@ -131,3 +133,6 @@ class ElectionService:
 
     def resent_receipt(self, pending: PendingCast) -> Receipt:
         return self.ballot_box.resent_receipt(pending)
+
+    def next_counter(self, election_id: str, credential: str) -> NextCounter:
+        return self.ballot_box.next_counter(election_id, credential)

@@ -8,7 +8,10 @@ per process into a ``LiveElection``, which issuing credentials and casting use.
 Every state change that the public must be able to check goes through the log's
 sequencer as one work item, so the change and its entry commit together
 (``audit.store``): opening writes ``election.opened``; closing writes
-``election.closed`` then ``election.unsealed``. Because casting and closing are
+``election.closed`` then ``election.unsealed``. Closing before the window's
+``closes_at`` is refused unless the administrator says it is an early close and gives
+a reason, which ``election.closed`` then carries (docs/protocol.md §9.1): the public can
+see that voting was cut short and why. Because casting and closing are
 serialized by the sequencer, no ballot can follow the close in the log. The CPU-heavy
 parts (RSA key generation) run in the caller's thread before the work item is
 submitted, so the sequencer only does cheap database work.
@@ -33,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from audit.core.canonical import b64url_encode, canonical_bytes
+from audit.core.entry import parse_at
 from audit.services.sequencer import Sequencer
 from audit.services.store import BatchLog, LogStore
 from ballot.core import kinds, seal
@@ -53,6 +57,8 @@ from ballot.services.electorate import gather_electorate
 from ballot.services.errors import ElectionNotFound, ElectionStateConflict
 from ballot.services.models import Election, ElectorateMember
 from ballot.services.secret_box import ElectionSecrets, SecretBox
+from kernel.errors import InvalidInput
+from kernel.markers import N_
 
 __all__ = [
     "ElectionLifecycle",
@@ -64,6 +70,14 @@ __all__ = [
 ]
 
 _STATUS = select(Election.status).where(Election.id == bindparam("id"))  # type: ignore[arg-type]
+
+WINDOW_STILL_OPEN = N_(
+    "Voting is open until the end of its window. To close the election before then, say "
+    "that it is an early close and give a reason: the reason is published in the log."
+)
+REASON_REQUIRED = N_("An early close needs a reason; it is published in the log.")
+REASON_TOO_LONG = N_("The reason may be at most 500 characters.")
+REASON_CONTROL = N_("The reason may not contain control characters.")
 
 # The election entry kinds, registered once for every module of the election services
 # (they all import this one).
@@ -111,6 +125,18 @@ def summary(row: Election) -> ElectionSummary:
         count_size=row.count_size,
         config=msgspec.json.decode(row.config),
     )
+
+
+def _early_reason(reason: str | None) -> str:
+    """The reason of an early close as it is logged (trimmed), or a 400 refusal."""
+    text = (reason or "").strip()
+    if not text:
+        raise InvalidInput(REASON_REQUIRED, code="reason_required", field="reason")
+    if len(text) > kinds.CLOSE_REASON_LENGTH:
+        raise InvalidInput(REASON_TOO_LONG, code="bad_reason", field="reason")
+    if kinds.close_reason_problem(text) is not None:
+        raise InvalidInput(REASON_CONTROL, code="bad_reason", field="reason")
+    return text
 
 
 def batch_status(wdb: Session, log: BatchLog, election_id: str) -> str | None:
@@ -279,7 +305,15 @@ class ElectionLifecycle:
 
         return self.sequencer.run(work).result
 
-    def close(self, election_id: str) -> ElectionSummary:
+    def close(
+        self, election_id: str, *, early: bool = False, reason: str | None = None
+    ) -> ElectionSummary:
+        """Close the election: ``election.closed`` and ``election.unsealed`` in one batch.
+
+        Before the window's ``closes_at`` only with ``early`` and a ``reason`` (1 to 500
+        characters, logged in ``election.closed``); otherwise ``409 window_open``. The
+        decision is taken against the entry's own time, so the log and the verifier
+        agree on whether the close was early."""
         with self.read() as db:
             row = self.get(db, election_id)
             if row.status != "open":
@@ -287,6 +321,10 @@ class ElectionLifecycle:
                     "not_open", f"The election {election_id!r} is {row.status}."
                 )
             live = self.live(db, election_id)
+        logged_reason = _early_reason(reason) if early else None
+        closes_at = parse_time(live.manifest.window.closes_at)
+        if logged_reason is None and self.clock() < closes_at:
+            raise ElectionStateConflict("window_open", WINDOW_STILL_OPEN)
 
         def work(wdb: Session, log: BatchLog) -> ElectionSummary:
             election = wdb.get(Election, election_id)
@@ -295,11 +333,18 @@ class ElectionLifecycle:
                 raise ElectionStateConflict(
                     "not_open", f"The election {election_id!r} is not open."
                 )
+            before_end = parse_at(log.at) < closes_at
+            if before_end and logged_reason is None:
+                raise ElectionStateConflict("window_open", WINDOW_STILL_OPEN)
             size, root = log.size, log.edge.root()
-            closed = log.append(
-                kinds.ELECTION_CLOSED,
-                {"election": live.hash, "checkpoint_size": size, "checkpoint_root": root.hex()},
-            )
+            body: dict[str, Any] = {
+                "election": live.hash,
+                "checkpoint_size": size,
+                "checkpoint_root": root.hex(),
+            }
+            if before_end:
+                body["reason"] = logged_reason
+            closed = log.append(kinds.ELECTION_CLOSED, body)
             log.append(
                 kinds.ELECTION_UNSEALED,
                 {"election": live.hash, "sealing_private_key": b64url_encode(live.sealing_private)},

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import msgspec
@@ -40,7 +40,14 @@ from audit.core.errors import ProofError
 from audit.core.merkle import verify_consistency, verify_inclusion
 from audit.core.note import verifier_key
 from ballot.core import blind, seal, token
-from ballot.core.ballot import check_ballot, parse_ballot, sign_ballot
+from ballot.core.ballot import (
+    Ballot,
+    BallotToken,
+    ballot_bytes,
+    check_ballot,
+    parse_ballot,
+    sign_ballot,
+)
 from ballot.core.choices import (
     ApprovalChoices,
     BallotRejected,
@@ -63,7 +70,7 @@ from tests.strategies.ballot_manifest import (
 )
 from tests.support import hpke_model
 from tests.support.accounts import PASSWORD
-from tests.support.elections import when
+from tests.support.elections import EARLY_CLOSE, when
 from tests.support.paths import ROOT, VECTORS
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
@@ -621,13 +628,62 @@ def test_seals_open_both_ways_with_pythons_hpke(js: Page) -> None:
     assert low_order["error"] == "seal_key_malformed"
 
 
+def test_seals_bound_to_a_credential_open_both_ways_and_only_for_it(js: Page) -> None:
+    private, public = seal.generate_keypair(seeded_rng(b"js seal v2"))
+    election = bytes(range(32))
+    credential, other = bytes(range(100, 132)), bytes(range(200, 232))
+    plaintext = b'{"choices":{"approve":["park"]},"nonce":"AAAAAAAAAAAAAAAAAAAAAA"}'
+    info = js.run(
+        "return V.hexEncode(V.sealInfo(a.election, a.credential));",
+        {"election": election.hex(), "credential": b64url_encode(credential)},
+    )
+    assert bytes.fromhex(info) == seal.seal_info(election, credential)
+    from_js = js.run(
+        "return V.hexEncode(await V.hpkeSeal(V.hexDecode(a.pk),"
+        " V.sealInfo(a.election, a.credential), new Uint8Array(0), V.hexDecode(a.pt)));",
+        {
+            "pk": public.hex(),
+            "election": election.hex(),
+            "credential": b64url_encode(credential),
+            "pt": plaintext.hex(),
+        },
+    )
+    assert seal.open_sealed(private, election, bytes.fromhex(from_js), credential) == plaintext
+    for wrong in (other, None):
+        with pytest.raises(seal.SealRefused):
+            seal.open_sealed(private, election, bytes.fromhex(from_js), wrong)
+    from_python = seal.seal(public, election, plaintext, credential)
+    opened = js.attempt(
+        "return V.hexEncode(await V.hpkeOpen(V.hexDecode(a.sk),"
+        " V.sealInfo(a.election, a.credential), new Uint8Array(0), V.hexDecode(a.sealed)));",
+        {
+            "sk": private.hex(),
+            "election": election.hex(),
+            "credential": b64url_encode(credential),
+            "sealed": from_python.hex(),
+        },
+    )
+    assert bytes.fromhex(opened["value"]) == plaintext
+    copied = js.attempt(
+        "return V.hexEncode(await V.hpkeOpen(V.hexDecode(a.sk),"
+        " V.sealInfo(a.election, a.credential), new Uint8Array(0), V.hexDecode(a.sealed)));",
+        {
+            "sk": private.hex(),
+            "election": election.hex(),
+            "credential": b64url_encode(other),
+            "sealed": from_python.hex(),
+        },
+    )
+    assert copied["error"] == "seal_refused"
+
+
 # --- ballots --------------------------------------------------------------------------------
 
 
 class Authority:
     """The election's side, in Python: keys, the signed manifest, credential issuing."""
 
-    def __init__(self, rsa_private_key: Any, **config: Any) -> None:
+    def __init__(self, rsa_private_key: Any, version: Literal[1, 2] = 2, **config: Any) -> None:
         self.rsa = rsa_private_key
         self.sealing_private, sealing_public = seal.generate_keypair(seeded_rng(b"sealing"))
         self.authority = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -642,6 +698,7 @@ class Authority:
             self.authority.public_key().public_bytes_raw(),
             OPENED_AT,
             allow_test_keys=True,
+            version=version,
         )
         self.hash = manifest_hash(self.manifest)
 
@@ -691,7 +748,7 @@ const h = V.hexDecode;
 const credential = await V.credentialFromSeed(h(a.seed));
 const made = await V.makeBallot({
   manifest: a.manifest, manifestHash: a.hash, credential, token: a.token,
-  choices: a.choices, nonce: h(a.nonce), ephemeralPrivate: h(a.eph),
+  choices: a.choices, nonce: h(a.nonce), ephemeralPrivate: h(a.eph), counter: a.counter,
 });
 return { ballot: made.ballot, signature: made.signature, plaintext: V.hexEncode(made.plaintext),
          credential: credential.public, seed: V.b64urlEncode(credential.privateRaw) };
@@ -726,6 +783,7 @@ def test_a_ballot_made_in_the_browser_is_pythons_ballot(
             "choices": choices,
             "nonce": nonce.hex(),
             "eph": eph.hex(),
+            "counter": 3,
         },
     )
     assert made["credential"] == b64url_encode(voter.public_key().public_bytes_raw())
@@ -740,15 +798,57 @@ def test_a_ballot_made_in_the_browser_is_pythons_ballot(
     expected_plaintext = sealed_plaintext(typed, nonce)
     assert bytes.fromhex(made["plaintext"]) == expected_plaintext
     sealed = b64url_decode(ballot.sealed)
-    info = seal.seal_info(bytes.fromhex(authority.hash))
-    assert seal.open_sealed(authority.sealing_private, bytes.fromhex(authority.hash), sealed) == (
-        expected_plaintext
+    credential = voter.public_key().public_bytes_raw()
+    # Version 2: numbered, and sealed for this election and this credential only.
+    assert (ballot.v, ballot.counter) == (2, 3)
+    info = seal.seal_info(bytes.fromhex(authority.hash), credential)
+    assert seal.open_sealed(
+        authority.sealing_private, bytes.fromhex(authority.hash), sealed, credential
+    ) == (expected_plaintext)
+    # Byte for byte: the ballot Python builds from the same inputs -- the seal by the
+    # independent HPKE model with the same ephemeral key, the envelope, and Python's own
+    # (deterministic) Ed25519 signature over it.
+    expected = Ballot(
+        counter=3,
+        credential=b64url_encode(credential),
+        election=authority.hash,
+        sealed=b64url_encode(
+            hpke_model.seal_base(
+                b64url_decode(authority.manifest.sealing_key), info, expected_plaintext, eph
+            )
+        ),
+        token=BallotToken(**issued),
+        v=2,
     )
-    # Byte for byte: the independent HPKE model with the same ephemeral key, and
-    # Python's own (deterministic) Ed25519 signature over the same ballot.
-    assert sealed == hpke_model.seal_base(
-        b64url_decode(authority.manifest.sealing_key), info, expected_plaintext, eph
+    assert canonical_bytes(made["ballot"]) == ballot_bytes(expected)
+    assert made["signature"] == sign_ballot(voter, expected)
+
+
+def test_a_ballot_of_an_old_election_is_made_in_the_old_format(
+    js: Page, rsa_private_key: Any
+) -> None:
+    authority = Authority(rsa_private_key, version=1)
+    voter = ed25519.Ed25519PrivateKey.from_private_bytes(RFC8032_SECRET)
+    issued = authority.issue(voter)
+    nonce, eph = bytes(range(100, 116)), bytes(range(7, 39))
+    made = js.run(
+        MAKE_BALLOT,
+        {
+            "seed": RFC8032_SECRET.hex(),
+            "manifest": manifest_dict(authority.manifest),
+            "hash": authority.hash,
+            "token": issued,
+            "choices": {"approve": ["park"]},
+            "nonce": nonce.hex(),
+            "eph": eph.hex(),
+            "counter": 7,  # ignored: version-1 ballots carry no counter
+        },
     )
+    assert set(made["ballot"]) == {"credential", "election", "sealed", "token"}
+    ballot = parse_ballot(made["ballot"])
+    assert check_ballot(
+        authority.manifest, ballot, made["signature"], authority.sealing_private, DURING
+    ) == ApprovalChoices(("park",))
     assert made["signature"] == sign_ballot(voter, ballot)
 
 
@@ -772,6 +872,9 @@ def test_make_ballot_refuses_bad_choices_and_a_bad_token(js: Page, rsa_private_k
     arg["token"] = {"prefix": "x", "signature": "y"}
     arg["nonce"] = "00" * 15
     assert js.attempt(MAKE_BALLOT, arg)["error"] == "bad_nonce"
+    for counter in (0, -1, 1.5, "2", 2**53):
+        arg["counter"] = counter
+        assert js.attempt(MAKE_BALLOT, arg)["error"] == "malformed_ballot", counter
 
 
 def test_the_voter_refuses_forged_manifests(browser: Any, rsa_private_key: Any) -> None:
@@ -1028,6 +1131,17 @@ const receipt = await voter.cast(info, wallet, { approve: ["park"] });
 return { wallet: V.exportWallet(wallet), receipt };
 """
 
+FRESH_DEVICE = """
+// The voter's credential on a new device: the wallet without its counter or receipts.
+const voter = new V.VecheVoter({ allowTestKeys: true });
+const info = await voter.election(a.election);
+const { counter, receipts, ...rest } = a.wallet;
+const wallet = V.importWallet(JSON.stringify(rest));
+const before = wallet.counter;
+const receipt = await voter.cast(info, wallet, { approve: ["park", "library"] });
+return { before, after: wallet.counter, receipt, wallet: V.exportWallet(wallet) };
+"""
+
 REVOTE_FROM_WALLET = """
 const voter = new V.VecheVoter({ allowTestKeys: true });
 const info = await voter.election(a.election);
@@ -1156,7 +1270,12 @@ def test_a_page_votes_and_veche_verify_counts_it(
                 REVOTE_FROM_WALLET,
                 {"election": ELECTION, "wallet": json.loads(wallet_path.read_text("utf-8"))},
             )
+            # A new device that lost the count: refused once, then told the next number.
+            fresh = page.run(FRESH_DEVICE, {"election": ELECTION, "wallet": third["wallet"]})
             assert page.errors == []
+            next_asked = [
+                r.all_headers() for r in requests if r.method == "GET" and r.url.endswith("/next")
+            ]
             posted = [
                 (r.url.rsplit("/", 1)[-1], r.all_headers())
                 for r in requests
@@ -1169,13 +1288,17 @@ def test_a_page_votes_and_veche_verify_counts_it(
         credential_requests = [h for name, h in posted if name == "credentials"]
         ballot_requests = [h for name, h in posted if name == "ballots"]
         # (The ballot naming an unknown project was refused in the page, never sent.)
-        assert len(credential_requests) == 3 and len(ballot_requests) == 3
+        # Three ballots, then the fresh device's: refused once, then sent with the next number.
+        assert len(credential_requests) == 3 and len(ballot_requests) == 5
         assert [("cookie" in h, "x-csrf-token" in h) for h in credential_requests] == [
             (False, False),
             (False, False),
             (True, True),
         ]
         assert not any("cookie" in h for h in ballot_requests)
+        assert len(next_asked) == 1 and not any("cookie" in h for h in next_asked)
+        assert third["wallet"]["counter"] == 3
+        assert (fresh["before"], fresh["after"]) == (0, 4)
 
         wallet = Wallet.from_json(third["wallet"])
         assert [r["seq"] for r in wallet.receipts] == sorted(r["seq"] for r in wallet.receipts)
@@ -1195,23 +1318,24 @@ def test_a_page_votes_and_veche_verify_counts_it(
         assert third["lies"] == ["bad_receipt", "log_forked"]
         assert Wallet.from_json(first["wallet"]).election_hash == first["hash"]
 
-        closed = admin.post(f"/api/v1/elections/{ELECTION}/close")
+        closed = admin.post(f"/api/v1/elections/{ELECTION}/close", json=EARLY_CLOSE)
         assert closed.status_code == 200, closed.text
         tallied = admin.post(f"/api/v1/elections/{ELECTION}/tally")
         assert tallied.status_code == 201, tallied.text
         result = tallied.json()
     assert result["counted"] == 2
-    assert result["superseded"] == 2
+    assert result["superseded"] == 3
     assert result["scores"]["park"] == 2
     assert result["scores"]["library"] == 1
     assert result["scores"].get("trees", 0) == 0
 
     # The log itself: the page's ballots are entries whose leaf hashes the receipts name.
     lines = httpx.get(f"{url}/api/v1/log/entries?start=0").content.split(b"\n")[:-1]
-    for receipt, credential in (
-        (first["receipt"], wallet.credential),
-        (second["receipt"], Wallet.from_json(second["wallet"]).credential),
-        (third["receipt"], wallet.credential),
+    for receipt, credential, counter in (
+        (first["receipt"], wallet.credential, 1),
+        (second["receipt"], Wallet.from_json(second["wallet"]).credential, 1),
+        (third["receipt"], wallet.credential, 3),
+        (fresh["receipt"], wallet.credential, 4),
     ):
         line = lines[receipt["seq"]]
         assert hashlib.sha256(b"\x00" + line).hexdigest() == receipt["leaf_hash"]
@@ -1219,6 +1343,7 @@ def test_a_page_votes_and_veche_verify_counts_it(
         assert entry["kind"] == "ballot.cast"
         assert entry["body"]["ballot"]["election"] == first["hash"]
         assert entry["body"]["ballot"]["credential"] == credential
+        assert (entry["body"]["ballot"]["v"], entry["body"]["ballot"]["counter"]) == (2, counter)
 
     verified = _veche("verify", url, "--no-state", home=tmp_path / "home")
     assert verified.returncode == 0, verified.stdout + verified.stderr

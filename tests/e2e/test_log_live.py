@@ -16,6 +16,7 @@ from audit.services.store import LogStore
 from kernel.db import make_engine
 from kernel.keys import load_authority_key
 from kernel.settings import Settings
+from tests.support.elections import EARLY_CLOSE
 from tests.support.server import (
     LiveServer,
     admin_client,
@@ -177,7 +178,10 @@ def test_ballots_through_two_servers_form_one_election(
             seqs = list(pool.map(vote, range(voters)))
         assert len(set(seqs)) == voters
         with closing(admin_client(second_url, settings)) as admin:
-            assert admin.post("/api/v1/elections/two-servers/close").status_code == 200
+            assert (
+                admin.post("/api/v1/elections/two-servers/close", json=EARLY_CLOSE).status_code
+                == 200
+            )
             assert admin.post("/api/v1/elections/two-servers/tally").status_code == 201
         done = veche("verify", first_url, "--no-state", "--json")
         assert done.returncode == 0, done.stdout[-3000:]

@@ -19,7 +19,7 @@ import pytest
 
 from kernel.db import make_engine
 from tests.support.accounts import PASSWORD
-from tests.support.elections import when
+from tests.support.elections import EARLY_CLOSE, when
 from tests.support.paths import ARTIFACTS
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
@@ -172,6 +172,10 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
             assert [r["seq"] for r in saved["receipts"]] == [first["seq"], second["seq"]]
             assert set(saved) >= {"election_id", "election_hash", "credential_private", "token"}
             assert saved["recovery_code"] and saved["log_key"]
+            # The page kept the ballots' numbers in IndexedDB across the reload: the re-vote
+            # went out as number 2 at once (a lost count would have met a 409 first, which
+            # ``errors`` would hold).
+            assert saved["counter"] == 2
             assert errors == []
 
             # An auditor, not logged in, checks the first receipt.
@@ -193,7 +197,10 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
             finally:
                 auditor.close()
 
-            assert admin.post("/api/v1/elections/centre-2026/close").status_code == 200
+            assert (
+                admin.post("/api/v1/elections/centre-2026/close", json=EARLY_CLOSE).status_code
+                == 200
+            )
             tallied = admin.post("/api/v1/elections/centre-2026/tally")
             assert tallied.status_code == 201, tallied.text
             page.goto(url + "/elections/centre-2026/results")

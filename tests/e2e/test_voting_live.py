@@ -34,7 +34,7 @@ from ballot.core.seal import open_sealed
 from kernel.db import make_engine
 from kernel.settings import Settings
 from tests.support.accounts import PASSWORD
-from tests.support.elections import when
+from tests.support.elections import EARLY_CLOSE, when
 from tests.support.server import LiveServer, veche
 from veche.pgtemp import free_port
 from veche.setup import NewUser, create_user
@@ -203,7 +203,7 @@ def test_three_hundred_voters_and_the_log_shows_every_ballot(
         list(pool.map(revote, revoters))
 
     with closing(election.admin) as admin:
-        closed = admin.post(f"/api/v1/elections/{election.id}/close")
+        closed = admin.post(f"/api/v1/elections/{election.id}/close", json=EARLY_CLOSE)
         assert closed.status_code == 200, closed.text
         assert closed.json()["status"] == "closed"
         published = admin.post(f"/api/v1/elections/{election.id}/tally")
@@ -250,7 +250,13 @@ def test_three_hundred_voters_and_the_log_shows_every_ballot(
             continue
         ballot = entry["body"]["ballot"]
         assert ballot["election"] == manifest_hash
-        plain = open_sealed(key, bytes.fromhex(manifest_hash), b64url_decode(ballot["sealed"]))
+        # Each seal is bound to its credential (docs/protocol.md §2.12).
+        plain = open_sealed(
+            key,
+            bytes.fromhex(manifest_hash),
+            b64url_decode(ballot["sealed"]),
+            b64url_decode(ballot["credential"]),
+        )
         choices, _nonce = parse_sealed_plaintext(plain)
         last[ballot["credential"]] = sorted(choices["approve"])
     assert len(last) == RESIDENTS + CODE_HOLDERS

@@ -68,7 +68,7 @@ def test_admin_configures_and_runs_an_election_from_the_page(
     closed = client.post(
         "/admin/setup/riverside-2027/close",
         headers=HTML,
-        data={"csrf_token": csrf_from(listed.text)},
+        data={"csrf_token": csrf_from(listed.text), "early": "on", "reason": "Storm warning"},
         follow_redirects=False,
     )
     assert closed.status_code == 303

@@ -105,9 +105,30 @@ def test_election_commands_on_a_local_data_directory(
     assert late.read_text().split("\n")[1].startswith("A3,")
     assert stat.S_IMODE(late.stat().st_mode) == 0o600
 
-    code, out, err = run(capsys, "election", "close", "riverside-2027", *data)
+    # The window runs for a day: closing now is refused unless it is an early close.
+    code, _, err = run(capsys, "election", "close", "riverside-2027", *data)
+    assert code == 1
+    assert err.strip().endswith("(window_open)")
+    code, _, err = run(capsys, "election", "close", "riverside-2027", "--early", *data)
+    assert code == 1
+    assert err.strip().endswith("(reason_required)")
+    code, _, err = run(capsys, "election", "close", "riverside-2027", "--reason", "Flood", *data)
+    assert code == 1
+    assert "--early" in err
+    reason = "Flooding in the district: the polling stations are shut"
+    early = ("--early", "--reason", reason)
+    code, out, err = run(capsys, "election", "close", "riverside-2027", *early, *data)
     assert code == 0, err
     assert "closed" in out
+    export = tmp_path / "export"
+    code, _, err = run(capsys, "export", "log", str(export), *data)
+    assert code == 0, err
+    closes = [
+        line
+        for line in (export / "entries.ndjson").read_text().splitlines()
+        if '"kind":"election.closed"' in line
+    ]
+    assert len(closes) == 1 and f'"reason":"{reason}"' in closes[0]
     code, _, err = run(capsys, "election", "close", "riverside-2027", *data)
     assert code == 1
     assert err.strip().endswith("(not_open)")

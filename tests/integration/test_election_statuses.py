@@ -10,7 +10,7 @@ from litestar import Litestar
 from ballot.core.client import ClientError, VoterClient
 from kernel.settings import Settings
 from tests.support.accounts import Client, login
-from tests.support.elections import RESIDENTS, open_election, verified_residents, when
+from tests.support.elections import EARLY_CLOSE, RESIDENTS, open_election, verified_residents, when
 
 
 def test_state_refusals_are_conflicts(
@@ -29,7 +29,9 @@ def test_state_refusals_are_conflicts(
     assert (again.value.status, again.value.code) == (409, "already_voted")
 
     admin_headers = login(client, "admin@example.org")
-    closed = client.post(f"/api/v1/elections/{election_id}/close", headers=admin_headers)
+    closed = client.post(
+        f"/api/v1/elections/{election_id}/close", json=EARLY_CLOSE, headers=admin_headers
+    )
     assert closed.status_code == 200, closed.text
     client.cookies.clear()
     with pytest.raises(ClientError) as late:

@@ -13,6 +13,7 @@ from ballot.core.client import ClientError, VoterClient
 from kernel.settings import Settings
 from tests.support.accounts import Client, login, resident
 from tests.support.elections import (
+    EARLY_CLOSE,
     RESIDENTS,
     config,
     create_election,
@@ -58,7 +59,9 @@ def test_vote_from_credential_to_receipt(
         assert text.count(project) == (1 if project == b"playground" else 0)
 
     closed = client.post(
-        f"/api/v1/elections/{election_id}/close", headers=login(client, "admin@example.org")
+        f"/api/v1/elections/{election_id}/close",
+        json=EARLY_CLOSE,
+        headers=login(client, "admin@example.org"),
     )
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "closed"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.elections import when
+from tests.support.elections import EARLY_CLOSE, when
 from tests.support.proposals import Actor, program_body, proposal_body
 
 
@@ -71,7 +71,8 @@ def test_ballot_from_proposals_and_result_back(people: dict[str, Actor]) -> None
     apply = f"/api/v1/programs/{program}/elections/centre-2027/apply-result"
     assert admin.call("POST", apply).status_code == 404
     for step in ("open", "close", "tally"):
-        response = admin.call("POST", f"/api/v1/elections/centre-2027/{step}")
+        body = EARLY_CLOSE if step == "close" else None
+        response = admin.call("POST", f"/api/v1/elections/centre-2027/{step}", body)
         assert response.status_code in (200, 201), (step, response.text)
     winners = admin.call("GET", "/api/v1/elections/centre-2027/result").json()["winners"]
     assert people["r1"].call("POST", apply).status_code == 403

@@ -247,14 +247,24 @@ def prepare_requests(manifest: Manifest, election_hash: str, codes: Sequence[str
 
 
 def make_ballots(
-    manifest: Manifest, voters: Sequence[tuple[Ed25519PrivateKey, dict[str, str]]], count: int
+    manifest: Manifest,
+    voters: Sequence[tuple[Ed25519PrivateKey, dict[str, str]]],
+    count: int,
+    counters: dict[int, int] | None = None,
 ) -> list[Request]:
+    """``count`` ballots, voter after voter. Each voter's ballots are numbered on from
+    ``counters`` (voter index → ballots made so far), which this updates, so that ballots
+    made by several calls are each their credential's next one (docs/protocol.md §7.6)."""
     ids = [p for p, _ in PROJECTS]
+    counters = {} if counters is None else counters
     requests = []
     for n in range(count):
         private, token = voters[n % len(voters)]
         choices = {"approve": [ids[n % len(ids)], ids[(n + 1) % len(ids)]]}
-        ballot, signature = make_ballot(manifest, private, token, choices, os.urandom)
+        number = counters[n % len(voters)] = counters.get(n % len(voters), 0) + 1
+        ballot, signature = make_ballot(
+            manifest, private, token, choices, os.urandom, counter=number
+        )
         body = msgspec.json.encode({"ballot": ballot_json(ballot), "signature": signature})
         requests.append(Request(f"/api/v1/elections/{ELECTION_ID}/ballots", body))
     return requests
@@ -444,10 +454,11 @@ def bench_one(
         if not holders:
             raise RuntimeError("no credential was issued; see the server's log")
         loads = []
+        counters: dict[int, int] = {}  # each credential's ballots so far, across levels
         for level in levels:
             count = ballots if level > 1 else max(100, ballots // 10)
             say(f"  preparing {count} signed, sealed ballots; sending them {level} at a time")
-            requests = make_ballots(manifest, holders, count)
+            requests = make_ballots(manifest, holders, count, counters)
             loads.append(send(server.url, requests, level, 201, server.process.pid, commits))
     db_engine.dispose()
     ed25519 = crypto_bench.ed25519_verify_speed()

@@ -118,9 +118,15 @@ def election_log(
         ballot, signature = make_ballot(manifest, credential, dict(token), choices, rng)
         append(kinds.BALLOT_CAST, {"ballot": ballot_json(ballot), "signature": signature})
     size = len(lines)
+    # Every entry is stamped AT, before the window's end: an early close, with its reason.
     append(
         kinds.ELECTION_CLOSED,
-        {"election": digest, "checkpoint_size": size, "checkpoint_root": edge.root().hex()},
+        {
+            "election": digest,
+            "checkpoint_size": size,
+            "checkpoint_root": edge.root().hex(),
+            "reason": "Synthetic log: closed as soon as its ballots were made.",
+        },
     )
     append(
         kinds.ELECTION_UNSEALED,

@@ -13,6 +13,12 @@
  *
  * Everything the script needs comes from the page's data-* attributes; the messages it
  * shows are the page's own (translated) list items in #messages.
+ *
+ * Each ballot is numbered per credential (docs/protocol.md §7.3): the wallet keeps the
+ * number of the last one cast (`counter`), saved in IndexedDB with the rest after every
+ * cast, so that a re-vote carries the next number. A wallet that lost it (a file saved
+ * before a re-vote, another device) still votes: veche-crypto.js asks the server for the
+ * next number when the server refuses one (§7.11).
  */
 import {
   VecheVoter,
@@ -344,7 +350,7 @@ async function cast(event) {
     await waitBeforeCasting();
     $("receipt-status").textContent = say("casting");
     const receipt = await voter.cast(info, wallet, choices());
-    await saveWallet();
+    await saveWallet(); // with the ballot's number: the next ballot carries the one after
     showReceipt(receipt);
     $("receipt-title").focus();
   } catch (exc) {
@@ -374,6 +380,11 @@ async function upload(event) {
   try {
     const loaded = importWallet(await file.text());
     if (loaded.electionHash !== info.hash) throw new VecheError("bad_wallet", "another election");
+    // A file saved before a re-vote knows fewer ballots than this browser: keep the count
+    // of the two that is further along, so that the next ballot is not refused.
+    if (wallet && wallet.credentialPrivate === loaded.credentialPrivate) {
+      loaded.counter = Math.max(loaded.counter, wallet.counter);
+    }
     useWallet(loaded, true); // whoever has the file has what the code would give back
     await saveWallet();
     const last = wallet.receipts[wallet.receipts.length - 1];

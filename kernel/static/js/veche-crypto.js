@@ -8,10 +8,11 @@
  *   a 32-byte random prefix §4.1, blind §4.3, finalize §4.5), token =
  *   {"prefix": b64url, "signature": b64url} (ballot/token.py);
  * - sealed choices: RFC 9180 HPKE base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
- *   AES-128-GCM, info = "veche/seal/v1" || raw manifest hash, wire = enc || ct
- *   (ballot/seal.py);
- * - the ballot and its Ed25519 signature over "veche/ballot/v1\n" || canonical(ballot)
- *   (ballot/ballot.py);
+ *   AES-128-GCM, info = "veche/seal/v2" || raw manifest hash || raw credential (bound to
+ *   the election and the credential; "veche/seal/v1" || hash in elections of manifest
+ *   version 1), wire = enc || ct (ballot/core/seal.py);
+ * - the ballot of version 2, numbered per credential ("counter"), and its Ed25519
+ *   signature over "veche/ballot/v2\n" || canonical(ballot) (ballot/core/ballot.py);
  * - the receipt: RFC 9162 §2.1.3.2 inclusion proof and §2.1.4.2 consistency proof, and
  *   the checkpoint as a C2SP signed note with an Ed25519 key (audit/merkle.py,
  *   audit/note.py, audit/checkpoint.py);
@@ -1132,9 +1133,22 @@ export async function hpkeOpen(privateRaw, info, aad, sealed) {
   return context.open(aad, sealed.subarray(32));
 }
 
-/** The HPKE `info` that ties a sealed ballot to one election: "veche/seal/v1" || hash. */
-export function sealInfo(manifestHashHex) {
-  return concatBytes(utf8("veche/seal/v1"), hexDecode(manifestHashHex, 32));
+/**
+ * The HPKE `info` that ties a sealed ballot to one election and, given the credential
+ * (base64url of its raw 32-byte public key; ballots of version 2), to that credential:
+ * "veche/seal/v2" || raw manifest hash || raw credential, or "veche/seal/v1" || raw
+ * manifest hash without it (docs/protocol.md §2.12).
+ * @param {string} manifestHashHex
+ * @param {string} [credentialPublic]
+ */
+export function sealInfo(manifestHashHex, credentialPublic) {
+  const hash = hexDecode(manifestHashHex, 32);
+  if (credentialPublic === undefined) return concatBytes(utf8("veche/seal/v1"), hash);
+  const credential = b64urlDecode(credentialPublic);
+  if (credential.length !== 32) {
+    throw new VecheError("credential_malformed", "the credential must be a 32-byte public key");
+  }
+  return concatBytes(utf8("veche/seal/v2"), hash, credential);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1142,6 +1156,8 @@ export function sealInfo(manifestHashHex) {
 
 /** The ballot signature's domain: Ed25519 over BALLOT_DOMAIN || canonical(ballot). */
 export const BALLOT_DOMAIN = utf8("veche/ballot/v1\n");
+/** The domain of a ballot of version 2 (with "counter" and "v": 2). */
+export const BALLOT_DOMAIN_V2 = utf8("veche/ballot/v2\n");
 /** The manifest signature's domain. */
 export const MANIFEST_DOMAIN = utf8("veche/manifest/v1\n");
 /** The sealed plaintext's nonce length. */
@@ -1273,14 +1289,19 @@ export function sealedPlaintext(choices, nonce) {
   return canonicalize({ choices, nonce: b64urlEncode(nonce) });
 }
 
-/** The bytes a ballot's signature covers: "veche/ballot/v1\n" || canonical(ballot). */
+/**
+ * The bytes a ballot's signature covers: "veche/ballot/v2\n" || canonical(ballot) for a
+ * ballot of version 2, "veche/ballot/v1\n" || canonical(ballot) for one of version 1.
+ */
 export function ballotSigningInput(ballot) {
-  return concatBytes(BALLOT_DOMAIN, canonicalize(ballot));
+  return concatBytes(ballot.v === 2 ? BALLOT_DOMAIN_V2 : BALLOT_DOMAIN, canonicalize(ballot));
 }
 
 /**
  * Check the choices (validateChoices), seal them and sign the ballot: the same bytes as
- * Python's make_ballot given the same nonce and ephemeral key.
+ * Python's make_ballot given the same nonce and ephemeral key. For a manifest of version
+ * 2 the ballot carries `counter` (its number among the credential's ballots, 1 for the
+ * first) and "v": 2, and the seal is bound to the credential (docs/protocol.md §7.3).
  *
  * @param {object} args
  * @param {object} args.manifest the election's manifest (for the sealing key and kind)
@@ -1290,6 +1311,7 @@ export function ballotSigningInput(ballot) {
  * @param {object} args.choices e.g. {"approve": ["park"]}
  * @param {Uint8Array} [args.nonce] 16 bytes (random by default)
  * @param {Uint8Array} [args.ephemeralPrivate] HPKE ephemeral key (random by default)
+ * @param {number} [args.counter] the ballot's number for its credential (default 1)
  * @returns {Promise<{ballot: object, signature: string, plaintext: Uint8Array}>}
  */
 export async function makeBallot({
@@ -1300,7 +1322,12 @@ export async function makeBallot({
   choices,
   nonce,
   ephemeralPrivate,
+  counter = 1,
 }) {
+  const numbered = manifest.v === 2;
+  if (numbered && !(Number.isSafeInteger(counter) && counter >= 1)) {
+    throw new VecheError("malformed_ballot", "a ballot's counter is an integer from 1");
+  }
   validateChoices(manifest, choices);
   if (
     !token ||
@@ -1316,7 +1343,7 @@ export async function makeBallot({
   );
   const sealed = await hpkeSeal(
     b64urlDecode(manifest.sealing_key),
-    sealInfo(manifestHash),
+    numbered ? sealInfo(manifestHash, credential.public) : sealInfo(manifestHash),
     new Uint8Array(0),
     plaintext,
     { ephemeralPrivate },
@@ -1327,6 +1354,10 @@ export async function makeBallot({
     sealed: b64urlEncode(sealed),
     token: { prefix: token.prefix, signature: token.signature },
   };
+  if (numbered) {
+    ballot.counter = counter;
+    ballot.v = 2;
+  }
   const signature = b64urlEncode(
     await ed25519Sign(credential.privateKey, ballotSigningInput(ballot)),
   );
@@ -1811,7 +1842,10 @@ export async function checkReceipt(receipt, verifierKey, { entryBytes, manifestH
  */
 export class Wallet {
   /**
-   * @param {{election_id: string, election_hash: string, credential_private: string, token?: {prefix: string, signature: string}|null, receipts?: object[], recovery_code?: string|null, log_key?: string|null}} data
+   * `counter` is the number of the last ballot this credential cast (0: none yet); a
+   * wallet without it (older, or from a new device) learns it from the server when
+   * it casts (docs/protocol.md §7.11).
+   * @param {{election_id: string, election_hash: string, credential_private: string, token?: {prefix: string, signature: string}|null, receipts?: object[], recovery_code?: string|null, log_key?: string|null, counter?: number}} data
    */
   constructor({
     election_id,
@@ -1821,6 +1855,7 @@ export class Wallet {
     receipts = [],
     recovery_code = null,
     log_key = null,
+    counter = 0,
   }) {
     this.electionId = String(election_id);
     this.electionHash = String(election_hash);
@@ -1829,6 +1864,7 @@ export class Wallet {
     this.receipts = [...receipts];
     this.recoveryCode = recovery_code ?? null;
     this.logKey = log_key ?? null;
+    this.counter = counter;
   }
 
   /** The credential's keys. @returns {Promise<Credential>} */
@@ -1845,6 +1881,7 @@ export class Wallet {
       receipts: this.receipts,
       recovery_code: this.recoveryCode,
       log_key: this.logKey,
+      counter: this.counter,
     };
   }
 }
@@ -1866,7 +1903,10 @@ export function importWallet(data) {
       throw new VecheError("bad_wallet", `the wallet's ${field} is not text`);
   }
   b64urlDecode(value.credential_private);
-  return new Wallet(value);
+  const counter = value.counter ?? 0;
+  if (!Number.isSafeInteger(counter) || counter < 0)
+    throw new VecheError("bad_wallet", "the wallet's counter is not a whole number");
+  return new Wallet({ ...value, counter });
 }
 
 /**
@@ -2002,6 +2042,8 @@ export class VecheVoter {
     }
     if (b64urlDecode(manifest.sealing_key).length !== 32)
       throw new VecheError("bad_manifest", "the sealing key is not 32 bytes");
+    if (manifest.v !== 1 && manifest.v !== 2)
+      throw new VecheError("bad_manifest", `a manifest of version ${manifest.v} is not known`);
     return { id: electionId, manifest, hash, credentialKey, signature: data.signature };
   }
 
@@ -2117,8 +2159,33 @@ export class VecheVoter {
   }
 
   /**
+   * The number the server says this credential's next ballot must carry
+   * (GET …/credentials/{credential}/next, sent without cookies).
+   * @returns {Promise<number>}
+   */
+  async nextCounter(info, credentialPublic) {
+    const answer = await this.#request(
+      `/api/v1/elections/${encodeURIComponent(info.id)}/credentials/` +
+        `${encodeURIComponent(credentialPublic)}/next`,
+      { credentials: "omit", referrerPolicy: "no-referrer" },
+      200,
+    );
+    if (
+      !Number.isSafeInteger(answer.next) ||
+      answer.next < 1 ||
+      answer.credential !== credentialPublic
+    ) {
+      throw new VecheError("bad_answer", "the server's next counter is not a number from 1");
+    }
+    return answer.next;
+  }
+
+  /**
    * Seal, sign and cast a ballot without cookies; check the receipt and add it to the
-   * wallet. Re-casting from the same wallet is a re-vote.
+   * wallet. Re-casting from the same wallet is a re-vote: the ballot is numbered one
+   * after the wallet's counter. If the server says that is not the credential's next
+   * number (a wallet that lost count: an old file, a new device), the client asks for
+   * the next one and casts once more with it, never going below what it already cast.
    * @returns {Promise<object>} the receipt
    */
   async cast(info, wallet, choices, { nonce, ephemeralPrivate } = {}) {
@@ -2126,6 +2193,36 @@ export class VecheVoter {
     if (wallet.electionHash !== info.hash)
       throw new VecheError("wrong_election", "the wallet is for another election");
     const credential = await wallet.credential();
+    const done = wallet.counter ?? 0;
+    let counter = done + 1;
+    let receipt;
+    try {
+      receipt = await this.#castNumbered(info, wallet, credential, choices, counter, {
+        nonce,
+        ephemeralPrivate,
+      });
+    } catch (exc) {
+      if (!(exc instanceof VecheError) || exc.code !== "wrong_counter" || info.manifest.v !== 2)
+        throw exc;
+      const told = await this.nextCounter(info, credential.public);
+      if (told <= done) {
+        throw new VecheError(
+          "wrong_counter",
+          `the server says this credential's next ballot is number ${told}, ` +
+            `but it has already cast ${done}`,
+          409,
+        );
+      }
+      counter = told;
+      // Sealed afresh: an injected nonce or ephemeral key is never used twice.
+      receipt = await this.#castNumbered(info, wallet, credential, choices, counter, {});
+    }
+    wallet.counter = counter;
+    wallet.receipts.push(receipt);
+    return receipt;
+  }
+
+  async #castNumbered(info, wallet, credential, choices, counter, { nonce, ephemeralPrivate }) {
     const { ballot, signature } = await makeBallot({
       manifest: info.manifest,
       manifestHash: info.hash,
@@ -2134,6 +2231,7 @@ export class VecheVoter {
       choices,
       nonce,
       ephemeralPrivate,
+      counter,
     });
     const receipt = await this.#request(
       `/api/v1/elections/${encodeURIComponent(info.id)}/ballots`,
@@ -2148,7 +2246,6 @@ export class VecheVoter {
     );
     const kept = { ...receipt, cast: { ballot, signature } };
     await this.checkReceipt(kept, { manifestHash: info.hash });
-    wallet.receipts.push(kept);
     return kept;
   }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import pytest
@@ -25,6 +25,7 @@ from ballot.core.ballot import (
     Ballot,
     BallotToken,
     ballot_bytes,
+    ballot_digest,
     ballot_json,
     check_ballot,
     make_ballot,
@@ -73,7 +74,7 @@ class Authority:
     sealing_private: bytes
     sealing_public: bytes
 
-    def open(self, config: ElectionConfig) -> Manifest:
+    def open(self, config: ElectionConfig, version: Literal[1, 2] = 2) -> Manifest:
         config = msgspec.structs.replace(config, rsa_key_bits=TEST_KEY_BITS)
         return build_manifest(
             config,
@@ -83,6 +84,7 @@ class Authority:
             bytes(32),
             OPENED_AT,
             allow_test_keys=True,
+            version=version,
         )
 
     def issue(self, manifest: Manifest, credential: ed25519.Ed25519PrivateKey) -> token.Token:
@@ -169,10 +171,41 @@ GOLDEN_SIGNATURE = (
     "TRKQgOSecsTtwQr-6igk6zTowm2COCgVaHJyX0pgNWh7n71RJPa_Fv5snk9MtQQhdnL18mlzw5keUAKNYEzfAw"
 )
 
+# docs/protocol.md §7.10: the same envelope as a version-2 ballot, the credential's third.
+GOLDEN_BALLOT_V2 = msgspec.structs.replace(GOLDEN_BALLOT, counter=3, v=2)
+GOLDEN_SIGNATURE_V2 = (
+    "1gvQQxKALJrtO_aeAocrZHwukHDEgy2WJ1Rek898g77NZgHxki3I7AM95JGFIGmSdTAOiq3QwlNansp_92UUDA"
+)
+
+
+def test_golden_ballot_of_version_2(voter: ed25519.Ed25519PrivateKey) -> None:
+    assert ballot_bytes(GOLDEN_BALLOT_V2) == (
+        b'{"counter":3,"credential":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",'
+        b'"election":"' + b"ab" * 32 + b'","sealed":"c2VhbGVk",'
+        b'"token":{"prefix":"' + b"A" * 43 + b'","signature":"c2lnbmF0dXJl"},"v":2}'
+    )
+    signature = sign_ballot(voter, GOLDEN_BALLOT_V2)
+    assert signature == GOLDEN_SIGNATURE_V2
+    # Version 2 is signed under its own domain, so no version-1 signature carries over.
+    voter.public_key().verify(
+        b64url_decode(signature), b"veche/ballot/v2\n" + ballot_bytes(GOLDEN_BALLOT_V2)
+    )
+    verify_ballot_signature(GOLDEN_BALLOT_V2, signature)
+    with pytest.raises(BallotRejected) as caught:
+        verify_ballot_signature(GOLDEN_BALLOT_V2, GOLDEN_SIGNATURE)
+    assert caught.value.code == "bad_signature"
+    assert ballot_digest(GOLDEN_BALLOT_V2, signature) == GOLDEN_DIGEST_V2
+
+
+GOLDEN_DIGEST_V2 = "4dcda3d3f2733e9212fea8f92c20cc144a17cb2e1203c46b2461c844637bf537"
+
 
 def test_parse_ballot_round_trips_and_is_strict() -> None:
     data = msgspec.json.decode(ballot_bytes(GOLDEN_BALLOT))
     assert parse_ballot(data) == GOLDEN_BALLOT
+    data_v2 = msgspec.json.decode(ballot_bytes(GOLDEN_BALLOT_V2))
+    assert parse_ballot(data_v2) == GOLDEN_BALLOT_V2
+    assert ballot_json(parse_ballot(data_v2)) == data_v2
     for bad in (
         {**data, "extra": 1},
         {k: v for k, v in data.items() if k != "sealed"},
@@ -181,6 +214,17 @@ def test_parse_ballot_round_trips_and_is_strict() -> None:
         {**data, "sealed": "c2VhbGVk="},
         {**data, "token": {"prefix": "A" * 43}},
         [data],
+        # version 2: both "counter" and "v": 2, or neither
+        {**data, "v": 2},
+        {**data, "counter": 1},
+        {**data_v2, "v": 1},
+        {**data_v2, "v": 3},
+        {**data_v2, "counter": 0},
+        {**data_v2, "counter": -1},
+        {**data_v2, "counter": "1"},
+        {**data_v2, "counter": True},
+        {**data_v2, "counter": 2**53},
+        {**data, "counter": None, "v": None},
     ):
         with pytest.raises(BallotRejected) as caught:
             parse_ballot(bad)
@@ -224,14 +268,20 @@ def seal_raw(
     voter_token: token.Token,
     plaintext: bytes,
 ) -> tuple[Ballot, str]:
-    """What a client that skips the checks could send: any plaintext, sealed and signed."""
+    """What a client that skips the checks could send: any plaintext, sealed (bound to
+    its credential) and signed as the credential's first ballot."""
     election = manifest_hash(manifest)
-    sealed = seal.seal(b64url_decode(manifest.sealing_key), bytes.fromhex(election), plaintext)
+    credential = voter.public_key().public_bytes_raw()
+    sealed = seal.seal(
+        b64url_decode(manifest.sealing_key), bytes.fromhex(election), plaintext, credential
+    )
     ballot = Ballot(
-        credential=b64url_encode(voter.public_key().public_bytes_raw()),
+        counter=1,
+        credential=b64url_encode(credential),
         election=election,
         sealed=b64url_encode(sealed),
         token=BallotToken(**voter_token),
+        v=2,
     )
     return ballot, sign_ballot(voter, ballot)
 
@@ -380,9 +430,93 @@ def test_a_seal_for_another_election_is_refused(
     plaintext = canonical_bytes(
         {"choices": {"approve": ["park"]}, "nonce": b64url_encode(bytes(16))}
     )
-    foreign = seal.seal(authority.sealing_public, bytes.fromhex(manifest_hash(other)), plaintext)
+    credential = voter.public_key().public_bytes_raw()
+    foreign = seal.seal(
+        authority.sealing_public, bytes.fromhex(manifest_hash(other)), plaintext, credential
+    )
     ballot = msgspec.structs.replace(good[0], sealed=b64url_encode(foreign))
     refused("bad_seal", authority, manifest, ballot, sign_ballot(voter, ballot))
+
+
+def test_a_seal_copied_under_another_credential_does_not_open(
+    authority: Authority,
+    manifest: Manifest,
+    voter: ed25519.Ed25519PrivateKey,
+    good: tuple[Ballot, str],
+) -> None:
+    # The attacker holds a credential of its own (a token the server signed for it) and
+    # copies the voter's sealed choices, public in the log, into its own ballot.
+    attacker = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+    copied = Ballot(
+        counter=1,
+        credential=b64url_encode(attacker.public_key().public_bytes_raw()),
+        election=good[0].election,
+        sealed=good[0].sealed,
+        token=BallotToken(**authority.issue(manifest, attacker)),
+        v=2,
+    )
+    # Every other check passes: the token and the signature are the attacker's own.
+    assert cast(authority, manifest, copied, sign_ballot(attacker, copied), unseal=False) is None
+    refused("bad_seal", authority, manifest, copied, sign_ballot(attacker, copied))
+    # Sealed without the credential (the version-1 context) it does not open either.
+    plaintext = canonical_bytes(
+        {"choices": {"approve": ["park"]}, "nonce": b64url_encode(bytes(16))}
+    )
+    unbound = seal.seal(authority.sealing_public, bytes.fromhex(good[0].election), plaintext)
+    loose = msgspec.structs.replace(good[0], sealed=b64url_encode(unbound))
+    refused("bad_seal", authority, manifest, loose, sign_ballot(voter, loose))
+
+
+def test_a_ballot_of_the_other_version_is_refused(
+    authority: Authority,
+    manifest: Manifest,
+    voter: ed25519.Ed25519PrivateKey,
+    voter_token: token.Token,
+    good: tuple[Ballot, str],
+) -> None:
+    # A version-1 ballot (no counter, seal bound to the election only) in an election
+    # of manifest version 2: refused before anything else is looked at.
+    old_manifest = authority.open(parse_config(base_config()), version=1)
+    old_ballot, old_signature = make_ballot(
+        old_manifest, voter, authority.issue(old_manifest, voter), {"approve": ["park"]}, os.urandom
+    )
+    assert old_ballot.v is None and old_ballot.counter is None
+    assert cast(authority, old_manifest, old_ballot, old_signature) == ApprovalChoices(("park",))
+    as_new = msgspec.structs.replace(old_ballot, election=manifest_hash(manifest))
+    refused("wrong_ballot_version", authority, manifest, as_new, sign_ballot(voter, as_new))
+    # ... and a version-2 ballot in an election of version 1.
+    as_old = msgspec.structs.replace(good[0], election=manifest_hash(old_manifest))
+    refused("wrong_ballot_version", authority, old_manifest, as_old, sign_ballot(voter, as_old))
+
+
+def test_make_ballot_numbers_the_ballot(
+    authority: Authority,
+    manifest: Manifest,
+    voter: ed25519.Ed25519PrivateKey,
+    voter_token: token.Token,
+) -> None:
+    first, _ = make_ballot(manifest, voter, voter_token, {"approve": ["park"]}, os.urandom)
+    assert (first.v, first.counter) == (2, 1)
+    fifth, signature = make_ballot(
+        manifest, voter, voter_token, {"approve": ["park"]}, os.urandom, counter=5
+    )
+    assert fifth.counter == 5
+    assert cast(authority, manifest, fifth, signature) == ApprovalChoices(("park",))
+    # The counter is signed: changing it breaks the signature.
+    refused(
+        "bad_signature", authority, manifest, msgspec.structs.replace(fifth, counter=6), signature
+    )
+    for bad in (0, -1, 2**53, True, "2"):
+        with pytest.raises(BallotRejected) as caught:
+            make_ballot(
+                manifest,
+                voter,
+                voter_token,
+                {"approve": ["park"]},
+                os.urandom,
+                counter=bad,  # type: ignore[arg-type]
+            )
+        assert caught.value.code == "malformed_ballot"
 
 
 def test_a_malformed_credential_is_refused(
@@ -496,6 +630,25 @@ def test_ballot_cast(good: tuple[Ballot, str]) -> None:
     assert parsed == kinds.BallotCast(ballot=ballot, signature=signature)
     refused_entry(kinds.BALLOT_CAST, {**body, "signature": signature[:-1]})
     refused_entry(kinds.BALLOT_CAST, {**body, "ballot": {**body["ballot"], "choices": []}})
+    refused_entry(kinds.BALLOT_CAST, {**body, "ballot": {**body["ballot"], "counter": 0}})
+    unnumbered = {k: v for k, v in body["ballot"].items() if k != "counter"}
+    refused_entry(kinds.BALLOT_CAST, {**body, "ballot": unnumbered})
+
+
+def test_version_1_ballots_read_back_unchanged() -> None:
+    # A ballot.cast of a log written before version 2: no "counter", no "v".
+    body = {"ballot": ballot_json(GOLDEN_BALLOT), "signature": GOLDEN_SIGNATURE}
+    data = build_entry(1, PREV, AT, kinds.BALLOT_CAST, body, ENTRY_KINDS)
+    assert b'"counter"' not in data and b'"v":2' not in data
+    assert parse_entry(data, ENTRY_KINDS).encode() == data
+    # Explicit nulls are not the same bytes: refused.
+    nulls = {
+        "ballot": {**body["ballot"], "counter": None, "v": None},
+        "signature": body["signature"],
+    }
+    entry = {"at": AT, "body": nulls, "kind": kinds.BALLOT_CAST, "prev": PREV, "seq": 1, "v": 1}
+    with pytest.raises(EntryRejected):
+        parse_entry(canonical_bytes(entry), ENTRY_KINDS)
 
 
 def test_credential_closing_and_unsealing(authority: Authority) -> None:
@@ -504,14 +657,22 @@ def test_credential_closing_and_unsealing(authority: Authority) -> None:
     refused_entry(
         kinds.CREDENTIAL_ISSUED, {"election": election, "commitment": "cd" * 32, "voter": "Ivan"}
     )
-    entry_round_trip(
-        kinds.ELECTION_CLOSED,
-        {"election": election, "checkpoint_size": 1234, "checkpoint_root": "ef" * 32},
-    )
-    refused_entry(
-        kinds.ELECTION_CLOSED,
-        {"election": election, "checkpoint_size": -1, "checkpoint_root": "ef" * 32},
-    )
+    closed = {"election": election, "checkpoint_size": 1234, "checkpoint_root": "ef" * 32}
+    entry_round_trip(kinds.ELECTION_CLOSED, closed)
+    refused_entry(kinds.ELECTION_CLOSED, {**closed, "checkpoint_size": -1})
+    # An early close carries its reason; a close without one is written without it.
+    early = entry_round_trip(kinds.ELECTION_CLOSED, {**closed, "reason": "Flooding: polls moved"})
+    assert isinstance(early, kinds.ElectionClosed)
+    assert early.reason == "Flooding: polls moved"
+    data = build_entry(1, PREV, AT, kinds.ELECTION_CLOSED, closed, ENTRY_KINDS)
+    assert b'"reason"' not in data
+    for bad in ("", " padded", "x" * 501, "line\nbreak", "bell\x07", 5):
+        refused_entry(kinds.ELECTION_CLOSED, {**closed, "reason": bad})
+    # "reason": null is not how a close without a reason is written: refused when read.
+    entry = {"at": AT, "kind": kinds.ELECTION_CLOSED, "prev": PREV, "seq": 1, "v": 1}
+    with pytest.raises(EntryRejected):
+        parse_entry(canonical_bytes({**entry, "body": {**closed, "reason": None}}), ENTRY_KINDS)
+    entry_round_trip(kinds.ELECTION_CLOSED, {**closed, "reason": "я" * 500})
     private = b64url_encode(authority.sealing_private)
     entry_round_trip(
         kinds.ELECTION_UNSEALED, {"election": election, "sealing_private_key": private}

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import pytest
@@ -67,7 +67,9 @@ def authority() -> ed25519.Ed25519PrivateKey:
     return ed25519.Ed25519PrivateKey.from_private_bytes(AUTHORITY_SECRET)
 
 
-def golden_manifest() -> Manifest:
+def golden_manifest(version: Literal[1, 2] = 1) -> Manifest:
+    """The manifest of docs/protocol.md §5.11: version 1 there (its hash names the
+    election of the worked examples of §6.10 and §9.8), version 2 in §7.10."""
     return build_manifest(
         parse_config(base_config()),
         golden_credential_key(),
@@ -75,6 +77,7 @@ def golden_manifest() -> Manifest:
         LOT_SECRET,
         authority().public_key().public_bytes_raw(),
         OPENED_AT,
+        version=version,
     )
 
 
@@ -471,6 +474,10 @@ GOLDEN_BYTES = (
     b'"window":{"closes_at":"2027-03-15T20:00:00Z","opens_at":"2027-03-01T08:00:00Z"}}'
 )
 GOLDEN_HASH = "ec72ba1fc003a9a026e501436fbecf861b99b64eecd9538667b2ac0853fa94fc"
+# The same election as opened now: "v":2 (its ballots carry a counter, their seals are
+# bound to the credential, docs/protocol.md §7.3); the election of §7.10.
+GOLDEN_BYTES_V2 = GOLDEN_BYTES.replace(b'"v":1,', b'"v":2,')
+GOLDEN_HASH_V2 = "c030e113c11458770fa0665e390302363e07ea372c86a127b8656c3cad32b113"
 
 
 def test_golden_manifest_bytes_and_hash() -> None:
@@ -480,6 +487,24 @@ def test_golden_manifest_bytes_and_hash() -> None:
     # SHA-256 of the bytes 0x00..0x1f, a value published in many places
     assert manifest.lot_commitment == lot_commitment(LOT_SECRET)
     assert manifest.opened_at == "2027-02-28T12:00:00Z"  # sub-seconds dropped
+
+
+def test_golden_manifest_of_version_2() -> None:
+    manifest = golden_manifest(2)
+    assert manifest.v == 2
+    assert manifest_bytes(manifest) == GOLDEN_BYTES_V2 != GOLDEN_BYTES
+    assert manifest_hash(manifest) == hashlib.sha256(GOLDEN_BYTES_V2).hexdigest() == GOLDEN_HASH_V2
+    assert parse_manifest(json.loads(GOLDEN_BYTES_V2)) == manifest
+    # What opening writes today, unless asked for the old format.
+    built = build_manifest(
+        parse_config(base_config()),
+        golden_credential_key(),
+        seal.public_key_of(SEALING_PRIVATE),
+        LOT_SECRET,
+        authority().public_key().public_bytes_raw(),
+        OPENED_AT,
+    )
+    assert built == manifest
 
 
 def test_rule_options_are_written_out() -> None:
@@ -552,7 +577,8 @@ def _golden_json() -> dict[str, Any]:
     [
         (lambda m: m.pop("revoting"), "malformed_manifest", ""),
         (lambda m: m["ballot"].pop("max_total_cost"), "malformed_manifest", ""),
-        (lambda m: m.update(v=2), "malformed_manifest", "v"),
+        (lambda m: m.update(v=3), "malformed_manifest", "v"),
+        (lambda m: m.update(v=0), "malformed_manifest", "v"),
         (lambda m: m.update(extra=1), "malformed_manifest", "extra"),
         (lambda m: m.update(budget=-1), "bad_budget", "budget"),
         (lambda m: m.update(credential_key="AAAA"), "bad_credential_key", "credential_key"),

@@ -6,9 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.core.canonical import b64url_decode, b64url_encode
 from ballot.core import seal
 from ballot.core.errors import ErrorCode, SealRefused
 from tests.strategies.ballot import manifest_hashes, plaintexts, scripted_rng
+from tests.support import hpke_model
 
 PRIVATE, PUBLIC = seal.generate_keypair(scripted_rng(bytes(range(1, 33))))
 MANIFEST = bytes.fromhex("9f" * 32)
@@ -123,3 +125,53 @@ def test_keys_must_be_32_raw_bytes(key: bytes) -> None:
         seal.open_sealed(key, MANIFEST, seal.seal(PUBLIC, MANIFEST, PLAINTEXT))
     with pytest.raises(SealRefused):
         seal.generate_keypair(lambda n: key)
+
+
+# --- version 2: the seal bound to the credential (docs/protocol.md §2.12) ---------------
+
+CREDENTIAL = bytes(range(100, 132))
+OTHER_CREDENTIAL = bytes(range(200, 232))
+
+
+def test_the_version_2_info_binds_the_election_and_the_credential() -> None:
+    info = seal.seal_info(MANIFEST, CREDENTIAL)
+    assert info == b"veche/seal/v2" + MANIFEST + CREDENTIAL
+    assert len(info) == 77
+    assert seal.seal_info(MANIFEST) == b"veche/seal/v1" + MANIFEST
+
+
+def test_a_seal_opens_only_under_its_own_credential() -> None:
+    sealed = seal.seal(PUBLIC, MANIFEST, PLAINTEXT, CREDENTIAL)
+    assert seal.open_sealed(PRIVATE, MANIFEST, sealed, CREDENTIAL) == PLAINTEXT
+    for credential in (OTHER_CREDENTIAL, None):
+        with pytest.raises(SealRefused) as caught:
+            seal.open_sealed(PRIVATE, MANIFEST, sealed, credential)
+        assert caught.value.code == ErrorCode.SEAL_REFUSED
+    with pytest.raises(SealRefused):
+        seal.open_sealed(PRIVATE, OTHER_MANIFEST, sealed, CREDENTIAL)
+    # ... and an election-only (version 1) seal does not open as a credential's.
+    with pytest.raises(SealRefused):
+        seal.open_sealed(PRIVATE, MANIFEST, seal.seal(PUBLIC, MANIFEST, PLAINTEXT), CREDENTIAL)
+
+
+@pytest.mark.parametrize("credential", [b"", b"\x01" * 31, b"\x01" * 33, "ab" * 32])
+def test_the_credential_must_be_32_raw_bytes(credential: bytes) -> None:
+    with pytest.raises(SealRefused) as caught:
+        seal.seal(PUBLIC, MANIFEST, PLAINTEXT, credential)
+    assert caught.value.code == ErrorCode.CREDENTIAL_MALFORMED
+
+
+def test_the_worked_example_of_a_bound_seal() -> None:
+    # docs/protocol.md §7.10: the plaintext of §7.1 sealed for the version-2 election of
+    # §5.11 and the RFC 8032 test 1 credential, the ephemeral key fixed to 0x22 bytes.
+    election = bytes.fromhex("c030e113c11458770fa0665e390302363e07ea372c86a127b8656c3cad32b113")
+    credential = b64url_decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+    plaintext = b'{"choices":{"approve":["park","library"]},"nonce":"AAAAAAAAAAAAAAAAAAAAAA"}'
+    private = bytes([0x11]) * 32
+    info = seal.seal_info(election, credential)
+    sealed = hpke_model.seal_base(seal.public_key_of(private), info, plaintext, bytes([0x22]) * 32)
+    assert b64url_encode(sealed) == (
+        "D6poTtKIZ7l_Smot7l34zpdOdrcBjj8iocTPJnhXDyCTDlBhQ6E7Ulh1svbQtBr9NOSuMSwyWPHbmcjkuZQmmAvN"
+        "kjjBJw51MsktKV7KamXn5yE8dEZCwUFdFgt_P08AsRzOzjR7FdxE0HPkXBcYTeVxQGYaaNzkw5gS"
+    )
+    assert seal.open_sealed(private, election, sealed, credential) == plaintext
