@@ -26,8 +26,15 @@ from ballot.core.client import ClientError, VoterClient, Wallet
 from ballot.core.token import new_recovery_code
 from ballot.services.models import CredentialIssuance
 from kernel.settings import Settings
-from tests.support.accounts import Client, login, resident
-from tests.support.elections import log_lines, open_election
+from tests.support.accounts import Client, login
+from tests.support.elections import (
+    EARLY_CLOSE,
+    RESIDENTS,
+    create_election,
+    log_lines,
+    open_election,
+    verified_residents,
+)
 from tests.support.pages import HTML, csrf_from
 
 Lie = Callable[[str, str, dict[str, Any], Callable[[], httpx.Response]], httpx.Response]
@@ -60,9 +67,11 @@ def digest_of(cast: dict[str, Any]) -> str:
 def fx_voting(
     client: Client, app: Litestar, settings: Settings, admin: dict[str, str]
 ) -> tuple[str, dict[str, str]]:
-    """An open election and a resident logged in (the headers with its CSRF token)."""
-    election_id = open_election(client, admin)
-    return election_id, resident(client, app, settings, "olga")
+    """An open election of verified residents and one of them logged in (the headers with
+    its CSRF token); ``ivan`` is verified too."""
+    verified_residents(app, settings, "olga", "ivan")
+    election_id = open_election(client, admin, eligibility=RESIDENTS)
+    return election_id, login(client, "olga@example.org")
 
 
 def test_the_honest_receipt_checks_now_and_later(
@@ -152,7 +161,7 @@ def test_a_consistent_proof_of_another_entry_is_refused(
     election_id, headers = voting
     honest = VoterClient(client)
     info = honest.election(election_id, allow_test_keys=True)
-    someone = honest.obtain_credential(info, headers=resident(client, app, settings, "ivan"))
+    someone = honest.obtain_credential(info, headers=login(client, "ivan@example.org"))
     client.cookies.clear()
     theirs = honest.cast(info, someone, {"approve": ["library"]})
     receipt_of_theirs = {k: v for k, v in theirs.items() if k != "cast"}
@@ -245,7 +254,8 @@ def test_a_lost_device_gets_the_same_credential_back_and_it_is_one_vote(
     assert kinds.count("credential.issued") == 1
 
     admin = login(client, "admin@example.org")
-    assert client.post(f"/api/v1/elections/{election_id}/close", headers=admin).status_code == 200
+    closed = client.post(f"/api/v1/elections/{election_id}/close", json=EARLY_CLOSE, headers=admin)
+    assert closed.status_code == 200, closed.text
     tallied = client.post(f"/api/v1/elections/{election_id}/tally", headers=admin)
     assert tallied.status_code == 201, tallied.text
     result = tallied.json()
@@ -256,7 +266,7 @@ def test_a_lost_device_gets_the_same_credential_back_and_it_is_one_vote(
 def test_with_an_access_code_the_code_and_the_recovery_code_recover(
     client: Client, admin: dict[str, str]
 ) -> None:
-    election_id = open_election(
+    election_id = create_election(
         client, admin, eligibility={"residents": False, "roll": True, "access_codes": True}
     )
     roll = client.post(
@@ -265,7 +275,9 @@ def test_with_an_access_code_the_code_and_the_recovery_code_recover(
         headers={**admin, "content-type": "text/csv"},
     )
     assert roll.status_code == 201, roll.text
+    # The codes are made while a draft: the roll and its codes freeze when it opens.
     made = client.post(f"/api/v1/elections/{election_id}/access-codes", headers=admin)
+    assert client.post(f"/api/v1/elections/{election_id}/open", headers=admin).status_code == 200
     codes = [line.split(",")[1] for line in made.text.strip().split("\n")[1:]]
     client.cookies.clear()
     voter = VoterClient(client)

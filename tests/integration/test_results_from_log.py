@@ -28,7 +28,7 @@ from ballot.core import kinds, record
 from ballot.core.client import VoterClient
 from kernel.settings import Settings
 from tests.support.accounts import Client, login
-from tests.support.elections import log_lines, run_election, when
+from tests.support.elections import EARLY_CLOSE, log_lines, run_election, when
 from tests.support.proposals import Actor, program_body, proposal_body
 from tests.support.relay import relay
 from veche.kinds import entry_kinds
@@ -284,15 +284,17 @@ def _vote_and_count(people: dict[str, Actor], election_id: str, choice: str) -> 
     headers = {"X-CSRF-Token": admin.csrf, "content-type": "text/csv"}
     added = client.post(f"/api/v1/elections/{election_id}/roll", content=roll, headers=headers)
     assert added.status_code == 201, added.text
-    assert admin.call("POST", f"/api/v1/elections/{election_id}/open").status_code == 200
+    # The codes are made while a draft: the roll and its codes freeze when it opens.
     codes = admin.call("POST", f"/api/v1/elections/{election_id}/access-codes").text
+    assert admin.call("POST", f"/api/v1/elections/{election_id}/open").status_code == 200
     client.cookies.clear()
     voter = VoterClient(client)
     info = voter.election(election_id, allow_test_keys=True)
     for line in codes.strip().split("\n")[1:]:
         wallet = voter.obtain_credential(info, access_code=line.split(",")[1])
         voter.cast(info, wallet, {"approve": [choice]})
-    assert admin.call("POST", f"/api/v1/elections/{election_id}/close").status_code == 200
+    closed = admin.call("POST", f"/api/v1/elections/{election_id}/close", EARLY_CLOSE)
+    assert closed.status_code == 200, closed.text
     tallied = admin.call("POST", f"/api/v1/elections/{election_id}/tally")
     assert tallied.status_code == 201, tallied.text
     return dict(tallied.json())

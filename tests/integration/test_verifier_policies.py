@@ -26,7 +26,7 @@ from ballot.core.client import ClientError, VoterClient
 from ballot.core.verify import check_elections
 from kernel.settings import Settings
 from tests.support.accounts import PASSWORD, Client, login
-from tests.support.elections import config
+from tests.support.elections import EARLY_CLOSE, config
 from veche.commands import export_local_log
 from veche.kinds import entry_kinds
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
@@ -50,8 +50,9 @@ def _run(client: Client, app: Litestar, settings: Settings, *, revoting: bool) -
     headers = {**admin, "content-type": "text/csv"}
     added = client.post("/api/v1/elections/no-revote/roll", content=roll, headers=headers)
     assert added.status_code == 201, added.text
-    assert client.post("/api/v1/elections/no-revote/open", headers=admin).status_code == 200
+    # The codes are made while a draft: the roll and its codes freeze when it opens.
     codes = client.post("/api/v1/elections/no-revote/access-codes", headers=admin).text
+    assert client.post("/api/v1/elections/no-revote/open", headers=admin).status_code == 200
     client.cookies.clear()
     voter = VoterClient(client)
     info = voter.election("no-revote", allow_test_keys=True)
@@ -70,7 +71,12 @@ def _run(client: Client, app: Litestar, settings: Settings, *, revoting: bool) -
     # The operator appends it anyway, straight into its log.
     assert first.token is not None
     ballot, signature = make_ballot(
-        info.manifest, first.private_key, first.token, {"approve": ["library"]}, os.urandom
+        info.manifest,
+        first.private_key,
+        first.token,
+        {"approve": ["library"]},
+        os.urandom,
+        counter=first.counter + 1,  # the credential's next: only the policy refuses it
     )
 
     def append(_db: Session, log: BatchLog) -> int:
@@ -79,7 +85,8 @@ def _run(client: Client, app: Litestar, settings: Settings, *, revoting: bool) -
 
     seq = app.state.sequencer.run(append).result
     admin = login(client, "admin@example.org")
-    assert client.post("/api/v1/elections/no-revote/close", headers=admin).status_code == 200
+    closed = client.post("/api/v1/elections/no-revote/close", json=EARLY_CLOSE, headers=admin)
+    assert closed.status_code == 200, closed.text
     return {"seq": seq, "credential": first.credential, "admin": admin, "hash": info.hash}
 
 
