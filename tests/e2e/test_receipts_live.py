@@ -107,29 +107,33 @@ def fx_proxy(live_server: LiveServer) -> Iterator[Proxy]:
 
 
 def open_mixed_election(server: LiveServer, roll: int = 2) -> list[str]:
-    """Residents of the Centre and a roll with access codes; the codes."""
+    """A roll election: Olga and Vera on the roll by their confirmed e-mail addresses (they
+    log in), and ``roll`` entries with one-time access codes; those codes. The codes are
+    made while a draft: the roll and its codes freeze when the election opens."""
     engine = make_engine(server.settings)
     try:
         for name in ("olga", "vera"):
             create_user(
                 server.settings,
                 engine,
-                NewUser(f"{name}@example.org", PASSWORD, name.title(), "resident", "centre"),
+                NewUser(f"{name}@example.org", PASSWORD, name.title(), "resident", "centre", True),
             )
     finally:
         engine.dispose()
     with closing(admin_client(server.url, server.settings)) as admin:
         assert admin.post("/api/v1/elections", json=config(ELECTION)).status_code == 201
-        rows = "voter_id\n" + "".join(f"R{n}\n" for n in range(roll))
+        rows = "voter_id,email\nolga,olga@example.org\nvera,vera@example.org\n"
+        rows += "".join(f"R{n},\n" for n in range(roll))
         made = admin.post(
             f"/api/v1/elections/{ELECTION}/roll",
             content=rows.encode(),
             headers={"content-type": "text/csv"},
         )
         assert made.status_code == 201, made.text
-        assert admin.post(f"/api/v1/elections/{ELECTION}/open").status_code == 200
         codes = admin.post(f"/api/v1/elections/{ELECTION}/access-codes").text
-    return [line.split(",")[1] for line in codes.strip().split("\n")[1:]]
+        assert admin.post(f"/api/v1/elections/{ELECTION}/open").status_code == 200
+    lines = [line.split(",") for line in codes.strip().split("\n")[1:]]
+    return [code for ref, code in lines if ref.startswith("R")]
 
 
 def vote(url: str, *args: str, home: Path) -> subprocess.CompletedProcess[str]:

@@ -26,7 +26,7 @@ from ballot.core.electorate import electorate_digest
 from ballot.core.verify import check_elections
 from kernel.settings import Settings
 from tests.support.accounts import PASSWORD, Client, login, verify_resident
-from tests.support.elections import RESIDENTS, config, create_election, log_lines
+from tests.support.elections import EARLY_CLOSE, RESIDENTS, config, create_election, log_lines
 from tests.support.forge import read_entries, rechain
 from tests.support.mail import MailCatcher
 from veche.app import create_app
@@ -414,7 +414,8 @@ def test_an_operator_issuing_more_credentials_than_the_electorate_is_caught(
     for ref in ("A", "B"):
         assert try_credential(voter, election_id, code=codes[ref], headers={}) == "issued"
     admin = login(client, "admin@example.org")
-    assert client.post(f"/api/v1/elections/{election_id}/close", headers=admin).status_code == 200
+    closed = client.post(f"/api/v1/elections/{election_id}/close", json=EARLY_CLOSE, headers=admin)
+    assert closed.status_code == 200, closed.text
     export_local_log(settings, tmp_path / "honest")
     entries = read_entries(tmp_path / "honest")
     honest = [

@@ -72,8 +72,9 @@ def open_code_election(client: Client, admin: dict[str, str], voters: int) -> li
         headers={**admin, "content-type": "text/csv"},
     )
     assert made.status_code == 201, made.text
-    assert client.post(f"/api/v1/elections/{ELECTION}/open", headers=admin).status_code == 200
+    # The codes are made while a draft: the roll and its codes freeze when it opens.
     codes = client.post(f"/api/v1/elections/{ELECTION}/access-codes", headers=admin).text
+    assert client.post(f"/api/v1/elections/{ELECTION}/open", headers=admin).status_code == 200
     client.cookies.clear()
     return [line.split(",")[1] for line in codes.strip().split("\n")[1:]]
 
@@ -445,7 +446,8 @@ def cli_failures(directory: Path, settings: Settings) -> list[tuple[int | None, 
     """What ``veche verify --json`` reports for the directory (it must fail)."""
     done = veche_verify(directory, settings, "--json")
     assert done.returncode == 1, done.stdout + done.stderr
-    return [(f["seq"], f["code"]) for f in json.loads(done.stdout)["failures"]]
+    report = json.loads(done.stdout)
+    return [(f["seq"], f["code"]) for f in report["failures"] + report["election_failures"]]
 
 
 def casts_of(entries: Entries, credential: str) -> list[int]:
@@ -491,7 +493,7 @@ def test_a_replayed_older_ballot_is_named_and_not_counted(
     assert done.returncode == 1
     report = json.loads(done.stdout)
     assert {"seq": seq, "code": "replayed_ballot"} in [
-        {"seq": f["seq"], "code": f["code"]} for f in report["failures"]
+        {"seq": f["seq"], "code": f["code"]} for f in report["election_failures"]
     ]
     text = veche_verify(tmp_path / "r", settings)
     assert f"seq {seq}: replayed_ballot:" in text.stdout
