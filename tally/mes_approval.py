@@ -42,10 +42,12 @@ found unaffordable, which the trace reports); ``search`` finds the same purchase
 bounds, for add1's intermediate runs. With the ``refuse`` tie-break the outcome depends on
 which tie is met first, so ``search`` is ``run`` then.
 
-The engine is in four modules: ``mes_approval_state`` (a project's supporter classes
-after a set of purchases, and one run's shares), ``mes_approval_pricing`` (the classes
-and the price of a project in a run), ``mes_approval_bounds`` (the bounds one run lends
-another) and this one (the runs).
+The engine is in six modules: ``mes_approval_state`` (a project's supporter classes
+after a set of purchases, and one run's shares), ``mes_approval_classes`` (the voter
+types and the classes of each project's supporters), ``mes_approval_pricing`` (the price
+of a project in a run), ``mes_approval_sorted`` (a pass over all of a project's classes,
+by budget), ``mes_approval_bounds`` (the bounds one run lends another) and this one (the
+runs).
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ class ApprovalMes(ApprovalPricing):
                     best = self.ties.pick([best, c], "equal price per unit in MES")
             if best < 0:
                 self._first_run = False
+                st.fixed = []  # no later run reads it: let it go
                 return out
             in_play.discard(best)
             _, share, rich, poor = last_pricing[best]
@@ -129,7 +132,7 @@ class ApprovalMes(ApprovalPricing):
                 purchase.payers, purchase.paid_all = rich + poor, poor
             out.purchases.append(purchase)
             self._buy(st, best, share)
-            for c in self._neighbours[best]:
+            for c in self._neighbours_of(best):
                 stale[c] = True
             rnd += 1
 
@@ -180,12 +183,13 @@ class ApprovalMes(ApprovalPricing):
                 heapq.heappush(heap, (price, rank[c], c))
             if best < 0:
                 self._first_run = False
+                st.fixed = []  # no later run reads it: let it go
                 return out
             heapq.heappop(heap)
             in_play.discard(best)
             out.purchases.append(Purchase(best, lower_bound[best]))
             self._buy(st, best, share[best])
-            for c in self._neighbours[best]:
+            for c in self._neighbours_of(best):
                 priced[c] = False
 
     def _buy(self, st: RunState, w: int, share: Any) -> None:
