@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from functools import partial, reduce
 from itertools import chain, compress, repeat
-from operator import and_, eq, itemgetter, ne, or_
+from operator import eq, itemgetter, or_
 from typing import Any
 
 from tally.mes_approval_bounds import ApprovalBounds
@@ -78,17 +78,23 @@ class ApprovalClasses(ApprovalBounds):
         bit = [1 << i for i in range(len(prof.ids))]
         type_masks = map(sum, map(partial(map, bit.__getitem__), types))
         supporters: dict[int, list[tuple[int, int, tuple[int, ...]]]] = {c: [] for c in candidates}
-        add = {c: supporters[c].append for c in candidates}
+        add: list[Any] = [None] * len(prof.ids)
+        for c in candidates:
+            add[c] = supporters[c].append
         for entry in zip(type_masks, types.values(), types, strict=True):
             for c in entry[2]:
                 add[c](entry)
         # co_supported[c]: the most other candidates one supporter of c supported
         co_supported = dict.fromkeys(candidates, 0)
         sizes = list(map(len, types))
+        unsettled = set(candidates)
         for size in sorted(set(sizes), reverse=True):  # the longest votes first
-            for c in set(chain.from_iterable(compress(types, map(eq, sizes, repeat(size))))):
-                if not co_supported[c]:
-                    co_supported[c] = size - 1
+            if not unsettled:
+                break
+            named = set(chain.from_iterable(compress(types, map(eq, sizes, repeat(size)))))
+            for c in unsettled & named:
+                co_supported[c] = size - 1
+            unsettled -= named
         self.candidates = [c for c in candidates if supporters[c]]
         self.supporters = supporters
         self._co_supported = co_supported
@@ -114,8 +120,6 @@ class ApprovalClasses(ApprovalBounds):
         # every round, they are rebuilt from the voter types when needed; afterwards each
         # new project splits the up-to-date ones (_enter), stale ones are rebuilt.
         self._fine_classes: dict[int, tuple[int, dict[int, int]]] = {}
-        # to rebuild them: the masks of c's supporters, and the types of several voters
-        self._supporter_masks: dict[int, tuple[list[int], list[tuple[int, int]]]] = {}
         self._first_run = True
         self._class_cache: dict[tuple[int, int], SupporterClasses] = {}
         self._last_share: dict[int, int] = {}  # each project's last fixed-point share
@@ -143,15 +147,15 @@ class ApprovalClasses(ApprovalBounds):
             return got
         fine = self._fine_classes.get(c)
         if fine is None or s & ~fine[0]:
-            masks, several = self._masks_of(c)
             ever = self._ever_bought
-            groups: dict[int, int] = Counter(map(and_, masks, repeat(ever)))  # one voter each
-            for mask, m in several:
+            groups: dict[int, int] = {}
+            for mask, m, _ in self.supporters[c]:
                 k = mask & ever
-                groups[k] += m - 1
+                groups[k] = groups.get(k, 0) + m
             fine = self._fine_classes[c] = (ever, groups)
+        h: dict[int, int]
         if fine[0] == s:
-            h = dict(fine[1])  # nothing to fold (so in the first run)
+            h = fine[1]  # nothing to fold (so in the first run)
         else:
             h = {}
             for k, m in fine[1].items():
@@ -170,19 +174,6 @@ class ApprovalClasses(ApprovalBounds):
             list(h.values()),
             projects,
         )
-        return got
-
-    def _masks_of(self, c: int) -> tuple[list[int], list[tuple[int, int]]]:
-        """The masks of ``c``'s supporter types, and ``(mask, voters)`` of those that more
-        than one voter cast."""
-        got = self._supporter_masks.get(c)
-        if got is None:
-            sup = self.supporters[c]
-            several = list(map(ne, map(itemgetter(1), sup), repeat(1)))
-            got = self._supporter_masks[c] = (
-                list(map(itemgetter(0), sup)),
-                [(mask, m) for mask, m, _ in compress(sup, several)],
-            )
         return got
 
     def _enter(self, w: int) -> None:
