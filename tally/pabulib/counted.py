@@ -60,7 +60,7 @@ def _approval(data: bytes) -> TallyFile | None:
     meta, _, kind, projects, votes = parsed_sections(data)
     if kind != "approval":
         return None
-    plist, ids, _, places, money = project_list(meta, projects)
+    plist, _, _, places, money = project_list(meta, projects)
     header = votes.header
     voter_ids = votes.column(header.index("voter_id"))
     texts = votes.column(header.index("vote"))
@@ -70,13 +70,14 @@ def _approval(data: bytes) -> TallyFile | None:
     chosen = list(map(str.split, counted, repeat(",")))
     if "" in counted:  # an empty vote approves nothing
         chosen[list(counted).index("")] = []
-    if not all(map(ids.issuperset, chosen)):
-        return None
-    if list(map(len, map(set, chosen))) != list(map(len, chosen)):
-        return None
-    election = election_of(meta, kind, plist, places, money, len(texts))
     index = {p.id: i for i, p in enumerate(plist)}
-    keys = list(map(tuple, map(sorted, map(partial(map, index.__getitem__), chosen))))
+    try:
+        keys = list(map(tuple, map(sorted, map(set, map(partial(map, index.__getitem__), chosen)))))
+    except KeyError:
+        return None  # a project that is not in PROJECTS (or spaces around an id)
+    if list(map(len, keys)) != list(map(len, chosen)):
+        return None  # a vote that names a project twice
+    election = election_of(meta, kind, plist, places, money, len(texts))
     types = dict(zip(keys, counted.values(), strict=True))
     if len(types) < len(keys):  # the same projects in another order: one type
         types = {}

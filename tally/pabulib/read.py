@@ -20,10 +20,8 @@ from pathlib import Path
 
 from tally.errors import PabulibError
 from tally.model import BallotKind, Election, Project
-from tally.pabulib.file import PabulibFile
+from tally.pabulib.file import PabulibFile, money_text
 from tally.pabulib.sections import TITLES, Section, sections
-from tally.pabulib.votes import read_ballots
-from tally.pabulib.write import money_text
 
 __all__ = ["read_pb"]
 
@@ -100,6 +98,8 @@ def _election_file(
     projects: Section,
     votes: Section,
 ) -> PabulibFile:
+    from tally.pabulib.votes import read_ballots  # not needed by read_for_tally's way
+
     plist, ids, selected, places, money = project_list(meta, projects)
     ballots, warnings = read_ballots(votes, kind, vote_type, ids)
     v_header = votes.header
