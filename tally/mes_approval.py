@@ -11,8 +11,8 @@ computes; the choices that make it fast:
   of a project who pay all they have is ``e·M − Σ_i p_i·cnt_i`` (``M`` of them, ``cnt_i``
   of whom supported ``i``): exact, with one product per bought project.
 - **Who pays all they have is decided on fixed-point integers, checked exactly.** A
-  class's budget times 2**32 is taken as ``e·2**32 − Σ round(p_i·2**32)``, off by at
-  most half a unit per project (``_slack`` units in all). A class clearly on one side of
+  class's budget times 2**4 (``SHIFT``) is taken as ``e·2**4 − Σ round(p_i·2**4)``, off
+  by at most half a unit per project (``_slack`` units in all). A class clearly on one side of
   the share is on that side; the few within the slack of it are computed exactly. The
   share found is exact, and so is every decision made with it.
 - **Each price starts from the last price after the same set of purchases** (in any

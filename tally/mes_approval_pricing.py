@@ -137,8 +137,8 @@ class ApprovalPricing(ApprovalClasses):
                 # every supporter with money left would pay all of it: not enough
                 self._unaffordable(c, st, s, cost - rest)
                 return None
-            share_up = -(-(rest << SHIFT) // (d * count))  # ⌈share · 2**32⌉
-            share_down = (rest << SHIFT) // (d * count)  # ⌊share · 2**32⌋
+            share_up = -(-(rest << SHIFT) // (d * count))  # ⌈share · 2**SHIFT⌉
+            share_down = (rest << SHIFT) // (d * count)  # ⌊share · 2**SHIFT⌋
             # A class with a + slack ≤ ⌊share⌋ has less than the share, one with
             # a − slack ≥ ⌈share⌉ at least the share: if every class is on the side it
             # was put on, the partition, hence the share, is the true one.
