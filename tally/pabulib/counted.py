@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import partial
 from itertools import repeat
+from operator import add, eq, itemgetter
 
 import msgspec
 
@@ -67,16 +68,20 @@ def _approval(data: bytes) -> TallyFile | None:
     if len(set(voter_ids)) != len(voter_ids):
         return None
     counted = Counter(texts)
-    chosen = list(map(str.split, counted, repeat(",")))
-    if "" in counted:  # an empty vote approves nothing
-        chosen[list(counted).index("")] = []
     index = {p.id: i for i, p in enumerate(plist)}
+    index[""] = -1  # an empty vote (then it approves nothing), or an empty id (refused)
+    ids_of = map(partial(map, index.__getitem__), map(str.split, counted, repeat(",")))
     try:
-        keys = list(map(tuple, map(sorted, map(set, map(partial(map, index.__getitem__), chosen)))))
+        keys = list(map(tuple, map(sorted, map(set, ids_of))))
     except KeyError:
         return None  # a project that is not in PROJECTS (or spaces around an id)
-    if list(map(len, keys)) != list(map(len, chosen)):
+    written = map(add, map(str.count, counted, repeat(",")), repeat(1))
+    if list(map(len, keys)) != list(written):
         return None  # a vote that names a project twice
+    if sum(map(eq, map(itemgetter(0), keys), repeat(-1))) != ("" in counted):
+        return None  # an empty id in a vote
+    if "" in counted:
+        keys[list(counted).index("")] = ()
     election = election_of(meta, kind, plist, places, money, len(texts))
     types = dict(zip(keys, counted.values(), strict=True))
     if len(types) < len(keys):  # the same projects in another order: one type
