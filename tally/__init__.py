@@ -9,6 +9,8 @@ explains every step.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tally.compute import compute, compute_profile
 from tally.errors import PabulibError, TallyError, TieRefused, UnknownRule
 from tally.greedy import greedy, project_scores
@@ -38,12 +40,14 @@ from tally.pabulib import (
     declared_config,
     file_seed,
     read_pb,
-    write_pb,
 )
-from tally.phragmen import phragmen
-from tally.polls import poll
 from tally.profile import Profile, build_profile
 from tally.tiebreak import Ties, lot_digest, lot_seed
+
+if TYPE_CHECKING:
+    from tally.pabulib.write import write_pb
+    from tally.polls import poll
+    from tally.seq_phragmen import phragmen
 
 __all__ = [
     "DECLARED_RULES",
@@ -86,3 +90,20 @@ __all__ = [
     "read_pb",
     "write_pb",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Sequential Phragmén, the polls and the Pabulib writer are loaded when first asked
+    # for (``veche tally`` rarely needs them); the module of sequential Phragmén is not
+    # named ``phragmen``, so that importing it cannot hide the function of that name.
+    value: Any
+    if name == "phragmen":
+        from tally.seq_phragmen import phragmen as value
+    elif name == "poll":
+        from tally.polls import poll as value
+    elif name == "write_pb":
+        from tally.pabulib.write import write_pb as value
+    else:
+        raise AttributeError(f"module 'tally' has no attribute {name!r}")
+    globals()[name] = value
+    return value

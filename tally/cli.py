@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tally.pabulib import PabulibFile
+    from tally.pabulib.counted import TallyFile
 
 __all__ = ["add_tally_command", "main", "run_tally"]
 
@@ -84,10 +85,10 @@ def _fail(message: str) -> int:
     return 2
 
 
-def lot_seed_of(pf: PabulibFile, data: bytes) -> bytes:
+def lot_seed_of(pf: PabulibFile | TallyFile, data: bytes) -> bytes:
     """The lot's seed: the one a Veche election published (META ``veche_lot_seed``, so
     that its exported ballots count exactly as the election did), else the file's hash."""
-    from tally.pabulib import file_seed
+    from tally.pabulib.file import file_seed
 
     published = pf.meta.get("veche_lot_seed", "")
     if len(published) == 64 and all(ch in "0123456789abcdef" for ch in published):
@@ -99,10 +100,11 @@ def run_tally(args: argparse.Namespace) -> int:
     """Run the command parsed by ``add_tally_command``'s parser; the exit status."""
     import msgspec
 
-    from tally.compute import compute
+    from tally.compute import compute_profile
     from tally.errors import TallyError
     from tally.model import RuleConfig, TieBreak
-    from tally.pabulib import DECLARED_RULES, declared_config, read_pb
+    from tally.pabulib.counted import read_for_tally
+    from tally.pabulib.declared import DECLARED_RULES, declared_config
     from tally.render import render_text
 
     try:
@@ -110,7 +112,7 @@ def run_tally(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(f"cannot read {args.file}: {exc.strerror or exc}")
     try:
-        pf = read_pb(data)
+        pf = read_for_tally(data)
         for warning in pf.warnings:
             print(f"veche tally: warning: {warning}", file=sys.stderr)
         seed = lot_seed_of(pf, data)
@@ -143,7 +145,7 @@ def run_tally(args: argparse.Namespace) -> int:
             changes["threshold"] = args.threshold
         if changes:
             config = msgspec.structs.replace(config, **changes)
-        outcome = compute(pf.election, pf.ballots, config)
+        outcome = compute_profile(pf.election, pf.profile, config)
     except TallyError as exc:
         return _fail(exc.detail)
     except ValueError as exc:

@@ -8,8 +8,6 @@ from tally.errors import TallyError, UnknownRule
 from tally.greedy import greedy
 from tally.mes import equal_shares
 from tally.model import Ballot, Election, Outcome, RuleConfig
-from tally.phragmen import phragmen
-from tally.polls import poll
 from tally.profile import Profile, build_profile
 from tally.tiebreak import Ties
 
@@ -33,8 +31,12 @@ def compute_profile(election: Election, prof: Profile, config: RuleConfig) -> Ou
     if rule == "phragmen":
         if election.kind not in ("approval", "choice"):
             raise TallyError("sequential Phragmén needs approval or choice ballots")
+        from tally.seq_phragmen import phragmen  # each of these only when it runs
+
         return phragmen(election, prof, config, ties)
     if rule in ("plurality", "approval", "borda"):
+        from tally.polls import poll
+
         return poll(election, prof, config, ties)
     raise UnknownRule(f"unknown rule {rule!r}")  # pragma: no cover - RuleConfig validates
 

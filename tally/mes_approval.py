@@ -11,8 +11,8 @@ computes; the choices that make it fast:
   of a project who pay all they have is ``e·M − Σ_i p_i·cnt_i`` (``M`` of them, ``cnt_i``
   of whom supported ``i``): exact, with one product per bought project.
 - **Who pays all they have is decided on fixed-point integers, checked exactly.** A
-  class's budget times 2**32 is taken as ``e·2**32 − Σ round(p_i·2**32)``, off by at
-  most half a unit per project (``_slack`` units in all). A class clearly on one side of
+  class's budget times 2**4 (``SHIFT``) is taken as ``e·2**4 − Σ round(p_i·2**4)``, off
+  by at most half a unit per project (``_slack`` units in all). A class clearly on one side of
   the share is on that side; the few within the slack of it are computed exactly. The
   share found is exact, and so is every decision made with it.
 - **Each price starts from the last price after the same set of purchases** (in any
@@ -42,10 +42,12 @@ found unaffordable, which the trace reports); ``search`` finds the same purchase
 bounds, for add1's intermediate runs. With the ``refuse`` tie-break the outcome depends on
 which tie is met first, so ``search`` is ``run`` then.
 
-The engine is in four modules: ``mes_approval_state`` (a project's supporter classes
-after a set of purchases, and one run's shares), ``mes_approval_pricing`` (the classes
-and the price of a project in a run), ``mes_approval_bounds`` (the bounds one run lends
-another) and this one (the runs).
+The engine is in six modules: ``mes_approval_state`` (a project's supporter classes
+after a set of purchases, and one run's shares), ``mes_approval_classes`` (the voter
+types and the classes of each project's supporters), ``mes_approval_pricing`` (the price
+of a project in a run), ``mes_approval_sorted`` (a pass over all of a project's classes,
+by budget), ``mes_approval_bounds`` (the bounds one run lends another) and this one (the
+runs).
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ class ApprovalMes(ApprovalPricing):
                     best = self.ties.pick([best, c], "equal price per unit in MES")
             if best < 0:
                 self._first_run = False
+                st.fixed = []  # no later run reads it: let it go
                 return out
             in_play.discard(best)
             _, share, rich, poor = last_pricing[best]
@@ -129,7 +132,7 @@ class ApprovalMes(ApprovalPricing):
                 purchase.payers, purchase.paid_all = rich + poor, poor
             out.purchases.append(purchase)
             self._buy(st, best, share)
-            for c in self._neighbours[best]:
+            for c in self._neighbours_of(best):
                 stale[c] = True
             rnd += 1
 
@@ -180,12 +183,13 @@ class ApprovalMes(ApprovalPricing):
                 heapq.heappush(heap, (price, rank[c], c))
             if best < 0:
                 self._first_run = False
+                st.fixed = []  # no later run reads it: let it go
                 return out
             heapq.heappop(heap)
             in_play.discard(best)
             out.purchases.append(Purchase(best, lower_bound[best]))
             self._buy(st, best, share[best])
-            for c in self._neighbours[best]:
+            for c in self._neighbours_of(best):
                 priced[c] = False
 
     def _buy(self, st: RunState, w: int, share: Any) -> None:

@@ -13,15 +13,19 @@ from typing import Any
 
 __all__ = ["SHIFT", "RunState", "SupporterClasses", "mask_projects"]
 
-SHIFT = 32
+# A few bits below the unit are enough: a class within the slack of a boundary is decided
+# exactly anyway, and a per-voter budget times the voters times 2**4 stays one 30-bit
+# digit (the integers CPython adds, compares and sorts fastest) up to about 67 million.
+SHIFT = 4
 
 
 class SupporterClasses:
     """The classes of one project's supporters after one set of bought projects: the
     supporters who supported the same bought projects have the same budget in any run.
 
-    ``masks[i]``, ``projects[i]``: the bought projects class ``i`` supported, as a bit
-    mask and as indices; ``voters[i]``: how many voters are in it.
+    ``ids[i]``, ``projects[i]``: the bought projects class ``i`` supported, as the id of
+    their bit mask (``ApprovalClasses._mask_ids``) and as indices; ``voters[i]``: how many
+    voters are in it.
 
     From the last pricing after this set (in any run) the next one starts:
     ``last_share``, the fixed-point share found (rounded up; ``None`` before any), and
@@ -34,7 +38,7 @@ class SupporterClasses:
     below ``empty_below`` had nothing left, those at or above ``rich_from``
     (``far_rich_voters`` voters) could pay any share near the last, and those in
     ``surely_poor`` (``surely_poor_voters`` voters, all below ``surely_poor_below``)
-    were poor with money left; only the classes ``near`` (``near_masks``,
+    were poor with money left; only the classes ``near`` (``near_ids``,
     ``near_voters`` voters) are looked at while no budget can have moved far enough
     since ``reference`` to change side.
     """
@@ -43,10 +47,10 @@ class SupporterClasses:
         "band",
         "empty_below",
         "far_rich_voters",
+        "ids",
         "last_share",
-        "masks",
         "near",
-        "near_masks",
+        "near_ids",
         "near_voters",
         "poor",
         "poor_supporters",
@@ -60,10 +64,8 @@ class SupporterClasses:
         "voters",
     )
 
-    def __init__(
-        self, masks: list[int], voters: list[int], projects: list[tuple[int, ...]]
-    ) -> None:
-        self.masks = masks
+    def __init__(self, ids: list[int], voters: list[int], projects: list[tuple[int, ...]]) -> None:
+        self.ids = ids
         self.voters = voters
         self.projects = projects
         self.last_share: int | None = None
@@ -73,7 +75,7 @@ class SupporterClasses:
         self.rich_from = 0
         self.far_rich_voters = 0
         self.near: list[int] = []
-        self.near_masks: list[int] = []
+        self.near_ids: list[int] = []
         self.near_voters = 0
         self.surely_poor_below = 0
         self.surely_poor: list[int] = []
@@ -89,10 +91,10 @@ class RunState:
     The share ``p_i`` paid for each bought project ``i`` is kept exactly as an integer
     over the common denominator ``denominator`` (``share_numerator[i]``; the budget over
     it is ``budget_numerator``) and in fixed point (``share_fixed[i]``, rounded; the
-    budget is ``budget_fixed``). ``fixed_budget`` maps the mask of each class met so far
-    to its fixed-point budget ``budget_fixed − Σ share_fixed`` (off by at most half a unit
-    per share). ``bought`` lists the purchases in order; ``bought_masks[j]`` is the mask
-    of the first ``j``.
+    budget is ``budget_fixed``). ``fixed[id]`` is the fixed-point budget of the class mask
+    ``id`` (``None`` until met in this run, and emptied once the run is over):
+    ``budget_fixed − Σ share_fixed``, off by at most half a unit per share. ``bought``
+    lists the purchases in order; ``bought_masks[j]`` is the mask of the first ``j``.
 
     Against each other run ``ref``: ``share_deviation[ref][i]``, ``|p_i − p_i(ref)|`` in
     fixed point plus one unit, and ``largest_deviations[ref][j]``, the
@@ -107,7 +109,7 @@ class RunState:
         "budget_numerator",
         "denominator",
         "deviations_kept",
-        "fixed_budget",
+        "fixed",
         "largest_deviations",
         "share_deviation",
         "share_fixed",
@@ -122,7 +124,7 @@ class RunState:
         self.share_numerator = [0] * n_projects
         self.share_fixed = [0] * n_projects
         self.budget_fixed = budget << SHIFT
-        self.fixed_budget: dict[int, int] = {0: self.budget_fixed}
+        self.fixed: list[int | None] = [self.budget_fixed]
         self.bought: list[int] = []
         self.bought_masks = [0]
         self.largest_deviations: dict[RunState, list[tuple[int, ...]]] = {}
@@ -146,7 +148,7 @@ class RunState:
             self.denominator = d
             self.budget_numerator = self.budget * d
         self.share_numerator[w] = num * (d // den)
-        self.share_fixed[w] = ((num << (SHIFT + 1)) + den) // (den << 1)  # round(share·2**32)
+        self.share_fixed[w] = ((num << (SHIFT + 1)) + den) // (den << 1)  # round(share·2**SHIFT)
         self.bought.append(w)
         self.bought_masks.append(self.bought_masks[-1] | (1 << w))
 

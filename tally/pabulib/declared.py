@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tally.errors import UnknownRule
 from tally.model import RuleConfig, TieBreak
 from tally.pabulib.file import PabulibFile
+
+if TYPE_CHECKING:
+    from tally.pabulib.counted import TallyFile
 
 __all__ = ["DECLARED_RULES", "declared_config"]
 
@@ -25,7 +30,7 @@ DECLARED_RULES = {
 }
 
 
-def declared_config(pf: PabulibFile, tie_break: TieBreak | None = None) -> RuleConfig:
+def declared_config(pf: PabulibFile | TallyFile, tie_break: TieBreak | None = None) -> RuleConfig:
     """The ``RuleConfig`` for the rule the file declares in META; ``UnknownRule`` if the
     file declares none, ``unknown``, or a rule Veche does not implement."""
     rule = pf.declared_rule

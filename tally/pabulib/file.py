@@ -8,7 +8,7 @@ import msgspec
 
 from tally.model import Ballot, Election
 
-__all__ = ["PabulibFile", "PabulibWarning", "file_seed"]
+__all__ = ["PabulibFile", "PabulibWarning", "file_seed", "money_text"]
 
 
 class PabulibWarning(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -59,3 +59,14 @@ class PabulibFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 def file_seed(data: bytes) -> bytes:
     """The lot's seed for a .pb file: SHA-256 of the file's bytes."""
     return hashlib.sha256(data).digest()
+
+
+def money_text(amount: int, unit: int) -> str:
+    """``amount`` minor units as the file writes it: ``unit`` is a power of ten."""
+    places = len(str(unit)) - 1
+    if unit != 10**places:
+        raise ValueError(f"the election's unit {unit} is not a power of ten")
+    if places == 0:
+        return str(amount)
+    whole, part = divmod(amount, unit)
+    return f"{whole}.{part:0{places}d}"

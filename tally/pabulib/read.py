@@ -20,10 +20,8 @@ from pathlib import Path
 
 from tally.errors import PabulibError
 from tally.model import BallotKind, Election, Project
-from tally.pabulib.file import PabulibFile
+from tally.pabulib.file import PabulibFile, money_text
 from tally.pabulib.sections import TITLES, Section, sections
-from tally.pabulib.votes import read_ballots
-from tally.pabulib.write import money_text
 
 __all__ = ["read_pb"]
 
@@ -41,6 +39,12 @@ def read_pb(source: bytes | str | Path) -> PabulibFile:
     """Parse a .pb file given as bytes or a path. Raises ``PabulibError`` (with the line
     number) on anything malformed, ``OSError`` if the path cannot be read."""
     data = Path(source).read_bytes() if isinstance(source, str | Path) else source
+    return _election_file(*parsed_sections(data))
+
+
+def parsed_sections(data: bytes) -> tuple[dict[str, str], str, BallotKind, Section, Section]:
+    """The file's META (as a dict), vote type, ballot kind and its PROJECTS and VOTES
+    sections; ``PabulibError`` for what makes the file unreadable before its rows."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -58,7 +62,7 @@ def read_pb(source: bytes | str | Path) -> PabulibFile:
     kind = _VOTE_KINDS[vote_type]
     if "budget" not in meta:
         raise PabulibError(0, "META has no budget")
-    return _election_file(meta, vote_type, kind, parts["projects"], parts["votes"])
+    return meta, vote_type, kind, parts["projects"], parts["votes"]
 
 
 def _meta(section: Section) -> dict[str, str]:
@@ -94,6 +98,43 @@ def _election_file(
     projects: Section,
     votes: Section,
 ) -> PabulibFile:
+    from tally.pabulib.votes import read_ballots  # not needed by read_for_tally's way
+
+    plist, ids, selected, places, money = project_list(meta, projects)
+    ballots, warnings = read_ballots(votes, kind, vote_type, ids)
+    v_header = votes.header
+    used_v = {v_header.index(c) for c in ("voter_id", "vote", "points") if c in v_header}
+    v_extra_idx = [k for k in range(len(v_header)) if k not in used_v]
+    if v_extra_idx:
+        extra_columns = [votes.column(k) for k in v_extra_idx]
+        vote_extra = list(map(list, zip(*extra_columns, strict=True)))
+    else:
+        vote_extra = []
+    election = election_of(meta, kind, plist, places, money, len(ballots))
+    p_header = projects.header
+    used_p = {p_header.index(c) for c in ("project_id", "cost", "name") if c in p_header}
+    p_extra_idx = [k for k in range(len(p_header)) if k not in used_p]
+    return PabulibFile(
+        election=election,
+        ballots=ballots,
+        voter_ids=list(votes.column(v_header.index("voter_id"))),
+        vote_type=vote_type,
+        meta=meta,
+        project_columns=[p_header[k] for k in p_extra_idx],
+        project_extra=[[row[k] for k in p_extra_idx] for row in projects.rows],
+        vote_columns=[v_header[k] for k in v_extra_idx],
+        vote_extra=vote_extra,
+        selected=selected,
+        warnings=warnings,
+    )
+
+
+def project_list(
+    meta: dict[str, str], projects: Section
+) -> tuple[list[Project], set[str], list[str] | None, int, tuple[int, int | None]]:
+    """The projects, their ids, the selected ones (``None`` without the column), the
+    decimals money is written with, and the budget and ``max_sum_cost`` (or ``None``) in
+    minor units."""
     p_header = projects.header
     # Money: find the largest number of decimals, then scale everything by it.
     ic = p_header.index("cost")
@@ -105,14 +146,12 @@ def _election_file(
     parsed = [_decimals(t, ln, w) for ln, t, w in amounts]
     places = max(d for d, _ in parsed)
     scaled = [int(digits) * 10 ** (places - d) for d, digits in parsed]
-    budget = scaled[0]
     max_sum_cost = scaled[1] if "max_sum_cost" in meta else None
     costs = scaled[-len(projects.rows) :] if projects.rows else []
 
     ip = p_header.index("project_id")
     iname = p_header.index("name") if "name" in p_header else -1
     isel = p_header.index("selected") if "selected" in p_header else -1
-    p_extra_idx = [k for k in range(len(p_header)) if k not in {ip, ic, iname}]
     plist: list[Project] = []
     ids: set[str] = set()
     selected: list[str] | None = [] if isel >= 0 else None
@@ -126,27 +165,29 @@ def _election_file(
         plist.append(Project(pid, cost, row[iname] if iname >= 0 else ""))
         if selected is not None and row[isel] == "1":
             selected.append(pid)
+    return plist, ids, selected, places, (scaled[0], max_sum_cost)
 
-    ballots, warnings = read_ballots(votes, kind, vote_type, ids)
-    v_header = votes.header
-    used_v = {v_header.index(c) for c in ("voter_id", "vote", "points") if c in v_header}
-    v_extra_idx = [k for k in range(len(v_header)) if k not in used_v]
-    if v_extra_idx:
-        extra_columns = [votes.column(k) for k in v_extra_idx]
-        vote_extra = [list(r) for r in zip(*extra_columns, strict=True)]
-    else:
-        vote_extra = []
 
-    # Derived META values are kept in the form the writer uses, so write→read is exact.
+def election_of(
+    meta: dict[str, str],
+    kind: BallotKind,
+    plist: list[Project],
+    places: int,
+    money: tuple[int, int | None],
+    n_votes: int,
+) -> Election:
+    """The election (``money``: the budget and ``max_sum_cost`` in minor units); META's
+    derived values are set in the form the writer uses, so that write→read is exact."""
+    budget, max_sum_cost = money
     meta["budget"] = money_text(budget, 10**places)
     if max_sum_cost is not None:
         meta["max_sum_cost"] = money_text(max_sum_cost, 10**places)
     meta["num_projects"] = str(len(plist))
-    meta["num_votes"] = str(len(ballots))
+    meta["num_votes"] = str(n_votes)
     limits: dict[str, int | None] = {}
     for key in ("min_length", "max_length", "max_sum_points"):
         limits[key] = _int(meta[key], 0, key) if meta.get(key) else None
-    election = Election(
+    return Election(
         projects=tuple(plist),
         budget=budget,
         kind=kind,
@@ -155,17 +196,4 @@ def _election_file(
         max_length=limits["max_length"],
         max_sum_cost=max_sum_cost,
         max_sum_points=limits["max_sum_points"],
-    )
-    return PabulibFile(
-        election=election,
-        ballots=ballots,
-        voter_ids=list(votes.column(v_header.index("voter_id"))),
-        vote_type=vote_type,
-        meta=meta,
-        project_columns=[p_header[k] for k in p_extra_idx],
-        project_extra=[[row[k] for k in p_extra_idx] for row in projects.rows],
-        vote_columns=[v_header[k] for k in v_extra_idx],
-        vote_extra=vote_extra,
-        selected=selected,
-        warnings=warnings,
     )

@@ -12,7 +12,8 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from itertools import repeat
+from functools import cache
+from itertools import product, repeat
 
 import msgspec
 
@@ -28,6 +29,12 @@ _TITLE_LINE = re.compile(r"^[^\S\n]*(?:meta|projects|votes)(?:[^\S\n]*;)*[^\S\n]
 _PADDED = re.compile(r"[^\S\n];|;[^\S\n]|^[^\S\n]|[^\S\n]$", re.M)
 _SEPARATOR_PADDING = re.compile(r"[^\S\n]*;[^\S\n]*")
 _LINE_PADDING = re.compile(r"^[^\S\n]+|[^\S\n]+$", re.M)
+# Whitespace (``str.isspace``, the regular expressions' ``\s``) other than " " and "\n".
+OTHER_SPACE = (
+    "\t\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_ASCII_OTHER_SPACE = OTHER_SPACE[:8]
 
 
 class Section(msgspec.Struct):
@@ -111,9 +118,6 @@ def _unquoted_rest(votes: Section, block: str, done: int) -> bool:
     fields, and each column is a slice of it."""
     if '"' in block or "\0" in block:
         return False
-    low = block.lower()
-    if ("meta" in low or "projects" in low or "votes" in low) and _TITLE_LINE.search(block):
-        return False
     if "\r" in block:
         block = block.replace("\r\n", "\n")
         if "\r" in block:
@@ -132,32 +136,50 @@ def _unquoted_rest(votes: Section, block: str, done: int) -> bool:
     if not rows:
         return True
     header = rows[0].split(";")
-    _set_header(votes, header, lines_of[0])
     data = rows[1:]
     width = len(header)
-    if set(map(str.count, data, repeat(";"))) - {width - 1}:
+    uneven = bool(set(map(str.count, data, repeat(";"))) - {width - 1})
+    fields = ";".join(data).split(";") if data and not uneven else []
+    # A row that is a section title (a title, then empty fields) is the csv reader's:
+    # it starts another section. Such a row has a title as its first field.
+    firsts = fields[0::width] if not uneven else [row.partition(";")[0] for row in data]
+    if _TITLE_LINE.match(rows[0]) or not _title_casings().isdisjoint(firsts):
+        return False
+    _set_header(votes, header, lines_of[0])
+    if uneven:
         for i, row in enumerate(data):
             if row.count(";") != width - 1:
                 count = row.count(";") + 1
                 raise PabulibError(lines_of[i + 1], f"{count} fields where the header has {width}")
-    fields = ";".join(data).split(";") if data else []
     votes.columns = [fields[k::width] for k in range(width)]
     votes.size = len(data)
     votes.lines = lines_of[1:]
     return True
 
 
+@cache
+def _title_casings() -> frozenset[str]:
+    """Every spelling of a section title that ``str.lower`` makes one (no character
+    outside ASCII lowers to a letter of ``meta``, ``projects`` or ``votes``)."""
+    return frozenset(
+        "".join(spelling)
+        for title in TITLES
+        for spelling in product(*((ch, ch.upper()) for ch in title))
+    )
+
+
 def _padded(block: str) -> bool:
     """Whether a field in ``block`` (rows separated by ``\\n``) starts or ends with
-    whitespace; substring searches first, which are fast, the regular expression only
-    if the text has whitespace other than spaces."""
-    if block.isascii() and not any(ws in block for ws in "\t\x0b\x0c\x1c\x1d\x1e\x1f"):
-        return (
-            "; " in block
-            or " ;" in block
-            or "\n " in block
-            or " \n" in block
-            or block.startswith(" ")
-            or block.endswith(" ")
-        )
-    return _PADDED.search(block) is not None
+    whitespace; substring searches, which are fast, unless the text has whitespace other
+    than spaces, for which the regular expression looks."""
+    others = _ASCII_OTHER_SPACE if block.isascii() else OTHER_SPACE
+    if any(ws in block for ws in others):
+        return _PADDED.search(block) is not None
+    return " " in block and (
+        "; " in block
+        or " ;" in block
+        or "\n " in block
+        or " \n" in block
+        or block.startswith(" ")
+        or block.endswith(" ")
+    )

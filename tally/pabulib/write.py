@@ -6,22 +6,11 @@ import csv
 import io
 
 from tally.model import ApprovalBallot, CumulativeBallot, OrdinalBallot
-from tally.pabulib.file import PabulibFile
+from tally.pabulib.file import PabulibFile, money_text
 
 __all__ = ["money_text", "write_pb"]
 
 _LIMITS = ("min_length", "max_length", "max_sum_cost", "max_sum_points")
-
-
-def money_text(amount: int, unit: int) -> str:
-    """``amount`` minor units as the file writes it: ``unit`` is a power of ten."""
-    places = len(str(unit)) - 1
-    if unit != 10**places:
-        raise ValueError(f"the election's unit {unit} is not a power of ten")
-    if places == 0:
-        return str(amount)
-    whole, part = divmod(amount, unit)
-    return f"{whole}.{part:0{places}d}"
 
 
 def write_pb(pf: PabulibFile) -> bytes:

@@ -199,7 +199,7 @@ def test_declared_rules_map_to_configs() -> None:
     assert declared_config(load("Poland_Wroclaw_2023.pb")).rule == "greedy-no-skip"
 
 
-_PIECES = ["p1", "p2", "p3", " ", "\t", "\xa0", ",", ";", "x", "7", "-1", "Votes"]
+_PIECES = ["p1", "p2", "p3", " ", "\t", "\xa0", "\u2003", ",", ";", "x", "7", "-1", "Votes", "mEtA"]
 _FIELD = st.lists(st.sampled_from(_PIECES), max_size=6).map("".join)
 _ROW = st.lists(_FIELD, min_size=0, max_size=4).map(";".join)
 _VOTES_HEADERS = ["voter_id;vote", "vote;voter_id;age", " voter_id ;vote;points", "voter_id"]
@@ -211,7 +211,7 @@ _VOTES_HEADERS = ["voter_id;vote", "vote;voter_id;age", " voter_id ;vote;points"
     st.sampled_from(_VOTES_HEADERS),
     st.lists(_ROW, max_size=8),
     st.sampled_from(["\n", "\r\n"]),
-    st.sampled_from(["", "VOTES", "\n\n"]),
+    st.sampled_from(["", "VOTES", "\n\n", "projects;", " Meta ;;"]),
 )
 def test_unquoted_votes_read_as_the_csv_module_reads_them(
     vote_type: str, header: str, rows: list[str], end: str, tail: str
@@ -233,3 +233,9 @@ def test_unquoted_votes_read_as_the_csv_module_reads_them(
             return ("error", exc.line, exc.detail)
 
     assert read(True) == read(False)
+
+
+def test_the_other_whitespace_is_all_of_it() -> None:
+    # the fast reader's padding check looks for these before trusting substring searches
+    spaces = {chr(c) for c in range(0x110000) if chr(c).isspace()} - {" ", "\n"}
+    assert set(pabulib_sections.OTHER_SPACE) == spaces

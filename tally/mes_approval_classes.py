@@ -1,0 +1,201 @@
+"""The supporters of each project in the form ``mes_approval``'s runs price them: voter
+types as bit masks, each project's supporters by which ever-bought projects they
+supported ("fine" classes), and the classes after a set of purchases, folded from those
+(``SupporterClasses``, kept for every set a run reached).
+
+A voter who supported the set ``K`` of bought projects has ``max(0, e − Σ_{i∈K} p_i)``
+left (``e`` the per-voter budget, ``p_i`` the share paid for ``i``), so the supporters of
+a project who supported the same bought projects form a class with one budget in any run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from fractions import Fraction
+from functools import partial, reduce
+from itertools import chain, compress, repeat
+from operator import eq, itemgetter, or_
+from typing import Any
+
+from tally.mes_approval_bounds import ApprovalBounds
+from tally.mes_approval_state import SupporterClasses, mask_projects
+from tally.profile import Profile
+from tally.tiebreak import Ties
+
+__all__ = ["ApprovalClasses"]
+
+
+class ApprovalClasses(ApprovalBounds):
+    """A profile prepared for pricing projects with one utility each, in many runs.
+
+    ``supporters[c]`` lists the voter types supporting ``c`` as ``(bit mask of the
+    candidates they supported, voters, those candidates)``; ``votes[c]`` counts them and
+    ``utility[c]`` is what ``c`` is worth to each (``utilities`` and
+    ``utilities_per_project`` give the same as ``MesEngine`` has them).
+    ``scaled_cost[c]`` is the cost times ``n_voters``; ``initial_bound[c]`` the price if
+    every supporter paid the share. ``_neighbours[c]`` (for the projects bought so
+    far): the candidates that share a supporter with ``c``, whose price buying ``c`` can
+    change.
+
+    Across runs it keeps: ``_ever_bought``, every project any run bought, as a mask;
+    ``_fine_classes[c]``, ``c``'s supporters grouped by the ever-bought projects they
+    supported (the classes after any set of purchases are folds of these), with the
+    mask they are up to date with; ``_class_cache``, the ``SupporterClasses`` of each
+    (set, project); ``_last_share[c]``, the last fixed-point share found for ``c``;
+    ``_mask_ids``, a small number (id) for each class mask met, ``_id_projects[id]``
+    its projects; and ``_pricings``, the last pricing of each (set, project), which
+    bounds its price in other runs.
+    """
+
+    def __init__(
+        self,
+        prof: Profile,
+        candidates: Sequence[int],
+        factor: Sequence[int],
+        ties: Ties,
+        rationals: Any = Fraction,
+    ) -> None:
+        """Same arguments as ``MesEngine``; ``one_utility`` must hold. ``rationals`` is
+        the exact rational type prices are given in."""
+        self._rational = rationals
+        self.n_voters = prof.n_voters
+        self.ties = ties
+        self.tie_rank = ties.rank
+        self.n_projects = len(prof.ids)
+        eligible = set(candidates)
+        everyone = all(i in eligible for i, v in enumerate(prof.votes) if v)
+        # Voter types as (bit mask of the candidates supported, voters, the candidates).
+        if everyone:  # the profile's types, distinct already
+            types: dict[tuple[int, ...], int] = dict(zip(prof.projects, prof.mult, strict=True))
+            types.pop((), None)
+        else:
+            types = Counter()
+            for ids, m in zip(prof.projects, prof.mult, strict=True):
+                ids = tuple([i for i in ids if i in eligible])
+                if ids:
+                    types[ids] += m
+        bit = [1 << i for i in range(len(prof.ids))]
+        type_masks = map(sum, map(partial(map, bit.__getitem__), types))
+        supporters: dict[int, list[tuple[int, int, tuple[int, ...]]]] = {c: [] for c in candidates}
+        add: list[Any] = [None] * len(prof.ids)
+        for c in candidates:
+            add[c] = supporters[c].append
+        for entry in zip(type_masks, types.values(), types, strict=True):
+            for c in entry[2]:
+                add[c](entry)
+        # co_supported[c]: the most other candidates one supporter of c supported
+        co_supported = dict.fromkeys(candidates, 0)
+        sizes = list(map(len, types))
+        unsettled = set(candidates)
+        for size in sorted(set(sizes), reverse=True):  # the longest votes first
+            if not unsettled:
+                break
+            named = set(chain.from_iterable(compress(types, map(eq, sizes, repeat(size)))))
+            for c in unsettled & named:
+                co_supported[c] = size - 1
+            unsettled -= named
+        self.candidates = [c for c in candidates if supporters[c]]
+        self.supporters = supporters
+        self._co_supported = co_supported
+        # A class's fixed-point budget is off by at most half a unit per share it paid.
+        self._slack = max(co_supported.values(), default=0) // 2 + 2
+        self._deviations_kept = min(max(max(co_supported.values(), default=1), 1), 8)
+        self.votes = {c: prof.votes[c] for c in self.candidates}  # every vote for c counts
+        # every supporter gives the same weight: the points over the votes
+        self.utility = {c: prof.points[c] // prof.votes[c] * factor[c] for c in self.candidates}
+        self.utilities = {c: [self.utility[c]] for c in self.candidates}  # as MesEngine has them
+        self.utilities_per_project = 1
+        self.scaled_cost = [c * self.n_voters for c in prof.costs]
+        self.initial_bound = {
+            c: rationals(self.scaled_cost[c], self.votes[c] * self.utility[c])
+            for c in self.candidates
+        }
+        # the candidates that share a supporter with c, for those bought (_neighbours_of)
+        self._neighbours: dict[int, tuple[int, ...]] = {}
+        self._ever_bought = 0  # every project any run has bought, as a bit mask
+        # fine[c]: c's supporters by which ever-bought projects they supported (the
+        # classes after any set of purchases are folds of these), with the ever-bought
+        # mask they are up to date with. In the first run, where a project enters at
+        # every round, they are rebuilt from the voter types when needed; afterwards each
+        # new project splits the up-to-date ones (_enter), stale ones are rebuilt.
+        self._fine_classes: dict[int, tuple[int, dict[int, int]]] = {}
+        self._first_run = True
+        self._class_cache: dict[tuple[int, int], SupporterClasses] = {}
+        self._last_share: dict[int, int] = {}  # each project's last fixed-point share
+        # every class mask met so far gets a small number, its id (0: no project)
+        self._mask_ids: dict[int, int] = {0: 0}
+        self._id_projects: list[tuple[int, ...]] = [()]  # each id's projects
+        # lower bounds lent between runs: (set, project) -> the last pricing there
+        self._pricings: dict[tuple[int, int], tuple[Any, ...]] = {}
+
+    # -- classes ---------------------------------------------------------------------
+
+    def _neighbours_of(self, w: int) -> tuple[int, ...]:
+        """The candidates that share a supporter with ``w``: the ones whose price buying
+        ``w`` can change."""
+        got = self._neighbours.get(w)
+        if got is None:
+            shared = reduce(or_, map(itemgetter(0), self.supporters[w]), 0)
+            got = self._neighbours[w] = tuple(mask_projects(shared & ~(1 << w)))
+        return got
+
+    def _classes_of(self, c: int, s: int) -> SupporterClasses:
+        """The classes of ``c``'s supporters after the set ``s`` (cached)."""
+        got = self._class_cache.get((s, c))
+        if got is not None:
+            return got
+        fine = self._fine_classes.get(c)
+        if fine is None or s & ~fine[0]:
+            ever = self._ever_bought
+            groups: dict[int, int] = {}
+            for mask, m, _ in self.supporters[c]:
+                k = mask & ever
+                groups[k] = groups.get(k, 0) + m
+            fine = self._fine_classes[c] = (ever, groups)
+        h: dict[int, int]
+        if fine[0] == s:
+            h = fine[1]  # nothing to fold (so in the first run)
+        else:
+            h = {}
+            for k, m in fine[1].items():
+                k &= s
+                h[k] = h.get(k, 0) + m
+        mask_ids, id_projects = self._mask_ids, self._id_projects
+        ids: list[int | None] = list(map(mask_ids.get, h))
+        if None in ids:
+            for j, k in enumerate(h):
+                if ids[j] is None:
+                    ids[j] = mask_ids[k] = len(id_projects)
+                    id_projects.append(tuple(mask_projects(k)))
+        projects = list(map(id_projects.__getitem__, ids))  # type: ignore[arg-type]
+        got = self._class_cache[s, c] = SupporterClasses(
+            ids,  # type: ignore[arg-type]
+            list(h.values()),
+            projects,
+        )
+        return got
+
+    def _enter(self, w: int) -> None:
+        """``w`` is bought for the first time in any run: split the fine classes of every
+        project its supporters supported by whether they supported ``w``."""
+        ever = self._ever_bought
+        bit = 1 << w
+        self._ever_bought = ever | bit
+        if self._first_run:
+            return
+        fresh = {c: f for c, (e, f) in self._fine_classes.items() if e == ever}
+        for mask, m, ids in self.supporters[w]:
+            old = mask & ever
+            new = old | bit
+            for c in ids:
+                f = fresh.get(c)
+                if f is not None:
+                    left = f[old] - m
+                    if left:
+                        f[old] = left
+                    else:
+                        del f[old]
+                    f[new] = f.get(new, 0) + m
+        for c, f in fresh.items():
+            self._fine_classes[c] = (ever | bit, f)

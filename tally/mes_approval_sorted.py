@@ -1,0 +1,63 @@
+"""A pricing's pass over every supporter class of a project (``mes_approval_pricing``),
+with the classes sorted by their fixed-point budgets: which side of a boundary each class
+is on is then a binary search, and how many voters are on it a difference of running
+sums, instead of a look at every class.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from itertools import accumulate
+
+__all__ = ["SortedClasses"]
+
+
+class SortedClasses:
+    """The classes ``0 … len(budgets) − 1`` of a full pass by fixed-point budget
+    (``budgets[i]``, ``voters[i]`` voters): ``budgets`` ascending, ``classes`` the class
+    of each position (ties in class order), ``voters_below[p]`` the voters of the first
+    ``p`` positions."""
+
+    __slots__ = ("budgets", "classes", "voters_below")
+
+    def __init__(self, budgets: list[int], voters: list[int]) -> None:
+        order = sorted(range(len(budgets)), key=budgets.__getitem__)  # stable: ties by class
+        self.classes = order
+        self.budgets = list(map(budgets.__getitem__, order))
+        self.voters_below = list(accumulate(map(voters.__getitem__, order), initial=0))
+
+    def split(self, zero: int, low: int, high: int) -> tuple[list[int], list[tuple[int, int]], int]:
+        """As the one pass of ``_price``: the classes with ``zero ≤ a < low`` (poor), the
+        pairs ``(a, class)`` with ``max(zero, low) ≤ a < high`` in order (the band), and
+        the voters of the classes with ``a ≥ high`` (rich)."""
+        b, classes = self.budgets, self.classes
+        at_zero, at_low, at_high = bisect_left(b, zero), bisect_left(b, low), bisect_left(b, high)
+        rich = self.voters_below[-1] - self.voters_below[at_high]
+        first = max(at_low, at_zero)
+        band = list(zip(b[first:at_high], classes[first:at_high], strict=True))
+        return classes[at_zero:at_low], band, rich
+
+    def set_aside(
+        self, empty_below: int, poor_from: int, poor_below: int, rich_from: int
+    ) -> tuple[list[int], list[int], int, int, int]:
+        """``(surely poor, near, their voters, near's voters, the voters at or above
+        rich_from)``: surely poor are the classes with ``poor_from ≤ a < poor_below``,
+        near the others with ``empty_below ≤ a < rich_from``, each list in class order."""
+        b, classes, below = self.budgets, self.classes, self.voters_below
+        at_empty, at_rich = bisect_left(b, empty_below), bisect_left(b, rich_from)
+        at_poor, poor_end = bisect_left(b, poor_from), bisect_left(b, poor_below)
+        if at_poor >= poor_end:  # no class is surely poor
+            surely_poor: list[int] = []
+            poor_voters = 0
+            near = sorted(classes[at_empty:at_rich])
+            near_voters = below[max(at_rich, at_empty)] - below[at_empty]
+        else:
+            surely_poor = sorted(classes[at_poor:poor_end])
+            poor_voters = below[poor_end] - below[at_poor]
+            end_first = max(at_empty, min(at_rich, at_poor))
+            start_second = max(at_empty, poor_end)
+            near = sorted(classes[at_empty:end_first] + classes[start_second:at_rich])
+            near_voters = below[end_first] - below[at_empty]
+            near_voters += below[max(at_rich, start_second)] - below[start_second]
+        rich_voters = below[-1] - below[at_rich]
+        return surely_poor, near, poor_voters, near_voters, rich_voters
