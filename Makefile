@@ -41,7 +41,7 @@ typecheck: $(VENV)/.installed-test
 ## catalogs: re-extract translatable messages and merge them into the .po files
 catalogs: $(VENV)/.installed-test
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -o kernel/locale/messages.pot --no-location --sort-output --project Veche .
-	$(BIN)/pybabel update -i kernel/locale/messages.pot -d kernel/locale -D messages -N -w 100
+	$(BIN)/pybabel update -i kernel/locale/messages.pot -d kernel/locale -D messages -N -w 100 --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -51,7 +51,7 @@ from ballot.core.token import format_recovery_code, new_recovery_code, normalize
 __all__ = ["add_vote_command", "default_wallet_path", "parse_choices"]
 
 PASSWORD_ENV = "VECHE_PASSWORD"
-DEFAULT_DELAY = 8.0  # seconds: casting waits 2 to 8 s after the credential (protocol §12)
+DEFAULT_DELAY = 8  # seconds: casting waits 2 to 8 s after the credential (protocol §12)
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -179,13 +179,14 @@ def _already_issued(args: argparse.Namespace) -> Refusal:
     )
 
 
-def _wait(seconds: float) -> None:
+def _wait(seconds: int) -> None:
     """Cast at a random moment between a quarter of ``seconds`` and ``seconds`` after the
-    credential, so that the server cannot pair the two by time (docs/protocol.md §12)."""
+    credential, so that the server cannot pair the two by time (docs/protocol.md §12).
+    The moment is drawn in whole milliseconds."""
     if seconds <= 0:
         return
-    low = seconds / 4
-    time.sleep(low + secrets.randbelow(int((seconds - low) * 1000) + 1) / 1000)
+    low = seconds * 1000 // 4
+    time.sleep((low + secrets.randbelow(seconds * 1000 - low + 1)) / 1000)
 
 
 def _credential(
@@ -380,12 +381,12 @@ def add_vote_command(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     vote.add_argument(
         "--delay",
-        type=float,
+        type=int,
         default=DEFAULT_DELAY,
         metavar="SECONDS",
         help=(
             "after getting a credential, cast at a random moment between a quarter of this "
-            f"and this many seconds later (default {DEFAULT_DELAY:g}, i.e. 2 to 8 s; 0: at once)"
+            f"and this many whole seconds later (default {DEFAULT_DELAY}: 2 to 8 s; 0: at once)"
         ),
     )
     vote.add_argument("--timeout", type=int, default=60, help="HTTP timeout in seconds")
