@@ -12,18 +12,14 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar import Litestar
 
-from audit.core.canonical import b64url_decode, b64url_encode, canonical_bytes, decode_canonical
-from audit.core.checkpoint import Checkpoint, sign_checkpoint
-from audit.core.entry import leaf_hash
-from audit.core.export import KeyInfo, write_export
-from audit.core.merkle import mth
+from audit.core.canonical import b64url_decode, b64url_encode, decode_canonical
+from audit.core.export import KeyInfo
 from audit.core.verify import verify_log
 from ballot.core import kinds, seal
 from ballot.core.ballot import sign_ballot
@@ -32,12 +28,11 @@ from ballot.core.verify import check_elections
 from kernel.settings import Settings
 from tests.support.accounts import Client, login
 from tests.support.elections import run_election
+from tests.support.operator import Entries, of_kind, rebuild, resign_result
 from veche.commands import export_local_log
 from veche.kinds import entry_kinds
 
 KINDS = entry_kinds()
-
-Entries = list[dict[str, Any]]
 
 
 @pytest.fixture(name="honest")
@@ -51,45 +46,6 @@ def fx_honest(
     export_local_log(settings, export)
     lines = (export / "entries.ndjson").read_bytes().split(b"\n")[:-1]
     return [decode_canonical(line) for line in lines], app.state.authority_key, settings  # type: ignore[misc]
-
-
-def rebuild(
-    entries: Entries,
-    key: Ed25519PrivateKey,
-    origin: str,
-    directory: Path,
-    *,
-    fix_close: bool = True,
-) -> Path:
-    """Re-chain and re-sign a log, as its operator could."""
-    lines: list[bytes] = []
-    prev = "0" * 64
-    for seq, entry in enumerate(entries):
-        entry = {**entry, "seq": seq, "prev": prev}
-        if entry["kind"] == kinds.ELECTION_CLOSED and fix_close:
-            size = entry["body"]["checkpoint_size"]
-            root = mth([leaf_hash(line) for line in lines[:size]]).hex()
-            entry["body"] = {**entry["body"], "checkpoint_root": root}
-        line = canonical_bytes(entry)
-        lines.append(line)
-        prev = leaf_hash(line).hex()
-    root = mth([leaf_hash(line) for line in lines])
-    note = sign_checkpoint(key, origin, Checkpoint(origin, len(lines), root))
-    write_export(directory, lines, note, KeyInfo.from_private_key(origin, key))
-    return directory
-
-
-def of_kind(entries: Entries, kind: str) -> list[int]:
-    return [k for k, e in enumerate(entries) if e["kind"] == kind]
-
-
-def resign_result(entries: Entries, key: Ed25519PrivateKey, **changes: Any) -> int:
-    at = of_kind(entries, kinds.RESULT_PUBLISHED)[0]
-    body = {**entries[at]["body"], **changes}
-    result = msgspec.convert(body, kinds.ResultPublished)
-    body["signature"] = kinds.sign_result(key, result)
-    entries[at] = {**entries[at], "body": body}
-    return at
 
 
 def run_checks(directory: Path, settings: Settings) -> tuple[bool, list[tuple[int | None, str]]]:
