@@ -26,6 +26,7 @@ from ballot.core.errors import BallotCryptoError
 from ballot.http.admin_pages import ElectionAdminPages
 from ballot.http.api import ElectionController
 from ballot.http.electorate import ElectorateController
+from ballot.http.roll_pages import RollPages
 from kernel import db as database
 from kernel.errors import DomainError
 from kernel.http.accounts import (
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             UploadController,
             ProposalPages,
             ElectionAdminPages,
+            RollPages,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], include_in_schema=False

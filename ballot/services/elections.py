@@ -28,7 +28,7 @@ from ballot.services.casting import BallotBox, NextCounter, PendingCast, Receipt
 from ballot.services.credentials import CredentialIssuer, Voter
 from ballot.services.lifecycle import ElectionLifecycle, ElectionSummary, LiveElection, now
 from ballot.services.models import Election
-from ballot.services.roll import AddedVoters, VoterRoll
+from ballot.services.roll import AddedVoters, RollPreview, VoterRoll
 from ballot.services.secret_box import SecretBox
 
 __all__ = ["ElectionService"]
@@ -104,6 +104,15 @@ class ElectionService:
 
     def make_access_codes(self, db: Session, election_id: str) -> AccessCodes:
         return self.roll.make_access_codes(db, election_id)
+
+    def preview_roll(self, db: Session, election_id: str, text: str) -> RollPreview:
+        return self.roll.preview_roll(db, election_id, text)
+
+    def roll_size(self, db: Session, election_id: str) -> int:
+        return self.roll.roll_size(db, election_id)
+
+    def codes_missing(self, db: Session, election_id: str) -> int:
+        return self.roll.codes_missing(db, election_id)
 
     def add_voters(
         self,

@@ -20,7 +20,7 @@ import hashlib
 import io
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 from sqlalchemy import insert, select
@@ -35,9 +35,12 @@ from ballot.services.errors import ElectionStateConflict, RollRejected
 from ballot.services.lifecycle import ElectionLifecycle, batch_status
 from ballot.services.models import Election, ElectorateMember, RollEntry
 from kernel.accounts.models import ResidentVerification, User
+from kernel.markers import N_
 
 __all__ = [
     "AddedVoters",
+    "RollPreview",
+    "RollProblem",
     "VoterRoll",
     "access_codes_csv",
     "code_hash",
@@ -53,6 +56,32 @@ FROZEN = (
     "addition is logged (electorate.added)."
 )
 _PUBLIC_ID = re.compile(r"[0-9a-f]{32,64}")
+
+
+NO_HEADER = N_("The roll needs a header line with a 'voter_id' column.")
+
+
+class RollProblem(msgspec.Struct, frozen=True):
+    """One bad line of a roll: ``message`` is a catalog message with ``{value}``."""
+
+    line: int
+    message: str
+    params: dict[str, str]
+
+    def english(self) -> str:
+        return f"line {self.line}: " + self.message.format(**self.params)
+
+    def text(self, gettext: Callable[[str], str]) -> str:
+        """The problem in the reader's language, for pages."""
+        return gettext(self.message).format(**self.params)
+
+
+class RollPreview(msgspec.Struct, frozen=True):
+    """A roll read but not imported: its rows, its problems, the entries already there."""
+
+    rows: list[tuple[str, str | None]]
+    problems: list[RollProblem]
+    existing: int
 
 
 class AddedVoters(msgspec.Struct, frozen=True):
@@ -132,10 +161,48 @@ class VoterRoll:
         return len(entries)
 
     def _parse_roll(self, db: Session, election_id: str, text: str) -> list[RollEntry]:
+        entries, problems = self._read_roll(db, election_id, text)
+        if problems:
+            shown = "; ".join(p.english() for p in problems[:20])
+            more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+            raise RollRejected("bad_roll", f"The roll has errors: {shown}{more}.")
+        return entries
+
+    def preview_roll(self, db: Session, election_id: str, text: str) -> RollPreview:
+        """What ``import_roll`` would add, and every problem by line, changing nothing."""
+        self._draft(db, election_id)
+        entries, problems = self._read_roll(db, election_id, text)
+        return RollPreview(
+            rows=[(e.voter_ref, e.email) for e in entries],
+            problems=problems,
+            existing=self.roll_size(db, election_id),
+        )
+
+    def roll_size(self, db: Session, election_id: str) -> int:
+        """How many entries the roll has."""
+        refs = select(RollEntry.voter_ref).where(RollEntry.election_id == election_id)
+        return len(list(db.scalars(refs)))
+
+    def codes_missing(self, db: Session, election_id: str) -> int:
+        """How many roll entries have no access code yet."""
+        return len(
+            list(
+                db.scalars(
+                    select(RollEntry.voter_ref).where(
+                        RollEntry.election_id == election_id,
+                        RollEntry.code_hash.is_(None),  # type: ignore[union-attr]
+                    )
+                )
+            )
+        )
+
+    def _read_roll(
+        self, db: Session, election_id: str, text: str
+    ) -> tuple[list[RollEntry], list[RollProblem]]:
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
         if reader.fieldnames is None or "voter_id" not in [f.strip() for f in reader.fieldnames]:
-            raise RollRejected("bad_roll", "The roll needs a header line with a 'voter_id' column.")
-        problems: list[str] = []
+            raise RollRejected("bad_roll", NO_HEADER)
+        problems: list[RollProblem] = []
         seen: set[str] = set()
         seen_emails: set[str] = set()
         entries: list[RollEntry] = []
@@ -150,7 +217,11 @@ class VoterRoll:
                 )
             )
         )
-        for line_no, record in enumerate(reader, start=2):
+        try:
+            records = list(enumerate(reader, start=2))
+        except csv.Error as exc:
+            raise RollRejected("bad_roll", f"The roll is not readable CSV: {exc}.") from None
+        for line_no, record in records:
             clean = {
                 (k or "").strip(): (v or "").strip()
                 for k, v in record.items()
@@ -158,28 +229,28 @@ class VoterRoll:
             }
             ref = clean.get("voter_id", "")
             email = clean.get("email", "").lower() or None
+
+            def problem(message: str, line: int = line_no, **params: str) -> None:
+                problems.append(RollProblem(line=line, message=message, params=params))
+
             if not ref:
-                problems.append(f"line {line_no}: the voter_id is empty")
+                problem(N_("the voter_id is empty"))
             elif len(ref) > 100:
-                problems.append(f"line {line_no}: the voter_id is longer than 100 characters")
+                problem(N_("the voter_id is longer than 100 characters"))
             elif ref in seen or ref in existing:
-                problems.append(f"line {line_no}: the voter_id {ref!r} appears twice")
+                problem(N_("the voter_id {value} appears twice"), value=repr(ref))
             if email is not None and ("@" not in email or len(email) > 254 or " " in email):
-                problems.append(f"line {line_no}: {email!r} is not an e-mail address")
+                problem(N_("{value} is not an e-mail address"), value=repr(email))
             elif email is not None and (email in seen_emails or email in existing_emails):
                 # One address reaches one entry: one person, one credential.
-                problems.append(f"line {line_no}: the e-mail {email!r} appears twice")
+                problem(N_("the e-mail {value} appears twice"), value=repr(email))
             if None in record:
-                problems.append(f"line {line_no}: more fields than the header has")
+                problem(N_("more fields than the header has"))
             seen.add(ref)
             if email is not None:
                 seen_emails.add(email)
             entries.append(RollEntry(election_id=election_id, voter_ref=ref, email=email))
-        if problems:
-            shown = "; ".join(problems[:20])
-            more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-            raise RollRejected("bad_roll", f"The roll has errors: {shown}{more}.")
-        return entries
+        return entries, problems
 
     def make_access_codes(self, db: Session, election_id: str) -> list[tuple[str, str]]:
         """Codes for every roll entry that has none yet: (voter_id, code), shown only once."""

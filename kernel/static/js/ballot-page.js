@@ -436,4 +436,11 @@ $("print-code").addEventListener("click", () => window.print());
 $("save-code").addEventListener("click", saveCode);
 $("save-wallet").addEventListener("click", download);
 $("load-wallet").addEventListener("change", upload);
+// A letter's QR code opens this page with "#code=…": the access code is filled in and
+// taken out of the address, so that it stays in neither the history nor a bookmark.
+const fromLetter = new URLSearchParams(location.hash.slice(1)).get("code");
+if (fromLetter) {
+  $("access-code").value = fromLetter;
+  history.replaceState(null, "", location.pathname + location.search);
+}
 start();
