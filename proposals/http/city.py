@@ -9,6 +9,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
@@ -26,7 +27,11 @@ CHART_HEIGHT = 60
 
 
 def _money(minor: int, lang: str) -> str:
-    return format_currency(Decimal(minor) / 100, "RUB", locale=lang)
+    """Roubles; whole roubles without the kopecks."""
+    if minor % 100:
+        return format_currency(Decimal(minor) / 100, "RUB", locale=lang)
+    pattern = Locale.parse(lang).currency_formats["standard"].pattern.replace(".00", "")
+    return format_currency(minor // 100, "RUB", format=pattern, locale=lang, currency_digits=False)
 
 
 def _cell(value: int | str, money: bool, lang: str, gettext: Any) -> str:
@@ -116,6 +121,7 @@ class CityDashboard(Controller):
                 "districts": _district_bars(figures, lang),
                 "cofunding": cofunding,
                 "chart_width": CHART_WIDTH,
+                "by_day": figures.monthly.columns[0] == "Day",
                 "chart_height": CHART_HEIGHT,
             },
             viewer=viewer,

@@ -3,7 +3,8 @@ co-funding raised against what is required.
 
 Every figure is a count or a sum of integers read from the tables (money in minor
 units); times of credentials and ballots are the public ``at`` of their log entries.
-Months are calendar months in UTC (``YYYY-MM``). Percentiles are nearest-rank: the
+The timeline counts by day (``YYYY-MM-DD``, UTC) while it spans at most ``DAILY_SPAN``
+days, by calendar month (``YYYY-MM``) after that. Percentiles are nearest-rank: the
 ``p``-th percentile of ``n`` sorted values is the value at rank ``ceil(p × n / 100)``,
 so every figure is one of the measured values, with no interpolation.
 """
@@ -37,6 +38,8 @@ SERIES = (
     ("credentials", N_("Credentials")),
     ("ballots", N_("Ballots")),
 )
+# The longest span, in days, that the timeline shows day by day.
+DAILY_SPAN = 62
 # Pledges that count as raised: still standing, or due because the proposal won.
 RAISED = ("live", "due")
 
@@ -76,23 +79,23 @@ def nearest_rank(values: list[int], p: int) -> int | None:
     return ordered[rank - 1]
 
 
-def _month(at: int) -> str:
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m")
+def _day(at: int) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d")
 
 
 def _entry_months(db: Session, seqs: list[int]) -> dict[int, str]:
-    """The month of each log entry's public ``at``."""
+    """The day (UTC) of each log entry's public ``at``."""
     months: dict[int, str] = {}
     for start in range(0, len(seqs), 500):
         chunk = seqs[start : start + 500]
         for seq, data in db.execute(
             select(LogEntry.seq, LogEntry.data).where(LogEntry.seq.in_(chunk))  # type: ignore[attr-defined]
         ):
-            months[seq] = str(json.loads(bytes(data))["at"])[:7]
+            months[seq] = str(json.loads(bytes(data))["at"])[:10]
     return months
 
 
-def _by_month(pairs: Iterable[tuple[str, str]]) -> dict[str, Counter[str]]:
+def _count(pairs: Iterable[tuple[str, str]]) -> dict[str, Counter[str]]:
     out: dict[str, Counter[str]] = defaultdict(Counter)
     for month, series in pairs:
         out[month][series] += 1
@@ -109,7 +112,7 @@ def city_figures(db: Session) -> CityFigures:
     for created, district in db.execute(
         select(User.created_at, User.district).where(User.role == "resident")
     ):
-        events.append((_month(created), "registrations"))
+        events.append((_day(created), "registrations"))
         per_district[district or ""]["registrations"] += 1
     proposal_district: dict[int, str] = {}
     for pid, created, district, status in db.execute(
@@ -117,15 +120,15 @@ def city_figures(db: Session) -> CityFigures:
     ):
         proposal_district[int(pid)] = district
         if status in PUBLIC:
-            events.append((_month(created), "proposals"))
+            events.append((_day(created), "proposals"))
             per_district[district]["proposals"] += 1
     for pid, at in db.execute(select(Support.proposal_id, Support.at)):
-        events.append((_month(at), "supports"))
+        events.append((_day(at), "supports"))
         per_district[proposal_district.get(pid, "")]["supports"] += 1
     for pid, created, amount, status in db.execute(
         select(Pledge.proposal_id, Pledge.created_at, Pledge.amount, Pledge.status)
     ):
-        events.append((_month(created), "pledges"))
+        events.append((_day(created), "pledges"))
         district = proposal_district.get(pid, "")
         per_district[district]["pledges"] += 1
         if status in RAISED:
@@ -141,12 +144,19 @@ def city_figures(db: Session) -> CityFigures:
                 events.append((months[seq], series))
             per_district[election_district.get(election_id, "")][series] += 1
 
-    by_month = _by_month(events)
+    days = sorted({day for day, _series in events})
+    # By day while everything falls within about two months, by month after that.
+    by_day = (
+        bool(days)
+        and (datetime.fromisoformat(days[-1]) - datetime.fromisoformat(days[0])).days <= DAILY_SPAN
+    )
+    width = 10 if by_day else 7
+    counts = _count((day[:width], series) for day, series in events)
     monthly = Table(
         key="monthly",
-        title=N_("Participation by month (UTC)"),
-        columns=(N_("Month"), *(title for _k, title in SERIES)),
-        rows=[[m, *(by_month[m][k] for k, _t in SERIES)] for m in sorted(by_month)],
+        title=N_("Participation by day (UTC)") if by_day else N_("Participation by month (UTC)"),
+        columns=(N_("Day") if by_day else N_("Month"), *(title for _k, title in SERIES)),
+        rows=[[m, *(counts[m][k] for k, _t in SERIES)] for m in sorted(counts)],
     )
     codes = sorted(set(names) | {c for c in per_district if c})
     if "" in per_district:
@@ -154,7 +164,7 @@ def city_figures(db: Session) -> CityFigures:
     districts = Table(
         key="districts",
         title=N_("Participation by district"),
-        columns=(N_("District"), *(t for _k, t in SERIES), N_("Pledged (live or due)")),
+        columns=(N_("District"), *(t for _k, t in SERIES), N_("Pledged")),
         rows=[
             [
                 names.get(code, code) if code else N_("No district"),
