@@ -10,12 +10,15 @@ so an untranslated message shows in English rather than as a key.
 from __future__ import annotations
 
 import gettext
-from functools import cache
+from decimal import Decimal
+from functools import cache, partial
 from io import BytesIO
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 LANGUAGES = ("en", "ru")
@@ -87,9 +90,22 @@ def jinja_env(lang: str) -> Environment:
     # goes through ``|tr``: translated if the catalog knows it, always plain text, so
     # autoescaping applies. User and administrator text is neither: it is escaped only.
     env.filters["tr"] = translations(lang).gettext
+    env.filters["money"] = partial(format_money, lang=lang)
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     return env
+
+
+def format_money(minor: int, currency: str = "RUB", *, lang: str) -> str:
+    """An amount in minor units as the language writes money ("1 500 000 ₽",
+    "RUB 1,500,000.50"): whole amounts without the minor digits. Exact (``Decimal``)."""
+    digits = 2
+    if minor % 10**digits:
+        return format_currency(Decimal(minor) / 10**digits, currency, locale=lang)
+    pattern = Locale.parse(lang).currency_formats["standard"].pattern.replace(".00", "")
+    return format_currency(
+        minor // 10**digits, currency, format=pattern, locale=lang, currency_digits=False
+    )
 
 
 def translate(lang: str, message: str) -> str:

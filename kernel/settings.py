@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -32,6 +33,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # The audit log's origin line (C2SP tlog-checkpoint); a host-like name of this deployment.
     origin: str = "veche.localhost/log"
     default_lang: str = "en"
+    # The municipality's time zone (IANA name): staff type dates and times in it, and
+    # pages and letters show them in it; the log keeps UTC.
+    time_zone: str = "Europe/Moscow"
     # argon2id parameters (RFC 9106); tests lower them through configuration.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -170,6 +174,13 @@ def _check(settings: Settings) -> None:
         raise SettingsError("setting 'default_lang' must be 'en' or 'ru'")
     if settings.max_body_bytes < 1024:
         raise SettingsError("setting 'max_body_bytes' must be at least 1024")
+    try:
+        ZoneInfo(settings.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"setting 'time_zone' must be a time zone name such as Europe/Moscow, "
+            f"not {settings.time_zone!r}"
+        ) from None
     url = settings.effective_database_url
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
         raise SettingsError("setting 'database_url' must be a sqlite:// or postgresql:// URL")

@@ -52,6 +52,7 @@ from proposals.http.api import (
     ProposalController,
     UploadController,
 )
+from proposals.http.builder import BallotBuilder
 from proposals.http.city import CityDashboard
 from proposals.http.pages import ProposalPages
 from veche.page_routes import PAGE_CONTROLLERS
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ElectionAdminPages,
             RollPages,
             CityDashboard,
+            BallotBuilder,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], include_in_schema=False

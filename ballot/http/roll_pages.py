@@ -237,7 +237,7 @@ class RollPages(Controller):
             codes=made,
             public_url=settings.public_url,
             lang=lang,
-            time_zone=str(getattr(settings, "time_zone", "") or "UTC"),
+            time_zone=settings.time_zone,
         )
         return Response(
             pdf,

@@ -189,6 +189,9 @@ class BallotRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     # The rest of the election's configuration (id, title, ballot, rule, window,
     # eligibility ...); projects, district, budget and currency come from the program.
     election: dict[str, Any]
+    # The proposals to put on the ballot, among those that meet the rules (all of them
+    # when absent).
+    proposals: list[int] | None = None
 
 
 class BallotCreated(msgspec.Struct, frozen=True):

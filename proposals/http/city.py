@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 from typing import Any
 
-from babel import Locale
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -27,11 +25,7 @@ CHART_HEIGHT = 60
 
 
 def _money(minor: int, lang: str) -> str:
-    """Roubles; whole roubles without the kopecks."""
-    if minor % 100:
-        return format_currency(Decimal(minor) / 100, "RUB", locale=lang)
-    pattern = Locale.parse(lang).currency_formats["standard"].pattern.replace(".00", "")
-    return format_currency(minor // 100, "RUB", format=pattern, locale=lang, currency_digits=False)
+    return i18n.format_money(minor, "RUB", lang=lang)
 
 
 def _cell(value: int | str, money: bool, lang: str, gettext: Any) -> str:

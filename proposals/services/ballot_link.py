@@ -91,6 +91,16 @@ class BallotLink:
             if budget is None:
                 raise NotFound(f"The program has no district {data.district!r}.")
             chosen = self.eligible(wdb, program_id, data.district)
+            if data.proposals is not None:
+                picked = set(data.proposals)
+                unknown = sorted(picked - {p.id for p in chosen})
+                if unknown:
+                    raise InvalidInput(
+                        "These proposals cannot go on this district's ballot (not accepted, "
+                        f"or short of supports or pledges): {', '.join(map(str, unknown))}.",
+                        field="proposals",
+                    )
+                chosen = [p for p in chosen if p.id in picked]
             if not chosen:
                 raise Conflict(
                     "No proposal of this district meets the rules of the ballot.",
