@@ -24,6 +24,8 @@ from tests.support.settings import FAST
 from veche.demo import run_demo_election
 from veche.setup import DEMO_PASSWORD, initialize, load_demo
 
+# Pages of the same shape (the same template: ids and numbers aside) are checked once.
+SHAPE = re.compile(r"\d+")
 LINK = re.compile(r"""<a\b[^>]*\bhref=["']([^"'#]+)""", re.IGNORECASE)
 MAX_PAGES = 600
 
@@ -44,14 +46,20 @@ def fx_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
         stop_server(process)
 
 
-def crawl(client: httpx.Client, origin: str) -> dict[str, int]:
-    """Status of every same-origin page reachable from /, following redirects."""
+def crawl(client: httpx.Client, origin: str, *, one_per_shape: bool = False) -> dict[str, int]:
+    """Status of every same-origin page reachable from /, following redirects; with
+    ``one_per_shape``, of one page of each shape (ids and numbers aside)."""
     seen: dict[str, int] = {}
+    shapes: set[str] = set()
     queue = ["/"]
     while queue and len(seen) < MAX_PAGES:
         path = queue.pop(0)
         if path in seen:
             continue
+        shape = SHAPE.sub("N", path.split("?")[0])
+        if one_per_shape and (shape in shapes or "/lang/" in path):
+            continue
+        shapes.add(shape)
         response = client.get(path, headers={"accept": "text/html"})
         seen[path] = response.status_code
         if "text/html" not in response.headers.get("content-type", ""):
@@ -138,3 +146,77 @@ def test_the_demo_pages_fit_a_phone_and_a_laptop(browser: Any, demo_server: Live
                 assert wide <= 1, (path, wide)
         finally:
             context.close()
+
+
+def page_shapes(url: str, email: str | None, lang: str) -> list[str]:
+    """One path of each shape that the crawl reaches with status 200 as ``email``."""
+    client = httpx.Client(base_url=url, timeout=120, follow_redirects=True)
+    with closing(client):
+        client.cookies.set("veche_lang", lang)
+        if email:
+            login = client.post(
+                "/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD}
+            )
+            assert login.status_code == 200, login.text
+        seen = crawl(client, url, one_per_shape=True)
+        shapes: dict[str, str] = {}
+        for path, status in seen.items():
+            shape = SHAPE.sub("N", path.split("?")[0])
+            if status != 200 or path.startswith("/api/") or "/lang/" in path or shape in shapes:
+                continue
+            # Pages only: a download (CSV, PDF, JSON) is not a page to check.
+            kind = client.get(path, headers={"accept": "text/html"}).headers.get("content-type")
+            if (kind or "").startswith("text/html"):
+                shapes[shape] = path
+    return sorted(shapes.values())
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_no_page_has_a_serious_accessibility_violation(
+    browser: Any, demo_server: LiveServer
+) -> None:
+    """axe-core over a page of each shape the crawl reaches as an administrator, and the
+    pages only a visitor sees (log-in, registration), in both languages and at both
+    sizes: no serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    script = Axe().axe_script
+    url = demo_server.url
+    admin_paths = page_shapes(url, "admin@demo.veche", "en")
+    visitor_paths = [p for p in page_shapes(url, None, "en") if p not in admin_paths]
+    assert len(admin_paths) > 15 and visitor_paths, (admin_paths, visitor_paths)
+    found: list[str] = []
+    checked = 0
+    for email, paths in (("admin@demo.veche", admin_paths), (None, visitor_paths)):
+        for lang, locale in (("en", "en-GB"), ("ru", "ru-RU")):
+            context = browser.new_context(viewport={"width": 1366, "height": 768}, locale=locale)
+            try:
+                context.add_init_script(script=script)
+                context.add_cookies([{"name": "veche_lang", "value": lang, "url": url}])
+                if email:
+                    login = context.request.post(
+                        url + "/api/v1/auth/login",
+                        data={"email": email, "password": DEMO_PASSWORD},
+                    )
+                    assert login.ok, login.text()
+                page = context.new_page()
+                for path in paths:
+                    page.set_viewport_size({"width": 1366, "height": 768})
+                    page.goto(url + path)
+                    for width, height in ((1366, 768), (390, 844)):
+                        page.set_viewport_size({"width": width, "height": height})
+                        violations = page.evaluate(
+                            "axe.run({resultTypes: ['violations']}).then(r => r.violations)"
+                        )
+                        checked += 1
+                        for violation in violations:
+                            if violation["impact"] in ("serious", "critical"):
+                                targets = [n["target"] for n in violation["nodes"][:3]]
+                                found.append(
+                                    f"{path} [{lang} {width}px] {violation['id']}: {targets}"
+                                )
+            finally:
+                context.close()
+    assert checked >= 4 * (len(admin_paths) + len(visitor_paths))
+    assert found == [], "\n".join(found)
