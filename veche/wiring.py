@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.core.entry import EntryKinds
+from audit.services.cosigner import Cosigner, parse_witness_setting
 from audit.services.sequencer import Sequencer
 from audit.services.store import LogStore
 from ballot.services.elections import ElectionService
@@ -58,6 +59,8 @@ class Services:
     accounts: AccountService
     log_store: LogStore
     sequencer: Sequencer
+    # Asks the configured witnesses to cosign checkpoints (None without witnesses).
+    cosigner: Cosigner | None
     elections: ElectionService
     results: ResultService
     proposals: ProposalService
@@ -80,6 +83,8 @@ class Services:
 
     def close(self) -> None:
         self.sequencer.stop()
+        if self.cosigner is not None:
+            self.cosigner.stop()
         self.engine.dispose()
 
 
@@ -90,6 +95,15 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
     kinds = entry_kinds()
     store = LogStore(engine, authority_key, settings.origin, kinds)
     sequencer = Sequencer(store)
+    cosigner = None
+    if settings.witnesses:
+        cosigner = Cosigner(
+            store,
+            [parse_witness_setting(entry) for entry in settings.witnesses],
+            policy=settings.witness_policy,
+            interval_ms=settings.witness_interval_ms,
+        )
+        store.listeners.append(lambda _checkpoint: cosigner.notify())
     elections = ElectionService(
         store=store,
         sequencer=sequencer,
@@ -118,6 +132,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         accounts=AccountService(settings, log_writer=log_writer),
         log_store=store,
         sequencer=sequencer,
+        cosigner=cosigner,
         elections=elections,
         results=results,
         proposals=proposals,

@@ -156,9 +156,7 @@ class CosignatureCheck:
 
     def describe(self) -> str:
         """One sentence for a person, naming the witnesses that are missing."""
-        parts = [
-            f"{len(self.cosigned)} of the required {self.required} witness cosignature(s)"
-        ]
+        parts = [f"{len(self.cosigned)} of the required {self.required} witness cosignature(s)"]
         if self.cosigned:
             parts.append("cosigned by " + ", ".join(self.cosigned))
         if self.missing:
@@ -186,9 +184,7 @@ def check_cosignatures(
     invalid: list[str] = []
     for witness in witnesses:
         lines = [
-            s
-            for s in parsed.signatures
-            if s.name == witness.name and s.key_id == witness.key_id
+            s for s in parsed.signatures if s.name == witness.name and s.key_id == witness.key_id
         ]
         good = False
         for line in lines:
@@ -200,7 +196,5 @@ def check_cosignatures(
             good = True
         if good and witness.name not in invalid:
             cosigned.append(witness.name)
-    missing = tuple(
-        w.name for w in witnesses if w.name not in cosigned and w.name not in invalid
-    )
+    missing = tuple(w.name for w in witnesses if w.name not in cosigned and w.name not in invalid)
     return CosignatureCheck(required, tuple(cosigned), missing, tuple(invalid))

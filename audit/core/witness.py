@@ -140,9 +140,9 @@ def _signed_by_log(request: AddCheckpoint, keys: Sequence[Verifier]) -> bool:
     message = request.note.text.encode("utf-8")
     for sig in request.note.signatures:
         for key in keys:
-            if sig.name == key.name and sig.key_id == key.key_id:
-                if key.verify(message, sig.signature):
-                    return True
+            known = sig.name == key.name and sig.key_id == key.key_id
+            if known and key.verify(message, sig.signature):
+                return True
     return False
 
 
@@ -164,9 +164,7 @@ def decide(
         raise Refusal(400, f"old size {old} is larger than the checkpoint's {checkpoint.size}")
     held_size = 0 if held is None else held.size
     if old != held_size:
-        raise Refusal(
-            409, f"the witness holds size {held_size}, not {old}", held_size=held_size
-        )
+        raise Refusal(409, f"the witness holds size {held_size}, not {old}", held_size=held_size)
     if old == 0:
         if request.proof:
             raise Refusal(400, "a request from size 0 must carry no consistency proof")

@@ -134,9 +134,11 @@ class WitnessService:
         return conn
 
     def held(self, origin: str) -> Held | None:
-        row = self._conn().execute(
-            "SELECT size, root FROM witness_log WHERE origin = ?", (origin,)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT size, root FROM witness_log WHERE origin = ?", (origin,))
+            .fetchone()
+        )
         return None if row is None else Held(int(row[0]), bytes(row[1]))
 
     def add_checkpoint(self, body: bytes) -> tuple[int, str, bytes]:
@@ -202,14 +204,14 @@ def _handler(service: WitnessService) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+        def do_GET(self) -> None:
             if self.path != "/":
                 self._answer(404, "text/plain; charset=utf-8", b"not found\n")
                 return
             text = f"{service.key.vkey}\n"
             self._answer(200, "text/plain; charset=utf-8", text.encode("utf-8"))
 
-        def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+        def do_POST(self) -> None:
             if self.path != "/add-checkpoint":
                 self._answer(404, "text/plain; charset=utf-8", b"not found\n")
                 return
@@ -230,7 +232,7 @@ def _handler(service: WitnessService) -> type[BaseHTTPRequestHandler]:
                 status, content_type, answer = 500, "text/plain", b"internal error\n"
             self._answer(status, content_type, answer)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             log.debug(format, *args)
 
     return Handler
