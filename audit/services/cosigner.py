@@ -115,12 +115,12 @@ def cosignature_lines(db: Session, size: int) -> list[str]:
 
 
 def served_checkpoint(store: LogStore, db: Session, policy: int) -> str | None:
-    """The checkpoint served as the log's latest, with its cosignature lines: the
-    newest that at least ``policy`` witnesses cosigned (with ``policy`` 0, simply the
-    newest), or None when there is none yet."""
-    if policy <= 0:
-        latest = store.latest_checkpoint(db)
-    else:
+    """The checkpoint served as the log's latest, with its cosignature lines: the newest
+    that at least ``policy`` witnesses cosigned; when none has (or ``policy`` is 0), the
+    newest checkpoint with the lines it has, so that a client's policy, not the server,
+    decides whether it is enough. None when the log has no checkpoint yet."""
+    latest = None
+    if policy > 0:
         size = db.scalar(
             select(LogCosignature.size)
             .group_by(LogCosignature.size)  # type: ignore[arg-type]
@@ -129,6 +129,8 @@ def served_checkpoint(store: LogStore, db: Session, policy: int) -> str | None:
             .limit(1)
         )
         latest = None if size is None else db.get(LogCheckpoint, size)
+    if latest is None:
+        latest = store.latest_checkpoint(db)
     if latest is None:
         return None
     return latest.note + "".join(cosignature_lines(db, latest.size))

@@ -1,0 +1,190 @@
+"""Witnesses as separate processes (docs/protocol.md §15): two ``veche witness serve``
+cosign the log server's checkpoints; after the operator forks the log, they refuse, and
+``veche verify`` with a policy of both names the fork."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import delete
+
+from audit.core.cosignature import check_cosignatures, parse_witness_key
+from audit.core.export import KeyInfo
+from audit.core.note import parse_note
+from audit.core.witness import render_add_checkpoint
+from audit.services.models import LogCheckpoint, LogCosignature, LogEntry, LogHead, LogNode
+from audit.services.store import LogStore
+from kernel.db import make_engine
+from kernel.keys import load_authority_key
+from kernel.settings import Settings
+from tests.support.server import admin_client, start_server, stop_server, veche
+from tests.support.settings import FAST
+from veche.kinds import entry_kinds
+from veche.pgtemp import free_port
+from veche.setup import initialize
+
+KINDS = entry_kinds()
+
+
+def _start_witness(
+    tmp_path: Path, name: str, origin: str, log_vkey: str
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    key = tmp_path / f"{name}.key"
+    made = veche("witness", "keygen", "--name", f"witness.test/{name}", "--out", str(key))
+    assert made.returncode == 0, made.stderr
+    vkey = made.stdout.strip()
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "veche.cli",
+            "witness",
+            "serve",
+            "--key",
+            str(key),
+            "--db",
+            str(tmp_path / f"{name}.db"),
+            "--log",
+            f"{origin}={log_vkey}",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the witness exited early"
+        try:
+            if httpx.get(url + "/", timeout=1).text.strip() == vkey:
+                return process, url, vkey
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the witness did not answer within 30 s")
+
+
+@pytest.fixture(name="witnessed")
+def fx_witnessed(tmp_path: Path) -> Iterator[tuple[str, Settings, str, list[tuple[str, str]]]]:
+    settings = Settings(data_dir=tmp_path / "var", **FAST)  # type: ignore[arg-type]
+    initialize(settings).dispose()
+    info = KeyInfo.from_private_key(settings.origin, load_authority_key(settings.keys_dir))
+    processes: list[subprocess.Popen[bytes]] = []
+    witnesses: list[tuple[str, str]] = []
+    try:
+        for name in ("a", "b"):
+            process, url, vkey = _start_witness(tmp_path, name, settings.origin, info.verifier_key)
+            processes.append(process)
+            witnesses.append((url, vkey))
+        entries = ", ".join(f'"{url} {vkey}"' for url, vkey in witnesses)
+        (settings.data_dir / "veche.toml").write_text(
+            f"witnesses = [{entries}]\nwitness_policy = 2\nwitness_interval_ms = 20\n",
+            encoding="utf-8",
+        )
+        server, url = start_server(settings)
+        processes.append(server)
+        yield url, settings, info.verifier_key, witnesses
+    finally:
+        for process in processes:
+            stop_server(process)
+
+
+def _post(client: httpx.Client, title: str) -> dict[str, object]:
+    response = client.post("/api/v1/log/notices", json={"title": title, "text": "t", "lang": "en"})
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _served(url: str, size: int) -> str:
+    """The served checkpoint once it covers ``size`` entries (cosigning is asynchronous)."""
+    deadline = time.monotonic() + 30
+    note = ""
+    while time.monotonic() < deadline:
+        note = httpx.get(f"{url}/api/v1/log/checkpoint").text
+        if int(parse_note(note).text.split("\n")[1]) >= size:
+            return note
+        time.sleep(0.05)
+    raise AssertionError(f"no checkpoint of size {size} served; last:\n{note}")
+
+
+def test_two_witnesses_cosign_then_refuse_a_fork(
+    witnessed: tuple[str, Settings, str, list[tuple[str, str]]], tmp_path: Path
+) -> None:
+    url, settings, log_vkey, witnesses = witnessed
+    trusted = [parse_witness_key(vkey) for _url, vkey in witnesses]
+    policy = ["--witness", witnesses[0][1], "--witness", witnesses[1][1], "--witness-policy", "2"]
+    with closing(admin_client(url, settings)) as client:
+        for n in range(5):
+            _post(client, f"notice {n}")
+    size = 6  # log.genesis and five notices
+    note = _served(url, size)
+    check = check_cosignatures(note, trusted, 2)
+    assert check.ok, check.describe()
+    assert note.count("\u2014 witness.test/") == 2
+
+    state = tmp_path / "state"
+    good = veche("verify", url, "--key", log_vkey, "--state", str(state), *policy)
+    assert good.returncode == 0, good.stdout + good.stderr
+
+    # The operator forks the log after the witnessed checkpoint: rewrites it from scratch
+    # with the real key, notice 2 now saying something else (and drops the cosignatures).
+    engine = make_engine(settings)
+    with engine.begin() as conn:
+        for table in (LogEntry, LogNode, LogCheckpoint, LogHead, LogCosignature):
+            conn.execute(delete(table))
+    store = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin, KINDS)
+    store.ensure_genesis()
+    for n in range(7):
+        title = "the hearing is cancelled" if n == 2 else f"notice {n}"
+        store.append_now(
+            lambda db, log, title=title: log.append(
+                "notice.published", {"title": title, "text": "t", "lang": "en"}
+            )
+        )
+    with store.read_sessions() as db, db.begin():
+        forked = store.latest_checkpoint(db)
+        assert forked is not None
+        proof = store.consistency_proof(db, size, forked.size)
+    engine.dispose()
+
+    # The server appends again and asks the witnesses: they refuse.
+    with closing(admin_client(url, settings)) as client:
+        _post(client, "after the fork")
+    time.sleep(0.5)
+    note = httpx.get(f"{url}/api/v1/log/checkpoint").text
+    assert not check_cosignatures(note, trusted, 2).ok
+    # Asked directly with the forked checkpoint, each witness answers as the spec says:
+    # 422 for a proof from the size it holds, 409 (its size as text/x.tlog.size) otherwise.
+    for witness_url, _vkey in witnesses:
+        bad = httpx.post(
+            f"{witness_url}/add-checkpoint",
+            content=render_add_checkpoint(size, proof, forked.note),
+        )
+        assert bad.status_code == 422, bad.text
+        stale = httpx.post(
+            f"{witness_url}/add-checkpoint", content=render_add_checkpoint(0, [], forked.note)
+        )
+        assert stale.status_code == 409
+        assert stale.headers["content-type"] == "text/x.tlog.size"
+        assert stale.text == f"{size}\n"
+
+    caught = veche("verify", url, "--key", log_vkey, "--no-state", *policy)
+    assert caught.returncode == 1, caught.stdout
+    assert "witness_cosignatures" in caught.stdout
+    assert "missing: witness.test/a, witness.test/b" in caught.stdout
+    assert "fork" in caught.stdout
+    remembered = veche("verify", url, "--key", log_vkey, "--state", str(state), *policy)
+    assert remembered.returncode == 1
+    assert "history_rewritten" in remembered.stdout
+    # Without the witness policy the forked log is self-consistent: the witnesses are
+    # what catches it.
+    assert veche("verify", url, "--key", log_vkey, "--no-state").returncode == 0
