@@ -68,7 +68,8 @@ def _serve(args: argparse.Namespace) -> int:
     service = WitnessService(Path(args.db), key, logs)
     server = make_server(service, args.host, args.port)
     host, port = server.server_address[:2]
-    print(f"witness {key.vkey} listening on http://{host}:{port}", flush=True)
+    where = host.decode() if isinstance(host, bytes) else host
+    print(f"witness {key.vkey} listening on http://{where}:{port}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

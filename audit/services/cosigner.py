@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from audit.core.cosignature import Witness, parse_witness_key
 from audit.core.errors import NoteError
@@ -107,9 +108,9 @@ def add_cosignatures(store: LogStore, size: int, lines: Sequence[tuple[str, str]
 
 def cosignature_lines(db: Session, size: int) -> list[str]:
     rows = db.scalars(
-        select(LogCosignature.line)
-        .where(LogCosignature.size == size)
-        .order_by(LogCosignature.witness)  # type: ignore[arg-type]
+        select(col(LogCosignature.line))
+        .where(col(LogCosignature.size) == size)
+        .order_by(col(LogCosignature.witness))
     )
     return list(rows)
 
@@ -122,10 +123,10 @@ def served_checkpoint(store: LogStore, db: Session, policy: int) -> str | None:
     latest = None
     if policy > 0:
         size = db.scalar(
-            select(LogCosignature.size)
-            .group_by(LogCosignature.size)  # type: ignore[arg-type]
+            select(col(LogCosignature.size))
+            .group_by(col(LogCosignature.size))
             .having(func.count() >= policy)
-            .order_by(LogCosignature.size.desc())  # type: ignore[attr-defined]
+            .order_by(col(LogCosignature.size).desc())
             .limit(1)
         )
         latest = None if size is None else db.get(LogCheckpoint, size)

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from audit.cli import add_witness_options, witness_options
 from ballot.cli.common import Refusal, fail, reported
 from ballot.core.choices import BallotRejected, validate_choices
 from ballot.core.client import ClientError, ElectionInfo, VoterClient, Wallet
@@ -249,11 +250,17 @@ def _check(args: argparse.Namespace, url: str) -> int:
         raise Refusal(f"the wallet {path} holds no receipt: nothing to check")
     failures: list[str] = []
     with httpx.Client(base_url=url, timeout=args.timeout) as http:
-        client = VoterClient(_Http(http), verifier_key=args.log_key or wallet.log_key)
+        client = VoterClient(
+            _Http(http), verifier_key=args.log_key or wallet.log_key, **_witnessing(args)
+        )
         for n, receipt in enumerate(wallet.receipts, 1):
             where = f"ballot {n} (log entry {receipt.get('seq')})"
             try:
-                latest = client.recheck_receipt(receipt)
+                latest = (
+                    client.witnessed_receipt(receipt)
+                    if client.witnesses
+                    else client.recheck_receipt(receipt)
+                )
             except ClientError as exc:
                 failures.append(f"{where}: {exc.detail} ({exc.code})")
                 continue
@@ -266,6 +273,14 @@ def _check(args: argparse.Namespace, url: str) -> int:
         return fail(failures)
     print(f"All {len(wallet.receipts)} receipts of {path} check.")
     return 0
+
+
+def _witnessing(args: argparse.Namespace) -> dict[str, Any]:
+    """The client's witness policy from ``--witness``/``--witness-policy`` (§15.8)."""
+    problem = witness_options(args)
+    if problem is not None:
+        raise Refusal(problem)
+    return {"witnesses": args.witnesses, "witness_policy": args.witness_policy}
 
 
 def _vote(args: argparse.Namespace) -> int:
@@ -304,7 +319,9 @@ def _vote(args: argparse.Namespace) -> int:
         _wait(args.delay)
     # The casting channel: a new client, so a new connection with no cookie (§7.5).
     with httpx.Client(base_url=url, timeout=args.timeout) as fresh:
-        caster = VoterClient(_Http(fresh), verifier_key=args.log_key or wallet.log_key)
+        caster = VoterClient(
+            _Http(fresh), verifier_key=args.log_key or wallet.log_key, **_witnessing(args)
+        )
         receipt = caster.cast(info, wallet, choices)
     wallet.save(path)
     again = len(wallet.receipts) > 1
@@ -390,6 +407,7 @@ def add_vote_command(subparsers: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     vote.add_argument("--timeout", type=int, default=60, help="HTTP timeout in seconds")
+    add_witness_options(vote)
     vote.add_argument(
         "--allow-test-keys",
         action="store_true",

@@ -21,10 +21,17 @@ from audit.core.note import parse_note
 from audit.core.witness import render_add_checkpoint
 from audit.services.models import LogCheckpoint, LogCosignature, LogEntry, LogHead, LogNode
 from audit.services.store import LogStore
+from ballot.core.client import ClientError, VoterClient
 from kernel.db import make_engine
 from kernel.keys import load_authority_key
 from kernel.settings import Settings
-from tests.support.server import admin_client, start_server, stop_server, veche
+from tests.support.server import (
+    admin_client,
+    open_code_election,
+    start_server,
+    stop_server,
+    veche,
+)
 from tests.support.settings import FAST
 from veche.kinds import entry_kinds
 from veche.pgtemp import free_port
@@ -74,7 +81,9 @@ def _start_witness(
 
 
 @pytest.fixture(name="witnessed")
-def fx_witnessed(tmp_path: Path) -> Iterator[tuple[str, Settings, str, list[tuple[str, str]]]]:
+def fx_witnessed(tmp_path: Path) -> Iterator[tuple[Settings, str, list[tuple[str, str]]]]:
+    """Two witness processes of the deployment's log, and the deployment configured with
+    both and a policy of two (the test starts its server)."""
     settings = Settings(data_dir=tmp_path / "var", **FAST)  # type: ignore[arg-type]
     initialize(settings).dispose()
     info = KeyInfo.from_private_key(settings.origin, load_authority_key(settings.keys_dir))
@@ -90,9 +99,7 @@ def fx_witnessed(tmp_path: Path) -> Iterator[tuple[str, Settings, str, list[tupl
             f"witnesses = [{entries}]\nwitness_policy = 2\nwitness_interval_ms = 20\n",
             encoding="utf-8",
         )
-        server, url = start_server(settings)
-        processes.append(server)
-        yield url, settings, info.verifier_key, witnesses
+        yield settings, info.verifier_key, witnesses
     finally:
         for process in processes:
             stop_server(process)
@@ -117,16 +124,42 @@ def _served(url: str, size: int) -> str:
 
 
 def test_two_witnesses_cosign_then_refuse_a_fork(
-    witnessed: tuple[str, Settings, str, list[tuple[str, str]]], tmp_path: Path
+    witnessed: tuple[Settings, str, list[tuple[str, str]]], tmp_path: Path
 ) -> None:
-    url, settings, log_vkey, witnesses = witnessed
+    settings, log_vkey, witnesses = witnessed
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        _cosign_then_fork(servers, settings, log_vkey, witnesses, tmp_path)
+    finally:
+        for server in servers:
+            stop_server(server)
+
+
+def _cosign_then_fork(
+    servers: list[subprocess.Popen[bytes]],
+    settings: Settings,
+    log_vkey: str,
+    witnesses: list[tuple[str, str]],
+    tmp_path: Path,
+) -> None:
+    server, url = start_server(settings)
+    servers.append(server)
     trusted = [parse_witness_key(vkey) for _url, vkey in witnesses]
     policy = ["--witness", witnesses[0][1], "--witness", witnesses[1][1], "--witness-policy", "2"]
     with closing(admin_client(url, settings)) as client:
         for n in range(5):
             _post(client, f"notice {n}")
-    size = 6  # log.genesis and five notices
-    note = _served(url, size)
+        codes = open_code_election(client, "witnessed", 2)
+    with httpx.Client(base_url=url, timeout=60) as http:
+        # The voter's client requires both witnesses: its cast waits for a cosigned
+        # checkpoint that covers the ballot.
+        voter = VoterClient(http, witnesses=trusted, witness_policy=2)
+        info = voter.election("witnessed", allow_test_keys=True)
+        wallet = voter.obtain_credential(info, access_code=codes[0])
+        receipt = voter.cast(info, wallet, {"approve": ["park"]})
+        assert voter.witnessed_receipt(receipt).size > int(receipt["seq"])
+    note = _served(url, int(receipt["size"]))
+    size = int(parse_note(note).text.split("\n")[1])
     check = check_cosignatures(note, trusted, 2)
     assert check.ok, check.describe()
     assert note.count("\u2014 witness.test/") == 2
@@ -135,15 +168,18 @@ def test_two_witnesses_cosign_then_refuse_a_fork(
     good = veche("verify", url, "--key", log_vkey, "--state", str(state), *policy)
     assert good.returncode == 0, good.stdout + good.stderr
 
-    # The operator forks the log after the witnessed checkpoint: rewrites it from scratch
-    # with the real key, notice 2 now saying something else (and drops the cosignatures).
+    # The operator forks the log after the witnessed checkpoint: stops its server,
+    # rewrites the log from its genesis with the real key, notice 2 now saying something
+    # else, a few entries more than the witnessed size (and drops the cosignatures), and
+    # starts its server again.
+    stop_server(server)
     engine = make_engine(settings)
     with engine.begin() as conn:
         for table in (LogEntry, LogNode, LogCheckpoint, LogHead, LogCosignature):
             conn.execute(delete(table))
     store = LogStore(engine, load_authority_key(settings.keys_dir), settings.origin, KINDS)
     store.ensure_genesis()
-    for n in range(7):
+    for n in range(size + 2):
         title = "the hearing is cancelled" if n == 2 else f"notice {n}"
         store.append_now(
             lambda db, log, title=title: log.append(
@@ -155,6 +191,8 @@ def test_two_witnesses_cosign_then_refuse_a_fork(
         assert forked is not None
         proof = store.consistency_proof(db, size, forked.size)
     engine.dispose()
+    server, url = start_server(settings)
+    servers.append(server)
 
     # The server appends again and asks the witnesses: they refuse.
     with closing(admin_client(url, settings)) as client:
@@ -177,6 +215,14 @@ def test_two_witnesses_cosign_then_refuse_a_fork(
         assert stale.headers["content-type"] == "text/x.tlog.size"
         assert stale.text == f"{size}\n"
 
+    # The voter's client refuses the latest checkpoint, naming the missing witnesses.
+    with httpx.Client(base_url=url, timeout=60) as http:
+        voter = VoterClient(http, witnesses=trusted, witness_policy=2, witness_wait=0.5)
+        with pytest.raises(ClientError) as refused:
+            voter.latest_checkpoint()
+        assert refused.value.code == "witness_missing"
+        assert "witness.test/a" in refused.value.detail
+
     caught = veche("verify", url, "--key", log_vkey, "--no-state", *policy)
     assert caught.returncode == 1, caught.stdout
     assert "witness_cosignatures" in caught.stdout
@@ -187,4 +233,5 @@ def test_two_witnesses_cosign_then_refuse_a_fork(
     assert "history_rewritten" in remembered.stdout
     # Without the witness policy the forked log is self-consistent: the witnesses are
     # what catches it.
-    assert veche("verify", url, "--key", log_vkey, "--no-state").returncode == 0
+    plain = veche("verify", url, "--key", log_vkey, "--no-state")
+    assert plain.returncode == 0, plain.stdout
