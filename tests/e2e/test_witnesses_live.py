@@ -235,3 +235,10 @@ def _cosign_then_fork(
     # what catches it.
     plain = veche("verify", url, "--key", log_vkey, "--no-state")
     assert plain.returncode == 0, plain.stdout
+
+
+def test_bench_witness_prints_both_figures() -> None:
+    done = veche("bench", "witness", "--samples", "3")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "append alone" in done.stdout
+    assert "append + cosigning round" in done.stdout
