@@ -11,8 +11,12 @@ witness that answers 409 names the size it holds (``text/x.tlog.size``): the cos
 takes it and asks again once. Every cosignature line is verified against the witness's
 key before it is stored in ``log_cosignature``.
 
+The thread also wakes every ``poll_seconds`` for checkpoints that other processes signed;
+a witness is not asked again for a checkpoint it holds or refused, only for a newer one
+(one it could not be reached for is asked again).
+
 Hence appends never wait for a witness, and the checkpoint served as the log's latest
-(``LogStore.served_checkpoint``) is the newest one that ``policy`` witnesses cosigned; it
+(``served_checkpoint``) is the newest one that ``policy`` witnesses cosigned; it
 may lag the newest signed checkpoint by a round (interval plus the witnesses' latency).
 A log whose history was rewritten after a cosigned checkpoint gets no more cosignatures:
 the witnesses answer 422 (or 409), the refusal is logged, and the served checkpoint stays
@@ -60,6 +64,8 @@ class WitnessEndpoint:
     url: str
     witness: Witness
     held: int | None = None
+    # The size of the last checkpoint this witness refused (not asked again for it).
+    refused: int | None = None
     _conn: http.client.HTTPConnection | None = None
 
     def post(self, body: bytes, timeout: float) -> tuple[int, str, bytes]:
@@ -86,6 +92,11 @@ class WitnessEndpoint:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def parse_witness_setting(entry: str) -> WitnessEndpoint:
@@ -147,6 +158,7 @@ class Cosigner:
         *,
         policy: int,
         interval_ms: int = 200,
+        poll_seconds: float = 5.0,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -154,6 +166,7 @@ class Cosigner:
         self.endpoints = list(endpoints)
         self.policy = policy
         self.interval = interval_ms / 1000
+        self.poll = poll_seconds
         self.timeout = timeout
         self.clock = clock
         self._wake = threading.Event()
@@ -183,11 +196,15 @@ class Cosigner:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(5)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for endpoint in self.endpoints:
+            endpoint.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait()
+            # Also woken every ``poll`` seconds: checkpoints signed by other processes
+            # (commands, other servers on the database) notify no one here.
+            self._wake.wait(self.poll)
             if self._stop.is_set():
                 return
             self._wake.clear()
@@ -220,6 +237,9 @@ class Cosigner:
             if latest is None:
                 return 0
             size, note = latest.size, latest.note
+            asked = [e for e in self.endpoints if size not in (e.held, e.refused)]
+            if not asked:
+                return sum(e.held == size for e in self.endpoints)
             proofs: dict[int, list[bytes]] = {}
             wanted = {e.held or 0 for e in self.endpoints} | {self.cosigned_size}
             for old in wanted:
@@ -237,18 +257,15 @@ class Cosigner:
             return proofs[old]
 
         futures = [
-            self._pool.submit(self._ask, endpoint, size, note, proof_for)
-            for endpoint in self.endpoints
+            self._pool.submit(self._ask, endpoint, size, note, proof_for) for endpoint in asked
         ]
-        lines = [
-            (e, line) for e, f in zip(self.endpoints, futures, strict=True) if (line := f.result())
-        ]
+        lines = [(e, line) for e, f in zip(asked, futures, strict=True) if (line := f.result())]
         self.rounds += 1
         if lines:
             add_cosignatures(
                 self.store, size, [(e.witness.name, line) for e, line in lines], int(self.clock())
             )
-        if len(lines) >= self.policy:
+        if sum(e.held == size for e in self.endpoints) >= self.policy:
             with self._done:
                 self.cosigned_size = max(self.cosigned_size, size)
                 self._done.notify_all()
@@ -285,11 +302,13 @@ class Cosigner:
                     return None
                 if held == old:
                     log.warning("witness %s refuses size %d: another root (a fork?)", name, size)
+                    endpoint.refused = size
                     return None
                 endpoint.held = held
                 continue
             detail = body[:300].decode("utf-8", "replace").strip()
             log.warning("witness %s refused size %d with %d: %s", name, size, status, detail)
+            endpoint.refused = size
             return None
         return None
 
