@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.core.entry import EntryKinds
+from audit.core.errors import NoteError
 from audit.services.cosigner import Cosigner, parse_witness_setting
 from audit.services.sequencer import Sequencer
 from audit.services.store import LogStore
@@ -29,7 +30,7 @@ from ballot.services.secret_box import SecretBox
 from kernel import db as database
 from kernel.accounts.service import AccountService
 from kernel.keys import load_authority_key, load_or_create_secret
-from kernel.settings import Settings
+from kernel.settings import Settings, SettingsError
 from proposals.services.ballot_link import BallotLink
 from proposals.services.implementation import ImplementationService
 from proposals.services.limits import ProposalLimits
@@ -97,9 +98,13 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
     sequencer = Sequencer(store)
     cosigner = None
     if settings.witnesses:
+        try:
+            endpoints = [parse_witness_setting(entry) for entry in settings.witnesses]
+        except NoteError as exc:
+            raise SettingsError(f"setting 'witnesses': {exc.detail}") from None
         cosigner = Cosigner(
             store,
-            [parse_witness_setting(entry) for entry in settings.witnesses],
+            endpoints,
             policy=settings.witness_policy,
             interval_ms=settings.witness_interval_ms,
         )
