@@ -83,6 +83,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     witnesses: tuple[str, ...] = ()
     witness_policy: int = 0
     witness_interval_ms: int = 200
+    # 0: a ballot's receipt carries the checkpoint of its batch. More: the answer to a
+    # cast waits up to this long for a checkpoint the policy's witnesses cosigned that
+    # covers the ballot, and carries that one (the batch's if none comes in time).
+    witness_receipt_wait_ms: int = 0
 
     @property
     def sqlite_path(self) -> Path:
@@ -225,6 +229,8 @@ def _check(settings: Settings) -> None:
         )
     if settings.witness_interval_ms < 1:
         raise SettingsError("setting 'witness_interval_ms' must be a positive integer")
+    if settings.witness_receipt_wait_ms < 0:
+        raise SettingsError("setting 'witness_receipt_wait_ms' must be 0 (no wait) or more")
     loopback = settings.smtp_host in {"localhost", "127.0.0.1", "::1"}
     if settings.smtp_user and not settings.smtp_starttls and not loopback:
         raise SettingsError(

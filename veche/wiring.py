@@ -117,6 +117,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         commitment_key=load_or_create_secret(settings.keys_dir, "commitment.key"),
         allow_test_keys=settings.allow_test_keys,
     )
+    elections.cosigner = cosigner
     results = ResultService(elections)
     proposals = ProposalService(sequencer, limits=ProposalLimits.from_settings(settings))
 

@@ -31,7 +31,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -174,6 +174,9 @@ class Cosigner:
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max(1, len(self.endpoints)), "veche-witness")
         self._done = threading.Condition()
+        # Resolved (with the new cosigned size) at the next advance, then replaced: the
+        # one thing the receipts waiting on the event loop hold (§15.7).
+        self._advance: Future[int] = Future()
         self.cosigned_size = 0
         self.rounds = 0
 
@@ -228,6 +231,12 @@ class Cosigner:
                 self._done.wait(left)
         return True
 
+    def next_advance(self) -> Future[int]:
+        """A future resolved when ``cosigned_size`` next grows (never cancel it: share it
+        through ``asyncio.shield``)."""
+        with self._done:
+            return self._advance
+
     # --- one round ----------------------------------------------------------------------
     def cosign_latest(self) -> int:
         """Ask every witness to cosign the newest checkpoint; store the lines. Returns
@@ -267,8 +276,13 @@ class Cosigner:
             )
         if sum(e.held == size for e in self.endpoints) >= self.policy:
             with self._done:
+                advanced = size > self.cosigned_size
                 self.cosigned_size = max(self.cosigned_size, size)
                 self._done.notify_all()
+                if advanced:
+                    done, self._advance = self._advance, Future()
+            if advanced:
+                done.set_result(size)
         return len(lines)
 
     def _ask(

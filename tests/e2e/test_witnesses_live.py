@@ -96,7 +96,8 @@ def fx_witnessed(tmp_path: Path) -> Iterator[tuple[Settings, str, list[tuple[str
             witnesses.append((url, vkey))
         entries = ", ".join(f'"{url} {vkey}"' for url, vkey in witnesses)
         (settings.data_dir / "veche.toml").write_text(
-            f"witnesses = [{entries}]\nwitness_policy = 2\nwitness_interval_ms = 20\n",
+            f"witnesses = [{entries}]\nwitness_policy = 2\nwitness_interval_ms = 20\n"
+            "witness_receipt_wait_ms = 5000\n",
             encoding="utf-8",
         )
         yield settings, info.verifier_key, witnesses
@@ -158,6 +159,8 @@ def _cosign_then_fork(
         wallet = voter.obtain_credential(info, access_code=codes[0])
         receipt = voter.cast(info, wallet, {"approve": ["park"]})
         assert voter.witnessed_receipt(receipt).size > int(receipt["seq"])
+    # The server waited for the witnesses: the receipt carries a cosigned checkpoint.
+    assert check_cosignatures(str(receipt["checkpoint"]), trusted, 2).ok
     note = _served(url, int(receipt["size"]))
     size = int(parse_note(note).text.split("\n")[1])
     check = check_cosignatures(note, trusted, 2)
