@@ -43,7 +43,7 @@ from audit.core.errors import NoteError
 from audit.core.note import parse_note
 from audit.core.witness import SIZE_CONTENT_TYPE, render_add_checkpoint
 from audit.services.models import LogCheckpoint, LogCosignature
-from audit.services.store import LogStore
+from audit.services.store import LogStore, insert_new
 
 __all__ = [
     "Cosigner",
@@ -106,15 +106,14 @@ def parse_witness_setting(entry: str) -> WitnessEndpoint:
 
 
 def add_cosignatures(store: LogStore, size: int, lines: Sequence[tuple[str, str]], at: int) -> None:
-    """Store verified cosignature lines ``(witness name, line)`` on checkpoint ``size``;
-    a witness's later line on the same checkpoint replaces its earlier one."""
+    """Store verified cosignature lines ``(witness name, line)`` on checkpoint ``size``; a
+    witness's first line on a checkpoint is kept (several server processes may store the
+    same witness's answers: ``ON CONFLICT DO NOTHING``)."""
+    table = LogCosignature.__table__  # type: ignore[attr-defined]
     with store.sessions() as db, db.begin():
         for witness, line in lines:
-            row = db.get(LogCosignature, (size, witness))
-            if row is None:
-                db.add(LogCosignature(size=size, witness=witness, line=line, at=at))
-            else:
-                row.line, row.at = line, at
+            values = {"size": size, "witness": witness, "line": line, "at": at}
+            insert_new(db, table, values, ("size", "witness"))
 
 
 def cosignature_lines(db: Session, size: int) -> list[str]:
