@@ -291,6 +291,7 @@ def _vote(args: argparse.Namespace) -> int:
         raise Refusal(f"{args.election!r} is not an election id (lowercase letters, digits, -)")
     if args.delay < 0:
         raise Refusal("--delay: give a number of seconds, 0 or more")
+    witnessing = _witnessing(args)
     if args.check:
         return _check(args, url)
     if all(getattr(args, k) is None for k in ("approve", "points", "rank", "choose")):
@@ -320,7 +321,7 @@ def _vote(args: argparse.Namespace) -> int:
     # The casting channel: a new client, so a new connection with no cookie (§7.5).
     with httpx.Client(base_url=url, timeout=args.timeout) as fresh:
         caster = VoterClient(
-            _Http(fresh), verifier_key=args.log_key or wallet.log_key, **_witnessing(args)
+            _Http(fresh), verifier_key=args.log_key or wallet.log_key, **witnessing
         )
         receipt = caster.cast(info, wallet, choices)
     wallet.save(path)
@@ -331,6 +332,12 @@ def _vote(args: argparse.Namespace) -> int:
         f"{receipt['size']} (checked: the entry holds your ballot and signature, the "
         "inclusion proof and the checkpoint's signature)."
     )
+    if witnessing["witnesses"]:
+        print(
+            f"A checkpoint that covers it is cosigned by {witnessing['witness_policy']} of the "
+            f"{len(witnessing['witnesses'])} witnesses you named, and the log only grew from "
+            "the receipt's to it."
+        )
     if again:
         print(f"This is ballot {len(wallet.receipts)} of this credential; the last one counts.")
     print(f"Wallet (credential and receipts, keep it private): {path}")
