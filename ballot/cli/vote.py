@@ -334,7 +334,7 @@ def _vote(args: argparse.Namespace) -> int:
     )
     if witnessing["witnesses"]:
         print(
-            f"A checkpoint that covers it is cosigned by {witnessing['witness_policy']} of the "
+            f"A checkpoint that covers it is cosigned by at least {witnessing['witness_policy']} of the "
             f"{len(witnessing['witnesses'])} witnesses you named, and the log only grew from "
             "the receipt's to it."
         )

@@ -161,6 +161,36 @@ def _cosign_then_fork(
         assert voter.witnessed_receipt(receipt).size > int(receipt["seq"])
     # The server waited for the witnesses: the receipt carries a cosigned checkpoint.
     assert check_cosignatures(str(receipt["checkpoint"]), trusted, 2).ok
+    # The same policy from the command line.
+    voted = veche(
+        "vote",
+        url,
+        "--election",
+        "witnessed",
+        "--approve",
+        "park",
+        "--code",
+        codes[1],
+        "--delay",
+        "0",
+        "--allow-test-keys",
+        "--wallet",
+        str(tmp_path / "wallet.json"),
+        *policy,
+    )
+    assert voted.returncode == 0, voted.stdout + voted.stderr
+    assert "cosigned by at least 2 of the 2 witnesses" in voted.stdout
+    checked = veche(
+        "vote",
+        url,
+        "--election",
+        "witnessed",
+        "--check",
+        "--wallet",
+        str(tmp_path / "wallet.json"),
+        *policy,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     note = _served(url, int(receipt["size"]))
     size = int(parse_note(note).text.split("\n")[1])
     check = check_cosignatures(note, trusted, 2)
