@@ -333,10 +333,10 @@ def _vote(args: argparse.Namespace) -> int:
         "inclusion proof and the checkpoint's signature)."
     )
     if witnessing["witnesses"]:
+        policy, named = witnessing["witness_policy"], len(witnessing["witnesses"])
         print(
-            f"A checkpoint that covers it is cosigned by at least {witnessing['witness_policy']} of the "
-            f"{len(witnessing['witnesses'])} witnesses you named, and the log only grew from "
-            "the receipt's to it."
+            f"A checkpoint that covers it is cosigned by at least {policy} of the {named} "
+            "witnesses you named, and the log only grew from the receipt's to it."
         )
     if again:
         print(f"This is ballot {len(wallet.receipts)} of this credential; the last one counts.")
