@@ -177,6 +177,8 @@ def decide(
                 f"the witness holds another root for size {old}: the log has forked",
                 held_size=held_size,
             )
+        if request.proof:
+            raise Refusal(422, "a consistency proof between equal sizes must be empty")
         return checkpoint
     try:
         verify_consistency(old, checkpoint.size, held.root, checkpoint.root, request.proof)

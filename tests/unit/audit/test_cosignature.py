@@ -220,6 +220,11 @@ def test_witness_refusals_follow_the_spec() -> None:
     fork3 = _Log(log_key)
     fork3.add(b"a", b"B", b"c")
     assert _refusal(fork3, fork3.request(3), held).status == 409
+    # The same size and root with proof lines: 422.
+    same = render_add_checkpoint(
+        3, [b"\0" * 32], sign_checkpoint(log_key, log.origin, Checkpoint(log.origin, 3, held.root))
+    )
+    assert _refusal(log, same, held).status == 422
     # Proof lines after old 0: 400.
     body = render_add_checkpoint(0, [b"\0" * 32], log.note())
     assert _refusal(log, body, None).status == 400
