@@ -88,6 +88,14 @@ def test_cosignature_known_answer_rfc8032_key() -> None:
     assert sig.line().startswith("\u2014 witness.example/w1 ")
     witness = parse_witness_key(witness_key("witness.example/w1", RFC8032_PUBLIC))
     assert witness.timestamp_of(body, sig) == 1679315147
+    # The worked example of docs/protocol.md §15.9 (checked against libsodium).
+    assert (
+        witness.vkey == "witness.example/w1+eb762cc2+BNdamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea"
+    )
+    assert sig.line() == (
+        "\u2014 witness.example/w1 63YswgAAAABkGFDL+TPmh4BYuAjsYRoqMJCWb/gWJaeRF/kmm5tlCr9sJ57DL"
+        "Erur7K0yDXc2ArN+TIuotuB/HbuL3AJsp3bv/aNCQ==\n"
+    )
 
 
 def _keys() -> tuple[Ed25519PrivateKey, Ed25519PrivateKey, Ed25519PrivateKey]:
