@@ -219,17 +219,6 @@ class Cosigner:
             if rest > 0:
                 self._stop.wait(rest)
 
-    def wait_for(self, size: int, timeout: float) -> bool:
-        """Wait until a checkpoint of at least ``size`` is cosigned by ``policy``."""
-        deadline = time.monotonic() + timeout
-        with self._done:
-            while self.cosigned_size < size:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._done.wait(left)
-        return True
-
     def next_advance(self) -> Future[int]:
         """A future resolved when ``cosigned_size`` next grows (never cancel it: share it
         through ``asyncio.shield``)."""
