@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.core.checkpoint import Checkpoint
+from audit.core.cosignature import parse_witness_key
 from audit.core.entry import EntryKinds
 from audit.core.errors import AuditError, NoteError
 from audit.core.export import KeyInfo, write_export
@@ -218,6 +219,8 @@ def _verify_directory(
         pinned_verifier_key=args.key,
         state_dir=state_dir,
         progress=_ProgressBar(sys.stderr),
+        witnesses=args.witnesses,
+        witness_policy=args.witness_policy,
     )
     extra: list[tuple[bool, list[str], dict[str, Any]]] = []
     checks: list[ExtraCheck] = getattr(args, "checks", [])
@@ -230,7 +233,49 @@ def _verify_directory(
     return report, extra
 
 
+def witness_options(args: argparse.Namespace) -> str | None:
+    """Parse ``--witness``/``--witness-policy`` into ``args.witnesses`` and
+    ``args.witness_policy``; a sentence saying what is wrong, or None."""
+    try:
+        args.witnesses = [parse_witness_key(text) for text in getattr(args, "witness", [])]
+    except NoteError as exc:
+        return f"--witness: {exc.detail}"
+    names = [w.name for w in args.witnesses]
+    if len(set(names)) != len(names):
+        return "--witness: the same witness is named twice"
+    if getattr(args, "witness_policy", None) is None:
+        args.witness_policy = len(args.witnesses)
+    if not 0 <= args.witness_policy <= len(args.witnesses):
+        return (
+            f"--witness-policy {args.witness_policy} cannot be met by "
+            f"{len(args.witnesses)} --witness key(s)"
+        )
+    return None
+
+
+def add_witness_options(parser: argparse.ArgumentParser) -> None:
+    """``--witness VKEY`` (repeatable) and ``--witness-policy K`` (§15.8)."""
+    parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="a witness's verifier key (name+id+key, type 0x04) you trust; repeatable",
+    )
+    parser.add_argument(
+        "--witness-policy",
+        type=int,
+        default=None,
+        metavar="K",
+        help="how many of the --witness keys must have cosigned the checkpoint (default: all)",
+    )
+
+
 def run_verify(args: argparse.Namespace) -> int:
+    problem = witness_options(args)
+    if problem is not None:
+        print(f"veche: error: {problem}", file=sys.stderr)
+        return 2
     source: str = args.source
     state_dir = None if args.no_state else Path(args.state or default_state_dir())
     try:
@@ -294,4 +339,5 @@ def add_verify_command(
         "--no-state", action="store_true", help="neither read nor remember checkpoints"
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_witness_options(parser)
     parser.set_defaults(func=run_verify, kinds=kinds, checks=list(checks))

@@ -79,6 +79,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     proposal_drafts_per_day: int = 20
     uploads_per_hour: int = 60
     pledges_per_hour: int = 30
+    # Witnesses of the audit log (docs/protocol.md §15.7), each "URL VKEY": the witness's
+    # add-checkpoint prefix and its cosignature/v1 verifier key. The log asks them to
+    # cosign its newest checkpoint at most every witness_interval_ms, and serves as its
+    # latest the newest checkpoint that witness_policy of them cosigned. In TOML a list
+    # of strings; in the environment the entries separated by ";".
+    witnesses: tuple[str, ...] = ()
+    witness_policy: int = 0
+    witness_interval_ms: int = 200
+    # 0: a ballot's receipt carries the checkpoint of its batch. More: the answer to a
+    # cast waits up to this long for a checkpoint the policy's witnesses cosigned that
+    # covers the ballot, and carries that one (the batch's if none comes in time).
+    witness_receipt_wait_ms: int = 0
 
     @property
     def sqlite_path(self) -> Path:
@@ -121,6 +133,9 @@ def _coerce(name: str, raw: Any) -> Any:
             if text in {"0", "false", "no", "off"}:
                 return False
             raise ValueError
+        if str(kind) in {"tuple[str, ...]", "typing.Tuple[str, ...]"}:
+            items = raw if isinstance(raw, list) else str(raw).replace("\n", ";").split(";")
+            return tuple(" ".join(str(item).split()) for item in items if str(item).strip())
         if kind is int or kind == "int":
             if isinstance(raw, bool):
                 raise ValueError
@@ -211,6 +226,22 @@ def _check(settings: Settings) -> None:
         raise SettingsError("setting 'public_url' must start with http:// or https://")
     if "@" not in settings.mail_from or any(c in settings.mail_from for c in "\r\n"):
         raise SettingsError("setting 'mail_from' must be one e-mail address")
+    for entry in settings.witnesses:
+        fields = entry.split(" ")
+        if len(fields) != 2 or not fields[0].startswith(("http://", "https://")):
+            raise SettingsError(
+                f"setting 'witnesses': {entry!r} is not 'URL VKEY' (an http(s) URL, a space "
+                "and the witness's verifier key)"
+            )
+    if not 0 <= settings.witness_policy <= len(settings.witnesses):
+        raise SettingsError(
+            "setting 'witness_policy' must be between 0 and the number of witnesses "
+            f"({len(settings.witnesses)})"
+        )
+    if settings.witness_interval_ms < 1:
+        raise SettingsError("setting 'witness_interval_ms' must be a positive integer")
+    if settings.witness_receipt_wait_ms < 0:
+        raise SettingsError("setting 'witness_receipt_wait_ms' must be 0 (no wait) or more")
     loopback = settings.smtp_host in {"localhost", "127.0.0.1", "::1"}
     if settings.smtp_user and not settings.smtp_starttls and not loopback:
         raise SettingsError(

@@ -97,6 +97,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ThreadPoolExecutor(max_workers=64, thread_name_prefix="veche")
         )
         document_error_shape(app.openapi_schema)
+        if services.cosigner is not None:
+            # Witnesses are asked for the newest checkpoint at once, and then after every
+            # batch and every few seconds (checkpoints other processes signed, §15.7).
+            services.cosigner.notify()
 
     def on_shutdown() -> None:
         services.close()

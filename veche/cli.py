@@ -205,6 +205,12 @@ def _add_vote(subparsers: Any) -> None:
     add_vote_command(subparsers)
 
 
+def _add_witness(subparsers: Any) -> None:
+    from audit.witness_cli import add_witness_command
+
+    add_witness_command(subparsers)
+
+
 def _command_registrars() -> dict[str, Callable[[Any], None]]:
     """Commands contributed by the domain packages, each imported only when it is asked
     for (``veche tally`` loads the counting rules, not the web stack)."""
@@ -213,6 +219,7 @@ def _command_registrars() -> dict[str, Callable[[Any], None]]:
         "tally": _add_tally,
         "election": _add_election,
         "vote": _add_vote,
+        "witness": _add_witness,
     }
 
 
@@ -222,8 +229,16 @@ def _bench_registrars() -> list[Callable[[Any], None]]:
     from veche.bench.commands import add_log_bench, add_verify_bench
     from veche.bench.load import add_load_bench
     from veche.bench.tally import add_tally_bench
+    from veche.bench.witness import add_witness_bench
 
-    return [add_log_bench, add_tally_bench, add_cast_bench, add_verify_bench, add_load_bench]
+    return [
+        add_log_bench,
+        add_tally_bench,
+        add_cast_bench,
+        add_verify_bench,
+        add_load_bench,
+        add_witness_bench,
+    ]
 
 
 def _command_named(argv: Sequence[str]) -> str | None:

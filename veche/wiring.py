@@ -20,6 +20,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.core.entry import EntryKinds
+from audit.core.errors import NoteError
+from audit.services.cosigner import Cosigner, parse_witness_setting
 from audit.services.sequencer import Sequencer
 from audit.services.store import LogStore
 from ballot.services.elections import ElectionService
@@ -28,7 +30,7 @@ from ballot.services.secret_box import SecretBox
 from kernel import db as database
 from kernel.accounts.service import AccountService
 from kernel.keys import load_authority_key, load_or_create_secret
-from kernel.settings import Settings
+from kernel.settings import Settings, SettingsError
 from proposals.services.ballot_link import BallotLink
 from proposals.services.implementation import ImplementationService
 from proposals.services.limits import ProposalLimits
@@ -58,6 +60,8 @@ class Services:
     accounts: AccountService
     log_store: LogStore
     sequencer: Sequencer
+    # Asks the configured witnesses to cosign checkpoints (None without witnesses).
+    cosigner: Cosigner | None
     elections: ElectionService
     results: ResultService
     proposals: ProposalService
@@ -80,6 +84,8 @@ class Services:
 
     def close(self) -> None:
         self.sequencer.stop()
+        if self.cosigner is not None:
+            self.cosigner.stop()
         self.engine.dispose()
 
 
@@ -90,6 +96,19 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
     kinds = entry_kinds()
     store = LogStore(engine, authority_key, settings.origin, kinds)
     sequencer = Sequencer(store)
+    cosigner = None
+    if settings.witnesses:
+        try:
+            endpoints = [parse_witness_setting(entry) for entry in settings.witnesses]
+        except NoteError as exc:
+            raise SettingsError(f"setting 'witnesses': {exc.detail}") from None
+        cosigner = Cosigner(
+            store,
+            endpoints,
+            policy=settings.witness_policy,
+            interval_ms=settings.witness_interval_ms,
+        )
+        store.listeners.append(lambda _checkpoint: cosigner.notify())
     elections = ElectionService(
         store=store,
         sequencer=sequencer,
@@ -98,6 +117,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         commitment_key=load_or_create_secret(settings.keys_dir, "commitment.key"),
         allow_test_keys=settings.allow_test_keys,
     )
+    elections.cosigner = cosigner
     results = ResultService(elections)
     proposals = ProposalService(sequencer, limits=ProposalLimits.from_settings(settings))
 
@@ -118,6 +138,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         accounts=AccountService(settings, log_writer=log_writer),
         log_store=store,
         sequencer=sequencer,
+        cosigner=cosigner,
         elections=elections,
         results=results,
         proposals=proposals,

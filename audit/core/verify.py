@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from audit.core.canonical import b64url_decode
 from audit.core.chain import check_entries, merkle_levels
 from audit.core.checkpoint import Checkpoint, verify_checkpoint
+from audit.core.cosignature import Witness, check_cosignatures
 from audit.core.entry import GENESIS_KIND, EntryKinds, LogGenesis, parse_entry
 from audit.core.errors import AuditError, ExportError, NoteError, ProofError
 from audit.core.export import ExportedLog, read_export
@@ -152,6 +153,8 @@ def verify_log(
     state_dir: Path | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    witnesses: Sequence[Witness] = (),
+    witness_policy: int = 0,
 ) -> Report:
     """Verify an exported log directory (or one already read) and report every failure.
 
@@ -159,7 +162,8 @@ def verify_log(
     ``pinned_verifier_key`` is the key the auditor trusts (else ``key.json``'s, with a
     warning); ``state_dir`` remembers checkpoints between runs; ``progress(done,
     total)`` is called as lines are checked; ``workers`` caps the processes used for a
-    large log (``None``: one per CPU).
+    large log (``None``: one per CPU). With ``witnesses``, the checkpoint must carry
+    valid cosignatures of ``witness_policy`` of them (docs/protocol.md §15.8).
     """
     report = Report()
     try:
@@ -196,6 +200,9 @@ def verify_log(
         except NoteError as exc:
             report.fail(None, "checkpoint_signature", f"checkpoint.txt: {exc.detail}")
     report.checkpoint = checkpoint
+    witnessed = checkpoint is not None and _check_witnesses(
+        log.checkpoint_note, witnesses, witness_policy, report
+    )
 
     # Entries: canonical form, validity, chain, leaf hashes.
     data = _entries_data(log.entries, report)
@@ -222,10 +229,16 @@ def verify_log(
         )
     else:
         if root_from_nodes(checkpoint.size, get_node) != checkpoint.root:
+            fork = (
+                " that the witnesses cosigned: the log was rewritten after they saw it (a fork)"
+                if witnessed
+                else ""
+            )
             report.fail(
                 None,
-                "root_mismatch",
-                f"the Merkle root of the first {checkpoint.size} entries is not the signed root",
+                "witnessed_root_mismatch" if witnessed else "root_mismatch",
+                f"the Merkle root of the first {checkpoint.size} entries is not the signed "
+                f"root{fork}",
             )
         if checkpoint.size < n:
             report.warnings.append(
@@ -238,6 +251,28 @@ def verify_log(
             _check_against(old, name, checkpoint, n, get_node, report)
         _remember(state_dir, checkpoint, log.checkpoint_note)
     return report
+
+
+def _check_witnesses(note: str, witnesses: Sequence[Witness], policy: int, report: Report) -> bool:
+    """Whether ``policy`` of ``witnesses`` cosigned the checkpoint (§15.8); a failure
+    names the witnesses whose cosignature is missing or invalid."""
+    if not witnesses:
+        return False
+    try:
+        check = check_cosignatures(note, witnesses, policy)
+    except NoteError as exc:
+        report.fail(None, exc.code, f"checkpoint.txt: {exc.detail}")
+        return False
+    if not check.ok:
+        report.fail(
+            None,
+            "witness_cosignatures",
+            f"the checkpoint does not carry the cosignatures you require: {check.describe()}; "
+            "a checkpoint the witnesses did not cosign may show you a history they were not "
+            "shown (a fork)",
+        )
+        return False
+    return True
 
 
 def _check_against(

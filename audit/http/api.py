@@ -14,6 +14,7 @@ from litestar.params import FromQuery, JSONBody
 
 from audit.core.entry import NoticePublished
 from audit.http.state import LogState
+from audit.services.cosigner import served_checkpoint
 from audit.services.sequencer import Sequencer
 from audit.services.store import BatchLog, LogStore
 from kernel.errors import InvalidInput, NotFound
@@ -68,13 +69,16 @@ class LogController(Controller):
 
     @get("/checkpoint", operation_id="logCheckpoint", media_type="text/plain", sync_to_thread=True)
     def checkpoint(self, db: DB, state: LogState) -> Response[str]:
-        """The latest signed checkpoint (C2SP tlog-checkpoint signed note)."""
+        """The latest signed checkpoint (C2SP tlog-checkpoint signed note) with its
+        witnesses' cosignature lines (docs/protocol.md §15.7): the newest checkpoint that
+        ``witness_policy`` witnesses cosigned, or the newest without witnesses."""
         store: LogStore = state.log_store
+        policy = state.settings.witness_policy if state.settings.witnesses else 0
         with db.begin():
-            latest = store.latest_checkpoint(db)
-        if latest is None:
+            note = served_checkpoint(store, db, policy)
+        if note is None:
             raise NotFound("The log has no checkpoint yet.", code="empty_log")
-        return Response(latest.note, media_type="text/plain; charset=utf-8")
+        return Response(note, media_type="text/plain; charset=utf-8")
 
     @get("/key", operation_id="logKey")
     async def key(self, state: LogState) -> LogKey:

@@ -5,6 +5,7 @@
 - ``log_node``: hashes of the perfect subtrees (RFC 9162 §2.1) that appends complete,
   keyed by ``(level, index)``; every proof and root is read from O(log n) of them.
 - ``log_checkpoint``: the signed checkpoint issued after each batch, by tree size.
+- ``log_cosignature``: witnesses' cosignature lines on checkpoints, by size and witness.
 - ``log_head``: one row, the size of the log; writers lock it so that a batch from any
   process sees the newest head (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
   ``BEGIN IMMEDIATE`` already serializes writers).
@@ -49,3 +50,15 @@ class LogHead(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     size: int = 0
+
+
+class LogCosignature(SQLModel, table=True):
+    """A witness's cosignature line (docs/protocol.md §15.7) on the checkpoint of ``size``:
+    the whole signature line, as the witness answered it, verified before it is stored."""
+
+    __tablename__ = "log_cosignature"
+
+    size: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    witness: str = Field(primary_key=True, max_length=255)
+    line: str
+    at: int

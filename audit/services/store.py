@@ -277,6 +277,9 @@ class LogStore:
         self.node_cache = NodeCache()
         self._postgres = engine.dialect.name == "postgresql"
         self._sql = _BatchSQL(engine.dialect.name)
+        # Called with each committed batch's checkpoint, in the sequencer's thread, after
+        # the commit: they must not block (the cosigner only sets an event, §15.7).
+        self.listeners: list[Callable[[SignedCheckpoint], None]] = []
 
     # --- writing ------------------------------------------------------------------------
     def run_batch(self, items: Sequence[WorkItem[Any]]) -> None:
@@ -321,6 +324,11 @@ class LogStore:
             if not isinstance(exc, Exception):
                 raise
             return
+        for listener in self.listeners:
+            try:
+                listener(checkpoint)
+            except Exception:  # pragma: no cover - a listener's bug never fails a batch
+                log.exception("checkpoint listener failed")
         for item, result, appended, error in outcomes:
             if error is not None:
                 item.future.set_exception(error)

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from audit.cli import add_witness_options, witness_options
 from ballot.cli.common import Refusal, fail, reported
 from ballot.core.choices import BallotRejected, validate_choices
 from ballot.core.client import ClientError, ElectionInfo, VoterClient, Wallet
@@ -249,11 +250,17 @@ def _check(args: argparse.Namespace, url: str) -> int:
         raise Refusal(f"the wallet {path} holds no receipt: nothing to check")
     failures: list[str] = []
     with httpx.Client(base_url=url, timeout=args.timeout) as http:
-        client = VoterClient(_Http(http), verifier_key=args.log_key or wallet.log_key)
+        client = VoterClient(
+            _Http(http), verifier_key=args.log_key or wallet.log_key, **_witnessing(args)
+        )
         for n, receipt in enumerate(wallet.receipts, 1):
             where = f"ballot {n} (log entry {receipt.get('seq')})"
             try:
-                latest = client.recheck_receipt(receipt)
+                latest = (
+                    client.witnessed_receipt(receipt)
+                    if client.witnesses
+                    else client.recheck_receipt(receipt)
+                )
             except ClientError as exc:
                 failures.append(f"{where}: {exc.detail} ({exc.code})")
                 continue
@@ -268,6 +275,14 @@ def _check(args: argparse.Namespace, url: str) -> int:
     return 0
 
 
+def _witnessing(args: argparse.Namespace) -> dict[str, Any]:
+    """The client's witness policy from ``--witness``/``--witness-policy`` (§15.8)."""
+    problem = witness_options(args)
+    if problem is not None:
+        raise Refusal(problem)
+    return {"witnesses": args.witnesses, "witness_policy": args.witness_policy}
+
+
 def _vote(args: argparse.Namespace) -> int:
     url = str(args.url).rstrip("/")
     if urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname:
@@ -276,6 +291,7 @@ def _vote(args: argparse.Namespace) -> int:
         raise Refusal(f"{args.election!r} is not an election id (lowercase letters, digits, -)")
     if args.delay < 0:
         raise Refusal("--delay: give a number of seconds, 0 or more")
+    witnessing = _witnessing(args)
     if args.check:
         return _check(args, url)
     if all(getattr(args, k) is None for k in ("approve", "points", "rank", "choose")):
@@ -304,7 +320,9 @@ def _vote(args: argparse.Namespace) -> int:
         _wait(args.delay)
     # The casting channel: a new client, so a new connection with no cookie (§7.5).
     with httpx.Client(base_url=url, timeout=args.timeout) as fresh:
-        caster = VoterClient(_Http(fresh), verifier_key=args.log_key or wallet.log_key)
+        caster = VoterClient(
+            _Http(fresh), verifier_key=args.log_key or wallet.log_key, **witnessing
+        )
         receipt = caster.cast(info, wallet, choices)
     wallet.save(path)
     again = len(wallet.receipts) > 1
@@ -314,6 +332,12 @@ def _vote(args: argparse.Namespace) -> int:
         f"{receipt['size']} (checked: the entry holds your ballot and signature, the "
         "inclusion proof and the checkpoint's signature)."
     )
+    if witnessing["witnesses"]:
+        policy, named = witnessing["witness_policy"], len(witnessing["witnesses"])
+        print(
+            f"A checkpoint that covers it is cosigned by at least {policy} of the {named} "
+            "witnesses you named, and the log only grew from the receipt's to it."
+        )
     if again:
         print(f"This is ballot {len(wallet.receipts)} of this credential; the last one counts.")
     print(f"Wallet (credential and receipts, keep it private): {path}")
@@ -390,6 +414,7 @@ def add_vote_command(subparsers: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     vote.add_argument("--timeout", type=int, default=60, help="HTTP timeout in seconds")
+    add_witness_options(vote)
     vote.add_argument(
         "--allow-test-keys",
         action="store_true",

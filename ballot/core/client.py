@@ -25,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,6 +40,7 @@ from audit.core.canonical import (
     decode_canonical,
 )
 from audit.core.checkpoint import Checkpoint, verify_checkpoint
+from audit.core.cosignature import Witness, check_cosignatures
 from audit.core.merkle import verify_consistency, verify_inclusion
 from ballot.core.ballot import ballot_json, make_ballot
 from ballot.core.manifest import (
@@ -291,7 +293,9 @@ class VoterClient:
     """The protocol steps against one server, through ``http`` (httpx or a test client).
 
     ``verifier_key`` pins the log's key (a signed-note verifier key); without it the key
-    is fetched from the server once.
+    is fetched from the server once. With ``witnesses``, the latest checkpoint must carry
+    cosignatures of ``witness_policy`` of them (docs/protocol.md §15.8), and a cast waits
+    up to ``witness_wait`` seconds until a cosigned checkpoint covers its ballot.
     """
 
     def __init__(
@@ -300,11 +304,27 @@ class VoterClient:
         *,
         rng: Callable[[int], bytes] = os.urandom,
         verifier_key: str | None = None,
+        witnesses: Sequence[Witness] = (),
+        witness_policy: int | None = None,
+        witness_wait: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http
         self.rng = rng
         self.pinned_key = verifier_key
         self._log_key: dict[str, str] | None = None
+        self.witnesses = list(witnesses)
+        self.witness_policy = len(self.witnesses) if witness_policy is None else witness_policy
+        if not 0 <= self.witness_policy <= len(self.witnesses):
+            raise ClientError(
+                "bad_witness_policy",
+                f"a policy of {self.witness_policy} cannot be met by {len(self.witnesses)} "
+                "witness key(s)",
+            )
+        self.witness_wait = witness_wait
+        self.sleep = sleep
+        self.clock = clock
 
     # --- what the server publishes ------------------------------------------------------
     def election(self, election_id: str, *, allow_test_keys: bool = False) -> ElectionInfo:
@@ -423,6 +443,8 @@ class VoterClient:
             raise ClientError("bad_receipt", "the answer to the ballot is not a receipt")
         kept = {**receipt, "cast": cast}
         self.check_receipt(kept, election_hash=info.hash)
+        if self.witnesses:
+            self.witnessed_receipt(kept)
         return kept
 
     def next_counter(self, info: ElectionInfo, credential: str) -> int:
@@ -507,10 +529,35 @@ class VoterClient:
         return checkpoint
 
     def latest_checkpoint(self) -> Checkpoint:
+        """The served checkpoint, signed by the log's key and, with witnesses, cosigned
+        by ``witness_policy`` of them (``witness_missing`` names those missing)."""
         response = self.http.get("/api/v1/log/checkpoint")
         if response.status_code != 200:
             raise ClientError("bad_checkpoint", "the server states no checkpoint")
-        return self._checkpoint(response.text)
+        checkpoint = self._checkpoint(response.text)
+        if self.witnesses:
+            check = check_cosignatures(response.text, self.witnesses, self.witness_policy)
+            if not check.ok:
+                raise ClientError(
+                    "witness_missing",
+                    f"the log's checkpoint of {checkpoint.size} entries lacks the witness "
+                    f"cosignatures you require: {check.describe()}",
+                )
+        return checkpoint
+
+    def witnessed_receipt(self, receipt: Mapping[str, Any]) -> Checkpoint:
+        """``recheck_receipt`` until a cosigned checkpoint covers the receipt (witnesses
+        cosign asynchronously, §15.7), for at most ``witness_wait`` seconds."""
+        deadline = self.clock() + self.witness_wait
+        while True:
+            try:
+                return self.recheck_receipt(receipt)
+            except ClientError as exc:
+                if exc.code not in {"witness_missing", "not_yet_witnessed"}:
+                    raise
+                if self.clock() >= deadline:
+                    raise
+            self.sleep(0.1)
 
     def recheck_receipt(self, receipt: Mapping[str, Any]) -> Checkpoint:
         """A kept receipt still proves the ballot (§8.3): the checks of ``check_receipt``,
@@ -521,6 +568,12 @@ class VoterClient:
         leaf = bytes.fromhex(str(receipt["leaf_hash"]))
         seq = int(receipt["seq"])
         latest = self.latest_checkpoint()
+        if latest.size < older.size and self.witnesses:
+            raise ClientError(
+                "not_yet_witnessed",
+                f"the newest cosigned checkpoint has {latest.size} entries; the receipt's "
+                f"{older.size} are not witnessed yet",
+            )
         if latest.size < older.size:
             raise ClientError(
                 "log_shrank",

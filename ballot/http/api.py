@@ -11,8 +11,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.orm import Session
 
+from audit.services.cosigner import Cosigner
 from ballot.http.state import ElectionState
-from ballot.services.casting import AlreadyCast, NextCounter, Receipt
+from ballot.services.casting import AlreadyCast, NextCounter, PendingCast, Receipt
 from ballot.services.credentials import Voter
 from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionNotFound
@@ -23,6 +24,30 @@ from ballot.services.roll import access_codes_csv
 from kernel.accounts.service import LiveSession
 from kernel.errors import InvalidInput
 from kernel.web import DB, Viewer, requires_role
+
+
+async def _witnessed(
+    service: ElectionService,
+    cosigner: Cosigner,
+    pending: PendingCast,
+    receipt: Receipt,
+    wait_ms: int,
+) -> Receipt:
+    """Wait (on the event loop, holding no thread) until the witnesses cosigned a
+    checkpoint covering the ballot, at most ``wait_ms``; then prove the ballot in it
+    (docs/protocol.md §15.7). On time-out the receipt keeps the batch's checkpoint."""
+    deadline = asyncio.get_running_loop().time() + wait_ms / 1000
+    while cosigner.cosigned_size < receipt.size:
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            return receipt
+        try:
+            await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(cosigner.next_advance())), left
+            )
+        except TimeoutError:
+            return receipt
+    return await anyio.to_thread.run_sync(service.witnessed_receipt, pending, receipt)
 
 
 class CredentialRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -293,4 +318,7 @@ class ElectionController(Controller):
         receipt = service.cached_receipt(pending, committed)
         if receipt is None:
             receipt = await anyio.to_thread.run_sync(service.receipt, pending, committed)
+        wait = state.settings.witness_receipt_wait_ms
+        if wait and service.cosigner is not None:
+            receipt = await _witnessed(service, service.cosigner, pending, receipt, wait)
         return receipt

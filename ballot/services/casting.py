@@ -23,6 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.core.canonical import CanonicalError, b64url_decode, canonical_bytes
+from audit.core.note import parse_note
+from audit.services.cosigner import served_checkpoint
 from audit.services.store import BatchLog, Committed, insert_new
 from ballot.core import kinds
 from ballot.core.ballot import ballot_json, check_ballot, parse_ballot
@@ -216,6 +218,25 @@ class BallotBox:
             proof = self.elections.store.inclusion_proof(rdb, same.seq, latest.size)
         return self._receipt(
             pending, same.seq, bytes(same.leaf_hash), latest.size, latest.note, proof
+        )
+
+    def witnessed_receipt(self, pending: PendingCast, receipt: Receipt, policy: int) -> Receipt:
+        """``receipt`` proven again in the served checkpoint (docs/protocol.md §15.7):
+        the newest that ``policy`` witnesses cosigned, with their lines, once it covers
+        the ballot; the receipt unchanged if it does not."""
+        store = self.elections.store
+        with store.read_sessions() as rdb:
+            note = served_checkpoint(store, rdb, policy)
+            if note is None:
+                return receipt
+            size = int(parse_note(note).text.split("\n")[1])
+            if size <= receipt.seq:
+                return receipt
+            proof = store.inclusion_proof_cached(receipt.seq, size)
+            if proof is None:
+                proof = store.inclusion_proof(rdb, receipt.seq, size)
+        return self._receipt(
+            pending, receipt.seq, bytes.fromhex(receipt.leaf_hash), size, note, proof
         )
 
     @staticmethod

@@ -22,6 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
+from audit.services.cosigner import Cosigner
 from audit.services.sequencer import Sequencer
 from audit.services.store import Committed, LogStore
 from ballot.services.casting import BallotBox, NextCounter, PendingCast, Receipt
@@ -66,6 +67,8 @@ class ElectionService:
         self.store = store
         self.sequencer = sequencer
         self.authority_key = authority_key
+        # Set by the wiring when the log has witnesses (docs/protocol.md §15.7).
+        self.cosigner: Cosigner | None = None
         self.allow_test_keys = allow_test_keys
 
     # --- configuration, opening and closing (ballot.services.lifecycle) ------------------
@@ -142,6 +145,10 @@ class ElectionService:
 
     def resent_receipt(self, pending: PendingCast) -> Receipt:
         return self.ballot_box.resent_receipt(pending)
+
+    def witnessed_receipt(self, pending: PendingCast, receipt: Receipt) -> Receipt:
+        assert self.cosigner is not None
+        return self.ballot_box.witnessed_receipt(pending, receipt, self.cosigner.policy)
 
     def next_counter(self, election_id: str, credential: str) -> NextCounter:
         return self.ballot_box.next_counter(election_id, credential)
