@@ -12,10 +12,11 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ballot.cli.admin import LocalServices
 
 EXIT_FAILURE = 1
@@ -37,6 +38,12 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 # --- parser ------------------------------------------------------------------------------
+def _path(text: str) -> Path:
+    from pathlib import Path  # loaded by the commands that take a path, not by tally
+
+    return Path(text)
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -57,7 +64,7 @@ def _port(text: str) -> int:
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
-        type=Path,
+        type=_path,
         default=None,
         help="data directory (default: $VECHE_DATA_DIR or ./var)",
     )
@@ -131,7 +138,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "log", help="write the log as an exported directory that 'veche verify' reads"
     )
     _add_data_dir(export_log)
-    export_log.add_argument("directory", type=Path, help="where to write the export")
+    export_log.add_argument("directory", type=_path, help="where to write the export")
     export_log.add_argument(
         "--url", help="export from this server instead of the local data directory"
     )
@@ -141,13 +148,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "backup", help="copy the database and keys consistently into a new directory"
     )
     _add_data_dir(backup)
-    backup.add_argument("directory", type=Path, help="where to write the backup (new)")
+    backup.add_argument("directory", type=_path, help="where to write the backup (new)")
     backup.set_defaults(func=_command("cmd_backup"))
     restore = commands.add_parser(
         "restore", help="restore a backup into a new data directory (or empty database)"
     )
     _add_data_dir(restore)
-    restore.add_argument("directory", type=Path, help="the backup to restore")
+    restore.add_argument("directory", type=_path, help="the backup to restore")
     restore.set_defaults(func=_command("cmd_restore"))
 
     bench = commands.add_parser("bench", help="measure performance and print figures")
