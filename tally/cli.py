@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ def add_tally_command(subparsers: argparse._SubParsersAction[Any]) -> None:
         description=__doc__.split("\n\n``veche.cli``")[0] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", type=Path, help="a Pabulib .pb file")
+    p.add_argument("file", help="a Pabulib .pb file")
     p.add_argument("--rule", choices=RULES, help="default: the rule the file declares")
     p.add_argument("--satisfaction", choices=["cost", "cardinality"], help="MES (default cost)")
     p.add_argument(
@@ -108,7 +107,8 @@ def run_tally(args: argparse.Namespace) -> int:
     from tally.render import render_text
 
     try:
-        data = Path(args.file).read_bytes()
+        with open(args.file, "rb") as f:  # (not pathlib: the tally does not load it)
+            data = f.read()
     except OSError as exc:
         return _fail(f"cannot read {args.file}: {exc.strerror or exc}")
     try:

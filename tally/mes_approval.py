@@ -64,6 +64,13 @@ from tally.profile import Profile
 __all__ = ["ApprovalMes", "one_utility"]
 
 
+def _place(bound: Any, rank: int) -> tuple[Any, Any, int]:
+    """A key that orders as ``(bound, rank)`` for a positive exact rational ``bound``:
+    ``⌊bound · 2**64⌋`` first (never larger for a smaller bound), then the bound itself
+    for the rare equal integers, then the rank."""
+    return ((bound.numerator << 64) // bound.denominator, bound, rank)
+
+
 def one_utility(prof: Profile, candidates: Sequence[int]) -> bool:
     """Whether all supporters of each candidate give it the same weight (always so for
     approval and choice ballots), so that it has one utility."""
@@ -92,6 +99,10 @@ class ApprovalMes(ApprovalPricing):
         refuses = self.ties.refuses
         in_play = set(self.candidates)
         lower_bound = dict(self.initial_bound)
+        # each candidate's place in the pricing order, (lower bound, rank), compared
+        # first on an integer the bound does not decrease: the same order, without
+        # comparing two rationals unless their integers are equal
+        place = {c: _place(b, rank[c]) for c, b in lower_bound.items()}
         last_pricing: dict[int, tuple[Any, Any, int, int]] = {}
         stale = dict.fromkeys(self.candidates, True)
         out = Run(scaled_budget, [])
@@ -99,7 +110,7 @@ class ApprovalMes(ApprovalPricing):
         while True:
             best = -1
             best_price: Any = None
-            for c in sorted(in_play, key=lambda c: (lower_bound[c], rank[c])):
+            for c in sorted(in_play, key=place.__getitem__):
                 if best >= 0:
                     bound_now = lower_bound[c]
                     if bound_now > best_price or (
@@ -116,6 +127,7 @@ class ApprovalMes(ApprovalPricing):
                         continue
                     last_pricing[c] = got
                     lower_bound[c] = got[0]
+                    place[c] = _place(got[0], rank[c])
                 price = lower_bound[c]
                 if best < 0 or price < best_price:
                     best, best_price = c, price

@@ -12,30 +12,38 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ballot.cli.admin import LocalServices
+    from pathlib import Path
 
-from kernel.errors import DomainError
-from kernel.settings import SettingsError
-from veche.commands import (
-    CommandError,
-    cmd_backup,
-    cmd_create_user,
-    cmd_demo,
-    cmd_export_log,
-    cmd_init,
-    cmd_restore,
-    cmd_serve,
-    settings_from_args,
-)
+    from ballot.cli.admin import LocalServices
 
 EXIT_FAILURE = 1
 
 
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    """The handler ``name`` of ``veche.commands``, imported when the command runs: this
+    module imports nothing but the standard library, so that a command of a domain
+    package (``veche tally``) does not load the settings and what they need."""
+
+    def run(args: argparse.Namespace) -> int:
+        from veche import commands
+
+        handler: Callable[[argparse.Namespace], int] = getattr(commands, name)
+        return handler(args)
+
+    run.__name__ = run.__qualname__ = name
+    return run
+
+
 # --- parser ------------------------------------------------------------------------------
+def _path(text: str) -> Path:
+    from pathlib import Path  # loaded by the commands that take a path, not by tally
+
+    return Path(text)
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -56,7 +64,7 @@ def _port(text: str) -> int:
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
-        type=Path,
+        type=_path,
         default=None,
         help="data directory (default: $VECHE_DATA_DIR or ./var)",
     )
@@ -86,12 +94,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help="the administrator's password (or VECHE_ADMIN_PASSWORD, or asked)",
     )
     init.add_argument("--admin-name", default="Administrator", help="the administrator's name")
-    init.set_defaults(func=cmd_init)
+    init.set_defaults(func=_command("cmd_init"))
 
     serve = commands.add_parser("serve", help="serve the web application and the API")
     _add_data_dir(serve)
     _add_server_options(serve)
-    serve.set_defaults(func=cmd_serve)
+    serve.set_defaults(func=_command("cmd_serve"))
 
     demo = commands.add_parser(
         "demo", help="make a fresh demo data directory with demo accounts, then serve it"
@@ -105,7 +113,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         default=2000,
         help="simulated residents who vote in the demo election (default 2000; 0 for none)",
     )
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=_command("cmd_demo"))
 
     admin = commands.add_parser("admin", help="administration tasks")
     admin_commands = admin.add_subparsers(dest="admin_command", metavar="TASK")
@@ -121,7 +129,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     create.add_argument(
         "--password", help="the password (or VECHE_ADMIN_PASSWORD, or asked in a terminal)"
     )
-    create.set_defaults(func=cmd_create_user)
+    create.set_defaults(func=_command("cmd_create_user"))
 
     export = commands.add_parser("export", help="export data for auditors and other tools")
     export_commands = export.add_subparsers(dest="export_command", metavar="WHAT")
@@ -130,24 +138,24 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "log", help="write the log as an exported directory that 'veche verify' reads"
     )
     _add_data_dir(export_log)
-    export_log.add_argument("directory", type=Path, help="where to write the export")
+    export_log.add_argument("directory", type=_path, help="where to write the export")
     export_log.add_argument(
         "--url", help="export from this server instead of the local data directory"
     )
-    export_log.set_defaults(func=cmd_export_log)
+    export_log.set_defaults(func=_command("cmd_export_log"))
 
     backup = commands.add_parser(
         "backup", help="copy the database and keys consistently into a new directory"
     )
     _add_data_dir(backup)
-    backup.add_argument("directory", type=Path, help="where to write the backup (new)")
-    backup.set_defaults(func=cmd_backup)
+    backup.add_argument("directory", type=_path, help="where to write the backup (new)")
+    backup.set_defaults(func=_command("cmd_backup"))
     restore = commands.add_parser(
         "restore", help="restore a backup into a new data directory (or empty database)"
     )
     _add_data_dir(restore)
-    restore.add_argument("directory", type=Path, help="the backup to restore")
-    restore.set_defaults(func=cmd_restore)
+    restore.add_argument("directory", type=_path, help="the backup to restore")
+    restore.set_defaults(func=_command("cmd_restore"))
 
     bench = commands.add_parser("bench", help="measure performance and print figures")
     bench_commands = bench.add_subparsers(dest="bench_command", metavar="WHAT")
@@ -182,6 +190,7 @@ def _open_election_services(args: argparse.Namespace) -> Iterator[LocalServices]
     """The data directory's election service, built as the server builds it."""
     from ballot.cli.admin import LocalServices
     from veche import setup
+    from veche.commands import settings_from_args
     from veche.wiring import build_services
 
     settings = settings_from_args(args)
@@ -251,7 +260,10 @@ def _error_line(exc: Exception) -> str | None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from kernel.db import DatabaseUnavailable, describe_db_error
+    from kernel.errors import DomainError
     from kernel.keys import KeyFileError
+    from kernel.settings import SettingsError
+    from veche.commands import CommandError
 
     if isinstance(exc, SettingsError | KeyFileError | DatabaseUnavailable | CommandError):
         return str(exc)
@@ -264,13 +276,14 @@ def _error_line(exc: Exception) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import logging
-
-    # Libraries' routine chatter (each HTTP request, each migration) is not for users.
-    for name in ("httpx", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
     words = list(sys.argv[1:] if argv is None else argv)
     named = _command_named(words)
+    if named != "tally":  # the tally uses neither library: it need not load logging
+        import logging
+
+        # Libraries' routine chatter (each HTTP request, each migration) is not for users.
+        for name in ("httpx", "alembic"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     known = set(_command_registrars()) | {"bench"}
     parser = build_parser(only=named if named in known else None)
     args = parser.parse_args(words)

@@ -16,12 +16,16 @@ The text is cut into sections by ``sections``; the ballots are read by ``votes``
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from os import PathLike
+from typing import TYPE_CHECKING
 
 from tally.errors import PabulibError
 from tally.model import BallotKind, Election, Project
 from tally.pabulib.file import PabulibFile, money_text
 from tally.pabulib.sections import TITLES, Section, sections
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["read_pb"]
 
@@ -38,7 +42,10 @@ _MONEY = re.compile(r"^\s*(\d+)(?:[.,](\d*))?\s*$")
 def read_pb(source: bytes | str | Path) -> PabulibFile:
     """Parse a .pb file given as bytes or a path. Raises ``PabulibError`` (with the line
     number) on anything malformed, ``OSError`` if the path cannot be read."""
-    data = Path(source).read_bytes() if isinstance(source, str | Path) else source
+    if isinstance(source, str | PathLike):
+        with open(source, "rb") as f:  # (not pathlib: the tally does not load it)
+            source = f.read()
+    data = source
     return _election_file(*parsed_sections(data))
 
 
