@@ -26,6 +26,7 @@ from ballot.core.errors import BallotCryptoError
 from ballot.http.admin_pages import ElectionAdminPages
 from ballot.http.api import ElectionController
 from ballot.http.electorate import ElectorateController
+from ballot.http.trustees import TrusteeController
 from kernel import db as database
 from kernel.errors import DomainError
 from kernel.http.accounts import (
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             LogController,
             ElectionController,
             ElectorateController,
+            TrusteeController,
             HomePage,
             AccountPages,
             ResidentPages,

@@ -205,6 +205,12 @@ def _add_vote(subparsers: Any) -> None:
     add_vote_command(subparsers)
 
 
+def _add_trustee(subparsers: Any) -> None:
+    from ballot.cli.trustee import add_trustee_command
+
+    add_trustee_command(subparsers)
+
+
 def _command_registrars() -> dict[str, Callable[[Any], None]]:
     """Commands contributed by the domain packages, each imported only when it is asked
     for (``veche tally`` loads the counting rules, not the web stack)."""
@@ -213,6 +219,7 @@ def _command_registrars() -> dict[str, Callable[[Any], None]]:
         "tally": _add_tally,
         "election": _add_election,
         "vote": _add_vote,
+        "trustee": _add_trustee,
     }
 
 

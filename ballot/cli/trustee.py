@@ -1,0 +1,358 @@
+"""``veche trustee``: a trustee's side of an election, on the trustee's own machine.
+
+docs/protocol.md §14. A trustee keeps one file, mode 0600, that only this command
+reads and writes: their identity (an Ed25519 signing key and an X25519 box key) and,
+per election, the key share the ceremony gave them.
+
+- ``veche trustee init --name N --out FILE`` makes the identity;
+- ``veche trustee show FILE`` prints its public part, for the administrator to paste
+  into the election's configuration (TOML, or ``--json``);
+- ``veche trustee deal --server URL --election ID --key FILE`` posts this trustee's
+  dealing to the election's ceremony;
+- ``veche trustee ack …`` fetches every dealing once all are in, checks them, opens the
+  shares sent to this trustee, keeps the key share in the file and posts the
+  acknowledgement;
+- ``veche trustee release …`` after the close (checked in the log: the election's
+  ``election.closed`` entry) posts the key share, signed.
+
+Every refusal is one sentence on standard error and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+
+from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode
+from audit.core.errors import AuditError
+from ballot.cli.common import Refusal, reported
+from ballot.core import dkg, kinds, threshold
+from ballot.core.client import ClientError, Http, VoterClient
+from ballot.core.errors import TrusteeRejected
+
+__all__ = [
+    "acknowledge",
+    "add_trustee_command",
+    "deal",
+    "load_identity",
+    "new_identity",
+    "public_part",
+    "release",
+    "save_identity",
+]
+
+FORMAT = "veche-trustee/v1"
+
+
+# --- the trustee's file ---------------------------------------------------------------------
+def new_identity(name: str, rng: Callable[[int], bytes] = os.urandom) -> dict[str, Any]:
+    """A new identity: an Ed25519 signing key and an X25519 box key, from ``rng``."""
+    if not 1 <= len(name.strip()) <= 100:
+        raise Refusal("--name: a trustee's name has 1 to 100 characters.")
+    signing = ed25519.Ed25519PrivateKey.from_private_bytes(rng(32))
+    box = x25519.X25519PrivateKey.from_private_bytes(rng(32))
+    return {
+        "format": FORMAT,
+        "name": name.strip(),
+        "signing_private": b64url_encode(signing.private_bytes_raw()),
+        "box_private": b64url_encode(box.private_bytes_raw()),
+        "signing_key": b64url_encode(signing.public_key().public_bytes_raw()),
+        "box_key": b64url_encode(box.public_key().public_bytes_raw()),
+        "elections": {},
+    }
+
+
+def save_identity(path: Path, identity: Mapping[str, Any], *, new: bool = False) -> None:
+    """Write the file readable by its owner only (0600); ``new`` refuses to overwrite."""
+    target = path if new else path.with_name(path.name + ".new")
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if new else os.O_TRUNC)
+    try:
+        fd = os.open(target, flags, 0o600)
+    except FileExistsError:
+        raise Refusal(f"{path} exists already; choose another file for a new identity.") from None
+    except OSError as exc:
+        raise Refusal(f"{path} cannot be written: {exc.strerror}.") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)
+        json.dump(identity, out, indent=2, sort_keys=True)
+        out.write("\n")
+    if not new:
+        os.replace(target, path)
+
+
+def load_identity(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise Refusal(f"{path} does not exist; make it with `veche trustee init`.") from None
+    except (OSError, ValueError) as exc:
+        raise Refusal(f"{path} is not a trustee's file: {exc}.") from None
+    keys = {"name", "signing_private", "box_private", "signing_key", "box_key", "elections"}
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not keys <= set(data):
+        raise Refusal(f"{path} is not a trustee's file made by `veche trustee init`.")
+    return data
+
+
+def public_part(identity: Mapping[str, Any]) -> dict[str, str]:
+    """What the administrator lists in the configuration's ``trustees.members``."""
+    return {k: identity[k] for k in ("name", "signing_key", "box_key")}
+
+
+def _toml(member: Mapping[str, str]) -> str:
+    lines = ["[[trustees.members]]"]
+    lines += [f"{key} = {json.dumps(member[key])}" for key in ("name", "signing_key", "box_key")]
+    return "\n".join(lines) + "\n"
+
+
+def _raw(identity: Mapping[str, Any], key: str) -> bytes:
+    try:
+        raw = b64url_decode(identity[key])
+    except CanonicalError:
+        raw = b""
+    if len(raw) != 32:
+        raise Refusal(f"The trustee's file holds no valid {key.replace('_', ' ')}.")
+    return raw
+
+
+# --- the ceremony's board ---------------------------------------------------------------
+def _answer(response: Any, expected: int) -> Any:
+    if response.status_code != expected:
+        try:
+            body = response.json()
+            detail = f"{body.get('detail')} ({body.get('error')})"
+        except (ValueError, AttributeError):
+            detail = response.text[:200]
+        raise Refusal(f"The server refused: {detail}")
+    return response.json()
+
+
+def board(http: Http, election_id: str) -> dict[str, Any]:
+    """The ceremony as the server shows it (``GET …/ceremony``)."""
+    data: dict[str, Any] = _answer(http.get(f"/api/v1/elections/{election_id}/ceremony"), 200)
+    return data
+
+
+def _me(ceremony: Mapping[str, Any], identity: Mapping[str, Any]) -> int:
+    for j, member in enumerate(ceremony["members"], start=1):
+        if member["signing_key"] == identity["signing_key"]:
+            if member["box_key"] != identity["box_key"]:
+                raise Refusal("The election lists this signing key with another box key.")
+            return j
+    raise Refusal("This trustee is not among the election's trustees.")
+
+
+def _ceremony_id(election_id: str, ceremony: Mapping[str, Any]) -> bytes:
+    """The ceremony id recomputed here: the server's word is not taken for it."""
+    mine = dkg.ceremony_id(election_id, int(ceremony["threshold"]), ceremony["members"])
+    if mine.hex() != ceremony["ceremony"]:
+        raise Refusal("The server's ceremony id is not the one its members and threshold give.")
+    return mine
+
+
+def deal(
+    http: Http, election_id: str, identity: Mapping[str, Any], rng: Callable[[int], bytes]
+) -> int:
+    """Post this trustee's dealing; its number among the trustees."""
+    shown = board(http, election_id)
+    me = _me(shown, identity)
+    ceremony = _ceremony_id(election_id, shown)
+    signed = dkg.make_dealing(
+        ceremony,
+        me,
+        int(shown["threshold"]),
+        shown["members"],
+        _raw(identity, "signing_private"),
+        rng,
+    )
+    _answer(http.post(f"/api/v1/elections/{election_id}/ceremony/dealings", json=signed), 201)
+    return me
+
+
+def acknowledge(http: Http, election_id: str, identity: dict[str, Any], path: Path) -> int:
+    """Check every dealing, open this trustee's shares, keep the key share in the file,
+    then post the acknowledgement; this trustee's number."""
+    shown = board(http, election_id)
+    me = _me(shown, identity)
+    ceremony = _ceremony_id(election_id, shown)
+    members, k = shown["members"], int(shown["threshold"])
+    dealings = shown["dealings"]
+    if len(dealings) != len(members):
+        raise Refusal(
+            f"{len(dealings)} of the {len(members)} trustees have dealt; acknowledge once "
+            "every dealing is in."
+        )
+    try:
+        share = dkg.open_my_shares(
+            ceremony, dealings, me, _raw(identity, "box_private"), k, members
+        )
+    except TrusteeRejected as exc:
+        raise Refusal(
+            f"The dealing of trustee {exc.trustee} is wrong: {exc.detail}. Do not "
+            "acknowledge; tell the administrator."
+        ) from None
+    signed = dkg.make_ack(ceremony, me, dealings, share, _raw(identity, "signing_private"))
+    identity["elections"][election_id] = {
+        "ceremony": ceremony.hex(),
+        "trustee": me,
+        "key_share": b64url_encode(share),
+        "public_share": signed["ack"]["public_share"],
+    }
+    save_identity(path, identity)  # kept before the server knows of it
+    _answer(http.post(f"/api/v1/elections/{election_id}/ceremony/acks", json=signed), 201)
+    return me
+
+
+def _closed_in_log(http: Http, election_id: str, election_hash: str) -> None:
+    """The election's ``election.closed`` entry, read from the log's own bytes."""
+    summary = _answer(http.get(f"/api/v1/elections/{election_id}"), 200)
+    seq = summary.get("closed_seq")
+    if type(seq) is not int:
+        raise Refusal("The election has not closed: a key share is released only after.")
+    page = http.get(f"/api/v1/log/entries?start={seq}&end={seq + 1}")
+    if page.status_code != 200:
+        raise Refusal(f"The log does not serve entry {seq}, where the election's close is.")
+    from audit.core.entry import parse_entry
+
+    try:
+        entry = parse_entry(page.content.split(b"\n")[0], kinds.ELECTION_ENTRIES)
+    except AuditError as exc:
+        raise Refusal(f"The log's entry {seq} does not parse: {exc.detail}.") from None
+    body = entry.body
+    if not isinstance(body, kinds.ElectionClosed) or body.election != election_hash:
+        raise Refusal(f"The log's entry {seq} is not the close of this election.")
+
+
+def release(
+    http: Http, election_id: str, identity: Mapping[str, Any], *, allow_test_keys: bool = False
+) -> dict[str, Any]:
+    """Post this trustee's signed key share once the log shows the close."""
+    kept = identity["elections"].get(election_id)
+    if kept is None:
+        raise Refusal(f"This file holds no key share of the election {election_id!r}.")
+    try:
+        info = VoterClient(http).election(election_id, allow_test_keys=allow_test_keys)
+    except ClientError as exc:
+        raise Refusal(f"The election's manifest is refused: {exc.detail}") from None
+    block = info.manifest.trustees
+    me = int(kept["trustee"])
+    if block is None or not 1 <= me <= len(block.members):
+        raise Refusal("The election's manifest names no trustees like this file's.")
+    if block.members[me - 1].public_share != kept["public_share"]:
+        raise Refusal("The manifest commits to another public share for this trustee.")
+    _closed_in_log(http, election_id, info.hash)
+    body = threshold.sign_key_share(
+        info.hash, me, b64url_decode(kept["key_share"]), _raw(identity, "signing_private")
+    )
+    answer: dict[str, Any] = _answer(
+        http.post(f"/api/v1/elections/{election_id}/key-shares", json=body), 201
+    )
+    return answer
+
+
+# --- the command ------------------------------------------------------------------------
+def _http(url: str) -> httpx.Client:
+    return httpx.Client(base_url=url.rstrip("/"), timeout=60)
+
+
+def _online(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A server that does not answer is a sentence too."""
+
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except httpx.HTTPError as exc:
+            raise Refusal(f"The server {args.server} does not answer: {exc}.") from None
+
+    return wrapper
+
+
+@reported
+def _init(args: argparse.Namespace) -> int:
+    save_identity(args.out, new_identity(args.name), new=True)
+    print(f"The identity of {args.name.strip()} is in {args.out} (readable by you only).")
+    print("Give the administrator what `veche trustee show` prints; keep the file secret.")
+    return 0
+
+
+@reported
+def _show(args: argparse.Namespace) -> int:
+    member = public_part(load_identity(args.file))
+    sys.stdout.write(json.dumps(member, indent=2) + "\n" if args.json else _toml(member))
+    return 0
+
+
+@reported
+@_online
+def _deal(args: argparse.Namespace) -> int:
+    identity = load_identity(args.key)
+    with _http(args.server) as http:
+        me = deal(http, args.election, identity, os.urandom)
+    print(f"The dealing of trustee {me} is posted.")
+    return 0
+
+
+@reported
+@_online
+def _ack(args: argparse.Namespace) -> int:
+    identity = load_identity(args.key)
+    with _http(args.server) as http:
+        me = acknowledge(http, args.election, identity, args.key)
+    print(f"Every dealing checks; trustee {me}'s key share is kept in {args.key}.")
+    return 0
+
+
+@reported
+@_online
+def _release(args: argparse.Namespace) -> int:
+    identity = load_identity(args.key)
+    with _http(args.server) as http:
+        answer = release(http, args.election, identity, allow_test_keys=args.allow_test_keys)
+    print(
+        f"The key share of trustee {answer['trustee']} is in the log (entry {answer['seq']}); "
+        f"{answer['shares']} of the {answer['threshold']} needed are in."
+    )
+    if answer.get("unsealed_seq") is not None:
+        print(f"The election is unsealed (entry {answer['unsealed_seq']}).")
+    return 0
+
+
+def add_trustee_command(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Register ``trustee`` on the top-level CLI's subparsers."""
+    trustee = subparsers.add_parser(
+        "trustee",
+        help="a trustee's side of an election: identity, key ceremony, key share",
+        description="A trustee's identity, the key ceremony and the release of the key share.",
+    )
+    sub = trustee.add_subparsers(dest="trustee_command", required=True)
+    init = sub.add_parser("init", help="make a trustee's identity file (mode 0600)")
+    init.add_argument("--name", required=True, help="the trustee's name, as the election lists it")
+    init.add_argument("--out", required=True, type=Path, metavar="FILE", help="the new file")
+    init.set_defaults(func=_init)
+    show = sub.add_parser("show", help="print the public part for the election's configuration")
+    show.add_argument("file", type=Path, metavar="FILE", help="the trustee's file")
+    show.add_argument("--json", action="store_true", help="JSON instead of TOML")
+    show.set_defaults(func=_show)
+    for name, run, text in (
+        ("deal", _deal, "post this trustee's dealing to the ceremony"),
+        ("ack", _ack, "check every dealing, keep the key share, post the acknowledgement"),
+        ("release", _release, "after the close, post the key share"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--server", required=True, metavar="URL", help="the server")
+        command.add_argument("--election", required=True, metavar="ID", help="the election")
+        command.add_argument("--key", required=True, type=Path, metavar="FILE", help="your file")
+        if name == "release":
+            command.add_argument(
+                "--allow-test-keys",
+                action="store_true",
+                help="accept a manifest with a small test RSA key (test servers only)",
+            )
+        command.set_defaults(func=run)
