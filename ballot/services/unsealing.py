@@ -24,7 +24,7 @@ from audit.services.store import BatchLog
 from ballot.core import kinds, threshold
 from ballot.core.errors import KeyShareRejected
 from ballot.services.ceremony import named_refusal
-from ballot.services.errors import ElectionStateConflict, TrusteeMessageRejected
+from ballot.services.errors import ElectionStateConflict
 from ballot.services.lifecycle import ElectionLifecycle
 from ballot.services.models import Election, TrusteeKeyShare
 from kernel.errors import InvalidInput
@@ -40,7 +40,6 @@ BAD_FORM = N_(
     'A key share is {"election": hex, "trustee": n, "key_share": b64url, '
     '"signature": b64url} and nothing else.'
 )
-WRONG_ELECTION = N_("This key share names another election.")
 
 
 class KeyShareAccepted(msgspec.Struct, frozen=True):
@@ -88,11 +87,9 @@ class Unsealing:
         block = live.manifest.trustees
         if block is None:
             raise ElectionStateConflict("no_trustees", NO_TRUSTEES)
-        if body["election"] != live.hash:
-            raise TrusteeMessageRejected("wrong_election", WRONG_ELECTION)
         trustee = body["trustee"]
         try:
-            threshold.check_key_share(body, block)
+            threshold.check_key_share(body, block, election=live.hash)
         except KeyShareRejected as exc:
             raise named_refusal(exc, "key share") from None
         k = block.threshold
