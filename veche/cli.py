@@ -229,8 +229,16 @@ def _bench_registrars() -> list[Callable[[Any], None]]:
     from veche.bench.commands import add_log_bench, add_verify_bench
     from veche.bench.load import add_load_bench
     from veche.bench.tally import add_tally_bench
+    from veche.bench.trustees import add_trustees_bench
 
-    return [add_log_bench, add_tally_bench, add_cast_bench, add_verify_bench, add_load_bench]
+    return [
+        add_log_bench,
+        add_tally_bench,
+        add_cast_bench,
+        add_verify_bench,
+        add_load_bench,
+        add_trustees_bench,
+    ]
 
 
 def _command_named(argv: Sequence[str]) -> str | None:

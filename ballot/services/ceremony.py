@@ -261,4 +261,3 @@ class TrusteeCeremony:
         except IntegrityError:
             raise ElectionStateConflict("ack_exists", ACK_EXISTS) from None
         return trustee
-
