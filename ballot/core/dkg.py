@@ -34,7 +34,7 @@ from audit.core.canonical import (
 from ballot.core import group
 from ballot.core.errors import AckRejected, DealingRejected, GroupError, ShareRejected
 from ballot.core.seal import SUITE
-from ballot.core.trustees import ManifestTrustees, TrusteeMember
+from ballot.core.trustees import ManifestTrustee, ManifestTrustees, TrusteeMember
 
 __all__ = [
     "ACK_DOMAIN",
@@ -73,12 +73,14 @@ TRANSCRIPT_DOMAIN = b"veche/trustee/transcript/v1\n"
 SEALED_SHARE_LENGTH = 32 + 32 + 16  # enc || scalar || tag
 
 
-Member = TrusteeMember | Mapping[str, Any]
+Member = TrusteeMember | ManifestTrustee | Mapping[str, Any]
 
 
 def _member(value: Member) -> TrusteeMember:
     if isinstance(value, TrusteeMember):
         return value
+    if isinstance(value, ManifestTrustee):
+        return TrusteeMember(name=value.name, signing_key=value.signing_key, box_key=value.box_key)
     return TrusteeMember(
         name=str(value["name"]),
         signing_key=str(value["signing_key"]),
@@ -415,7 +417,7 @@ def check_manifest_trustees(election_id: str, block: ManifestTrustees) -> group.
     public share recomputed from the commitments, every acknowledgement's signature over
     ``{ceremony, public_share, transcript, trustee}``. ``AckRejected`` or
     ``DealingRejected`` names the member at fault."""
-    members = [_member(msgspec_member) for msgspec_member in _plain_members(block)]
+    members = [_member(m) for m in block.members]
     ceremony = ceremony_id(election_id, block.threshold, members)
     commitments: list[list[group.Point]] = []
     for j, member in enumerate(block.members, start=1):
@@ -445,10 +447,3 @@ def check_manifest_trustees(election_id: str, block: ManifestTrustees) -> group.
         if not _verify(member.signing_key, member.ack_signature, ack_message(ack)):
             raise AckRejected(j, "the acknowledgement's signature does not verify")
     return group.linear_combination((1, points[0]) for points in commitments)
-
-
-def _plain_members(block: ManifestTrustees) -> list[TrusteeMember]:
-    return [
-        TrusteeMember(name=m.name, signing_key=m.signing_key, box_key=m.box_key)
-        for m in block.members
-    ]

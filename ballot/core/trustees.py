@@ -14,6 +14,8 @@ from typing import Annotated
 
 import msgspec
 
+from kernel.markers import N_
+
 __all__ = [
     "MAX_TRUSTEES",
     "MAX_TRUSTEE_NAME",
@@ -30,6 +32,7 @@ MAX_TRUSTEE_NAME = 100
 
 Key32 = Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{43}$")]  # 32 bytes, base64url
 Signature = Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{86}$")]  # 64 bytes
+SafeInt = Annotated[int, msgspec.Meta(ge=-(2**53 - 1), le=2**53 - 1)]
 HashHex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
 _B64_32 = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")  # canonical 32-byte base64url
 
@@ -46,7 +49,7 @@ class TrusteeMember(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
 class TrusteesConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """``k`` of the ``n`` members (1 <= k <= n <= 16) release their key shares at the close."""
 
-    threshold: int
+    threshold: SafeInt
     members: list[TrusteeMember]
 
 
@@ -72,57 +75,53 @@ class ManifestTrustee(msgspec.Struct, frozen=True, forbid_unknown_fields=True, k
 class ManifestTrustees(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """The manifest's ``trustees`` block (§14.5)."""
 
-    threshold: int
+    threshold: SafeInt
     transcript: HashHex
     members: list[ManifestTrustee]
 
 
-def _name_problem(name: str) -> str | None:
-    if not 1 <= len(name) <= MAX_TRUSTEE_NAME or not name.strip():
-        return f"a trustee's name is 1 to {MAX_TRUSTEE_NAME} characters"
-    if name != name.strip():
-        return "a trustee's name may not start or end with white space"
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
-        return "a trustee's name may not contain control characters"
-    return None
+BAD_COUNT = N_("An election has 1 to 16 trustees.")
+BAD_THRESHOLD = N_("The threshold must be at least 1 and at most the number of trustees.")
+BAD_NAME = N_(
+    "A trustee's name is 1 to 100 characters, without spaces around it or control characters."
+)
+BAD_KEY = N_("A trustee's key is 32 bytes written in unpadded base64url.")
+DUPLICATE_KEY = N_("Every key of every trustee must be different.")
+BAD_COMMITMENTS = N_("Every trustee has as many commitments as the threshold.")
+
+
+def _name_ok(name: str) -> bool:
+    return (
+        1 <= len(name) <= MAX_TRUSTEE_NAME
+        and name == name.strip()
+        and not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name)
+    )
 
 
 def trustees_problems(
     threshold: int, members: Sequence[TrusteeMember | ManifestTrustee]
 ) -> list[tuple[str, str, str]]:
     """Every problem of a trustees block's threshold and members as ``(field, code,
-    detail)`` with fields under ``trustees.``; empty when the block is usable."""
+    detail)`` with fields under ``trustees.`` (docs/protocol.md §14.2); empty when the
+    block is usable. The details are fixed sentences with translations."""
     out: list[tuple[str, str, str]] = []
     n = len(members)
     if not 1 <= n <= MAX_TRUSTEES:
-        out.append(
-            ("trustees.members", "bad_trustees", f"an election has 1 to {MAX_TRUSTEES} trustees")
-        )
+        out.append(("trustees.members", "bad_trustees", BAD_COUNT))
     if not 1 <= threshold <= max(n, 1):
-        out.append(
-            (
-                "trustees.threshold",
-                "bad_threshold",
-                f"the threshold must be between 1 and the number of trustees ({n})",
-            )
-        )
-    seen: dict[str, int] = {}
+        out.append(("trustees.threshold", "bad_threshold", BAD_THRESHOLD))
+    seen: set[str] = set()
     for i, member in enumerate(members):
-        problem = _name_problem(member.name)
-        if problem is not None:
-            out.append((f"trustees.members[{i}].name", "bad_trustee_name", problem))
+        if not _name_ok(member.name):
+            out.append((f"trustees.members[{i}].name", "bad_trustee_name", BAD_NAME))
         for field in ("signing_key", "box_key"):
             value = getattr(member, field)
             where = f"trustees.members[{i}].{field}"
             if _B64_32.fullmatch(value) is None:
-                out.append((where, "bad_key", f"{field} must be 32 bytes of unpadded base64url"))
+                out.append((where, "bad_key", BAD_KEY))
             elif value in seen:
-                out.append(
-                    (
-                        where,
-                        "duplicate_trustee_key",
-                        f"this key is already used by trustees.members[{seen[value]}]",
-                    )
-                )
-            seen.setdefault(value, i)
+                out.append((where, "duplicate_trustee_key", DUPLICATE_KEY))
+            seen.add(value)
+        if isinstance(member, ManifestTrustee) and len(member.commitments) != threshold:
+            out.append((f"trustees.members[{i}].commitments", "bad_commitments", BAD_COMMITMENTS))
     return out
