@@ -37,6 +37,7 @@ from ballot.cli.common import Refusal, reported
 from ballot.core import dkg, kinds, threshold
 from ballot.core.client import ClientError, Http, VoterClient
 from ballot.core.errors import TrusteeRejected
+from ballot.core.manifest import trustees_of
 
 __all__ = [
     "acknowledge",
@@ -241,7 +242,7 @@ def release(
         info = VoterClient(http).election(election_id, allow_test_keys=allow_test_keys)
     except ClientError as exc:
         raise Refusal(f"The election's manifest is refused: {exc.detail}") from None
-    block = info.manifest.trustees
+    block = trustees_of(info.manifest)
     me = int(kept["trustee"])
     if block is None or not 1 <= me <= len(block.members):
         raise Refusal("The election's manifest names no trustees like this file's.")

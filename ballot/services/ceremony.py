@@ -44,9 +44,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CeremonyView",
     "TrusteeCeremony",
+    "configured_trustees",
     "named_refusal",
     "opening_keys",
-    "trustees_of",
 ]
 
 NO_TRUSTEES = N_("This election has no trustees: its server makes and keeps the sealing key.")
@@ -75,9 +75,9 @@ class CeremonyView(msgspec.Struct, frozen=True):
     status: str
 
 
-def trustees_of(config: ElectionConfig) -> TrusteesConfig | None:
+def configured_trustees(config: ElectionConfig) -> TrusteesConfig | None:
     """The configuration's ``trustees`` block, or None for an election without."""
-    return config.trustees
+    return None if isinstance(config.trustees, msgspec.UnsetType) else config.trustees
 
 
 def _members(block: TrusteesConfig) -> list[TrusteeMember]:
@@ -120,7 +120,7 @@ class _Draft:
     def __init__(self, row: Election) -> None:
         self.row = row
         self.config = parse_config(msgspec.json.decode(row.config))
-        block = trustees_of(self.config)
+        block = configured_trustees(self.config)
         if block is None:
             raise ElectionNotFound("no_trustees", NO_TRUSTEES)
         self.block = block
@@ -154,7 +154,7 @@ def opening_keys(
     """At opening: the X25519 sealing key (the u-coordinate of the joint key) and the
     manifest's ``trustees`` block, from the complete ceremony; ``409
     ceremony_incomplete`` unless every trustee has dealt and acknowledged."""
-    block = trustees_of(config)
+    block = configured_trustees(config)
     assert block is not None
     members = _members(block)
     ceremony = _ceremony(election_id, block)

@@ -55,8 +55,9 @@ from ballot.core.manifest import (
     manifest_hash,
     parse_manifest,
     sign_manifest,
+    trustees_of,
 )
-from ballot.services.ceremony import opening_keys, trustees_of
+from ballot.services.ceremony import configured_trustees, opening_keys
 from ballot.services.electorate import gather_electorate
 from ballot.services.errors import ElectionNotFound, ElectionStateConflict
 from ballot.services.models import Election, ElectorateMember
@@ -243,7 +244,7 @@ class ElectionLifecycle:
         # a lot secret: the lot comes from the trustees' scalar and the close's root.
         credential_key = generate_private_key(config.rsa_key_bits)
         trustees: dict[str, Any] | None = None
-        if trustees_of(config) is not None:
+        if configured_trustees(config) is not None:
             with self.read() as db:
                 sealing_public, trustees = opening_keys(db, election_id, config)
             sealing_private, lot_secret = b"", b""
@@ -399,7 +400,7 @@ class ElectionLifecycle:
             credential_key=load_credential_key(manifest),
             signing_key=BlindSigningKey.from_private_key(private),
             # An election with trustees: the server has no sealing key (§14).
-            sealing_private=None if manifest.trustees is not None else found.sealing_private,
+            sealing_private=None if trustees_of(manifest) is not None else found.sealing_private,
             lot_secret=found.lot_secret,
         )
         with self._lock:

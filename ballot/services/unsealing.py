@@ -23,6 +23,7 @@ from audit.core.canonical import b64url_decode, b64url_encode
 from audit.services.store import BatchLog
 from ballot.core import kinds, threshold
 from ballot.core.errors import KeyShareRejected
+from ballot.core.manifest import trustees_of
 from ballot.services.ceremony import named_refusal
 from ballot.services.errors import ElectionStateConflict
 from ballot.services.lifecycle import ElectionLifecycle
@@ -84,7 +85,7 @@ class Unsealing:
             if row.status == "tallied":
                 raise ElectionStateConflict("already_tallied", ALREADY_TALLIED)
             live = self.elections.live(db, election_id)
-        block = live.manifest.trustees
+        block = trustees_of(live.manifest)
         if block is None:
             raise ElectionStateConflict("no_trustees", NO_TRUSTEES)
         trustee = body["trustee"]

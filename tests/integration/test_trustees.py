@@ -219,8 +219,20 @@ def test_three_trustees_two_release_and_the_count_verifies(
     # And veche verify agrees with all of it.
     export = tmp_path / "export"
     export_local_log(settings, export)
+    key = client.get("/api/v1/log/key").json()["verifier_key"]
+    state = tmp_path / "verifier-state"
     done = subprocess.run(
-        [sys.executable, "-m", "veche.cli", "verify", str(export)],
+        [
+            sys.executable,
+            "-m",
+            "veche.cli",
+            "verify",
+            str(export),
+            "--key",
+            key,
+            "--state",
+            str(state),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
