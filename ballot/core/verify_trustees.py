@@ -21,7 +21,7 @@ from typing import Any
 
 from audit.core.canonical import b64url_encode
 from ballot.core import group
-from ballot.core.dkg import check_manifest_trustees
+from ballot.core.dkg_verify import check_manifest_trustees
 from ballot.core.errors import TrusteeRejected
 from ballot.core.manifest import trustees_of
 from ballot.core.record_types import ElectionRecord, Problem
