@@ -29,12 +29,11 @@ from audit.core.canonical import (
     b64url_decode,
     b64url_encode,
     canonical_bytes,
-    hex_decode,
 )
 from ballot.core import group
 from ballot.core.errors import AckRejected, DealingRejected, GroupError, ShareRejected
 from ballot.core.seal import SUITE
-from ballot.core.trustees import ManifestTrustee, ManifestTrustees, TrusteeMember
+from ballot.core.trustees import ManifestTrustee, TrusteeMember
 
 __all__ = [
     "ACK_DOMAIN",
@@ -48,7 +47,6 @@ __all__ = [
     "ceremony_id",
     "check_ack",
     "check_dealing",
-    "check_manifest_trustees",
     "check_pok",
     "dealing_message",
     "joint_key",
@@ -62,6 +60,7 @@ __all__ = [
     "public_share",
     "share_info",
     "transcript",
+    "verify_signature",
 ]
 
 CEREMONY_DOMAIN = b"veche/ceremony/v1\n"
@@ -183,7 +182,8 @@ def make_dealing(
     return {"dealing": dealing, "signature": b64url_encode(signature)}
 
 
-def _verify(public_b64: str, signature_b64: object, message: bytes) -> bool:
+def verify_signature(public_b64: str, signature_b64: object, message: bytes) -> bool:
+    """Whether ``signature_b64`` is the Ed25519 signature of ``message`` by ``public_b64``."""
     try:
         if not isinstance(signature_b64, str):
             return False
@@ -220,7 +220,7 @@ def check_dealing(
     except CanonicalError as exc:
         raise DealingRejected(dealer, f"the dealing is not canonical JSON: {exc.detail}") from None
     signer = _member(members[dealer - 1])
-    if not _verify(signer.signing_key, signed["signature"], message):
+    if not verify_signature(signer.signing_key, signed["signature"], message):
         raise DealingRejected(dealer, "the dealing's signature does not verify")
     raw = dealing["commitments"]
     if not isinstance(raw, list) or len(raw) != threshold:
@@ -369,7 +369,9 @@ def check_ack(
         message = ack_message(ack)
     except CanonicalError as exc:
         raise AckRejected(trustee, exc.detail) from None
-    if not _verify(_member(members[trustee - 1]).signing_key, signed_ack["signature"], message):
+    if not verify_signature(
+        _member(members[trustee - 1]).signing_key, signed_ack["signature"], message
+    ):
         raise AckRejected(trustee, "the acknowledgement's signature does not verify")
 
 
@@ -409,41 +411,3 @@ def manifest_trustees(
         "threshold": threshold,
         "transcript": transcript(dealings),
     }
-
-
-def check_manifest_trustees(election_id: str, block: ManifestTrustees) -> group.Point:
-    """Check a manifest's trustees block as a verifier can (§14.5) and give the joint key
-    ``P = Σ_i C_i0``: k valid commitments per member, every proof of knowledge, every
-    public share recomputed from the commitments, every acknowledgement's signature over
-    ``{ceremony, public_share, transcript, trustee}``. ``AckRejected`` or
-    ``DealingRejected`` names the member at fault."""
-    members = [_member(m) for m in block.members]
-    ceremony = ceremony_id(election_id, block.threshold, members)
-    commitments: list[list[group.Point]] = []
-    for j, member in enumerate(block.members, start=1):
-        if len(member.commitments) != block.threshold:
-            raise DealingRejected(j, f"a member has {block.threshold} commitments")
-        try:
-            points = [group.check_point(b64url_decode(c), "commitment") for c in member.commitments]
-        except (CanonicalError, GroupError):
-            raise DealingRejected(j, "a commitment is not a point of the group") from None
-        pok = {"commitment": member.pok.commitment, "response": member.pok.response}
-        if not check_pok(ceremony, j, points[0], pok):
-            raise DealingRejected(j, "the proof of knowledge does not verify")
-        commitments.append(points)
-    hex_decode(block.transcript, length=32)
-    for j, member in enumerate(block.members, start=1):
-        expected = group.linear_combination(
-            (pow(j, power, group.L), c) for points in commitments for power, c in enumerate(points)
-        )
-        if member.public_share != b64url_encode(expected):
-            raise AckRejected(j, "the public share is not the one the commitments give")
-        ack = {
-            "ceremony": ceremony.hex(),
-            "public_share": member.public_share,
-            "transcript": block.transcript,
-            "trustee": j,
-        }
-        if not _verify(member.signing_key, member.ack_signature, ack_message(ack)):
-            raise AckRejected(j, "the acknowledgement's signature does not verify")
-    return group.linear_combination((1, points[0]) for points in commitments)

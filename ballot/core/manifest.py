@@ -181,7 +181,8 @@ def _trustee_fields(
     sealing_public_raw: bytes | None,
 ) -> dict[str, Any]:
     # Imported here: the ceremony's cryptography is needed only to open such an election.
-    from ballot.core.dkg import check_manifest_trustees, members_json
+    from ballot.core.dkg import members_json
+    from ballot.core.dkg_verify import check_manifest_trustees
     from ballot.core.group import x25519_of
 
     if isinstance(config.trustees, msgspec.UnsetType):
