@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from kernel.settings import Settings
 from tests.support.elections import EARLY_CLOSE, config
@@ -36,6 +39,15 @@ def test_three_trustees_through_their_own_commands(
     members = [json.loads(_ok(veche("trustee", "show", str(p), "--json"))) for p in files]
 
     admin = admin_client(url, settings)
+    try:
+        _run(admin, url, files, members, tmp_path)
+    finally:
+        admin.close()
+
+
+def _run(
+    admin: httpx.Client, url: str, files: list[Path], members: list[Any], tmp_path: Path
+) -> None:
     cfg = config(
         ELECTION,
         eligibility={"residents": False, "roll": True, "access_codes": True},
