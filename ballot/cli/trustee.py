@@ -259,8 +259,27 @@ def release(
 
 
 # --- the command ------------------------------------------------------------------------
-def _http(url: str) -> httpx.Client:
-    return httpx.Client(base_url=url.rstrip("/"), timeout=60)
+class _Http:
+    """An httpx client seen through ``ballot.core.client.Http`` (its narrower signature)."""
+
+    def __init__(self, url: str) -> None:
+        self.client = httpx.Client(base_url=url.rstrip("/"), timeout=60)
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.client.get(url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.client.post(url, **kwargs)
+
+    def __enter__(self) -> _Http:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+
+def _http(url: str) -> _Http:
+    return _Http(url)
 
 
 def _online(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

@@ -17,7 +17,7 @@ acknowledged (``409 ceremony_incomplete`` before).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -37,9 +37,6 @@ from ballot.services.errors import (
 from ballot.services.models import CeremonyAck, CeremonyDealing, Election
 from kernel.errors import InvalidInput
 from kernel.markers import N_
-
-if TYPE_CHECKING:
-    from ballot.services.lifecycle import ElectionLifecycle
 
 __all__ = [
     "CeremonyView",
@@ -128,22 +125,24 @@ class _Draft:
         self.ceremony = _ceremony(row.id, block)
 
 
+_DEALINGS = CeremonyDealing.__table__.c  # type: ignore[attr-defined]
+_ACKS = CeremonyAck.__table__.c  # type: ignore[attr-defined]
+
+
 def _dealings(db: Session, election_id: str, ceremony: bytes) -> list[dict[str, Any]]:
     rows = db.scalars(
-        select(CeremonyDealing.signed)
-        .where(CeremonyDealing.election_id == election_id)  # type: ignore[arg-type]
-        .where(CeremonyDealing.ceremony == ceremony.hex())  # type: ignore[arg-type]
-        .order_by(CeremonyDealing.dealer)  # type: ignore[arg-type]
+        select(_DEALINGS.signed)
+        .where(_DEALINGS.election_id == election_id, _DEALINGS.ceremony == ceremony.hex())
+        .order_by(_DEALINGS.dealer)
     )
     return _decoded(rows)
 
 
 def _acks(db: Session, election_id: str, ceremony: bytes) -> list[dict[str, Any]]:
     rows = db.scalars(
-        select(CeremonyAck.signed)
-        .where(CeremonyAck.election_id == election_id)  # type: ignore[arg-type]
-        .where(CeremonyAck.ceremony == ceremony.hex())  # type: ignore[arg-type]
-        .order_by(CeremonyAck.trustee)  # type: ignore[arg-type]
+        select(_ACKS.signed)
+        .where(_ACKS.election_id == election_id, _ACKS.ceremony == ceremony.hex())
+        .order_by(_ACKS.trustee)
     )
     return _decoded(rows)
 
@@ -167,16 +166,22 @@ def opening_keys(
     return group.x25519_of(joint), block_json
 
 
-class TrusteeCeremony:
-    """The ceremony's board: showing it, and taking checked dealings and acks."""
+def _election(db: Session, election_id: str) -> Election:
+    row = db.get(Election, election_id)
+    if row is None:
+        raise ElectionNotFound("no_such_election", f"There is no election {election_id!r}.")
+    return row
 
-    def __init__(self, elections: ElectionLifecycle) -> None:
-        self.elections = elections
+
+class TrusteeCeremony:
+    """The ceremony's board: showing it, and taking checked dealings and acks. (It
+    needs no more of the election services than the database: opening asks it, through
+    ``opening_keys``, not the other way round.)"""
 
     def view(self, db: Session, election_id: str) -> CeremonyView:
         """The ceremony of an election with trustees, draft or not (trustees need it
         before the opening; it holds nothing secret)."""
-        draft = _Draft(self.elections.get(db, election_id))
+        draft = _Draft(_election(db, election_id))
         dealings = _dealings(db, election_id, draft.ceremony)
         acks = _acks(db, election_id, draft.ceremony)
         n = len(draft.members)
@@ -199,7 +204,7 @@ class TrusteeCeremony:
         )
 
     def _draft_for_update(self, db: Session, election_id: str) -> _Draft:
-        draft = _Draft(self.elections.get(db, election_id))
+        draft = _Draft(_election(db, election_id))
         if draft.row.status != "draft":
             raise ElectionStateConflict("ceremony_over", NOT_DRAFT)
         return draft

@@ -68,7 +68,7 @@ class ElectionService:
         self.roll = VoterRoll(self.lifecycle)
         self.credentials = CredentialIssuer(self.lifecycle, commitment_key=commitment_key)
         self.ballot_box = BallotBox(self.lifecycle)
-        self.ceremony = TrusteeCeremony(self.lifecycle)
+        self.ceremony = TrusteeCeremony()
         self.unsealing = Unsealing(self.lifecycle)
         self.store = store
         self.sequencer = sequencer

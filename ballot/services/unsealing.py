@@ -43,6 +43,9 @@ BAD_FORM = N_(
 )
 
 
+_SHARES = TrusteeKeyShare.__table__.c  # type: ignore[attr-defined]
+
+
 class KeyShareAccepted(msgspec.Struct, frozen=True):
     """A key share logged: its entry, how many valid shares the log holds and how many
     open the ballots, and the ``election.unsealed`` entry once there is one."""
@@ -114,9 +117,9 @@ class Unsealing:
             wdb.flush()
             logged = list(
                 wdb.execute(
-                    select(TrusteeKeyShare.trustee, TrusteeKeyShare.key_share)  # type: ignore[call-overload]
-                    .where(TrusteeKeyShare.election_id == election_id)
-                    .order_by(TrusteeKeyShare.seq)
+                    select(_SHARES.trustee, _SHARES.key_share)
+                    .where(_SHARES.election_id == election_id)
+                    .order_by(_SHARES.seq)
                 )
             )
             unsealed_seq = None

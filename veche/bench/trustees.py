@@ -55,9 +55,9 @@ def _identities(n: int) -> list[dict[str, Any]]:
     return people
 
 
-def _ceremony(n: int, k: int) -> tuple[int, dict[str, Any], dict[int, bytes], bytes]:
-    """One whole ceremony; its time (µs), the manifest block, the key shares, the
-    joint key."""
+def _ceremony(n: int, k: int) -> tuple[int, dict[str, Any], dict[int, dict[str, Any]], bytes]:
+    """One whole ceremony; its time (µs), the manifest block, the signed key shares
+    (as ``election.key_share`` bodies), the joint key."""
     people = _identities(n)
     members = [p["member"] for p in people]
     started = time.perf_counter_ns()
