@@ -300,3 +300,16 @@ def test_a_result_lists_spoiled_ballots_only_when_it_has_the_member(
         entry(kinds.RESULT_PUBLISHED, {**body, "spoiled": [{"code": "Bad Code", "seq": 1}]})
     without = {k: v for k, v in body.items() if k != "spoiled"}
     assert b"spoiled" not in entry(kinds.RESULT_PUBLISHED, without)
+
+
+def test_without_revoting_a_spoiled_ballot_is_the_credentials_one_ballot() -> None:
+    election = TrusteeElection.open(seeded_rng(b"no revoting"), threshold=1, n=2, revoting=False)
+    a, b = election.voter(), election.voter()
+    casts = [out_of_limits(election, a), a.ballot(PARK, 2), b.ballot(LIBRARY)]
+    lines = chain(election.entries(casts, release=[2]))
+    records, _ = record.gather(election_entries(lines))
+    count = record.count(records[election.hash])
+    assert [(p.seq, p.code) for p in count.spoiled] == [(5, "unknown_project")]
+    assert [(p.seq, p.code) for p in count.rejected] == [(6, "revote_not_allowed")]
+    assert [seq for seq, *_rest in count.counted] == [7]
+    assert count.credentials == 2
