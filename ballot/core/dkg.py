@@ -272,6 +272,8 @@ def open_my_shares(
     """Member ``me``'s key share ``s_me = Σ_i f_i(me)`` after checking every dealing
     (``check_dealing``) and every share sent to ``me`` against its dealer's commitments
     (``f_i(me)·B == Σ_l me^l·C_il``); a share that fails raises ``ShareRejected``."""
+    if not 1 <= me <= len(members):
+        raise ShareRejected(0, f"member {me} is not a member of this ceremony")
     if len(signed_dealings) != len(members):
         raise DealingRejected(0, f"the ceremony needs a dealing from each of the {len(members)}")
     for signed in signed_dealings:
@@ -284,13 +286,15 @@ def open_my_shares(
         sealed = b64url_decode(dealing["shares"][me - 1]["sealed"])
         try:
             plaintext = SUITE.decrypt(sealed, box, info=share_info(ceremony, dealer, me))
-            share = group.check_scalar(plaintext, "share")
-            if group.base_mul(share) != _expected_share(_commitments(dealing), me):
-                raise ShareRejected(dealer, "the share does not match the dealer's commitments")
-        except (InvalidTag, ValueError) as exc:
-            if isinstance(exc, ShareRejected):
-                raise
+        except (InvalidTag, ValueError):
             raise ShareRejected(dealer, "the share sent to this member does not open") from None
+        try:
+            share = group.check_scalar(plaintext, "share")
+            matches = group.base_mul(share) == _expected_share(_commitments(dealing), me)
+        except GroupError:
+            matches = False
+        if not matches:
+            raise ShareRejected(dealer, "the share does not match the dealer's commitments")
         total += group.scalar_to_int(share)
     return group.scalar_from_int(total)
 
@@ -363,7 +367,11 @@ def check_ack(
         raise AckRejected(trustee, "the acknowledgement belongs to another ceremony")
     if ack["transcript"] != transcript(signed_dealings):
         raise AckRejected(trustee, "the acknowledgement is of another transcript")
-    if ack["public_share"] != b64url_encode(public_share(signed_dealings, trustee)):
+    try:
+        expected = b64url_encode(public_share(signed_dealings, trustee))
+    except GroupError:  # the identity: no key share has it as its public share
+        expected = ""
+    if ack["public_share"] != expected:
         raise AckRejected(trustee, "the public share is not the one the commitments give")
     try:
         message = ack_message(ack)

@@ -25,8 +25,7 @@ def check_manifest_trustees(election_id: str, block: ManifestTrustees) -> group.
     public share recomputed from the commitments, every acknowledgement's signature over
     ``{ceremony, public_share, transcript, trustee}``. ``AckRejected`` or
     ``DealingRejected`` names the member at fault."""
-    members = [m for m in block.members]
-    ceremony = ceremony_id(election_id, block.threshold, members)
+    ceremony = ceremony_id(election_id, block.threshold, block.members)
     commitments: list[list[group.Point]] = []
     for j, member in enumerate(block.members, start=1):
         if len(member.commitments) != block.threshold:
@@ -41,10 +40,17 @@ def check_manifest_trustees(election_id: str, block: ManifestTrustees) -> group.
         commitments.append(points)
     hex_decode(block.transcript, length=32)
     for j, member in enumerate(block.members, start=1):
-        expected = group.linear_combination(
-            (pow(j, power, group.L), c) for points in commitments for power, c in enumerate(points)
-        )
-        if member.public_share != b64url_encode(expected):
+        try:
+            expected = b64url_encode(
+                group.linear_combination(
+                    (pow(j, power, group.L), c)
+                    for points in commitments
+                    for power, c in enumerate(points)
+                )
+            )
+        except GroupError:  # the identity: no key share has it as its public share
+            expected = ""
+        if member.public_share != expected:
             raise AckRejected(j, "the public share is not the one the commitments give")
         ack = {
             "ceremony": ceremony.hex(),
@@ -54,4 +60,7 @@ def check_manifest_trustees(election_id: str, block: ManifestTrustees) -> group.
         }
         if not verify_signature(member.signing_key, member.ack_signature, ack_message(ack)):
             raise AckRejected(j, "the acknowledgement's signature does not verify")
-    return group.linear_combination((1, points[0]) for points in commitments)
+    try:
+        return group.linear_combination((1, points[0]) for points in commitments)
+    except GroupError:
+        raise DealingRejected(0, "the joint key is the identity") from None

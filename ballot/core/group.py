@@ -158,5 +158,5 @@ def edwards_of_u(u_raw: bytes) -> Point:
     u = int.from_bytes(u_raw, "little")
     if u >= P25519 or (u + 1) % P25519 == 0:
         raise GroupError("the X25519 key is not a canonical u-coordinate", ErrorCode.BAD_POINT)
-    y = (u - 1) * pow(u + 1, P25519 - 2, P25519) % P25519
+    y = (u - 1) * pow(u + 1, -1, P25519) % P25519
     return check_point(y.to_bytes(POINT_LENGTH, "little"), "X25519 key's point")

@@ -238,3 +238,45 @@ def test_fewer_than_k_shares_are_consistent_with_any_secret(
     # ...gives a share at a missing member that, with them, rebuilds ``other``.
     shares = {j: c.key_shares[j] for j in known} | {missing: group.scalar_from_int(value)}
     assert threshold.reconstruct(shares) == group.scalar_from_int(other)
+
+
+def flip(text: str, bit: int) -> str:
+    raw = bytearray(b64url_decode(text))
+    raw[bit // 8 % len(raw)] ^= 1 << (bit % 8)
+    return b64url_encode(bytes(raw))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    dealer=st.integers(min_value=1, max_value=3),
+    field=st.sampled_from(["commitment0", "commitment1", "pok_r", "pok_z", "share", "signature"]),
+    to=st.integers(min_value=1, max_value=3),
+    bit=st.integers(min_value=0, max_value=255),
+)
+def test_any_tampered_dealing_is_caught_and_blames_its_dealer(
+    ceremony: Ceremony, dealer: int, field: str, to: int, bit: int
+) -> None:
+    forged = copy.deepcopy(ceremony.dealings[dealer - 1])
+    d = forged["dealing"]
+    if field.startswith("commitment"):
+        index = int(field[-1])
+        d["commitments"][index] = flip(d["commitments"][index], bit)
+    elif field == "pok_r":
+        d["pok"]["commitment"] = flip(d["pok"]["commitment"], bit)
+    elif field == "pok_z":
+        d["pok"]["response"] = flip(d["pok"]["response"], bit)
+    elif field == "share":
+        d["shares"][to - 1]["sealed"] = flip(d["shares"][to - 1]["sealed"], bit)
+    else:
+        forged["signature"] = flip(forged["signature"], bit)
+    if field != "signature":
+        forged = resign_dealing(ceremony, forged)  # the dealer itself cheats
+    dealings = [forged if i == dealer - 1 else s for i, s in enumerate(ceremony.dealings)]
+    with pytest.raises((DealingRejected, ShareRejected)) as caught:
+        for signed in dealings:
+            dkg.check_dealing(ceremony.ceremony, signed, 2, ceremony.members)
+        for j, ident in enumerate(ceremony.identities, start=1):
+            dkg.open_my_shares(
+                ceremony.ceremony, dealings, j, ident.box_private, 2, ceremony.members
+            )
+    assert caught.value.trustee == dealer

@@ -161,3 +161,21 @@ def test_lagrange_coefficients_sum_to_one() -> None:
     for indices in ([1], [1, 2], [2, 5, 9], list(range(1, 17))):
         total = sum(threshold.lagrange_at_zero(indices, j) for j in indices) % group.L
         assert total == 1
+
+
+@PROPERTY_SETTINGS
+@given(
+    s=st.integers(min_value=1, max_value=group.L - 1),
+    e=st.binary(min_size=32, max_size=32),
+)
+def test_the_fast_x25519_path_gives_the_edwards_definition(s: int, e: bytes) -> None:
+    scalar = group.scalar_from_int(s)
+    enc = x25519.X25519PrivateKey.from_private_bytes(e).public_key().public_bytes_raw()
+    assert hpke_scalar.dh_with_scalar(scalar, enc) == hpke_scalar.dh_by_edwards(scalar, enc)
+
+
+@pytest.mark.parametrize("s", [1, 2, 7, group.L - 1, group.L - 8, 2**251, 2**252 - 1])
+def test_the_fast_path_at_the_edges(s: int) -> None:
+    scalar = group.scalar_from_int(s)
+    enc = group.x25519_of(group.base_mul(group.scalar_from_int(12345)))
+    assert hpke_scalar.dh_with_scalar(scalar, enc) == hpke_scalar.dh_by_edwards(scalar, enc)

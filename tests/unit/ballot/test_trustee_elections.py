@@ -15,7 +15,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from audit.core.canonical import b64url_encode
+from audit.core.canonical import b64url_encode, canonical_bytes
+from audit.core.entry import EntryKinds, build_entry, parse_entry
+from audit.core.errors import EntryRejected
 from ballot.core import group, kinds, record, seal
 from ballot.core.errors import ManifestRejected
 from ballot.core.manifest import manifest_dict, manifest_hash, sign_manifest
@@ -251,3 +253,63 @@ def test_a_key_share_before_the_close_is_named(
     share = entries.pop(close + 1)
     entries.insert(close, share)
     assert (close, "key_share_while_open") in failures(chain(entries))
+
+
+# --- the new bodies in the log (docs/protocol.md §4.8, §4.9, §14.6) ------------------------
+
+
+ENTRY_KINDS = EntryKinds(kinds.ELECTION_KINDS)
+KEY = b64url_encode(bytes(32))
+HASH = "ab" * 32
+
+
+def entry(kind: str, body: dict[str, Any]) -> bytes:
+    return build_entry(1, "ab" * 32, "2027-03-15T20:00:01Z", kind, body, ENTRY_KINDS)
+
+
+def test_an_unsealing_carries_exactly_one_key() -> None:
+    old = {"election": HASH, "sealing_private_key": KEY}
+    line = entry(kinds.ELECTION_UNSEALED, old)
+    assert parse_entry(line, ENTRY_KINDS).encode() == line  # older logs read back unchanged
+    assert b"sealing_scalar" not in line
+    entry(kinds.ELECTION_UNSEALED, {"election": HASH, "sealing_scalar": KEY})
+    for body in ({"election": HASH}, {**old, "sealing_scalar": KEY}):
+        with pytest.raises(EntryRejected):
+            entry(kinds.ELECTION_UNSEALED, body)
+    with pytest.raises(EntryRejected):  # never written as null
+        value = msgspec.json.decode(line)
+        value["body"]["sealing_scalar"] = None
+        parse_entry(canonical_bytes(value), ENTRY_KINDS)
+
+
+@pytest.mark.parametrize("trustee", [0, 17, True, "1"])
+def test_a_key_share_names_a_trustee_number(trustee: object) -> None:
+    body = {"election": HASH, "key_share": KEY, "signature": "A" * 86, "trustee": trustee}
+    with pytest.raises(EntryRejected):
+        entry(kinds.ELECTION_KEY_SHARE, body)
+
+
+def test_a_result_lists_spoiled_ballots_only_when_it_has_the_member(
+    election: TrusteeElection, casts: list[dict[str, Any]]
+) -> None:
+    lines = election.publish(election.entries(casts, release=[1, 2]))
+    body = msgspec.json.decode(lines[-1])["body"]
+    line = entry(kinds.RESULT_PUBLISHED, body)
+    assert parse_entry(line, ENTRY_KINDS).encode() == line
+    with pytest.raises(EntryRejected):
+        entry(kinds.RESULT_PUBLISHED, {**body, "spoiled": [{"code": "Bad Code", "seq": 1}]})
+    without = {k: v for k, v in body.items() if k != "spoiled"}
+    assert b"spoiled" not in entry(kinds.RESULT_PUBLISHED, without)
+
+
+def test_without_revoting_a_spoiled_ballot_is_the_credentials_one_ballot() -> None:
+    election = TrusteeElection.open(seeded_rng(b"no revoting"), threshold=1, n=2, revoting=False)
+    a, b = election.voter(), election.voter()
+    casts = [out_of_limits(election, a), a.ballot(PARK, 2), b.ballot(LIBRARY)]
+    lines = chain(election.entries(casts, release=[2]))
+    records, _ = record.gather(election_entries(lines))
+    count = record.count(records[election.hash])
+    assert [(p.seq, p.code) for p in count.spoiled] == [(5, "unknown_project")]
+    assert [(p.seq, p.code) for p in count.rejected] == [(6, "revote_not_allowed")]
+    assert [seq for seq, *_rest in count.counted] == [7]
+    assert count.credentials == 2
