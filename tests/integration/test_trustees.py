@@ -350,3 +350,86 @@ def test_trustee_command_makes_a_private_file_and_shows_its_public_part(tmp_path
     )
     assert offline.returncode == 1 and "does not answer" in offline.stderr
     assert "Traceback" not in offline.stderr
+
+
+def test_a_wrong_acknowledgement_is_refused_and_named(client: Client, dealt: list[Path]) -> None:
+    for path in dealt:
+        deal(client, ELECTION, load_identity(path), os.urandom)
+    board = client.get(f"/api/v1/elections/{ELECTION}/ceremony").json()
+    ceremony = bytes.fromhex(board["ceremony"])
+    second = load_identity(dealt[1])
+    # Trustee 2 acknowledges with a public share that is not the one the commitments give.
+    lying = dkg.make_ack(
+        ceremony,
+        2,
+        board["dealings"],
+        group.random_scalar(os.urandom),
+        b64url_decode(second["signing_private"]),
+    )
+    answer = client.post(f"/api/v1/elections/{ELECTION}/ceremony/acks", json=lying)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"] == "bad_ack" and "trustee 2" in answer.json()["detail"]
+    # Trustee 3's honest acknowledgement, claimed by trustee 1's number, is refused too.
+    honest = acknowledge_offline(board, dealt[2], 3)
+    honest["ack"] = {**honest["ack"], "trustee": 1}
+    answer = client.post(f"/api/v1/elections/{ELECTION}/ceremony/acks", json=honest)
+    assert answer.status_code == 422 and "trustee 1" in answer.json()["detail"]
+    assert client.get(f"/api/v1/elections/{ELECTION}/ceremony").json()["acks"] == []
+
+
+def acknowledge_offline(board: dict[str, Any], path: Path, me: int) -> dict[str, Any]:
+    """Trustee ``me``'s signed acknowledgement of the board, made without posting it."""
+    identity = load_identity(path)
+    ceremony = bytes.fromhex(board["ceremony"])
+    share = dkg.open_my_shares(
+        ceremony,
+        board["dealings"],
+        me,
+        b64url_decode(identity["box_private"]),
+        board["threshold"],
+        board["members"],
+    )
+    return dkg.make_ack(
+        ceremony, me, board["dealings"], share, b64url_decode(identity["signing_private"])
+    )
+
+
+class LyingBoard:
+    """A server that shows trustees a dealing it has altered (a share swapped)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        response = self.client.get(url, **kwargs)
+        if url.endswith("/ceremony"):
+            board = response.json()
+            shares = board["dealings"][1]["dealing"]["shares"]
+            shares[0]["sealed"], shares[2]["sealed"] = shares[2]["sealed"], shares[0]["sealed"]
+            return _Answer(board)
+        return response
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.client.post(url, **kwargs)
+
+
+class _Answer:
+    status_code = 200
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+
+    def json(self) -> dict[str, Any]:
+        return self.body
+
+
+def test_a_trustee_does_not_acknowledge_a_board_the_server_altered(
+    client: Client, dealt: list[Path]
+) -> None:
+    for path in dealt:
+        deal(client, ELECTION, load_identity(path), os.urandom)
+    identity = load_identity(dealt[0])
+    with pytest.raises(Refusal, match="trustee 2"):
+        acknowledge(LyingBoard(client), ELECTION, identity, dealt[0])
+    assert ELECTION not in load_identity(dealt[0])["elections"]
+    assert client.get(f"/api/v1/elections/{ELECTION}/ceremony").json()["acks"] == []
