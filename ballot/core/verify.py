@@ -400,7 +400,8 @@ def _check_result(
     differences += sorted(set(published_json) - set(expected) - {"signature"})
     if differences:
         detail = "; ".join(
-            f"{key} is {published[key]!r}, recomputed {expected[key]!r}" for key in differences[:4]
+            f"{key} is {published_json.get(key)!r}, recomputed {expected.get(key)!r}"
+            for key in differences[:4]
         )
         fail.append(ElectionFailure(seq, "result_mismatch", f"{name}: {detail}"))
     summary.results_checked += 1

@@ -203,21 +203,23 @@ class TrusteeElection:
         signature = sign_manifest(self.authority, self.manifest)
         opened = {"manifest": manifest_dict(self.manifest), "manifest_hash": self.hash}
         out: Entries = [
-            _entry(GENESIS_KIND, {"origin": "test"}),
-            _entry(kinds.ELECTION_OPENED, {**opened, "signature": signature}),
+            entry_of(GENESIS_KIND, {"origin": "test"}),
+            entry_of(kinds.ELECTION_OPENED, {**opened, "signature": signature}),
         ]
         out += [
-            _entry(kinds.CREDENTIAL_ISSUED, {"commitment": f"{i:064x}", "election": self.hash})
+            entry_of(kinds.CREDENTIAL_ISSUED, {"commitment": f"{i:064x}", "election": self.hash})
             for i in range(len(casts))
         ]
-        out += [_entry(kinds.BALLOT_CAST, body) for body in casts]
+        out += [entry_of(kinds.BALLOT_CAST, body) for body in casts]
         closed = {"checkpoint_root": "00" * 32, "checkpoint_size": 0, "election": self.hash}
-        out.append(_entry(kinds.ELECTION_CLOSED, closed, at=CLOSED_AT))
-        out += [_entry(kinds.ELECTION_KEY_SHARE, self.key_share(j), at=CLOSED_AT) for j in release]
+        out.append(entry_of(kinds.ELECTION_CLOSED, closed, at=CLOSED_AT))
+        out += [
+            entry_of(kinds.ELECTION_KEY_SHARE, self.key_share(j), at=CLOSED_AT) for j in release
+        ]
         if unseal and len(release) >= self.ceremony.threshold:
             s = self.scalar(release[: self.ceremony.threshold])
             body = {"election": self.hash, "sealing_scalar": b64url_encode(s)}
-            out.append(_entry(kinds.ELECTION_UNSEALED, body, at=CLOSED_AT))
+            out.append(entry_of(kinds.ELECTION_UNSEALED, body, at=CLOSED_AT))
         return out
 
     def publish(self, entries: Entries, **changes: Any) -> list[bytes]:
@@ -233,14 +235,14 @@ class TrusteeElection:
         body = {**record.result_body(rec, counted, outcome, secret), **changes}
         result = msgspec.convert({**body, "signature": "A" * 86}, kinds.ResultPublished)
         body["signature"] = kinds.sign_result(self.authority, result)
-        return chain([*entries, _entry(kinds.RESULT_PUBLISHED, body, at=CLOSED_AT)])
+        return chain([*entries, entry_of(kinds.RESULT_PUBLISHED, body, at=CLOSED_AT)])
 
 
 CLOSED_AT = "2027-03-15T20:00:01Z"
 GENESIS_KIND = "log.genesis"
 
 
-def _entry(kind: str, body: dict[str, Any], at: str = DURING) -> dict[str, Any]:
+def entry_of(kind: str, body: dict[str, Any], at: str = DURING) -> dict[str, Any]:
     return {"at": at, "body": body, "kind": kind, "prev": "", "seq": 0, "v": 1}
 
 

@@ -14,17 +14,20 @@ from typing import Any
 
 import msgspec
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from audit.core.canonical import b64url_encode, canonical_bytes
 from audit.core.entry import EntryKinds, build_entry, parse_entry
 from audit.core.errors import EntryRejected
-from ballot.core import group, kinds, record, seal
+from ballot.core import blind, group, kinds, record, seal
+from ballot.core.config import parse_config
 from ballot.core.errors import ManifestRejected
-from ballot.core.manifest import manifest_dict, manifest_hash, sign_manifest
+from ballot.core.manifest import build_manifest, manifest_dict, manifest_hash, sign_manifest
 from ballot.core.verify import check_elections, election_entries, summary_lines
 from tests.strategies.ballot import seeded_rng
-from tests.support.operator import Voter, of_kind
-from tests.support.trustees import TrusteeElection, chain
+from tests.strategies.ballot_manifest import base_config
+from tests.support.operator import DURING, OPENED_AT, Voter, of_kind
+from tests.support.trustees import CLOSED_AT, TrusteeElection, chain, entry_of
 
 PARK = {"approve": ["park"]}
 LIBRARY = {"approve": ["library"]}
@@ -313,3 +316,41 @@ def test_without_revoting_a_spoiled_ballot_is_the_credentials_one_ballot() -> No
     assert [(p.seq, p.code) for p in count.rejected] == [(6, "revote_not_allowed")]
     assert [seq for seq, *_rest in count.counted] == [7]
     assert count.credentials == 2
+
+
+def test_a_spoiled_list_in_an_election_without_trustees_is_named() -> None:
+    rng = seeded_rng(b"plain")
+    authority = ed25519.Ed25519PrivateKey.from_private_bytes(rng(32))
+    rsa_private = blind.generate_private_key(1024)
+    sealing_private, sealing_public = seal.generate_keypair(rng)
+    config = msgspec.structs.replace(parse_config(base_config()), rsa_key_bits=1024)
+    lot = rng(32)
+    manifest = build_manifest(
+        config, rsa_private.public_key(), sealing_public, lot,
+        authority.public_key().public_bytes_raw(), OPENED_AT, allow_test_keys=True,
+    )  # fmt: skip
+    digest = manifest_hash(manifest)
+    opened = {
+        "manifest": manifest_dict(manifest),
+        "manifest_hash": digest,
+        "signature": sign_manifest(authority, manifest),
+    }
+    unsealed = {"election": digest, "sealing_private_key": b64url_encode(sealing_private)}
+    closed = {"checkpoint_root": "00" * 32, "checkpoint_size": 0, "election": digest}
+    entries = [
+        entry_of("log.genesis", {}, DURING),
+        entry_of(kinds.ELECTION_OPENED, opened, DURING),
+        entry_of(kinds.ELECTION_CLOSED, closed, CLOSED_AT),
+        entry_of(kinds.ELECTION_UNSEALED, unsealed, CLOSED_AT),
+    ]
+    rec = record.gather(election_entries(chain(entries)))[0][digest]
+    counted = record.count(rec)
+    body = record.result_body(rec, counted, record.compute_outcome(rec, counted, lot), lot)
+    assert "spoiled" not in body
+    for extra, expected in (({}, []), ({"spoiled": []}, [(4, "result_mismatch")])):
+        forged = {**body, **extra, "signature": "A" * 86}
+        forged["signature"] = kinds.sign_result(
+            authority, msgspec.convert(forged, kinds.ResultPublished)
+        )
+        lines = chain([*entries, entry_of(kinds.RESULT_PUBLISHED, forged, CLOSED_AT)])
+        assert failures(lines) == expected
