@@ -12,8 +12,9 @@ per election, the key share the ceremony gave them.
 - ``veche trustee ack …`` fetches every dealing once all are in, checks them, opens the
   shares sent to this trustee, keeps the key share in the file and posts the
   acknowledgement;
-- ``veche trustee release …`` after the close (checked in the log: the election's
-  ``election.closed`` entry) posts the key share, signed.
+- ``veche trustee release …`` after the close posts the key share, signed: only once
+  the log proves the election's ``election.closed`` entry (its bytes, in the latest
+  checkpoint signed by the log's key; ``--log-key`` pins that key).
 
 Every refusal is one sentence on standard error and exit status 1.
 """
@@ -32,7 +33,9 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 
 from audit.core.canonical import CanonicalError, b64url_decode, b64url_encode
+from audit.core.entry import leaf_hash, parse_entry
 from audit.core.errors import AuditError
+from audit.core.merkle import verify_inclusion
 from ballot.cli.common import Refusal, reported
 from ballot.core import dkg, kinds, threshold
 from ballot.core.client import ClientError, Http, VoterClient
@@ -211,35 +214,52 @@ def acknowledge(http: Http, election_id: str, identity: dict[str, Any], path: Pa
     return me
 
 
-def _closed_in_log(http: Http, election_id: str, election_hash: str) -> None:
-    """The election's ``election.closed`` entry, read from the log's own bytes."""
-    summary = _answer(http.get(f"/api/v1/elections/{election_id}"), 200)
+def _closed_in_log(client: VoterClient, election_id: str, election_hash: str) -> None:
+    """The election's ``election.closed`` entry, read from the log's own bytes and proven
+    in the latest checkpoint signed by the log's key (an inclusion proof, §3)."""
+    summary = _answer(client.http.get(f"/api/v1/elections/{election_id}"), 200)
     seq = summary.get("closed_seq")
     if type(seq) is not int:
         raise Refusal("The election has not closed: a key share is released only after.")
-    page = http.get(f"/api/v1/log/entries?start={seq}&end={seq + 1}")
-    if page.status_code != 200:
-        raise Refusal(f"The log does not serve entry {seq}, where the election's close is.")
-    from audit.core.entry import parse_entry
-
     try:
-        entry = parse_entry(page.content.split(b"\n")[0], kinds.ELECTION_ENTRIES)
+        raw = client.entry_bytes(seq)
+        checkpoint = client.latest_checkpoint()
+        answer = _answer(
+            client.http.get(f"/api/v1/log/proof/inclusion?seq={seq}&size={checkpoint.size}"),
+            200,
+        )
+        proof = [bytes.fromhex(p) for p in answer["proof"]]
+        verify_inclusion(leaf_hash(raw), seq, checkpoint.size, proof, checkpoint.root)
+        entry = parse_entry(raw, kinds.ELECTION_ENTRIES)
+    except ClientError as exc:
+        raise Refusal(f"The log does not prove the election's close: {exc.detail}.") from None
     except AuditError as exc:
         raise Refusal(f"The log's entry {seq} does not parse: {exc.detail}.") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Refusal(f"The log does not prove its entry {seq} is in its tree: {exc}.") from None
     body = entry.body
-    if not isinstance(body, kinds.ElectionClosed) or body.election != election_hash:
+    if entry.seq != seq or not isinstance(body, kinds.ElectionClosed):
         raise Refusal(f"The log's entry {seq} is not the close of this election.")
+    if body.election != election_hash:
+        raise Refusal(f"The log's entry {seq} is the close of another election.")
 
 
 def release(
-    http: Http, election_id: str, identity: Mapping[str, Any], *, allow_test_keys: bool = False
+    http: Http,
+    election_id: str,
+    identity: Mapping[str, Any],
+    *,
+    allow_test_keys: bool = False,
+    log_key: str | None = None,
 ) -> dict[str, Any]:
-    """Post this trustee's signed key share once the log shows the close."""
+    """Post this trustee's signed key share once the log proves the close (under the
+    pinned ``log_key``, else the key the server states)."""
     kept = identity["elections"].get(election_id)
     if kept is None:
         raise Refusal(f"This file holds no key share of the election {election_id!r}.")
+    client = VoterClient(http, verifier_key=log_key)
     try:
-        info = VoterClient(http).election(election_id, allow_test_keys=allow_test_keys)
+        info = client.election(election_id, allow_test_keys=allow_test_keys)
     except ClientError as exc:
         raise Refusal(f"The election's manifest is refused: {exc.detail}") from None
     block = trustees_of(info.manifest)
@@ -248,7 +268,7 @@ def release(
         raise Refusal("The election's manifest names no trustees like this file's.")
     if block.members[me - 1].public_share != kept["public_share"]:
         raise Refusal("The manifest commits to another public share for this trustee.")
-    _closed_in_log(http, election_id, info.hash)
+    _closed_in_log(client, election_id, info.hash)
     body = threshold.sign_key_share(
         info.hash, me, b64url_decode(kept["key_share"]), _raw(identity, "signing_private")
     )
@@ -334,7 +354,13 @@ def _ack(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     identity = load_identity(args.key)
     with _http(args.server) as http:
-        answer = release(http, args.election, identity, allow_test_keys=args.allow_test_keys)
+        answer = release(
+            http,
+            args.election,
+            identity,
+            allow_test_keys=args.allow_test_keys,
+            log_key=args.log_key,
+        )
     print(
         f"The key share of trustee {answer['trustee']} is in the log (entry {answer['seq']}); "
         f"{answer['shares']} of the {answer['threshold']} needed are in."
@@ -370,6 +396,11 @@ def add_trustee_command(subparsers: argparse._SubParsersAction[Any]) -> None:
         command.add_argument("--election", required=True, metavar="ID", help="the election")
         command.add_argument("--key", required=True, type=Path, metavar="FILE", help="your file")
         if name == "release":
+            command.add_argument(
+                "--log-key",
+                metavar="VKEY",
+                help="pin the log's verifier key (as `veche verify --key`)",
+            )
             command.add_argument(
                 "--allow-test-keys",
                 action="store_true",

@@ -17,10 +17,12 @@ from typing import Any
 
 import msgspec
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar import Litestar
 
 from audit.core.canonical import b64url_decode, b64url_encode, canonical_bytes
 from audit.core.entry import parse_entry
+from audit.core.export import KeyInfo
 from ballot.cli.common import Refusal
 from ballot.cli.trustee import (
     acknowledge,
@@ -176,8 +178,22 @@ def test_three_trustees_two_release_and_the_count_verifies(
     assert closed.status_code == 200, closed.text
     assert not [e for e in _entries(client) if e.kind == kinds.ELECTION_UNSEALED]
 
+    # A trustee who pinned another log key does not believe the close, and releases nothing.
+    other = KeyInfo.from_private_key(settings.origin, Ed25519PrivateKey.generate())
+    with pytest.raises(Refusal, match="does not prove the election's close"):
+        release(
+            client,
+            ELECTION,
+            load_identity(paths[0]),
+            allow_test_keys=True,
+            log_key=other.verifier_key,
+        )
+    log_key = client.get("/api/v1/log/key").json()["verifier_key"]
+
     # One share: nothing opens, and the count is refused.
-    first = release(client, ELECTION, load_identity(paths[0]), allow_test_keys=True)
+    first = release(
+        client, ELECTION, load_identity(paths[0]), allow_test_keys=True, log_key=log_key
+    )
     assert first["shares"] == 1 and first["unsealed_seq"] is None
     refused = client.post(f"/api/v1/elections/{ELECTION}/tally", headers=admin)
     assert refused.status_code == 409 and refused.json()["error"] == "not_unsealed"
