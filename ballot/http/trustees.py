@@ -1,5 +1,5 @@
 """The trustees of an election over HTTP: the key ceremony's board and the key shares
-released after the close (docs/protocol.md §14).
+released after the close (docs/protocol.md §15).
 
 No route here needs a log-in: each message is authorised by the signature of the
 trustee the election's configuration lists, which the services check with the pure

@@ -1,5 +1,5 @@
 """The key ceremony of an election with trustees, as the server keeps it (docs/protocol.md
-§14).
+§14.3–§14.5 for the messages, §15.1–§15.3 for the board and the opening).
 
 The server is a notice board here: it holds the draft's dealings and acknowledgements
 and shows them to everyone, and it knows no secret of the ceremony. Each message is

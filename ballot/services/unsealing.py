@@ -1,5 +1,5 @@
 """The close of an election with trustees: their key shares, then the unsealing
-(docs/protocol.md §14).
+(docs/protocol.md §14.6, §14.7 and §15.5).
 
 After ``election.closed`` each trustee releases its key share, signed with its
 identity key. The server checks it against the public share the manifest commits to
