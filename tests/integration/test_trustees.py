@@ -231,6 +231,9 @@ def test_three_trustees_two_release_and_the_count_verifies(
     assert result["counted"] == 4
     assert result["result"]["spoiled"] == [{"seq": spoiled_seq, "code": _spoiled_code(result)}]
     assert result["scores"]["park"] == 2
+    page = client.get(f"/elections/{ELECTION}/results", headers={"accept-language": "ru"})
+    assert page.status_code == 200
+    assert "Испорченные бюллетени" in page.text and f"записи журнала {spoiled_seq}" in page.text
 
     # And veche verify agrees with all of it.
     export = tmp_path / "export"
