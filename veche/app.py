@@ -27,6 +27,7 @@ from ballot.http.admin_pages import ElectionAdminPages
 from ballot.http.api import ElectionController
 from ballot.http.electorate import ElectorateController
 from ballot.http.roll_pages import RollPages
+from ballot.http.trustees import TrusteeController
 from kernel import db as database
 from kernel.errors import DomainError
 from kernel.http.accounts import (
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             LogController,
             ElectionController,
             ElectorateController,
+            TrusteeController,
             HomePage,
             AccountPages,
             ResidentPages,

@@ -220,6 +220,12 @@ def _add_witness(subparsers: Any) -> None:
     add_witness_command(subparsers)
 
 
+def _add_trustee(subparsers: Any) -> None:
+    from ballot.cli.trustee import add_trustee_command
+
+    add_trustee_command(subparsers)
+
+
 def _command_registrars() -> dict[str, Callable[[Any], None]]:
     """Commands contributed by the domain packages, each imported only when it is asked
     for (``veche tally`` loads the counting rules, not the web stack)."""
@@ -229,6 +235,7 @@ def _command_registrars() -> dict[str, Callable[[Any], None]]:
         "election": _add_election,
         "vote": _add_vote,
         "witness": _add_witness,
+        "trustee": _add_trustee,
     }
 
 
@@ -238,6 +245,7 @@ def _bench_registrars() -> list[Callable[[Any], None]]:
     from veche.bench.commands import add_log_bench, add_verify_bench
     from veche.bench.load import add_load_bench
     from veche.bench.tally import add_tally_bench
+    from veche.bench.trustees import add_trustees_bench
     from veche.bench.witness import add_witness_bench
 
     return [
@@ -247,6 +255,7 @@ def _bench_registrars() -> list[Callable[[Any], None]]:
         add_verify_bench,
         add_load_bench,
         add_witness_bench,
+        add_trustees_bench,
     ]
 
 

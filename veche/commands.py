@@ -155,6 +155,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     if verifier_key:
         print("Check the whole demo log and its election yourself, while the server runs:")
         print(f"  veche verify {url} --key '{verifier_key}'")
+        print(
+            "The Centre election has three trustees; two released their key shares at the "
+            f"close. Their files (keep such files secret) are in {settings.data_dir / 'trustees'}."
+        )
         print("Boris (boris@demo.veche) can vote in the open Riverside election:")
         print(
             f"  veche vote {url} --election riverside-2026 --approve beach,dog-park "

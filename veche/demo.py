@@ -4,10 +4,14 @@ Simulated residents of the Centre district, all on the district's voter roll, ob
 blind-signed credentials (most with a printed one-time access code, the rest with
 accounts whose e-mail addresses are on the roll and confirmed), seal and sign their
 ballots and cast them over HTTP (in process); some change their minds and vote again.
-The election is closed, unsealed and counted with the Method of Equal Shares, and its
-result is published. A second election, in Riverside, admits residents verified by
-staff; the demo's moderator verifies Boris before it opens, and it is left open so that
-he can vote in it from the command line or the API.
+The Centre election has three trustees (two of whom must release their key shares to
+unseal it): their identity files are made in the data directory's ``trustees`` folder,
+they run the key ceremony before the opening through ``veche trustee``'s functions, the
+server never holds the sealing key, and after the close two of them release their
+shares (docs/protocol.md §14, §17). The election is then counted with the Method of
+Equal Shares, and its result is published. A second election, in Riverside, admits
+residents verified by staff; the demo's moderator verifies Boris before it opens, and
+it is left open so that he can vote in it from the command line or the API.
 
 ``DemoMail`` is the demo's SMTP server (aiosmtpd on 127.0.0.1): the server sends its
 confirmation links there, and it prints every message on the console, so that a person
@@ -18,17 +22,28 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import random
 import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from ballot.cli.trustee import (
+    acknowledge,
+    deal,
+    load_identity,
+    new_identity,
+    public_part,
+    release,
+    save_identity,
+)
 from ballot.core.client import VoterClient
 from kernel import db as database
 from kernel.accounts.models import User
@@ -178,6 +193,11 @@ def run_demo_election(
             key_bits=2048,
             eligibility={"residents": False, "roll": True, "access_codes": True},
         )
+        trustees = _trustee_files(settings.data_dir / "trustees")
+        centre["trustees"] = {
+            "threshold": 2,
+            "members": [public_part(load_identity(path)) for path in trustees],
+        }
         _ok(client.post("/api/v1/elections", json=centre, headers=admin), 201)
         with_codes = voters * 3 // 4
         # The roll: people given printed codes, and people who vote with their accounts
@@ -201,6 +221,11 @@ def run_demo_election(
         ).text
         by_ref = dict(line.split(",", 1) for line in codes_csv.strip().split("\n")[1:])
         codes = [by_ref[f"C{n:05d}"] for n in range(with_codes)]
+        say("Demo: three trustees run the key ceremony of centre-2026 (two open it)…")
+        for path in trustees:
+            deal(client, "centre-2026", load_identity(path), os.urandom)
+        for path in trustees:
+            acknowledge(client, "centre-2026", load_identity(path), path)
         _ok(client.post("/api/v1/elections/centre-2026/open", headers=admin), 200)
         residents = _simulated_residents(app, settings, voters - with_codes)
         client.cookies.clear()
@@ -229,6 +254,8 @@ def run_demo_election(
         # The demo counts at once, before the window's end: an early close with its reason.
         early = {"early": True, "reason": "Demo: voting ends now so that the count can be shown."}
         _ok(client.post("/api/v1/elections/centre-2026/close", json=early, headers=admin), 200)
+        for path in trustees[:2]:  # the third trustee is away: two of three suffice
+            release(client, "centre-2026", load_identity(path))
         result = _ok(client.post("/api/v1/elections/centre-2026/tally", headers=admin), 201).json()
         riverside = _config(
             "riverside-2026",
@@ -251,6 +278,18 @@ def run_demo_election(
         f"{', '.join(result['winners'])} ({result['spent'] // 100:,} of {budget // 100:,} RUB)."
     )
     return {"verifier_key": key, "result": result}
+
+
+def _trustee_files(folder: Path) -> list[Path]:
+    """The demo trustees' identity files (0600), made once per data directory."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in ("Irina Sokolova", "Pavel Orlov", "Marat Ismailov"):
+        path = folder / (name.split()[1].lower() + ".json")
+        if not path.exists():
+            save_identity(path, new_identity(name), new=True)
+        paths.append(path)
+    return paths
 
 
 def _ok(response: Any, status: int) -> Any:

@@ -63,7 +63,7 @@ from ballot.core.choices import (
 )
 from ballot.core.config import parse_time
 from ballot.core.errors import ErrorCode, ManifestRejected, SealRefused, TokenRefused
-from ballot.core.manifest import Manifest, load_credential_key, manifest_hash
+from ballot.core.manifest import Manifest, ballot_version_of, load_credential_key, manifest_hash
 from ballot.core.token import verify_token
 
 __all__ = [
@@ -253,11 +253,12 @@ def check_ballot(
     if ballot.election != expected:
         raise BallotRejected("wrong_election", "the ballot names another election")
     version = ballot_version(ballot)
-    if version != manifest.v:
+    expected_version = ballot_version_of(manifest)
+    if version != expected_version:
         raise BallotRejected(
             "wrong_ballot_version",
-            f"this election takes ballots of version {manifest.v}; this one is of version "
-            f"{version}",
+            f"this election takes ballots of version {expected_version}; this one is of "
+            f"version {version}",
         )
     check_window(manifest, now)
     key = load_credential_key(manifest) if credential_key is None else credential_key
@@ -305,7 +306,7 @@ def make_ballot(
 
     ``counter`` is the ballot's number among this credential's ballots (1 for the
     first); a version-1 election's ballots carry none, and it is ignored there."""
-    if manifest.v == 2 and (type(counter) is not int or not 1 <= counter <= MAX_SAFE_INTEGER):
+    if manifest.v >= 2 and (type(counter) is not int or not 1 <= counter <= MAX_SAFE_INTEGER):
         raise BallotRejected("malformed_ballot", "a ballot's counter is an integer from 1")
     if not isinstance(choices, Mapping):
         choices = choices_json(choices)
@@ -317,7 +318,7 @@ def make_ballot(
     except CanonicalError:
         raise ManifestRejected("bad_key", "sealing_key is not base64url", "sealing_key") from None
     credential = credential_private_key.public_key().public_bytes_raw()
-    version_2 = manifest.v == 2
+    version_2 = ballot_version_of(manifest) == 2
     sealed = seal.seal(
         sealing_public, bytes.fromhex(election), plaintext, credential if version_2 else None
     )

@@ -45,6 +45,7 @@ import msgspec
 from audit.core.canonical import MAX_SAFE_INTEGER
 from ballot.core.blind import MIN_KEY_BITS
 from ballot.core.errors import ManifestRejected
+from ballot.core.trustees import TrusteesConfig
 
 __all__ = [
     "POLL_RULES",
@@ -72,6 +73,7 @@ __all__ = [
     "Window",
     "ballot_kind",
     "format_time",
+    "has_trustees",
     "is_poll",
     "is_test",
     "parse_config",
@@ -311,6 +313,9 @@ class ElectionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     # ``false``, so that a manifest has one encoding. Only deployments that allow test
     # keys accept it, and only a test election may use a key under 2048 bits.
     test: Literal[True] | msgspec.UnsetType = msgspec.UNSET
+    # Trustees (docs/protocol.md §14.2): k of n release the key at the close; left out
+    # (never written) for an election whose server holds the sealing key.
+    trustees: TrusteesConfig | msgspec.UnsetType = msgspec.UNSET
 
 
 # --- small helpers ----------------------------------------------------------------------
@@ -329,6 +334,11 @@ def rule_name(rule: Rule) -> str:
 def is_test(config: ElectionConfig) -> bool:
     """Marked as a test election (``"test": true``)."""
     return config.test is True
+
+
+def has_trustees(config: ElectionConfig) -> bool:
+    """An election whose sealing key is the trustees' joint key (docs/protocol.md §14)."""
+    return config.trustees is not msgspec.UNSET
 
 
 def is_poll(config: ElectionConfig) -> bool:

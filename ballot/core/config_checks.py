@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import msgspec
+
 from audit.core.canonical import CanonicalError, check_value
 from ballot.core.blind import ELECTION_KEY_BITS
 from ballot.core.config import (
@@ -40,6 +42,7 @@ from ballot.core.config import (
     to_json,
 )
 from ballot.core.errors import ManifestRejected
+from ballot.core.trustees import trustees_problems
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -353,6 +356,11 @@ def validate_config(
                 "the commitments are a lowercase hex SHA-256",
             )
     _check_keys_and_test(out, config, allow_test_keys)
+    if not isinstance(config.trustees, msgspec.UnsetType):
+        for field, code, detail in trustees_problems(
+            config.trustees.threshold, config.trustees.members
+        ):
+            out.add(field, code, detail)
     try:
         check_value(to_json(config))
     except CanonicalError as exc:

@@ -29,6 +29,14 @@ class ErrorCode(StrEnum):
     MANIFEST_HASH_MALFORMED = "manifest_hash_malformed"
     SEAL_KEY_MALFORMED = "seal_key_malformed"
     SEAL_REFUSED = "seal_refused"
+    # Trustees (docs/protocol.md §14)
+    BAD_SCALAR = "bad_scalar"
+    BAD_POINT = "bad_point"
+    BAD_DEALING = "bad_dealing"
+    BAD_SHARE = "bad_share"
+    BAD_ACK = "bad_ack"
+    BAD_KEY_SHARE = "bad_key_share"
+    BAD_TRUSTEES = "bad_trustees"
 
 
 class BallotCryptoError(Exception):
@@ -93,3 +101,60 @@ class ManifestRejected(BallotCryptoError, ValueError):
     def __str__(self) -> str:
         where = f" ({self.field})" if self.field else ""
         return f"{self.code}{where}: {self.detail}"
+
+
+class GroupError(BallotCryptoError, ValueError):
+    """A scalar or point of the trustees' group was refused (docs/protocol.md §14.1)."""
+
+    code = ErrorCode.BAD_POINT
+
+    def __init__(self, detail: str, code: str = ErrorCode.BAD_POINT) -> None:
+        super().__init__(detail, code=code)
+
+
+class TrusteeRejected(BallotCryptoError, ValueError):
+    """Something a trustee gave (a dealing, a share, an acknowledgement, a key share)
+    was refused; ``trustee`` is that trustee's 1-based number (docs/protocol.md §14)."""
+
+    status: ClassVar[int] = 422
+    code = ErrorCode.BAD_TRUSTEES
+
+    def __init__(self, trustee: int, detail: str, *, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.trustee = trustee
+
+    def __str__(self) -> str:
+        return f"{self.code} (trustee {self.trustee}): {self.detail}"
+
+
+class DealingRejected(TrusteeRejected):
+    """A dealer's dealing does not check out: its signature, PoK, commitments or shares."""
+
+    code = ErrorCode.BAD_DEALING
+
+    @property
+    def dealer(self) -> int:
+        return self.trustee
+
+
+class ShareRejected(TrusteeRejected):
+    """The share a dealer sent to this trustee does not open or does not match the
+    dealer's commitments."""
+
+    code = ErrorCode.BAD_SHARE
+
+    @property
+    def dealer(self) -> int:
+        return self.trustee
+
+
+class AckRejected(TrusteeRejected):
+    """A trustee's acknowledgement of the ceremony does not check out."""
+
+    code = ErrorCode.BAD_ACK
+
+
+class KeyShareRejected(TrusteeRejected):
+    """A released key share does not check out against the trustee's public share."""
+
+    code = ErrorCode.BAD_KEY_SHARE

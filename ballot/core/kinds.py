@@ -19,8 +19,13 @@ other packages' kinds into the log's ``EntryKinds``):
   ``ballot.cast`` entries of this election with ``seq < checkpoint_size``. ``reason``
   is written only when there is one, so closes logged before it existed read back
   unchanged.
+- ``election.key_share`` -- ``{"election": hex, "key_share": b64url, "signature": b64url,
+  "trustee": j}``: trustee ``j``'s key share, released after the close, signed with the
+  trustee's key (docs/protocol.md §14.6; checked by ``ballot.core.threshold``).
 - ``election.unsealed`` -- ``{"election": hex, "sealing_private_key": b64url}``: the raw
-  X25519 private key (RFC 9180 §7.1.2), so that anyone can open every ballot.
+  X25519 private key (RFC 9180 §7.1.2), so that anyone can open every ballot; in a
+  trustee election ``{"election": hex, "sealing_scalar": b64url}`` instead: the joint
+  key's scalar rebuilt from k key shares (§14.7).
 - ``electorate.added`` -- ``{"commitments": [hex, …], "count": n, "election": hex,
   "reason": str}``: voters added to an open election's electorate (docs/protocol.md
   §4.18, §6.11), each as the commitment the manifest's electorate would hold for them,
@@ -28,7 +33,9 @@ other packages' kinds into the log's ``EntryKinds``):
 - ``result.published`` -- ``{"budget", "checkpoint_size", "counted", "election",
   "lot_secret", "options", "rule", "scores", "signature", "spent", "winners"}``: what the
   tally found over the ballots up to ``checkpoint_size`` (``counted`` of them), the lot
-  secret the manifest committed to (b64url), and the authority's Ed25519 signature over
+  secret the manifest committed to (b64url; in a trustee election the one derived at the
+  close, §14.9), in a trustee election ``"spoiled": [{"code", "seq"}, …]`` (the ballots
+  that did not open or broke the limits, §14.10), and the authority's Ed25519 signature over
   ``b"veche/result/v1\\n" || canonical(body without "signature")``. The rule's step-by-step
   trace is not logged: anyone recomputes it from the ballots.
 
@@ -64,7 +71,9 @@ from ballot.core.manifest import (
     load_credential_key,
     manifest_hash,
     verify_manifest_signature,
+    version_problem,
 )
+from ballot.core.trustees import MAX_TRUSTEES
 
 __all__ = [
     "BALLOT_CAST",
@@ -72,6 +81,7 @@ __all__ = [
     "CREDENTIAL_ISSUED",
     "ELECTION_CLOSED",
     "ELECTION_ENTRIES",
+    "ELECTION_KEY_SHARE",
     "ELECTION_KINDS",
     "ELECTION_OPENED",
     "ELECTION_UNSEALED",
@@ -84,11 +94,13 @@ __all__ = [
     "BallotCast",
     "CredentialIssued",
     "ElectionClosed",
+    "ElectionKeyShare",
     "ElectionOpened",
     "ElectionUnsealed",
     "ElectorateAdded",
     "ResidentVerified",
     "ResultPublished",
+    "SpoiledBallot",
     "close_reason_problem",
     "result_message",
     "sign_result",
@@ -100,6 +112,7 @@ CREDENTIAL_ISSUED = "credential.issued"
 BALLOT_CAST = "ballot.cast"
 ELECTION_CLOSED = "election.closed"
 ELECTION_UNSEALED = "election.unsealed"
+ELECTION_KEY_SHARE = "election.key_share"
 RESULT_PUBLISHED = "result.published"
 ELECTORATE_ADDED = "electorate.added"
 RESIDENT_VERIFIED = "resident.verified"
@@ -131,6 +144,9 @@ class ElectionOpened(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(
                 f"the manifest is not valid: {problems[0].field}: {problems[0].detail}"
             )
+        mismatch = version_problem(self.manifest)
+        if mismatch is not None:
+            raise ValueError(f"the manifest is not valid: {mismatch[2]}: {mismatch[1]}")
         try:
             load_credential_key(self.manifest)
             authority = b64url_decode(self.manifest.authority_key)
@@ -172,11 +188,37 @@ class ElectionClosed(msgspec.Struct, frozen=True, forbid_unknown_fields=True, om
                 raise ValueError(problem)
 
 
-class ElectionUnsealed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """The sealing private key, published after the close."""
+class ElectionUnsealed(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, omit_defaults=True
+):
+    """What opens the ballots, published after the close: the sealing private key, or
+    in a trustee election the joint key's scalar (docs/protocol.md §14.7); exactly one."""
 
     election: HashHex
-    sealing_private_key: Key32
+    sealing_private_key: Key32 | None = None
+    sealing_scalar: Key32 | None = None
+
+    def __post_init__(self) -> None:
+        if (self.sealing_private_key is None) == (self.sealing_scalar is None):
+            raise ValueError("an unsealing carries sealing_private_key or sealing_scalar")
+
+
+class ElectionKeyShare(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A trustee's key share, released after the close (docs/protocol.md §14.6); its
+    signature and its match with the manifest's public share are the verifier's (and
+    the server's) to check."""
+
+    election: HashHex
+    trustee: Annotated[int, msgspec.Meta(ge=1, le=MAX_TRUSTEES)]
+    key_share: Key32
+    signature: Signature
+
+
+class SpoiledBallot(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A ballot of a trustee election that did not open or broke the limits (§14.10)."""
+
+    seq: Count
+    code: Annotated[str, msgspec.Meta(pattern="^[a-z0-9_]{1,40}$")]
 
 
 class ResultPublished(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -193,6 +235,8 @@ class ResultPublished(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     scores: dict[AsciiKey, SafeInt]
     lot_secret: Key32
     signature: Signature
+    # Only in a trustee election's result (docs/protocol.md §14.10), in seq order.
+    spoiled: list[SpoiledBallot] | msgspec.UnsetType = msgspec.UNSET
 
 
 class ElectorateAdded(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -232,6 +276,7 @@ ELECTION_KINDS: Mapping[str, type[msgspec.Struct]] = {
     BALLOT_CAST: BallotCast,
     ELECTION_CLOSED: ElectionClosed,
     ELECTION_UNSEALED: ElectionUnsealed,
+    ELECTION_KEY_SHARE: ElectionKeyShare,
     RESULT_PUBLISHED: ResultPublished,
     ELECTORATE_ADDED: ElectorateAdded,
 }

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -57,13 +57,17 @@ from ballot.core.config import (
 )
 from ballot.core.config_checks import check_config
 from ballot.core.errors import BlindSignatureError, ManifestRejected
+from ballot.core.trustees import ManifestTrustees
+from kernel.markers import N_
 
 __all__ = [
     "LOT_DOMAIN",
     "LOT_SECRET_LENGTH",
     "MANIFEST_DOMAIN",
     "MANIFEST_VERSION",
+    "TRUSTEES_MANIFEST_VERSION",
     "Manifest",
+    "ballot_version_of",
     "build_manifest",
     "check_lot_secret",
     "load_credential_key",
@@ -74,11 +78,13 @@ __all__ = [
     "manifest_hash",
     "parse_manifest",
     "sign_manifest",
+    "trustees_of",
     "verify_manifest_signature",
 ]
 
 MANIFEST_DOMAIN = b"veche/manifest/v1\n"
 MANIFEST_VERSION: Literal[2] = 2  # what opening writes; 1 is still read (docs/protocol.md §1.4)
+TRUSTEES_MANIFEST_VERSION: Literal[3] = 3  # a trustee election's (docs/protocol.md §14.5)
 LOT_DOMAIN = b"veche/lot/v1"
 LOT_SECRET_LENGTH = 32
 RAW_KEY_LENGTH = 32  # Ed25519 and X25519 public keys
@@ -88,14 +94,20 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class Manifest(ElectionConfig, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """The configuration plus what opening fixes; its canonical JSON is the election."""
+    """The configuration plus what opening fixes; its canonical JSON is the election.
+
+    A trustee election (docs/protocol.md §14.5) is of version 3: ``trustees`` is the
+    ceremony's block, ``sealing_key`` the X25519 form of the joint key, and there is no
+    ``lot_commitment`` (its lot secret comes from the close, §14.9). Every other
+    election has a ``lot_commitment`` and no ``trustees``."""
 
     credential_key: str
     sealing_key: str
-    lot_commitment: str
+    lot_commitment: str | msgspec.UnsetType = msgspec.UNSET
     authority_key: str
     opened_at: str
-    v: Literal[1, 2] = MANIFEST_VERSION
+    trustees: ManifestTrustees | msgspec.UnsetType = msgspec.UNSET  # type: ignore[assignment]
+    v: Literal[1, 2, 3] = MANIFEST_VERSION
 
 
 def _spki(public_key: rsa.RSAPublicKey) -> bytes:
@@ -124,27 +136,99 @@ def lot_seed(secret: bytes, counted_signatures_in_log_order: Sequence[bytes]) ->
 
 
 def check_lot_secret(manifest: Manifest, secret: bytes) -> None:
-    """Refuse a revealed lot secret that is not the one the manifest committed to."""
+    """Refuse a revealed lot secret that is not the one the manifest committed to (an
+    election without trustees; a trustee election's is checked by ``ballot.core
+    .record_trustees``)."""
     if len(secret) != LOT_SECRET_LENGTH or lot_commitment(secret) != manifest.lot_commitment:
         raise ManifestRejected(
             "bad_lot_secret", "the lot secret does not match the commitment", "lot_commitment"
         )
 
 
+def ballot_version_of(manifest: Manifest) -> Literal[1, 2]:
+    """The version of the ballots an election takes: 1 for a manifest of version 1, 2
+    for versions 2 and 3 (a trustee election's ballots are the same, docs/protocol.md
+    §14.5)."""
+    return 1 if manifest.v == 1 else 2
+
+
+def trustees_of(manifest: Manifest) -> ManifestTrustees | None:
+    """The manifest's trustees block, or None for an election without trustees."""
+    return None if isinstance(manifest.trustees, msgspec.UnsetType) else manifest.trustees
+
+
+NOT_VERSION_3 = N_("A manifest with trustees is of version 3, and one of version 3 has trustees.")
+LOT_WITH_TRUSTEES = N_(
+    "A trustee election has no lot commitment: its lot is fixed at the close; "
+    "any other election has one."
+)
+
+
+def version_problem(manifest: Manifest) -> tuple[str, str, str] | None:
+    """``(code, detail, field)`` when the manifest's version, trustees and lot
+    commitment do not go together (docs/protocol.md §14.5), or None."""
+    trustees = trustees_of(manifest) is not None
+    if trustees != (manifest.v == TRUSTEES_MANIFEST_VERSION):
+        return "bad_manifest_version", NOT_VERSION_3, "v"
+    if trustees == (not isinstance(manifest.lot_commitment, msgspec.UnsetType)):
+        return "bad_lot_commitment", LOT_WITH_TRUSTEES, "lot_commitment"
+    return None
+
+
+def _trustee_fields(
+    config: ElectionConfig,
+    trustees: ManifestTrustees | Mapping[str, Any],
+    sealing_public_raw: bytes | None,
+) -> dict[str, Any]:
+    # Imported here: the ceremony's cryptography is needed only to open such an election.
+    from ballot.core.dkg import members_json
+    from ballot.core.dkg_verify import check_manifest_trustees
+    from ballot.core.group import x25519_of
+
+    if isinstance(config.trustees, msgspec.UnsetType):
+        raise ManifestRejected("bad_trustees", "the configuration names no trustees", "trustees")
+    block = (
+        trustees
+        if isinstance(trustees, ManifestTrustees)
+        else msgspec.convert(trustees, ManifestTrustees, strict=True)
+    )
+    if block.threshold != config.trustees.threshold or members_json(block.members) != members_json(
+        config.trustees.members
+    ):
+        raise ManifestRejected(
+            "bad_trustees", "the ceremony is not of the configured trustees", "trustees"
+        )
+    sealing = x25519_of(check_manifest_trustees(config.id, block))
+    if sealing_public_raw is not None and sealing_public_raw != sealing:
+        raise ManifestRejected(
+            "wrong_sealing_key", "the sealing key is not the trustees' joint key", "sealing_key"
+        )
+    return {
+        "trustees": block,
+        "sealing_key": b64url_encode(sealing),
+        "v": TRUSTEES_MANIFEST_VERSION,
+    }
+
+
 def build_manifest(
     config: ElectionConfig,
     credential_public_key: rsa.RSAPublicKey,
-    sealing_public_raw: bytes,
-    lot_secret: bytes,
+    sealing_public_raw: bytes | None,
+    lot_secret: bytes | None,
     authority_public_raw: bytes,
     opened_at: datetime,
     *,
     allow_test_keys: bool = False,
     version: Literal[1, 2] = MANIFEST_VERSION,
+    trustees: ManifestTrustees | Mapping[str, Any] | None = None,
 ) -> Manifest:
     """Freeze ``config`` into the manifest that opening the election publishes.
 
-    ``version`` 1 only reproduces manifests of the earlier format (test vectors)."""
+    An election with trustees passes the ceremony's block (``ballot.core.dkg
+    .manifest_trustees``) as ``trustees`` and no lot secret; its manifest is of version
+    3 and its sealing key the joint key's X25519 form (``sealing_public_raw``, if given,
+    must be it). ``version`` 1 only reproduces manifests of the earlier format (test
+    vectors)."""
     check_config(config, allow_test_keys=allow_test_keys)
     if not isinstance(credential_public_key, rsa.RSAPublicKey):
         raise ManifestRejected(
@@ -154,12 +238,29 @@ def build_manifest(
         check_election_key(credential_public_key, allowed_bits=(config.rsa_key_bits,))
     except BlindSignatureError as exc:
         raise ManifestRejected("bad_credential_key", exc.detail, "credential_key") from None
-    if not isinstance(lot_secret, bytes) or len(lot_secret) != LOT_SECRET_LENGTH:
-        raise ManifestRejected(
-            "bad_lot_secret",
-            f"the lot secret must be {LOT_SECRET_LENGTH} random bytes",
-            "lot_commitment",
-        )
+    extra: dict[str, Any]
+    if trustees is not None or not isinstance(config.trustees, msgspec.UnsetType):
+        if trustees is None or lot_secret is not None:
+            raise ManifestRejected(
+                "bad_trustees",
+                "a trustee election is opened with its ceremony and without a lot secret",
+                "trustees",
+            )
+        extra = _trustee_fields(config, trustees, sealing_public_raw)
+    else:
+        if not isinstance(lot_secret, bytes) or len(lot_secret) != LOT_SECRET_LENGTH:
+            raise ManifestRejected(
+                "bad_lot_secret",
+                f"the lot secret must be {LOT_SECRET_LENGTH} random bytes",
+                "lot_commitment",
+            )
+        if sealing_public_raw is None:
+            raise ManifestRejected("bad_key", "the sealing public key is missing", "sealing_key")
+        extra = {
+            "sealing_key": _raw32(sealing_public_raw, "sealing_key", "sealing public key"),
+            "lot_commitment": lot_commitment(lot_secret),
+            "v": version,
+        }
     opened = format_time(opened_at)
     if parse_time(opened) >= parse_time(config.window.closes_at):
         raise ManifestRejected(
@@ -169,14 +270,12 @@ def build_manifest(
     if config.rsa_key_bits < REAL_KEY_BITS:
         # A key under 2048 bits is a test election's, and its manifest says so (§5.2).
         fields["test"] = True
+    fields.update(extra)
     return Manifest(
         **fields,
         credential_key=b64url_encode(_spki(credential_public_key)),
-        sealing_key=_raw32(sealing_public_raw, "sealing_key", "sealing public key"),
-        lot_commitment=lot_commitment(lot_secret),
         authority_key=_raw32(authority_public_raw, "authority_key", "authority public key"),
         opened_at=opened,
-        v=version,
     )
 
 
@@ -253,7 +352,12 @@ def parse_manifest(data: object, *, allow_test_keys: bool = False) -> Manifest:
     load_credential_key(manifest)
     _check_b64_key(manifest.sealing_key, "sealing_key")
     _check_b64_key(manifest.authority_key, "authority_key")
-    if _HEX64.fullmatch(manifest.lot_commitment) is None:
+    problem = version_problem(manifest)
+    if problem is not None:
+        raise ManifestRejected(*problem)
+    if not isinstance(manifest.lot_commitment, msgspec.UnsetType) and (
+        _HEX64.fullmatch(manifest.lot_commitment) is None
+    ):
         raise ManifestRejected(
             "bad_lot_commitment", "lot_commitment is a lowercase hex SHA-256", "lot_commitment"
         )

@@ -26,6 +26,11 @@ and every later one is refused (``revote_not_allowed``). The lot's seed is
 ``SHA-256("veche/lot/v1" || secret || SHA-256(the counted ballots' raw signatures in log
 order))``.
 
+A trustee election (docs/protocol.md §14) is unsealed by the joint key's scalar rebuilt
+from k logged key shares; its ballots that do not open or break the limits are spoiled
+(listed, never counted), and its lot secret comes from the scalar and the close's root:
+``ballot.core.record_trustees`` holds those rules.
+
 Checking ballots is the expensive part (RSA, Ed25519, X25519 per ballot), so it can run
 in several processes; the result does not depend on how many.
 """
@@ -41,7 +46,7 @@ import msgspec
 
 from audit.core.canonical import b64url_decode, b64url_encode, canonical_bytes
 from audit.core.entry import Entry, parse_at
-from ballot.core import kinds, seal
+from ballot.core import kinds, record_trustees, seal
 from ballot.core.ballot import Ballot, check_ballot
 from ballot.core.choices import (
     ApprovalChoices,
@@ -63,7 +68,14 @@ from ballot.core.config import (
     to_json,
 )
 from ballot.core.errors import BallotCryptoError, ManifestRejected
-from ballot.core.manifest import Manifest, check_lot_secret, load_credential_key, lot_seed
+from ballot.core.manifest import (
+    Manifest,
+    check_lot_secret,
+    load_credential_key,
+    lot_seed,
+    trustees_of,
+)
+from ballot.core.record_types import CastEntry, Checked, Count, ElectionRecord, Problem
 from kernel.parallel import can_fork, imap_forked, shared
 from tally import (
     ApprovalBallot,
@@ -80,53 +92,6 @@ from tally import Ballot as TallyBallot
 from tally import Election as TallyElection
 
 ELECTION_KINDS = frozenset(kinds.ELECTION_KINDS)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong in an election's record: the entry's ``seq`` (or None) and why."""
-
-    seq: int | None
-    code: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class CastEntry:
-    seq: int
-    at: str
-    ballot: dict[str, Any]
-    signature: str
-
-
-@dataclass
-class ElectionRecord:
-    hash: str
-    manifest: Manifest
-    opened_seq: int
-    issued: int = 0
-    casts: list[CastEntry] = field(default_factory=list)
-    closed_seq: int | None = None
-    closed_at: str | None = None
-    close_reason: str | None = None
-    count_size: int | None = None
-    sealing_private: bytes | None = None
-    results: list[tuple[int, kinds.ResultPublished]] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-
-@dataclass
-class Count:
-    """The outcome of counting: the ballots that count, and the ones refused.
-
-    ``anomalies`` are problems of ballots that still count (a credential's counter that
-    skipped numbers): an honest server never logs them, so they fail verification."""
-
-    counted: list[tuple[int, str, Choices, str]]  # seq, credential, choices, signature
-    rejected: list[Problem]
-    superseded: int
-    credentials: int
-    anomalies: list[Problem] = field(default_factory=list)
 
 
 def gather(entries: Iterable[Entry]) -> tuple[dict[str, ElectionRecord], list[Problem]]:
@@ -186,11 +151,19 @@ def _add(record: ElectionRecord, entry: Entry) -> None:
         record.closed_at = entry.at
         record.close_reason = body.reason
         record.count_size = body.checkpoint_size
+        record.close_root = body.checkpoint_root
         if body.checkpoint_size > entry.seq:
             record.problems.append(
                 Problem(entry.seq, "bad_close", "the close counts entries that follow it")
             )
+    elif isinstance(body, kinds.ElectionKeyShare):
+        record_trustees.add_key_share(record, entry)
+    elif isinstance(body, kinds.ElectionUnsealed) and (
+        body.sealing_private_key is None or trustees_of(record.manifest) is not None
+    ):
+        record_trustees.add_unsealed(record, entry)
     elif isinstance(body, kinds.ElectionUnsealed):
+        assert body.sealing_private_key is not None
         if not closed:
             record.problems.append(
                 Problem(
@@ -240,6 +213,9 @@ def _check_chunk(
 
     manifest = parse_manifest(manifest_json, allow_test_keys=allow_test_keys)
     key = load_credential_key(manifest)
+    if trustees_of(manifest) is not None:
+        # ``sealing_private`` is the joint key's scalar (docs/protocol.md §14.10).
+        return record_trustees.check_chunk(manifest, sealing_private, election_hash, key, chunk)
     out: list[tuple[int, str, dict[str, Any] | None, str, str]] = []
     for cast in chunk:
         credential = str(cast.ballot.get("credential", ""))
@@ -265,7 +241,8 @@ def _check_chunk(
 
 def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = True) -> Count:
     """Check every ballot cast before the close and keep each credential's newest."""
-    if record.sealing_private is None:
+    opening_key = record.opening_key()
+    if opening_key is None:
         raise ManifestRejected("not_unsealed", "the sealing key has not been published")
     limit = record.count_size if record.count_size is not None else None
     eligible: list[CastEntry] = []
@@ -292,23 +269,29 @@ def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = T
         # The workers inherit the record through the fork; only chunks' bounds travel.
         size = max(100, len(eligible) // (workers * 4) + 1)
         bounds = [(i, min(i + size, len(eligible))) for i in range(0, len(eligible), size)]
-        inherited = (manifest_json, allow_test_keys, record.hash, record.sealing_private, eligible)
+        inherited = (manifest_json, allow_test_keys, record.hash, opening_key, eligible)
         for part in imap_forked(_check_shared_chunk, bounds, workers, shared=inherited):
             results.extend(part)
     else:
-        results = _check_chunk(
-            manifest_json, allow_test_keys, record.hash, record.sealing_private, eligible
-        )
+        results = _check_chunk(manifest_json, allow_test_keys, record.hash, opening_key, eligible)
     from ballot.core.choices import validate_choices
 
     by_seq = {cast.seq: cast for cast in eligible}
     sequences: dict[str, _Sequence] = {}
     anomalies: list[Problem] = []
+    spoiled: dict[int, Problem] = {
+        seq: Problem(seq, code.removeprefix(record_trustees.SPOILED), detail)
+        for seq, _credential, _choices, code, detail in results
+        if code.startswith(record_trustees.SPOILED)
+    }
     superseded = 0
-    checked, refused = revoting_policy(record.manifest, sorted(results, key=lambda r: r[0]))
+    checked, refused = revoting_policy(
+        record.manifest, sorted(results, key=lambda r: r[0]), spoiled=frozenset(spoiled)
+    )
     rejected.extend(refused)
+    taken_spoiled: list[Problem] = []
     for seq, credential, choices_value, code, detail in checked:
-        if choices_value is None:
+        if choices_value is None and seq not in spoiled:
             rejected.append(Problem(seq, code, detail))
             continue
         cast = by_seq[seq]
@@ -321,6 +304,10 @@ def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = T
             anomalies.append(gap)
         if sequence.newest is not None:
             superseded += 1
+        if choices_value is None:
+            taken_spoiled.append(spoiled[seq])
+            sequence.newest = (seq, credential, None, cast.signature)
+            continue
         sequence.newest = (
             seq,
             credential,
@@ -328,15 +315,23 @@ def count(record: ElectionRecord, *, workers: int = 1, allow_test_keys: bool = T
             cast.signature,
         )
     counted = sorted(
-        (s.newest for s in sequences.values() if s.newest is not None), key=lambda item: item[0]
+        (
+            (seq, credential, choices, signature)
+            for seq, credential, choices, signature in (
+                s.newest for s in sequences.values() if s.newest is not None
+            )
+            if choices is not None
+        ),
+        key=lambda item: item[0],
     )
     rejected.sort(key=lambda problem: problem.seq if problem.seq is not None else -1)
     return Count(
         counted=counted,
         rejected=rejected,
         superseded=superseded,
-        credentials=len(counted),
+        credentials=sum(1 for s in sequences.values() if s.newest is not None),
         anomalies=anomalies,
+        spoiled=taken_spoiled,
     )
 
 
@@ -347,7 +342,7 @@ class _Sequence:
     top: int = 0  # the highest counter accepted (version 2)
     top_seq: int | None = None
     seen: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # digest → seq, n
-    newest: tuple[int, str, Choices, str] | None = None
+    newest: tuple[int, str, Choices | None, str] | None = None  # None: spoiled (§14.10)
 
     def take(self, cast: CastEntry) -> tuple[Problem | None, Problem | None]:
         """Accept ``cast`` as the credential's newest ballot, or say why not: (refusal,
@@ -415,17 +410,14 @@ class _Sequence:
         return None if self.newest is None else self.newest[0]
 
 
-Checked = tuple[int, str, dict[str, Any] | None, str, str]
-
-
 def revoting_policy(
-    manifest: Manifest, checked: Sequence[Checked]
+    manifest: Manifest, checked: Sequence[Checked], *, spoiled: frozenset[int] = frozenset()
 ) -> tuple[list[Checked], list[Problem]]:
     """The manifest's re-voting policy over the checked ballots in log order
     (docs/protocol.md §7.8, §9.3 step 4). With ``revoting: false`` a credential's first
     valid ballot is its only one: every later valid ballot of it is refused
     (``revote_not_allowed``) and not counted. With ``revoting: true`` all are kept (the
-    last counts)."""
+    last counts). A spoiled ballot (``spoiled``: their seqs, §14.10) is a valid one here."""
     if manifest.revoting:
         return list(checked), []
     seen: set[str] = set()
@@ -433,7 +425,7 @@ def revoting_policy(
     refused: list[Problem] = []
     for item in checked:
         seq, credential, choices_value, _code, _detail = item
-        if choices_value is not None:
+        if choices_value is not None or seq in spoiled:
             if credential in seen:
                 refused.append(
                     Problem(
@@ -550,7 +542,10 @@ def lot_for(secret: bytes, counted: Sequence[tuple[int, str, Choices, str]]) -> 
 
 
 def compute_outcome(record: ElectionRecord, tally_count: Count, lot_secret: bytes) -> Outcome:
-    check_lot_secret(record.manifest, lot_secret)
+    if trustees_of(record.manifest) is not None:
+        record_trustees.check_lot_secret(record, lot_secret)
+    else:
+        check_lot_secret(record.manifest, lot_secret)
     seed = lot_for(lot_secret, tally_count.counted)
     ballots = [tally_ballot(choices) for _s, _c, choices, _sig in tally_count.counted]
     return compute(tally_election(record.manifest), ballots, rule_config(record.manifest, seed))
@@ -559,9 +554,10 @@ def compute_outcome(record: ElectionRecord, tally_count: Count, lot_secret: byte
 def result_body(
     record: ElectionRecord, tally_count: Count, outcome: Outcome, lot_secret: bytes
 ) -> dict[str, Any]:
-    """The ``result.published`` body without its signature."""
+    """The ``result.published`` body without its signature (with ``spoiled`` in a
+    trustee election, docs/protocol.md §14.10)."""
     assert record.count_size is not None
-    return {
+    body = {
         "election": record.hash,
         "checkpoint_size": record.count_size,
         "counted": len(tally_count.counted),
@@ -573,6 +569,9 @@ def result_body(
         "scores": dict(outcome.scores),
         "lot_secret": b64url_encode(lot_secret),
     }
+    if trustees_of(record.manifest) is not None:
+        body["spoiled"] = record_trustees.spoiled_json(tally_count.spoiled)
+    return body
 
 
 def ballots_digest(counted: Sequence[tuple[int, str, Choices, str]]) -> str:

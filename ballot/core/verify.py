@@ -13,7 +13,9 @@ two, the lot secret against its
 commitment, and every published result recomputed and compared field by field. Each
 problem is reported with the ``seq`` of the entry concerned. A close before the
 window's end is reported with its logged reason; in an election of manifest version 2 a
-close before the end without a reason is a failure (``unexplained_early_close``).
+close before the end without a reason is a failure (``unexplained_early_close``). A
+trustee election's ceremony, key shares, scalar, spoiled ballots and lot are checked as
+well (docs/protocol.md §14.11, ``ballot.core.verify_trustees``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from audit.core.canonical import b64url_decode
 from audit.core.entry import Entry, EntryKinds, leaf_hash, parse_entry
 from audit.core.errors import AuditError
 from audit.core.merkle import mth
-from ballot.core import kinds, record
+from ballot.core import kinds, record, verify_trustees
 from ballot.core.config import REAL_KEY_BITS, is_poll, is_test, to_json
 from ballot.core.errors import BallotCryptoError
 from kernel.parallel import usable_cpus
@@ -62,6 +64,10 @@ class ElectionSummary:
     # {"seq", "at", "closes_at", "reason"} when the election was closed before its window
     # ended (docs/protocol.md §10.4); ``reason`` is None in logs written before reasons.
     early_close: dict[str, Any] | None = None
+    # A trustee election's (§14.11): {"threshold", "members", "released"}, and the
+    # spoiled ballots as {"seq", "code"}; absent from the report for other elections.
+    trustees: dict[str, Any] | None = None
+    spoiled: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -69,6 +75,9 @@ class ElectionFailure:
     seq: int | None
     code: str
     detail: str
+
+
+_TRUSTEE_ONLY = frozenset({"trustees", "spoiled"})
 
 
 @dataclass
@@ -79,7 +88,10 @@ class ElectionReport:
     def to_json(self) -> dict[str, Any]:
         # Under their own key: the log's ``failures`` are the log checks' (§10.5).
         return {
-            "elections": [vars(e) for e in self.elections],
+            "elections": [
+                {k: v for k, v in vars(e).items() if v is not None or k not in _TRUSTEE_ONLY}
+                for e in self.elections
+            ],
             "election_failures": [vars(f) for f in self.failures],
         }
 
@@ -259,7 +271,8 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
     )
     report.elections.append(summary)
     _check_key_policy(rec, report, summary)
-    for problem in rec.problems:
+    summary.trustees = verify_trustees.trustees_summary(rec)
+    for problem in verify_trustees.check_trustee_election(rec) + rec.problems:
         fail.append(ElectionFailure(problem.seq, problem.code, f"{manifest.id}: {problem.detail}"))
     if rec.closed_seq is None:
         if rec.results:
@@ -273,17 +286,13 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
         return
     summary.status = "closed"
     _check_early_close(rec, summary, report)
-    if rec.sealing_private is None:
-        fail.append(
-            ElectionFailure(
-                rec.closed_seq,
-                "not_unsealed",
-                f"{manifest.id}: closed, but its sealing key was never "
-                "published, so nobody can open the ballots",
-            )
-        )
+    if rec.opening_key() is None:
+        problem = verify_trustees.not_unsealed(rec)
+        fail.append(ElectionFailure(problem.seq, problem.code, problem.detail))
         return
     counted = record.count(rec, workers=cores)
+    if summary.trustees is not None:
+        summary.spoiled = [{"seq": p.seq, "code": p.code} for p in counted.spoiled]
     summary.counted = len(counted.counted)
     summary.superseded = counted.superseded
     for problem in counted.rejected:
@@ -385,11 +394,14 @@ def _check_result(
         fail.append(ElectionFailure(seq, exc.code, f"{name}: {exc.detail}"))
         return
     expected = record.result_body(rec, counted, outcome, secret)
-    published = {key: getattr(result, key) for key in expected}
+    published_json = to_json(result)
+    published = {key: published_json.get(key) for key in expected}
     differences = [key for key in expected if expected[key] != published[key]]
+    differences += sorted(set(published_json) - set(expected) - {"signature"})
     if differences:
         detail = "; ".join(
-            f"{key} is {published[key]!r}, recomputed {expected[key]!r}" for key in differences[:4]
+            f"{key} is {published_json.get(key)!r}, recomputed {expected.get(key)!r}"
+            for key in differences[:4]
         )
         fail.append(ElectionFailure(seq, "result_mismatch", f"{name}: {detail}"))
     summary.results_checked += 1
@@ -451,6 +463,7 @@ def summary_lines(report: ElectionReport) -> list[str]:
             lines.append(
                 f"  ballots refused:        {refused:,}" + (f" ({reasons})" if reasons else "")
             )
+        lines.extend(verify_trustees.summary_lines(e.trustees, e.spoiled))
         if e.winners is not None:
             lines.append(f"  winners:                {', '.join(e.winners) or '(none)'}")
             if e.budget:

@@ -6,7 +6,9 @@ in the caller's thread without the database; the sequencer then only refuses a b
 after the close, a second ballot where re-voting is not allowed, and (version 2) a
 ballot that is not its credential's next one (``wrong_counter``: an older ballot after a
 newer one, a second ballot with the same number, a number skipped), and writes
-``ballot.cast``. The same ballot sent again is not logged twice: it gets its first
+``ballot.cast``. In an election with trustees the server holds no sealing key, so the
+seal is checked for its shape only and the choices are first read at the count
+(docs/protocol.md §14). The same ballot sent again is not logged twice: it gets its first
 receipt back. ``next_counter`` tells a client that lost its count the number its
 credential's next ballot must carry (docs/protocol.md §7.11).
 """

@@ -10,7 +10,10 @@ passes each call on, so that its callers hold one object:
   opening, and voters added to an open election (``electorate.added``);
 - ``ballot.services.credentials`` -- who may vote, and issuing credentials;
 - ``ballot.services.casting`` -- casting ballots and their receipts;
-- ``ballot.services.secret_box`` -- an open election's secrets at rest.
+- ``ballot.services.secret_box`` -- an open election's secrets at rest;
+- ``ballot.services.ceremony`` -- the key ceremony of an election with trustees;
+- ``ballot.services.unsealing`` -- the trustees' key shares after the close, and the
+  unsealing they allow.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from audit.services.cosigner import Cosigner
 from audit.services.sequencer import Sequencer
 from audit.services.store import Committed, LogStore
 from ballot.services.casting import BallotBox, NextCounter, PendingCast, Receipt
+from ballot.services.ceremony import CeremonyView, TrusteeCeremony
 from ballot.services.credentials import CredentialIssuer, Voter
 from ballot.services.lifecycle import ElectionLifecycle, ElectionSummary, LiveElection, now
 from ballot.services.models import Election
 from ballot.services.roll import AddedVoters, RollPreview, VoterRoll
 from ballot.services.secret_box import SecretBox
+from ballot.services.unsealing import KeyShareAccepted, Unsealing
 
 __all__ = ["ElectionService"]
 
@@ -64,6 +69,8 @@ class ElectionService:
         self.roll = VoterRoll(self.lifecycle)
         self.credentials = CredentialIssuer(self.lifecycle, commitment_key=commitment_key)
         self.ballot_box = BallotBox(self.lifecycle)
+        self.ceremony = TrusteeCeremony()
+        self.unsealing = Unsealing(self.lifecycle)
         self.store = store
         self.sequencer = sequencer
         self.authority_key = authority_key
@@ -152,3 +159,16 @@ class ElectionService:
 
     def next_counter(self, election_id: str, credential: str) -> NextCounter:
         return self.ballot_box.next_counter(election_id, credential)
+
+    # --- trustees (ballot.services.ceremony, ballot.services.unsealing) -------------------
+    def ceremony_view(self, db: Session, election_id: str) -> CeremonyView:
+        return self.ceremony.view(db, election_id)
+
+    def add_dealing(self, db: Session, election_id: str, data: object) -> int:
+        return self.ceremony.add_dealing(db, election_id, data)
+
+    def add_ack(self, db: Session, election_id: str, data: object) -> int:
+        return self.ceremony.add_ack(db, election_id, data)
+
+    def submit_key_share(self, election_id: str, data: object) -> KeyShareAccepted:
+        return self.unsealing.submit_key_share(election_id, data)

@@ -19,6 +19,7 @@ __all__ = [
     "ElectionRecordBroken",
     "ElectionStateConflict",
     "RollRejected",
+    "TrusteeMessageRejected",
     "VoterNotAuthenticated",
     "VoterNotEligible",
 ]
@@ -68,6 +69,13 @@ class VoterNotEligible(ElectionError):
     code that is not valid."""
 
     status: ClassVar[int] = 403
+
+
+class TrusteeMessageRejected(ElectionError):
+    """A trustee's dealing, acknowledgement or key share that does not check; the
+    detail names the trustee (docs/protocol.md §14)."""
+
+    status: ClassVar[int] = 422
 
 
 class ElectionRecordBroken(ElectionError):

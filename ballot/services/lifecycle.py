@@ -8,7 +8,10 @@ per process into a ``LiveElection``, which issuing credentials and casting use.
 Every state change that the public must be able to check goes through the log's
 sequencer as one work item, so the change and its entry commit together
 (``audit.store``): opening writes ``election.opened``; closing writes
-``election.closed`` then ``election.unsealed``. Closing before the window's
+``election.closed`` then ``election.unsealed`` (in an election with trustees only
+``election.closed``: the trustees' key shares unseal it, ``ballot.services.unsealing``,
+docs/protocol.md §14; and it opens only once their key ceremony is complete,
+``ballot.services.ceremony``). Closing before the window's
 ``closes_at`` is refused unless the administrator says it is an early close and gives
 a reason, which ``election.closed`` then carries (docs/protocol.md §9.1): the public can
 see that voting was cut short and why. Because casting and closing are
@@ -52,7 +55,9 @@ from ballot.core.manifest import (
     manifest_hash,
     parse_manifest,
     sign_manifest,
+    trustees_of,
 )
+from ballot.services.ceremony import configured_trustees, opening_keys
 from ballot.services.electorate import gather_electorate
 from ballot.services.errors import ElectionNotFound, ElectionStateConflict
 from ballot.services.models import Election, ElectorateMember
@@ -109,7 +114,7 @@ class LiveElection:
     hash: str
     credential_key: rsa.RSAPublicKey
     signing_key: BlindSigningKey
-    sealing_private: bytes
+    sealing_private: bytes | None
     lot_secret: bytes
 
 
@@ -234,10 +239,18 @@ class ElectionLifecycle:
         opened_at = self.clock()
         if opened_at >= parse_time(config.window.closes_at):
             raise ElectionStateConflict("window_passed", "The voting window has already ended.")
-        # Slow, so outside the sequencer: the keys of this election.
+        # Slow, so outside the sequencer: the keys of this election. With trustees, the
+        # sealing key is the ceremony's joint key and no one here holds its secret, nor
+        # a lot secret: the lot comes from the trustees' scalar and the close's root.
         credential_key = generate_private_key(config.rsa_key_bits)
-        sealing_private, sealing_public = seal.generate_keypair()
-        lot_secret = os.urandom(32)
+        trustees: dict[str, Any] | None = None
+        if configured_trustees(config) is not None:
+            with self.read() as db:
+                sealing_public, trustees = opening_keys(db, election_id, config)
+            sealing_private, lot_secret = b"", b""
+        else:
+            sealing_private, sealing_public = seal.generate_keypair()
+            lot_secret = os.urandom(32)
         pem = credential_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -268,10 +281,11 @@ class ElectionLifecycle:
                 committed,
                 credential_key.public_key(),
                 sealing_public,
-                lot_secret,
+                lot_secret if trustees is None else None,
                 self.authority_key.public_key().public_bytes_raw(),
                 opened_at,
                 allow_test_keys=self.allow_test_keys,
+                trustees=trustees,
             )
             signature = sign_manifest(self.authority_key, manifest)
             digest = manifest_hash(manifest)
@@ -308,7 +322,8 @@ class ElectionLifecycle:
     def close(
         self, election_id: str, *, early: bool = False, reason: str | None = None
     ) -> ElectionSummary:
-        """Close the election: ``election.closed`` and ``election.unsealed`` in one batch.
+        """Close the election: ``election.closed`` and ``election.unsealed`` in one batch
+        (with trustees, ``election.closed`` alone).
 
         Before the window's ``closes_at`` only with ``early`` and a ``reason`` (1 to 500
         characters, logged in ``election.closed``); otherwise ``409 window_open``. The
@@ -345,10 +360,14 @@ class ElectionLifecycle:
             if before_end:
                 body["reason"] = logged_reason
             closed = log.append(kinds.ELECTION_CLOSED, body)
-            log.append(
-                kinds.ELECTION_UNSEALED,
-                {"election": live.hash, "sealing_private_key": b64url_encode(live.sealing_private)},
-            )
+            if live.sealing_private is not None:
+                log.append(
+                    kinds.ELECTION_UNSEALED,
+                    {
+                        "election": live.hash,
+                        "sealing_private_key": b64url_encode(live.sealing_private),
+                    },
+                )
             election.status = "closed"
             election.closed_seq = closed.seq
             election.count_size = size
@@ -380,7 +399,8 @@ class ElectionLifecycle:
             hash=row.manifest_hash,
             credential_key=load_credential_key(manifest),
             signing_key=BlindSigningKey.from_private_key(private),
-            sealing_private=found.sealing_private,
+            # An election with trustees: the server has no sealing key (§14).
+            sealing_private=None if trustees_of(manifest) is not None else found.sealing_private,
             lot_secret=found.lot_secret,
         )
         with self._lock:

@@ -88,3 +88,44 @@ class ElectorateMember(SQLModel, table=True):
     commitment: str = Field(max_length=64)
     # None: in the electorate committed at opening; else the electorate.added entry.
     added_seq: int | None = None
+
+
+class CeremonyDealing(SQLModel, table=True):
+    """A trustee's dealing in an election's key ceremony, as it was sent and checked
+    (docs/protocol.md §14): the canonical ``{"dealing": …, "signature": …}``. One per
+    trustee and ceremony; dealings are kept beside the draft, not logged: the manifest
+    commits to what the verifier needs of them (commitments and proofs)."""
+
+    __tablename__ = "ceremony_dealing"
+
+    election_id: str = Field(foreign_key="election.id", primary_key=True, max_length=64)
+    ceremony: str = Field(primary_key=True, max_length=64)
+    dealer: int = Field(primary_key=True)
+    signed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_at: int
+
+
+class CeremonyAck(SQLModel, table=True):
+    """A trustee's acknowledgement of every dealing of the ceremony (docs/protocol.md
+    §14): the canonical ``{"ack": …, "signature": …}``, one per trustee and ceremony."""
+
+    __tablename__ = "ceremony_ack"
+
+    election_id: str = Field(foreign_key="election.id", primary_key=True, max_length=64)
+    ceremony: str = Field(primary_key=True, max_length=64)
+    trustee: int = Field(primary_key=True)
+    signed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_at: int
+
+
+class TrusteeKeyShare(SQLModel, table=True):
+    """A trustee's key share logged after the close (``election.key_share``), so that
+    the server finds the first ``threshold`` of them without reading the log back. The
+    share is public from its entry on; the log's bytes stay what counts."""
+
+    __tablename__ = "trustee_key_share"
+
+    election_id: str = Field(foreign_key="election.id", primary_key=True, max_length=64)
+    trustee: int = Field(primary_key=True)
+    key_share: str = Field(max_length=64)
+    seq: int

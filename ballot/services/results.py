@@ -40,7 +40,7 @@ from audit.core.entry import Entry, leaf_hash, parse_entry
 from audit.core.errors import AuditError
 from audit.services.models import LogEntry
 from audit.services.store import BatchLog
-from ballot.core import kinds, record
+from ballot.core import kinds, record, record_trustees
 from ballot.core.config import (
     GreedyNoSkipRule,
     GreedyRule,
@@ -49,10 +49,11 @@ from ballot.core.config import (
     to_json,
 )
 from ballot.core.errors import BallotCryptoError
-from ballot.core.manifest import Manifest
+from ballot.core.manifest import Manifest, trustees_of
 from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionNotFound, ElectionRecordBroken, ElectionStateConflict
 from ballot.services.models import Election
+from kernel.markers import N_
 from tally import PabulibFile, write_pb
 
 __all__ = [
@@ -64,6 +65,11 @@ __all__ = [
     "pabulib_rule",
     "read_record",
 ]
+
+NOT_UNSEALED = N_(
+    "The ballots cannot be counted yet: fewer trustees than the threshold have released "
+    "their key shares, so no ballot can be opened."
+)
 
 ELECTION_ENTRY_KINDS = tuple(kinds.ELECTION_KINDS)
 # An entry of an election kind has its kind written, in its canonical bytes, exactly so;
@@ -241,6 +247,18 @@ def _checked_count(rec: record.ElectionRecord) -> record.Count:
     return tally_count
 
 
+def _lot_secret(rec: record.ElectionRecord, kept: bytes) -> bytes:
+    """The lot secret the count reveals: the one kept since the opening, or in a trustee
+    election the one the unsealing scalar and the close's root give (docs/protocol.md
+    §14); ``409 not_unsealed`` before fewer than k trustees have released their shares."""
+    if trustees_of(rec.manifest) is None:
+        return kept
+    secret = record_trustees.lot_secret_of(rec)
+    if secret is None:
+        raise ElectionStateConflict("not_unsealed", NOT_UNSEALED)
+    return secret
+
+
 def _unsigned(body: kinds.ResultPublished) -> dict[str, Any]:
     value: dict[str, Any] = to_json(body)
     del value["signature"]
@@ -361,6 +379,8 @@ class ResultService:
         rec = read_record(db, election.hash, election.opened_seq)
         if rec.closed_seq is None:
             raise ElectionStateConflict("not_closed", "The election has not closed yet.")
+        if rec.opening_key() is None:
+            raise ElectionStateConflict("not_unsealed", NOT_UNSEALED)
         with self._guard:
             self.counts += 1
         tally_count = _checked_count(rec)
@@ -408,13 +428,14 @@ class ResultService:
             raise _broken("The log holds no close of this election.")
         if rec.results:
             raise ElectionStateConflict("already_tallied", "The log already holds its result.")
+        lot_secret = _lot_secret(rec, live.lot_secret)
         self.counts += 1
         tally_count = _checked_count(rec)
-        outcome = record.compute_outcome(rec, tally_count, live.lot_secret)
-        body = record.result_body(rec, tally_count, outcome, live.lot_secret)
+        outcome = record.compute_outcome(rec, tally_count, lot_secret)
+        body = record.result_body(rec, tally_count, outcome, lot_secret)
         unsigned = msgspec.convert({**body, "signature": "A" * 86}, kinds.ResultPublished)
         published = {**body, "signature": kinds.sign_result(elections.authority_key, unsigned)}
-        seed = record.lot_for(live.lot_secret, tally_count.counted)
+        seed = record.lot_for(lot_secret, tally_count.counted)
         derived = _Derived(
             superseded=tally_count.superseded,
             trace=[msgspec.to_builtins(step) for step in outcome.trace],

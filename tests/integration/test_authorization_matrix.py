@@ -39,6 +39,19 @@ PUBLIC_CHANGES = {
     "/api/v1/elections/{election_id:str}/credentials": "eligibility is checked inside: an "
     "account or a one-time access code",
     "/check": "checks a pasted receipt against the log; changes nothing",
+    "/api/v1/elections/{election_id:str}/ceremony/dealings": "authorised by the signature "
+    "of the trustee the configuration lists (docs/protocol.md §17.2)",
+    "/api/v1/elections/{election_id:str}/ceremony/acks": "authorised by the signature of "
+    "the trustee the configuration lists (docs/protocol.md §17.2)",
+    "/api/v1/elections/{election_id:str}/key-shares": "authorised by the signature of the "
+    "trustee the manifest lists (docs/protocol.md §17.5)",
+}
+# Routes that carry no cookie at all: authorised by what the body carries.
+NO_COOKIE = {
+    "/api/v1/elections/{election_id:str}/ballots",
+    "/api/v1/elections/{election_id:str}/ceremony/dealings",
+    "/api/v1/elections/{election_id:str}/ceremony/acks",
+    "/api/v1/elections/{election_id:str}/key-shares",
 }
 
 
@@ -134,7 +147,7 @@ def test_every_change_made_with_the_session_cookie_needs_the_csrf_token(
 ) -> None:
     """Any route that changes something, called with a live session but without the
     session's CSRF token (a forged cross-site request), is refused before it runs."""
-    exempt = {"/api/v1/elections/{election_id:str}/ballots"}  # carries no cookie at all
+    exempt = NO_COOKIE
     # Log-in and registration take JSON without a token by design (a foreign page cannot
     # send JSON without CORS); their forms still need it.
     login_routes = {"/api/v1/auth/login", "/api/v1/auth/register", "/login", "/register"}

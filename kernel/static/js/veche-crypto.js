@@ -1324,7 +1324,9 @@ export async function makeBallot({
   ephemeralPrivate,
   counter = 1,
 }) {
-  const numbered = manifest.v === 2;
+  // Manifests of version 2 and 3 (a trustee election's, docs/protocol.md §14.5) take
+  // ballots of version 2.
+  const numbered = manifest.v === 2 || manifest.v === 3;
   if (numbered && !(Number.isSafeInteger(counter) && counter >= 1)) {
     throw new VecheError("malformed_ballot", "a ballot's counter is an integer from 1");
   }
@@ -2042,7 +2044,7 @@ export class VecheVoter {
     }
     if (b64urlDecode(manifest.sealing_key).length !== 32)
       throw new VecheError("bad_manifest", "the sealing key is not 32 bytes");
-    if (manifest.v !== 1 && manifest.v !== 2)
+    if (manifest.v !== 1 && manifest.v !== 2 && manifest.v !== 3)
       throw new VecheError("bad_manifest", `a manifest of version ${manifest.v} is not known`);
     return { id: electionId, manifest, hash, credentialKey, signature: data.signature };
   }
@@ -2202,7 +2204,7 @@ export class VecheVoter {
         ephemeralPrivate,
       });
     } catch (exc) {
-      if (!(exc instanceof VecheError) || exc.code !== "wrong_counter" || info.manifest.v !== 2)
+      if (!(exc instanceof VecheError) || exc.code !== "wrong_counter" || info.manifest.v === 1)
         throw exc;
       const told = await this.nextCounter(info, credential.public);
       if (told <= done) {

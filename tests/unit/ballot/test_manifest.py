@@ -577,7 +577,9 @@ def _golden_json() -> dict[str, Any]:
     [
         (lambda m: m.pop("revoting"), "malformed_manifest", ""),
         (lambda m: m["ballot"].pop("max_total_cost"), "malformed_manifest", ""),
-        (lambda m: m.update(v=3), "malformed_manifest", "v"),
+        # Version 3 is a trustee election's (docs/protocol.md §14.5): not without trustees.
+        (lambda m: m.update(v=3), "bad_manifest_version", "v"),
+        (lambda m: m.update(v=4), "malformed_manifest", "v"),
         (lambda m: m.update(v=0), "malformed_manifest", "v"),
         (lambda m: m.update(extra=1), "malformed_manifest", "extra"),
         (lambda m: m.update(budget=-1), "bad_budget", "budget"),
