@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import tomllib
+import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     proposal_drafts_per_day: int = 20
     uploads_per_hour: int = 60
     pledges_per_hour: int = 30
+    # The municipality's time zone (an IANA name): the back office reads and shows the
+    # dates people type (a co-funding deadline) as local dates there.
+    timezone: str = "Europe/Moscow"
 
     @property
     def sqlite_path(self) -> Path:
@@ -166,6 +170,10 @@ def load_settings(
 
 
 def _check(settings: Settings) -> None:
+    try:
+        zoneinfo.ZoneInfo(settings.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError("setting 'timezone' must be an IANA time zone name") from None
     if settings.default_lang not in {"en", "ru"}:
         raise SettingsError("setting 'default_lang' must be 'en' or 'ru'")
     if settings.max_body_bytes < 1024:
