@@ -1,5 +1,5 @@
 """The municipality's page for administrators: its districts, each with a name and a
-budget typed in roubles (docs/protocol.md §13.1).
+budget typed in roubles (docs/protocol.md §14.1).
 
 A district's budget is what a new programme offers the district; the budgets that bind
 are the programme's, published in its ``program.created`` log entry. So neither a

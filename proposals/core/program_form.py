@@ -1,5 +1,5 @@
 """The programme form of the back office, read into a ``ProgramCreate`` (docs/protocol.md
-§13.2): what a person typed, field by field, with a sentence for each field that is
+§14.2): what a person typed, field by field, with a sentence for each field that is
 wrong. Dates are local dates ("31.12.2027" or "2027-12-31"); amounts are roubles read
 exactly by ``kernel.amounts``. Pure: the time zone and the districts are parameters.
 """

@@ -1,4 +1,4 @@
-"""The back office's programme pages for administrators (docs/protocol.md §13.2): the
+"""The back office's programme pages for administrators (docs/protocol.md §14.2): the
 list, a new programme typed in a form, a programme with its phases on a timeline, the
 changes the API allows (map tiles, co-funding deadline) and moving the phase forward
 after a confirmation. They call the services of ``ProgramController``; a refused form

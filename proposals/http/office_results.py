@@ -1,4 +1,4 @@
-"""The back office's step after a count (docs/protocol.md §13.3): a programme's
+"""The back office's step after a count (docs/protocol.md §14.3): a programme's
 elections with their results, and applying a published result to the proposals (won or
 lost) and their pledges (due or released) in one step, after a confirmation that lists
 what will happen. The page calls ``BallotLink.apply_result``, which reads the winners
