@@ -16,7 +16,13 @@ import msgspec
 
 from kernel.amounts import AmountRefused, parse_roubles
 from kernel.markers import N_
-from proposals.core.schemas import DEFAULT_TILE_URL, PHASES, ProgramCreate
+from proposals.core.schemas import (
+    DEFAULT_TILE_URL,
+    PHASES,
+    ProgramCreate,
+    ProgramOut,
+    ProgramRules,
+)
 
 WHO = ("both", "residents", "businesses")
 _DOTTED = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
@@ -67,18 +73,7 @@ def read_program(
     local date, the end of which is the deadline), ``<phase>_starts``/``<phase>_ends``.
     """
     errors: dict[str, str] = {}
-    title = form.get("title", "").strip()
-    if not title:
-        errors["title"] = N_("Enter the programme's title.")
-    elif len(title) > 200:
-        errors["title"] = N_("This text is too long.")
-    categories = [c.strip() for c in form.get("categories", "").splitlines() if c.strip()]
-    if not categories:
-        errors["categories"] = N_("Enter at least one category, one per line.")
-    elif len(categories) > 50 or any(len(c) > 100 for c in categories):
-        errors["categories"] = N_("Up to 50 categories of up to 100 characters each.")
-    elif len(set(categories)) != len(categories):
-        errors["categories"] = N_("A category is listed twice.")
+    rules = _read_rules(form, errors)
     chosen: list[dict[str, Any]] = []
     for code in districts:
         if form.get(f"district_{code}") != "on":
@@ -91,12 +86,6 @@ def read_program(
         chosen.append({"district": code, "budget": budget})
     if not chosen and not any(k.startswith("budget_") for k in errors):
         errors["districts"] = N_("Choose at least one district and give it a budget.")
-    threshold = _whole(form.get("support_threshold", "0") or "0", 0, 1_000_000)
-    if threshold is None:
-        errors["support_threshold"] = N_("Enter a whole number from 0 to 1 000 000.")
-    percent = _whole(form.get("cofund_percent", "0") or "0", 0, 100)
-    if percent is None:
-        errors["cofund_percent"] = N_("Enter a whole percentage from 0 to 100.")
     who = form.get("cofund_who", "both")
     if who not in WHO:
         errors["cofund_who"] = N_("Choose who may pledge.")
@@ -107,6 +96,44 @@ def read_program(
             errors["cofund_deadline"] = N_("Enter a date like 31.12.2027.")
         else:
             deadline = end_of_day(day, timezone)
+    tiles = form.get("map_tile_url", "").strip() or DEFAULT_TILE_URL
+    if not tiles.startswith("https://") or "{z}" not in tiles or len(tiles) > 500:
+        errors["map_tile_url"] = N_("The tile URL must be https and contain {z}, {x} and {y}.")
+    if errors:
+        return None, errors
+    body = {
+        **rules,
+        "districts": chosen,
+        "cofund_who": who,
+        "cofund_deadline": deadline,
+        "map_tile_url": tiles,
+    }
+    try:
+        return msgspec.convert(body, ProgramCreate), {}
+    except msgspec.ValidationError as exc:  # the schema's own limits, as the API says them
+        return None, {"form": str(exc)}
+
+
+def _read_rules(form: Mapping[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """Title, categories, phase dates, support threshold and co-funding share."""
+    title = form.get("title", "").strip()
+    if not title:
+        errors["title"] = N_("Enter the programme's title.")
+    elif len(title) > 200:
+        errors["title"] = N_("This text is too long.")
+    categories = [c.strip() for c in form.get("categories", "").splitlines() if c.strip()]
+    if not categories:
+        errors["categories"] = N_("Enter at least one category, one per line.")
+    elif len(categories) > 50 or any(len(c) > 100 for c in categories):
+        errors["categories"] = N_("Up to 50 categories of up to 100 characters each.")
+    elif len(set(categories)) != len(categories):
+        errors["categories"] = N_("A category is listed twice.")
+    threshold = _whole(form.get("support_threshold", "0") or "0", 0, 1_000_000)
+    if threshold is None:
+        errors["support_threshold"] = N_("Enter a whole number from 0 to 1 000 000.")
+    percent = _whole(form.get("cofund_percent", "0") or "0", 0, 100)
+    if percent is None:
+        errors["cofund_percent"] = N_("Enter a whole percentage from 0 to 100.")
     phases: dict[str, dict[str, str]] = {}
     for phase in PHASES:
         starts_text = form.get(f"{phase}_starts", "").strip()
@@ -120,23 +147,38 @@ def read_program(
             errors[phase] = N_("This phase ends before it starts.")
         else:
             phases[phase] = {"starts": starts.isoformat(), "ends": ends.isoformat()}
-    tiles = form.get("map_tile_url", "").strip() or DEFAULT_TILE_URL
-    if not tiles.startswith("https://") or "{z}" not in tiles or len(tiles) > 500:
-        errors["map_tile_url"] = N_("The tile URL must be https and contain {z}, {x} and {y}.")
-    if errors:
-        return None, errors
-    body = {
+    return {
         "title": title,
-        "districts": chosen,
         "categories": categories,
         "phases": phases,
         "support_threshold": threshold,
         "cofund_percent": percent,
-        "cofund_who": who,
-        "cofund_deadline": deadline,
-        "map_tile_url": tiles,
     }
+
+
+def read_rules(form: Mapping[str, str]) -> tuple[ProgramRules | None, dict[str, str]]:
+    """The rules the form's fields give (as in ``read_program``), or None with field →
+    sentence for what is wrong."""
+    errors: dict[str, str] = {}
+    rules = _read_rules(form, errors)
+    if errors:
+        return None, errors
     try:
-        return msgspec.convert(body, ProgramCreate), {}
-    except msgspec.ValidationError as exc:  # the schema's own limits, as the API says them
+        return msgspec.convert(rules, ProgramRules), {}
+    except msgspec.ValidationError as exc:
         return None, {"form": str(exc)}
+
+
+def rules_form(program: ProgramOut) -> dict[str, str]:
+    """A programme's rules as the form shows them: local dates, categories by line."""
+    form = {
+        "title": program.title,
+        "categories": "\n".join(program.categories),
+        "support_threshold": str(program.support_threshold),
+        "cofund_percent": str(program.cofund_percent),
+    }
+    for phase, dates in program.phases.items():
+        for key in ("starts", "ends"):
+            if key in dates:
+                form[f"{phase}_{key}"] = dt.date.fromisoformat(dates[key]).strftime("%d.%m.%Y")
+    return form

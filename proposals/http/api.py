@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
@@ -23,6 +23,7 @@ from proposals.core.schemas import (
     PledgeOut,
     ProgramCreate,
     ProgramOut,
+    ProgramRules,
     ProgramUpdate,
     ProjectEntry,
     ProposalCreate,
@@ -89,6 +90,19 @@ class ProgramController(Controller):
         """Change a program's map tiles or co-funding deadline (admins)."""
         with db.begin():
             return state.proposals.update_program(db, program_id, data)
+
+    @put(
+        "/{program_id:int}/rules",
+        operation_id="changeProgramRules",
+        sync_to_thread=True,
+        guards=[admin],
+    )
+    def change_rules(
+        self, program_id: FromPath[int], data: JSONBody[ProgramRules], state: ProposalState
+    ) -> ProgramOut:
+        """Change the title, categories, phase dates, support threshold or co-funding share
+        while the program is in its submission phase (admins)."""
+        return state.proposals.change_rules(program_id, data)
 
     @post(
         "/{program_id:int}/phase",

@@ -16,7 +16,7 @@ from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
 from kernel.amounts import format_roubles
-from kernel.errors import DomainError, InvalidInput
+from kernel.errors import Conflict, DomainError, InvalidInput
 from kernel.markers import N_
 from kernel.web import DB, Viewer, render, request_language, requires_role
 from proposals.core.display import PHASE_NAMES, STATUS_NAMES, field
@@ -25,6 +25,8 @@ from proposals.core.program_form import (
     local_day,
     parse_local_date,
     read_program,
+    read_rules,
+    rules_form,
 )
 from proposals.core.schemas import PHASES, PhaseChange, ProgramOut, ProgramUpdate
 from proposals.http.state import ProposalState
@@ -160,6 +162,8 @@ class ProgramOfficePages(Controller):
         *,
         form: dict[str, str] | None = None,
         errors: dict[str, str] | None = None,
+        rules: dict[str, str] | None = None,
+        rules_errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response[str]:
         from proposals.http.office_results import election_rows
@@ -185,6 +189,9 @@ class ProgramOfficePages(Controller):
                 "elections": elections,
                 "form": form or {"map_tile_url": program.map_tile_url, "cofund_deadline": deadline},
                 "errors": errors or {},
+                "rules": rules or rules_form(program),
+                "rules_errors": rules_errors or {},
+                "PHASES": PHASES,
                 "query": request.query_params,
                 "roubles": format_roubles,
                 "PHASE_NAMES": PHASE_NAMES,
@@ -242,6 +249,33 @@ class ProgramOfficePages(Controller):
                 request, db, state, viewer, program_id, form=form, errors=errors, status_code=400
             )
         return Redirect(f"/office/programs/{program_id}?saved=1", status_code=303)
+
+    @post("/office/programs/{program_id:int}/rules", sync_to_thread=True)
+    def change_rules(
+        self,
+        request: Request[Any, Any, Any],
+        program_id: FromPath[int],
+        data: Form,
+        db: DB,
+        state: ProposalState,
+        viewer: Viewer,
+    ) -> Response[Any]:
+        form = typed(data)
+        rules, errors = read_rules(form)
+        status = 400
+        if rules is not None:
+            try:
+                state.proposals.change_rules(program_id, rules)
+            except InvalidInput as exc:
+                errors[exc.field or "form"] = exc.detail
+            except Conflict as exc:
+                errors["form"], status = exc.detail, exc.status
+        if errors:
+            return self._program_page(
+                request, db, state, viewer, program_id, rules=form, rules_errors=errors,
+                status_code=status,
+            )  # fmt: skip
+        return Redirect(f"/office/programs/{program_id}?rules=1", status_code=303)
 
     # --- the phase ---------------------------------------------------------------------
     @get("/office/programs/{program_id:int}/phase", sync_to_thread=True)

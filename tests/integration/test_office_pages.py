@@ -304,3 +304,54 @@ def test_result_applied_in_one_step_after_a_confirmation(people: dict[str, Actor
     again = post(admin, apply, {})
     assert again.status_code == 409  # type: ignore[attr-defined]
     assert get(admin, apply).status_code == 409  # type: ignore[attr-defined]
+
+
+def test_rules_change_in_the_submission_phase_only_and_are_logged(
+    people: dict[str, Actor],
+) -> None:
+    admin, author = people["admin"], people["author"]
+    program = make_program(admin)
+    url = f"/office/programs/{program}"
+    html = page(admin, url, "ru")
+    assert 'id="rules-form"' in html and value_of(html, "title") == "Budget 2027"
+    assert 'value="01.01.2027"' in html and 'value="31.01.2027"' in html
+    refused = post(admin, f"{url}/rules", {
+        "title": "Renamed", "categories": "Parks", "support_threshold": "-1",
+        "cofund_percent": "5", "review_starts": "05.05.2027", "review_ends": "",
+    }, "ru")  # fmt: skip
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    text = refused.text  # type: ignore[attr-defined]
+    assert 'id="support_threshold-error"' in text and 'id="review-error"' in text
+    assert value_of(text, "title") == "Renamed" and 'value="05.05.2027"' in text
+    assert "Введите целое число от 0 до 1 000 000." in text
+    # A category that a proposal uses stays.
+    author.call("POST", "/api/v1/proposals", proposal_body(program, category="Roads"))
+    dropped = post(admin, f"{url}/rules", {
+        "title": "Renamed", "categories": "Parks", "support_threshold": "3",
+        "cofund_percent": "10",
+    })  # fmt: skip
+    assert dropped.status_code == 400  # type: ignore[attr-defined]
+    assert "cannot be removed" in dropped.text  # type: ignore[attr-defined]
+    changed = post(admin, f"{url}/rules", {
+        "title": "Renamed", "categories": "Parks\nRoads\nLight", "support_threshold": "3",
+        "cofund_percent": "10", "voting_starts": "01.06.2027", "voting_ends": "14.06.2027",
+    })  # fmt: skip
+    assert changed.status_code == 303, changed.text  # type: ignore[attr-defined]
+    out = admin.call("GET", f"/api/v1/programs/{program}").json()
+    assert out["title"] == "Renamed" and out["categories"] == ["Parks", "Roads", "Light"]
+    assert (out["support_threshold"], out["cofund_percent"]) == (3, 10)
+    assert out["phases"] == {"voting": {"starts": "2027-06-01", "ends": "2027-06-14"}}
+    logged = admin.call("GET", "/api/v1/log/entries").text
+    assert "program.changed" in logged and "Light" in logged
+    # After the submission phase the rules are fixed, for the page and the API alike.
+    admin.call("POST", f"/api/v1/programs/{program}/phase", {"phase": "support"})
+    assert 'id="rules-form"' not in page(admin, url)
+    late = post(admin, f"{url}/rules", {"title": "Late", "categories": "Parks\nRoads"})
+    assert late.status_code == 409  # type: ignore[attr-defined]
+    api = admin.call("PUT", f"/api/v1/programs/{program}/rules",
+                     {"title": "Late", "categories": ["Parks", "Roads"]})  # fmt: skip
+    assert api.status_code == 409 and api.json()["error"] == "rules_fixed"
+    assert admin.call("GET", f"/api/v1/programs/{program}").json()["title"] == "Renamed"
+    resident = people["r1"].call("PUT", f"/api/v1/programs/{program}/rules",
+                                 {"title": "X", "categories": ["Parks"]})  # fmt: skip
+    assert resident.status_code == 403
