@@ -355,3 +355,17 @@ def test_rules_change_in_the_submission_phase_only_and_are_logged(
     resident = people["r1"].call("PUT", f"/api/v1/programs/{program}/rules",
                                  {"title": "X", "categories": ["Parks"]})  # fmt: skip
     assert resident.status_code == 403
+
+
+def test_typed_text_is_escaped_on_every_office_page(people: dict[str, Actor]) -> None:
+    admin = people["admin"]
+    nasty = '<script>alert("x")</script><b onmouseover=1>'
+    renamed = post(admin, "/office/districts/centre", {"name": nasty, "budget": "100"})
+    assert renamed.status_code == 303  # type: ignore[attr-defined]
+    program = make_program(admin, title=nasty, categories=[nasty, "Roads"])
+    for url in ("/office/districts", "/office/programs", "/office/programs/new",
+                f"/office/programs/{program}", f"/office/programs/{program}/phase?to=support"):  # fmt: skip
+        for lang in ("en", "ru"):
+            html = page(admin, url, lang)
+            assert "<script>alert" not in html and "<b onmouseover" not in html, url
+            assert "&lt;script&gt;" in html, url
