@@ -77,6 +77,7 @@ class DistrictPages(Controller):
                 "errors": errors or {},
                 "editing": editing,
                 "saved": request.query_params.get("saved", ""),
+                "timezone": state.settings.timezone,
             },
             viewer=viewer,
             status_code=status_code,

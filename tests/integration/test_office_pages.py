@@ -99,7 +99,7 @@ def test_administrator_reviews_from_the_queue(people: dict[str, Actor]) -> None:
 def test_districts_add_rename_and_budget_in_roubles(people: dict[str, Actor]) -> None:
     admin = people["admin"]
     html = page(admin, "/office/districts", "ru")
-    assert "Районы и бюджеты" in html or "районы и бюджеты" in html
+    assert "Муниципалитет: районы и бюджеты" in html and "Europe/Moscow" in html
     added = post(admin, "/office/districts", {
         "code": "east", "name": "East", "budget": "1 500 000,50"
     })  # fmt: skip
