@@ -283,7 +283,7 @@ def test_result_applied_in_one_step_after_a_confirmation(people: dict[str, Actor
     assert f'href="{apply}"' in page(admin, office)
     confirm = page(admin, apply, "ru")
     assert "нельзя отменить" in confirm
-    assert "500" in confirm  # the live pledges of each proposal, in roubles
+    assert "1 действующий взнос на сумму 500 ₽" in confirm
     for pid in ids:
         assert admin.call("GET", f"/api/v1/proposals/{pid}").json()["status"] == "on_ballot"
     assert get(r1, apply).status_code == 403  # type: ignore[attr-defined]
