@@ -72,16 +72,18 @@ def test_admin_budgets_and_programme_in_russian_on_a_phone(
         page.locator("input[name=support_ends]").fill("31.05.2027")
         form.get_by_role("button", name="Создать программу").click()
         page.wait_for_url("**/office/programs/*?created=1")
-        assert page.locator("ol.timeline li[aria-current=step]").inner_text().startswith(
-            "Подача проектов"
+        assert (
+            page.locator("ol.timeline li[aria-current=step]")
+            .inner_text()
+            .startswith("Подача проектов")
         )
         no_sideways_scroll(page)
         page.get_by_role("link", name="Перейти к следующему этапу: Поддержка").click()
         assert "не может вернуться" in page.locator(".consequences").inner_text()
         page.get_by_role("button", name="Да, перейти к этапу «Поддержка»").click()
         page.wait_for_url("**?moved=1")
-        assert page.locator("ol.timeline li[aria-current=step]").inner_text().startswith(
-            "Поддержка"
+        assert (
+            page.locator("ol.timeline li[aria-current=step]").inner_text().startswith("Поддержка")
         )
     finally:
         context.close()
