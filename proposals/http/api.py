@@ -42,7 +42,6 @@ from proposals.services.uploads import MAX_IMAGE_BYTES
 Upload = MultipartBody[dict[str, Any]]
 UPLOAD_LIMIT = MAX_IMAGE_BYTES + 64 * 1024
 admin = requires_role("admin")
-moderator = requires_role("moderator")
 resident = requires_role("resident")
 staff = requires_role("admin", "moderator")
 
@@ -280,7 +279,7 @@ class ProposalController(Controller):
         operation_id="reviewProposal",
         status_code=200,
         sync_to_thread=True,
-        guards=[moderator],
+        guards=[staff],
     )
     def review(
         self,
@@ -289,7 +288,8 @@ class ProposalController(Controller):
         state: ProposalState,
         viewer: Viewer,
     ) -> ProposalOut:
-        """Accept (with the validated cost) or reject (with a reason) a proposal (moderators)."""
+        """Accept (with the validated cost) or reject (with a reason) a proposal (moderators
+        and administrators)."""
         return state.proposals.review(_user(viewer), proposal_id, data)
 
     @get("/{proposal_id:int}/pledges", operation_id="listPledges", sync_to_thread=True)
