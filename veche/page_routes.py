@@ -11,6 +11,16 @@ from typing import Any
 
 from audit.http.pages import ExplorerPages
 from ballot.http.pages import election_pages
+from kernel.http.districts_pages import DistrictPages
 from proposals.http.dashboard import pipeline_panel
+from proposals.http.office import ProgramOfficePages
+from proposals.http.office_results import ResultOfficePages
 
-PAGE_CONTROLLERS: list[Any] = [election_pages(dashboard_panels=[pipeline_panel]), ExplorerPages]
+PAGE_CONTROLLERS: list[Any] = [
+    election_pages(dashboard_panels=[pipeline_panel]),
+    ExplorerPages,
+    # The back office: the municipality's districts, programmes, applying results.
+    DistrictPages,
+    ProgramOfficePages,
+    ResultOfficePages,
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import BigInteger, Column
 from sqlmodel import Field, SQLModel
 
 
@@ -10,6 +11,8 @@ class District(SQLModel, table=True):
 
     code: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
+    # Kopecks: what a new programme offers the district unless another amount is typed.
+    budget: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class User(SQLModel, table=True):

@@ -63,6 +63,15 @@ class DistrictIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class DistrictOut(msgspec.Struct, frozen=True):
     code: str
     name: str
+    # Kopecks; 0 when no budget has been set.
+    budget: int = 0
+
+
+class DistrictChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A district's new name and budget (kopecks), from the municipality's page."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    budget: Annotated[int, msgspec.Meta(ge=0, le=10**15)]
 
 
 class VerificationIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -49,6 +49,7 @@ from kernel.accounts.passwords import (
 from kernel.accounts.schemas import (
     ROLES,
     Account,
+    DistrictChange,
     DistrictIn,
     DistrictOut,
     Registration,
@@ -139,14 +140,25 @@ class AccountService:
     # --- districts -------------------------------------------------------------------
     def list_districts(self, db: Session) -> list[DistrictOut]:
         rows = db.scalars(select(District).order_by(District.name)).all()
-        return [DistrictOut(code=d.code, name=d.name) for d in rows]
+        return [DistrictOut(code=d.code, name=d.name, budget=d.budget) for d in rows]
 
-    def create_district(self, db: Session, data: DistrictIn) -> DistrictOut:
+    def create_district(self, db: Session, data: DistrictIn, budget: int = 0) -> DistrictOut:
         if db.get(District, data.code) is not None:
-            raise Conflict(f"A district with the code {data.code!r} already exists.")
-        db.add(District(code=data.code, name=data.name.strip()))
+            raise Conflict(N_("A district with this code already exists."), code="district_exists")
+        db.add(District(code=data.code, name=data.name.strip(), budget=budget))
         db.flush()
-        return DistrictOut(code=data.code, name=data.name.strip())
+        return DistrictOut(code=data.code, name=data.name.strip(), budget=budget)
+
+    def change_district(self, db: Session, code: str, data: DistrictChange) -> DistrictOut:
+        """Rename a district or set its budget; its code (used by accounts, programmes and
+        elections) stays."""
+        row = db.get(District, code)
+        if row is None:
+            raise NotFound(N_("There is no such district."))
+        row.name = data.name.strip()
+        row.budget = data.budget
+        db.flush()
+        return DistrictOut(code=row.code, name=row.name, budget=row.budget)
 
     # --- registration ----------------------------------------------------------------
     def validate_registration(self, db: Session, data: Registration) -> dict[str, str]:

@@ -4,8 +4,8 @@ configuration (docs/protocol.md §5.2, §5.4–§5.6): the same object the API's
 are two views of one object.
 
 Pure: the municipality's time zone and the form's values are parameters. Money is typed
-in roubles by a person ("1 500 000", "1 500 000,50", "1500000.5") and read exactly into
-kopecks; times are typed as local date and time and stored as RFC 3339 UTC.
+in roubles by a person and read exactly into kopecks by ``kernel.amounts``; times are
+typed as local date and time and stored as RFC 3339 UTC.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kernel.amounts import AmountRefused, parse_roubles
 from kernel.markers import N_
 
 __all__ = [
@@ -27,7 +28,7 @@ __all__ = [
     "election_from_form",
     "form_from_election",
     "local_input",
-    "parse_roubles",
+    "read_money",
 ]
 
 BALLOT_KINDS = ("approval", "cumulative", "ordinal")
@@ -39,8 +40,6 @@ ELIGIBILITY: dict[str, dict[str, bool]] = {
     "roll-codes": {"residents": False, "roll": True, "access_codes": True},
     "codes": {"residents": False, "roll": False, "access_codes": True},
 }
-_ROUBLES = re.compile(r"(\d{1,15})(?:[.,](\d{1,2}))?")
-_SPACES = re.compile(r"[\s\u00a0\u202f']")
 _LOCAL = "%Y-%m-%dT%H:%M"
 
 
@@ -53,18 +52,12 @@ class FormProblem(ValueError):
         self.detail = detail
 
 
-def parse_roubles(text: str, field: str) -> int:
-    """Kopecks of an amount typed in roubles, exactly; refuses what a person would not
-    mean as money ("1e9", "-5", "1,005", "")."""
-    cleaned = _SPACES.sub("", text)
-    found = _ROUBLES.fullmatch(cleaned)
-    if found is None:
-        raise FormProblem(
-            field,
-            N_("Type an amount in roubles, such as 1 500 000 or 1 500 000,50."),
-        )
-    whole, part = found.group(1), found.group(2) or "0"
-    return int(whole) * 100 + int(part.ljust(2, "0"))
+def read_money(text: str, field: str) -> int:
+    """Kopecks of an amount typed in roubles (``kernel.amounts``), or the field's problem."""
+    try:
+        return parse_roubles(text)
+    except AmountRefused as exc:
+        raise FormProblem(field, exc.message) from None
 
 
 def _int(form: Mapping[str, str], name: str, field: str) -> int:
@@ -111,7 +104,7 @@ def election_from_form(
         ballot["min_projects"] = read(_int, form, "min_projects", "ballot.min_projects")
         ballot["max_projects"] = read(_int, form, "max_projects", "ballot.max_projects")
         if form.get("max_total_cost", "").strip():
-            cost = read(parse_roubles, form["max_total_cost"], "ballot.max_total_cost")
+            cost = read(read_money, form["max_total_cost"], "ballot.max_total_cost")
             ballot["max_total_cost"] = cost
     elif kind == "cumulative":
         ballot["total_points"] = read(_int, form, "total_points", "ballot.total_points")

@@ -5,6 +5,8 @@
 - ``program.created`` -- the program's rules: districts and budgets, categories, phase
   dates, support threshold, co-funding share, who may pledge, the deadline.
 - ``program.phase`` -- the program moved to another phase.
+- ``program.changed`` -- the program's rules as changed in its submission phase: title,
+  categories, phase dates, support threshold, co-funding share (docs/protocol.md §18.4).
 - ``proposal.status`` -- a proposal's status changed; with its public fields and
   ``content``, the SHA-256 of ``b"veche/proposal/v1\\n" || canonical(content)``.
 - ``proposal.supported`` -- a resident supported a proposal; the new count.
@@ -25,6 +27,7 @@ from audit.core.entry import AsciiKey, Count
 
 PROGRAM_CREATED = "program.created"
 PROGRAM_PHASE = "program.phase"
+PROGRAM_CHANGED = "program.changed"
 PROPOSAL_STATUS = "proposal.status"
 PROPOSAL_SUPPORTED = "proposal.supported"
 PLEDGE_MADE = "pledge.made"
@@ -57,6 +60,15 @@ class ProgramCreated(_Body, frozen=True):
     cofund_percent: Count
     cofund_who: str
     cofund_deadline: Count | None
+
+
+class ProgramChanged(_Body, frozen=True):
+    program: Count
+    title: str
+    categories: list[str]
+    phases: dict[AsciiKey, dict[AsciiKey, str]]
+    support_threshold: Count
+    cofund_percent: Count
 
 
 class ProgramPhase(_Body, frozen=True):
@@ -113,6 +125,7 @@ class ProjectRated(_Body, frozen=True):
 PROPOSAL_KINDS: Mapping[str, type[msgspec.Struct]] = {
     PROGRAM_CREATED: ProgramCreated,
     PROGRAM_PHASE: ProgramPhase,
+    PROGRAM_CHANGED: ProgramChanged,
     PROPOSAL_STATUS: ProposalStatus,
     PROPOSAL_SUPPORTED: ProposalSupported,
     PLEDGE_MADE: PledgeEvent,

@@ -60,6 +60,17 @@ class ProgramUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     cofund_deadline: Annotated[int, msgspec.Meta(ge=0, le=2**40)] | None = None
 
 
+class ProgramRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The rules an administrator may change while the program is in its submission
+    phase (logged as ``program.changed``, docs/protocol.md §18.4)."""
+
+    title: Title
+    categories: Annotated[list[Label], msgspec.Meta(min_length=1, max_length=50)]
+    phases: dict[Phase, PhaseDates] = {}
+    support_threshold: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
+    cofund_percent: Annotated[int, msgspec.Meta(ge=0, le=100)] = 0
+
+
 class PhaseChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     phase: Phase
 

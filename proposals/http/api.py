@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
@@ -23,6 +23,7 @@ from proposals.core.schemas import (
     PledgeOut,
     ProgramCreate,
     ProgramOut,
+    ProgramRules,
     ProgramUpdate,
     ProjectEntry,
     ProposalCreate,
@@ -41,7 +42,6 @@ from proposals.services.uploads import MAX_IMAGE_BYTES
 Upload = MultipartBody[dict[str, Any]]
 UPLOAD_LIMIT = MAX_IMAGE_BYTES + 64 * 1024
 admin = requires_role("admin")
-moderator = requires_role("moderator")
 resident = requires_role("resident")
 staff = requires_role("admin", "moderator")
 
@@ -89,6 +89,19 @@ class ProgramController(Controller):
         """Change a program's map tiles or co-funding deadline (admins)."""
         with db.begin():
             return state.proposals.update_program(db, program_id, data)
+
+    @put(
+        "/{program_id:int}/rules",
+        operation_id="changeProgramRules",
+        sync_to_thread=True,
+        guards=[admin],
+    )
+    def change_rules(
+        self, program_id: FromPath[int], data: JSONBody[ProgramRules], state: ProposalState
+    ) -> ProgramOut:
+        """Change the title, categories, phase dates, support threshold or co-funding share
+        while the program is in its submission phase (admins)."""
+        return state.proposals.change_rules(program_id, data)
 
     @post(
         "/{program_id:int}/phase",
@@ -266,7 +279,7 @@ class ProposalController(Controller):
         operation_id="reviewProposal",
         status_code=200,
         sync_to_thread=True,
-        guards=[moderator],
+        guards=[staff],
     )
     def review(
         self,
@@ -275,7 +288,8 @@ class ProposalController(Controller):
         state: ProposalState,
         viewer: Viewer,
     ) -> ProposalOut:
-        """Accept (with the validated cost) or reject (with a reason) a proposal (moderators)."""
+        """Accept (with the validated cost) or reject (with a reason) a proposal (moderators
+        and administrators)."""
         return state.proposals.review(_user(viewer), proposal_id, data)
 
     @get("/{proposal_id:int}/pledges", operation_id="listPledges", sync_to_thread=True)

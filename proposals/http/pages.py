@@ -24,7 +24,6 @@ from proposals.services.service import ProposalService, cofunding, program_out
 
 Form = URLEncodedBody[dict[str, Any]]
 resident = requires_role("resident")
-moderator = requires_role("moderator")
 staff = requires_role("admin", "moderator")
 
 
@@ -315,7 +314,7 @@ class ProposalPages(Controller):
         state.pledges.withdraw(viewer.user, proposal_id, pledge_id)
         return back(proposal_id, "#cofunding")
 
-    @post("/proposals/{proposal_id:int}/review", guards=[moderator], sync_to_thread=True)
+    @post("/proposals/{proposal_id:int}/review", guards=[staff], sync_to_thread=True)
     def review(
         self, proposal_id: FromPath[int], data: Form, state: ProposalState, viewer: Viewer
     ) -> Response[Any]:
@@ -339,7 +338,7 @@ class ProposalPages(Controller):
             return Redirect("/moderation", status_code=303)
         return back(proposal_id)
 
-    @get("/moderation", guards=[moderator], sync_to_thread=True)
+    @get("/moderation", guards=[staff], sync_to_thread=True)
     def moderation(
         self, request: Request[Any, Any, Any], db: DB, state: ProposalState, viewer: Viewer
     ) -> Response[str]:

@@ -14,10 +14,18 @@ from audit.services.sequencer import Sequencer
 from audit.services.store import BatchLog
 from kernel.accounts.models import District
 from kernel.errors import Conflict, InvalidInput, NotFound
+from kernel.markers import N_
 from proposals.core import kinds
-from proposals.core.schemas import PHASES, PhaseChange, ProgramCreate, ProgramOut, ProgramUpdate
+from proposals.core.schemas import (
+    PHASES,
+    PhaseChange,
+    ProgramCreate,
+    ProgramOut,
+    ProgramRules,
+    ProgramUpdate,
+)
 from proposals.services.funding import program_out
-from proposals.services.models import Program, ProgramDistrict
+from proposals.services.models import Program, ProgramDistrict, Proposal
 
 
 class Programs:
@@ -124,5 +132,56 @@ class Programs:
             wdb.flush()
             log.append(kinds.PROGRAM_PHASE, {"program": program_id, "phase": data.phase})
             return program_out(wdb, program)
+
+        return self.sequencer.run(work).result
+
+    def change_rules(self, program_id: int, data: ProgramRules) -> ProgramOut:
+        """Change the rules while the program is in its submission phase, logged as
+        ``program.changed`` with the rules in full (docs/protocol.md §18.4). A category
+        that a proposal uses cannot be dropped."""
+
+        def work(wdb: Session, log: BatchLog) -> ProgramOut:
+            program = self.program(wdb, program_id)
+            if program.phase != "submission":
+                raise Conflict(
+                    N_("The rules can change only in the submission phase."),
+                    code="rules_fixed",
+                )
+            categories = [c.strip() for c in data.categories]
+            if len(set(categories)) != len(categories):
+                raise InvalidInput(N_("A category is listed twice."), field="categories")
+            used = set(
+                wdb.scalars(
+                    select(Proposal.category).where(Proposal.program_id == program_id)
+                ).all()
+            )
+            if used - set(categories):
+                raise InvalidInput(
+                    N_("A category that proposals use cannot be removed."), field="categories"
+                )
+            for dates in data.phases.values():
+                if dates.ends < dates.starts:
+                    raise InvalidInput(N_("This phase ends before it starts."), field="phases")
+            program.title = data.title.strip()
+            program.categories = categories
+            program.phases = {
+                k: {"starts": v.starts, "ends": v.ends} for k, v in data.phases.items()
+            }
+            program.support_threshold = data.support_threshold
+            program.cofund_percent = data.cofund_percent
+            wdb.flush()
+            out = program_out(wdb, program)
+            log.append(
+                kinds.PROGRAM_CHANGED,
+                {
+                    "program": out.id,
+                    "title": out.title,
+                    "categories": out.categories,
+                    "phases": out.phases,
+                    "support_threshold": out.support_threshold,
+                    "cofund_percent": out.cofund_percent,
+                },
+            )
+            return out
 
         return self.sequencer.run(work).result

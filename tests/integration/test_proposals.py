@@ -67,7 +67,7 @@ def test_full_road(app: Litestar, people: dict[str, Actor]) -> None:
     two = r2.call("POST", f"/api/v1/proposals/{pid}/support")
     assert two.json()["status"] == "in_review"
     review = f"/api/v1/proposals/{pid}/review"
-    assert admin.call("POST", review, {"decision": "accept"}).status_code == 403
+    assert r1.call("POST", review, {"decision": "accept"}).status_code == 403
     missing = mod.call("POST", review, {"decision": "accept"})
     assert missing.status_code == 400
     accepted = mod.call("POST", review, {"decision": "accept", "validated_cost": 1_200_000})
