@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -32,6 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # The audit log's origin line (C2SP tlog-checkpoint); a host-like name of this deployment.
     origin: str = "veche.localhost/log"
     default_lang: str = "en"
+    # The municipality's time zone (an IANA name): pages show dates and times in it.
+    time_zone: str = "UTC"
     # argon2id parameters (RFC 9106); tests lower them through configuration.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -168,6 +171,10 @@ def load_settings(
 def _check(settings: Settings) -> None:
     if settings.default_lang not in {"en", "ru"}:
         raise SettingsError("setting 'default_lang' must be 'en' or 'ru'")
+    try:
+        ZoneInfo(settings.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError("setting 'time_zone' must be an IANA time zone, like Europe/Moscow") from None
     if settings.max_body_bytes < 1024:
         raise SettingsError("setting 'max_body_bytes' must be at least 1024")
     url = settings.effective_database_url

@@ -52,6 +52,7 @@ from proposals.http.api import (
     UploadController,
 )
 from proposals.http.pages import ProposalPages
+from proposals.http.program_pages import ProgramPages
 from veche.page_routes import PAGE_CONTROLLERS
 from veche.wiring import build_services
 
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             BusinessController,
             UploadController,
             ProposalPages,
+            ProgramPages,
             ElectionAdminPages,
             *PAGE_CONTROLLERS,
             create_static_files_router(

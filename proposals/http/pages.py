@@ -19,6 +19,7 @@ from kernel.web import DB, Viewer, render, requires_role
 from proposals.core.display import field, helpers, map_points, parse_degrees, parse_money
 from proposals.core.schemas import MilestoneCreate, PledgeCreate, RatingCreate, Review
 from proposals.http.api import UPLOAD_LIMIT, Upload, read_upload
+from proposals.http.program_pages import district_names, find_program, funding_shown, timeline
 from proposals.http.state import ProposalState
 from proposals.services.service import ProposalService, cofunding, program_out
 
@@ -36,13 +37,7 @@ class ProposalPages(Controller):
     include_in_schema = False
 
     def _program(self, db: Session, state: ProposalState, wanted: str | None) -> Any:
-        service: ProposalService = state.proposals
-        programs = service.list_programs(db)
-        if wanted and wanted.isdigit():
-            for program in programs:
-                if program.id == int(wanted):
-                    return program, programs
-        return (programs[0] if programs else None), programs
+        return find_program(db, state, wanted)
 
     @get("/proposals", sync_to_thread=True)
     def list_page(
@@ -59,12 +54,15 @@ class ProposalPages(Controller):
                     program=program.id,
                     **{k: v or None for k, v in filters.items()},
                 )
+            names = district_names(db)
         return render(
             request,
             "proposals/list.html",
             {
                 "program": program,
                 "programs": programs,
+                "timeline": timeline(program) if program is not None else [],
+                "district_names": names,
                 "rows": rows,
                 "filters": filters,
                 "points": map_points(rows),
@@ -81,10 +79,18 @@ class ProposalPages(Controller):
         with db.begin():
             rows = state.proposals.search(db, author=viewer.user)
             businesses = state.pledges.businesses(db, viewer.user)
+            phases = {p.id: p.phase for p in state.proposals.list_programs(db)}
         return render(
             request,
             "proposals/mine.html",
-            {"rows": rows, "businesses": businesses, "errors": {}, "form": {}, **helpers()},
+            {
+                "rows": rows,
+                "phases": phases,
+                "businesses": businesses,
+                "errors": {},
+                "form": {},
+                **helpers(),
+            },
             viewer=viewer,
         )
 
@@ -109,12 +115,20 @@ class ProposalPages(Controller):
                 errors[getattr(exc, "field", None) or "inn"] = exc.detail
             rows = state.proposals.search(db, author=viewer.user)
             businesses = state.pledges.businesses(db, viewer.user)
+            phases = {p.id: p.phase for p in state.proposals.list_programs(db)}
         if not errors:
             return Redirect("/proposals/mine#businesses", status_code=303)
         return render(
             request,
             "proposals/mine.html",
-            {"rows": rows, "businesses": businesses, "errors": errors, "form": form, **helpers()},
+            {
+                "rows": rows,
+                "phases": phases,
+                "businesses": businesses,
+                "errors": errors,
+                "form": form,
+                **helpers(),
+            },
             viewer=viewer,
             status_code=400,
         )
@@ -125,13 +139,24 @@ class ProposalPages(Controller):
     ) -> Response[str]:
         with db.begin():
             program, _programs = self._program(db, state, request.query_params.get("program"))
+            names = district_names(db)
         if program is None:
             raise NotFound(N_("There is no budgeting program yet."))
+        closed = program.phase != "submission"
         return render(
             request,
             "proposals/new.html",
-            {"program": program, "form": {}, "errors": {}, **helpers()},
+            {
+                "program": program,
+                "form": {},
+                "errors": {},
+                "closed": closed,
+                "timeline": timeline(program),
+                "district_names": names,
+                **helpers(),
+            },
             viewer=viewer,
+            status_code=409 if closed else 200,
         )
 
     @post("/proposals/new", guards=[resident], sync_to_thread=True)
@@ -166,17 +191,29 @@ class ProposalPages(Controller):
             row = service.program(db, program.id)
             for key, message in service.validate(db, row, fields).items():
                 errors.setdefault(key, message)
-            if errors:
+            names = district_names(db)
+            refused = None
+            if not errors and program.phase != "submission" and field(data, "action") == "submit":
+                refused = N_("The program does not accept proposals now.")
+            if errors or refused:
                 return render(
                     request,
                     "proposals/new.html",
-                    {"program": program, "form": form, "errors": errors, **helpers()},
+                    {
+                        "program": program,
+                        "form": form,
+                        "errors": errors,
+                        "refused": refused,
+                        "district_names": names,
+                        **helpers(),
+                    },
                     viewer=viewer,
-                    status_code=400,
+                    status_code=409 if refused else 400,
                 )
             from proposals.core.schemas import ProposalCreate
 
-            created = service.create(
+            created = self._create(
+                service,
                 db,
                 viewer.user,
                 ProposalCreate(
@@ -191,9 +228,51 @@ class ProposalPages(Controller):
                     lon_e6=lon,  # type: ignore[arg-type]
                 ),
             )
+        if isinstance(created, DomainError):
+            return render(
+                request,
+                "proposals/new.html",
+                {
+                    "program": program,
+                    "form": form,
+                    "errors": {},
+                    "refused": created.detail,
+                    "district_names": names,
+                    **helpers(),
+                },
+                viewer=viewer,
+                status_code=type(created).status,
+            )
         if field(data, "action") == "submit":
-            service.submit(viewer.user, created.id)
+            try:
+                service.submit(viewer.user, created.id)
+            except DomainError as exc:
+                with db.begin():
+                    names = district_names(db)
+                return render(
+                    request,
+                    "proposals/new.html",
+                    {
+                        "program": program,
+                        "form": form,
+                        "errors": {},
+                        "refused": exc.detail,
+                        "saved": created.id,
+                        "district_names": names,
+                        **helpers(),
+                    },
+                    viewer=viewer,
+                    status_code=type(exc).status,
+                )
         return back(created.id)
+
+    @staticmethod
+    def _create(service: ProposalService, db: Session, user: Any, data: Any) -> Any:
+        """The new draft, or the refusal (a limit reached, say) to show on the form."""
+        try:
+            return service.create(db, user, data)
+        except DomainError as exc:
+            return exc
 
     @get("/proposals/{proposal_id:int}", sync_to_thread=True)
     def detail(
@@ -213,6 +292,7 @@ class ProposalPages(Controller):
             history = service.history(db, proposal_id)
             pledges = state.pledges.pledges(db, proposal_id, user)
             businesses = state.pledges.businesses(db, user) if user else []
+            names = district_names(db)
             supported = False
             if user is not None:
                 from proposals.services.models import Support
@@ -226,6 +306,8 @@ class ProposalPages(Controller):
                 "program": program,
                 "history": history,
                 "pledges": pledges,
+                "funding": funding_shown(pledges, out.cofunding.required, out.cofunding.open),
+                "district_names": names,
                 "businesses": businesses,
                 "supported": supported,
                 "is_author": user is not None and user.public_id == out.author,
@@ -375,7 +457,9 @@ class ProposalPages(Controller):
                 is not None
             )
             program = state.proposals.program(db, proposal.program_id)
-            funding = cofunding(db, program, proposal, state.proposals.now())
+            live = cofunding(db, program, proposal, state.proposals.now())
+            shown = state.pledges.pledges(db, proposal_id, user)
+            funding = funding_shown(shown, live.required, live.open)
         return render(
             request,
             "proposals/implementation.html",

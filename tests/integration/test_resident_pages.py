@@ -1,0 +1,151 @@
+"""The resident's side of the pages, as a resident meets it: every programme listed
+with its phases and its own page, forms offered only when the phase takes them and
+refusals that keep what was typed, badges that agree with the text, co-funding counted
+from the pledges shown, money in the language's notation."""
+
+from __future__ import annotations
+
+from tests.support.pages import HTML
+from tests.support.proposals import Actor, make_program, phase, submitted
+
+
+def get(actor: Actor, url: str, lang: str = "en") -> tuple[int, str]:
+    client = actor.use()
+    client.cookies.set("veche_lang", lang)
+    response = client.get(url, headers=HTML)
+    return response.status_code, response.text
+
+
+def post(actor: Actor, url: str, data: dict[str, str]) -> object:
+    return actor.use().post(
+        url, data={**data, "csrf_token": actor.csrf}, headers=HTML, follow_redirects=False
+    )
+
+
+def test_every_program_is_listed_with_its_timeline_and_has_a_landing_page(
+    people: dict[str, Actor],
+) -> None:
+    admin, r1 = people["admin"], people["r1"]
+    first = make_program(admin, title="Budget 2026")
+    second = make_program(admin, title="Budget 2027 north")
+    status, html = get(r1, "/programs")
+    assert status == 200
+    assert "Budget 2026" in html and "Budget 2027 north" in html
+    assert html.count('class="timeline"') == 2
+    assert f'href="/programs/{first}"' in html and f'href="/programs/{second}"' in html
+    status, html = get(r1, f"/programs/{first}", "ru")
+    assert status == 200
+    assert 'id="program-title">Budget 2026<' in html
+    # 1 000 000 RUB + 500 000 RUB of district budgets, in Russian notation with the sign.
+    assert "1\xa0500\xa0000\xa0₽" in html
+    assert "Подача проектов" in html or "Подача" in html
+    # Both programmes reachable from the proposals list; the older one by its number.
+    status, html = get(r1, f"/proposals?program={first}")
+    assert status == 200 and "Budget 2026" in html and f"/proposals?program={second}" in html
+
+
+def test_an_unknown_program_is_a_404_not_another_program(people: dict[str, Actor]) -> None:
+    admin, r1 = people["admin"], people["r1"]
+    make_program(admin, title="Budget 2026")
+    for url in ("/proposals?program=999", "/programs/999", "/proposals/new?program=999"):
+        status, html = get(r1, url)
+        assert status == 404, url
+        assert "There is no such budgeting program." in html, url
+        assert "Budget 2026" not in html, url
+    status, html = get(r1, "/proposals?program=abc")
+    assert status == 404
+
+
+def test_propose_is_offered_only_in_the_submission_phase(people: dict[str, Actor]) -> None:
+    admin, author = people["admin"], people["author"]
+    program = make_program(admin)
+    status, html = get(author, f"/proposals?program={program}")
+    assert f'href="/proposals/new?program={program}"' in html
+    phase(admin, program, "support")
+    status, html = get(author, f"/proposals?program={program}")
+    assert f'href="/proposals/new?program={program}"' not in html
+    status, html = get(author, f"/proposals/new?program={program}")
+    assert status == 409
+    assert 'id="form-closed"' in html and 'name="title"' not in html
+
+
+def test_a_refused_proposal_keeps_what_was_typed(people: dict[str, Actor]) -> None:
+    admin, author = people["admin"], people["author"]
+    program = make_program(admin)
+    phase(admin, program, "support")
+    typed = {
+        "program": str(program), "title": "Fountain on the square",
+        "summary": "A small fountain", "description": "Granite, with benches around.",
+        "category": "Parks", "district": "centre", "cost": "250 000",
+        "latitude": "55.75", "longitude": "37.61", "action": "submit",
+    }  # fmt: skip
+    refused = post(author, "/proposals/new", typed)
+    assert refused.status_code == 409  # type: ignore[attr-defined]
+    html = refused.text  # type: ignore[attr-defined]
+    assert 'id="form-refused"' in html
+    assert "The program does not accept proposals now." in html
+    for value in ("Fountain on the square", "A small fountain", "Granite, with benches around.",
+                  "250 000", "55.75", "37.61"):  # fmt: skip
+        assert value in html, value
+    assert '<option value="Parks" selected' in html
+    assert '<option value="centre" selected' in html
+    # Nothing was created behind the refusal.
+    assert "Fountain" not in get(author, "/proposals/mine")[1]
+
+
+def test_a_cost_in_exponent_notation_is_refused_with_a_sentence(people: dict[str, Actor]) -> None:
+    admin, author = people["admin"], people["author"]
+    program = make_program(admin)
+    sent = post(author, "/proposals/new", {
+        "program": str(program), "title": "Tower", "summary": "Tall",
+        "category": "Parks", "district": "centre", "cost": "1e9", "action": "submit",
+    })  # fmt: skip
+    assert sent.status_code == 400  # type: ignore[attr-defined]
+    assert 'id="cost-error"' in sent.text  # type: ignore[attr-defined]
+    assert 'value="1e9"' in sent.text  # type: ignore[attr-defined]
+
+
+def test_the_badge_agrees_with_the_support_text(people: dict[str, Actor]) -> None:
+    admin, r1 = people["admin"], people["r1"]
+    program = make_program(admin)
+    pid = submitted(people, program)
+    status, html = get(r1, f"/proposals/{pid}")
+    assert "This proposal is not gathering support now." in html
+    assert "Gathering support" not in html
+    phase(admin, program, "support")
+    status, html = get(r1, f"/proposals/{pid}")
+    assert 'id="proposal-status">Gathering support<' in html
+    assert "This proposal is not gathering support now." not in html
+
+
+def test_cofunding_counts_the_shown_pledges_above_100000_roubles(
+    people: dict[str, Actor],
+) -> None:
+    admin, r1, r2 = people["admin"], people["r1"], people["r2"]
+    # 10 000 000 RUB of cost, 10 %: 1 000 000 RUB to pledge.
+    program = make_program(admin, cofund_percent=10, support_threshold=0)
+    pid = submitted(people, program, cost=1_000_000_000)
+    phase(admin, program, "support")
+    for actor, amount in ((r1, "450 000"), (r2, "300000,50")):
+        assert post(actor, f"/proposals/{pid}/pledge", {"amount": amount}).status_code == 303  # type: ignore[attr-defined]
+    status, html = get(r1, f"/proposals/{pid}", "ru")
+    # 750 000,50 of 1 000 000: 75 %, by integers.
+    assert '<progress id="cofund-progress" max="100" value="75"' in html
+    assert "750\xa0000,50\xa0₽" in html and "1\xa0000\xa0000\xa0₽" in html
+    status, html = get(r1, f"/proposals/{pid}", "en")
+    assert "₽750,000.50" in html
+
+
+def test_history_links_open_the_human_page_of_the_entry(people: dict[str, Actor]) -> None:
+    admin, r1 = people["admin"], people["r1"]
+    program = make_program(admin)
+    pid = submitted(people, program)
+    status, html = get(r1, f"/proposals/{pid}")
+    assert "/api/v1/log/entries?start=" not in html
+    import re
+
+    seq = re.search(r'href="/log/entries/(\d+)">log entry #', html)
+    assert seq, html
+    status, page = get(r1, f"/log/entries/{seq.group(1)}")
+    assert status == 200 and page.startswith("<!doctype html>")
+    assert 'id="entry-fields"' in page
