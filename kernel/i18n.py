@@ -23,7 +23,13 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_precision,
+    get_currency_symbol,
+)
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
@@ -138,12 +144,17 @@ def currency_sign(lang: str, currency: str) -> str:
     return sign
 
 
-def money(lang: str, minor: int | None, currency: str = "RUB") -> str:
+def money(lang: str, minor: int | Fraction | None, currency: str = "RUB") -> str:
     """Minor units (kopecks) as an amount with the currency's sign: ``1 234 ₽`` in
-    Russian, ``₽1,234`` in English; kopecks shown only when there are any."""
+    Russian, ``₽1,234`` in English; kopecks shown only when there are any. A fraction of a
+    minor unit (an equal share, a price per voter) is rounded down and marked ``≈``."""
     if minor is None or minor == "":
         return ""
-    amount = Decimal(int(minor)).scaleb(-2)
+    value = Fraction(minor)
+    approx = value.denominator != 1
+    whole = value.numerator // value.denominator
+    digits = get_currency_precision(currency)
+    amount = Decimal(whole).scaleb(-digits)
     pattern = Locale.parse(lang).currency_formats["standard"].pattern
     pattern = pattern.split(";")[0]
     if amount == amount.to_integral_value():
@@ -151,7 +162,16 @@ def money(lang: str, minor: int | None, currency: str = "RUB") -> str:
         amount = amount.quantize(Decimal(1))
     sign = currency_sign(lang, currency).replace("'", "''")
     pattern = pattern.replace("¤", f"'{sign}'")
-    return format_currency(amount, currency, format=pattern, locale=lang, currency_digits=False)
+    text = format_currency(amount, currency, format=pattern, locale=lang, currency_digits=False)
+    return ("≈" if approx else "") + text
+
+
+def percent(lang: str, part: int, whole: int) -> str:
+    """``part`` of ``whole`` as a percentage to one decimal place, rounded down."""
+    if whole <= 0:
+        return "—"
+    tenths = part * 1000 // whole
+    return format_percent(Decimal(tenths).scaleb(-3), format="#,##0.0%", locale=lang)
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -223,6 +243,11 @@ def _datetime_filter(lang: str, style: str) -> Any:
         return when(lang, value, context.get("time_zone"), style)
 
     return apply
+
+
+def NP_(singular: str, plural_: str) -> tuple[str, str]:
+    """Marks a message with a plural form for extraction (``-k NP_:1,2``); unchanged."""
+    return singular, plural_
 
 
 def plural(lang: str, singular: str, plural_: str, n: int, **values: Any) -> str:

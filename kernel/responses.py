@@ -128,9 +128,9 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         # Megabytes to one decimal place, rounded up, in the language's notation.
         tenths = -(-size * 10 // 1_048_576)
         limit = i18n.number(lang, Decimal(tenths).scaleb(-1).normalize())
-        detail = i18n.translate(lang, N_("The request is larger than the limit of %(size)s MB.")) % {
-            "size": limit
-        }
+        detail = i18n.translate(
+            lang, N_("The request is larger than the limit of %(size)s MB.")
+        ) % {"size": limit}
     elif status == 404 and exc.detail and "not found" not in str(exc.detail).lower():
         detail = str(exc.detail)
     headers = dict(exc.headers or {})

@@ -174,7 +174,9 @@ def _check(settings: Settings) -> None:
     try:
         ZoneInfo(settings.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError("setting 'time_zone' must be an IANA time zone, like Europe/Moscow") from None
+        raise SettingsError(
+            "setting 'time_zone' must be an IANA time zone, like Europe/Moscow"
+        ) from None
     if settings.max_body_bytes < 1024:
         raise SettingsError("setting 'max_body_bytes' must be at least 1024")
     url = settings.effective_database_url

@@ -74,7 +74,12 @@ def timeline(program: ProgramOut) -> list[dict[str, Any]]:
             dates = {"starts": getattr(dates, "starts", None), "ends": getattr(dates, "ends", None)}
         state = "past" if index < current else "current" if index == current else "future"
         steps.append(
-            {"phase": phase, "starts": dates.get("starts"), "ends": dates.get("ends"), "state": state}
+            {
+                "phase": phase,
+                "starts": dates.get("starts"),
+                "ends": dates.get("ends"),
+                "state": state,
+            }
         )
     return steps
 
