@@ -10,6 +10,7 @@ so an untranslated message shows in English rather than as a key.
 from __future__ import annotations
 
 import gettext
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -38,6 +39,9 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 LOCALE_DIR = Path(__file__).parent / "locale"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LANG_COOKIE = "veche_lang"
+# A recorded value that is a code rather than words (a status, a district's code, an
+# id, a hash): shown as code on the pages, never translated.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_.:/+=-]+")
 
 
 @cache
@@ -109,6 +113,8 @@ def jinja_env(lang: str) -> Environment:
     env.filters["datetime"] = _datetime_filter(lang, "medium")
     env.filters["date"] = _datetime_filter(lang, "date")
     env.filters["label"] = lambda text: label(lang, text)
+    env.filters["sign"] = lambda currency: currency_sign(lang, currency or "RUB")
+    env.tests["identifier_like"] = lambda text: bool(_IDENTIFIER.fullmatch(str(text)))
     env.globals["plural"] = lambda singular, plural_, n, **kw: plural(
         lang, singular, plural_, n, **kw
     )

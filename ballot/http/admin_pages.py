@@ -15,6 +15,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
+from sqlalchemy import select
 
 from audit.core.entry import format_at
 from ballot.core.config import parse_config
@@ -22,6 +23,7 @@ from ballot.core.config_checks import validate_config
 from ballot.core.errors import BallotCryptoError, ManifestRejected
 from ballot.http.state import ElectionState
 from ballot.services.errors import ElectionError
+from kernel.accounts.models import District
 from kernel.errors import InvalidInput
 from kernel.markers import N_
 from kernel.web import DB, Viewer, render, requires_role
@@ -58,11 +60,19 @@ class ElectionAdminPages(Controller):
     ) -> Response[str]:
         with db.begin():
             elections = state.elections.list(db)
+            districts = {d.code: d.name for d in db.scalars(select(District))}
         now = format_at(state.elections.lifecycle.clock())
         return render(
             request,
             "elections_admin/list.html",
-            {"elections": elections, "problems": [], "config_text": "", "now": now, **context},
+            {
+                "elections": elections,
+                "districts": districts,
+                "problems": [],
+                "config_text": "",
+                "now": now,
+                **context,
+            },
             viewer=viewer,
             status_code=400 if context.get("problems") else 200,
         )

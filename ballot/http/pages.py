@@ -178,6 +178,21 @@ class DashboardPanel:
 PanelSource = Callable[[Session], DashboardPanel | None]
 
 
+@dataclass(frozen=True)
+class ProjectDetails:
+    """What the ballot shows of a project beyond the manifest's title and cost, given by
+    the package the project came from (a proposal): a summary, a photo, a page."""
+
+    summary: str = ""
+    image: str | None = None
+    link: str | None = None
+
+
+# Gives the details of the manifest's projects that have any, by project id, reading in
+# the page's transaction (the manifest's projects as the argument).
+DetailsSource = Callable[[Session, list[dict[str, Any]]], dict[str, ProjectDetails]]
+
+
 def _entry_times(db: Session, seqs: list[int]) -> dict[int, str]:
     """The ``at`` of log entries by seq (public times, to the second)."""
     times: dict[int, str] = {}
@@ -441,6 +456,8 @@ class ElectionPages(Controller):
     include_in_schema = False
     # The dashboard's extra sections, in order (see ``election_pages``).
     dashboard_panels: ClassVar[tuple[PanelSource, ...]] = ()
+    # Summaries, photos and links of the ballot's projects (see ``election_pages``).
+    project_details: ClassVar[tuple[DetailsSource, ...]] = ()
 
     @get("/elections", sync_to_thread=True)
     def elections(
@@ -467,10 +484,17 @@ class ElectionPages(Controller):
         with db.begin():
             row = _published(service, db, election_id)
             manifest = _manifest(row)
+            details: dict[str, ProjectDetails] = {}
+            for source in self.project_details:
+                details.update(source(db, manifest["projects"]))
         currency = manifest.get("currency", "")
         lang = request_language(request)
         projects = [
-            {**p, "cost_text": money(p.get("cost", 0), currency, lang)}
+            {
+                **p,
+                "cost_text": money(p.get("cost", 0), currency, lang),
+                "details": details.get(p["id"]),
+            }
             for p in manifest["projects"]
         ]
         spec = manifest["ballot"]
@@ -595,7 +619,10 @@ class ElectionPages(Controller):
     ) -> Response[str]:
         with db.begin():
             rows = state.elections.list(db)
-        return render(request, "admin/elections.html", {"elections": rows}, viewer=viewer)
+            names = {d.code: d.name for d in db.scalars(select(District))}
+        return render(
+            request, "admin/elections.html", {"elections": rows, "districts": names}, viewer=viewer
+        )
 
     @get("/admin/elections/{election_id:str}", guards=[requires_role("admin")], sync_to_thread=True)
     def dashboard(
@@ -618,6 +645,18 @@ class ElectionPages(Controller):
         )
 
 
-def election_pages(*, dashboard_panels: Iterable[PanelSource] = ()) -> type[ElectionPages]:
-    """The election pages, with these extra sections on the admin dashboard."""
-    return type("ElectionPages", (ElectionPages,), {"dashboard_panels": tuple(dashboard_panels)})
+def election_pages(
+    *,
+    dashboard_panels: Iterable[PanelSource] = (),
+    project_details: Iterable[DetailsSource] = (),
+) -> type[ElectionPages]:
+    """The election pages, with these extra sections on the admin dashboard and these
+    sources of what the ballot shows of each project."""
+    return type(
+        "ElectionPages",
+        (ElectionPages,),
+        {
+            "dashboard_panels": tuple(dashboard_panels),
+            "project_details": tuple(project_details),
+        },
+    )

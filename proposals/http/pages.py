@@ -33,6 +33,14 @@ def back(proposal_id: int, anchor: str = "") -> Response[Any]:
     return Redirect(f"/proposals/{proposal_id}{anchor}", status_code=303)
 
 
+def proposal_or_404(service: ProposalService, db: Session, proposal_id: int, user: Any) -> Any:
+    """The proposal a page shows; a translatable sentence when there is none to show."""
+    try:
+        return service.get(db, proposal_id, user)
+    except NotFound:
+        raise NotFound(N_("There is no such proposal."), code="no_such_proposal") from None
+
+
 class ProposalPages(Controller):
     include_in_schema = False
 
@@ -286,7 +294,7 @@ class ProposalPages(Controller):
         service: ProposalService = state.proposals
         user = viewer.user if viewer else None
         with db.begin():
-            proposal = service.get(db, proposal_id, user)
+            proposal = proposal_or_404(service, db, proposal_id, user)
             out = service.out(db, proposal, user)
             program = program_out(db, service.program(db, proposal.program_id))
             history = service.history(db, proposal_id)
@@ -427,8 +435,12 @@ class ProposalPages(Controller):
     ) -> Response[str]:
         with db.begin():
             rows = state.proposals.search(db, status="in_review")
+            names = district_names(db)
         return render(
-            request, "proposals/moderation.html", {"rows": rows, **helpers()}, viewer=viewer
+            request,
+            "proposals/moderation.html",
+            {"rows": rows, "district_names": names, **helpers()},
+            viewer=viewer,
         )
 
     @get("/proposals/{proposal_id:int}/implementation", sync_to_thread=True)
@@ -442,7 +454,7 @@ class ProposalPages(Controller):
     ) -> Response[str]:
         user = viewer.user if viewer else None
         with db.begin():
-            proposal = state.proposals.get(db, proposal_id, user)
+            proposal = proposal_or_404(state.proposals, db, proposal_id, user)
             summary = state.implementation.summary(db, proposal_id, user)
             from sqlalchemy import select
 

@@ -149,3 +149,51 @@ def test_history_links_open_the_human_page_of_the_entry(people: dict[str, Actor]
     status, page = get(r1, f"/log/entries/{seq.group(1)}")
     assert status == 200 and page.startswith("<!doctype html>")
     assert 'id="entry-fields"' in page
+
+
+def test_an_error_page_keeps_the_menu_of_the_logged_in_person(people: dict[str, Actor]) -> None:
+    r1 = people["r1"]
+    for url in ("/proposals/999999", "/nowhere", "/programs/999"):
+        status, html = get(r1, url)
+        assert status == 404, url
+        assert 'href="/login"' not in html, url
+        assert 'action="/logout"' in html and 'href="/account"' in html, url
+    anonymous = r1.use()
+    anonymous.cookies.clear()
+    html = anonymous.get("/nowhere", headers=HTML).text
+    assert 'href="/login"' in html
+
+
+def test_an_upload_too_large_is_refused_in_megabytes_in_russian(people: dict[str, Actor]) -> None:
+    author = people["author"]
+    program = make_program(people["admin"])
+    pid = submitted(people, program)
+    client = author.use()
+    client.cookies.set("veche_lang", "ru")
+    sent = client.post(
+        f"/proposals/{pid}/images",
+        data={"csrf_token": author.csrf},
+        files={"file": ("big.png", b"\x89PNG" + b"0" * (6 * 1024 * 1024), "image/png")},
+        headers=HTML,
+    )
+    assert sent.status_code == 413
+    assert "МБ" in sent.text and "bytes" not in sent.text and "байт" not in sent.text
+
+
+def test_the_credential_file_is_offered_only_with_a_credential(
+    people: dict[str, Actor],
+) -> None:
+    # Before any credential the save button and its advice are folded away together;
+    # the page's script shows them once the browser holds a credential.
+    import re
+
+    from tests.support.elections import open_election
+
+    admin = people["admin"]
+    election = open_election(admin.use(), {"X-CSRF-Token": admin.csrf})
+    status, html = get(people["r1"], f"/elections/{election}")
+    assert status == 200
+    block = re.search(r'<div id="wallet-save" hidden>(.*?)</div>', html, re.S)
+    assert block, "the save button is not in a hidden block"
+    assert 'id="save-wallet"' in block.group(1)
+    assert "Save it to a file" in block.group(1)
