@@ -109,11 +109,11 @@ def test_the_badge_agrees_with_the_support_text(people: dict[str, Actor]) -> Non
     admin, r1 = people["admin"], people["r1"]
     program = make_program(admin)
     pid = submitted(people, program)
-    status, html = get(r1, f"/proposals/{pid}")
+    _status, html = get(r1, f"/proposals/{pid}")
     assert "This proposal is not gathering support now." in html
     assert "Gathering support" not in html
     phase(admin, program, "support")
-    status, html = get(r1, f"/proposals/{pid}")
+    _status, html = get(r1, f"/proposals/{pid}")
     assert 'id="proposal-status">Gathering support<' in html
     assert "This proposal is not gathering support now." not in html
 
@@ -128,11 +128,11 @@ def test_cofunding_counts_the_shown_pledges_above_100000_roubles(
     phase(admin, program, "support")
     for actor, amount in ((r1, "450 000"), (r2, "300000,50")):
         assert post(actor, f"/proposals/{pid}/pledge", {"amount": amount}).status_code == 303  # type: ignore[attr-defined]
-    status, html = get(r1, f"/proposals/{pid}", "ru")
+    _status, html = get(r1, f"/proposals/{pid}", "ru")
     # 750 000,50 of 1 000 000: 75 %, by integers.
     assert '<progress id="cofund-progress" max="100" value="75"' in html
     assert "750\xa0000,50\xa0₽" in html and "1\xa0000\xa0000\xa0₽" in html
-    status, html = get(r1, f"/proposals/{pid}", "en")
+    _status, html = get(r1, f"/proposals/{pid}", "en")
     assert "₽750,000.50" in html
 
 

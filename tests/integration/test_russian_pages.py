@@ -27,7 +27,8 @@ from veche.setup import NewUser, create_user
 ALLOWED = {
     "CSV", "GeoJSON", "JSON", "PDF", "PNG", "JPEG", "WebP", "SHA", "RFC", "UTC", "MSK",
     "Pabulib", "OpenStreetMap", "Leaflet", "English", "HTTP", "HTTPS", "URL", "API",
-    "OpenAPI", "QR", "TOML", "ABCDE-FGHJK-LMNPQ-RSTUV", "ID", "RSA", "C2SP", "MES", "JavaScript", "Veche", "pb",
+    "OpenAPI", "QR", "TOML", "ID", "RSA", "C2SP", "MES", "JavaScript", "Veche", "pb",
+    "ABCDE-FGHJK-LMNPQ-RSTUV",  # the example of an access code
 }  # fmt: skip
 SKIPPED = {"script", "style", "code", "pre", "kbd", "samp", "textarea", "var"}
 SHOWN_ATTRIBUTES = ("aria-label", "alt", "title", "placeholder")
