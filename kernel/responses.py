@@ -120,17 +120,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         code = "malformed_json"
         detail = f"The request body is not valid JSON ({exc.detail})."
     elif status == 413:
-        settings = kernel_state(request).settings
-        lang = request_language(request)
-        size = settings.max_body_bytes
-        handler = request.scope.get("route_handler")
-        size = getattr(handler, "request_max_body_size", None) or size
-        # Megabytes to one decimal place, rounded up, in the language's notation.
-        tenths = -(-size * 10 // 1_048_576)
-        limit = i18n.number(lang, Decimal(tenths).scaleb(-1).normalize())
-        detail = i18n.translate(
-            lang, N_("The request is larger than the limit of %(size)s MB.")
-        ) % {"size": limit}
+        detail = _too_large_detail(request)
     elif status == 404 and exc.detail and "not found" not in str(exc.detail).lower():
         detail = str(exc.detail)
     headers = dict(exc.headers or {})
@@ -138,6 +128,23 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         log.error("HTTP %s on %s: %s", status, request.url.path, exc.detail)
         code, detail = "internal_error", "Something went wrong on the server; it was recorded."
     return _error_response(request, status, code, detail, headers or None)
+
+
+def _too_large_detail(request: Request[Any, Any, Any]) -> str:
+    """The limit a body went over: in bytes for the API, in megabytes (one decimal,
+    rounded up, in the reader's language) on a page."""
+    size = kernel_state(request).settings.max_body_bytes
+    handler = request.scope.get("route_handler")
+    limit_of_route = getattr(handler, "request_max_body_size", None)
+    if isinstance(limit_of_route, int) and limit_of_route > 0:
+        size = limit_of_route
+    if not _wants_page(request):
+        return f"The request is larger than the limit of {size} bytes."
+    lang = request_language(request)
+    tenths = -(-size * 10 // 1_048_576)
+    limit = i18n.number(lang, Decimal(tenths).scaleb(-1).normalize())
+    sentence = i18n.translate(lang, N_("The request is larger than the limit of %(size)s MB."))
+    return sentence % {"size": limit}
 
 
 def _validation_detail(exc: ValidationException) -> str:

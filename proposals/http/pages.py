@@ -13,7 +13,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
-from kernel.errors import DomainError, NotFound
+from kernel.errors import DomainError, NotFound, TooManyRequests
 from kernel.markers import N_
 from kernel.web import DB, Viewer, render, requires_role
 from proposals.core.display import field, helpers, map_points, parse_degrees, parse_money
@@ -237,7 +237,7 @@ class ProposalPages(Controller):
                 ),
             )
         if isinstance(created, DomainError):
-            return render(
+            page = render(
                 request,
                 "proposals/new.html",
                 {
@@ -251,6 +251,9 @@ class ProposalPages(Controller):
                 viewer=viewer,
                 status_code=type(created).status,
             )
+            if isinstance(created, TooManyRequests):
+                page.headers["Retry-After"] = str(created.retry_after)
+            return page
         if field(data, "action") == "submit":
             try:
                 service.submit(viewer.user, created.id)
