@@ -13,7 +13,14 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
-from kernel.errors import DomainError, NotFound, TooManyRequests
+from kernel.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+)
 from kernel.markers import N_
 from kernel.web import DB, Viewer, render, requires_role
 from proposals.core.display import field, helpers, map_points, parse_degrees, parse_money
@@ -294,6 +301,21 @@ class ProposalPages(Controller):
         state: ProposalState,
         viewer: Viewer,
     ) -> Response[str]:
+        return self._detail(request, proposal_id, db, state, viewer)
+
+    @staticmethod
+    def _detail(
+        request: Request[Any, Any, Any],
+        proposal_id: int,
+        db: Session,
+        state: ProposalState,
+        viewer: Any,
+        *,
+        pledge_form: dict[str, str] | None = None,
+        pledge_error: str | None = None,
+        status_code: int = 200,
+    ) -> Response[str]:
+        """The proposal's page; after a refused pledge, with what was typed and why."""
         service: ProposalService = state.proposals
         user = viewer.user if viewer else None
         with db.begin():
@@ -323,9 +345,12 @@ class ProposalPages(Controller):
                 "supported": supported,
                 "is_author": user is not None and user.public_id == out.author,
                 "points": map_points([out]),
+                "pledge_form": pledge_form or {},
+                "pledge_error": pledge_error,
                 **helpers(),
             },
             viewer=viewer,
+            status_code=status_code,
         )
 
     @post("/proposals/{proposal_id:int}/submit", guards=[resident], sync_to_thread=True)
@@ -377,20 +402,42 @@ class ProposalPages(Controller):
 
     @post("/proposals/{proposal_id:int}/pledge", guards=[resident], sync_to_thread=True)
     def pledge(
-        self, proposal_id: FromPath[int], data: Form, state: ProposalState, viewer: Viewer
+        self,
+        request: Request[Any, Any, Any],
+        proposal_id: FromPath[int],
+        data: Form,
+        db: DB,
+        state: ProposalState,
+        viewer: Viewer,
     ) -> Response[Any]:
         assert viewer is not None
-        amount = parse_money(field(data, "amount"))
-        business = field(data, "business")
+        typed = {"amount": field(data, "amount")[:40], "business": field(data, "business")[:20]}
+        amount = parse_money(typed["amount"])
+        business = typed["business"]
+        problem: DomainError | None = None
         if amount is None:
-            from kernel.errors import InvalidInput
-
-            raise InvalidInput(N_("Enter the cost as a positive amount, like 150000 or 1500,50."))
-        request = PledgeCreate(
-            amount=amount, business=int(business) if business.isdigit() else None
+            problem = InvalidInput(N_("Enter the amount as a positive sum, like 5000 or 1500,50."))
+        else:
+            pledge = PledgeCreate(
+                amount=amount, business=int(business) if business.isdigit() else None
+            )
+            try:
+                state.pledges.pledge(viewer.user, proposal_id, pledge)
+            except (Conflict, InvalidInput, Forbidden) as exc:
+                problem = exc
+        if problem is None:
+            return back(proposal_id, "#cofunding")
+        # The page again, with the amount kept and the reason next to the form.
+        return self._detail(
+            request,
+            proposal_id,
+            db,
+            state,
+            viewer,
+            pledge_form=typed,
+            pledge_error=problem.detail,
+            status_code=type(problem).status,
         )
-        state.pledges.pledge(viewer.user, proposal_id, request)
-        return back(proposal_id, "#cofunding")
 
     @post(
         "/proposals/{proposal_id:int}/pledges/{pledge_id:int}/withdraw",
@@ -423,8 +470,6 @@ class ProposalPages(Controller):
             )
             review = msgspec.convert(msgspec.to_builtins(review), Review)
         except (msgspec.ValidationError, TypeError):
-            from kernel.errors import InvalidInput
-
             raise InvalidInput(N_("Choose a decision.")) from None
         state.proposals.review(viewer.user, proposal_id, review)
         target = field(data, "next")
@@ -489,8 +534,6 @@ class ProposalPages(Controller):
         assert viewer is not None
         stars = field(data, "stars")
         if stars not in {"1", "2", "3", "4", "5"}:
-            from kernel.errors import InvalidInput
-
             raise InvalidInput(N_("Choose from 1 to 5 stars."))
         state.implementation.rate(viewer.user, proposal_id, RatingCreate(stars=int(stars)))
         return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)
@@ -510,8 +553,6 @@ class ProposalPages(Controller):
                 MilestoneCreate,
             )
         except (msgspec.ValidationError, ValueError):
-            from kernel.errors import InvalidInput
-
             raise InvalidInput(
                 N_("Fill in the stage, the date and a percentage from 0 to 100.")
             ) from None

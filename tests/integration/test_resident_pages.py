@@ -197,3 +197,20 @@ def test_the_credential_file_is_offered_only_with_a_credential(
     assert block, "the save button is not in a hidden block"
     assert 'id="save-wallet"' in block.group(1)
     assert "Save it to a file" in block.group(1)
+
+
+def test_a_refused_pledge_keeps_the_amount_and_says_why(people: dict[str, Actor]) -> None:
+    admin, r1 = people["admin"], people["r1"]
+    program = make_program(admin, cofund_percent=10, support_threshold=0)
+    pid = submitted(people, program)
+    phase(admin, program, "support")
+    typo = post(r1, f"/proposals/{pid}/pledge", {"amount": "5 000 руб"})
+    assert typo.status_code == 400  # type: ignore[attr-defined]
+    html = typo.text  # type: ignore[attr-defined]
+    assert 'id="pledge-error"' in html and 'value="5 000 руб"' in html
+    phase(admin, program, "voting")
+    closed = post(r1, f"/proposals/{pid}/pledge", {"amount": "5000"})
+    assert closed.status_code == 409  # type: ignore[attr-defined]
+    html = closed.text  # type: ignore[attr-defined]
+    assert "This proposal does not take pledges now." in html
+    assert 'value="5000"' in html
