@@ -184,15 +184,32 @@ function downloadReceipt() {
 
 // --- the ballot's limits as the voter fills it ------------------------------------------
 
-// As the server writes money (ballot/pages.py money): units grouped by thousands.
+// As the server writes money (kernel/i18n.py money, through Babel): the currency's sign,
+// grouped the page language's way, minor units only when there are any. The amount goes
+// to Intl as a decimal string, so no float ever carries it.
+const moneyFormats = new Map();
 const money = (minor) => {
   const unit = BigInt(data.unit || 1);
   const value = BigInt(minor);
-  const whole = (value / unit).toString().replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
-  const part = value % unit;
+  const sign = value < 0n ? "-" : "";
+  const magnitude = value < 0n ? -value : value;
+  const part = magnitude % unit;
   const digits = unit.toString().length - 1;
-  const tail = part ? `.${part.toString().padStart(digits, "0")}` : "";
-  return `${whole}${tail}\u00a0${data.currency}`;
+  const text = `${sign}${magnitude / unit}${part ? `.${part.toString().padStart(digits, "0")}` : ""}`;
+  const fraction = part ? digits : 0;
+  if (!moneyFormats.has(fraction)) {
+    moneyFormats.set(
+      fraction,
+      new Intl.NumberFormat(document.documentElement.lang || "en", {
+        style: "currency",
+        currency: data.currency || "RUB",
+        currencyDisplay: "narrowSymbol",
+        minimumFractionDigits: fraction,
+        maximumFractionDigits: fraction,
+      }),
+    );
+  }
+  return moneyFormats.get(fraction).format(text);
 };
 
 function approvalBoxes() {
