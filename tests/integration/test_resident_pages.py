@@ -214,3 +214,43 @@ def test_a_refused_pledge_keeps_the_amount_and_says_why(people: dict[str, Actor]
     html = closed.text  # type: ignore[attr-defined]
     assert "This proposal does not take pledges now." in html
     assert 'value="5000"' in html
+
+
+def test_the_ballot_shows_each_proposal_with_its_summary_photo_and_page(
+    people: dict[str, Actor],
+) -> None:
+    from tests.integration.test_proposals_ballot import election_rest
+    from tests.support.images import png
+
+    admin, author = people["admin"], people["author"]
+    program = make_program(admin, support_threshold=0, cofund_percent=0)
+    pids = []
+    for title, summary in (("Benches", "Ten oak benches"), ("Fountain", "A granite fountain")):
+        pid = submitted(people, program, title=title, summary=summary)
+        pids.append(pid)
+    photo = author.use().post(
+        f"/proposals/{pids[0]}/images",
+        data={"csrf_token": author.csrf},
+        files={"file": ("a.png", png(32, 32), "image/png")},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert photo.status_code == 303
+    phase(admin, program, "support")
+    for pid in pids:
+        review = {"decision": "accept", "validated_cost": 1_000_000}
+        assert (
+            people["mod"].call("POST", f"/api/v1/proposals/{pid}/review", review).status_code == 200
+        )
+    phase(admin, program, "voting")
+    made = admin.call("POST", f"/api/v1/programs/{program}/elections",
+                      {"district": "centre", "election": election_rest("centre-2027")})  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert admin.call("POST", "/api/v1/elections/centre-2027/open").status_code == 200
+    status, html = get(people["r1"], "/elections/centre-2027", "ru")
+    assert status == 200
+    for pid, summary in zip(pids, ("Ten oak benches", "A granite fountain"), strict=True):
+        assert f'href="/proposals/{pid}"' in html
+        assert f'<p class="project-summary">{summary}</p>' in html
+    assert html.count('class="project-photo" src="/uploads/') == 1
+    assert "Проект целиком" in html
