@@ -254,3 +254,15 @@ def test_the_ballot_shows_each_proposal_with_its_summary_photo_and_page(
         assert f'<p class="project-summary">{summary}</p>' in html
     assert html.count('class="project-photo" src="/uploads/') == 1
     assert "Проект целиком" in html
+
+
+def test_my_proposals_offer_a_new_one_only_while_a_program_takes_them(
+    people: dict[str, Actor],
+) -> None:
+    admin, author = people["admin"], people["author"]
+    program = make_program(admin)
+    _status, html = get(author, "/proposals/mine")
+    assert f'href="/proposals/new?program={program}"' in html
+    phase(admin, program, "support")
+    _status, html = get(author, "/proposals/mine")
+    assert "/proposals/new" not in html
