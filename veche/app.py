@@ -53,6 +53,8 @@ from proposals.http.api import (
 )
 from proposals.http.pages import ProposalPages
 from proposals.http.program_pages import ProgramPages
+from proposals.http.proposal_form import ProposalFormPages
+from proposals.http.staff_pages import ProposalStaffPages
 from veche.page_routes import PAGE_CONTROLLERS
 from veche.wiring import build_services
 
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             UploadController,
             ProposalPages,
             ProgramPages,
+            ProposalFormPages,
+            ProposalStaffPages,
             ElectionAdminPages,
             *PAGE_CONTROLLERS,
             create_static_files_router(

@@ -1,13 +1,13 @@
-"""Proposal pages: the list with filters and a map, a proposal with its history, support,
-co-funding and review, the submit form, "my proposals", the moderation queue and the
-implementation page. Forms post to these pages and work without JavaScript; the map
-only adds a way to choose the point."""
+"""Proposal pages: the list with filters and a map, a proposal with its history, support
+and co-funding, "my proposals" and the implementation page. Forms post to these pages
+and work without JavaScript; the map only adds a way to choose the point. The form that
+proposes a project is in ``proposal_form.py``, the staff's forms in ``staff_pages.py``,
+the programmes' pages in ``program_pages.py``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
@@ -19,12 +19,11 @@ from kernel.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    TooManyRequests,
 )
 from kernel.markers import N_
 from kernel.web import DB, Viewer, render, requires_role
-from proposals.core.display import field, helpers, map_points, parse_degrees, parse_money
-from proposals.core.schemas import MilestoneCreate, PledgeCreate, RatingCreate, Review
+from proposals.core.display import field, helpers, map_points, parse_money
+from proposals.core.schemas import PledgeCreate, RatingCreate
 from proposals.http.api import UPLOAD_LIMIT, Upload, read_upload
 from proposals.http.program_pages import district_names, find_program, funding_shown, timeline
 from proposals.http.state import ProposalState
@@ -32,8 +31,6 @@ from proposals.services.service import ProposalService, cofunding, program_out
 
 Form = URLEncodedBody[dict[str, Any]]
 resident = requires_role("resident")
-moderator = requires_role("moderator")
-staff = requires_role("admin", "moderator")
 
 
 def back(proposal_id: int, anchor: str = "") -> Response[Any]:
@@ -148,150 +145,6 @@ class ProposalPages(Controller):
             status_code=400,
         )
 
-    @get("/proposals/new", guards=[resident], sync_to_thread=True)
-    def new_form(
-        self, request: Request[Any, Any, Any], db: DB, state: ProposalState, viewer: Viewer
-    ) -> Response[str]:
-        with db.begin():
-            program, _programs = self._program(db, state, request.query_params.get("program"))
-            names = district_names(db)
-        if program is None:
-            raise NotFound(N_("There is no budgeting program yet."))
-        closed = program.phase != "submission"
-        return render(
-            request,
-            "proposals/new.html",
-            {
-                "program": program,
-                "form": {},
-                "errors": {},
-                "closed": closed,
-                "timeline": timeline(program),
-                "district_names": names,
-                **helpers(),
-            },
-            viewer=viewer,
-            status_code=409 if closed else 200,
-        )
-
-    @post("/proposals/new", guards=[resident], sync_to_thread=True)
-    def create(
-        self,
-        request: Request[Any, Any, Any],
-        data: Form,
-        db: DB,
-        state: ProposalState,
-        viewer: Viewer,
-    ) -> Response[Any]:
-        assert viewer is not None
-        service: ProposalService = state.proposals
-        names = ("program", "title", "summary", "description", "category", "district")
-        form = {k: field(data, k) for k in (*names, "cost", "latitude", "longitude")}
-        errors: dict[str, str] = {}
-        cost = parse_money(form["cost"])
-        if cost is None:
-            errors["cost"] = N_("Enter the cost as a positive amount, like 150000 or 1500,50.")
-        lat = parse_degrees(form["latitude"], 90)
-        lon = parse_degrees(form["longitude"], 180)
-        if lat == "bad" or lon == "bad":
-            errors["location"] = N_("Enter the latitude and longitude as decimal degrees.")
-        for name, limit in (("title", 200), ("summary", 500), ("description", 10000)):
-            if len(form[name]) > limit:
-                errors[name] = N_("This text is too long.")
-        with db.begin():
-            program, _programs = self._program(db, state, form["program"])
-            if program is None:
-                raise NotFound(N_("There is no budgeting program yet."))
-            fields = {**form, "lat_e6": lat, "lon_e6": lon}
-            row = service.program(db, program.id)
-            for key, message in service.validate(db, row, fields).items():
-                errors.setdefault(key, message)
-            names = district_names(db)
-            refused = None
-            if not errors and program.phase != "submission" and field(data, "action") == "submit":
-                refused = N_("The program does not accept proposals now.")
-            if errors or refused:
-                return render(
-                    request,
-                    "proposals/new.html",
-                    {
-                        "program": program,
-                        "form": form,
-                        "errors": errors,
-                        "refused": refused,
-                        "district_names": names,
-                        **helpers(),
-                    },
-                    viewer=viewer,
-                    status_code=409 if refused else 400,
-                )
-            from proposals.core.schemas import ProposalCreate
-
-            created = self._create(
-                service,
-                db,
-                viewer.user,
-                ProposalCreate(
-                    program=program.id,
-                    title=form["title"],
-                    summary=form["summary"],
-                    description=form["description"],
-                    category=form["category"],
-                    district=form["district"],
-                    cost=cost,  # type: ignore[arg-type]
-                    lat_e6=lat,  # type: ignore[arg-type]
-                    lon_e6=lon,  # type: ignore[arg-type]
-                ),
-            )
-        if isinstance(created, DomainError):
-            page = render(
-                request,
-                "proposals/new.html",
-                {
-                    "program": program,
-                    "form": form,
-                    "errors": {},
-                    "refused": created.detail,
-                    "district_names": names,
-                    **helpers(),
-                },
-                viewer=viewer,
-                status_code=type(created).status,
-            )
-            if isinstance(created, TooManyRequests):
-                page.headers["Retry-After"] = str(created.retry_after)
-            return page
-        if field(data, "action") == "submit":
-            try:
-                service.submit(viewer.user, created.id)
-            except DomainError as exc:
-                with db.begin():
-                    names = district_names(db)
-                return render(
-                    request,
-                    "proposals/new.html",
-                    {
-                        "program": program,
-                        "form": form,
-                        "errors": {},
-                        "refused": exc.detail,
-                        "saved": created.id,
-                        "district_names": names,
-                        **helpers(),
-                    },
-                    viewer=viewer,
-                    status_code=type(exc).status,
-                )
-        return back(created.id)
-
-    @staticmethod
-    def _create(service: ProposalService, db: Session, user: Any, data: Any) -> Any:
-        """The new draft, or the refusal (a limit reached, say) to show on the form."""
-        try:
-            return service.create(db, user, data)
-        except DomainError as exc:
-            return exc
-
     @get("/proposals/{proposal_id:int}", sync_to_thread=True)
     def detail(
         self,
@@ -376,22 +229,6 @@ class ProposalPages(Controller):
             state.uploads.add_image(db, viewer.user, proposal_id, content)
         return back(proposal_id)
 
-    @post(
-        "/proposals/{proposal_id:int}/milestones/{milestone_id:int}/photos",
-        guards=[staff],
-        sync_to_thread=True,
-        request_max_body_size=UPLOAD_LIMIT,
-    )
-    def add_photo(
-        self,
-        proposal_id: FromPath[int],
-        milestone_id: FromPath[int],
-        data: Upload,
-        state: ProposalState,
-    ) -> Response[Any]:
-        state.uploads.add_photo(proposal_id, milestone_id, read_upload(data))
-        return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)
-
     @post("/proposals/{proposal_id:int}/support", guards=[resident], sync_to_thread=True)
     def support(
         self, proposal_id: FromPath[int], state: ProposalState, viewer: Viewer
@@ -455,42 +292,6 @@ class ProposalPages(Controller):
         state.pledges.withdraw(viewer.user, proposal_id, pledge_id)
         return back(proposal_id, "#cofunding")
 
-    @post("/proposals/{proposal_id:int}/review", guards=[moderator], sync_to_thread=True)
-    def review(
-        self, proposal_id: FromPath[int], data: Form, state: ProposalState, viewer: Viewer
-    ) -> Response[Any]:
-        assert viewer is not None
-        decision = field(data, "decision")
-        cost = parse_money(field(data, "validated_cost")) if decision == "accept" else None
-        try:
-            review = Review(
-                decision=decision,  # type: ignore[arg-type]
-                validated_cost=cost,
-                reason=field(data, "reason")[:2000],
-            )
-            review = msgspec.convert(msgspec.to_builtins(review), Review)
-        except (msgspec.ValidationError, TypeError):
-            raise InvalidInput(N_("Choose a decision.")) from None
-        state.proposals.review(viewer.user, proposal_id, review)
-        target = field(data, "next")
-        if target == "/moderation":
-            return Redirect("/moderation", status_code=303)
-        return back(proposal_id)
-
-    @get("/moderation", guards=[moderator], sync_to_thread=True)
-    def moderation(
-        self, request: Request[Any, Any, Any], db: DB, state: ProposalState, viewer: Viewer
-    ) -> Response[str]:
-        with db.begin():
-            rows = state.proposals.search(db, status="in_review")
-            names = district_names(db)
-        return render(
-            request,
-            "proposals/moderation.html",
-            {"rows": rows, "district_names": names, **helpers()},
-            viewer=viewer,
-        )
-
     @get("/proposals/{proposal_id:int}/implementation", sync_to_thread=True)
     def implementation(
         self,
@@ -536,25 +337,4 @@ class ProposalPages(Controller):
         if stars not in {"1", "2", "3", "4", "5"}:
             raise InvalidInput(N_("Choose from 1 to 5 stars."))
         state.implementation.rate(viewer.user, proposal_id, RatingCreate(stars=int(stars)))
-        return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)
-
-    @post("/proposals/{proposal_id:int}/milestones", guards=[staff], sync_to_thread=True)
-    def milestone(
-        self, proposal_id: FromPath[int], data: Form, state: ProposalState
-    ) -> Response[Any]:
-        try:
-            step = msgspec.convert(
-                {
-                    "stage": field(data, "stage"),
-                    "percent": int(field(data, "percent") or 0),
-                    "date": field(data, "date"),
-                    "note": field(data, "note")[:2000],
-                },
-                MilestoneCreate,
-            )
-        except (msgspec.ValidationError, ValueError):
-            raise InvalidInput(
-                N_("Fill in the stage, the date and a percentage from 0 to 100.")
-            ) from None
-        state.implementation.report(proposal_id, step)
         return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)
