@@ -25,7 +25,7 @@ from veche.setup import NewUser, create_user
 
 # Names, formats and standards that are the same in any language.
 ALLOWED = {
-    "CSV", "GeoJSON", "JSON", "PDF", "PNG", "JPEG", "WebP", "SHA", "RFC", "UTC", "MSK",
+    "CSV", "ISO", "GeoJSON", "JSON", "PDF", "PNG", "JPEG", "WebP", "SHA", "RFC", "UTC", "MSK",
     "Pabulib", "OpenStreetMap", "Leaflet", "English", "HTTP", "HTTPS", "URL", "API",
     "OpenAPI", "QR", "TOML", "ID", "RSA", "C2SP", "MES", "JavaScript", "Veche", "pb",
     "ABCDE-FGHJK-LMNPQ-RSTUV",  # the example of an access code
@@ -228,3 +228,53 @@ def test_the_crawler_finds_english_when_there_is_some() -> None:
     page = '<html lang="ru"><p>Проект <b>is funded</b></p><code>veche verify</code></html>'
     assert english_words(page) == ["is", "funded"]
     assert english_words('<img alt="A photo"><span translate="no">Veche</span>') == ["photo"]
+
+
+def test_a_refused_configuration_is_explained_in_russian(
+    russian_site: dict[str, Actor], client: Client
+) -> None:
+    admin = russian_site["admin"]
+    used = as_russian(admin, client)
+    page = used.get("/admin/setup", headers=HTML)
+    token = csrf_from(page.text)
+    wrong = plain_toml(
+        budget=-5, currency="rub", window=("2027-03-02T00:00:00Z", "2027-03-01T00:00:00Z")
+    )
+    answer = used.post("/admin/setup", data={"config": wrong, "csrf_token": token}, headers=HTML)
+    assert answer.status_code == 400
+    assert "Голосование должно закрываться после открытия." in answer.text
+    assert "Валюта — три заглавные латинские буквы" in answer.text
+    assert not english_words(answer.text), english_words(answer.text)
+
+
+def plain_toml(*, budget: int, currency: str, window: tuple[str, str]) -> str:
+    opens, closes = window
+    return f"""id = "proba-2027"
+title = "Проба"
+district = "centre"
+budget = {budget}
+currency = "{currency}"
+rsa_key_bits = 1024
+
+[[projects]]
+id = "park"
+title = "Парк"
+cost = 100
+
+[ballot]
+kind = "approval"
+min_projects = 1
+max_projects = 1
+
+[rule]
+name = "greedy"
+
+[window]
+opens_at = "{opens}"
+closes_at = "{closes}"
+
+[eligibility]
+residents = true
+roll = false
+access_codes = false
+"""
