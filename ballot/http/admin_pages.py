@@ -65,7 +65,8 @@ PROBLEM_WORDS = {
     ),
     "share_over_limit": N_("The minimum share of the budget is more than a ballot may spend."),
     "share_unreachable": N_(
-        "The minimum share of the budget cannot be reached with the most projects a ballot may choose."
+        "The minimum share of the budget cannot be reached with the most projects "
+        "a ballot may choose."
     ),
     "max_over_total": N_("The most points for one project is more than the points a voter has."),
     "points_unreachable": N_(
