@@ -207,6 +207,16 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
                 check.get_by_role("button", name="Check").click()
                 check.locator("#check-result .error").get_by_text("another ballot").wait_for()
                 shoot(check, "check-refused")
+                # A broken proof: the sentence whole, the checker's detail folded under it.
+                broken = {**first, "proof": [("0" * 64) for _ in first["proof"]] or ["0" * 64]}
+                check.get_by_label("Receipt", exact=True).fill(json.dumps(broken))
+                check.get_by_role("button", name="Check").click()
+                check.locator("#check-result details").wait_for(state="attached")
+                said = check.locator("#check-result .error").inner_text()
+                assert said.endswith(".") and not said.endswith(":.")
+                assert check.locator("#check-result details summary").inner_text() == (
+                    "Technical details (in English)"
+                )
             finally:
                 auditor.close()
 
