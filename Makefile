@@ -40,7 +40,7 @@ typecheck: $(VENV)/.installed-test
 
 ## catalogs: re-extract translatable messages and merge them into the .po files
 catalogs: $(VENV)/.installed-test
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -o kernel/locale/messages.pot --no-location --sort-output --project Veche .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1,2 -o kernel/locale/messages.pot --no-location --sort-output --project Veche .
 	$(BIN)/pybabel update -i kernel/locale/messages.pot -d kernel/locale -D messages -N -w 100 --ignore-obsolete
 
 clean:

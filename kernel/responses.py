@@ -9,6 +9,7 @@ the log-in page). Domain errors carry their HTTP status on their class
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +20,14 @@ from litestar.response import Redirect
 from kernel import i18n
 from kernel.errors import TooManyRequests
 from kernel.markers import N_
-from kernel.web import kernel_state, render, request_language
+from kernel.web import (
+    _VIEWER_KEY,
+    SESSION_COOKIE,
+    _resolve_viewer_sync,
+    kernel_state,
+    render,
+    request_language,
+)
 
 log = logging.getLogger("veche")
 
@@ -48,6 +56,7 @@ def _error_response(
                 request,
                 "error.html",
                 {"status": status, "code": code, "detail": i18n.translate(lang, detail)},
+                viewer=_known_viewer(request),
                 status_code=status,
             )
             page.headers.update(headers or {})  # Retry-After on a 429 page too
@@ -60,6 +69,20 @@ def _error_response(
         headers=headers,
         media_type="application/json",
     )
+
+
+def _known_viewer(request: Request[Any, Any, Any]) -> Any:
+    """Who is logged in, so that an error page's menu is theirs (no "Log in" for a
+    logged-in person); resolved here when no guard did it before the error."""
+    if _VIEWER_KEY in request.state:
+        return request.state[_VIEWER_KEY]
+    if not request.cookies.get(SESSION_COOKIE):
+        return None
+    try:
+        return _resolve_viewer_sync(request)
+    except Exception:  # pragma: no cover - an error page never fails for its menu
+        log.exception("viewer of an error page")
+        return None
 
 
 _STATUS_CODES = {
@@ -97,8 +120,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         code = "malformed_json"
         detail = f"The request body is not valid JSON ({exc.detail})."
     elif status == 413:
-        settings = kernel_state(request).settings
-        detail = f"The request is larger than the limit of {settings.max_body_bytes} bytes."
+        detail = _too_large_detail(request)
     elif status == 404 and exc.detail and "not found" not in str(exc.detail).lower():
         detail = str(exc.detail)
     headers = dict(exc.headers or {})
@@ -106,6 +128,23 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         log.error("HTTP %s on %s: %s", status, request.url.path, exc.detail)
         code, detail = "internal_error", "Something went wrong on the server; it was recorded."
     return _error_response(request, status, code, detail, headers or None)
+
+
+def _too_large_detail(request: Request[Any, Any, Any]) -> str:
+    """The limit a body went over: in bytes for the API, in megabytes (one decimal,
+    rounded up, in the reader's language) on a page."""
+    size = kernel_state(request).settings.max_body_bytes
+    handler = request.scope.get("route_handler")
+    limit_of_route = getattr(handler, "request_max_body_size", None)
+    if isinstance(limit_of_route, int) and limit_of_route > 0:
+        size = limit_of_route
+    if not _wants_page(request):
+        return f"The request is larger than the limit of {size} bytes."
+    lang = request_language(request)
+    tenths = -(-size * 10 // 1_048_576)
+    limit = i18n.number(lang, Decimal(tenths).scaleb(-1).normalize())
+    sentence = i18n.translate(lang, N_("The request is larger than the limit of %(size)s MB."))
+    return sentence % {"size": limit}
 
 
 def _validation_detail(exc: ValidationException) -> str:

@@ -186,6 +186,7 @@ def render(
         viewer=viewer.user if viewer else None,
         csrf_token=csrf_token,
         path=request.url.path,
+        time_zone=settings.time_zone,
         **(context or {}),
     )
     all_cookies = list(cookies)

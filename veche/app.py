@@ -56,6 +56,9 @@ from proposals.http.api import (
 from proposals.http.builder import BallotBuilder
 from proposals.http.city import CityDashboard
 from proposals.http.pages import ProposalPages
+from proposals.http.program_pages import ProgramPages
+from proposals.http.proposal_form import ProposalFormPages
+from proposals.http.staff_pages import ProposalStaffPages
 from veche.page_routes import PAGE_CONTROLLERS
 from veche.wiring import build_services
 
@@ -125,6 +128,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             BusinessController,
             UploadController,
             ProposalPages,
+            ProgramPages,
+            ProposalFormPages,
+            ProposalStaffPages,
             ElectionAdminPages,
             RollPages,
             CityDashboard,

@@ -2,7 +2,8 @@
 dashboard), gathered here so that ``veche.app`` registers them in one line.
 
 The election pages' admin dashboard shows the proposals pipeline: the proposals package
-contributes that section here, since the voting side does not know proposals.
+contributes that section here, and the summaries, photos and links of the ballot's
+projects made from proposals, since the voting side does not know proposals.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from typing import Any
 from audit.http.pages import ExplorerPages
 from ballot.http.pages import election_pages
 from kernel.http.districts_pages import DistrictPages
-from proposals.http.dashboard import pipeline_panel
+from proposals.http.dashboard import ballot_details, pipeline_panel
 from proposals.http.office import ProgramOfficePages
 from proposals.http.office_results import ResultOfficePages
 
 PAGE_CONTROLLERS: list[Any] = [
-    election_pages(dashboard_panels=[pipeline_panel]),
+    election_pages(dashboard_panels=[pipeline_panel], project_details=[ballot_details]),
     ExplorerPages,
     # The back office: the municipality's districts, programmes, applying results.
     DistrictPages,

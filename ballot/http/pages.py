@@ -38,33 +38,24 @@ from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionNotFound
 from ballot.services.models import CastBallot, CredentialIssuance, Election, RollEntry
 from ballot.services.results import ResultView
+from kernel import i18n
 from kernel.accounts.models import District, User
-from kernel.web import DB, Viewer, render, requires_role
+from kernel.i18n import NP_
+from kernel.web import DB, Viewer, render, request_language, requires_role
 from tally.model import parse_frac
 
 # --- numbers for people --------------------------------------------------------------------
 
 
-def money(amount: int | Fraction, currency: str) -> str:
-    """Minor units as the currency's units: ``180000000`` RUB is ``1 800 000 RUB``.
-    A fraction (an MES price) is rounded down to a minor unit and marked ``≈``."""
-    unit = currency_unit(currency)
-    value = Fraction(amount)
-    approx = value.denominator != 1
-    minor = value.numerator // value.denominator
-    whole, part = divmod(abs(minor), unit)
-    text = f"{whole:,}".replace(",", "\u00a0")
-    if part:
-        text += "." + str(part).zfill(len(str(unit)) - 1)
-    sign = "-" if minor < 0 else ""
-    return f"{'≈' if approx else ''}{sign}{text}\u00a0{currency}".strip()
+def money(amount: int | Fraction, currency: str, lang: str = "en") -> str:
+    """Minor units in the currency's units, in the page's language through Babel:
+    ``180000000`` RUB is ``1 800 000 ₽`` in Russian. A fraction (an MES price) is
+    rounded down to a minor unit and marked ``≈``."""
+    return i18n.money(lang, Fraction(amount), currency or "RUB")
 
 
-def percent(part: int, whole: int) -> str:
-    if whole <= 0:
-        return "—"
-    tenths = part * 1000 // whole
-    return f"{tenths // 10}.{tenths % 10}\u00a0%"
+def percent(part: int, whole: int, lang: str = "en") -> str:
+    return i18n.percent(lang, part, whole)
 
 
 def _manifest(row: Election) -> dict[str, Any]:
@@ -98,6 +89,17 @@ MONEY_VALUES = frozenset(
     {"cost", "left", "money_behind", "per_voter", "per_voter_used", "price", "price_per_voter"}
 )
 ROW_HEIGHT = 44
+# The opening note of a rule's trace, by how the counting code words it (tally/greedy.py,
+# tally/seq_phragmen.py): the page says it in the reader's language instead.
+RULE_INTROS = (("greedy", "greedy"), ("sequential Phragm", "phragmen"))
+# Trace values that are counts, shown with their noun in the reader's language.
+PLURAL_WORDS = {
+    "score": NP_("%(num)s vote", "%(num)s votes"),
+    "votes": NP_("%(num)s vote", "%(num)s votes"),
+    "payers": NP_("%(num)s supporter", "%(num)s supporters"),
+    "prefer_mes": NP_("%(num)s voter", "%(num)s voters"),
+    "prefer_greedy": NP_("%(num)s voter", "%(num)s voters"),
+}
 
 
 def vote_chart(manifest: dict[str, Any], view: ResultView) -> dict[str, Any]:
@@ -124,7 +126,7 @@ def vote_chart(manifest: dict[str, Any], view: ResultView) -> dict[str, Any]:
     return {"rows": rows, "width": CHART_WIDTH, "height": len(rows) * ROW_HEIGHT + 4}
 
 
-def explain(manifest: dict[str, Any], view: ResultView) -> list[dict[str, Any]]:
+def explain(manifest: dict[str, Any], view: ResultView, lang: str = "en") -> list[dict[str, Any]]:
     """The rule's trace as steps the template words in the reader's language: the
     project's title instead of its id, money in the currency's units."""
     currency = manifest.get("currency", "")
@@ -135,15 +137,24 @@ def explain(manifest: dict[str, Any], view: ResultView) -> list[dict[str, Any]]:
         shown: dict[str, Any] = {}
         for key, value in values.items():
             if key in MONEY_VALUES:
-                shown[key] = money(parse_frac(str(value)), currency)
+                shown[key] = money(parse_frac(str(value)), currency, lang)
+            elif isinstance(value, int):
+                shown[key] = i18n.number(lang, value)
+                # The count in words, with the noun in the right form ("1 vote", "2 votes").
+                if key in PLURAL_WORDS:
+                    one, many = PLURAL_WORDS[key]
+                    shown[f"{key}_words"] = i18n.plural(lang, one, many, value)
             else:
                 shown[key] = value
         project = raw.get("project")
+        text = str(raw.get("text", ""))
+        intro = next((rule for prefix, rule in RULE_INTROS if text.startswith(prefix)), None)
         steps.append(
             {
                 "round": raw.get("round", 0),
                 "action": raw.get("action", "note"),
-                "text": raw.get("text", ""),
+                "text": text,
+                "intro": intro if project is None else None,
                 "project": titles.get(project, project) if project else None,
                 "v": shown,
             }
@@ -165,6 +176,21 @@ class DashboardPanel:
 
 # Gives the panel to show, or None, reading in the page's transaction.
 PanelSource = Callable[[Session], DashboardPanel | None]
+
+
+@dataclass(frozen=True)
+class ProjectDetails:
+    """What the ballot shows of a project beyond the manifest's title and cost, given by
+    the package the project came from (a proposal): a summary, a photo, a page."""
+
+    summary: str = ""
+    image: str | None = None
+    link: str | None = None
+
+
+# Gives the details of the manifest's projects that have any, by project id, reading in
+# the page's transaction (the manifest's projects as the argument).
+DetailsSource = Callable[[Session, list[dict[str, Any]]], dict[str, ProjectDetails]]
 
 
 def _entry_times(db: Session, seqs: list[int]) -> dict[int, str]:
@@ -430,6 +456,8 @@ class ElectionPages(Controller):
     include_in_schema = False
     # The dashboard's extra sections, in order (see ``election_pages``).
     dashboard_panels: ClassVar[tuple[PanelSource, ...]] = ()
+    # Summaries, photos and links of the ballot's projects (see ``election_pages``).
+    project_details: ClassVar[tuple[DetailsSource, ...]] = ()
 
     @get("/elections", sync_to_thread=True)
     def elections(
@@ -456,9 +484,18 @@ class ElectionPages(Controller):
         with db.begin():
             row = _published(service, db, election_id)
             manifest = _manifest(row)
+            details: dict[str, ProjectDetails] = {}
+            for source in self.project_details:
+                details.update(source(db, manifest["projects"]))
         currency = manifest.get("currency", "")
+        lang = request_language(request)
         projects = [
-            {**p, "cost_text": money(p.get("cost", 0), currency)} for p in manifest["projects"]
+            {
+                **p,
+                "cost_text": money(p.get("cost", 0), currency, lang),
+                "details": details.get(p["id"]),
+            }
+            for p in manifest["projects"]
         ]
         spec = manifest["ballot"]
         limit = spec.get("max_total_cost")
@@ -470,8 +507,8 @@ class ElectionPages(Controller):
                 "manifest": manifest,
                 "projects": projects,
                 "spec": spec,
-                "budget_text": money(manifest.get("budget", 0), currency),
-                "limit_text": money(limit, currency) if limit is not None else None,
+                "budget_text": money(manifest.get("budget", 0), currency, lang),
+                "limit_text": money(limit, currency, lang) if limit is not None else None,
                 "unit": currency_unit(currency),
                 "allow_test_keys": state.settings.allow_test_keys,
                 "cast_delay_ms": CAST_DELAY_TEST_MS
@@ -508,18 +545,20 @@ class ElectionPages(Controller):
         }
         if view is not None:
             titles = {p["id"]: p for p in manifest["projects"]}
+            lang = request_language(request)
             context.update(
                 chart=vote_chart(manifest, view),
-                steps=explain(manifest, view),
+                steps=explain(manifest, view, lang),
+                budget_words=money(manifest.get("budget", view.budget), currency, lang),
                 winners=[
-                    {**titles[w], "cost_text": money(titles[w]["cost"], currency)}
+                    {**titles[w], "cost_text": money(titles[w]["cost"], currency, lang)}
                     for w in view.winners
                     if w in titles
                 ],
                 projects=[
                     {
                         **p,
-                        "cost_text": money(p["cost"], currency),
+                        "cost_text": money(p["cost"], currency, lang),
                         "score": view.scores.get(p["id"], 0),
                         "won": p["id"] in view.winners,
                     }
@@ -527,10 +566,10 @@ class ElectionPages(Controller):
                         manifest["projects"], key=lambda p: -view.scores.get(p["id"], 0)
                     )
                 ],
-                spent_text=money(view.spent, currency),
-                budget_text=money(view.budget, currency),
-                left_text=money(view.budget - view.spent, currency),
-                spent_share=percent(view.spent, view.budget),
+                spent_text=money(view.spent, currency, lang),
+                budget_text=money(view.budget, currency, lang),
+                left_text=money(view.budget - view.spent, currency, lang),
+                spent_share=percent(view.spent, view.budget, lang),
                 spent_width=(300 * view.spent // view.budget) if view.budget else 0,
             )
         return render(request, "results/results.html", context, viewer=viewer)
@@ -580,7 +619,10 @@ class ElectionPages(Controller):
     ) -> Response[str]:
         with db.begin():
             rows = state.elections.list(db)
-        return render(request, "admin/elections.html", {"elections": rows}, viewer=viewer)
+            names = {d.code: d.name for d in db.scalars(select(District))}
+        return render(
+            request, "admin/elections.html", {"elections": rows, "districts": names}, viewer=viewer
+        )
 
     @get("/admin/elections/{election_id:str}", guards=[requires_role("admin")], sync_to_thread=True)
     def dashboard(
@@ -603,6 +645,18 @@ class ElectionPages(Controller):
         )
 
 
-def election_pages(*, dashboard_panels: Iterable[PanelSource] = ()) -> type[ElectionPages]:
-    """The election pages, with these extra sections on the admin dashboard."""
-    return type("ElectionPages", (ElectionPages,), {"dashboard_panels": tuple(dashboard_panels)})
+def election_pages(
+    *,
+    dashboard_panels: Iterable[PanelSource] = (),
+    project_details: Iterable[DetailsSource] = (),
+) -> type[ElectionPages]:
+    """The election pages, with these extra sections on the admin dashboard and these
+    sources of what the ballot shows of each project."""
+    return type(
+        "ElectionPages",
+        (ElectionPages,),
+        {
+            "dashboard_panels": tuple(dashboard_panels),
+            "project_details": tuple(project_details),
+        },
+    )

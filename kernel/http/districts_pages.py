@@ -77,7 +77,6 @@ class DistrictPages(Controller):
                 "errors": errors or {},
                 "editing": editing,
                 "saved": request.query_params.get("saved", ""),
-                "time_zone": state.settings.time_zone,
             },
             viewer=viewer,
             status_code=status_code,

@@ -22,6 +22,18 @@ STATUS_NAMES = {
     "in_implementation": N_("Being built"),
     "completed": N_("Completed"),
 }
+# A submitted proposal gathers support only in the support phase; before and after it
+# the badge says what the page says.
+SUBMITTED_OUTSIDE_SUPPORT = N_("Submitted")
+
+
+def status_name(status: str, phase: str | None) -> str:
+    """The badge of a proposal: its status's name, as the program's phase makes it true."""
+    if status == "submitted" and phase != "support":
+        return SUBMITTED_OUTSIDE_SUPPORT
+    return STATUS_NAMES.get(status, status)
+
+
 STAGE_NAMES = {
     "planned": N_("Planned"),
     "contracted": N_("Contracted"),
@@ -37,6 +49,9 @@ PLEDGE_WORDS = (
     N_("due"),
     N_("released"),
 )
+# The demo programme's categories, shown translated (``|tr``) like any category the
+# catalogs know; a category the catalogs do not know shows as the municipality wrote it.
+CATEGORY_WORDS = (N_("Parks"), N_("Roads"), N_("Sport"))
 PHASE_NAMES = {
     "submission": N_("Submission"),
     "support": N_("Support"),
@@ -65,7 +80,13 @@ def money(minor: int | None) -> str:
 
 def parse_money(text: str) -> int | None:
     """Currency units as typed (``1 500``, ``1500,50``) to minor units; None if not money."""
-    cleaned = text.replace("\u202f", "").replace(" ", "").replace(",", ".")
+    cleaned = text.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
+    cleaned = cleaned.removesuffix("₽")
+    # Digits with at most one decimal separator: "1e9", "Infinity" or "0x10" are not money.
+    if not cleaned or not all(c.isdigit() or c == "." for c in cleaned) or cleaned.count(".") > 1:
+        return None
+    if not cleaned.isascii():
+        return None
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
@@ -98,6 +119,7 @@ def helpers() -> dict[str, Any]:
         "money": money,
         "degrees": degrees,
         "STATUS_NAMES": STATUS_NAMES,
+        "status_name": status_name,
         "STAGE_NAMES": STAGE_NAMES,
         "PHASE_NAMES": PHASE_NAMES,
     }

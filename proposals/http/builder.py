@@ -158,7 +158,6 @@ class BallotBuilder(Controller):
             "rules": RULES,
             "completions": COMPLETIONS,
             "eligibilities": tuple(ELIGIBILITY),
-            "time_zone": time_zone,
         }
 
     def _render(

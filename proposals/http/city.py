@@ -25,13 +25,13 @@ CHART_HEIGHT = 60
 
 
 def _money(minor: int, lang: str) -> str:
-    return i18n.format_money(minor, "RUB", lang=lang)
+    return i18n.money(lang, minor, "RUB")
 
 
 def _cell(value: int | str, money: bool, lang: str, gettext: Any) -> str:
     if isinstance(value, int):
         return _money(value, lang) if money else format_decimal(value, locale=lang)
-    return gettext(value) if value else value
+    return i18n.label(lang, gettext(value)) if value else value
 
 
 def _shown(table: Table, lang: str) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def _district_bars(figures: CityFigures, lang: str) -> list[dict[str, Any]]:
     top = max((int(r[ballots]) for r in rows), default=0) or 1
     return [
         {
-            "name": i18n.translations(lang).gettext(str(r[0])),
+            "name": i18n.label(lang, i18n.translations(lang).gettext(str(r[0]))),
             "value": format_decimal(int(r[ballots]), locale=lang),
             "percent": int(r[ballots]) * 100 // top,
         }

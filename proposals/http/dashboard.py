@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ballot.http.pages import DashboardPanel
+from ballot.http.pages import DashboardPanel, ProjectDetails
 from proposals.core.display import STATUS_NAMES
-from proposals.services.models import Proposal, StatusChange
+from proposals.services.models import Image, Proposal, StatusChange
 
-__all__ = ["PIPELINE_TEMPLATE", "pipeline_panel", "proposal_pipeline"]
+__all__ = ["PIPELINE_TEMPLATE", "ballot_details", "pipeline_panel", "proposal_pipeline"]
 
 PIPELINE_TEMPLATE = "proposals/_dashboard_pipeline.html"
 
@@ -48,3 +48,32 @@ def proposal_pipeline(db: Session) -> dict[str, Any]:
 def pipeline_panel(db: Session) -> DashboardPanel:
     """The dashboard section (``ballot.http.pages.PanelSource``)."""
     return DashboardPanel(PIPELINE_TEMPLATE, proposal_pipeline(db))
+
+
+def ballot_details(db: Session, projects: list[dict[str, Any]]) -> dict[str, ProjectDetails]:
+    """The summary, first photo and page of each ballot project made from a proposal
+    (its manifest entry names the proposal: ``"proposal": "<id>"``)."""
+    wanted = {
+        int(p["proposal"]): p["id"]
+        for p in projects
+        if str(p.get("proposal") or "").isdigit() and int(p["proposal"]) < 2**62
+    }
+    if not wanted:
+        return {}
+    rows = db.scalars(
+        select(Proposal).where(Proposal.id.in_(list(wanted)), Proposal.status != "draft")  # type: ignore[union-attr]
+    ).all()
+    images: dict[int, str] = {}
+    for proposal_id, image_id in db.execute(
+        select(Image.proposal_id, Image.id)
+        .where(Image.proposal_id.in_(list(wanted)), Image.milestone_id.is_(None))  # type: ignore[union-attr]
+        .order_by(Image.id)
+    ):
+        images.setdefault(int(proposal_id), f"/uploads/{image_id}")
+    return {
+        wanted[p.id]: ProjectDetails(
+            summary=p.summary, image=images.get(p.id), link=f"/proposals/{p.id}"
+        )
+        for p in rows
+        if p.id is not None
+    }

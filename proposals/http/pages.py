@@ -1,47 +1,55 @@
-"""Proposal pages: the list with filters and a map, a proposal with its history, support,
-co-funding and review, the submit form, "my proposals", the moderation queue and the
-implementation page. Forms post to these pages and work without JavaScript; the map
-only adds a way to choose the point."""
+"""Proposal pages: the list with filters and a map, a proposal with its history, support
+and co-funding, "my proposals" and the implementation page. Forms post to these pages
+and work without JavaScript; the map only adds a way to choose the point. The form that
+proposes a project is in ``proposal_form.py``, the staff's forms in ``staff_pages.py``,
+the programmes' pages in ``program_pages.py``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
-from kernel.errors import DomainError, NotFound
+from kernel.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 from kernel.markers import N_
 from kernel.web import DB, Viewer, render, requires_role
-from proposals.core.display import field, helpers, map_points, parse_degrees, parse_money
-from proposals.core.schemas import MilestoneCreate, PledgeCreate, RatingCreate, Review
+from proposals.core.display import field, helpers, map_points, parse_money
+from proposals.core.schemas import PledgeCreate, RatingCreate
 from proposals.http.api import UPLOAD_LIMIT, Upload, read_upload
+from proposals.http.program_pages import district_names, find_program, funding_shown, timeline
 from proposals.http.state import ProposalState
 from proposals.services.service import ProposalService, cofunding, program_out
 
 Form = URLEncodedBody[dict[str, Any]]
 resident = requires_role("resident")
-staff = requires_role("admin", "moderator")
 
 
 def back(proposal_id: int, anchor: str = "") -> Response[Any]:
     return Redirect(f"/proposals/{proposal_id}{anchor}", status_code=303)
 
 
+def proposal_or_404(service: ProposalService, db: Session, proposal_id: int, user: Any) -> Any:
+    """The proposal a page shows; a translatable sentence when there is none to show."""
+    try:
+        return service.get(db, proposal_id, user)
+    except NotFound:
+        raise NotFound(N_("There is no such proposal."), code="no_such_proposal") from None
+
+
 class ProposalPages(Controller):
     include_in_schema = False
 
     def _program(self, db: Session, state: ProposalState, wanted: str | None) -> Any:
-        service: ProposalService = state.proposals
-        programs = service.list_programs(db)
-        if wanted and wanted.isdigit():
-            for program in programs:
-                if program.id == int(wanted):
-                    return program, programs
-        return (programs[0] if programs else None), programs
+        return find_program(db, state, wanted)
 
     @get("/proposals", sync_to_thread=True)
     def list_page(
@@ -58,12 +66,15 @@ class ProposalPages(Controller):
                     program=program.id,
                     **{k: v or None for k, v in filters.items()},
                 )
+            names = district_names(db)
         return render(
             request,
             "proposals/list.html",
             {
                 "program": program,
                 "programs": programs,
+                "timeline": timeline(program) if program is not None else [],
+                "district_names": names,
                 "rows": rows,
                 "filters": filters,
                 "points": map_points(rows),
@@ -80,10 +91,18 @@ class ProposalPages(Controller):
         with db.begin():
             rows = state.proposals.search(db, author=viewer.user)
             businesses = state.pledges.businesses(db, viewer.user)
+            phases = {p.id: p.phase for p in state.proposals.list_programs(db)}
         return render(
             request,
             "proposals/mine.html",
-            {"rows": rows, "businesses": businesses, "errors": {}, "form": {}, **helpers()},
+            {
+                "rows": rows,
+                "phases": phases,
+                "businesses": businesses,
+                "errors": {},
+                "form": {},
+                **helpers(),
+            },
             viewer=viewer,
         )
 
@@ -108,91 +127,23 @@ class ProposalPages(Controller):
                 errors[getattr(exc, "field", None) or "inn"] = exc.detail
             rows = state.proposals.search(db, author=viewer.user)
             businesses = state.pledges.businesses(db, viewer.user)
+            phases = {p.id: p.phase for p in state.proposals.list_programs(db)}
         if not errors:
             return Redirect("/proposals/mine#businesses", status_code=303)
         return render(
             request,
             "proposals/mine.html",
-            {"rows": rows, "businesses": businesses, "errors": errors, "form": form, **helpers()},
+            {
+                "rows": rows,
+                "phases": phases,
+                "businesses": businesses,
+                "errors": errors,
+                "form": form,
+                **helpers(),
+            },
             viewer=viewer,
             status_code=400,
         )
-
-    @get("/proposals/new", guards=[resident], sync_to_thread=True)
-    def new_form(
-        self, request: Request[Any, Any, Any], db: DB, state: ProposalState, viewer: Viewer
-    ) -> Response[str]:
-        with db.begin():
-            program, _programs = self._program(db, state, request.query_params.get("program"))
-        if program is None:
-            raise NotFound(N_("There is no budgeting program yet."))
-        return render(
-            request,
-            "proposals/new.html",
-            {"program": program, "form": {}, "errors": {}, **helpers()},
-            viewer=viewer,
-        )
-
-    @post("/proposals/new", guards=[resident], sync_to_thread=True)
-    def create(
-        self,
-        request: Request[Any, Any, Any],
-        data: Form,
-        db: DB,
-        state: ProposalState,
-        viewer: Viewer,
-    ) -> Response[Any]:
-        assert viewer is not None
-        service: ProposalService = state.proposals
-        names = ("program", "title", "summary", "description", "category", "district")
-        form = {k: field(data, k) for k in (*names, "cost", "latitude", "longitude")}
-        errors: dict[str, str] = {}
-        cost = parse_money(form["cost"])
-        if cost is None:
-            errors["cost"] = N_("Enter the cost as a positive amount, like 150000 or 1500,50.")
-        lat = parse_degrees(form["latitude"], 90)
-        lon = parse_degrees(form["longitude"], 180)
-        if lat == "bad" or lon == "bad":
-            errors["location"] = N_("Enter the latitude and longitude as decimal degrees.")
-        for name, limit in (("title", 200), ("summary", 500), ("description", 10000)):
-            if len(form[name]) > limit:
-                errors[name] = N_("This text is too long.")
-        with db.begin():
-            program, _programs = self._program(db, state, form["program"])
-            if program is None:
-                raise NotFound(N_("There is no budgeting program yet."))
-            fields = {**form, "lat_e6": lat, "lon_e6": lon}
-            row = service.program(db, program.id)
-            for key, message in service.validate(db, row, fields).items():
-                errors.setdefault(key, message)
-            if errors:
-                return render(
-                    request,
-                    "proposals/new.html",
-                    {"program": program, "form": form, "errors": errors, **helpers()},
-                    viewer=viewer,
-                    status_code=400,
-                )
-            from proposals.core.schemas import ProposalCreate
-
-            created = service.create(
-                db,
-                viewer.user,
-                ProposalCreate(
-                    program=program.id,
-                    title=form["title"],
-                    summary=form["summary"],
-                    description=form["description"],
-                    category=form["category"],
-                    district=form["district"],
-                    cost=cost,  # type: ignore[arg-type]
-                    lat_e6=lat,  # type: ignore[arg-type]
-                    lon_e6=lon,  # type: ignore[arg-type]
-                ),
-            )
-        if field(data, "action") == "submit":
-            service.submit(viewer.user, created.id)
-        return back(created.id)
 
     @get("/proposals/{proposal_id:int}", sync_to_thread=True)
     def detail(
@@ -203,15 +154,31 @@ class ProposalPages(Controller):
         state: ProposalState,
         viewer: Viewer,
     ) -> Response[str]:
+        return self._detail(request, proposal_id, db, state, viewer)
+
+    @staticmethod
+    def _detail(
+        request: Request[Any, Any, Any],
+        proposal_id: int,
+        db: Session,
+        state: ProposalState,
+        viewer: Any,
+        *,
+        pledge_form: dict[str, str] | None = None,
+        pledge_error: str | None = None,
+        status_code: int = 200,
+    ) -> Response[str]:
+        """The proposal's page; after a refused pledge, with what was typed and why."""
         service: ProposalService = state.proposals
         user = viewer.user if viewer else None
         with db.begin():
-            proposal = service.get(db, proposal_id, user)
+            proposal = proposal_or_404(service, db, proposal_id, user)
             out = service.out(db, proposal, user)
             program = program_out(db, service.program(db, proposal.program_id))
             history = service.history(db, proposal_id)
             pledges = state.pledges.pledges(db, proposal_id, user)
             businesses = state.pledges.businesses(db, user) if user else []
+            names = district_names(db)
             supported = False
             if user is not None:
                 from proposals.services.models import Support
@@ -225,13 +192,18 @@ class ProposalPages(Controller):
                 "program": program,
                 "history": history,
                 "pledges": pledges,
+                "funding": funding_shown(pledges, out.cofunding.required, out.cofunding.open),
+                "district_names": names,
                 "businesses": businesses,
                 "supported": supported,
                 "is_author": user is not None and user.public_id == out.author,
                 "points": map_points([out]),
+                "pledge_form": pledge_form or {},
+                "pledge_error": pledge_error,
                 **helpers(),
             },
             viewer=viewer,
+            status_code=status_code,
         )
 
     @post("/proposals/{proposal_id:int}/submit", guards=[resident], sync_to_thread=True)
@@ -257,22 +229,6 @@ class ProposalPages(Controller):
             state.uploads.add_image(db, viewer.user, proposal_id, content)
         return back(proposal_id)
 
-    @post(
-        "/proposals/{proposal_id:int}/milestones/{milestone_id:int}/photos",
-        guards=[staff],
-        sync_to_thread=True,
-        request_max_body_size=UPLOAD_LIMIT,
-    )
-    def add_photo(
-        self,
-        proposal_id: FromPath[int],
-        milestone_id: FromPath[int],
-        data: Upload,
-        state: ProposalState,
-    ) -> Response[Any]:
-        state.uploads.add_photo(proposal_id, milestone_id, read_upload(data))
-        return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)
-
     @post("/proposals/{proposal_id:int}/support", guards=[resident], sync_to_thread=True)
     def support(
         self, proposal_id: FromPath[int], state: ProposalState, viewer: Viewer
@@ -283,20 +239,42 @@ class ProposalPages(Controller):
 
     @post("/proposals/{proposal_id:int}/pledge", guards=[resident], sync_to_thread=True)
     def pledge(
-        self, proposal_id: FromPath[int], data: Form, state: ProposalState, viewer: Viewer
+        self,
+        request: Request[Any, Any, Any],
+        proposal_id: FromPath[int],
+        data: Form,
+        db: DB,
+        state: ProposalState,
+        viewer: Viewer,
     ) -> Response[Any]:
         assert viewer is not None
-        amount = parse_money(field(data, "amount"))
-        business = field(data, "business")
+        typed = {"amount": field(data, "amount")[:40], "business": field(data, "business")[:20]}
+        amount = parse_money(typed["amount"])
+        business = typed["business"]
+        problem: DomainError | None = None
         if amount is None:
-            from kernel.errors import InvalidInput
-
-            raise InvalidInput(N_("Enter the cost as a positive amount, like 150000 or 1500,50."))
-        request = PledgeCreate(
-            amount=amount, business=int(business) if business.isdigit() else None
+            problem = InvalidInput(N_("Enter the amount as a positive sum, like 5000 or 1500,50."))
+        else:
+            pledge = PledgeCreate(
+                amount=amount, business=int(business) if business.isdigit() else None
+            )
+            try:
+                state.pledges.pledge(viewer.user, proposal_id, pledge)
+            except (Conflict, InvalidInput, Forbidden) as exc:
+                problem = exc
+        if problem is None:
+            return back(proposal_id, "#cofunding")
+        # The page again, with the amount kept and the reason next to the form.
+        return self._detail(
+            request,
+            proposal_id,
+            db,
+            state,
+            viewer,
+            pledge_form=typed,
+            pledge_error=problem.detail,
+            status_code=type(problem).status,
         )
-        state.pledges.pledge(viewer.user, proposal_id, request)
-        return back(proposal_id, "#cofunding")
 
     @post(
         "/proposals/{proposal_id:int}/pledges/{pledge_id:int}/withdraw",
@@ -314,40 +292,6 @@ class ProposalPages(Controller):
         state.pledges.withdraw(viewer.user, proposal_id, pledge_id)
         return back(proposal_id, "#cofunding")
 
-    @post("/proposals/{proposal_id:int}/review", guards=[staff], sync_to_thread=True)
-    def review(
-        self, proposal_id: FromPath[int], data: Form, state: ProposalState, viewer: Viewer
-    ) -> Response[Any]:
-        assert viewer is not None
-        decision = field(data, "decision")
-        cost = parse_money(field(data, "validated_cost")) if decision == "accept" else None
-        try:
-            review = Review(
-                decision=decision,  # type: ignore[arg-type]
-                validated_cost=cost,
-                reason=field(data, "reason")[:2000],
-            )
-            review = msgspec.convert(msgspec.to_builtins(review), Review)
-        except (msgspec.ValidationError, TypeError):
-            from kernel.errors import InvalidInput
-
-            raise InvalidInput(N_("Choose a decision.")) from None
-        state.proposals.review(viewer.user, proposal_id, review)
-        target = field(data, "next")
-        if target == "/moderation":
-            return Redirect("/moderation", status_code=303)
-        return back(proposal_id)
-
-    @get("/moderation", guards=[staff], sync_to_thread=True)
-    def moderation(
-        self, request: Request[Any, Any, Any], db: DB, state: ProposalState, viewer: Viewer
-    ) -> Response[str]:
-        with db.begin():
-            rows = state.proposals.search(db, status="in_review")
-        return render(
-            request, "proposals/moderation.html", {"rows": rows, **helpers()}, viewer=viewer
-        )
-
     @get("/proposals/{proposal_id:int}/implementation", sync_to_thread=True)
     def implementation(
         self,
@@ -359,7 +303,7 @@ class ProposalPages(Controller):
     ) -> Response[str]:
         user = viewer.user if viewer else None
         with db.begin():
-            proposal = state.proposals.get(db, proposal_id, user)
+            proposal = proposal_or_404(state.proposals, db, proposal_id, user)
             summary = state.implementation.summary(db, proposal_id, user)
             from sqlalchemy import select
 
@@ -374,7 +318,9 @@ class ProposalPages(Controller):
                 is not None
             )
             program = state.proposals.program(db, proposal.program_id)
-            funding = cofunding(db, program, proposal, state.proposals.now())
+            live = cofunding(db, program, proposal, state.proposals.now())
+            shown = state.pledges.pledges(db, proposal_id, user)
+            funding = funding_shown(shown, live.required, live.open)
         return render(
             request,
             "proposals/implementation.html",
@@ -389,31 +335,6 @@ class ProposalPages(Controller):
         assert viewer is not None
         stars = field(data, "stars")
         if stars not in {"1", "2", "3", "4", "5"}:
-            from kernel.errors import InvalidInput
-
             raise InvalidInput(N_("Choose from 1 to 5 stars."))
         state.implementation.rate(viewer.user, proposal_id, RatingCreate(stars=int(stars)))
-        return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)
-
-    @post("/proposals/{proposal_id:int}/milestones", guards=[staff], sync_to_thread=True)
-    def milestone(
-        self, proposal_id: FromPath[int], data: Form, state: ProposalState
-    ) -> Response[Any]:
-        try:
-            step = msgspec.convert(
-                {
-                    "stage": field(data, "stage"),
-                    "percent": int(field(data, "percent") or 0),
-                    "date": field(data, "date"),
-                    "note": field(data, "note")[:2000],
-                },
-                MilestoneCreate,
-            )
-        except (msgspec.ValidationError, ValueError):
-            from kernel.errors import InvalidInput
-
-            raise InvalidInput(
-                N_("Fill in the stage, the date and a percentage from 0 to 100.")
-            ) from None
-        state.implementation.report(proposal_id, step)
         return Redirect(f"/proposals/{proposal_id}/implementation", status_code=303)

@@ -121,6 +121,9 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
             page.wait_for_url("**/elections/centre-2026")
             status = page.locator("#wallet-status")
             status.get_by_text("no voting credential").wait_for()
+            # No credential yet: nothing to save, and no advice about saving it.
+            assert not page.locator("#save-wallet").is_visible()
+            assert not page.get_by_text("Save it to a file").is_visible()
 
             page.get_by_role("button", name="Get my voting credential").click()
             # Saving the recovery code is part of getting the credential.
@@ -143,7 +146,7 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
             assert not playground.is_checked()
             assert "does not fit" in page.locator("#ballot-error").inner_text()
             page.get_by_label("Trees on Sadovaya street").check()
-            assert "850\u00a0000\u00a0RUB" in page.locator("#budget-left").inner_text()
+            assert "₽850,000" in page.locator("#budget-left").inner_text()
             assert no_horizontal_scroll(page)
             shoot(page, "ballot")
 
@@ -151,6 +154,16 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
             receipt_status = page.locator("#receipt-status")
             receipt_status.get_by_text("Your ballot is in the log").wait_for()
             first = json.loads(page.locator("#receipt-text").input_value())
+            # The receipt as a card: what was recorded, where, and that it was verified;
+            # its data folded away, and a download of the same JSON.
+            assert page.locator("#receipt-seq").inner_text() == str(first["seq"])
+            assert page.locator("#receipt-digest").inner_text() == first["ballot_digest"]
+            assert str(first["size"]) in page.locator("#receipt-checkpoint").inner_text()
+            assert "Verified" in page.locator("#receipt-verified").inner_text()
+            assert not page.locator("#receipt-text").is_visible()
+            with page.expect_download() as got:
+                page.get_by_role("button", name="Download the receipt (JSON)").click()
+            assert json.loads(Path(got.value.path()).read_text("utf-8")) == first
             shoot(page, "receipt")
 
             # Re-vote after a reload: the credential comes back from IndexedDB.
@@ -194,6 +207,16 @@ def test_a_resident_votes_revotes_and_an_auditor_checks(
                 check.get_by_role("button", name="Check").click()
                 check.locator("#check-result .error").get_by_text("another ballot").wait_for()
                 shoot(check, "check-refused")
+                # A broken proof: the sentence whole, the checker's detail folded under it.
+                broken = {**first, "proof": [("0" * 64) for _ in first["proof"]] or ["0" * 64]}
+                check.get_by_label("Receipt", exact=True).fill(json.dumps(broken))
+                check.get_by_role("button", name="Check").click()
+                check.locator("#check-result details").wait_for(state="attached")
+                said = check.locator("#check-result .error").inner_text()
+                assert said.endswith(".") and not said.endswith(":.")
+                assert check.locator("#check-result details summary").inner_text() == (
+                    "Technical details (in English)"
+                )
             finally:
                 auditor.close()
 

@@ -90,7 +90,8 @@ def test_submit_support_pledge_accept_in_russian(browser: Any, live_server: Live
         page.get_by_role("button", name="Подать проект").click()
         page.wait_for_url("**/proposals/*")
         assert page.locator("#proposal-title").inner_text() == "Скамейки в сквере <b>"
-        assert page.locator("#proposal-status").inner_text() == "Сбор поддержки"
+        # In the submission phase a submitted proposal is not yet gathering support.
+        assert page.locator("#proposal-status").inner_text() == "Подан"
         assert page.locator(".leaflet-marker-icon").count() == 1
         proposal_url = page.url
         page.screenshot(path=str(ARTIFACTS / "proposal-submitted-ru.png"), full_page=True)

@@ -31,6 +31,8 @@ def test_catalog_template_is_current(tmp_path: Path) -> None:
             "babel.cfg",
             "-k",
             "N_",
+            "-k",
+            "NP_:1,2",
             "-o",
             str(fresh),
             "--no-location",

@@ -126,12 +126,12 @@ function showWallet() {
   if (!ready) {
     status.textContent = say("no_wallet");
     actions.hidden = false;
-    $("save-wallet").hidden = true;
+    $("wallet-save").hidden = true;
     recovery.hidden = true;
   } else if (!confirmed) {
     status.textContent = say("unconfirmed");
     actions.hidden = true;
-    $("save-wallet").hidden = false;
+    $("wallet-save").hidden = false;
     // The groups, with a line break allowed only between them.
     const shown = $("recovery-code");
     shown.replaceChildren();
@@ -144,7 +144,7 @@ function showWallet() {
     const voted = data.revoting === "false" ? "voted_once" : "voted";
     status.textContent = wallet.receipts.length ? say(voted) : say("have_wallet");
     actions.hidden = true;
-    $("save-wallet").hidden = false;
+    $("wallet-save").hidden = false;
     recovery.hidden = true;
   }
   // The ballot is enabled once the credential is here and its recovery code saved.
@@ -152,24 +152,64 @@ function showWallet() {
   $("cast-hint").hidden = !(ready && !confirmed);
 }
 
+// The receipt shown: only receipts that passed the checks of docs/protocol.md §8.2 get
+// here (a cast or a wallet keeps no other), so the card says it was verified.
+let shownReceipt = null;
+const receiptSay = (code) =>
+  document.querySelector(`#messages-receipt [data-code="${code}"]`)?.textContent ?? "";
+
 function showReceipt(receipt) {
+  shownReceipt = receipt;
   $("receipt").hidden = false;
   $("receipt-status").textContent = `${say("cast_ok")} ${say("entry")} #${receipt.seq}.`;
   $("receipt-text").value = JSON.stringify(receipt, null, 2);
   $("receipt-entry").href = `/log/entries/${receipt.seq}`;
+  $("receipt-seq").textContent = String(receipt.seq);
+  const size = new Intl.NumberFormat(document.documentElement.lang).format(receipt.size);
+  $("receipt-checkpoint").textContent = receiptSay("checkpoint_of").replace("#", size);
+  $("receipt-digest").textContent = receipt.ballot_digest ?? "";
+}
+
+function downloadReceipt() {
+  if (!shownReceipt) return;
+  const blob = new Blob([JSON.stringify(shownReceipt, null, 2)], { type: "application/json" });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = `veche-receipt-${info.id}-${shownReceipt.seq}.json`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
 // --- the ballot's limits as the voter fills it ------------------------------------------
 
-// As the server writes money (ballot/pages.py money): units grouped by thousands.
+// As the server writes money (kernel/i18n.py money, through Babel): the currency's sign,
+// grouped the page language's way, minor units only when there are any. The amount goes
+// to Intl as a decimal string, so no float ever carries it.
+const moneyFormats = new Map();
 const money = (minor) => {
   const unit = BigInt(data.unit || 1);
   const value = BigInt(minor);
-  const whole = (value / unit).toString().replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
-  const part = value % unit;
+  const sign = value < 0n ? "-" : "";
+  const magnitude = value < 0n ? -value : value;
+  const part = magnitude % unit;
   const digits = unit.toString().length - 1;
-  const tail = part ? `.${part.toString().padStart(digits, "0")}` : "";
-  return `${whole}${tail}\u00a0${data.currency}`;
+  const text = `${sign}${magnitude / unit}${part ? `.${part.toString().padStart(digits, "0")}` : ""}`;
+  const fraction = part ? digits : 0;
+  if (!moneyFormats.has(fraction)) {
+    moneyFormats.set(
+      fraction,
+      new Intl.NumberFormat(document.documentElement.lang || "en", {
+        style: "currency",
+        currency: data.currency || "RUB",
+        currencyDisplay: "narrowSymbol",
+        minimumFractionDigits: fraction,
+        maximumFractionDigits: fraction,
+      }),
+    );
+  }
+  return moneyFormats.get(fraction).format(text);
 };
 
 function approvalBoxes() {
@@ -435,6 +475,12 @@ $("recovery-confirm").addEventListener("keydown", (event) => {
 $("print-code").addEventListener("click", () => window.print());
 $("save-code").addEventListener("click", saveCode);
 $("save-wallet").addEventListener("click", download);
+$("receipt-download").addEventListener("click", downloadReceipt);
+$("receipt-print").addEventListener("click", () => {
+  document.body.classList.add("printing-receipt");
+  window.print();
+  document.body.classList.remove("printing-receipt");
+});
 $("load-wallet").addEventListener("change", upload);
 // A letter's QR code opens this page with "#code=…": the access code is filled in and
 // taken out of the address, so that it stays in neither the history nor a bookmark.

@@ -17,12 +17,24 @@ const messages = new Map(
 );
 const allowTestKeys = form.dataset.allowTestKeys === "true";
 
-function line(kind, message, link) {
+function line(kind, message, link, detail) {
   const item = document.createElement("li");
   const p = document.createElement("p");
   p.className = kind;
   p.textContent = message;
   item.append(p);
+  if (detail) {
+    // What exactly did not match, as the checking code words it (in English, the
+    // language of the protocol's description), folded away under a translated title.
+    const more = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.textContent = messages.get("technical");
+    const code = document.createElement("code");
+    code.lang = "en";
+    code.textContent = detail;
+    more.append(summary, code);
+    item.append(more);
+  }
   if (link) {
     const a = document.createElement("a");
     a.href = link.href;
@@ -76,9 +88,11 @@ async function check(event) {
     } catch (exc) {
       const code = exc instanceof VecheError ? exc.code : "error";
       const lead = messages.get(code) ?? messages.get("error");
-      // A message that ends in a colon is followed by what exactly did not match.
-      const said = lead.endsWith(":") ? `${lead} ${exc.detail ?? exc.message}` : lead;
-      list.append(line("error", `${entry}: ${said}`));
+      // A message that ends in a colon is followed by what exactly did not match: the
+      // sentence is shown whole, and the detail under it, folded.
+      const said = lead.endsWith(":") ? `${lead.slice(0, -1)}.` : lead;
+      const detail = lead.endsWith(":") ? String(exc.detail ?? exc.message ?? "") : "";
+      list.append(line("error", `${entry}: ${said}`, null, detail));
     }
   }
   result.replaceChildren(list);
