@@ -5,7 +5,8 @@ Three trustees make their identities, the administrator lists them (from ``veche
 trustee show``) in the election's configuration, they deal and acknowledge, the
 election opens, two voters vote with ``veche vote``, the election closes; with one key
 share released the count is refused, with the second it runs, and ``veche verify`` of
-the server's log accepts it all.
+the server's log accepts it all. One voter votes from Chromium: the browser seals to
+the trustees' joint key, and that ballot is opened, counted and verified too.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _ok(done: object) -> str:
 
 
 def test_three_trustees_through_their_own_commands(
-    live_server: LiveServer, settings: Settings, tmp_path: Path
+    live_server: LiveServer, settings: Settings, tmp_path: Path, browser: Any
 ) -> None:
     url = live_server.url
     files = [tmp_path / f"trustee-{j}.json" for j in (1, 2, 3)]
@@ -40,13 +41,40 @@ def test_three_trustees_through_their_own_commands(
 
     admin = admin_client(url, settings)
     try:
-        _run(admin, url, files, members, tmp_path)
+        _run(admin, url, files, members, tmp_path, browser)
     finally:
         admin.close()
 
 
+def _vote_in_chromium(browser: Any, url: str, code: str) -> None:
+    """A voter's browser seals to the trustees' joint key like any other (§14.1)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{url}/elections/{ELECTION}")
+        page.locator("#credential-actions").wait_for()
+        page.locator("#access-code").fill(code)
+        page.locator("#use-code").click()
+        page.locator("#recovery-code").wait_for()
+        page.locator("#recovery-confirm").fill(page.locator("#recovery-code").inner_text()[-4:])
+        page.locator("#confirm-code").click()
+        page.get_by_label("Park").check()
+        page.locator("form button[type=submit]").click()
+        page.locator("#receipt-status").get_by_text("Your ballot is in the log").wait_for()
+    finally:
+        context.close()
+    assert errors == []
+
+
 def _run(
-    admin: httpx.Client, url: str, files: list[Path], members: list[Any], tmp_path: Path
+    admin: httpx.Client,
+    url: str,
+    files: list[Path],
+    members: list[Any],
+    tmp_path: Path,
+    browser: Any,
 ) -> None:
     cfg = config(
         ELECTION,
@@ -54,7 +82,7 @@ def _run(
         trustees={"threshold": 2, "members": members},
     )
     assert admin.post("/api/v1/elections", json=cfg).status_code == 201
-    roll = "voter_id\nV1\nV2\n"
+    roll = "voter_id\nV1\nV2\nV3\n"
     assert (
         admin.post(
             f"/api/v1/elections/{ELECTION}/roll",
@@ -81,7 +109,8 @@ def _run(
     assert "key_share" in json.loads(files[0].read_text())["elections"][ELECTION]
     assert admin.post(f"/api/v1/elections/{ELECTION}/open").status_code == 200
 
-    for n, code in enumerate(codes):
+    _vote_in_chromium(browser, url, codes[2])
+    for n, code in enumerate(codes[:2]):
         voted = veche(
             "vote",
             url,
@@ -111,8 +140,9 @@ def _run(
     assert "unsealed" in two
     counted = admin.post(f"/api/v1/elections/{ELECTION}/tally")
     assert counted.status_code == 201, counted.text
-    assert counted.json()["counted"] == 2
-    assert counted.json()["scores"]["park"] == 2
+    # Two ballots from `veche vote`, one from Chromium: all three opened and counted.
+    assert counted.json()["counted"] == 3
+    assert counted.json()["scores"]["park"] == 3
     assert counted.json()["result"]["spoiled"] == []
 
     key = admin.get("/api/v1/log/key").json()["verifier_key"]
