@@ -165,10 +165,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def _add_verify(subparsers: Any) -> None:
     from audit.cli import add_verify_command
     from ballot.core.verify import verify_check
+    from reports.core.verify import verify_reports
     from veche.kinds import entry_kinds
 
     # The verifier must know every kind of entry a Veche log may hold.
-    add_verify_command(subparsers, entry_kinds(), checks=[verify_check])
+    add_verify_command(subparsers, entry_kinds(), checks=[verify_check, verify_reports])
 
 
 def _add_tally(subparsers: Any) -> None:
