@@ -52,6 +52,7 @@ from proposals.http.api import (
     UploadController,
 )
 from proposals.http.pages import ProposalPages
+from reports.http.api import ReportController, ReportPhotoController
 from veche.page_routes import PAGE_CONTROLLERS
 from veche.wiring import build_services
 
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             BusinessController,
             UploadController,
             ProposalPages,
+            ReportPhotoController,
+            ReportController,
             ElectionAdminPages,
             *PAGE_CONTROLLERS,
             create_static_files_router(

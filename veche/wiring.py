@@ -4,8 +4,9 @@
 joins every package's log-entry kinds into the log's ``EntryKinds`` and builds the
 services in dependency order. The web app hands ``Services.state()`` to Litestar; each
 package's HTTP layer reads it through its own typed ``State`` subclass
-(``kernel.web.KernelState`` and the ``*State`` classes of ``audit.http``, ``ballot.http``
-and ``proposals.http``), whose every attribute a test checks against what is built here.
+(``kernel.web.KernelState`` and the ``*State`` classes of ``audit.http``, ``ballot.http``,
+``proposals.http`` and ``reports.http``), whose every attribute a test checks against
+what is built here.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from proposals.services.limits import ProposalLimits
 from proposals.services.pledges import PledgeService
 from proposals.services.service import ProposalService
 from proposals.services.uploads import UploadService
+from reports.services.photos import ReportPhotos
+from reports.services.service import ReportService
+from reports.services.views import ReportViews
 from veche.kinds import entry_kinds
 
 __all__ = ["Services", "build_services", "entry_kinds", "log_store"]
@@ -65,6 +69,9 @@ class Services:
     implementation: ImplementationService
     uploads: UploadService
     ballot_link: BallotLink
+    reports: ReportService
+    report_photos: ReportPhotos
+    report_views: ReportViews
 
     @contextmanager
     def read_sessions(self) -> Iterator[Session]:
@@ -100,6 +107,8 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
     )
     results = ResultService(elections)
     proposals = ProposalService(sequencer, limits=ProposalLimits.from_settings(settings))
+    reports = ReportService(sequencer, close_after_days=settings.report_close_after_days)
+    report_photos = ReportPhotos(reports, settings.data_dir)
 
     def log_writer(work: Any) -> Any:
         # Staff verifications of residents: the row and its resident.verified entry in
@@ -125,4 +134,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         implementation=ImplementationService(proposals),
         uploads=UploadService(proposals, settings.data_dir),
         ballot_link=BallotLink(proposals, elections, results),
+        reports=reports,
+        report_photos=report_photos,
+        report_views=ReportViews(reports, report_photos),
     )
