@@ -12,5 +12,10 @@ from typing import Any
 from audit.http.pages import ExplorerPages
 from ballot.http.pages import election_pages
 from proposals.http.dashboard import pipeline_panel
+from reports.http.pages import ReportPages
 
-PAGE_CONTROLLERS: list[Any] = [election_pages(dashboard_panels=[pipeline_panel]), ExplorerPages]
+PAGE_CONTROLLERS: list[Any] = [
+    election_pages(dashboard_panels=[pipeline_panel]),
+    ExplorerPages,
+    ReportPages,
+]
