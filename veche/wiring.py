@@ -29,6 +29,7 @@ from ballot.services.secret_box import SecretBox
 from kernel import db as database
 from kernel.accounts.service import AccountService
 from kernel.keys import load_authority_key, load_or_create_secret
+from kernel.mail import Mailer
 from kernel.settings import Settings
 from proposals.services.ballot_link import BallotLink
 from proposals.services.implementation import ImplementationService
@@ -36,6 +37,7 @@ from proposals.services.limits import ProposalLimits
 from proposals.services.pledges import PledgeService
 from proposals.services.service import ProposalService
 from proposals.services.uploads import UploadService
+from reports.services.notify import ReportMail
 from reports.services.photos import ReportPhotos
 from reports.services.service import ReportService
 from reports.services.views import ReportViews
@@ -72,6 +74,7 @@ class Services:
     reports: ReportService
     report_photos: ReportPhotos
     report_views: ReportViews
+    report_mail: ReportMail
 
     @contextmanager
     def read_sessions(self) -> Iterator[Session]:
@@ -86,6 +89,7 @@ class Services:
         return values
 
     def close(self) -> None:
+        self.report_mail.close()
         self.sequencer.stop()
         self.engine.dispose()
 
@@ -107,7 +111,21 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
     )
     results = ResultService(elections)
     proposals = ProposalService(sequencer, limits=ProposalLimits.from_settings(settings))
-    reports = ReportService(sequencer, close_after_days=settings.report_close_after_days)
+    read_factory = sessionmaker(engine.execution_options(readonly=True), expire_on_commit=False)
+
+    @contextmanager
+    def read_sessions() -> Iterator[Session]:
+        with read_factory() as session, session.begin():
+            yield session
+
+    report_mail = ReportMail(
+        Mailer(settings), read_sessions, public_url=settings.public_url, lang=settings.default_lang
+    )
+    reports = ReportService(
+        sequencer,
+        close_after_days=settings.report_close_after_days,
+        on_status=report_mail.status_changed,
+    )
     report_photos = ReportPhotos(reports, settings.data_dir)
 
     def log_writer(work: Any) -> Any:
@@ -121,7 +139,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         settings=settings,
         engine=engine,
         sessions=database.make_sessionmaker(engine),
-        read_factory=sessionmaker(engine.execution_options(readonly=True), expire_on_commit=False),
+        read_factory=read_factory,
         authority_key=authority_key,
         kinds=kinds,
         accounts=AccountService(settings, log_writer=log_writer),
@@ -137,4 +155,5 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         reports=reports,
         report_photos=report_photos,
         report_views=ReportViews(reports, report_photos),
+        report_mail=report_mail,
     )

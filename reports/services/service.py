@@ -89,8 +89,11 @@ class ReportService:
         *,
         close_after_days: int = DEFAULT_CLOSE_AFTER_DAYS,
         new_id: Callable[[], str] = lambda: secrets.token_hex(16),
+        on_status: Callable[[str], object] | None = None,
     ) -> None:
         self.sequencer = sequencer
+        # Called with a report's id after a step's batch is durable (the status e-mail).
+        self.on_status = on_status
         self.clock = clock
         self.close_after_days = close_after_days
         self.new_id = new_id
@@ -315,6 +318,12 @@ class ReportService:
             self._move(wdb, log, report, "in_work", self.actor(wdb, user, report))
 
         self.sequencer.run(work)
+        self._changed(report_id)
+
+    def _changed(self, *report_ids: str) -> None:
+        if self.on_status is not None:
+            for report_id in report_ids:
+                self.on_status(report_id)
 
     def answer(self, user: User, report_id: str, text: str) -> None:
         """The organisation's answer: text and the photos uploaded for it (at least one)."""
@@ -351,6 +360,7 @@ class ReportService:
             report.answered_at = report.updated_at
 
         self.sequencer.run(work)
+        self._changed(report_id)
 
     def rate(self, user: User, report_id: str, rating: int, comment: str) -> str:
         """The reporter's rating of the answer: 3 or more closes, less reopens."""
@@ -376,7 +386,9 @@ class ReportService:
                 report.closed_at = report.updated_at
             return target
 
-        return self.sequencer.run(work).result
+        result = self.sequencer.run(work).result
+        self._changed(report_id)
+        return result
 
     def reassign(self, user: User, report_id: str, organisation: str) -> None:
         """Send an open report to another organisation (it starts there as received)."""
@@ -398,6 +410,7 @@ class ReportService:
             self._move(wdb, log, report, "received", actor)
 
         self.sequencer.run(work)
+        self._changed(report_id)
 
     def send_back(self, user: User, report_id: str) -> None:
         """A supervisor sends a reopened report back to work."""
@@ -407,12 +420,13 @@ class ReportService:
             self._move(wdb, log, report, "in_work", self.actor(wdb, user, report))
 
         self.sequencer.run(work)
+        self._changed(report_id)
 
     def close_unrated(self) -> int:
         """Close every answer left unrated for ``close_after_days``; how many closed."""
         limit = self.now() - self.close_after_days * DAY
 
-        def work(wdb: Session, log: BatchLog) -> int:
+        def work(wdb: Session, log: BatchLog) -> list[str]:
             due = wdb.scalars(
                 select(Report).where(
                     Report.status == "answered",
@@ -422,9 +436,11 @@ class ReportService:
             for report in due:
                 self._move(wdb, log, report, "closed", "system")
                 report.closed_at = report.updated_at
-            return len(due)
+            return [r.id for r in due]
 
-        return self.sequencer.run(work).result
+        closed = self.sequencer.run(work).result
+        self._changed(*closed)
+        return len(closed)
 
     # --- followers ---------------------------------------------------------------------
     def follow(self, db: Session, user: User, report_id: str) -> int:

@@ -5,6 +5,7 @@ log (docs/protocol.md §16)."""
 from __future__ import annotations
 
 import json
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from kernel import i18n
 from kernel.settings import Settings
 from reports.core.kinds import REPORT_KINDS
 from tests.support.accounts import Client
+from tests.support.mail import MailCatcher
 from tests.support.proposals import Actor
 from tests.support.reports import INSIDE, OUTSIDE, answer, photo, report, setup_reports
 
@@ -240,3 +242,24 @@ def test_unrated_answers_close_on_their_own(
         service.clock = clock
     assert closed.json() == {"closed": 1}
     assert client.get(f"/api/v1/reports/{rid}").json()["status"] == "closed"
+
+
+def test_the_reporter_and_followers_get_an_email_on_each_status_change(
+    people: dict[str, Actor], smtp: MailCatcher
+) -> None:
+    def about(address: str) -> list[str]:
+        # The mail server serves the whole test session: only this report's messages.
+        return [m.subject for m in smtp.to(address, timeout=0.5) if f"/reports/{rid}" in m.text]
+
+    rid = report(people["resident"], description="Broken bench by the pond")["id"]
+    assert people["neighbour"].call("POST", f"/api/v1/reports/{rid}/follow").status_code == 200
+    answer(people["roads"], rid, "Replaced the bench.")
+    deadline = time.monotonic() + 10
+    while not (about("resident@example.org") and about("neighbour@example.org")):
+        assert time.monotonic() < deadline, "no status mail"
+        time.sleep(0.05)
+    assert about("resident@example.org") == ["Your report is now: answered"]
+    mail = smtp.last_to("resident@example.org")
+    assert "Replaced the bench." in mail.text and "Broken bench" in mail.text
+    assert about("neighbour@example.org") == ["Your report is now: answered"]
+    assert about("other@example.org") == []
