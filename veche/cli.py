@@ -115,7 +115,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True, help="display name")
     create.add_argument(
-        "--role", default="resident", choices=["resident", "moderator", "admin", "auditor"]
+        "--role",
+        default="resident",
+        choices=["resident", "moderator", "admin", "auditor", "org_staff", "supervisor"],
     )
     create.add_argument("--district", help="district code (required for residents)")
     create.add_argument(
@@ -206,6 +208,27 @@ def _add_vote(subparsers: Any) -> None:
     add_vote_command(subparsers)
 
 
+@contextmanager
+def _open_reports(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
+    """The data directory's report service, built as the server builds it."""
+    from veche import setup
+    from veche.wiring import build_services
+
+    settings = settings_from_args(args)
+    engine = setup.initialize(settings)
+    services = build_services(settings, engine=engine)
+    try:
+        yield services.reports, services.sessions
+    finally:
+        services.close()
+
+
+def _add_reports(subparsers: Any) -> None:
+    from reports.cli import add_reports_command
+
+    add_reports_command(subparsers, _open_reports, _add_data_dir)
+
+
 def _command_registrars() -> dict[str, Callable[[Any], None]]:
     """Commands contributed by the domain packages, each imported only when it is asked
     for (``veche tally`` loads the counting rules, not the web stack)."""
@@ -214,6 +237,7 @@ def _command_registrars() -> dict[str, Callable[[Any], None]]:
         "tally": _add_tally,
         "election": _add_election,
         "vote": _add_vote,
+        "reports": _add_reports,
     }
 
 
