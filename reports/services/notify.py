@@ -88,4 +88,4 @@ class ReportMail:
         return sent
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False)
+        self._pool.shutdown(wait=False, cancel_futures=True)
