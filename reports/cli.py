@@ -15,6 +15,7 @@ from sqlalchemy import select
 from kernel.accounts.models import User
 from kernel.errors import NotFound
 from reports.services.config import parse_toml
+from reports.services.open311 import Open311
 from reports.services.service import ReportService
 
 # Opens the deployment's report service for one command: (service, write-session factory).
@@ -43,6 +44,10 @@ def add_reports_command(
     add_data_dir(staff)
     staff.add_argument("email")
     staff.add_argument("organisation")
+    key = tasks.add_parser("api-key", help="a new Open311 API key posting as an account")
+    add_data_dir(key)
+    key.add_argument("email")
+    key.add_argument("--label", default="Open311 client")
     close = tasks.add_parser("close-unrated", help="close answers left unrated too long")
     add_data_dir(close)
     stats = tasks.add_parser("statistics", help="print the statistics computed from the log")
@@ -61,12 +66,16 @@ def add_reports_command(
                 elif task == "boundary":
                     service.config.set_boundary(db, args.district, args.file.read_text("utf-8"))
                     print(f"Boundary of {args.district} set.")
-                elif task == "staff":
+                elif task in ("staff", "api-key"):
                     user = db.scalars(select(User).where(User.email == args.email)).first()
                     if user is None or user.id is None:
                         raise NotFound(f"There is no account {args.email}.")
-                    service.config.set_staff(db, user.id, args.organisation)
-                    print(f"{args.email} works for {args.organisation}.")
+                    if task == "staff":
+                        service.config.set_staff(db, user.id, args.organisation)
+                        print(f"{args.email} works for {args.organisation}.")
+                    else:
+                        new = Open311(service, "").new_key(db, user, args.label)
+                        print(f"API key for {args.email} (shown once): {new}")
                 else:
                     print(json.dumps(service.statistics(db).to_json(), indent=2))
         return 0

@@ -53,6 +53,7 @@ from proposals.http.api import (
 )
 from proposals.http.pages import ProposalPages
 from reports.http.api import ReportController, ReportPhotoController
+from reports.http.open311 import Open311Controller
 from veche.page_routes import PAGE_CONTROLLERS
 from veche.wiring import build_services
 
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ProposalPages,
             ReportPhotoController,
             ReportController,
+            Open311Controller,
             ElectionAdminPages,
             *PAGE_CONTROLLERS,
             create_static_files_router(

@@ -38,6 +38,7 @@ from proposals.services.pledges import PledgeService
 from proposals.services.service import ProposalService
 from proposals.services.uploads import UploadService
 from reports.services.notify import ReportMail
+from reports.services.open311 import Open311
 from reports.services.photos import ReportPhotos
 from reports.services.service import ReportService
 from reports.services.views import ReportViews
@@ -75,6 +76,7 @@ class Services:
     report_photos: ReportPhotos
     report_views: ReportViews
     report_mail: ReportMail
+    open311: Open311
 
     @contextmanager
     def read_sessions(self) -> Iterator[Session]:
@@ -156,4 +158,5 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         report_photos=report_photos,
         report_views=ReportViews(reports, report_photos),
         report_mail=report_mail,
+        open311=Open311(reports, settings.public_url),
     )

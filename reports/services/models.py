@@ -129,3 +129,15 @@ class ReportFollower(SQLModel, table=True):
     report_id: str = Field(foreign_key="report.id", primary_key=True, max_length=32)
     user_id: int = Field(foreign_key="user_account.id", primary_key=True, ondelete="CASCADE")
     at: int
+
+
+class Open311Key(SQLModel, table=True):
+    """An API key of an Open311 client that posts requests on behalf of an account."""
+
+    __tablename__ = "open311_key"
+
+    # SHA-256 of the key: a stolen database yields no usable key.
+    key_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    label: str = Field(max_length=200)
+    created_at: int
