@@ -47,6 +47,10 @@ def parse_toml(text: str) -> dict[str, Any]:
 class ReportConfig:
     """Reads and replaces the configuration."""
 
+    def __init__(self) -> None:
+        # The parsed outlines, kept while the stored boundaries stay the same text.
+        self._districts: tuple[tuple[tuple[str, str], ...], Districts] | None = None
+
     def replace(self, db: Session, config: Mapping[str, Any]) -> CategoryTree:
         """Replace organisations, categories and rules with ``config`` (see
         ``reports.core.categories.tree_from_config`` for its shape; organisations may be
@@ -138,7 +142,16 @@ class ReportConfig:
         return list(db.scalars(select(ReportOrganisation).order_by(ReportOrganisation.code)))
 
     def districts(self, db: Session) -> Districts:
-        return Districts({a.district: a.geojson for a in db.scalars(select(DistrictArea)).all()})
+        rows = tuple(
+            (a.district, a.geojson)
+            for a in db.scalars(select(DistrictArea).order_by(DistrictArea.district)).all()
+        )
+        cached = self._districts
+        if cached is not None and cached[0] == rows:
+            return cached[1]
+        districts = Districts(dict(rows))
+        self._districts = (rows, districts)
+        return districts
 
     def set_boundary(self, db: Session, district: str, geojson: str | None) -> None:
         """Set (or with ``None`` remove) a district's boundary."""

@@ -17,6 +17,7 @@ import reports
 from kernel import i18n
 from kernel.settings import Settings
 from reports.core.kinds import REPORT_KINDS
+from reports.core.lifecycle import Step, clock_seconds
 from tests.support.accounts import Client
 from tests.support.mail import MailCatcher
 from tests.support.proposals import Actor
@@ -140,6 +141,10 @@ def test_the_whole_road_answer_rate_low_reopen_send_back_answer_rate_high(
     answered_entries = [e for e in _entries(client) if e["kind"] == "report.answered"]
     assert all(len(e["body"]["photos"]) == 1 for e in answered_entries)
     assert answered_entries[0]["body"]["photos"] != answered_entries[1]["body"]["photos"]
+    # The clock the service keeps is the one the pure core replays from the steps.
+    seen = client.get(f"/api/v1/reports/{rid}").json()
+    steps = [Step(s["to_status"], s["at"]) for s in seen["steps"][1:]]
+    assert seen["clock_seconds"] == clock_seconds(seen["received_at"], steps, seen["answered_at"])
     stats = client.get("/api/v1/reports/statistics").json()
     assert stats["reports"] == 1 and stats["reopen_rate"] == "1/1"
     assert Fraction(stats["average_rating"]) == Fraction(6, 2)
