@@ -13,7 +13,9 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, URLEncodedBody
 
+from kernel import i18n
 from kernel.errors import DomainError
+from kernel.markers import N_
 from kernel.web import DB, request_language
 from reports.core import open311
 from reports.core.schemas import ReportCreate
@@ -37,7 +39,7 @@ def _answer(kind: str, value: Any, extension: str, status: int = 200) -> Respons
 def _format(name: str, stem: str) -> str:
     split = open311.split_name(name)
     if split is None or split[0] != stem:
-        raise Open311Error(404, "Not found: ask for .json or .xml.")
+        raise Open311Error(404, N_("Not found: ask for .json or .xml."))
     return split[1]
 
 
@@ -54,19 +56,24 @@ class Open311Controller(Controller):
 
     def _check_jurisdiction(self, state: ReportState, given: str) -> None:
         if given and given != state.settings.origin.split("/")[0]:
-            raise Open311Error(404, f"Unknown jurisdiction_id {given!r}.")
+            raise Open311Error(404, N_("Unknown jurisdiction_id."))
 
-    def _guard(self, name: str, stem: str, run: Any) -> Response[bytes]:
+    def _guard(
+        self, request: Request[Any, Any, Any], name: str, stem: str, run: Any
+    ) -> Response[bytes]:
+        """Run, answering refusals as GeoReport errors in the request's language."""
         extension = "xml" if name.endswith(".xml") else "json"
+        lang = request_language(request)
         try:
             extension = _format(name, stem)
             return run(extension)  # type: ignore[no-any-return]
         except Open311Error as exc:
-            return _answer(
-                "errors", open311.errors(exc.status, exc.description), extension, exc.status
-            )
+            status, sentence = exc.status, exc.description
         except DomainError as exc:
-            return _answer("errors", open311.errors(exc.status, exc.detail), extension, exc.status)
+            status, sentence = exc.status, exc.detail
+        return _answer(
+            "errors", open311.errors(status, i18n.translate(lang, sentence)), extension, status
+        )
 
     @get("/{name:str}", operation_id="open311Index", sync_to_thread=True)
     def index(
@@ -88,10 +95,10 @@ class Open311Controller(Controller):
                     return _answer("services", state.open311.services(db, lang), extension)
                 if stem == "requests":
                     return _answer("requests", self._list(db, state, lang, query), extension)
-            raise Open311Error(404, "Not found.")
+            raise Open311Error(404, N_("Not found: ask for .json or .xml."))
 
         return self._guard(
-            name, stem if stem in ("discovery", "services", "requests") else "?", run
+            request, name, stem if stem in ("discovery", "services", "requests") else "?", run
         )
 
     def _list(self, db: Any, state: ReportState, lang: str, query: Any) -> list[dict[str, Any]]:
@@ -106,11 +113,11 @@ class Open311Controller(Controller):
                 bounds[key] = open311.parse_w3c(raw)
                 if bounds[key] is None:
                     raise Open311Error(
-                        400, f"{key} is not a W3C datetime like 2026-12-01T00:00:00Z."
+                        400, N_("A date is a W3C datetime like 2026-12-01T00:00:00Z.")
                     )
         statuses = many("status")
         if statuses and set(statuses) - {"open", "closed"}:
-            raise Open311Error(400, "status is open or closed.")
+            raise Open311Error(400, N_("A status is open or closed."))
         return state.open311.requests(
             db,
             lang,
@@ -132,10 +139,10 @@ class Open311Controller(Controller):
             self._check_jurisdiction(state, request.query_params.get("jurisdiction_id") or "")
             with db.begin():
                 if code not in state.reports.config.tree(db).categories:
-                    raise Open311Error(404, f"There is no service {code!r}.")
+                    raise Open311Error(404, N_("There is no such service."))
             return _answer("definition", {"service_code": code, "attributes": []}, extension)
 
-        return self._guard(name, code, run)
+        return self._guard(request, name, code, run)
 
     @get("/requests/{name:str}", operation_id="open311Request", sync_to_thread=True)
     def one(
@@ -150,7 +157,7 @@ class Open311Controller(Controller):
                 found = state.open311.one(db, request_language(request), report_id)
             return _answer("requests", found, extension)
 
-        return self._guard(name, report_id, run)
+        return self._guard(request, name, report_id, run)
 
     @post(
         "/{name:str}",
@@ -160,7 +167,12 @@ class Open311Controller(Controller):
         opt={"csrf_exempt": True},  # no cookie is read: the api_key is the credential
     )
     def create(
-        self, name: FromPath[str], data: Form, db: DB, state: ReportState
+        self,
+        name: FromPath[str],
+        data: Form,
+        db: DB,
+        state: ReportState,
+        request: Request[Any, Any, Any],
     ) -> Response[bytes]:
         """Create a service request (clients with an api_key)."""
 
@@ -171,7 +183,7 @@ class Open311Controller(Controller):
             lat = open311.parse_coordinate(_text(data, "lat"), 90)
             lon = open311.parse_coordinate(_text(data, "long"), 180)
             if lat is None or lon is None:
-                raise Open311Error(400, "lat and long are required, in decimal degrees.")
+                raise Open311Error(400, N_("lat and long are required, in decimal degrees."))
             body = ReportCreate(
                 category=_text(data, "service_code")[:64] or "-",
                 description=_text(data, "description")[:5000],
@@ -182,4 +194,4 @@ class Open311Controller(Controller):
             created = [{"service_request_id": report_id, "service_notice": "", "account_id": None}]
             return _answer("created", created, extension, 201)
 
-        return self._guard(name, "requests", run)
+        return self._guard(request, name, "requests", run)

@@ -127,7 +127,7 @@ def test_a_client_with_a_key_posts_a_request(
         ({"lat": "north"}, 400, "lat and long"),
         ({"lat": "59.93", "long": "30.31"}, 400, "outside the municipality"),
         ({"service_code": "nope"}, 400, "categories"),
-        ({"jurisdiction_id": "elsewhere.example"}, 404, "jurisdiction"),
+        ({"jurisdiction_id": "elsewhere.example"}, 404, "jurisdiction_id"),
     ],
 )
 def test_bad_posts_get_georeport_errors(
@@ -152,3 +152,8 @@ def test_bad_posts_get_georeport_errors(
     assert error["code"] == status and words in error["description"]
     xml = post(client, fields, "xml")
     assert ET.fromstring(xml.content).findtext("error/code") == str(status)
+    client.cookies.clear()
+    russian = client.post(
+        "/open311/v2/requests.json", data=fields, headers={"Accept-Language": "ru"}
+    ).json()[0]["description"]
+    assert russian != error["description"] and any("а" <= c <= "я" for c in russian.lower())
