@@ -8,7 +8,7 @@ from litestar import Controller, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
-from kernel.errors import Forbidden, NotAuthenticated
+from kernel.errors import Forbidden, InvalidInput, NotAuthenticated
 from kernel.images import MAX_IMAGE_BYTES
 from kernel.markers import N_
 from kernel.web import DB, Viewer, requires_login, requires_role
@@ -170,8 +170,16 @@ class ReportController(Controller):
         state: ReportState,
     ) -> list[Nearby]:
         """Open public reports of the category near a point, to follow instead."""
+        try:
+            point = Point(lat_e6, lon_e6)
+        except ValueError:
+            raise InvalidInput(
+                N_("Latitude and longitude are in millionths of a degree, within range."),
+                code="invalid_location",
+                field="location",
+            ) from None
         with db.begin():
-            return state.report_views.nearby(db, category, Point(lat_e6, lon_e6))
+            return state.report_views.nearby(db, category, point)
 
     @get("/statistics", operation_id="reportStatistics", sync_to_thread=True)
     def statistics(self, db: DB, state: ReportState) -> dict[str, object]:

@@ -208,6 +208,12 @@ def test_me_too_follows_a_nearby_open_report(people: dict[str, Actor]) -> None:
         .json()
     )
     assert far == []
+    wild = people["neighbour"].call(
+        "GET",
+        "/api/v1/reports/nearby",
+        params={"category": "potholes", "lat_e6": 2_623_041_671, "lon_e6": 0},
+    )
+    assert wild.status_code == 400 and wild.json()["error"] == "invalid_location"
     followed = people["neighbour"].call("POST", f"/api/v1/reports/{rid}/follow")
     assert followed.json() == {"followers": 1}
     mine = people["neighbour"].call("GET", "/api/v1/reports/", params={"show": "mine"}).json()
