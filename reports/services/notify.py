@@ -88,4 +88,6 @@ class ReportMail:
         return sent
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Drop the messages not yet started; wait for the one being sent, so that its
+        database connection is returned before the engine is disposed."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
