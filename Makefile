@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PURE_CORES := kernel/errors.py kernel/markers.py kernel/amounts.py kernel/parallel.py audit/core audit/cli.py tally ballot/core proposals/core
+PURE_CORES := kernel/errors.py kernel/markers.py kernel/amounts.py kernel/parallel.py kernel/images.py audit/core audit/cli.py tally ballot/core proposals/core reports/core
 
 .PHONY: demo test lint typecheck catalogs bench clean
 

@@ -78,6 +78,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Per-account limits (kernel/limits.py), each in a sliding window; 0 turns one off.
     proposal_drafts_per_day: int = 20
     uploads_per_hour: int = 60
+    # Reports: an answer left unrated this many days closes on its own.
+    report_close_after_days: int = 14
     pledges_per_hour: int = 30
     # Witnesses of the audit log (docs/protocol.md §15.7), each "URL VKEY": the witness's
     # add-checkpoint prefix and its cosignature/v1 verifier key. The log asks them to

@@ -7,6 +7,7 @@ from ballot.services import models as ballot_models
 from kernel import limits as limits_models
 from kernel.accounts import models as accounts_models
 from proposals.services import models as proposals_models
+from reports.services import models as reports_models
 
 metadata = SQLModel.metadata
 
@@ -17,4 +18,5 @@ __all__ = [
     "limits_models",
     "metadata",
     "proposals_models",
+    "reports_models",
 ]

@@ -59,6 +59,8 @@ from proposals.http.pages import ProposalPages
 from proposals.http.program_pages import ProgramPages
 from proposals.http.proposal_form import ProposalFormPages
 from proposals.http.staff_pages import ProposalStaffPages
+from reports.http.api import ReportController, ReportPhotoController
+from reports.http.open311 import Open311Controller
 from veche.page_routes import PAGE_CONTROLLERS
 from veche.wiring import build_services
 
@@ -131,6 +133,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ProgramPages,
             ProposalFormPages,
             ProposalStaffPages,
+            ReportPhotoController,
+            ReportController,
+            Open311Controller,
             ElectionAdminPages,
             RollPages,
             CityDashboard,

@@ -123,7 +123,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True, help="display name")
     create.add_argument(
-        "--role", default="resident", choices=["resident", "moderator", "admin", "auditor"]
+        "--role",
+        default="resident",
+        choices=["resident", "moderator", "admin", "auditor", "org_staff", "supervisor"],
     )
     create.add_argument("--district", help="district code (required for residents)")
     create.add_argument(
@@ -173,10 +175,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def _add_verify(subparsers: Any) -> None:
     from audit.cli import add_verify_command
     from ballot.core.verify import verify_check
+    from reports.core.verify import verify_reports
     from veche.kinds import entry_kinds
 
     # The verifier must know every kind of entry a Veche log may hold.
-    add_verify_command(subparsers, entry_kinds(), checks=[verify_check])
+    add_verify_command(subparsers, entry_kinds(), checks=[verify_check, verify_reports])
 
 
 def _add_tally(subparsers: Any) -> None:
@@ -226,6 +229,28 @@ def _add_trustee(subparsers: Any) -> None:
     add_trustee_command(subparsers)
 
 
+@contextmanager
+def _open_reports(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
+    """The data directory's report service, built as the server builds it."""
+    from veche import setup
+    from veche.commands import settings_from_args
+    from veche.wiring import build_services
+
+    settings = settings_from_args(args)
+    engine = setup.initialize(settings)
+    services = build_services(settings, engine=engine)
+    try:
+        yield services.reports, services.sessions
+    finally:
+        services.close()
+
+
+def _add_reports(subparsers: Any) -> None:
+    from reports.cli import add_reports_command
+
+    add_reports_command(subparsers, _open_reports, _add_data_dir)
+
+
 def _command_registrars() -> dict[str, Callable[[Any], None]]:
     """Commands contributed by the domain packages, each imported only when it is asked
     for (``veche tally`` loads the counting rules, not the web stack)."""
@@ -236,6 +261,7 @@ def _command_registrars() -> dict[str, Callable[[Any], None]]:
         "vote": _add_vote,
         "witness": _add_witness,
         "trustee": _add_trustee,
+        "reports": _add_reports,
     }
 
 

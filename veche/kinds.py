@@ -9,11 +9,12 @@ from __future__ import annotations
 from audit.core.entry import LOG_KINDS, EntryKinds
 from ballot.core.kinds import ELECTION_KINDS, ELIGIBILITY_KINDS
 from proposals.core.kinds import PROPOSAL_KINDS
+from reports.core.kinds import REPORT_KINDS
 
 __all__ = ["entry_kinds"]
 
 
 def entry_kinds() -> EntryKinds:
     """Every kind of entry a Veche log may hold: the log's own, elections' (and
-    eligibility's), proposals'."""
-    return EntryKinds(LOG_KINDS, ELECTION_KINDS, ELIGIBILITY_KINDS, PROPOSAL_KINDS)
+    eligibility's), proposals', reports'."""
+    return EntryKinds(LOG_KINDS, ELECTION_KINDS, ELIGIBILITY_KINDS, PROPOSAL_KINDS, REPORT_KINDS)

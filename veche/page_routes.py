@@ -16,6 +16,7 @@ from kernel.http.districts_pages import DistrictPages
 from proposals.http.dashboard import ballot_details, pipeline_panel
 from proposals.http.office import ProgramOfficePages
 from proposals.http.office_results import ResultOfficePages
+from reports.http.pages import ReportPages
 
 PAGE_CONTROLLERS: list[Any] = [
     election_pages(dashboard_panels=[pipeline_panel], project_details=[ballot_details]),
@@ -24,4 +25,5 @@ PAGE_CONTROLLERS: list[Any] = [
     DistrictPages,
     ProgramOfficePages,
     ResultOfficePages,
+    ReportPages,
 ]

@@ -97,6 +97,15 @@ DEMO_USERS = [
     NewUser("auditor@demo.veche", DEMO_PASSWORD, "Demo Auditor", "auditor", confirmed=True),
     NewUser("anna@demo.veche", DEMO_PASSWORD, "Anna Petrova", "resident", "centre", True),
     NewUser("boris@demo.veche", DEMO_PASSWORD, "Boris Ivanov", "resident", "riverside", True),
+    NewUser(
+        "supervisor@demo.veche", DEMO_PASSWORD, "Demo Supervisor", "supervisor", confirmed=True
+    ),
+    *(
+        NewUser(
+            f"{name}@demo.veche", DEMO_PASSWORD, f"Demo staff ({name})", "org_staff", None, True
+        )
+        for name in ("roads", "roads-north", "waste", "housing", "improvement", "education")
+    ),
 ]
 
 
@@ -122,12 +131,15 @@ def load_demo(settings: Settings, engine: Engine) -> list[NewUser]:
 
 
 def load_proposals_demo(settings: Settings, engine: Engine) -> None:
-    """A budgeting program with proposals in every state (``proposals.demo``)."""
+    """A budgeting program with proposals in every state (``proposals.demo``), and a
+    month of residents' reports (``veche.demo_reports``)."""
     from veche.app import create_app
     from veche.demo_proposals import load_proposals_demo as fill
+    from veche.demo_reports import load_reports_demo
 
     app = create_app(settings, engine=engine)
     try:
         fill(app.state)
+        load_reports_demo(app.state)
     finally:
         app.state.sequencer.stop()

@@ -4,8 +4,9 @@
 joins every package's log-entry kinds into the log's ``EntryKinds`` and builds the
 services in dependency order. The web app hands ``Services.state()`` to Litestar; each
 package's HTTP layer reads it through its own typed ``State`` subclass
-(``kernel.web.KernelState`` and the ``*State`` classes of ``audit.http``, ``ballot.http``
-and ``proposals.http``), whose every attribute a test checks against what is built here.
+(``kernel.web.KernelState`` and the ``*State`` classes of ``audit.http``, ``ballot.http``,
+``proposals.http`` and ``reports.http``), whose every attribute a test checks against
+what is built here.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ballot.services.secret_box import SecretBox
 from kernel import db as database
 from kernel.accounts.service import AccountService
 from kernel.keys import load_authority_key, load_or_create_secret
+from kernel.mail import Mailer
 from kernel.settings import Settings, SettingsError
 from proposals.services.ballot_link import BallotLink
 from proposals.services.implementation import ImplementationService
@@ -37,6 +39,11 @@ from proposals.services.limits import ProposalLimits
 from proposals.services.pledges import PledgeService
 from proposals.services.service import ProposalService
 from proposals.services.uploads import UploadService
+from reports.services.notify import ReportMail
+from reports.services.open311 import Open311
+from reports.services.photos import ReportPhotos
+from reports.services.service import ReportService
+from reports.services.views import ReportViews
 from veche.kinds import entry_kinds
 
 __all__ = ["Services", "build_services", "entry_kinds", "log_store"]
@@ -69,6 +76,11 @@ class Services:
     implementation: ImplementationService
     uploads: UploadService
     ballot_link: BallotLink
+    reports: ReportService
+    report_photos: ReportPhotos
+    report_views: ReportViews
+    report_mail: ReportMail
+    open311: Open311
 
     @contextmanager
     def read_sessions(self) -> Iterator[Session]:
@@ -83,6 +95,7 @@ class Services:
         return values
 
     def close(self) -> None:
+        self.report_mail.close()
         self.sequencer.stop()
         if self.cosigner is not None:
             self.cosigner.stop()
@@ -120,6 +133,22 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
     elections.cosigner = cosigner
     results = ResultService(elections)
     proposals = ProposalService(sequencer, limits=ProposalLimits.from_settings(settings))
+    read_factory = sessionmaker(engine.execution_options(readonly=True), expire_on_commit=False)
+
+    @contextmanager
+    def read_sessions() -> Iterator[Session]:
+        with read_factory() as session, session.begin():
+            yield session
+
+    report_mail = ReportMail(
+        Mailer(settings), read_sessions, public_url=settings.public_url, lang=settings.default_lang
+    )
+    reports = ReportService(
+        sequencer,
+        close_after_days=settings.report_close_after_days,
+        on_status=report_mail.status_changed,
+    )
+    report_photos = ReportPhotos(reports, settings.data_dir)
 
     def log_writer(work: Any) -> Any:
         # Staff verifications of residents: the row and its resident.verified entry in
@@ -132,7 +161,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         settings=settings,
         engine=engine,
         sessions=database.make_sessionmaker(engine),
-        read_factory=sessionmaker(engine.execution_options(readonly=True), expire_on_commit=False),
+        read_factory=read_factory,
         authority_key=authority_key,
         kinds=kinds,
         accounts=AccountService(settings, log_writer=log_writer),
@@ -146,4 +175,9 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         implementation=ImplementationService(proposals),
         uploads=UploadService(proposals, settings.data_dir),
         ballot_link=BallotLink(proposals, elections, results),
+        reports=reports,
+        report_photos=report_photos,
+        report_views=ReportViews(reports, report_photos),
+        report_mail=report_mail,
+        open311=Open311(reports, settings.public_url),
     )

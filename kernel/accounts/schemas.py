@@ -8,10 +8,19 @@ import msgspec
 
 from kernel.markers import N_
 
-Role = Literal["resident", "moderator", "admin", "auditor"]
-ROLES: tuple[Role, ...] = ("resident", "moderator", "admin", "auditor")
+Role = Literal["resident", "moderator", "admin", "auditor", "org_staff", "supervisor"]
+# org_staff: answers residents' reports for one organisation (reports.services scopes it);
+# supervisor: oversees every organisation's reports (reassigns, sends reopened ones back).
+ROLES: tuple[Role, ...] = ("resident", "moderator", "admin", "auditor", "org_staff", "supervisor")
 # Marked for translation; pages show a role as _(role).
-ROLE_NAMES = (N_("resident"), N_("moderator"), N_("admin"), N_("auditor"))
+ROLE_NAMES = (
+    N_("resident"),
+    N_("moderator"),
+    N_("admin"),
+    N_("auditor"),
+    N_("org_staff"),
+    N_("supervisor"),
+)
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Password = Annotated[str, msgspec.Meta(max_length=1024)]

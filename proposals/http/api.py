@@ -8,6 +8,7 @@ from litestar import Controller, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
+from kernel.images import MAX_IMAGE_BYTES
 from kernel.web import DB, Viewer, requires_role
 from proposals.core.schemas import (
     BallotCreated,
@@ -37,7 +38,6 @@ from proposals.core.schemas import (
 from proposals.http.state import ProposalState
 from proposals.services import exports
 from proposals.services.service import program_out
-from proposals.services.uploads import MAX_IMAGE_BYTES
 
 Upload = MultipartBody[dict[str, Any]]
 UPLOAD_LIMIT = MAX_IMAGE_BYTES + 64 * 1024

@@ -14,16 +14,15 @@ from sqlalchemy.orm import Session
 
 from audit.services.store import BatchLog
 from kernel.accounts.models import User
-from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kernel.errors import Conflict, Forbidden, NotFound
+from kernel.images import check_upload
 from kernel.limits import account_subject, take
 from kernel.markers import N_
 from proposals.core import kinds
-from proposals.core.images import NotAnImage, sniff_image
 from proposals.core.schemas import ImageOut
 from proposals.services.models import Image, Milestone, Proposal
 from proposals.services.service import ProposalService
 
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGES = 10
 
 
@@ -43,20 +42,7 @@ class UploadService:
         self.directory = data_dir / "uploads"
 
     def check(self, data: bytes) -> tuple[str, str, int, int]:
-        if not data:
-            raise InvalidInput(N_("Choose an image file to upload."), code="no_file", field="file")
-        if len(data) > MAX_IMAGE_BYTES:
-            raise InvalidInput(
-                N_("The image is larger than 5 MB."), code="image_too_large", field="file"
-            )
-        try:
-            info = sniff_image(data)
-        except NotAnImage:
-            raise InvalidInput(
-                N_("Only PNG, JPEG and WebP images of sensible dimensions are accepted."),
-                code="not_an_image",
-                field="file",
-            ) from None
+        info = check_upload(data)
         return info.content_type, info.extension, info.width, info.height
 
     def _store(self, data: bytes, extension: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from audit.http.state import LogState
 from ballot.http.state import ElectionState
 from kernel.web import KernelState
 from proposals.http.state import ProposalState
+from reports.http.state import ReportState
 from veche.kinds import entry_kinds
 
 
@@ -27,7 +28,7 @@ def _declared(cls: type) -> dict[str, object]:
 
 def test_every_declared_state_attribute_is_built_with_its_type(app: Litestar) -> None:
     state = app.state
-    for cls in (KernelState, LogState, ElectionState, ProposalState):
+    for cls in (KernelState, LogState, ElectionState, ProposalState, ReportState):
         typed = cls(state)
         for name, hint in _declared(cls).items():
             value = getattr(typed, name)
@@ -43,5 +44,5 @@ def test_the_log_knows_every_kind_of_every_package(app: Litestar) -> None:
     expected = {name for name, _body in entry_kinds().items()}
     assert {name for name, _body in kinds.items()} == expected
     # The log's own, an election's and a proposal's kinds, so the verifier knows them all.
-    assert {"log.genesis", "ballot.cast", "pledge.made"} <= expected
+    assert {"log.genesis", "ballot.cast", "pledge.made", "report.received"} <= expected
     assert LogState(app.state).log_store.kinds is kinds

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proposals.core.images import NotAnImage, sniff_image
+from kernel.images import NotAnImage, sniff_image
 from tests.support.images import jpeg, png, webp_vp8l, webp_vp8x
 
 

@@ -1,7 +1,9 @@
 """Recognizing an uploaded image by its bytes, not its name: PNG, JPEG or WebP, with the
 width and height read from the header (PNG IHDR; JPEG SOFn; WebP VP8, VP8L, VP8X).
 
-Anything else, a truncated header, or absurd dimensions is refused.
+Anything else, a truncated header, or absurd dimensions is refused. ``check_upload`` is
+the upload rule every domain applies (proposals' images, reports' photos): present, at
+most 5 MB, and an image by its bytes.
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from kernel.errors import InvalidInput
+from kernel.markers import N_
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 10_000
 MAX_PIXELS = 50_000_000
 
@@ -91,3 +97,21 @@ def sniff_image(data: bytes) -> ImageInfo:
     if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE) or width * height > MAX_PIXELS:
         raise NotAnImage(f"absurd dimensions {width}x{height}")
     return ImageInfo(content_type, extension, width, height)
+
+
+def check_upload(data: bytes, field: str = "file") -> ImageInfo:
+    """An uploaded image under the upload rules, or ``InvalidInput`` with a sentence."""
+    if not data:
+        raise InvalidInput(N_("Choose an image file to upload."), code="no_file", field=field)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise InvalidInput(
+            N_("The image is larger than 5 MB."), code="image_too_large", field=field
+        )
+    try:
+        return sniff_image(data)
+    except NotAnImage:
+        raise InvalidInput(
+            N_("Only PNG, JPEG and WebP images of sensible dimensions are accepted."),
+            code="not_an_image",
+            field=field,
+        ) from None
