@@ -45,6 +45,8 @@ PUBLIC_CHANGES = {
     "the trustee the configuration lists (docs/protocol.md §17.2)",
     "/api/v1/elections/{election_id:str}/key-shares": "authorised by the signature of the "
     "trustee the manifest lists (docs/protocol.md §17.5)",
+    "/open311/v2/{name:str}": "Open311 clients post a request with the API key the "
+    "municipality gave them (docs/protocol.md §16.9)",
 }
 # Routes that carry no cookie at all: authorised by what the body carries.
 NO_COOKIE = {
@@ -52,6 +54,7 @@ NO_COOKIE = {
     "/api/v1/elections/{election_id:str}/ceremony/dealings",
     "/api/v1/elections/{election_id:str}/ceremony/acks",
     "/api/v1/elections/{election_id:str}/key-shares",
+    "/open311/v2/{name:str}",
 }
 
 
