@@ -26,6 +26,7 @@ from ballot.core.errors import BallotCryptoError
 from ballot.http.admin_pages import ElectionAdminPages
 from ballot.http.api import ElectionController
 from ballot.http.electorate import ElectorateController
+from ballot.http.receipt_pages import ReceiptPages
 from ballot.http.roll_pages import RollPages
 from ballot.http.trustees import TrusteeController
 from kernel import db as database
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             Open311Controller,
             ElectionAdminPages,
             RollPages,
+            ReceiptPages,
             CityDashboard,
             BallotBuilder,
             *PAGE_CONTROLLERS,

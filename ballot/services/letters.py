@@ -27,7 +27,7 @@ from fpdf import FPDF
 from kernel.i18n import translations
 from kernel.markers import N_
 
-__all__ = ["LETTER_LANGUAGES", "access_code_letters_pdf", "voting_link"]
+__all__ = ["LETTER_LANGUAGES", "access_code_letters_pdf", "new_pdf", "qr_png", "voting_link"]
 
 FONTS = Path(__file__).resolve().parents[2] / "kernel" / "fonts"
 LETTER_LANGUAGES = ("ru", "en")
@@ -69,6 +69,22 @@ def _when(at: str, lang: str, time_zone: str) -> str:
     return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=get_timezone(time_zone), locale=lang)
 
 
+def new_pdf(title: str) -> FPDF:
+    """An A4 document with the shipped fonts (Cyrillic included)."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_title(title)
+    pdf.set_creator("Veche")
+    pdf.set_auto_page_break(auto=False)
+    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    return pdf
+
+
+def qr_png(text: str) -> io.BytesIO:
+    """A QR code of ``text`` (error correction M) as PNG bytes."""
+    return _qr_png(text)
+
+
 def _qr_png(text: str) -> io.BytesIO:
     out = io.BytesIO()
     segno.make(text, error="m").save(out, kind="png", scale=8, border=2)
@@ -93,12 +109,7 @@ def access_code_letters_pdf(
     if lang not in LETTER_LANGUAGES:
         lang = "en"
     _ = translations(lang).gettext
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_title(_(_TITLE))
-    pdf.set_creator("Veche")
-    pdf.set_auto_page_break(auto=False)
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf = new_pdf(_(_TITLE))
     window = _(_WINDOW).format(
         opens=_when(opens_at, lang, time_zone), closes=_when(closes_at, lang, time_zone)
     )
