@@ -186,6 +186,19 @@ class ProjectDetails:
     summary: str = ""
     image: str | None = None
     link: str | None = None
+    # Where the project is (millionths of a degree), its page's id for the map's link, and
+    # the map tiles of the programme it came from.
+    lat_e6: int | None = None
+    lon_e6: int | None = None
+    page_id: int | None = None
+    map_tiles: str | None = None
+
+
+def _degrees(e6: int) -> str:
+    """Millionths of a degree as the decimal text a map reads, exactly."""
+    sign = "-" if e6 < 0 else ""
+    whole, part = divmod(abs(e6), 10**6)
+    return f"{sign}{whole}.{part:06d}"
 
 
 # Gives the details of the manifest's projects that have any, by project id, reading in
@@ -499,6 +512,30 @@ class ElectionPages(Controller):
         ]
         spec = manifest["ballot"]
         limit = spec.get("max_total_cost")
+        placed = [
+            (p, d)
+            for p in manifest["projects"]
+            if (d := details.get(p["id"])) and d.lat_e6 is not None and d.lon_e6 is not None
+        ]
+        ballot_map = (
+            {
+                "tiles": placed[0][1].map_tiles or "",
+                "points": json.dumps(
+                    [
+                        {
+                            "id": d.page_id,
+                            "title": p["title"],
+                            "lat": _degrees(d.lat_e6 or 0),
+                            "lon": _degrees(d.lon_e6 or 0),
+                        }
+                        for p, d in placed
+                    ],
+                    ensure_ascii=False,
+                ),
+            }
+            if placed
+            else None
+        )
         return render(
             request,
             "vote/ballot.html",
@@ -515,6 +552,7 @@ class ElectionPages(Controller):
                 if state.settings.allow_test_keys
                 else CAST_DELAY_MS,
                 "base_url": _base_url(request),
+                "ballot_map": ballot_map,
             },
             viewer=viewer,
         )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ballot.http.pages import DashboardPanel, ProjectDetails
 from proposals.core.display import STATUS_NAMES
-from proposals.services.models import Image, Proposal, StatusChange
+from proposals.services.models import Image, Program, Proposal, StatusChange
 
 __all__ = ["PIPELINE_TEMPLATE", "ballot_details", "pipeline_panel", "proposal_pipeline"]
 
@@ -70,9 +70,22 @@ def ballot_details(db: Session, projects: list[dict[str, Any]]) -> dict[str, Pro
         .order_by(Image.id)
     ):
         images.setdefault(int(proposal_id), f"/uploads/{image_id}")
+    tiles = dict(
+        db.execute(
+            select(Program.id, Program.map_tile_url).where(
+                Program.id.in_({p.program_id for p in rows})  # type: ignore[union-attr]
+            )
+        ).all()
+    )
     return {
         wanted[p.id]: ProjectDetails(
-            summary=p.summary, image=images.get(p.id), link=f"/proposals/{p.id}"
+            summary=p.summary,
+            image=images.get(p.id),
+            link=f"/proposals/{p.id}",
+            lat_e6=p.lat_e6,
+            lon_e6=p.lon_e6,
+            page_id=p.id,
+            map_tiles=tiles.get(p.program_id),
         )
         for p in rows
         if p.id is not None

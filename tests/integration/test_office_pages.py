@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 
-from tests.integration.test_proposals_ballot import election_rest
 from tests.support.elections import EARLY_CLOSE
 from tests.support.pages import HTML
-from tests.support.proposals import Actor, make_program, proposal_body
+from tests.support.proposals import Actor, election_rest, make_program, proposal_body
 
 
 def get(actor: Actor, url: str, lang: str = "en") -> object:

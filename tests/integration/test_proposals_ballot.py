@@ -6,20 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.elections import EARLY_CLOSE, when
-from tests.support.proposals import Actor, program_body, proposal_body
-
-
-def election_rest(election_id: str) -> dict[str, Any]:
-    return {
-        "id": election_id,
-        "title": "Centre 2027",
-        "ballot": {"kind": "approval", "min_projects": 1, "max_projects": 2},
-        "rule": {"name": "greedy"},
-        "window": {"opens_at": when(-5), "closes_at": when(60)},
-        "eligibility": {"residents": True, "roll": False, "access_codes": False},
-        "rsa_key_bits": 1024,
-    }
+from tests.support.elections import EARLY_CLOSE
+from tests.support.proposals import Actor, election_rest, program_body, proposal_body
 
 
 def test_ballot_from_proposals_and_result_back(people: dict[str, Actor]) -> None:

@@ -5,6 +5,10 @@ from the pledges shown, money in the language's notation."""
 
 from __future__ import annotations
 
+import json
+import re
+from html import unescape
+
 from tests.support.pages import HTML
 from tests.support.proposals import Actor, make_program, phase, submitted
 
@@ -219,8 +223,8 @@ def test_a_refused_pledge_keeps_the_amount_and_says_why(people: dict[str, Actor]
 def test_the_ballot_shows_each_proposal_with_its_summary_photo_and_page(
     people: dict[str, Actor],
 ) -> None:
-    from tests.integration.test_proposals_ballot import election_rest
     from tests.support.images import png
+    from tests.support.proposals import election_rest
 
     admin, author = people["admin"], people["author"]
     program = make_program(admin, support_threshold=0, cofund_percent=0)
@@ -254,6 +258,13 @@ def test_the_ballot_shows_each_proposal_with_its_summary_photo_and_page(
         assert f'<p class="project-summary">{summary}</p>' in html
     assert html.count('class="project-photo" src="/uploads/') == 1
     assert "Проект целиком" in html
+    # One small map places both projects, each linked to its proposal's page.
+    assert html.count('id="map"') == 1 and "Где находятся проекты" in html
+    points = re.search(r'data-points="([^"]*)"', html)
+    assert points is not None
+    placed = json.loads(unescape(points.group(1)))
+    assert [p["id"] for p in placed] == pids
+    assert placed[0]["lat"] == "55.751244" and placed[0]["lon"] == "37.618423"
 
 
 def test_my_proposals_offer_a_new_one_only_while_a_program_takes_them(

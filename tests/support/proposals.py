@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from kernel.settings import Settings
 from tests.support.accounts import PASSWORD, Client
+from tests.support.elections import when
 from veche.setup import DEMO_DISTRICTS, NewUser, add_districts, create_user
 
 # Valid INNs (check digits hold) and corrupted ones.
@@ -120,3 +121,16 @@ def submitted(people: dict[str, Actor], program: int, **changes: object) -> int:
     response = author.call("POST", f"/api/v1/proposals/{pid}/submit")
     assert response.status_code == 200, response.text
     return pid
+
+
+def election_rest(election_id: str) -> dict[str, Any]:
+    """The part of an election's configuration that does not come from a programme."""
+    return {
+        "id": election_id,
+        "title": "Centre 2027",
+        "ballot": {"kind": "approval", "min_projects": 1, "max_projects": 2},
+        "rule": {"name": "greedy"},
+        "window": {"opens_at": when(-5), "closes_at": when(60)},
+        "eligibility": {"residents": True, "roll": False, "access_codes": False},
+        "rsa_key_bits": 1024,
+    }

@@ -163,7 +163,7 @@ function showReceipt(receipt) {
   $("receipt").hidden = false;
   $("receipt-status").textContent = `${say("cast_ok")} ${say("entry")} #${receipt.seq}.`;
   $("receipt-text").value = JSON.stringify(receipt, null, 2);
-  $("receipt-pdf-data").value = JSON.stringify(receipt);
+  document.querySelector("#receipt-pdf-form input[name=receipt]").value = JSON.stringify(receipt);
   $("receipt-entry").href = `/log/entries/${receipt.seq}`;
   $("receipt-seq").textContent = String(receipt.seq);
   const size = new Intl.NumberFormat(document.documentElement.lang).format(receipt.size);
