@@ -38,6 +38,9 @@ def _export_settings_env(settings: Settings) -> None:
             os.environ[f"VECHE_{name.upper()}"] = (
                 str(value).lower() if isinstance(value, bool) else str(value)
             )
+    if settings.witnesses:
+        os.environ["VECHE_WITNESSES"] = ";".join(settings.witnesses)
+        os.environ["VECHE_WITNESS_POLICY"] = str(settings.witness_policy)
 
 
 def _password(flag_value: str | None, what: str) -> str:
@@ -170,7 +173,18 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     )
     if args.no_serve:
         return 0
-    return _serve(settings, args.host, args.port, args.workers)
+    from veche.demo import DemoWitnesses
+
+    with DemoWitnesses(settings) as witnesses:
+        print("Two witnesses, each its own process, cosign the log's checkpoints; require both:")
+        key = witnesses.log_vkey
+        print(f"  veche verify {url} --key '{key}' {witnesses.verify_flags()}")
+        return _serve(
+            settings.with_changes(**witnesses.settings_changes()),
+            args.host,
+            args.port,
+            args.workers,
+        )
 
 
 def cmd_export_log(args: argparse.Namespace) -> int:

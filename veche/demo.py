@@ -25,6 +25,8 @@ import email.policy
 import os
 import random
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -353,3 +355,74 @@ def _simulated_residents(app: Litestar, settings: Settings, count: int) -> list[
             token, csrf = service.start_session(db, user)
             sessions.append({"Cookie": f"veche_session={token}", "X-CSRF-Token": csrf})
     return sessions
+
+
+class DemoWitnesses:
+    """Two independent witnesses for the demo's log (docs/protocol.md §15), each its own
+    ``veche witness serve`` process with its own key and database in the data directory;
+    the demo server asks both to cosign its checkpoints and serves those both cosigned."""
+
+    NAMES = ("witness.demo/w1", "witness.demo/w2")
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.processes: list[subprocess.Popen[str]] = []
+        self.entries: list[str] = []
+        self.vkeys: list[str] = []
+        self.log_vkey = ""
+
+    def __enter__(self) -> DemoWitnesses:
+        from audit.core.note import verifier_key
+        from audit.services.witness import generate_key
+        from kernel.keys import load_authority_key
+
+        folder = self.settings.data_dir / "witnesses"
+        folder.mkdir(parents=True, exist_ok=True)
+        public = load_authority_key(self.settings.keys_dir).public_key().public_bytes_raw()
+        self.log_vkey = verifier_key(self.settings.origin, public)
+        log = f"{self.settings.origin}={self.log_vkey}"
+        try:
+            for n, name in enumerate(self.NAMES, start=1):
+                key_file = folder / f"w{n}.key"
+                if not key_file.exists():
+                    key = generate_key(name)
+                    key_file.write_text(key.to_text(), encoding="utf-8")
+                    key_file.chmod(0o600)
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "veche.cli", "witness", "serve",
+                     "--key", str(key_file), "--db", str(folder / f"w{n}.db"),
+                     "--log", log, "--host", "127.0.0.1", "--port", "0"],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                )  # fmt: skip
+                self.processes.append(process)
+                assert process.stdout is not None
+                # "witness <vkey> listening on http://127.0.0.1:<port>"
+                first = process.stdout.readline().split()
+                if len(first) < 5 or first[0] != "witness":
+                    raise RuntimeError(f"the demo witness {name} did not start")
+                self.vkeys.append(first[1])
+                self.entries.append(f"{first[-1]} {first[1]}")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def settings_changes(self) -> dict[str, Any]:
+        """The settings that make the server ask both witnesses and serve what both signed."""
+        return {"witnesses": tuple(self.entries), "witness_policy": len(self.entries)}
+
+    def verify_flags(self) -> str:
+        """The ``veche verify`` options that require both cosignatures."""
+        flags = " ".join(f"--witness '{vkey}'" for vkey in self.vkeys)
+        return f"{flags} --witness-policy {len(self.vkeys)}"
