@@ -8,7 +8,6 @@ followed — anonymously, as a resident and as an admin — in both languages.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from contextlib import closing
 from html import unescape
 from typing import Any
@@ -17,33 +16,14 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
-from kernel.settings import Settings
 from tests.support.paths import ARTIFACTS
-from tests.support.server import LiveServer, start_server, stop_server
-from tests.support.settings import FAST
-from veche.demo import run_demo_election
-from veche.setup import DEMO_PASSWORD, initialize, load_demo
+from tests.support.server import LiveServer
+from veche.setup import DEMO_PASSWORD
 
 # Pages of the same shape (the same template: ids and numbers aside) are checked once.
 SHAPE = re.compile(r"\d+")
 LINK = re.compile(r"""<a\b[^>]*\bhref=["']([^"'#]+)""", re.IGNORECASE)
 MAX_PAGES = 600
-
-
-@pytest.fixture(name="demo_server", scope="module")
-def fx_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One demo for the module, on SQLite: the pages read the same rows on both engines,
-    which the HTTP tests of the pages check on PostgreSQL too."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("demo") / "var", **FAST)
-    engine = initialize(settings)
-    load_demo(settings, engine)
-    engine.dispose()
-    run_demo_election(settings, 30, say=lambda _text: None)
-    process, url = start_server(settings)
-    try:
-        yield LiveServer(url=url, settings=settings)
-    finally:
-        stop_server(process)
 
 
 def crawl(client: httpx.Client, origin: str, *, one_per_shape: bool = False) -> dict[str, int]:
