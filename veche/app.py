@@ -37,6 +37,7 @@ from kernel.http.accounts import (
     DistrictController,
     ResidentController,
 )
+from kernel.http.office_home import OfficeHome
 from kernel.http.pages import AccountPages, HomePage, ResidentPages
 from kernel.responses import (
     document_error_shape,
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             RollPages,
             ReceiptPages,
             CityDashboard,
+            OfficeHome,
             BallotBuilder,
             *PAGE_CONTROLLERS,
             create_static_files_router(

@@ -106,7 +106,9 @@ class ReportPages(Controller):
         status_code: int = 200,
     ) -> Response[str]:
         districts_known = state.reports.config.districts(db).known
-        districts = [] if districts_known else list(db.scalars(select(District.code)).all())
+        districts = (
+            [] if districts_known else list(db.execute(select(District.code, District.name)).all())
+        )
         return render(
             request,
             "reports/new.html",

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from tests.support.accounts import PASSWORD
+from tests.support.browser import open_menu
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
 
@@ -44,6 +45,8 @@ def test_admin_budgets_and_programme_in_russian_on_a_phone(
         page.locator("#password").fill(PASSWORD)
         page.get_by_role("button", name="Войти").click()
         page.wait_for_url(url + "/")
+        open_menu(page)
+        page.get_by_role("link", name="Управление", exact=True).click()
         page.get_by_role("link", name="Районы", exact=True).click()
         page.wait_for_url(url + "/office/districts")
         no_sideways_scroll(page)
@@ -52,7 +55,9 @@ def test_admin_budgets_and_programme_in_russian_on_a_phone(
         page.wait_for_url("**/office/districts?saved=centre*")
         assert page.locator("#budget-centre").input_value() == "1\u00a0500\u00a0000,50"
 
-        page.get_by_role("link", name="Программы", exact=True).click()
+        open_menu(page)
+        page.get_by_role("link", name="Управление", exact=True).click()
+        page.locator("main").get_by_role("link", name="Программы", exact=True).click()
         page.get_by_role("link", name="Новая программа").click()
         page.locator("#title").fill("Народный бюджет")
         page.locator("input[name=submission_starts]").fill("01.03.2027")

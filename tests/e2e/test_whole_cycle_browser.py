@@ -69,6 +69,7 @@ def test_an_administrator_runs_a_whole_cycle_in_the_browser_in_russian(
         page.wait_for_url(url + "/")
 
         # 1. The district's budget, typed in roubles.
+        page.get_by_role("link", name="Управление", exact=True).click()
         page.get_by_role("link", name="Районы", exact=True).click()
         page.locator("#budget-centre").fill("1 000 000")
         page.locator("#district-centre button").click()

@@ -47,15 +47,16 @@ def districts(actor: Actor) -> dict[str, dict[str, object]]:
 # --- who may enter -------------------------------------------------------------------
 def test_menu_and_access_by_role(people: dict[str, Actor]) -> None:
     admin, mod, resident = people["admin"], people["mod"], people["author"]
-    menu = page(admin, "/")
-    for link in ("/office/programs", "/office/districts", "/moderation"):
-        assert f'href="{link}"' in menu, link
-    mod_menu = page(mod, "/", "ru")
-    assert 'href="/moderation"' in mod_menu and "Очередь на экспертизу" in mod_menu
-    assert 'href="/office/programs"' not in mod_menu
+    # The menu has one entry for staff, "Office", whose page lists what the role opens.
+    assert 'href="/office"' in page(admin, "/") and 'href="/office"' in page(mod, "/")
+    office = page(admin, "/office")
+    for link in ("/office/programs", "/office/districts", "/moderation", "/admin/setup"):
+        assert f'href="{link}"' in office, link
+    mod_office = page(mod, "/office", "ru")
+    assert 'href="/moderation"' in mod_office and "Очередь на экспертизу" in mod_office
+    assert 'href="/office/programs"' not in mod_office
     resident_menu = page(resident, "/")
-    assert 'href="/moderation"' not in resident_menu
-    assert 'href="/office/districts"' not in resident_menu
+    assert 'href="/office"' not in resident_menu and 'href="/moderation"' not in resident_menu
     # The review queue opens for both staff roles (an administrator was refused before).
     assert "Moderation queue" in page(admin, "/moderation")
     page(mod, "/moderation")

@@ -14,3 +14,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def open_menu(page: object) -> None:
+    """On a phone the site's menu is behind its button: open it if it is closed."""
+    button = page.locator("#menu-button")  # type: ignore[attr-defined]
+    if button.is_visible() and button.get_attribute("aria-expanded") != "true":
+        button.click()
