@@ -8,6 +8,7 @@ followed — anonymously, as a resident and as an admin — in both languages.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from contextlib import closing
 from html import unescape
 from typing import Any
@@ -24,13 +25,15 @@ from veche.setup import DEMO_PASSWORD
 SHAPE = re.compile(r"\d+")
 LINK = re.compile(r"""<a\b[^>]*\bhref=["']([^"'#]+)""", re.IGNORECASE)
 MAX_PAGES = 600
+# At most this many pages of one shape (the same page for other ids or numbers).
+PER_SHAPE = 25
 
 
 def crawl(client: httpx.Client, origin: str, *, one_per_shape: bool = False) -> dict[str, int]:
     """Status of every same-origin page reachable from /, following redirects; with
     ``one_per_shape``, of one page of each shape (ids and numbers aside)."""
     seen: dict[str, int] = {}
-    shapes: set[str] = set()
+    shapes: Counter[str] = Counter()
     queue = ["/"]
     while queue and len(seen) < MAX_PAGES:
         path = queue.pop(0)
@@ -39,7 +42,10 @@ def crawl(client: httpx.Client, origin: str, *, one_per_shape: bool = False) -> 
         shape = SHAPE.sub("N", path.split("?")[0])
         if one_per_shape and (shape in shapes or "/lang/" in path):
             continue
-        shapes.add(shape)
+        # Many pages of one shape (log entries, reports) would crowd out the rest.
+        if shapes[shape] >= PER_SHAPE:
+            continue
+        shapes[shape] += 1
         response = client.get(path, headers={"accept": "text/html"})
         seen[path] = response.status_code
         if "text/html" not in response.headers.get("content-type", ""):
