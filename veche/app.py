@@ -63,6 +63,7 @@ from proposals.http.proposal_form import ProposalFormPages
 from proposals.http.staff_pages import ProposalStaffPages
 from reports.http.api import ReportController, ReportPhotoController
 from reports.http.open311 import Open311Controller
+from reports.http.widget import ReportWidget
 from veche.page_routes import PAGE_CONTROLLERS
 from veche.wiring import build_services
 
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ReportPhotoController,
             ReportController,
             Open311Controller,
+            ReportWidget,
             ElectionAdminPages,
             RollPages,
             ReceiptPages,

@@ -128,8 +128,13 @@ class ReportPages(Controller):
     def new_form(
         self, request: Request[Any, Any, Any], db: DB, state: ReportState, viewer: Viewer
     ) -> Response[str]:
+        form = {"public": "1"}
+        # A link from a municipal site's widget may name the category.
+        wanted = request.query_params.get("category", "")
         with db.begin():
-            return self._form(request, db, state, viewer, {"public": "1"}, {})
+            if wanted in state.reports.config.tree(db).categories:
+                form["category"] = wanted
+            return self._form(request, db, state, viewer, form, {})
 
     @post(
         "/reports/new",
