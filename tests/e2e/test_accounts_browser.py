@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import open_menu
+from tests.support.browser import SQLITE_ONLY, open_menu
 from tests.support.mail import MailCatcher
 from tests.support.paths import ARTIFACTS
 from tests.support.server import LiveServer
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, SQLITE_ONLY]
 
 TEXT = {
     "en": {

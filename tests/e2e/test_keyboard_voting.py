@@ -12,11 +12,12 @@ import pytest
 
 from kernel.db import make_engine
 from tests.support.accounts import PASSWORD
+from tests.support.browser import SQLITE_ONLY
 from tests.support.elections import config
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, SQLITE_ONLY]
 MAX_TABS = 80
 
 
@@ -77,7 +78,7 @@ def test_a_voter_votes_with_the_keyboard_alone(browser: Any, live_server: LiveSe
             tab_to(page, f"#{box.get_attribute('id')}")
             page.keyboard.press("Space")
             assert box.is_checked()
-        tab_to(page, "form button[type=submit]")
+        tab_to(page, "#cast")
         page.keyboard.press("Enter")
         page.locator("#receipt-status").get_by_text("Your ballot is in the log").wait_for()
     finally:

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import create_engine
 
 from tests.support.accounts import PASSWORD
-from tests.support.browser import open_menu
+from tests.support.browser import SQLITE_ONLY, open_menu
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, SQLITE_ONLY]
 PHONE = {"width": 390, "height": 844}
 
 

@@ -19,12 +19,13 @@ import pytest
 
 from kernel.db import make_engine
 from tests.support.accounts import PASSWORD
+from tests.support.browser import SQLITE_ONLY
 from tests.support.elections import EARLY_CLOSE, when
 from tests.support.paths import ARTIFACTS
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, SQLITE_ONLY]
 
 SIZES = {"phone": (390, 844), "laptop": (1366, 768)}
 

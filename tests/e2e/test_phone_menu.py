@@ -9,10 +9,11 @@ import pytest
 
 from kernel.db import make_engine
 from tests.support.accounts import PASSWORD
+from tests.support.browser import SQLITE_ONLY
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, SQLITE_ONLY]
 
 
 def test_the_menu_is_a_button_on_a_phone(browser: Any, live_server: LiveServer) -> None:

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import create_engine
 
 from tests.support.accounts import PASSWORD
+from tests.support.browser import SQLITE_ONLY
 from tests.support.paths import ARTIFACTS
 from tests.support.proposals import program_body
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, SQLITE_ONLY]
 
 
 def people(live_server: LiveServer) -> None:

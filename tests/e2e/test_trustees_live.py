@@ -61,7 +61,7 @@ def _vote_in_chromium(browser: Any, url: str, code: str) -> None:
         page.locator("#recovery-confirm").fill(page.locator("#recovery-code").inner_text()[-4:])
         page.locator("#confirm-code").click()
         page.get_by_label("Park").check()
-        page.locator("form button[type=submit]").click()
+        page.locator("#cast").click()
         page.locator("#receipt-status").get_by_text("Your ballot is in the log").wait_for()
     finally:
         context.close()

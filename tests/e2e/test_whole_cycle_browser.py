@@ -21,10 +21,11 @@ from sqlalchemy import create_engine
 
 from ballot.core.client import VoterClient
 from tests.support.accounts import PASSWORD
+from tests.support.browser import SQLITE_ONLY
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, SQLITE_ONLY]
 CODE = re.compile(r"[A-HJ-NP-Z2-9]{5}(?:-[A-HJ-NP-Z2-9]{5}){3}")
 DESKTOP = {"width": 1366, "height": 768}
 
