@@ -97,6 +97,24 @@ class RollPages(Controller):
             status_code=status_code,
         )
 
+    def _refused(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        state: ElectionState,
+        viewer: Viewer,
+        election_id: str,
+        exc: Exception,
+    ) -> Response[str]:
+        """The page again with the refusal's sentence and status (400 for a bad file)."""
+        if isinstance(exc, ValueError):
+            status, detail = 400, str(exc)
+        else:
+            status, detail = int(getattr(exc, "status", 400)), str(getattr(exc, "detail", exc))
+        return self._page(
+            request, db, state, viewer, election_id, status_code=status, problems=[detail]
+        )
+
     @get("/roll", sync_to_thread=True)
     def roll(
         self,
@@ -123,20 +141,8 @@ class RollPages(Controller):
             text = _roll_text(data)
             with db.begin():
                 shown: RollPreview = state.elections.preview_roll(db, election_id, text)
-        except ValueError as exc:
-            return self._page(
-                request, db, state, viewer, election_id, status_code=400, problems=[str(exc)]
-            )
-        except (ElectionError, BallotCryptoError) as exc:
-            return self._page(
-                request,
-                db,
-                state,
-                viewer,
-                election_id,
-                status_code=exc.status,
-                problems=[exc.detail],
-            )
+        except (ValueError, ElectionError, BallotCryptoError) as exc:
+            return self._refused(request, db, state, viewer, election_id, exc)
         gettext = i18n.translations(request_language(request)).gettext
         problems = [(p.line, p.text(gettext)) for p in shown.problems]
         return self._page(
@@ -166,20 +172,8 @@ class RollPages(Controller):
             text = _roll_text(data)
             with db.begin():
                 added = state.elections.import_roll(db, election_id, text)
-        except ValueError as exc:
-            return self._page(
-                request, db, state, viewer, election_id, status_code=400, problems=[str(exc)]
-            )
-        except (ElectionError, BallotCryptoError) as exc:
-            return self._page(
-                request,
-                db,
-                state,
-                viewer,
-                election_id,
-                status_code=exc.status,
-                problems=[exc.detail],
-            )
+        except (ValueError, ElectionError, BallotCryptoError) as exc:
+            return self._refused(request, db, state, viewer, election_id, exc)
         return self._page(request, db, state, viewer, election_id, imported=added)
 
     @post("/access-codes", sync_to_thread=True, status_code=200)
@@ -200,15 +194,7 @@ class RollPages(Controller):
                 row = state.elections.get(db, election_id)
                 made = state.elections.make_access_codes(db, election_id)
         except (ElectionError, BallotCryptoError) as exc:
-            return self._page(
-                request,
-                db,
-                state,
-                viewer,
-                election_id,
-                status_code=exc.status,
-                problems=[exc.detail],
-            )
+            return self._refused(request, db, state, viewer, election_id, exc)
         if not made:
             return self._page(
                 request,
