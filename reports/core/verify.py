@@ -13,6 +13,7 @@ import msgspec
 
 from audit.core.entry import EntryKinds, parse_entry
 from audit.core.errors import AuditError
+from reports.core.display import decimal2
 from reports.core.kinds import REPORT_KINDS
 from reports.core.stats import Statistics, StatisticsRefused, statistics
 
@@ -47,7 +48,8 @@ def summary(figures: Statistics) -> list[str]:
         f"  time to answer: median {seconds(figures.answer_median)}, "
         f"90th percentile {seconds(figures.answer_p90)}",
         f"  answered within the deadline: {share(figures.within_deadline)}; "
-        f"average rating {share(figures.average_rating)} of {figures.ratings}; "
+        f"average rating {share(figures.average_rating)} (= {decimal2(figures.average_rating)}) "
+        f"over {figures.ratings} ratings; "
         f"reopened {share(figures.reopen_rate)}",
     ]
 
