@@ -39,6 +39,8 @@ PUBLIC_CHANGES = {
     "/api/v1/elections/{election_id:str}/credentials": "eligibility is checked inside: an "
     "account or a one-time access code",
     "/check": "checks a pasted receipt against the log; changes nothing",
+    "/elections/{election_id:str}/receipt-pdf": "lays out the receipt the form carries as "
+    "a PDF; changes nothing",
     "/api/v1/elections/{election_id:str}/ceremony/dealings": "authorised by the signature "
     "of the trustee the configuration lists (docs/protocol.md §17.2)",
     "/api/v1/elections/{election_id:str}/ceremony/acks": "authorised by the signature of "
