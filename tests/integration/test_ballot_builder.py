@@ -15,7 +15,7 @@ from proposals.core.builder import (
     form_from_election,
     read_money,
 )
-from tests.support.pages import HTML, csrf_from
+from tests.support.pages import HTML, PAGES_ON_SQLITE, csrf_from
 from tests.support.proposals import Actor, program_body, proposal_body
 
 RU = {**HTML, "accept-language": "ru"}
@@ -73,6 +73,7 @@ def form(ids: list[int], **changes: str) -> dict[str, str]:
     return base
 
 
+@PAGES_ON_SQLITE
 def test_an_election_is_built_from_the_picked_proposals(people: dict[str, Actor]) -> None:
     admin = people["admin"]
     program, ids = accepted_program(people)
@@ -107,6 +108,7 @@ def test_an_election_is_built_from_the_picked_proposals(people: dict[str, Actor]
     assert statuses == ["on_ballot", "on_ballot", "accepted"]
 
 
+@PAGES_ON_SQLITE
 def test_a_refused_form_keeps_what_was_typed_and_says_what_to_fix(
     people: dict[str, Actor],
 ) -> None:
@@ -156,6 +158,7 @@ def test_a_refused_form_keeps_what_was_typed_and_says_what_to_fix(
     assert resident.get(f"/admin/programs/{program}/ballot", headers=HTML).status_code == 403
 
 
+@PAGES_ON_SQLITE
 def test_the_json_view_is_the_same_object(people: dict[str, Actor]) -> None:
     admin = people["admin"]
     program, ids = accepted_program(people)

@@ -10,7 +10,7 @@ import io
 from litestar import Litestar
 
 from proposals.services.city import nearest_rank
-from tests.support.pages import HTML
+from tests.support.pages import HTML, PAGES_ON_SQLITE
 from tests.support.proposals import Actor, make_program, phase, submitted
 
 RU = {**HTML, "accept-language": "ru"}
@@ -23,6 +23,7 @@ def rows(actor: Actor, table: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.text)))
 
 
+@PAGES_ON_SQLITE
 def test_the_figures_follow_what_residents_did(app: Litestar, people: dict[str, Actor]) -> None:
     admin, mod, r1, r2 = (people[k] for k in ("admin", "mod", "r1", "r2"))
     before = {r[0]: r for r in rows(admin, "districts")[1:]}

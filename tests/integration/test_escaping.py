@@ -21,7 +21,7 @@ from kernel.accounts.schemas import DistrictIn
 from kernel.i18n import TEMPLATES_DIR
 from kernel.settings import Settings
 from tests.support.elections import EARLY_CLOSE, config, when
-from tests.support.pages import HTML, csrf_from
+from tests.support.pages import HTML, PAGES_ON_SQLITE, csrf_from
 from tests.support.proposals import Actor, program_body, proposal_body
 from veche.setup import add_districts
 
@@ -77,6 +77,7 @@ def check_page(actor: Actor | None, client_of: Actor, path: str, lang: str) -> s
     return page.text
 
 
+@PAGES_ON_SQLITE
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_hostile_text_is_escaped_on_every_page(
     people: dict[str, Actor], world: dict[str, object], lang: str
@@ -122,6 +123,7 @@ def test_hostile_text_is_escaped_on_every_page(
         check_page(None, admin, f"/log/entries/{seq}", lang)
 
 
+@PAGES_ON_SQLITE
 def test_a_pasted_configuration_is_echoed_as_text(people: dict[str, Actor]) -> None:
     admin = people["admin"]
     client = admin.use()
@@ -140,6 +142,7 @@ def test_a_pasted_configuration_is_echoed_as_text(people: dict[str, Actor]) -> N
     assert f"{ESCAPED}&#34;field&#34;)" in problems
 
 
+@PAGES_ON_SQLITE
 def test_register_errors_and_input_are_echoed_as_text(people: dict[str, Actor]) -> None:
     client = people["admin"].client
     client.cookies.clear()

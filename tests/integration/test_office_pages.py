@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 
 from tests.support.elections import EARLY_CLOSE
-from tests.support.pages import HTML
+from tests.support.pages import HTML, PAGES_ON_SQLITE
 from tests.support.proposals import Actor, election_rest, make_program, proposal_body
+
+pytestmark = PAGES_ON_SQLITE
 
 
 def get(actor: Actor, url: str, lang: str = "en") -> object:

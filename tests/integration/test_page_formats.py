@@ -14,7 +14,7 @@ from kernel import i18n
 from kernel.settings import Settings
 from tests.support.accounts import Client, login
 from tests.support.elections import run_election
-from tests.support.pages import HTML
+from tests.support.pages import HTML, PAGES_ON_SQLITE
 
 
 def steps_of(html: str) -> str:
@@ -23,6 +23,7 @@ def steps_of(html: str) -> str:
     return match.group(1)
 
 
+@PAGES_ON_SQLITE
 @pytest.mark.parametrize("rule", [{"name": "greedy"}, {"name": "mes", "completion": "add1"}])
 def test_the_explanation_is_words_with_money_in_roubles(
     client: Client, app: Litestar, settings: Settings, rule: dict[str, Any]

@@ -7,8 +7,10 @@ from litestar import Litestar
 
 from kernel.settings import Settings
 from tests.support.accounts import PASSWORD, Client
-from tests.support.pages import HTML, csrf_from
+from tests.support.pages import HTML, PAGES_ON_SQLITE, csrf_from
 from veche.setup import DEMO_DISTRICTS, add_districts
+
+pytestmark = PAGES_ON_SQLITE
 
 
 @pytest.fixture(name="districts", autouse=True)

@@ -22,8 +22,10 @@ from tests.support.elections import (
     run_election,
     verified_residents,
 )
-from tests.support.pages import HTML, csrf_from
+from tests.support.pages import HTML, PAGES_ON_SQLITE, csrf_from
 from tests.support.proposals import log_in_all, make_program, phase, setup_people, submitted
+
+pytestmark = PAGES_ON_SQLITE
 
 
 def test_open_election_ballot_page(client: Client, admin: dict[str, str]) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from tests.support.accounts import Client
 from tests.support.images import png
-from tests.support.pages import HTML
+from tests.support.pages import HTML, PAGES_ON_SQLITE
 from tests.support.proposals import Actor, make_program, proposal_body
+
+pytestmark = PAGES_ON_SQLITE
 
 NASTY = '<script>alert("x")</script><b onmouseover=1>'
 

@@ -11,7 +11,9 @@ from pypdf import PdfReader
 from ballot.core.client import VoterClient
 from tests.support.accounts import Client
 from tests.support.elections import create_election
-from tests.support.pages import HTML, csrf_from
+from tests.support.pages import HTML, PAGES_ON_SQLITE, csrf_from
+
+pytestmark = PAGES_ON_SQLITE
 
 RU = {**HTML, "accept-language": "ru"}
 

@@ -18,9 +18,9 @@ from veche.setup import DEMO_DISTRICTS, DEMO_USERS, add_districts, create_user
 
 
 @pytest.mark.slow
-def test_a_demo_month(app: Litestar, settings: Settings, client: Client, engine_name: str) -> None:
-    if engine_name != "sqlite":
-        pytest.skip("the demo runs on the operator's database; SQLite is enough here")
+# The demo runs on the embedded SQLite database, as `make demo` does.
+@pytest.mark.parametrize("engine_name", ["sqlite"])
+def test_a_demo_month(app: Litestar, settings: Settings, client: Client) -> None:
     add_districts(settings, app.state.engine, DEMO_DISTRICTS)
     for user in DEMO_USERS:
         create_user(settings, app.state.engine, user)

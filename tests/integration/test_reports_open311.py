@@ -13,9 +13,12 @@ from litestar import Litestar
 
 from kernel.settings import Settings
 from tests.support.accounts import Client
+from tests.support.pages import PAGES_ON_SQLITE
 from tests.support.proposals import Actor
 from tests.support.relay import relay
 from tests.support.reports import answer, report, setup_reports
+
+pytestmark = PAGES_ON_SQLITE
 
 
 @pytest.fixture(name="people")

@@ -12,9 +12,11 @@ from litestar import Litestar
 from kernel.settings import Settings
 from tests.support.accounts import Client
 from tests.support.images import png
-from tests.support.pages import HTML
+from tests.support.pages import HTML, PAGES_ON_SQLITE
 from tests.support.proposals import Actor
 from tests.support.reports import answer, report, setup_reports
+
+pytestmark = PAGES_ON_SQLITE
 
 
 @pytest.fixture(name="people")

@@ -7,9 +7,11 @@ from litestar import Litestar
 
 from kernel.settings import Settings
 from tests.support.accounts import Client
-from tests.support.pages import HTML
+from tests.support.pages import HTML, PAGES_ON_SQLITE
 from tests.support.proposals import Actor
 from tests.support.reports import setup_reports
+
+pytestmark = PAGES_ON_SQLITE
 
 
 def test_the_widget_script_opens_the_form_in_its_category(

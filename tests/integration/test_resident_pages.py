@@ -9,8 +9,10 @@ import json
 import re
 from html import unescape
 
-from tests.support.pages import HTML
+from tests.support.pages import HTML, PAGES_ON_SQLITE
 from tests.support.proposals import Actor, make_program, phase, submitted
+
+pytestmark = PAGES_ON_SQLITE
 
 
 def get(actor: Actor, url: str, lang: str = "en") -> tuple[int, str]:

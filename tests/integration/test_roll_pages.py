@@ -15,7 +15,9 @@ from ballot.core.client import VoterClient
 from kernel.settings import Settings
 from tests.support.accounts import Client, resident
 from tests.support.elections import config
-from tests.support.pages import HTML, csrf_from
+from tests.support.pages import HTML, PAGES_ON_SQLITE, csrf_from
+
+pytestmark = PAGES_ON_SQLITE
 
 RU = {**HTML, "accept-language": "ru"}
 CODE = re.compile(r"[A-HJ-NP-Z2-9]{5}(?:-[A-HJ-NP-Z2-9]{5}){3}")

@@ -19,7 +19,7 @@ from litestar import Litestar
 import tests.support.elections as elections
 from kernel.settings import Settings
 from tests.support.accounts import PASSWORD, Client
-from tests.support.pages import HTML, csrf_from
+from tests.support.pages import HTML, PAGES_ON_SQLITE, csrf_from
 from tests.support.proposals import Actor, login, make_program, phase, proposal_body
 from veche.setup import NewUser, create_user
 
@@ -192,6 +192,7 @@ def as_russian(actor: Actor | None, client: Client) -> Client:
     return used
 
 
+@PAGES_ON_SQLITE
 def test_no_english_on_russian_pages(russian_site: dict[str, Actor], client: Client) -> None:
     starts = ["/", "/programs", "/proposals", "/elections", "/log", "/check", "/login",
               "/register", "/elections/centre-2026", "/elections/centre-2026/results",
@@ -212,6 +213,7 @@ def test_no_english_on_russian_pages(russian_site: dict[str, Actor], client: Cli
     assert not found, "\n".join(f"{w}: {sorted(p)[:4]}" for w, p in sorted(summary.items()))
 
 
+@PAGES_ON_SQLITE
 def test_no_english_in_a_receipt_check_in_russian(
     russian_site: dict[str, Actor], client: Client
 ) -> None:
@@ -230,6 +232,7 @@ def test_the_crawler_finds_english_when_there_is_some() -> None:
     assert english_words('<img alt="A photo"><span translate="no">Veche</span>') == ["photo"]
 
 
+@PAGES_ON_SQLITE
 def test_a_refused_configuration_is_explained_in_russian(
     russian_site: dict[str, Actor], client: Client
 ) -> None:
