@@ -29,6 +29,9 @@ MAX_PAGES = 600
 PER_SHAPE = 25
 
 
+# The demo is built once per test process: its readers share one (``make test``'s loadgroup).
+pytestmark = pytest.mark.xdist_group("demo")
+
 def crawl(client: httpx.Client, origin: str, *, one_per_shape: bool = False) -> dict[str, int]:
     """Status of every same-origin page reachable from /, following redirects; with
     ``one_per_shape``, of one page of each shape (ids and numbers aside)."""
@@ -66,7 +69,7 @@ def test_no_link_of_the_demo_is_a_server_error(demo_server: LiveServer) -> None:
     url = demo_server.url
     visited: dict[str, int] = {}
     for email, lang in ((None, "en"), ("anna@demo.veche", "ru"), ("admin@demo.veche", "en")):
-        client = httpx.Client(base_url=url, timeout=30, follow_redirects=True)
+        client = httpx.Client(base_url=url, timeout=120, follow_redirects=True)
         with closing(client):
             client.cookies.set("veche_lang", lang)
             if email:
