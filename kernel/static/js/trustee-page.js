@@ -47,7 +47,10 @@ function say(kind, text, detail) {
 function fail(exc) {
   if (exc instanceof TrusteeError && exc.trustee)
     say("error", `${messages.get("bad-dealing")} ${exc.trustee}.`, exc.detail);
-  else say("error", messages.get("error"), exc.detail ?? exc.message);
+  else {
+    const known = messages.get(`code-${exc.code}`);
+    say("error", known ?? messages.get("error"), exc.detail ?? exc.message);
+  }
 }
 
 /** Offer the file for saving (and, when `now`, save it at once). */
