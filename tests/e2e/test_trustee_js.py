@@ -156,10 +156,13 @@ def test_the_same_randomness_gives_the_same_dealing_bytes(
     ids = _members(n)
     members = [i.member for i in ids]
     ceremony = dkg.ceremony_id(ELECTION, k, members)
-    assert js.run(
-        "return V.hexEncode(T.ceremonyId(a.e, a.k, a.m));",
-        {"e": ELECTION, "k": k, "m": dkg.members_json(members)},
-    ) == ceremony.hex()
+    assert (
+        js.run(
+            "return V.hexEncode(T.ceremonyId(a.e, a.k, a.m));",
+            {"e": ELECTION, "k": k, "m": dkg.members_json(members)},
+        )
+        == ceremony.hex()
+    )
     for dealer in range(1, n + 1):
         rnd = _stream(b"dealing %d" % dealer, 64 * (k + 1))
         eph = [_stream(b"eph %d %d" % (dealer, j), 32) for j in range(1, n + 1)]
@@ -366,9 +369,7 @@ def test_a_trustee_file_is_read_by_both(js: Js, tmp_path: Path) -> None:
     save_identity(tmp_path / "again.json", made, new=True)
     assert (tmp_path / "again.json").read_text("utf-8") == text
     # Its public keys are those of its private keys.
-    seeded = js.run(
-        "return T.newIdentity('T', stream(a));", _stream(b"identity", 64).hex()
-    )
+    seeded = js.run("return T.newIdentity('T', stream(a));", _stream(b"identity", 64).hex())
     python = new_identity("T", _bytes_rng(_stream(b"identity", 64)))
     assert seeded == python
     # A file whose signing key is not its secret's is refused.

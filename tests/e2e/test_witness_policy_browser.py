@@ -78,7 +78,7 @@ def _forge(note: str) -> str:
 
 
 def _check_page(browser: Any, url: str, receipt: dict[str, Any], rewrite: Any) -> str:
-    """"Check my ballot" with the receipt, the served checkpoint passed through
+    """The "Check my ballot" page with the receipt, the served checkpoint passed through
     ``rewrite`` (None: untouched); the result's whole text (details included)."""
     context = browser.new_context(locale="en-GB")
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -50,7 +51,7 @@ def election_log(
     """Entries (canonical bytes), a signed checkpoint over them, and the log's key."""
     pick = random.Random(rng(16))
     ceremony = _ceremony("synthetic", *trustees, rng) if trustees else None
-    extra = {"trustees": ceremony["config"]} if ceremony else {}
+    extra = {"trustees": ceremony.config} if ceremony else {}
     config = parse_config(
         {
             **extra,
@@ -75,7 +76,7 @@ def election_log(
     sealing_private, sealing_public = seal.generate_keypair(rng)
     lot_secret: bytes | None = rng(32)
     if ceremony:
-        sealing_public, lot_secret = group.x25519_of(ceremony["joint"]), None
+        sealing_public, lot_secret = group.x25519_of(ceremony.joint), None
     manifest = build_manifest(
         config,
         rsa_key.public_key(),
@@ -84,7 +85,7 @@ def election_log(
         authority.public_key().public_bytes_raw(),
         datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
         allow_test_keys=key_bits < 2048,
-        trustees=ceremony["block"] if ceremony else None,
+        trustees=ceremony.block if ceremony else None,
     )
     digest = manifest_hash(manifest)
     info = KeyInfo.from_private_key(ORIGIN, authority)
@@ -142,9 +143,9 @@ def election_log(
     )
     if ceremony:
         k = trustees[0] if trustees else 0
-        shares = {j: ceremony["shares"][j] for j in range(1, k + 1)}
+        shares = {j: ceremony.shares[j] for j in range(1, k + 1)}
         for j, share in shares.items():
-            body = threshold.sign_key_share(digest, j, share, ceremony["signing"][j - 1])
+            body = threshold.sign_key_share(digest, j, share, ceremony.signing[j - 1])
             append(kinds.ELECTION_KEY_SHARE, body)
         scalar = b64url_encode(threshold.reconstruct(shares))
         append(kinds.ELECTION_UNSEALED, {"election": digest, "sealing_scalar": scalar})
@@ -167,7 +168,15 @@ def election_log(
     return lines, note, info
 
 
-def _ceremony(election: str, k: int, n: int, rng: Callable[[int], bytes]) -> dict[str, object]:
+class _Ceremony(NamedTuple):
+    config: dict[str, Any]
+    block: dict[str, Any]
+    joint: bytes
+    shares: dict[int, bytes]
+    signing: list[bytes]
+
+
+def _ceremony(election: str, k: int, n: int, rng: Callable[[int], bytes]) -> _Ceremony:
     """A whole key ceremony of n trustees, threshold k (§14.3, §14.4), run here."""
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -194,10 +203,10 @@ def _ceremony(election: str, k: int, n: int, rng: Callable[[int], bytes]) -> dic
         for j in range(1, n + 1)
     }
     acks = [dkg.make_ack(ceremony, j, dealings, shares[j], signing[j - 1]) for j in shares]
-    return {
-        "config": {"threshold": k, "members": members},
-        "block": dkg.manifest_trustees(ceremony, k, members, dealings, acks),
-        "joint": dkg.joint_key(dealings),
-        "shares": shares,
-        "signing": signing,
-    }
+    return _Ceremony(
+        config={"threshold": k, "members": members},
+        block=dkg.manifest_trustees(ceremony, k, members, dealings, acks),
+        joint=dkg.joint_key(dealings),
+        shares=shares,
+        signing=signing,
+    )
