@@ -166,3 +166,35 @@ def _run(
     key = admin.get("/api/v1/log/key").json()["verifier_key"]
     checked = veche("verify", url, "--key", key, "--state", str(tmp_path / "state"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_page_has_no_serious_accessibility_violation(
+    live_server: LiveServer, browser: Any
+) -> None:
+    """axe-core over the page as a trustee sees it, before and after making the keys, in
+    Russian on a phone and in English on a laptop."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found: list[str] = []
+    for locale, (width, height) in (("ru-RU", (390, 844)), ("en-GB", (1366, 768))):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+        try:
+            context.add_init_script(script=Axe().axe_script)
+            page = context.new_page()
+            page.goto(f"{live_server.url}/trustee?election={ELECTION}")
+            for stage in ("start", "keys"):
+                if stage == "keys":
+                    page.locator("#trustee-name").fill("Olga Page")
+                    page.locator("#make-identity").click()
+                    page.locator("#identity-shown").wait_for()
+                violations = page.evaluate(
+                    "axe.run({resultTypes: ['violations']}).then(r => r.violations)"
+                )
+                found += [
+                    f"{locale} {stage} {v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
+                    for v in violations
+                    if v["impact"] in ("serious", "critical")
+                ]
+        finally:
+            context.close()
+    assert found == [], "\n".join(found)
