@@ -376,3 +376,46 @@ def test_a_trustee_file_is_read_by_both(js: Js, tmp_path: Path) -> None:
     seeded["signing_key"] = python["box_key"]
     refused = js.attempt("return T.loadIdentity(a);", json.dumps(seeded))
     assert refused["error"] == "bad_trustee_file"
+
+
+def test_a_lying_board_is_refused(js: Js) -> None:
+    """The page takes nothing from the board on trust (§17.1): a ceremony id that its
+    members and threshold do not give, or a board that lists this trustee's signing key
+    with another box key, is refused before anything is signed or posted."""
+    done = run_ceremony(seeded_rng(b"board"), ELECTION, 2, 3)
+    ident = done.identities[0]
+    board = {
+        "election": ELECTION,
+        "ceremony": done.ceremony.hex(),
+        "threshold": 2,
+        "members": dkg.members_json(done.members),
+        "dealings": [],
+        "acks": [],
+        "status": "dealing",
+    }
+    identity = {"signing_key": ident.member.signing_key, "box_key": ident.member.box_key}
+    script = """
+        const posted = [];
+        const fetch = async (url, init) => {
+          if (init && init.method === "POST") {
+            posted.push(url);
+            return new Response("{}", {status: 201});
+          }
+          return new Response(JSON.stringify(a.board), {status: 200});
+        };
+        const client = new T.TrusteeClient({ fetch });
+        const seen = await client.board(a.election, a.identity);
+        return { me: seen.me, posted };
+    """
+    arg = {"board": board, "election": ELECTION, "identity": identity}
+    assert js.attempt(script, arg)["value"] == {"me": 1, "posted": []}
+    lying = {**board, "threshold": 1}
+    refused = js.attempt(script, {**arg, "board": lying})
+    assert refused["error"] == "bad_ceremony"
+    swapped = {**board, "members": [dict(m) for m in board["members"]]}
+    swapped["members"][0]["box_key"] = swapped["members"][1]["box_key"]
+    swapped["ceremony"] = dkg.ceremony_id(ELECTION, 2, swapped["members"]).hex()
+    refused = js.attempt(script, {**arg, "board": swapped})
+    assert refused["error"] == "not_a_trustee" and "another box key" in refused["detail"]
+    stranger = {**identity, "signing_key": done.members[1].signing_key[:-2] + "AA"}
+    assert js.attempt(script, {**arg, "identity": stranger})["error"] == "not_a_trustee"
