@@ -151,6 +151,21 @@ def _run(
     assert "has not closed" in str(later.page.locator("#trustee-result").text_content())
 
     assert admin.post(f"/api/v1/elections/{ELECTION}/close", json=EARLY_CLOSE).status_code == 200
+
+    # A server that points at another entry as the close gets no key share.
+    def lie(route: Any) -> None:
+        answer = route.fetch()
+        body = {**answer.json(), "closed_seq": 1}
+        route.fulfill(response=answer, body=json.dumps(body))
+
+    pattern = f"**/api/v1/elections/{ELECTION}"
+    later.context.route(pattern, lie)
+    later.page.locator("#release").click()
+    later.result("Отказано")
+    assert "is not the close of this election" in str(
+        later.page.locator("#trustee-result").text_content()
+    )
+    later.context.unroute(pattern)  # (1/2) below: nothing was posted while it lied
     later.page.locator("#release").click()
     later.result("Ваша доля ключа в журнале")
     assert "(1/2)" in later.page.locator("#trustee-result").inner_text()
