@@ -5,8 +5,8 @@ The page makes trustee 1's keys and file (read by ``veche trustee show``), deals
 acknowledges beside the two command-line trustees; the election opens, a voter votes,
 the election closes; the page, opened again from the saved file in a fresh browser
 context, refuses to release before the close and while the server points at another
-entry as the close, then releases trustee 1's share, and one command-line trustee releases the second;
-the count runs and ``veche verify`` accepts the log.
+entry as the close, then releases trustee 1's share, and one command-line trustee
+releases the second; the count runs and ``veche verify`` accepts the log.
 """
 
 from __future__ import annotations

@@ -56,3 +56,22 @@ def test_a_wrong_key_share_fails_the_verification(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(threshold, "sign_key_share", off_by_one)
     with pytest.raises(RuntimeError, match="veche verify failed"):
         trustees_verify.verify_trustee_election(5, key_bits=1024)
+
+
+@pytest.mark.parametrize("trustees", [None, (2, 3), (1, 1)])
+def test_the_synthetic_log_verifies_with_and_without_trustees(
+    trustees: tuple[int, int] | None,
+) -> None:
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ballot.core.verify import check_elections
+    from veche.bench.synthetic import election_log
+
+    lines, _note, _info = election_log(
+        12, key_bits=1024, rng=os.urandom, authority=Ed25519PrivateKey.generate(), trustees=trustees
+    )
+    assert check_elections(lines, workers=1).failures == []
+    kinds = [line.split(b'"kind":"', 1)[1].split(b'"', 1)[0] for line in lines]
+    assert kinds.count(b"election.key_share") == (trustees[0] if trustees else 0)
