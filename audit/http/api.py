@@ -29,6 +29,13 @@ class LogKey(msgspec.Struct, frozen=True):
     verifier_key: str
 
 
+class WitnessPolicy(msgspec.Struct, frozen=True):
+    """The log's witnesses and how many of them its served checkpoint waits for (§15.7)."""
+
+    witnesses: list[str]
+    policy: int
+
+
 class InclusionProof(msgspec.Struct, frozen=True):
     seq: int
     size: int
@@ -85,6 +92,14 @@ class LogController(Controller):
         """The log's origin, its raw Ed25519 public key and the note verifier key."""
         info = state.log_store.key_info
         return LogKey(info.origin, info.public_key, info.verifier_key)
+
+    @get("/witnesses", operation_id="logWitnesses")
+    async def witnesses(self, state: LogState) -> WitnessPolicy:
+        """The verifier keys of the witnesses this log asks to cosign, and its policy k
+        (docs/protocol.md §15.7): what a page requires unless its user pins others."""
+        keys = [entry.split(" ", 1)[1].strip() for entry in state.settings.witnesses]
+        policy = state.settings.witness_policy if keys else 0
+        return WitnessPolicy(witnesses=keys, policy=policy)
 
     @get(
         "/entries",

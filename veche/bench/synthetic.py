@@ -4,6 +4,11 @@ Every step is the real protocol's pure core: the manifest is built and signed, e
 voter's credential is blind-signed with the election's key and unblinded, the choices
 are sealed and the ballot signed, the election is closed and unsealed, and the result is
 computed by ``ballot.record`` and signed. Only the database and HTTP are left out.
+
+With ``trustees=(k, n)`` the election is one with trustees (docs/protocol.md §14): n
+trustees hold a key ceremony, the ballots are sealed to the joint key, and after the
+close k of them release their key shares and the server's ``election.unsealed`` carries
+the rebuilt scalar (§17.5); the lot secret is §14.9's.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -20,7 +26,7 @@ from audit.core.checkpoint import Checkpoint, sign_checkpoint
 from audit.core.entry import GENESIS_KIND, ZERO_HASH, build_entry, leaf_hash, parse_entry
 from audit.core.export import KeyInfo
 from audit.core.merkle import CompactRange
-from ballot.core import kinds, record, seal
+from ballot.core import dkg, group, kinds, record, record_trustees, seal, threshold
 from ballot.core.ballot import ballot_json, make_ballot
 from ballot.core.blind import BlindSigningKey, blind_sign, generate_private_key
 from ballot.core.config import parse_config
@@ -40,11 +46,15 @@ def election_log(
     key_bits: int = 2048,
     rng: Callable[[int], bytes],
     authority: Ed25519PrivateKey,
+    trustees: tuple[int, int] | None = None,
 ) -> tuple[list[bytes], str, KeyInfo]:
     """Entries (canonical bytes), a signed checkpoint over them, and the log's key."""
     pick = random.Random(rng(16))
+    ceremony = _ceremony("synthetic", *trustees, rng) if trustees else None
+    extra = {"trustees": ceremony.config} if ceremony else {}
     config = parse_config(
         {
+            **extra,
             "id": "synthetic",
             "title": "Synthetic election",
             "district": "everywhere",
@@ -64,15 +74,18 @@ def election_log(
     rsa_key = generate_private_key(key_bits)
     signer = BlindSigningKey.from_private_key(rsa_key)
     sealing_private, sealing_public = seal.generate_keypair(rng)
-    lot_secret = rng(32)
+    lot_secret: bytes | None = rng(32)
+    if ceremony:
+        sealing_public, lot_secret = group.x25519_of(ceremony.joint), None
     manifest = build_manifest(
         config,
         rsa_key.public_key(),
-        sealing_public,
+        None if ceremony else sealing_public,
         lot_secret,
         authority.public_key().public_bytes_raw(),
         datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
         allow_test_keys=key_bits < 2048,
+        trustees=ceremony.block if ceremony else None,
     )
     digest = manifest_hash(manifest)
     info = KeyInfo.from_private_key(ORIGIN, authority)
@@ -128,12 +141,24 @@ def election_log(
             "reason": "Synthetic log: closed as soon as its ballots were made.",
         },
     )
-    append(
-        kinds.ELECTION_UNSEALED,
-        {"election": digest, "sealing_private_key": b64url_encode(sealing_private)},
-    )
+    if ceremony:
+        k = trustees[0] if trustees else 0
+        shares = {j: ceremony.shares[j] for j in range(1, k + 1)}
+        for j, share in shares.items():
+            body = threshold.sign_key_share(digest, j, share, ceremony.signing[j - 1])
+            append(kinds.ELECTION_KEY_SHARE, body)
+        scalar = b64url_encode(threshold.reconstruct(shares))
+        append(kinds.ELECTION_UNSEALED, {"election": digest, "sealing_scalar": scalar})
+    else:
+        append(
+            kinds.ELECTION_UNSEALED,
+            {"election": digest, "sealing_private_key": b64url_encode(sealing_private)},
+        )
     records, _orphans = record.gather(parse_entry(line, KINDS) for line in lines)
     rec = records[digest]
+    if ceremony:
+        lot_secret = record_trustees.lot_secret_of(rec)
+    assert lot_secret is not None
     counted = record.count(rec)
     outcome = record.compute_outcome(rec, counted, lot_secret)
     body = record.result_body(rec, counted, outcome, lot_secret)
@@ -141,3 +166,47 @@ def election_log(
     append(kinds.RESULT_PUBLISHED, {**body, "signature": kinds.sign_result(authority, unsigned)})
     note = sign_checkpoint(authority, ORIGIN, Checkpoint(ORIGIN, len(lines), edge.root()))
     return lines, note, info
+
+
+class _Ceremony(NamedTuple):
+    config: dict[str, Any]
+    block: dict[str, Any]
+    joint: bytes
+    shares: dict[int, bytes]
+    signing: list[bytes]
+
+
+def _ceremony(election: str, k: int, n: int, rng: Callable[[int], bytes]) -> _Ceremony:
+    """A whole key ceremony of n trustees, threshold k (§14.3, §14.4), run here."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    signing = [rng(32) for _ in range(n)]
+    boxes = [rng(32) for _ in range(n)]
+    members = [
+        {
+            "name": f"Trustee {j}",
+            "signing_key": b64url_encode(
+                Ed25519PrivateKey.from_private_bytes(signing[j - 1]).public_key().public_bytes_raw()
+            ),
+            "box_key": b64url_encode(
+                X25519PrivateKey.from_private_bytes(boxes[j - 1]).public_key().public_bytes_raw()
+            ),
+        }
+        for j in range(1, n + 1)
+    ]
+    ceremony = dkg.ceremony_id(election, k, members)
+    dealings = [
+        dkg.make_dealing(ceremony, j, k, members, signing[j - 1], rng) for j in range(1, n + 1)
+    ]
+    shares = {
+        j: dkg.open_my_shares(ceremony, dealings, j, boxes[j - 1], k, members)
+        for j in range(1, n + 1)
+    }
+    acks = [dkg.make_ack(ceremony, j, dealings, shares[j], signing[j - 1]) for j in shares]
+    return _Ceremony(
+        config={"threshold": k, "members": members},
+        block=dkg.manifest_trustees(ceremony, k, members, dealings, acks),
+        joint=dkg.joint_key(dealings),
+        shares=shares,
+        signing=signing,
+    )

@@ -12,7 +12,11 @@ machines and the server run (``ballot.core.dkg``, ``ballot.core.threshold``):
 
 beside the raw libsodium operations measured in the same run: the Edwards25519 scalar
 multiplication (one per ballot opened, a few per share checked) and an X25519 HPKE
-opening with an ordinary private key (what a server holding the key did per ballot).
+opening with an ordinary private key (what a server holding the key did per ballot);
+
+- ``veche verify`` of a 100,000-ballot election with trustees, end to end as a user runs
+  it, in ballots per second beside the raw opening of one of its ballots
+  (``veche.bench.trustees_verify``).
 Times are whole microseconds or milliseconds; nothing here is a float.
 """
 
@@ -146,7 +150,31 @@ def run_trustees_bench(args: argparse.Namespace) -> int:
             f"{raw_open.microseconds_each} µs)",
             flush=True,
         )
+    for ballots in args.verify_ballots:
+        _print_verify(ballots, args.key_bits)
     return 0
+
+
+def _print_verify(ballots: int, key_bits: int) -> None:
+    from veche.bench.trustees_verify import verify_trustee_election
+
+    print(
+        f"\nveche verify of an election with 3 trustees (2 released), {ballots:,} ballots, "
+        f"{key_bits}-bit credential key (log made without a server, exported, verified by "
+        "`veche verify DIR --key VKEY` in its own process):",
+        flush=True,
+    )
+    f = verify_trustee_election(ballots, key_bits=key_bits)
+    raw_rate = 1_000_000 // max(f.open_scalar_us, 1)
+    print(
+        f"  log of {f.entries:,} entries made in {f.make_ms:,} ms\n"
+        f"  veche verify: {f.verify_ms:,} ms = {f.ballots_per_second:,} ballots/s\n"
+        f"  the election checks alone (no log checks), in this process with one worker: "
+        f"{f.elections_ms:,} ms = {f.ballots * 1000 // max(f.elections_ms, 1):,} ballots/s\n"
+        f"  raw opening of one of its ballots with the rebuilt scalar: {f.open_scalar_us} µs "
+        f"({raw_rate:,}/s on one core); with an ordinary X25519 key: {f.open_private_us} µs",
+        flush=True,
+    )
 
 
 def add_trustees_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -158,5 +186,19 @@ def add_trustees_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> Non
     )
     parser.add_argument(
         "--ballots", type=int, nargs="+", default=[10_000], help="ballots at the close"
+    )
+    parser.add_argument(
+        "--verify-ballots",
+        type=int,
+        nargs="*",
+        default=[100_000],
+        help="ballots of the election `veche verify` checks (default 100000; none to skip)",
+    )
+    parser.add_argument(
+        "--key-bits",
+        type=int,
+        default=2048,
+        choices=[1024, 2048, 3072],
+        help="credential RSA key of that election (1024 only to make the log faster)",
     )
     parser.set_defaults(func=run_trustees_bench)

@@ -1668,6 +1668,117 @@ export async function verifyCheckpoint(noteText, verifierKey, { origin } = {}) {
   return checkpoint;
 }
 
+// ---------------------------------------------------------------------------------------
+// Witness cosignatures (C2SP tlog-cosignature; docs/protocol.md §15.1–§15.3, §15.8;
+// audit/core/cosignature.py)
+
+const ALG_COSIGNATURE_V1 = 0x04;
+
+/** A witness's key ID: SHA-256(name || 0x0A || 0x04 || public key)[:4]. */
+export async function witnessKeyId(name, publicRaw) {
+  publicRaw = toBytes(publicRaw);
+  if (publicRaw.length !== 32) throw new NoteError("an Ed25519 public key is 32 bytes", "bad_key");
+  const digest = await sha256(
+    concatBytes(utf8(name), new Uint8Array([0x0a, ALG_COSIGNATURE_V1]), publicRaw),
+  );
+  return digest.subarray(0, 4);
+}
+
+/**
+ * Parse a witness's verifier key name+hex(key ID)+base64(0x04 || public key), checking
+ * the key ID it claims. @returns {Promise<{name: string, keyId: Uint8Array, publicKey: Uint8Array}>}
+ */
+export async function parseWitnessKey(text) {
+  const parts = typeof text === "string" ? text.trim().split("+") : [];
+  if (parts.length < 3)
+    throw new NoteError("witness key is not name+keyid+key", "bad_witness_key");
+  const [name, kidHex] = parts;
+  const keyB64 = parts.slice(2).join("+");
+  checkKeyName(name);
+  if (!/^[0-9a-f]{8}$/.test(kidHex))
+    throw new NoteError("witness key ID is not 8 lowercase hex digits", "bad_witness_key");
+  const raw = b64Decode(keyB64, "witness key");
+  if (raw.length !== 33 || raw[0] !== ALG_COSIGNATURE_V1)
+    throw new NoteError(
+      "witness key is not an Ed25519 cosignature/v1 key (type 0x04, 32 bytes)",
+      "bad_witness_key",
+    );
+  const publicKey = raw.subarray(1);
+  const keyId = hexDecode(kidHex);
+  if (!bytesEqual(await witnessKeyId(name, publicKey), keyId))
+    throw new NoteError("witness key ID does not match its name and key", "bad_witness_key");
+  return { name, keyId, publicKey };
+}
+
+/** The bytes a cosignature/v1 signs: "cosignature/v1\ntime T\n" || the note's text. */
+export function cosignedMessage(noteText, timestamp) {
+  return utf8(`cosignature/v1\ntime ${BigInt(timestamp).toString()}\n${noteText}`);
+}
+
+/**
+ * Count the valid cosignatures of `witnesses` (parsed keys or their strings) on a
+ * checkpoint note, as audit.core.cosignature.check_cosignatures: lines of other keys are
+ * ignored, each witness counts once, and a line with a trusted witness's name and key ID
+ * that does not verify makes that witness invalid. `ok` needs `required` cosignatures
+ * and no invalid one; `describe()` is the sentence the Python client prints.
+ */
+export async function checkCosignatures(note, witnesses, required) {
+  const list = [];
+  for (const w of witnesses) list.push(typeof w === "string" ? await parseWitnessKey(w) : w);
+  if (!(Number.isInteger(required) && required >= 0 && required <= list.length))
+    throw new NoteError(
+      `a policy of ${required} of ${list.length} witnesses cannot be met`,
+      "bad_witness_policy",
+    );
+  const parsed = typeof note === "object" && note !== null && "text" in note ? note : parseNote(note);
+  const cosigned = [];
+  const invalid = [];
+  for (const witness of list) {
+    const lines = parsed.signatures.filter(
+      (s) => s.name === witness.name && bytesEqual(s.keyId, witness.keyId),
+    );
+    let good = false;
+    for (const line of lines) {
+      let valid = line.signature.length === 72;
+      if (valid) {
+        let timestamp = 0n;
+        for (const b of line.signature.subarray(0, 8)) timestamp = (timestamp << 8n) | BigInt(b);
+        valid =
+          timestamp < 2n ** 63n &&
+          (await ed25519Verify(
+            witness.publicKey,
+            line.signature.subarray(8),
+            cosignedMessage(parsed.text, timestamp),
+          ));
+      }
+      if (!valid) {
+        invalid.push(witness.name);
+        good = false;
+        break;
+      }
+      good = true;
+    }
+    if (good) cosigned.push(witness.name);
+  }
+  const missing = list
+    .map((w) => w.name)
+    .filter((n) => !cosigned.includes(n) && !invalid.includes(n));
+  return {
+    required,
+    cosigned,
+    missing,
+    invalid,
+    ok: cosigned.length >= required && invalid.length === 0,
+    describe() {
+      const parts = [`${cosigned.length} of the required ${required} witness cosignature(s)`];
+      if (cosigned.length) parts.push("cosigned by " + cosigned.join(", "));
+      if (missing.length) parts.push("missing: " + missing.join(", "));
+      if (invalid.length) parts.push("invalid: " + invalid.join(", "));
+      return parts.join("; ");
+    },
+  };
+}
+
 const ENTRY_KEYS = ["at", "body", "kind", "prev", "seq", "v"];
 
 /**
@@ -1945,6 +2056,9 @@ export const ELECTION_KEY_BITS = Object.freeze([2048, 3072]);
  * docs/protocol.md §12 asks clients to wait a random delay between obtaining a credential and
  * casting; that is the page's decision (ballot-page.js waits).
  */
+/** The refusals a cast waits out while witnesses catch up (§15.7). */
+const WAIT_FOR_WITNESSES = new Set(["witness_missing", "not_yet_witnessed"]);
+
 export class VecheVoter {
   /**
    * @param {object} [options]
@@ -1953,6 +2067,12 @@ export class VecheVoter {
    * @param {boolean} [options.allowTestKeys] accept RSA keys smaller than 2048 bits (test servers)
    * @param {string} [options.authorityKey] pin the authority's key (base64url) if the page knows it
    * @param {string} [options.verifierKey] pin the log's verifier key (e.g. the wallet's)
+   * @param {string[]} [options.witnesses] the witnesses' verifier keys to require
+   *   (docs/protocol.md §15.8); by default those the server names (GET /api/v1/log/witnesses)
+   * @param {number} [options.witnessPolicy] how many of them must cosign (default: with
+   *   `witnesses`, all of them; without, the server's policy)
+   * @param {number} [options.witnessWait] milliseconds a cast waits for a cosigned
+   *   checkpoint covering its ballot (default 10,000)
    * @param {typeof fetch} [options.fetch]
    */
   constructor({
@@ -1961,8 +2081,18 @@ export class VecheVoter {
     allowTestKeys = false,
     authorityKey,
     verifierKey,
+    witnesses,
+    witnessPolicy,
+    witnessWait = 10_000,
     fetch: fetchImpl,
   } = {}) {
+    this.pinnedWitnesses =
+      witnesses === undefined
+        ? null
+        : { witnesses: [...witnesses], policy: witnessPolicy ?? witnesses.length };
+    this.serverPolicy = witnessPolicy;
+    this.witnessWait = witnessWait;
+    this._witnesses = null;
     this.baseUrl = baseUrl.replace(/\/$/, "");
     this.csrfToken = csrfToken;
     this.allowTestKeys = allowTestKeys;
@@ -2060,6 +2190,30 @@ export class VecheVoter {
   async verifierKey() {
     if (this.pinnedKey !== null) return this.pinnedKey;
     return (await this.logKey()).verifier_key;
+  }
+
+  /**
+   * The witnesses required and how many (docs/protocol.md §15.8): the ones given to the
+   * constructor, else those the server names with its policy (§15.7; none from a server
+   * that names none). @returns {Promise<{witnesses: string[], policy: number}>}
+   */
+  async witnessPolicy() {
+    if (this.pinnedWitnesses !== null) return this.pinnedWitnesses;
+    if (this._witnesses === null) {
+      let answer;
+      try {
+        answer = await this.#request("/api/v1/log/witnesses", { credentials: "omit" }, 200);
+      } catch (exc) {
+        if (exc instanceof VecheError && exc.status === 404) answer = { witnesses: [], policy: 0 };
+        else throw exc;
+      }
+      const witnesses = Array.isArray(answer.witnesses) ? answer.witnesses.map(String) : [];
+      const policy = this.serverPolicy ?? answer.policy;
+      if (!Number.isSafeInteger(policy) || policy < 0 || policy > witnesses.length)
+        throw new VecheError("bad_witness_policy", "the server's witness policy cannot be met");
+      this._witnesses = { witnesses, policy };
+    }
+    return this._witnesses;
   }
 
   /**
@@ -2248,7 +2402,26 @@ export class VecheVoter {
     );
     const kept = { ...receipt, cast: { ballot, signature } };
     await this.checkReceipt(kept, { manifestHash: info.hash });
+    if ((await this.witnessPolicy()).policy > 0) await this.witnessedReceipt(kept);
     return kept;
+  }
+
+  /**
+   * `recheckReceipt` until a checkpoint cosigned by the required witnesses covers the
+   * receipt (witnesses cosign asynchronously, docs/protocol.md §15.7), for at most
+   * `witnessWait` milliseconds; then the last refusal stands.
+   */
+  async witnessedReceipt(receipt) {
+    const deadline = Date.now() + this.witnessWait;
+    for (;;) {
+      try {
+        return await this.recheckReceipt(receipt);
+      } catch (exc) {
+        const waiting = exc instanceof VecheError && WAIT_FOR_WITNESSES.has(exc.code);
+        if (!waiting || Date.now() >= deadline) throw exc;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /**
@@ -2271,14 +2444,26 @@ export class VecheVoter {
     const note = await this.#request("/api/v1/log/checkpoint", { credentials: "omit" }, 200, {
       text: true,
     });
+    let checkpoint;
     try {
-      return { note, ...(await verifyCheckpoint(note, key)) };
+      checkpoint = { note, ...(await verifyCheckpoint(note, key)) };
     } catch (exc) {
       throw new VecheError(
         "bad_checkpoint",
         `the latest checkpoint is not signed by the log's key: ${exc.detail ?? exc.message}`,
       );
     }
+    const { witnesses, policy } = await this.witnessPolicy();
+    if (policy > 0) {
+      const check = await checkCosignatures(note, witnesses, policy);
+      if (!check.ok)
+        throw new VecheError(
+          "witness_missing",
+          `the log's checkpoint of ${checkpoint.size} entries lacks the witness ` +
+            `cosignatures required: ${check.describe()}`,
+        );
+    }
+    return checkpoint;
   }
 
   /**
@@ -2294,6 +2479,14 @@ export class VecheVoter {
       newerNote === undefined
         ? await this.latestCheckpoint()
         : { note: newerNote, ...(await verifyCheckpoint(newerNote, key)) };
+    if (newer.size < older.size && newerNote === undefined) {
+      if ((await this.witnessPolicy()).policy > 0)
+        throw new VecheError(
+          "not_yet_witnessed",
+          `the newest cosigned checkpoint has ${newer.size} entries; ` +
+            `the receipt's ${older.size} are not witnessed yet`,
+        );
+    }
     if (newer.size < older.size) {
       throw new VecheError("log_shrank", "the newer checkpoint states a smaller log");
     }
