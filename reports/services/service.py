@@ -15,6 +15,7 @@ back to work). Staff of another organisation get a 403 that says so.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,8 +35,7 @@ from reports.core.lifecycle import (
     after_rating,
     check_transition,
 )
-from reports.core.stats import Statistics
-from reports.core.stats import statistics as compute_statistics
+from reports.core.stats import Running, Statistics
 from reports.core.verify import report_entries
 from reports.services import aggregates
 from reports.services.models import Report, ReportFollower, ReportStep
@@ -44,6 +44,11 @@ from reports.services.receiving import Receiving, illegal, pending_answer_photos
 
 class ReportService(Receiving):
     """The steps of a report's life after its receipt, followers and statistics."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._statistics_lock = threading.Lock()
+        self._running: Running | None = None
 
     # --- steps -------------------------------------------------------------------------
     def _move(
@@ -280,8 +285,26 @@ class ReportService(Receiving):
     def statistics(self, db: Session) -> Statistics:
         """The figures of §16.5, computed from the log's entry bytes exactly as the
         verifier does. Every entry is read: the ``kind`` column is only an index, and an
-        operator who relabels a row must not hide an entry from the published figures."""
-        lines = db.scalars(
-            select(LogEntry.data).order_by(LogEntry.seq).execution_options(yield_per=5000)  # type: ignore[arg-type]
-        )
-        return compute_statistics(report_entries(lines))
+        operator who relabels a row must not hide an entry from the published figures.
+
+        The replay is kept between requests, keyed by the log's size: a request reads
+        only the entries appended since the last one (none when the log has not grown),
+        and starts again from the first entry when the log is shorter than the replay."""
+        size = self.sequencer.store.size(db)
+        with self._statistics_lock:
+            running = self._running
+            if running is None or size < running.size:
+                running = Running()
+            if running.figures is not None and running.size == size:
+                return running.figures
+            lines = db.scalars(
+                select(LogEntry.data)
+                .where(LogEntry.seq >= running.size, LogEntry.seq < size)  # type: ignore[operator]
+                .order_by(LogEntry.seq)  # type: ignore[arg-type]
+                .execution_options(yield_per=5000)
+            )
+            # A log that does not replay raises here and leaves no replay behind.
+            self._running = None
+            figures = running.feed(report_entries(lines), size)
+            self._running = running
+            return figures
