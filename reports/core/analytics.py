@@ -1,4 +1,4 @@
-"""What the management-centre analytics count, as pure rules (docs/protocol.md §16.8).
+"""What the management-centre analytics count, as pure rules (docs/protocol.md §16.10).
 
 A report contributes to the aggregates by its *facts*: the UTC day it was received, its
 category, district and the organisation that holds it now, its 0.01° cell, the seconds

@@ -223,9 +223,7 @@ class Running:
         replay(tap(), self.timelines)
         self.size = size
         if touched or self.figures is None:
-            self.figures = summarize(
-                self.timelines.values(), (self.rating_sum, self.rating_count)
-            )
+            self.figures = summarize(self.timelines.values(), (self.rating_sum, self.rating_count))
         return self.figures
 
 

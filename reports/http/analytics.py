@@ -1,5 +1,5 @@
 """The management-centre analytics page (``/office/reports/analytics``,
-docs/protocol.md §16.8): volumes over time and by category, district and organisation,
+docs/protocol.md §16.10): volumes over time and by category, district and organisation,
 response times, shares and ratings, charts drawn as SVG without inline styles, a map of
 where reports cluster, and every table as CSV (``/office/reports/analytics/csv/{table}``).
 The filters live in the URL, so a view can be bookmarked and its CSV matches it.
@@ -147,7 +147,9 @@ def _bars(figures: Analytics, lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def _hbars(rows: list[tuple[str, Counts]], names: dict[str, str], lang: str) -> list[dict[str, Any]]:
+def _hbars(
+    rows: list[tuple[str, Counts]], names: dict[str, str], lang: str
+) -> list[dict[str, Any]]:
     top = max((c.received for _k, c in rows), default=0) or 1
     return [
         {
@@ -171,7 +173,9 @@ class AnalyticsPage(Controller):
     include_in_schema = False
     guards = [requires_role("admin", "supervisor", "org_staff")]  # noqa: RUF012 - read as a class attribute
 
-    def _filters(self, request: Request[Any, Any, Any], db: Any, state: ReportState, viewer: Viewer) -> Filters:
+    def _filters(
+        self, request: Request[Any, Any, Any], db: Any, state: ReportState, viewer: Viewer
+    ) -> Filters:
         """The URL's filters, an organisation's staff held to their organisation."""
         assert viewer is not None
         try:

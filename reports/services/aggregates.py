@@ -1,4 +1,4 @@
-"""The analytics' aggregates, kept by every step of a report (docs/protocol.md §16.8).
+"""The analytics' aggregates, kept by every step of a report (docs/protocol.md §16.10).
 
 ``report_daily`` and ``report_cell_month`` are a function of the report rows' facts
 (``reports.core.analytics.Facts``): a work item that changes a report notes the
@@ -48,7 +48,14 @@ def facts(report: Report) -> Facts:
     )
 
 
-def _bump(db: Session, table: Table, names: tuple[str, ...], key: tuple[Any, ...], delta: dict[str, int], total: str) -> None:
+def _bump(
+    db: Session,
+    table: Table,
+    names: tuple[str, ...],
+    key: tuple[Any, ...],
+    delta: dict[str, int],
+    total: str,
+) -> None:
     """Add ``delta`` to the row of ``key`` (made when missing; removed when its
     ``total`` counter falls to zero, so the tables hold no empty rows)."""
     where = and_(*(table.c[n] == v for n, v in zip(names, key, strict=True)))
@@ -131,7 +138,9 @@ def rebuild(db: Session, batch: int = 10_000) -> int:
     daily, cells = recompute(db.scalars(select(Report).execution_options(yield_per=batch)))
     rows = [dict(zip(DAILY_KEY, key, strict=True)) | dict(c) for key, c in daily.items()]
     for start in range(0, len(rows), batch):
-        chunk = [{n: r.get(n, 0) for n in (*DAILY_KEY, *COUNTERS)} for r in rows[start : start + batch]]
+        chunk = [
+            {n: r.get(n, 0) for n in (*DAILY_KEY, *COUNTERS)} for r in rows[start : start + batch]
+        ]
         db.execute(insert(DAILY), chunk)
     cell_rows = [dict(zip(CELL_KEY, key, strict=True)) | {"reports": n} for key, n in cells.items()]
     for start in range(0, len(cell_rows), batch):

@@ -1,4 +1,4 @@
-"""The management-centre analytics of reports (docs/protocol.md §16.8), read from the
+"""The management-centre analytics of reports (docs/protocol.md §16.10), read from the
 aggregates that every step keeps (``reports.services.aggregates``).
 
 Reports are counted by the UTC day they were received (a report answered in December
@@ -124,9 +124,11 @@ class ReportAnalytics:
         if filters.category is not None:
             categories = _subtree(tree, filters.category)
         where = _where(DAILY, filters, categories)
-        totals = db.execute(
-            select(*(func.sum(DAILY.c[n]).label(n) for n in COUNTERS)).where(*where)
-        ).mappings().one()
+        totals = (
+            db.execute(select(*(func.sum(DAILY.c[n]).label(n) for n in COUNTERS)).where(*where))
+            .mappings()
+            .one()
+        )
         counts = {n: int(totals[n] or 0) for n in COUNTERS}
         raw = _where_reports(filters, categories)
         summary = Summary(
@@ -248,11 +250,17 @@ def _series(db: Session, filters: Filters, where: list[Any]) -> list[tuple[str, 
     return out
 
 
-def _cells(db: Session, filters: Filters, categories: list[str] | None) -> list[tuple[int, int, int]]:
+def _cells(
+    db: Session, filters: Filters, categories: list[str] | None
+) -> list[tuple[int, int, int]]:
     """Reports per 0.01° cell: whole months from the monthly table, edge days from rows."""
     start, end = filters.start_day(), filters.end_day()
     # The whole months inside the period: [first, stop) as month numbers (None: open).
-    first = None if start is None else (start if month_of(start) == start else next_month(month_of(start)))
+    first = (
+        None
+        if start is None
+        else (start if month_of(start) == start else next_month(month_of(start)))
+    )
     stop = None if end is None else month_of(end + 1)
     counts: Counter[tuple[int, int]] = Counter()
     whole = first is None or stop is None or first < stop
@@ -283,4 +291,6 @@ def _cells(db: Session, filters: Filters, categories: list[str] | None) -> list[
             conditions.append(REPORTS.c.received_at < high * DAY)
         for lat, lon in db.execute(select(REPORTS.c.lat_e6, REPORTS.c.lon_e6).where(*conditions)):
             counts[(int(lat) // GRID_E6, int(lon) // GRID_E6)] += 1
-    return sorted(((lat, lon, n) for (lat, lon), n in counts.items() if n), key=lambda c: (-c[2], c[0], c[1]))
+    return sorted(
+        ((lat, lon, n) for (lat, lon), n in counts.items() if n), key=lambda c: (-c[2], c[0], c[1])
+    )

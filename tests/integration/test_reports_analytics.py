@@ -1,4 +1,4 @@
-"""The management-centre analytics of reports (docs/protocol.md §16.8) through the real
+"""The management-centre analytics of reports (docs/protocol.md §16.10) through the real
 HTTP app and services: the aggregates kept by every step agree with a recomputation
 from the rows after any sequence of steps; the unfiltered figures are the log's
 statistics; filters, CSV, access and refusals of bad filters in the reader's language.
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from litestar import Litestar
 from sqlalchemy import select
 
+from audit.services.models import LogEntry
 from kernel.accounts.models import User
 from kernel.errors import DomainError
 from kernel.settings import Settings
@@ -35,7 +36,6 @@ from tests.support.images import png
 from tests.support.pages import HTML
 from tests.support.proposals import Actor
 from tests.support.reports import answer, report, setup_reports
-from audit.services.models import LogEntry
 
 PAGE = "/office/reports/analytics"
 START = 1_795_000_000  # 2026-11-18, a Wednesday
@@ -240,9 +240,7 @@ def test_staff_see_their_organisation_only(month: dict[str, Actor]) -> None:
 
 
 @pytest.mark.parametrize("engine_name", ["sqlite"])
-def test_residents_and_visitors_are_refused(
-    month: dict[str, Actor], client: Client
-) -> None:
+def test_residents_and_visitors_are_refused(month: dict[str, Actor], client: Client) -> None:
     assert month["resident"].use().get(PAGE).status_code == 403
     assert month["resident"].use().get(f"{PAGE}/csv/categories").status_code == 403
     client.cookies.clear()

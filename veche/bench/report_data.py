@@ -1,5 +1,5 @@
 """Synthetic report data for ``veche bench reports``: a year of reports written straight
-into the tables of a SQLite database (with the aggregates of docs/protocol.md §16.8),
+into the tables of a SQLite database (with the aggregates of docs/protocol.md §16.10),
 and a chained, signed exported log of report entries (§16.4) for ``veche verify``.
 
 The distributions follow the feedback platform's shape: more reports on weekdays and in
@@ -51,12 +51,33 @@ CATEGORY_WEIGHTS = {
 DISTRICT_WEIGHTS = {"centre": 35, "riverside": 25, "north": 40}
 RATINGS = (1, 2, 3, 4, 5)
 RATING_WEIGHTS = (8, 10, 12, 25, 45)
-COLUMNS = (
-    "id reporter_id category district organisation description lat_e6 lon_e6 public status "
-    "deadline_days received_at clock_seconds clock_at first_response_at answered_at closed_at "
-    "rating reopened updated_at first_response_s first_answer_s answered_in_time ratings "
-    "rating_sum"
-).split()
+COLUMNS = [
+    "id",
+    "reporter_id",
+    "category",
+    "district",
+    "organisation",
+    "description",
+    "lat_e6",
+    "lon_e6",
+    "public",
+    "status",
+    "deadline_days",
+    "received_at",
+    "clock_seconds",
+    "clock_at",
+    "first_response_at",
+    "answered_at",
+    "closed_at",
+    "rating",
+    "reopened",
+    "updated_at",
+    "first_response_s",
+    "first_answer_s",
+    "answered_in_time",
+    "ratings",
+    "rating_sum",
+]
 
 
 @dataclass(frozen=True)
@@ -231,9 +252,7 @@ def fill_reports(engine: Engine, count: int, reporter: int, now: int, *, seed: i
         for name, _sql in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
         marks = ", ".join("?" for _ in COLUMNS)
-        cursor.executemany(
-            f"INSERT INTO report ({', '.join(COLUMNS)}) VALUES ({marks})", rows
-        )
+        cursor.executemany(f"INSERT INTO report ({', '.join(COLUMNS)}) VALUES ({marks})", rows)
         for _name, sql in indexes:
             cursor.execute(sql)
         cursor.execute("ANALYZE")
@@ -288,18 +307,31 @@ def _entries(drawer: Drawer, limit: int) -> Iterator[tuple[str, dict[str, Any]]]
         org = d.organisation
         photo = hashlib.sha256(rid.encode()).hexdigest()
         if d.first_response_s is not None and d.first_answer_s != d.first_response_s:
-            life.append(("report.status", _status(rid, "received", "in_work", org, t + d.first_response_s)))
+            life.append(
+                ("report.status", _status(rid, "received", "in_work", org, t + d.first_response_s))
+            )
         if d.first_answer_s is not None:
             at = t + d.first_answer_s
-            life.append(("report.answered", {"at": at, "organisation": org, "photos": [photo], "report": rid}))
+            life.append(
+                (
+                    "report.answered",
+                    {"at": at, "organisation": org, "photos": [photo], "report": rid},
+                )
+            )
             for n, rating in enumerate(d.ratings):
                 life.append(("report.rated", {"at": at + 3600, "rating": rating, "report": rid}))
                 if rating < 3 and n + 1 < len(d.ratings):
-                    life.append(("report.status", _status(rid, "reopened", "in_work", org, at + 7200)))
+                    life.append(
+                        ("report.status", _status(rid, "reopened", "in_work", org, at + 7200))
+                    )
                     at += 2 * DAY
-                    life.append(("report.answered", {"at": at, "organisation": org, "photos": [photo], "report": rid}))
-        for item in life[: limit - made]:
-            yield item
+                    life.append(
+                        (
+                            "report.answered",
+                            {"at": at, "organisation": org, "photos": [photo], "report": rid},
+                        )
+                    )
+        yield from life[: limit - made]
         made += len(life)
 
 
@@ -338,5 +370,7 @@ def report_log(n_entries: int, now: int) -> tuple[list[bytes], str, KeyInfo]:
             assert line == build_entry(seq, prev, AT, kind, body, kinds)
         lines.append(line)
         prev = sha(b"\x00" + line).hexdigest()
-    note = sign_checkpoint(key, ORIGIN, Checkpoint(ORIGIN, len(lines), mth([leaf_hash(x) for x in lines])))
+    note = sign_checkpoint(
+        key, ORIGIN, Checkpoint(ORIGIN, len(lines), mth([leaf_hash(x) for x in lines]))
+    )
     return lines, note, info

@@ -115,9 +115,7 @@ def _timed(
             latencies.extend(mine)
             failures[0] += bad
 
-    threads = [
-        threading.Thread(target=worker, args=(c, n * per)) for n, c in enumerate(clients)
-    ]
+    threads = [threading.Thread(target=worker, args=(c, n * per)) for n, c in enumerate(clients)]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -134,7 +132,9 @@ def _timed(
     }
 
 
-def bench_submissions(tmp: Path, count: int, levels: list[int]) -> list[tuple[str, int, dict[str, Any]]]:
+def bench_submissions(
+    tmp: Path, count: int, levels: list[int]
+) -> list[tuple[str, int, dict[str, Any]]]:
     engine = _setup(tmp / "submit")
     engine.dispose()
     photo = _photo()
@@ -201,7 +201,9 @@ def _views(now: int) -> list[tuple[str, str]]:
     ]
 
 
-def bench_analytics(tmp: Path, count: int, repeats: int, say: Callable[[str], None]) -> dict[str, Any]:
+def bench_analytics(
+    tmp: Path, count: int, repeats: int, say: Callable[[str], None]
+) -> dict[str, Any]:
     from reports.services.config import ReportConfig, parse_toml
     from veche.bench.report_data import fill_reports
 
@@ -295,7 +297,12 @@ def bench_verify_reports(tmp: Path, entries: int, say: Callable[[str], None]) ->
     key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"veche bench key").digest())
     notices = synthetic_entries(entries, key)
     checkpoint = Checkpoint(ORIGIN, entries, mth([leaf_hash(x) for x in notices]))
-    write_export(tmp / "notice-log", notices, sign_checkpoint(key, ORIGIN, checkpoint), KeyInfo.from_private_key(ORIGIN, key))
+    write_export(
+        tmp / "notice-log",
+        notices,
+        sign_checkpoint(key, ORIGIN, checkpoint),
+        KeyInfo.from_private_key(ORIGIN, key),
+    )
     del notices
     say("  running veche verify on both…")
     report_seconds, report_code, report_out = _verify(tmp / "report-log", info.verifier_key)
@@ -328,7 +335,10 @@ def run_reports_bench(args: argparse.Namespace) -> int:
         say("Submissions over HTTP…")
         rows = bench_submissions(tmp, args.submissions, levels)
         print("\nReports submitted over HTTP with a 1.5 MB photo, SQLite, one server process:")
-        print(f"  {'what':<22} {'conc':>5} {'count':>6} {'fail':>5} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        print(
+            f"  {'what':<22} {'conc':>5} {'count':>6} {'fail':>5} "
+            f"{'per s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+        )
         for what, level, r in rows:
             print(
                 f"  {what:<22} {level:>5} {r['count']:>6} {r['failures']:>5} "
@@ -348,7 +358,9 @@ def run_reports_bench(args: argparse.Namespace) -> int:
                 f"  {label:<36} {_ms(min(times)):>8} {_ms(stats.median(times)):>8} "
                 f"{_ms(max(times)):>8} {size:>9,}"
             )
-        slowest = max(max(t) for label, t, _s in figures["pages"] if not label.startswith("baseline"))
+        slowest = max(
+            max(t) for label, t, _s in figures["pages"] if not label.startswith("baseline")
+        )
         print(f"  slowest analytics request: {_ms(slowest)} ms (target: under 1,000 ms)")
         print(
             f"  without the aggregates, the unfiltered summary alone from the raw rows "
@@ -392,7 +404,10 @@ def add_reports_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None
     )
     parser.add_argument("--concurrency", default="1,4", help="concurrent residents (default 1,4)")
     parser.add_argument(
-        "--reports", type=int, default=1_000_000, help="reports for the analytics (default 1,000,000)"
+        "--reports",
+        type=int,
+        default=1_000_000,
+        help="reports for the analytics (default 1,000,000)",
     )
     parser.add_argument("--repeats", type=int, default=5, help="requests per view (default 5)")
     parser.add_argument(
@@ -402,4 +417,3 @@ def add_reports_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None
         help="report entries in the log for veche verify (default 1,000,000)",
     )
     parser.set_defaults(func=run_reports_bench)
-

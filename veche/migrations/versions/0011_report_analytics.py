@@ -1,6 +1,6 @@
 """report analytics
 
-The management-centre analytics of resident reports (docs/protocol.md §16.8): each
+The management-centre analytics of resident reports (docs/protocol.md §16.10): each
 report's facts (seconds to the first response and to the first answer, whether that
 answer was in time, its ratings' count and sum), indexes for exact percentiles, and the
 aggregates kept by every step — reports by UTC day, category, district and organisation,
@@ -29,9 +29,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("first_response_s", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("first_answer_s", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("answered_in_time", sa.Boolean(), nullable=True))
-        batch_op.add_column(
-            sa.Column("ratings", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch_op.add_column(sa.Column("ratings", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(
             sa.Column("rating_sum", sa.Integer(), nullable=False, server_default="0")
         )
@@ -111,10 +109,7 @@ def _backfill() -> None:
     bind = op.get_bind()
     steps: dict[str, list[tuple[str, int, int, str | None]]] = {}
     for report_id, to_status, at, seq, from_status in bind.execute(
-        sa.text(
-            "SELECT report_id, to_status, at, seq, from_status FROM report_step "
-            "ORDER BY seq"
-        )
+        sa.text("SELECT report_id, to_status, at, seq, from_status FROM report_step ORDER BY seq")
     ):
         steps.setdefault(report_id, []).append((to_status, at, seq, from_status))
     for report_id, received_at, deadline_days, first_response_at in bind.execute(
