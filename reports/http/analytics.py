@@ -203,7 +203,7 @@ class AnalyticsPage(Controller):
                 o.code: o.name_ru if russian else o.name_en
                 for o in state.reports.config.organisations(db)
             },
-            "district": dict(db.execute(select(District.code, District.name)).all()),
+            "district": dict(db.execute(select(District.code, District.name)).all()),  # type: ignore[call-overload]
         }
 
     def _read(

@@ -122,9 +122,9 @@ def stored(db: Session) -> tuple[DailyRows, CellRows]:
     daily: DailyRows = {}
     for row in db.execute(select(DAILY)).mappings():
         key = tuple(row[n] for n in DAILY_KEY)
-        daily[key] = Counter({n: int(row[n]) for n in COUNTERS})  # type: ignore[index]
+        daily[key] = Counter({n: int(row[n]) for n in COUNTERS})
     cells: CellRows = {
-        tuple(row[n] for n in CELL_KEY): int(row["reports"])  # type: ignore[misc]
+        tuple(row[n] for n in CELL_KEY): int(row["reports"])
         for row in db.execute(select(CELLS)).mappings()
     }
     return daily, cells

@@ -13,13 +13,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar import Litestar
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from audit.services.models import LogEntry
 from kernel.accounts.models import User
@@ -272,3 +273,54 @@ def test_bad_filters_are_refused_in_the_readers_language(
     csv_response = supervisor.get(f"{PAGE}/csv/series", params=params)
     assert csv_response.status_code == 400
     assert supervisor.get(f"{PAGE}/csv/nothing").status_code == 404
+
+
+def _migration() -> Any:
+    import importlib.util
+
+    import veche
+
+    path = Path(veche.__file__).parent / "migrations" / "versions" / "0011_report_analytics.py"
+    spec = importlib.util.spec_from_file_location("report_analytics_migration", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_upgrade_counts_the_reports_made_before_it(
+    month: dict[str, Actor], app: Litestar
+) -> None:
+    """Migration 0011 fills each existing report's facts from its steps and its ratings'
+    entries, and the aggregates from the rows: the same as the steps kept them."""
+    columns = ("first_response_s", "first_answer_s", "answered_in_time", "ratings", "rating_sum")
+    with app.state.read_sessions() as db:
+        reopened = db.scalar(select(Report.id).where(Report.status == "reopened"))
+    assert (
+        month["supervisor"].call("POST", f"/api/v1/reports/{reopened}/send-back").status_code == 200
+    )
+    assert answer(month["roads"], str(reopened)).status_code == 200
+    _rate(month["resident"], str(reopened), 5)
+    with app.state.read_sessions() as db:
+        kept = aggregates.stored(db)
+        facts = sorted(
+            tuple(getattr(r, c) for c in ("id", *columns)) for r in db.scalars(select(Report))
+        )
+    assert any(f[4] == 2 for f in facts)  # a report rated twice: 2, then its second rating
+    with app.state.engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE report SET first_response_s = NULL, first_answer_s = NULL, "
+                "answered_in_time = NULL, ratings = 0, rating_sum = 0"
+            )
+        )
+        connection.execute(text("DELETE FROM report_daily"))
+        connection.execute(text("DELETE FROM report_cell_month"))
+    with app.state.engine.begin() as connection:
+        _migration()._backfill(connection)
+    with app.state.read_sessions() as db:
+        assert aggregates.stored(db) == kept
+        again = sorted(
+            tuple(getattr(r, c) for c in ("id", *columns)) for r in db.scalars(select(Report))
+        )
+    assert again == facts

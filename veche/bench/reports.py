@@ -212,7 +212,9 @@ def bench_analytics(
 
     with Session(engine) as db, db.begin():
         ReportConfig().replace(db, parse_toml(EXAMPLE.read_text("utf-8")))
-        reporter = db.scalar(select(User.id).where(User.email == "bench-resident@example.org"))
+        reporter = db.scalar(
+            select(User.id).where(User.email == "bench-resident@example.org")  # type: ignore[call-overload]
+        )
     now = int(time.time())
     say(f"  writing {count:,} reports and their aggregates…")
     began = time.perf_counter()

@@ -97,16 +97,15 @@ def upgrade() -> None:
             "month", "category", "district", "organisation", "lat_e2", "lon_e2"
         ),
     )
-    _backfill()
+    _backfill(op.get_bind())
 
 
-def _backfill() -> None:
+def _backfill(bind: sa.Connection) -> None:
     """Each existing report's facts from its steps and its ratings' log entries, then the
     aggregates from the rows."""
     from reports.core.lifecycle import DAY, Step, clock_seconds
     from reports.services.aggregates import rebuild
 
-    bind = op.get_bind()
     steps: dict[str, list[tuple[str, int, int, str | None]]] = {}
     for report_id, to_status, at, seq, from_status in bind.execute(
         sa.text("SELECT report_id, to_status, at, seq, from_status FROM report_step ORDER BY seq")
