@@ -72,6 +72,16 @@ class Report(SQLModel, table=True):
             "district",
             "organisation",
         ),
+        # The map's days at the edges of a period: cells counted from the index alone.
+        Index(
+            "ix_report_received_place",
+            "received_at",
+            "category",
+            "district",
+            "organisation",
+            "lat_e6",
+            "lon_e6",
+        ),
         Index(
             "ix_report_first_answer_s",
             "first_answer_s",

@@ -334,62 +334,69 @@ def run_reports_bench(args: argparse.Namespace) -> int:
     levels = [int(x) for x in args.concurrency.split(",")]
     with tempfile.TemporaryDirectory(prefix="veche-bench-reports-") as name:
         tmp = Path(name)
-        say("Submissions over HTTP…")
-        rows = bench_submissions(tmp, args.submissions, levels)
-        print("\nReports submitted over HTTP with a 1.5 MB photo, SQLite, one server process:")
-        print(
-            f"  {'what':<22} {'conc':>5} {'count':>6} {'fail':>5} "
-            f"{'per s':>8} {'p50 ms':>8} {'p99 ms':>8}"
-        )
-        for what, level, r in rows:
-            print(
-                f"  {what:<22} {level:>5} {r['count']:>6} {r['failures']:>5} "
-                f"{r['per_second']:>8,.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
-            )
-
-        say("Analytics…")
-        figures = bench_analytics(tmp, args.reports, args.repeats, say)
-        print(
-            f"\nThe analytics page over {args.reports:,} reports of a year "
-            f"(written with their aggregates in {figures['filled_seconds']:.1f} s), "
-            f"as a supervisor over HTTP, {args.repeats} times each:"
-        )
-        print(f"  {'view':<36} {'min ms':>8} {'median':>8} {'max ms':>8} {'bytes':>9}")
-        for label, times, size in figures["pages"]:
-            print(
-                f"  {label:<36} {_ms(min(times)):>8} {_ms(stats.median(times)):>8} "
-                f"{_ms(max(times)):>8} {size:>9,}"
-            )
-        slowest = max(
-            max(t) for label, t, _s in figures["pages"] if not label.startswith("baseline")
-        )
-        print(f"  slowest analytics request: {_ms(slowest)} ms (target: under 1,000 ms)")
-        print(
-            f"  without the aggregates, the unfiltered summary alone from the raw rows "
-            f"(in process): {_ms(figures['raw']['seconds'])} ms"
-        )
-
-        say("veche verify…")
-        v = bench_verify_reports(tmp, args.entries, say)
-        print(f"\nveche verify over an exported log of {v['entries']:,} entries (whole command):")
-        print(
-            f"  report entries: {v['report_seconds']:.1f} s = "
-            f"{v['entries'] / v['report_seconds']:,.0f} entries/s, "
-            f"{'OK' if v['report_ok'] else 'FAILED'}"
-        )
-        print(
-            f"  baseline, as many notices (the log's checks alone): {v['notice_seconds']:.1f} s = "
-            f"{v['entries'] / v['notice_seconds']:,.0f} entries/s, "
-            f"{'OK' if v['notice_ok'] else 'FAILED'}"
-        )
-        print(
-            f"  the reports' recomputation by itself: {v['alone_seconds']:.1f} s = "
-            f"{v['entries'] / v['alone_seconds']:,.0f} entries/s, "
-            f"{'OK' if v['alone_ok'] else 'FAILED'}"
-        )
-        for line in v["summary"][:1]:
-            print(f"  {line}")
+        parts = set(args.parts.split(","))
+        if "submit" in parts:
+            _print_submissions(bench_submissions(tmp, args.submissions, levels))
+        if "analytics" in parts:
+            _print_analytics(bench_analytics(tmp, args.reports, args.repeats, say), args)
+        if "verify" in parts:
+            say("veche verify…")
+            _print_verify(bench_verify_reports(tmp, args.entries, say))
     return 0
+
+
+def _print_submissions(rows: list[tuple[str, int, dict[str, Any]]]) -> None:
+    print("\nReports submitted over HTTP with a 1.5 MB photo, SQLite, one server process:")
+    print(
+        f"  {'what':<22} {'conc':>5} {'count':>6} {'fail':>5} "
+        f"{'per s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+    )
+    for what, level, r in rows:
+        print(
+            f"  {what:<22} {level:>5} {r['count']:>6} {r['failures']:>5} "
+            f"{r['per_second']:>8,.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
+        )
+
+
+def _print_analytics(figures: dict[str, Any], args: argparse.Namespace) -> None:
+    print(
+        f"\nThe analytics page over {args.reports:,} reports of a year "
+        f"(written with their aggregates in {figures['filled_seconds']:.1f} s), "
+        f"as a supervisor over HTTP, {args.repeats} times each:"
+    )
+    print(f"  {'view':<36} {'min ms':>8} {'median':>8} {'max ms':>8} {'bytes':>9}")
+    for label, times, size in figures["pages"]:
+        print(
+            f"  {label:<36} {_ms(min(times)):>8} {_ms(stats.median(times)):>8} "
+            f"{_ms(max(times)):>8} {size:>9,}"
+        )
+    slowest = max(max(t) for label, t, _s in figures["pages"] if not label.startswith("baseline"))
+    print(f"  slowest analytics request: {_ms(slowest)} ms (target: under 1,000 ms)")
+    print(
+        f"  without the aggregates, the unfiltered summary alone from the raw rows "
+        f"(in process): {_ms(figures['raw']['seconds'])} ms"
+    )
+
+
+def _print_verify(v: dict[str, Any]) -> None:
+    print(f"\nveche verify over an exported log of {v['entries']:,} entries (whole command):")
+    print(
+        f"  report entries: {v['report_seconds']:.1f} s = "
+        f"{v['entries'] / v['report_seconds']:,.0f} entries/s, "
+        f"{'OK' if v['report_ok'] else 'FAILED'}"
+    )
+    print(
+        f"  baseline, as many notices (the log's checks alone): {v['notice_seconds']:.1f} s = "
+        f"{v['entries'] / v['notice_seconds']:,.0f} entries/s, "
+        f"{'OK' if v['notice_ok'] else 'FAILED'}"
+    )
+    print(
+        f"  the reports' recomputation by itself: {v['alone_seconds']:.1f} s = "
+        f"{v['entries'] / v['alone_seconds']:,.0f} entries/s, "
+        f"{'OK' if v['alone_ok'] else 'FAILED'}"
+    )
+    for line in v["summary"][:1]:
+        print(f"  {line}")
 
 
 def add_reports_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -417,5 +424,10 @@ def add_reports_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None
         type=int,
         default=1_000_000,
         help="report entries in the log for veche verify (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--parts",
+        default="submit,analytics,verify",
+        help="which parts to run, comma-separated (default submit,analytics,verify)",
     )
     parser.set_defaults(func=run_reports_bench)

@@ -39,6 +39,11 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
+            "ix_report_received_place",
+            ["received_at", "category", "district", "organisation", "lat_e6", "lon_e6"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_report_first_answer_s",
             ["first_answer_s", "received_at", "category", "district", "organisation"],
             unique=False,
@@ -152,6 +157,7 @@ def downgrade() -> None:
     op.drop_table("report_daily")
     with op.batch_alter_table("report", schema=None) as batch_op:
         batch_op.drop_index("ix_report_first_answer_s")
+        batch_op.drop_index("ix_report_received_place")
         batch_op.drop_index("ix_report_first_response_s")
         batch_op.drop_column("rating_sum")
         batch_op.drop_column("ratings")
