@@ -9,7 +9,7 @@
     const element = document.getElementById("cells-map");
     if (!element || typeof L === "undefined") return;
     const cells = JSON.parse(element.dataset.cells || "[]");
-    const map = L.map(element, { scrollWheelZoom: false });
+    const map = L.map(element, { scrollWheelZoom: false, zoomSnap: 0.25 });
     if (element.dataset.tiles) {
       L.tileLayer(element.dataset.tiles, {
         maxZoom: 19, attribution: element.dataset.attribution || ""

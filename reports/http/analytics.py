@@ -15,6 +15,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,6 +53,9 @@ COLUMNS = (
     N_("Reopened"),
     N_("Reopened, %"),
 )
+PAGE_COLUMNS = (0, 1, 3, 4, 6, 8)
+"""The columns of ``COLUMNS`` the page shows; the CSV has them all, with the counts
+behind each share."""
 TABLES = {
     "series": N_("Reports by period (UTC, by the day received)"),
     "categories": N_("By category"),
@@ -128,6 +132,24 @@ def tables(figures: Analytics, names: dict[str, dict[str, str]], gettext: Any) -
         )
     )
     return out
+
+
+def _localized(table: Shown, lang: str) -> Shown:
+    """The table as the page shows it: numbers in the reader's notation, as many decimals
+    as the exact figures have (the CSV keeps the plain figures)."""
+
+    def cell(value: str) -> str:
+        if value in ("", "—"):
+            return value
+        decimals = len(value.partition(".")[2])
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        return format_decimal(Decimal(value), format=pattern, locale=lang)
+
+    keep = list(range(len(table.columns)))
+    if table.key != "cells":
+        keep = [0, *(1 + i for i in PAGE_COLUMNS)]
+    rows = [[row[0], *(cell(row[i]) for i in keep[1:])] for row in table.rows]
+    return replace(table, columns=[table.columns[i] for i in keep], rows=rows)
 
 
 def _bars(figures: Analytics, lang: str) -> list[dict[str, Any]]:
@@ -249,7 +271,7 @@ class AnalyticsPage(Controller):
                     "ratings": _number(s.counts.ratings, lang),
                     "reopen": percent(s.counts.reopen_rate),
                 },
-                "tables": tables(figures, names, gettext),
+                "tables": [_localized(t, lang) for t in tables(figures, names, gettext)],
                 "bars": _bars(figures, lang),
                 "by_category": _hbars(figures.categories, names["category"], lang),
                 "by_district": _hbars(figures.districts, names["district"], lang),
