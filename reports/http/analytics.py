@@ -225,7 +225,10 @@ class AnalyticsPage(Controller):
                 o.code: o.name_ru if russian else o.name_en
                 for o in state.reports.config.organisations(db)
             },
-            "district": dict(db.execute(select(District.code, District.name)).all()),  # type: ignore[call-overload]
+            "district": {
+                code: i18n.label(lang, name)
+                for code, name in db.execute(select(District.code, District.name)).all()  # type: ignore[call-overload]
+            },
         }
 
     def _read(
