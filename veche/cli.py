@@ -270,6 +270,7 @@ def _bench_registrars() -> list[Callable[[Any], None]]:
     from veche.bench.cast import add_cast_bench
     from veche.bench.commands import add_log_bench, add_verify_bench
     from veche.bench.load import add_load_bench
+    from veche.bench.reports import add_reports_bench
     from veche.bench.tally import add_tally_bench
     from veche.bench.trustees import add_trustees_bench
     from veche.bench.witness import add_witness_bench
@@ -282,6 +283,7 @@ def _bench_registrars() -> list[Callable[[Any], None]]:
         add_load_bench,
         add_witness_bench,
         add_trustees_bench,
+        add_reports_bench,
     ]
 
 

@@ -16,6 +16,7 @@ from kernel.http.districts_pages import DistrictPages
 from proposals.http.dashboard import ballot_details, pipeline_panel
 from proposals.http.office import ProgramOfficePages
 from proposals.http.office_results import ResultOfficePages
+from reports.http.analytics import AnalyticsPage
 from reports.http.pages import ReportPages
 
 PAGE_CONTROLLERS: list[Any] = [
@@ -26,4 +27,5 @@ PAGE_CONTROLLERS: list[Any] = [
     ProgramOfficePages,
     ResultOfficePages,
     ReportPages,
+    AnalyticsPage,
 ]

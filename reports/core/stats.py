@@ -109,9 +109,13 @@ def nearest_rank(values: Sequence[int], percent: int) -> int | None:
     return ordered[rank - 1]
 
 
-def replay(entries: Iterable[tuple[int, str, msgspec.Struct]]) -> dict[str, Timeline]:
-    """Every report's timeline from ``(seq, kind, body)`` in log order."""
-    timelines: dict[str, Timeline] = {}
+def replay(
+    entries: Iterable[tuple[int, str, msgspec.Struct]],
+    timelines: dict[str, Timeline] | None = None,
+) -> dict[str, Timeline]:
+    """Every report's timeline from ``(seq, kind, body)`` in log order, continuing
+    ``timelines`` (changed in place) when given."""
+    timelines = {} if timelines is None else timelines
     for seq, kind, body in entries:
         if isinstance(body, kinds.ReportReceived):
             if body.report in timelines:
@@ -187,10 +191,46 @@ def statistics(
             yield item
 
     timelines = replay(tap())
-    return summarize(timelines.values(), ratings)
+    return summarize(timelines.values(), (sum(ratings), len(ratings)))
 
 
-def summarize(timelines: Iterable[Timeline], ratings: Sequence[int]) -> Statistics:
+@dataclass
+class Running:
+    """The statistics kept up to date as the log grows: the replay so far, continued
+    with the entries after ``size`` only. What it gives equals ``statistics`` over the
+    whole log (the server's cache of §16.5, keyed by the log's size)."""
+
+    size: int = 0
+    timelines: dict[str, Timeline] = field(default_factory=dict)
+    rating_sum: int = 0
+    rating_count: int = 0
+    figures: Statistics | None = None
+
+    def feed(self, entries: Iterable[tuple[int, str, msgspec.Struct]], size: int) -> Statistics:
+        """Continue with the report entries of ``[self.size, size)``; raises
+        ``StatisticsRefused`` as ``statistics`` does (the state is then unusable)."""
+        touched = False
+
+        def tap() -> Iterable[tuple[int, str, msgspec.Struct]]:
+            nonlocal touched
+            for item in entries:
+                touched = True
+                if isinstance(item[2], kinds.ReportRated):
+                    self.rating_sum += item[2].rating
+                    self.rating_count += 1
+                yield item
+
+        replay(tap(), self.timelines)
+        self.size = size
+        if touched or self.figures is None:
+            self.figures = summarize(self.timelines.values(), (self.rating_sum, self.rating_count))
+        return self.figures
+
+
+def summarize(timelines: Iterable[Timeline], ratings: tuple[int, int]) -> Statistics:
+    """The figures over ``timelines``; ``ratings`` is the sum and the count of every
+    rating in the log."""
+    rating_sum, rating_count = ratings
     first_response: list[int] = []
     answer: list[int] = []
     reports = answered = in_time = reopened = 0
@@ -211,7 +251,7 @@ def summarize(timelines: Iterable[Timeline], ratings: Sequence[int]) -> Statisti
         answer_median=nearest_rank(answer, 50),
         answer_p90=nearest_rank(answer, 90),
         within_deadline=Fraction(in_time, answered) if answered else None,
-        average_rating=Fraction(sum(ratings), len(ratings)) if ratings else None,
-        ratings=len(ratings),
+        average_rating=Fraction(rating_sum, rating_count) if rating_count else None,
+        ratings=rating_count,
         reopen_rate=Fraction(reopened, answered) if answered else None,
     )

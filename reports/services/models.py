@@ -8,6 +8,7 @@ these rows hold what the log must not: who reported, the text, the exact point.
 
 from __future__ import annotations
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -60,6 +61,36 @@ class OrganisationStaff(SQLModel, table=True):
 
 class Report(SQLModel, table=True):
     __tablename__ = "report"
+    # The analytics' exact percentiles read one bucket of durations in order, checking
+    # the filters from the index alone (reports.services.analytics).
+    __table_args__ = (
+        Index(
+            "ix_report_first_response_s",
+            "first_response_s",
+            "received_at",
+            "category",
+            "district",
+            "organisation",
+        ),
+        # The map's days at the edges of a period: cells counted from the index alone.
+        Index(
+            "ix_report_received_place",
+            "received_at",
+            "category",
+            "district",
+            "organisation",
+            "lat_e6",
+            "lon_e6",
+        ),
+        Index(
+            "ix_report_first_answer_s",
+            "first_answer_s",
+            "received_at",
+            "category",
+            "district",
+            "organisation",
+        ),
+    )
 
     # 32 random hex digits: the id the log carries (never a sequential number).
     id: str = Field(primary_key=True, max_length=32)
@@ -86,6 +117,14 @@ class Report(SQLModel, table=True):
     rating_comment: str | None = Field(default=None, max_length=2000)
     reopened: int = 0
     updated_at: int
+    # What the analytics count (reports.core.analytics.Facts): seconds from receipt to
+    # the first response and to the first answer, whether that answer was in time, and
+    # every rating's count and sum (``rating`` above is only the last one).
+    first_response_s: int | None = None
+    first_answer_s: int | None = None
+    answered_in_time: bool | None = None
+    ratings: int = 0
+    rating_sum: int = 0
 
 
 class ReportStep(SQLModel, table=True):
@@ -141,3 +180,64 @@ class Open311Key(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
     label: str = Field(max_length=200)
     created_at: int
+
+
+class ReportDaily(SQLModel, table=True):
+    """Reports received on a UTC day, by category, district and the organisation that
+    holds them now: the counters of ``reports.core.analytics.COUNTERS``, kept by every
+    step (``reports.services.aggregates``)."""
+
+    __tablename__ = "report_daily"
+
+    day: int = Field(primary_key=True)
+    category: str = Field(primary_key=True, max_length=64)
+    district: str = Field(primary_key=True, max_length=64)
+    organisation: str = Field(primary_key=True, max_length=64)
+    received: int = 0
+    responded: int = 0
+    answered: int = 0
+    in_time: int = 0
+    reopened: int = 0
+    ratings: int = 0
+    rating_sum: int = 0
+    r0: int = 0
+    r1: int = 0
+    r2: int = 0
+    r3: int = 0
+    r4: int = 0
+    r5: int = 0
+    r6: int = 0
+    r7: int = 0
+    r8: int = 0
+    r9: int = 0
+    r10: int = 0
+    r11: int = 0
+    r12: int = 0
+    a0: int = 0
+    a1: int = 0
+    a2: int = 0
+    a3: int = 0
+    a4: int = 0
+    a5: int = 0
+    a6: int = 0
+    a7: int = 0
+    a8: int = 0
+    a9: int = 0
+    a10: int = 0
+    a11: int = 0
+    a12: int = 0
+
+
+class ReportCellMonth(SQLModel, table=True):
+    """Reports received in a calendar month (its first day's number) in a 0.01° cell,
+    by category, district and organisation: what the analytics map draws."""
+
+    __tablename__ = "report_cell_month"
+
+    month: int = Field(primary_key=True)
+    category: str = Field(primary_key=True, max_length=64)
+    district: str = Field(primary_key=True, max_length=64)
+    organisation: str = Field(primary_key=True, max_length=64)
+    lat_e2: int = Field(primary_key=True)
+    lon_e2: int = Field(primary_key=True)
+    reports: int = 0

@@ -28,6 +28,7 @@ from reports.core.lifecycle import (
 )
 from reports.core.location import Point, coarse
 from reports.core.schemas import ReportCreate
+from reports.services import aggregates
 from reports.services.config import ReportConfig
 from reports.services.models import (
     OrganisationStaff,
@@ -142,9 +143,11 @@ class Receiving:
 
         def work(wdb: Session, log: BatchLog) -> str:
             district, routing = self._route(wdb, data, point)
-            return self._receive(
+            received = self._receive(
                 wdb, log, reporter, data, report_id, district, routing, (lat_e2, lon_e2)
             )
+            aggregates.settle(wdb)
+            return received
 
         return self.sequencer.run(work).result
 
@@ -216,6 +219,7 @@ class Receiving:
         )
         wdb.add(report)
         wdb.flush()
+        aggregates.received(wdb, report)
         appended = log.append(
             kinds.REPORT_RECEIVED,
             {

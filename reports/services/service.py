@@ -15,6 +15,7 @@ back to work). Staff of another organisation get a 403 that says so.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,15 +35,20 @@ from reports.core.lifecycle import (
     after_rating,
     check_transition,
 )
-from reports.core.stats import Statistics
-from reports.core.stats import statistics as compute_statistics
+from reports.core.stats import Running, Statistics
 from reports.core.verify import report_entries
+from reports.services import aggregates
 from reports.services.models import Report, ReportFollower, ReportStep
 from reports.services.receiving import Receiving, illegal, pending_answer_photos
 
 
 class ReportService(Receiving):
     """The steps of a report's life after its receipt, followers and statistics."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._statistics_lock = threading.Lock()
+        self._running: Running | None = None
 
     # --- steps -------------------------------------------------------------------------
     def _move(
@@ -66,6 +72,13 @@ class ReportService(Receiving):
         source = report.status
         if source == "received" and target in ("in_work", "answered"):
             report.first_response_at = report.first_response_at or now
+            if report.first_response_s is None:
+                report.first_response_s = report.first_response_at - report.received_at
+        if target == "answered" and report.first_answer_s is None:
+            # As the statistics count it (§16.5): the first answer, and whether the
+            # deadline clock had passed the deadline by then.
+            report.first_answer_s = now - report.received_at
+            report.answered_in_time = report.clock_seconds <= report.deadline_days * DAY
         report.status = target
         report.updated_at = now
         kind, body = entry or (
@@ -94,7 +107,23 @@ class ReportService(Receiving):
         report = wdb.get(Report, report_id)
         if report is None:
             raise NotFound(N_("There is no such report."), code="no_report")
+        aggregates.note(wdb, report)
         return report
+
+    def _step(self, work: Any) -> Any:
+        """Run a step as one work item of the sequencer, the analytics' aggregates kept
+        in the same transaction (``reports.services.aggregates``)."""
+
+        def counted(wdb: Session, log: BatchLog) -> Any:
+            try:
+                result = work(wdb, log)
+            except BaseException:
+                wdb.info.pop("report_facts", None)
+                raise
+            aggregates.settle(wdb)
+            return result
+
+        return self.sequencer.run(counted).result
 
     def take(self, user: User, report_id: str) -> None:
         """Staff start work on a received report."""
@@ -103,7 +132,7 @@ class ReportService(Receiving):
             report = self._locked(wdb, report_id)
             self._move(wdb, log, report, "in_work", self.actor(wdb, user, report))
 
-        self.sequencer.run(work)
+        self._step(work)
         self._changed(report_id)
 
     def _changed(self, *report_ids: str) -> None:
@@ -145,7 +174,7 @@ class ReportService(Receiving):
             self._move(wdb, log, report, "answered", actor, entry)
             report.answered_at = report.updated_at
 
-        self.sequencer.run(work)
+        self._step(work)
         self._changed(report_id)
 
     def rate(self, user: User, report_id: str, rating: int, comment: str) -> str:
@@ -165,6 +194,8 @@ class ReportService(Receiving):
             entry = (kinds.REPORT_RATED, {"report": report.id, "rating": rating})
             self._move(wdb, log, report, target, "reporter", entry)
             report.rating = rating
+            report.ratings += 1
+            report.rating_sum += rating
             report.rating_comment = comment.strip() or None
             if target == "reopened":
                 report.reopened += 1
@@ -172,7 +203,7 @@ class ReportService(Receiving):
                 report.closed_at = report.updated_at
             return target
 
-        result = self.sequencer.run(work).result
+        result: str = self._step(work)
         self._changed(report_id)
         return result
 
@@ -195,7 +226,7 @@ class ReportService(Receiving):
             report.organisation = organisation
             self._move(wdb, log, report, "received", actor)
 
-        self.sequencer.run(work)
+        self._step(work)
         self._changed(report_id)
 
     def send_back(self, user: User, report_id: str) -> None:
@@ -205,7 +236,7 @@ class ReportService(Receiving):
             report = self._locked(wdb, report_id)
             self._move(wdb, log, report, "in_work", self.actor(wdb, user, report))
 
-        self.sequencer.run(work)
+        self._step(work)
         self._changed(report_id)
 
     def close_unrated(self) -> int:
@@ -220,11 +251,12 @@ class ReportService(Receiving):
                 )
             ).all()
             for report in due:
+                aggregates.note(wdb, report)
                 self._move(wdb, log, report, "closed", "system")
                 report.closed_at = report.updated_at
             return [r.id for r in due]
 
-        closed = self.sequencer.run(work).result
+        closed: list[str] = self._step(work)
         self._changed(*closed)
         return len(closed)
 
@@ -253,8 +285,26 @@ class ReportService(Receiving):
     def statistics(self, db: Session) -> Statistics:
         """The figures of §16.5, computed from the log's entry bytes exactly as the
         verifier does. Every entry is read: the ``kind`` column is only an index, and an
-        operator who relabels a row must not hide an entry from the published figures."""
-        lines = db.scalars(
-            select(LogEntry.data).order_by(LogEntry.seq).execution_options(yield_per=5000)  # type: ignore[arg-type]
-        )
-        return compute_statistics(report_entries(lines))
+        operator who relabels a row must not hide an entry from the published figures.
+
+        The replay is kept between requests, keyed by the log's size: a request reads
+        only the entries appended since the last one (none when the log has not grown),
+        and starts again from the first entry when the log is shorter than the replay."""
+        size = self.sequencer.store.size(db)
+        with self._statistics_lock:
+            running = self._running
+            if running is None or size < running.size:
+                running = Running()
+            if running.figures is not None and running.size == size:
+                return running.figures
+            lines = db.scalars(
+                select(LogEntry.data)
+                .where(LogEntry.seq >= running.size, LogEntry.seq < size)  # type: ignore[operator]
+                .order_by(LogEntry.seq)  # type: ignore[arg-type]
+                .execution_options(yield_per=5000)
+            )
+            # A log that does not replay raises here and leaves no replay behind.
+            self._running = None
+            figures = running.feed(report_entries(lines), size)
+            self._running = running
+            return figures

@@ -13,7 +13,7 @@ from audit.core.canonical import canonical_bytes
 from audit.core.entry import EntryKinds, build_entry, parse_entry
 from reports.core import kinds
 from reports.core.lifecycle import DAY, TRANSITIONS
-from reports.core.stats import StatisticsRefused, nearest_rank, statistics
+from reports.core.stats import Running, StatisticsRefused, nearest_rank, statistics
 from reports.core.verify import report_entries, verify_reports
 
 H = "ab" * 32
@@ -282,3 +282,17 @@ def test_bad_rating_bodies_are_refused(body: dict[str, object]) -> None:
             body,
             EntryKinds(kinds.REPORT_KINDS),
         )
+
+
+@settings(max_examples=100, deadline=None)
+@given(histories(), st.lists(st.integers(0, 60), max_size=4))
+def test_the_running_statistics_equal_a_recomputation_at_every_size(
+    bodies: list[msgspec.Struct], cuts: list[int]
+) -> None:
+    """The server's cache (§16.5), fed the log in pieces, gives at every size what a
+    recomputation from the first entry gives."""
+    entries = numbered(bodies)
+    running = Running()
+    for cut in [*sorted(min(c, len(entries)) for c in cuts), len(entries)]:
+        figures = running.feed(iter(entries[running.size : cut]), cut)
+        assert figures == statistics(entries[:cut])
