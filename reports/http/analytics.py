@@ -101,10 +101,11 @@ def _degrees(e2: int) -> str:
 
 def tables(figures: Analytics, names: dict[str, dict[str, str]], gettext: Any) -> list[Shown]:
     """Every table of the page in the reader's language, raw figures as strings."""
+    title = {key: gettext(text) for key, text in TABLES.items()}
     out = [
         Shown(
             "series",
-            gettext(TABLES["series"]),
+            title["series"],
             [gettext(PERIOD_NAMES[figures.filters.by]), *map(gettext, COLUMNS)],
             [[label, *_row(c)] for label, c in figures.series],
         )
@@ -118,7 +119,7 @@ def tables(figures: Analytics, names: dict[str, dict[str, str]], gettext: Any) -
         out.append(
             Shown(
                 key,
-                gettext(TABLES[key]),
+                title[key],
                 [gettext(heading), *map(gettext, COLUMNS)],
                 [[names[kind].get(code, code), *_row(c)] for code, c in rows],
             )
@@ -126,7 +127,7 @@ def tables(figures: Analytics, names: dict[str, dict[str, str]], gettext: Any) -
     out.append(
         Shown(
             "cells",
-            gettext(TABLES["cells"]),
+            title["cells"],
             [gettext(N_("Latitude from")), gettext(N_("Longitude from")), gettext(N_("Reports"))],
             [[_degrees(lat), _degrees(lon), str(n)] for lat, lon, n in figures.cells],
         )
