@@ -38,6 +38,8 @@ from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionNotFound
 from ballot.services.models import CastBallot, CredentialIssuance, Election, RollEntry
 from ballot.services.results import ResultView
+from ballot.http.survey_pages import survey_results_page
+from ballot.http.survey_view import ballot_questions, is_survey
 from kernel import i18n
 from kernel.accounts.models import District, User
 from kernel.i18n import NP_
@@ -553,6 +555,7 @@ class ElectionPages(Controller):
                 else CAST_DELAY_MS,
                 "base_url": _base_url(request),
                 "ballot_map": ballot_map,
+                "questions": ballot_questions(manifest, lang) if is_survey(manifest) else [],
             },
             viewer=viewer,
         )
@@ -573,6 +576,9 @@ class ElectionPages(Controller):
             # the manifest from its opening entry, the result from its signed entry.
             manifest = manifest_dict(state.results.logged_election(db, row).manifest)
             view = state.results.view(db, row)
+            if is_survey(manifest):
+                # A survey's results page (docs/protocol.md §19): per question.
+                return survey_results_page(request, db, state, viewer, row, manifest, view)
         currency = manifest.get("currency", "")
         context: dict[str, Any] = {
             "election": row,
