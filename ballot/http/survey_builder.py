@@ -101,7 +101,6 @@ def _context(
         "rules": BUDGET_RULES,
         "eligibilities": tuple(ELIGIBILITY),
         "districts": districts,
-        "time_zone": state.settings.time_zone,
         # The earlier questions a condition may name (single and multiple choice).
         "parents": {
             i: [
@@ -145,7 +144,7 @@ class SurveyBuilder(Controller):
         self, request: Request[Any, Any, Any], db: DB, state: ElectionState, viewer: Viewer
     ) -> Response[str]:
         """The survey builder, with one single-choice question to start from."""
-        now = datetime.fromtimestamp(state.elections.lifecycle.clock(), UTC)
+        now = state.elections.lifecycle.clock().astimezone(UTC)
         form = new_question(default_form("", state.settings.time_zone, now), "single")
         return self._render(request, db, state, viewer, form, fresh=True)
 
@@ -235,8 +234,7 @@ class SurveyBuilder(Controller):
     ) -> Response[Any]:
         """Make the draft of a one-question poll (a single-choice survey)."""
         form = _form(data)
-        clock = state.elections.lifecycle.clock()
-        now = datetime.fromtimestamp(clock, UTC)
+        now = state.elections.lifecycle.clock().astimezone(UTC)
         election_id = "poll-" + now.strftime("%Y%m%d-%H%M%S")
         config, form_problems = poll_config(
             form.get("question", ""),
