@@ -36,6 +36,7 @@ from ballot.core.rules import BudgetRule, MesRule, SafeInt
 
 __all__ = [
     "MAX_LABEL_LENGTH",
+    "MAX_PLAINTEXT_BYTES",
     "MAX_OPTIONS",
     "MAX_QUESTIONS",
     "MAX_QUESTION_TEXT",
@@ -52,6 +53,7 @@ __all__ = [
     "SurveySpec",
     "TextQuestion",
     "budget_question",
+    "plaintext_bound",
     "question_kind",
     "survey_problems",
 ]
@@ -63,6 +65,10 @@ MAX_LABEL_LENGTH = 100
 MAX_TEXT_ANSWER = 2000
 DEFAULT_TEXT_ANSWER = 500
 SCALES = ((1, 5), (0, 10))
+# The largest sealed plaintext a ballot may have: ``MAX_SEALED_LENGTH`` (64 KiB,
+# ``ballot.core.ballot``) less HPKE's encapsulated key and tag (``ballot.core.seal``).
+MAX_PLAINTEXT_BYTES = 65536 - 32 - 16
+_ID_BYTES = 64 + 3  # an id as a JSON string, with its comma
 
 
 class SurveyOption(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -325,6 +331,25 @@ def _question(
             )
 
 
+def plaintext_bound(spec: SurveySpec, n_projects: int) -> int:
+    """An upper bound of the bytes of any valid ballot's sealed plaintext (a code point
+    of a text answer takes at most 4 bytes of canonical JSON)."""
+    total = len('{"choices":{"answers":{}},"nonce":""}') + 22
+    for q in spec.questions:
+        total += len(q.id) + 4
+        if isinstance(q, SingleQuestion):
+            total += max((len(o.id) for o in q.options), default=0) + 2
+        elif isinstance(q, MultipleQuestion | RankingQuestion):
+            total += 2 + sum(len(o.id) + 3 for o in q.options)
+        elif isinstance(q, ScaleQuestion):
+            total += len(str(q.scale_max)) + 1
+        elif isinstance(q, BudgetQuestion):
+            total += 2 + n_projects * _ID_BYTES
+        else:
+            total += 2 + 4 * max(q.max_length, 0)
+    return total
+
+
 def survey_problems(
     add: Add,
     spec: SurveySpec,
@@ -354,3 +379,11 @@ def survey_problems(
                 add(f"{field}.kind", "two_budget_questions", "a survey has one budget question")
         _question(add, field, question, n_projects, check_slug, check_title)
         earlier.setdefault(question.id, question)
+    bound = plaintext_bound(spec, n_projects)
+    if bound > MAX_PLAINTEXT_BYTES:
+        add(
+            "ballot.questions",
+            "survey_too_large",
+            f"a ballot of this survey could take {bound} bytes, more than the "
+            f"{MAX_PLAINTEXT_BYTES} a sealed ballot may hold: allow shorter texts",
+        )

@@ -29,7 +29,7 @@ from audit.core.canonical import b64url_decode
 from audit.core.entry import Entry, EntryKinds, leaf_hash, parse_entry
 from audit.core.errors import AuditError
 from audit.core.merkle import mth
-from ballot.core import kinds, record, verify_trustees
+from ballot.core import kinds, record, record_survey, verify_trustees
 from ballot.core.config import REAL_KEY_BITS, is_poll, is_test, to_json
 from ballot.core.errors import BallotCryptoError
 from kernel.parallel import usable_cpus
@@ -275,6 +275,14 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
     for problem in verify_trustees.check_trustee_election(rec) + rec.problems:
         fail.append(ElectionFailure(problem.seq, problem.code, f"{manifest.id}: {problem.detail}"))
     if rec.closed_seq is None:
+        for seq, _body in rec.withheld:
+            fail.append(
+                ElectionFailure(
+                    seq,
+                    "withheld_while_open",
+                    f"{manifest.id}: a text was withheld before the close",
+                )
+            )
         if rec.results:
             fail.append(
                 ElectionFailure(
@@ -313,6 +321,10 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
                 "were issued",
             )
         )
+    # docs/protocol.md §19.6: every withheld text names a counted ballot's text answer.
+    _counts, withheld_problems = record_survey.withheld_check(rec, counted)
+    for problem in withheld_problems:
+        fail.append(ElectionFailure(problem.seq, problem.code, problem.detail))
     authority = b64url_decode(manifest.authority_key)
     for seq, result in rec.results:
         summary.status = "tallied"
@@ -400,13 +412,25 @@ def _check_result(
     differences += sorted(set(published_json) - set(expected) - {"signature"})
     if differences:
         detail = "; ".join(
-            f"{key} is {published_json.get(key)!r}, recomputed {expected.get(key)!r}"
-            for key in differences[:4]
+            _difference(key, published_json.get(key), expected.get(key)) for key in differences[:4]
         )
         fail.append(ElectionFailure(seq, "result_mismatch", f"{name}: {detail}"))
     summary.results_checked += 1
     summary.winners = list(result.winners)
     summary.spent = result.spent
+
+
+def _difference(key: str, published: Any, expected: Any) -> str:
+    """One differing member of a result; a survey's questions named one by one (§19.6)."""
+    if key == "questions" and isinstance(published, dict) and isinstance(expected, dict):
+        wrong = [
+            q for q in sorted(set(published) | set(expected)) if published.get(q) != expected.get(q)
+        ]
+        return "; ".join(
+            f"question {q!r} is {published.get(q)!r}, recomputed {expected.get(q)!r}"
+            for q in wrong[:3]
+        )
+    return f"{key} is {published!r}, recomputed {expected!r}"
 
 
 def _money(amount: int, unit: int) -> str:

@@ -40,12 +40,13 @@ from audit.core.entry import Entry, leaf_hash, parse_entry
 from audit.core.errors import AuditError
 from audit.services.models import LogEntry
 from audit.services.store import BatchLog
-from ballot.core import kinds, record, record_trustees
+from ballot.core import kinds, record, record_survey, record_trustees
 from ballot.core.config import (
     GreedyNoSkipRule,
     GreedyRule,
     GreedyThresholdRule,
     MesRule,
+    is_survey,
     to_json,
 )
 from ballot.core.errors import BallotCryptoError
@@ -209,8 +210,14 @@ def pabulib_rule(manifest: Manifest) -> str:
 def _pabulib(rec: record.ElectionRecord, tally_count: record.Count, seed: bytes | None) -> bytes:
     """The counted ballots as a Pabulib file (§9.10); with the lot's seed once published."""
     manifest = rec.manifest
-    ballots = [record.tally_ballot(choices) for _s, _c, choices, _sig in tally_count.counted]
-    election = record.tally_election(manifest)
+    if is_survey(manifest):
+        # A survey's export holds its budget question's ballots (docs/protocol.md §19.3).
+        unit = record.currency_unit(manifest.currency)
+        election, approvals = record_survey.budget_ballots(manifest, tally_count.counted, unit)
+        ballots: list[Any] = list(approvals)
+    else:
+        ballots = [record.tally_ballot(choices) for _s, _c, choices, _sig in tally_count.counted]
+        election = record.tally_election(manifest)
     meta = {
         "description": manifest.title,
         "unit": manifest.district,

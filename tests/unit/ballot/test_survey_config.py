@@ -194,3 +194,33 @@ def test_a_survey_manifest_round_trips(rsa_public_key: Any) -> None:
     again = parse_manifest(data, allow_test_keys=True)
     assert again == manifest
     assert manifest_bytes(again) == manifest_bytes(manifest)
+
+
+def test_a_survey_whose_ballot_could_not_be_sealed_is_refused() -> None:
+    from ballot.core.ballot import MAX_SEALED_LENGTH
+    from ballot.core.seal import ENC_LENGTH, TAG_LENGTH
+    from ballot.core.survey import MAX_PLAINTEXT_BYTES
+
+    assert MAX_PLAINTEXT_BYTES == MAX_SEALED_LENGTH - ENC_LENGTH - TAG_LENGTH
+    texts = [{"kind": "text", "id": f"t{i}", "text": "Say", "max_length": 2000} for i in range(7)]
+    config = city_survey(budget=0, currency="", projects=[])
+    config["ballot"] = {"kind": "survey", "questions": texts}
+    assert problems(config) == []
+    config["ballot"]["questions"] = [*texts, {**texts[0], "id": "t7"}, {**texts[0], "id": "t8"}]
+    assert ("ballot.questions", "survey_too_large") in problems(config)
+
+
+def test_the_largest_allowed_text_ballot_seals(rsa_public_key: Any) -> None:
+    from ballot.core.choices import sealed_plaintext, validate_choices
+    from ballot.core.survey import MAX_PLAINTEXT_BYTES, plaintext_bound
+
+    texts = [{"kind": "text", "id": f"t{i}", "text": "Say", "max_length": 2000} for i in range(7)]
+    config = parse_config(
+        city_survey(
+            budget=0, currency="", projects=[], ballot={"kind": "survey", "questions": texts}
+        )
+    )
+    assert isinstance(config.ballot, SurveySpec)
+    worst = {f"t{i}": "🙂" * 2000 for i in range(7)}
+    plaintext = sealed_plaintext(validate_choices(config, {"answers": worst}), bytes(16))
+    assert len(plaintext) <= plaintext_bound(config.ballot, 0) <= MAX_PLAINTEXT_BYTES
