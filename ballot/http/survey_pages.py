@@ -40,6 +40,7 @@ from ballot.services.roll import formula_safe
 from kernel.errors import InvalidInput
 from kernel.markers import N_
 from kernel.web import DB, Viewer, render, request_language, requires_role
+from tally.survey import crosstab
 
 __all__ = ["SurveyPages", "survey_results_page"]
 
@@ -48,12 +49,13 @@ REASON_LIMIT = 500
 MODERATORS = ("admin", "moderator")
 
 
-def _withheld(db: Session, election_id: str) -> dict[tuple[int, str], str]:
-    """The logged withholdings of this survey's texts: (seq, question) → reason."""
+def _withheld(db: Session, election_hash: str) -> dict[tuple[int, str], str]:
+    """The logged withholdings of this survey's texts (docs/protocol.md §19.5, which name
+    the election by its hash): (seq, question) → reason."""
     found: dict[tuple[int, str], str] = {}
     for (data,) in db.execute(select(LogEntry.data).where(LogEntry.kind == WITHHOLD_KIND)):
         body = json.loads(bytes(data))["body"]
-        if body.get("election") == election_id:
+        if body.get("election") == election_hash:
             found[(int(body["seq"]), str(body["question"]))] = str(body["reason"])
     return found
 
@@ -89,20 +91,10 @@ def _texts(
 def _crosstab(
     answers: list[dict[str, Any]], first: dict[str, Any], second: dict[str, Any]
 ) -> dict[tuple[str, str], int]:
-    """Counts of ballots by their answers to two closed questions (a ranking by its first
-    choice, a multiple choice once for each option chosen)."""
-    from tally.survey import crosstab
-
-    table = crosstab(answers, first["id"], second["id"])
-    counts: dict[tuple[str, str], int] = {}
-    for key, value in dict(table).items():
-        if isinstance(value, dict):  # nested: {row: {column: n}}
-            for column, n in value.items():
-                counts[(str(key), str(column))] = int(n)
-        else:
-            row, column = key
-            counts[(str(row), str(column))] = int(value)
-    return counts
+    """Counts of ballots by their answers to two closed questions (``tally.survey``: an
+    answer naming several options counts once for each)."""
+    table = crosstab([b["answers"] for b in answers], first["id"], second["id"])
+    return {(row, column): n for row, line in table.items() for column, n in line.items()}
 
 
 def survey_results_page(
@@ -123,12 +115,13 @@ def survey_results_page(
         "base_url": str(request.base_url).rstrip("/"),
         "verifier_key": state.log_store.key_info.verifier_key,
         "closed": closed_questions(manifest),
-        "can_withhold": viewer is not None and viewer.user.role in MODERATORS,
+        "moderator": viewer is not None and viewer.user.role in MODERATORS,
     }
     status = 200
     if view is not None:
         answers = _answers(db, row.id)
-        texts = _texts(manifest, answers, _withheld(db, row.id))
+        election_hash = state.results.logged_election(db, row).hash
+        texts = _texts(manifest, answers, _withheld(db, election_hash))
         context["questions"] = question_results(manifest, view.result, texts, lang)
         picked_rows = request.query_params.get("rows")
         picked_cols = request.query_params.get("cols")
@@ -148,19 +141,28 @@ def survey_results_page(
     return render(request, "results/survey.html", context, viewer=viewer, status_code=status)
 
 
-def _published_survey(
+def _survey(
     db: Session, state: ElectionState, election_id: str
-) -> tuple[Election, dict[str, Any], ResultView]:
+) -> tuple[Election, dict[str, Any], str]:
+    """A survey that has opened: its row, manifest (from the log) and hash."""
     row = state.elections.get(db, election_id)
     if row.status == "draft":
         raise ElectionNotFound("no_such_election", f"There is no election {election_id!r}.")
-    manifest = manifest_dict(state.results.logged_election(db, row).manifest)
+    logged = state.results.logged_election(db, row)
+    manifest = manifest_dict(logged.manifest)
     if not is_survey(manifest):
         raise ElectionNotFound("not_a_survey", N_("This election is not a survey."))
+    return row, manifest, logged.hash
+
+
+def _published_survey(
+    db: Session, state: ElectionState, election_id: str
+) -> tuple[Election, dict[str, Any], ResultView, str]:
+    row, manifest, election_hash = _survey(db, state, election_id)
     view = state.results.view(db, row)
     if view is None:
         raise ElectionNotFound("no_result", N_("The survey's results are not published yet."))
-    return row, manifest, view
+    return row, manifest, view, election_hash
 
 
 def export_rows(
@@ -201,8 +203,8 @@ class SurveyPages(Controller):
     def export_csv(self, election_id: FromPath[str], db: DB, state: ElectionState) -> Response[bytes]:
         """The survey's results per answer, and its texts, as CSV."""
         with db.begin():
-            row, manifest, view = _published_survey(db, state, election_id)
-            texts = _texts(manifest, _answers(db, row.id), _withheld(db, row.id))
+            row, manifest, view, election_hash = _published_survey(db, state, election_id)
+            texts = _texts(manifest, _answers(db, row.id), _withheld(db, election_hash))
         out = io.StringIO()
         csv.writer(out, lineterminator="\r\n").writerows(export_rows(manifest, view.result, texts))
         return Response(
@@ -217,8 +219,8 @@ class SurveyPages(Controller):
     ) -> Response[bytes]:
         """The published result per question, with the texts and their seqs, as JSON."""
         with db.begin():
-            row, manifest, view = _published_survey(db, state, election_id)
-            texts = _texts(manifest, _answers(db, row.id), _withheld(db, row.id))
+            row, manifest, view, election_hash = _published_survey(db, state, election_id)
+            texts = _texts(manifest, _answers(db, row.id), _withheld(db, election_hash))
         body = {
             "election": row.id,
             "counted": view.counted,
@@ -232,14 +234,51 @@ class SurveyPages(Controller):
             headers={"content-disposition": f'attachment; filename="{row.id}-survey.json"'},
         )
 
+    @get(
+        "/elections/{election_id:str}/texts",
+        guards=[requires_role(*MODERATORS)],
+        sync_to_thread=True,
+    )
+    def texts(
+        self,
+        request: Request[Any, Any, Any],
+        election_id: FromPath[str],
+        db: DB,
+        state: ElectionState,
+        viewer: Viewer,
+    ) -> Response[str]:
+        """The moderators' page of a survey's texts: withheld between the close and the
+        count, each with its reason in the log (docs/protocol.md §19.5)."""
+        with db.begin():
+            row, manifest, election_hash = _survey(db, state, election_id)
+            counted = state.results.view(db, row) is not None
+            texts = (
+                _texts(manifest, _answers(db, row.id), _withheld(db, election_hash))
+                if row.status != "open"
+                else {}
+            )
+        questions = [q for q in manifest["ballot"]["questions"] if q["kind"] == "text"]
+        return render(
+            request,
+            "results/survey_texts.html",
+            {
+                "election": row,
+                "manifest": manifest,
+                "questions": questions,
+                "texts": texts,
+                "counted": counted,
+                "withheld_now": request.query_params.get("withheld"),
+            },
+            viewer=viewer,
+        )
+
     @post(
-        "/elections/{election_id:str}/results/withhold",
+        "/elections/{election_id:str}/texts",
         guards=[requires_role(*MODERATORS)],
         sync_to_thread=True,
     )
     def withhold(
         self,
-        request: Request[Any, Any, Any],
         election_id: FromPath[str],
         data: URLEncodedBody[dict[str, Any]],
         db: DB,
@@ -247,20 +286,24 @@ class SurveyPages(Controller):
         viewer: Viewer,
     ) -> Response[Any]:
         """Withhold a text answer, with the reason published in the log."""
-        from ballot.services.survey import withhold_text
-
         reason = str(data.get("reason", "")).strip()
         question = str(data.get("question", ""))
         try:
             seq = int(str(data.get("seq", "")))
         except ValueError:
-            raise InvalidInput(N_("The text to withhold is not named by its ballot's number.")) from None
+            raise InvalidInput(
+                N_("The text to withhold is not named by its ballot's number.")
+            ) from None
         if not reason:
             raise InvalidInput(N_("Give the reason for withholding the text: it is published."))
         if len(reason) > REASON_LIMIT:
             raise InvalidInput(N_("The reason is too long: at most 500 characters."))
         assert viewer is not None  # the guard lets only moderators in
+        from ballot.services.survey import withhold_text
+
         with db.begin():
-            _published_survey(db, state, election_id)
+            _survey(db, state, election_id)
             withhold_text(db, election_id, seq, question, reason, viewer.user)
-        return Redirect(f"/elections/{election_id}/results#q-{question}", status_code=303)
+        return Redirect(
+            f"/elections/{election_id}/texts?withheld={seq}#t-{question}-{seq}", status_code=303
+        )
