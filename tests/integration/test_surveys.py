@@ -12,15 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar import Litestar
 
 from audit.core.canonical import b64url_decode, b64url_encode, canonical_bytes, decode_canonical
 from audit.core.export import KeyInfo
 from audit.core.verify import verify_log
-from ballot.cli.trustee import acknowledge, deal, load_identity, new_identity, public_part
+from ballot.cli.trustee import (
+    acknowledge,
+    deal,
+    load_identity,
+    new_identity,
+    public_part,
+    save_identity,
+)
 from ballot.cli.trustee import release as release_share
-from ballot.cli.trustee import save_identity
 from ballot.core import kinds, seal
 from ballot.core.ballot import Ballot, BallotToken, ballot_json, sign_ballot
 from ballot.core.client import ElectionInfo, VoterClient, Wallet
