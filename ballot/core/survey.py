@@ -36,8 +36,8 @@ from ballot.core.rules import BudgetRule, MesRule, SafeInt
 
 __all__ = [
     "MAX_LABEL_LENGTH",
-    "MAX_PLAINTEXT_BYTES",
     "MAX_OPTIONS",
+    "MAX_PLAINTEXT_BYTES",
     "MAX_QUESTIONS",
     "MAX_QUESTION_TEXT",
     "MAX_TEXT_ANSWER",

@@ -41,6 +41,7 @@ from audit.core.errors import AuditError
 from audit.services.models import LogEntry
 from audit.services.store import BatchLog
 from ballot.core import kinds, record, record_survey, record_trustees
+from ballot.core.choices import SurveyChoices
 from ballot.core.config import (
     GreedyNoSkipRule,
     GreedyRule,
@@ -132,6 +133,8 @@ class _Derived:
     trace: list[dict[str, Any]]
     ballots_digest: str
     pabulib: bytes
+    # A survey's counted answer sets with their ballots' seqs, in log order (§19.4).
+    answers: list[tuple[int, dict[str, Any]]]
 
 
 def _broken(detail: str) -> ElectionRecordBroken:
@@ -238,6 +241,14 @@ def _pabulib(rec: record.ElectionRecord, tally_count: record.Count, seed: bytes 
         meta=meta,
     )
     return write_pb(pf)
+
+
+def _answers(tally_count: record.Count) -> list[tuple[int, dict[str, Any]]]:
+    return [
+        (seq, choices.answers)
+        for seq, _credential, choices, _sig in tally_count.counted
+        if isinstance(choices, SurveyChoices)
+    ]
 
 
 def _checked_count(rec: record.ElectionRecord) -> record.Count:
@@ -397,6 +408,7 @@ class ResultService:
                 trace=[],
                 ballots_digest=record.ballots_digest(tally_count.counted),
                 pabulib=_pabulib(rec, tally_count, None),
+                answers=_answers(tally_count),
             )
         secret = b64url_decode(result.body.lot_secret)
         try:
@@ -415,6 +427,7 @@ class ResultService:
             trace=[msgspec.to_builtins(step) for step in outcome.trace],
             ballots_digest=record.ballots_digest(tally_count.counted),
             pabulib=_pabulib(rec, tally_count, record.lot_for(secret, tally_count.counted)),
+            answers=_answers(tally_count),
         )
 
     # --- publishing ---------------------------------------------------------------------
@@ -448,6 +461,7 @@ class ResultService:
             trace=[msgspec.to_builtins(step) for step in outcome.trace],
             ballots_digest=record.ballots_digest(tally_count.counted),
             pabulib=_pabulib(rec, tally_count, seed),
+            answers=_answers(tally_count),
         )
 
         def work(wdb: Session, log: BatchLog) -> tuple[int, bytes]:
@@ -510,6 +524,15 @@ class ResultService:
         if view is None:
             raise ElectionNotFound("no_result", "The result has not been published yet.")
         return view
+
+    def counted_answers(self, db: Session, row: Election) -> list[tuple[int, dict[str, Any]]]:
+        """A closed survey's counted answer sets with their seqs, in log order, from the
+        recount kept per close or result (docs/protocol.md §19.4)."""
+        if row.status not in {"closed", "tallied"}:
+            raise ElectionStateConflict("not_closed", "The election has not closed yet.")
+        logged = self.logged_result(db, row)
+        election = logged.election if logged is not None else self.logged_election(db, row)
+        return self._derive(db, election, logged).answers
 
     def export_pb(self, election_id: str) -> bytes:
         """The counted ballots as a Pabulib file; once tallied, with the lot's seed."""
