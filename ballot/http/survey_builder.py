@@ -45,6 +45,23 @@ from kernel.web import DB, Viewer, render, request_language, requires_role
 
 __all__ = ["SurveyBuilder"]
 
+# What the survey's own problems (ballot.core.survey, by code) mean, in words the page
+# translates; the other codes are the election's (``PROBLEM_WORDS``).
+SURVEY_PROBLEM_WORDS = {
+    "bad_options": N_("A question has 2 to 50 options: type each on its own line."),
+    "duplicate_option": N_("Two options of a question are the same."),
+    "bad_condition": N_(
+        "The condition names an earlier question with one choice or several, and the "
+        "numbers of its options."
+    ),
+    "limit_beyond_options": N_("The limit is more than the question's options."),
+    "bad_scale": N_("A scale is 1 to 5 or 0 to 10."),
+    "bad_questions": N_("A survey has 1 to 50 questions."),
+    "duplicate_question": N_("Two questions have the same identifier."),
+    "two_budget_questions": N_("A survey has at most one budget question."),
+    "survey_too_large": N_("A ballot of this survey would be too large: allow shorter texts."),
+    "bad_title": N_("The text is empty, too long, or starts or ends with a space."),
+}
 _ACTION = re.compile(r"(remove|up|down)-(\d+)")
 _QUESTION_FIELD = re.compile(r"ballot\.questions\[(\d+)\]")
 
@@ -60,7 +77,7 @@ def _problems(
     try:
         parsed = parse_config(config)
         found = [
-            (p.field, PROBLEM_WORDS.get(p.code), p.detail)
+            (p.field, SURVEY_PROBLEM_WORDS.get(p.code) or PROBLEM_WORDS.get(p.code), p.detail)
             for p in validate_config(
                 parsed, allow_test_keys=state.settings.allow_test_keys, new_election=True
             )
@@ -69,12 +86,19 @@ def _problems(
         found = [(exc.field or "", None, exc.detail)]
     for field, words, detail in found:
         match = _QUESTION_FIELD.match(field or "")
-        key = f"q{match.group(1)}" if match else ("window" if field.startswith("window") else "")
+        if match:
+            key = f"q{match.group(1)}"
+        elif field in ("id", "title"):
+            key = field
+        else:
+            key = "window" if field.startswith("window") else ""
         if key == "window" and any(f in problems for f in ("opens_at", "closes_at")):
             continue
-        problems.setdefault(key, []).append(words or detail)
-        if words:
-            problems[key].append(f"({field}: {detail})")
+        if key == "id" and not config["id"]:
+            continue  # said below, in the builder's words
+        shown = words or detail
+        if shown not in problems.get(key, []):
+            problems.setdefault(key, []).append(shown)
     if not config["ballot"]["questions"]:
         problems.setdefault("", []).append(N_("Add at least one question."))
     if not config["id"]:

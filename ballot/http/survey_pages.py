@@ -20,10 +20,8 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit.services.models import LogEntry
 from ballot.core.manifest import manifest_dict
 from ballot.http.state import ElectionState
 from ballot.http.survey_view import (
@@ -33,7 +31,7 @@ from ballot.http.survey_view import (
     is_survey,
     question_results,
 )
-from ballot.services.errors import ElectionNotFound
+from ballot.services.errors import ElectionError, ElectionNotFound
 from ballot.services.models import Election
 from ballot.services.results import ResultView
 from ballot.services.roll import formula_safe
@@ -44,47 +42,30 @@ from tally.survey import crosstab
 
 __all__ = ["SurveyPages", "survey_results_page"]
 
-WITHHOLD_KIND = "survey.text_withheld"
 REASON_LIMIT = 500
 MODERATORS = ("admin", "moderator")
 
 
-def _withheld(db: Session, election_hash: str) -> dict[tuple[int, str], str]:
-    """The logged withholdings of this survey's texts (docs/protocol.md §19.5, which name
-    the election by its hash): (seq, question) → reason."""
-    found: dict[tuple[int, str], str] = {}
-    for (data,) in db.execute(select(LogEntry.data).where(LogEntry.kind == WITHHOLD_KIND)):
-        body = json.loads(bytes(data))["body"]
-        if body.get("election") == election_hash:
-            found[(int(body["seq"]), str(body["question"]))] = str(body["reason"])
-    return found
-
-
-def _answers(db: Session, election_id: str) -> list[dict[str, Any]]:
-    """The counted ballots' answers, opened after the close, in seq order:
-    ``[{"seq": n, "answers": {...}}]``."""
-    from ballot.services.survey import survey_answers
-
-    return list(survey_answers(db, election_id))
+def _answers(db: Session, state: ElectionState, election_id: str) -> list[dict[str, Any]]:
+    """The counted ballots' answers, opened after the close, in seq order, withheld texts
+    taken out: ``[{"seq": n, "answers": {...}, "withheld": {question: reason}}]``."""
+    return state.surveys.answers(db, election_id)
 
 
 def _texts(
-    manifest: dict[str, Any], answers: list[dict[str, Any]], withheld: dict[tuple[int, str], str]
+    manifest: dict[str, Any], answers: list[dict[str, Any]]
 ) -> dict[str, list[dict[str, Any]]]:
+    """The text answers by question, in seq order; a withheld one by its logged reason."""
     text_ids = [q["id"] for q in manifest["ballot"]["questions"] if q["kind"] == "text"]
     texts: dict[str, list[dict[str, Any]]] = {qid: [] for qid in text_ids}
     for ballot in answers:
         for qid in text_ids:
+            reason = ballot.get("withheld", {}).get(qid)
             value = ballot["answers"].get(qid)
-            if isinstance(value, str):
-                reason = withheld.get((ballot["seq"], qid))
-                texts[qid].append(
-                    {
-                        "seq": ballot["seq"],
-                        "text": None if reason is not None else value,
-                        "withheld": reason,
-                    }
-                )
+            if reason is not None:
+                texts[qid].append({"seq": ballot["seq"], "text": None, "withheld": reason})
+            elif isinstance(value, str):
+                texts[qid].append({"seq": ballot["seq"], "text": value, "withheld": None})
     return texts
 
 
@@ -119,9 +100,8 @@ def survey_results_page(
     }
     status = 200
     if view is not None:
-        answers = _answers(db, row.id)
-        election_hash = state.results.logged_election(db, row).hash
-        texts = _texts(manifest, answers, _withheld(db, election_hash))
+        answers = _answers(db, state, row.id)
+        texts = _texts(manifest, answers)
         context["questions"] = question_results(manifest, view.result, texts, lang)
         picked_rows = request.query_params.get("rows")
         picked_cols = request.query_params.get("cols")
@@ -143,8 +123,8 @@ def survey_results_page(
 
 def _survey(
     db: Session, state: ElectionState, election_id: str
-) -> tuple[Election, dict[str, Any], str]:
-    """A survey that has opened: its row, manifest (from the log) and hash."""
+) -> tuple[Election, dict[str, Any]]:
+    """A survey that has opened: its row and manifest (from the log)."""
     row = state.elections.get(db, election_id)
     if row.status == "draft":
         raise ElectionNotFound("no_such_election", f"There is no election {election_id!r}.")
@@ -152,17 +132,17 @@ def _survey(
     manifest = manifest_dict(logged.manifest)
     if not is_survey(manifest):
         raise ElectionNotFound("not_a_survey", N_("This election is not a survey."))
-    return row, manifest, logged.hash
+    return row, manifest
 
 
 def _published_survey(
     db: Session, state: ElectionState, election_id: str
-) -> tuple[Election, dict[str, Any], ResultView, str]:
-    row, manifest, election_hash = _survey(db, state, election_id)
+) -> tuple[Election, dict[str, Any], ResultView]:
+    row, manifest = _survey(db, state, election_id)
     view = state.results.view(db, row)
     if view is None:
         raise ElectionNotFound("no_result", N_("The survey's results are not published yet."))
-    return row, manifest, view, election_hash
+    return row, manifest, view
 
 
 def export_rows(
@@ -203,8 +183,8 @@ class SurveyPages(Controller):
     def export_csv(self, election_id: FromPath[str], db: DB, state: ElectionState) -> Response[bytes]:
         """The survey's results per answer, and its texts, as CSV."""
         with db.begin():
-            row, manifest, view, election_hash = _published_survey(db, state, election_id)
-            texts = _texts(manifest, _answers(db, row.id), _withheld(db, election_hash))
+            row, manifest, view = _published_survey(db, state, election_id)
+            texts = _texts(manifest, _answers(db, state, row.id))
         out = io.StringIO()
         csv.writer(out, lineterminator="\r\n").writerows(export_rows(manifest, view.result, texts))
         return Response(
@@ -219,8 +199,8 @@ class SurveyPages(Controller):
     ) -> Response[bytes]:
         """The published result per question, with the texts and their seqs, as JSON."""
         with db.begin():
-            row, manifest, view, election_hash = _published_survey(db, state, election_id)
-            texts = _texts(manifest, _answers(db, row.id), _withheld(db, election_hash))
+            row, manifest, view = _published_survey(db, state, election_id)
+            texts = _texts(manifest, _answers(db, state, row.id))
         body = {
             "election": row.id,
             "counted": view.counted,
@@ -250,13 +230,15 @@ class SurveyPages(Controller):
         """The moderators' page of a survey's texts: withheld between the close and the
         count, each with its reason in the log (docs/protocol.md §19.5)."""
         with db.begin():
-            row, manifest, election_hash = _survey(db, state, election_id)
+            row, manifest = _survey(db, state, election_id)
             counted = state.results.view(db, row) is not None
-            texts = (
-                _texts(manifest, _answers(db, row.id), _withheld(db, election_hash))
-                if row.status != "open"
-                else {}
-            )
+            texts: dict[str, list[dict[str, Any]]] = {}
+            sealed = None
+            if row.status != "open":
+                try:
+                    texts = _texts(manifest, _answers(db, state, row.id))
+                except ElectionError as exc:  # a trustees' survey not unsealed yet
+                    sealed = exc.detail
         questions = [q for q in manifest["ballot"]["questions"] if q["kind"] == "text"]
         return render(
             request,
@@ -268,6 +250,7 @@ class SurveyPages(Controller):
                 "texts": texts,
                 "counted": counted,
                 "withheld_now": request.query_params.get("withheld"),
+                "sealed": sealed,
             },
             viewer=viewer,
         )
@@ -281,7 +264,6 @@ class SurveyPages(Controller):
         self,
         election_id: FromPath[str],
         data: URLEncodedBody[dict[str, Any]],
-        db: DB,
         state: ElectionState,
         viewer: Viewer,
     ) -> Response[Any]:
@@ -299,11 +281,7 @@ class SurveyPages(Controller):
         if len(reason) > REASON_LIMIT:
             raise InvalidInput(N_("The reason is too long: at most 500 characters."))
         assert viewer is not None  # the guard lets only moderators in
-        from ballot.services.survey import withhold_text
-
-        with db.begin():
-            _survey(db, state, election_id)
-            withhold_text(db, election_id, seq, question, reason, viewer.user)
+        state.surveys.withhold_text(election_id, seq, question, reason, viewer.user.role)
         return Redirect(
             f"/elections/{election_id}/texts?withheld={seq}#t-{question}-{seq}", status_code=303
         )
