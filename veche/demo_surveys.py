@@ -64,7 +64,7 @@ def _options(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
 QUESTIONS: list[dict[str, Any]] = [
     {"kind": "single", "id": "transport", "text": "How do you usually get around the city?",
      "options": _options(_TRANSPORT)},
-    {"kind": "text", "id": "lanes", "text": "Where is a bike lane missing most?",
+    {"kind": "text", "id": "lanes", "optional": True, "text": "Where is a bike lane missing most?",
      "show_if": {"question": "transport", "any_of": ["bike", "walk"]}, "max_length": 300},
     {"kind": "multiple", "id": "problems", "text": "Which problems of your district matter most?",
      "options": _options(_PROBLEMS), "min_options": 1, "max_options": 3},

@@ -235,7 +235,11 @@ def _columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def closed_questions(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """The questions a cross-tabulation can take: those with a closed set of answers."""
-    return [q for q in manifest["ballot"].get("questions", []) if q["kind"] in CLOSED_KINDS]
+    return [
+        {**q, "number": k}
+        for k, q in enumerate(manifest["ballot"].get("questions", []), start=1)
+        if q["kind"] in CLOSED_KINDS
+    ]
 
 
 def answer_labels(question: dict[str, Any]) -> list[tuple[str, str]]:
