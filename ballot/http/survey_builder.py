@@ -39,6 +39,7 @@ from ballot.http.survey_form import (
 )
 from ballot.http.survey_view import ballot_questions
 from ballot.services.errors import ElectionError
+from kernel import i18n
 from kernel.accounts.models import District
 from kernel.markers import N_
 from kernel.web import DB, Viewer, render, request_language, requires_role
@@ -115,7 +116,10 @@ def _context(
         form["district"] = districts[0].code
         config["district"] = districts[0].code
     numbers = question_numbers(form)
+    zone = i18n.zone(state.settings.time_zone)
     return {
+        # The zone's short name as the pages write times ("MSK"), not its database key.
+        "zone_label": datetime.now(zone).tzname() or state.settings.time_zone,
         "form": form,
         "numbers": numbers,
         "config": config,

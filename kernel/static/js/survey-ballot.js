@@ -158,8 +158,8 @@ export function refreshSurvey(form) {
     } else if (d.kind === "text") {
       const area = inputs(fieldset)[0];
       fieldset.querySelector(".q-count").textContent = say("characters")
-        .replace("{n}", String([...area.value].length))
-        .replace("{most}", d.maxLength);
+        .replace("{1}", String([...area.value].length))
+        .replace("{2}", d.maxLength);
     }
   }
 }
