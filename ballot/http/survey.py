@@ -1,5 +1,5 @@
 """A survey's opened answers and the withholding of its texts over HTTP (docs/protocol.md
-§19.7): ``GET /api/v1/elections/{id}/answers`` (anyone, after the close) and ``POST
+§19.4, §19.5): ``GET /api/v1/elections/{id}/answers`` (anyone, after the close) and ``POST
 /api/v1/elections/{id}/withheld-texts`` (administrators and moderators)."""
 
 from __future__ import annotations

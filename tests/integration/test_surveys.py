@@ -397,3 +397,30 @@ def test_a_survey_ballot_breaking_the_limits_in_a_trustee_election_is_spoiled(
     lines = (export / "entries.ndjson").read_bytes().split(b"\n")[:-1]
     (summary,) = check_elections(lines, workers=1).elections
     assert summary.spoiled == [{"seq": spoiled_seq, "code": "hidden_question_answered"}]
+
+
+def test_the_largest_text_ballot_a_survey_allows_is_cast(
+    client: Client, admin: dict[str, str]
+) -> None:
+    texts = [
+        {"kind": "text", "id": f"t{i}", "text": f"Question {i}?", "max_length": 2000}
+        for i in range(7)
+    ]
+    codes = _create(
+        client,
+        admin,
+        voters=1,
+        budget=0,
+        currency="",
+        projects=[],
+        ballot={"kind": "survey", "questions": texts},
+    )
+    _open(client, admin)
+    client.cookies.clear()
+    voter = VoterClient(client)
+    info = voter.election(SURVEY, allow_test_keys=True)
+    wallet = voter.obtain_credential(info, access_code=codes[0])
+    worst = {f"t{i}": "🙂\n" * 999 + "🙂🙂" for i in range(7)}  # 2000 code points each
+    assert all(len(text) == 2000 for text in worst.values())
+    receipt = voter.cast(info, wallet, {"answers": worst})
+    assert receipt["seq"] > 0
