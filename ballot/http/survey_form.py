@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kernel.amounts import AmountRefused, parse_roubles
 from kernel.markers import N_
 
 __all__ = [
@@ -70,16 +70,11 @@ def _int(form: Mapping[str, str], name: str) -> int:
 
 
 def _money(text: str, name: str) -> int:
-    """Roubles (with kopecks after a point) as kopecks."""
-    cleaned = text.replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    """Roubles as a person types them, read exactly into kopecks (docs/protocol.md §18.1)."""
     try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
+        return parse_roubles(text)
+    except AmountRefused:
         raise FormProblem(name, N_("Type an amount in roubles, e.g. 1500000.")) from None
-    kopecks = amount * 100
-    if kopecks != kopecks.to_integral_value() or kopecks < 0:
-        raise FormProblem(name, N_("Type an amount in roubles, e.g. 1500000.")) from None
-    return int(kopecks)
 
 
 def _utc(text: str, name: str, time_zone: str) -> str:
