@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from litestar.testing import TestClient
 
 from ballot.core.client import VoterClient
 
@@ -62,24 +61,72 @@ def _options(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
 
 
 QUESTIONS: list[dict[str, Any]] = [
-    {"kind": "single", "id": "transport", "text": "How do you usually get around the city?",
-     "options": _options(_TRANSPORT)},
-    {"kind": "text", "id": "lanes", "optional": True, "text": "Where is a bike lane missing most?",
-     "show_if": {"question": "transport", "any_of": ["bike", "walk"]}, "max_length": 300},
-    {"kind": "multiple", "id": "problems", "text": "Which problems of your district matter most?",
-     "options": _options(_PROBLEMS), "min_options": 1, "max_options": 3},
-    {"kind": "scale", "id": "satisfaction", "text": "How satisfied are you with your district?",
-     "scale_min": 1, "scale_max": 5, "low_label": "Not at all", "high_label": "Very"},
-    {"kind": "scale", "id": "recommend", "optional": True, "scale_min": 0, "scale_max": 10,
-     "text": "Would you recommend your district to a friend?",
-     "low_label": "Never", "high_label": "Certainly"},
-    {"kind": "ranking", "id": "priorities", "text": "Rank the city's priorities, most important first.",
-     "options": _options(_PRIORITIES), "min_length": 1, "max_length": 3},
-    {"kind": "budget", "id": "projects", "text": "Which small projects should the city fund this year?",
-     "min_projects": 1, "max_projects": 3, "max_total_cost": 70_000_000, "rule": {"name": "greedy"}},
-    {"kind": "text", "id": "comment", "optional": True, "max_length": 500,
-     "text": "Anything else you would like the city to know?"},
-]  # fmt: skip
+    {
+        "kind": "single",
+        "id": "transport",
+        "text": "How do you usually get around the city?",
+        "options": _options(_TRANSPORT),
+    },
+    {
+        "kind": "text",
+        "id": "lanes",
+        "optional": True,
+        "text": "Where is a bike lane missing most?",
+        "show_if": {"question": "transport", "any_of": ["bike", "walk"]},
+        "max_length": 300,
+    },
+    {
+        "kind": "multiple",
+        "id": "problems",
+        "text": "Which problems of your district matter most?",
+        "options": _options(_PROBLEMS),
+        "min_options": 1,
+        "max_options": 3,
+    },
+    {
+        "kind": "scale",
+        "id": "satisfaction",
+        "text": "How satisfied are you with your district?",
+        "scale_min": 1,
+        "scale_max": 5,
+        "low_label": "Not at all",
+        "high_label": "Very",
+    },
+    {
+        "kind": "scale",
+        "id": "recommend",
+        "optional": True,
+        "text": "Would you recommend your district to a friend?",
+        "scale_min": 0,
+        "scale_max": 10,
+        "low_label": "Never",
+        "high_label": "Certainly",
+    },
+    {
+        "kind": "ranking",
+        "id": "priorities",
+        "text": "Rank the city's priorities, most important first.",
+        "options": _options(_PRIORITIES),
+        "min_length": 1,
+        "max_length": 3,
+    },
+    {
+        "kind": "budget",
+        "id": "projects",
+        "text": "Which small projects should the city fund this year?",
+        "min_projects": 1,
+        "max_projects": 3,
+        "max_total_cost": 70_000_000,
+        "rule": {"name": "greedy"},
+    },
+    {
+        "kind": "text",
+        "id": "comment",
+        "optional": True,
+        "max_length": 500,
+        "text": "Anything else you would like the city to know?",
+    },
+]
 
 
 def survey_config(days: int, key_bits: int) -> dict[str, Any]:
@@ -148,7 +195,7 @@ def _ok(response: Any, status: int) -> Any:
 
 
 def run_demo_survey(
-    client: TestClient[Any],
+    client: Any,
     session: Callable[[str], dict[str, str]],
     voters: int,
     say: Callable[[str], None] = print,
@@ -167,7 +214,9 @@ def run_demo_survey(
         ),
         201,
     )
-    codes_csv = _ok(client.post(f"/api/v1/elections/{SURVEY_ID}/access-codes", headers=headers), 201).text
+    codes_csv = _ok(
+        client.post(f"/api/v1/elections/{SURVEY_ID}/access-codes", headers=headers), 201
+    ).text
     by_ref = dict(line.split(",", 1) for line in codes_csv.strip().split("\n")[1:])
     codes = [by_ref[f"S{n:05d}"] for n in range(voters)]
     _ok(client.post(f"/api/v1/elections/{SURVEY_ID}/open", headers=headers), 200)

@@ -34,12 +34,12 @@ from ballot.core.client import ClientError, ballot_digest, check_cast_entry, sen
 from ballot.core.manifest import manifest_dict
 from ballot.core.record import currency_unit
 from ballot.http.state import ElectionState
+from ballot.http.survey_pages import survey_results_page
+from ballot.http.survey_view import ballot_questions, is_survey
 from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionNotFound
 from ballot.services.models import CastBallot, CredentialIssuance, Election, RollEntry
 from ballot.services.results import ResultView
-from ballot.http.survey_pages import survey_results_page
-from ballot.http.survey_view import ballot_questions, is_survey
 from kernel import i18n
 from kernel.accounts.models import District, User
 from kernel.i18n import NP_

@@ -107,11 +107,9 @@ def _problems(
     return problems
 
 
-def _context(
-    db: Session, state: ElectionState, form: dict[str, str], lang: str
-) -> dict[str, Any]:
+def _context(db: Session, state: ElectionState, form: dict[str, str], lang: str) -> dict[str, Any]:
     config, form_problems = config_from_form(form, time_zone=state.settings.time_zone)
-    districts = list(db.scalars(select(District).order_by(District.code)))  # type: ignore[arg-type]
+    districts = list(db.scalars(select(District).order_by(District.code)))
     if not form.get("district") and districts:
         form["district"] = districts[0].code
         config["district"] = districts[0].code
@@ -164,7 +162,9 @@ class SurveyBuilder(Controller):
         with db.begin():
             context = _context(db, state, form, request_language(request))
         context.update(fresh=fresh, **(extra or {}))
-        template = "office/_survey_preview.html" if form.get("fragment") else "office/survey_builder.html"
+        template = (
+            "office/_survey_preview.html" if form.get("fragment") else "office/survey_builder.html"
+        )
         return render(request, template, context, viewer=viewer, status_code=status_code)
 
     @get("/office/surveys/new", sync_to_thread=True)
@@ -235,7 +235,7 @@ class SurveyBuilder(Controller):
         status_code: int = 200,
     ) -> Response[str]:
         with db.begin():
-            districts = list(db.scalars(select(District).order_by(District.code)))  # type: ignore[arg-type]
+            districts = list(db.scalars(select(District).order_by(District.code)))
         return render(
             request,
             "office/quick_poll.html",
@@ -272,9 +272,11 @@ class SurveyBuilder(Controller):
             now=now,
         )
         with db.begin():
-            districts = list(db.scalars(select(District).order_by(District.code)))  # type: ignore[arg-type]
+            districts = list(db.scalars(select(District).order_by(District.code)))
         codes = [d.code for d in districts]
-        config["district"] = form.get("district") if form.get("district") in codes else (codes or [""])[0]
+        config["district"] = (
+            form.get("district") if form.get("district") in codes else (codes or [""])[0]
+        )
         problems = _poll_problems(form)
         if not problems:
             problems = [p for ps in _problems(state, config, form_problems).values() for p in ps]

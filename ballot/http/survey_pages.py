@@ -121,9 +121,7 @@ def survey_results_page(
     return render(request, "results/survey.html", context, viewer=viewer, status_code=status)
 
 
-def _survey(
-    db: Session, state: ElectionState, election_id: str
-) -> tuple[Election, dict[str, Any]]:
+def _survey(db: Session, state: ElectionState, election_id: str) -> tuple[Election, dict[str, Any]]:
     """A survey that has opened: its row and manifest (from the log)."""
     row = state.elections.get(db, election_id)
     if row.status == "draft":
@@ -171,8 +169,12 @@ def export_rows(
                 rows.append([qid, kind, project["id"], str(score), answered, "", "", ""])
         elif kind == "text":
             for text in texts.get(qid, []):
-                shown = text["text"] if text["withheld"] is None else f"[withheld: {text['withheld']}]"
-                rows.append([qid, kind, "", "", answered, "", str(text["seq"]), formula_safe(shown)])
+                shown = (
+                    text["text"] if text["withheld"] is None else f"[withheld: {text['withheld']}]"
+                )
+                rows.append(
+                    [qid, kind, "", "", answered, "", str(text["seq"]), formula_safe(shown)]
+                )
     return rows
 
 
@@ -180,7 +182,9 @@ class SurveyPages(Controller):
     include_in_schema = False
 
     @get("/elections/{election_id:str}/results/survey.csv", sync_to_thread=True)
-    def export_csv(self, election_id: FromPath[str], db: DB, state: ElectionState) -> Response[bytes]:
+    def export_csv(
+        self, election_id: FromPath[str], db: DB, state: ElectionState
+    ) -> Response[bytes]:
         """The survey's results per answer, and its texts, as CSV."""
         with db.begin():
             row, manifest, view = _published_survey(db, state, election_id)

@@ -268,8 +268,7 @@ def crosstab_view(
             {
                 "title": title,
                 "cells": [
-                    {"count": i18n.number(lang, n), "share": _share(n, total, lang)}
-                    for n in cells
+                    {"count": i18n.number(lang, n), "share": _share(n, total, lang)} for n in cells
                 ],
                 "total": i18n.number(lang, total),
             }

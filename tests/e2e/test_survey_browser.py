@@ -103,7 +103,9 @@ def test_a_resident_answers_a_survey_with_a_conditional_question(
             context.close()
         assert errors == []
 
-        assert admin.post("/api/v1/elections/city-survey/close", json=EARLY_CLOSE).status_code == 200
+        assert (
+            admin.post("/api/v1/elections/city-survey/close", json=EARLY_CLOSE).status_code == 200
+        )
         tally = admin.post("/api/v1/elections/city-survey/tally")
         assert tally.status_code == 201, tally.text
         questions = tally.json()["questions"]

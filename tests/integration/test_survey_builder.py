@@ -97,7 +97,12 @@ def test_a_survey_of_every_kind_is_saved_as_a_draft(people: dict[str, Actor]) ->
     config = election.get("config", election)
     questions = config["ballot"]["questions"]
     assert [q["kind"] for q in questions] == [
-        "single", "text", "scale", "multiple", "ranking", "budget"
+        "single",
+        "text",
+        "scale",
+        "multiple",
+        "ranking",
+        "budget",
     ]
     assert questions[1]["show_if"] == {"question": "q1", "any_of": ["o1"]}
     assert questions[3]["optional"] is True
@@ -151,7 +156,13 @@ def test_questions_are_added_moved_and_removed(people: dict[str, Actor]) -> None
     saved = client.post(
         "/office/surveys/new",
         headers=HTML,
-        data={**data, "action": "save", "q0-kind": "text", "q0-text": "Only text", "q0-options": ""},
+        data={
+            **data,
+            "action": "save",
+            "q0-kind": "text",
+            "q0-text": "Only text",
+            "q0-options": "",
+        },
         follow_redirects=False,
     )
     assert saved.status_code == 400

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 import pytest
+from litestar import Litestar
 
 from ballot.core.client import VoterClient
+from kernel.settings import Settings
 from tests.support.accounts import PASSWORD, Client, login
 from tests.support.elections import EARLY_CLOSE
 from tests.support.pages import HTML, PAGES_ON_SQLITE
 from tests.support.surveys import answers, survey_config
-from kernel.settings import Settings
-from litestar import Litestar
 from veche.setup import NewUser, create_user
 
 RU = {**HTML, "accept-language": "ru"}
@@ -85,14 +84,14 @@ def test_the_results_page_shows_every_question(
     text = page.text
     assert 'id="counted">12<' in text
     # Single choice: 8 of 12 cycle (every third does not): 66.6%, written exactly.
-    assert "<th scope=\"row\">Yes</th><td>8</td><td>66.6%</td>" in text
+    assert '<th scope="row">Yes</th><td>8</td><td>66.6%</td>' in text
     # The conditional text was answered only by those who cycle, each with its seq.
     assert f'href="/log/entries/{seqs[1]}">#{seqs[1]}</a>' in text and "Street number 1" in text
     assert "Street number 3" not in text
     # The scale: 0..10 and 0 again: 55/12, 4.58.
     assert "Mean: 4.58" in text and "(= 55/12)" in text
     # The ranking: Borda metro 12, tram 12, bus 8; first places 4 each.
-    assert "<th scope=\"row\">Bus</th><td>8</td><td>4</td><td>33.3%</td>" in text
+    assert '<th scope="row">Bus</th><td>8</td><td>4</td><td>33.3%</td>' in text
     # The budget question: greedy over the votes, in the page's money.
     assert "Funded projects" in text and "₽" in text
     # The withheld text says so with its reason; its words are not on the page.
@@ -132,9 +131,7 @@ def test_the_cross_tabulation_of_two_closed_questions(
     client: Client, survey: tuple[str, dict[int, int], dict[str, str]]
 ) -> None:
     election, _seqs, _headers = survey
-    page = client.get(
-        f"/elections/{election}/results?rows=cycle&cols=priorities", headers=HTML
-    )
+    page = client.get(f"/elections/{election}/results?rows=cycle&cols=priorities", headers=HTML)
     assert page.status_code == 200
     table = page.text.split('class="data crosstab"')[1].split("</table>")[0]
     # Those who do not cycle (n = 0, 3, 6, 9) all chose roads only.
@@ -169,7 +166,9 @@ def test_withholding_is_refused_to_residents_after_the_count_and_without_a_reaso
     client.cookies.clear()
     resident = login(client, "res@example.org")
     form = {"seq": str(seqs[2]), "question": "comment", "reason": "No."}
-    assert client.post(f"/elections/{election}/texts", data=form, headers=resident).status_code == 403
+    assert (
+        client.post(f"/elections/{election}/texts", data=form, headers=resident).status_code == 403
+    )
     headers = login(client, "admin@example.org")
     assert client.post(f"/api/v1/elections/{election}/tally", headers=headers).status_code == 201
     late = client.post(f"/elections/{election}/texts", data=form, headers=headers)
