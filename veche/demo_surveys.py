@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-
 from ballot.core.client import VoterClient
 
 __all__ = ["SURVEY_ID", "run_demo_survey", "survey_config"]
@@ -251,6 +250,8 @@ def run_demo_survey(
             f"/elections/{SURVEY_ID}/texts", data=form, headers=moderator, follow_redirects=False
         )
         _ok(posted, 303)
-    result = _ok(client.post(f"/api/v1/elections/{SURVEY_ID}/tally", headers=headers), 201).json()
+    result: dict[str, Any] = _ok(
+        client.post(f"/api/v1/elections/{SURVEY_ID}/tally", headers=headers), 201
+    ).json()
     say(f"Demo: {ballots:,} survey ballots cast, {result['counted']:,} counted in {SURVEY_ID}.")
     return result
