@@ -252,8 +252,28 @@ def _check_rule(out: _Problems, config: ElectionConfig) -> None:
 
 
 def _check_survey_money(out: _Problems, config: ElectionConfig, spec: SurveySpec) -> None:
-    """A survey has money only with a budget question (docs/protocol.md §19.1)."""
-    if budget_question(spec) is not None:
+    """A survey has money only with a budget question (docs/protocol.md §19.1), whose
+    ``max_total_cost`` is checked against the budget and the projects as an approval
+    ballot's is."""
+    question = budget_question(spec)
+    if question is not None:
+        limit = question.max_total_cost
+        field = f"ballot.questions[{spec.questions.index(question)}].max_total_cost"
+        if limit is not None and limit >= 1:
+            if config.budget > 0 and limit > config.budget:
+                out.add(
+                    field,
+                    "limit_over_budget",
+                    f"max_total_cost ({limit}) is more than the budget ({config.budget})",
+                )
+            for i, p in enumerate(config.projects):
+                if p.cost > limit:
+                    out.add(
+                        f"projects[{i}].cost",
+                        "project_over_limit",
+                        f"project {p.id!r} costs {p.cost}, more than a ballot may spend "
+                        f"(max_total_cost {limit}), so nobody could vote for it",
+                    )
         return
     if config.budget != 0:
         out.add("budget", "survey_has_budget", "a survey without a budget question has budget 0")

@@ -86,6 +86,9 @@ class SurveyService:
             out.append({"seq": seq, "answers": shown, "withheld": hidden})
         return out
 
+    # The name the survey format gives it (docs/protocol.md §19.4).
+    survey_answers = answers
+
     def withhold_text(
         self, election_id: str, seq: int, question: str, reason: str, staff_role: str
     ) -> int:

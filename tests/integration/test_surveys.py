@@ -217,6 +217,7 @@ def test_a_survey_is_voted_moderated_counted_and_verified(
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "OVERALL: OK" in run.stdout
+    assert "8 questions, each recomputed with the result; 1 text(s) withheld" in run.stdout
 
 
 def _forged_ballot(info: ElectionInfo, wallet: Wallet, answers: dict[str, Any]) -> dict[str, Any]:

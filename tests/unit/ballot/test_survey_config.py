@@ -224,3 +224,12 @@ def test_the_largest_allowed_text_ballot_seals(rsa_public_key: Any) -> None:
     worst = {f"t{i}": "🙂" * 2000 for i in range(7)}
     plaintext = sealed_plaintext(validate_choices(config, {"answers": worst}), bytes(16))
     assert len(plaintext) <= plaintext_bound(config.ballot, 0) <= MAX_PLAINTEXT_BYTES
+
+
+def test_a_budget_questions_spending_limit_is_checked_like_an_approval_ballots() -> None:
+    assert ("ballot.questions[6].max_total_cost", "limit_over_budget") in problems(
+        with_question(6, max_total_cost=700_000)
+    )
+    assert ("projects[0].cost", "project_over_limit") in problems(
+        with_question(6, max_total_cost=250_000)
+    )
