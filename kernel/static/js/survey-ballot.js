@@ -195,14 +195,21 @@ export function surveyChoices(form) {
   return { answers };
 }
 
-/** Shows a refusal of the server (BallotRejected) next to its question when it names one. */
+/**
+ * Shows a refusal of the answers (BallotRejected, docs/protocol.md §19.2) next to the
+ * question its detail names in quotes ("the question 'lanes' needs an answer"), in the
+ * page's words when the code is one of its own.
+ */
 export function showSurveyRefusal(exc) {
-  const question = exc?.field || exc?.question;
-  if (!question) return false;
-  const fieldset = document.getElementById(`q-${question}`);
-  if (!fieldset) return false;
-  setError(fieldset, exc.code);
-  return true;
+  const named = /'([a-z0-9]+(?:-[a-z0-9]+)*)'/g;
+  for (const [, id] of String(exc?.detail ?? "").matchAll(named)) {
+    const fieldset = document.getElementById(`q-${id}`);
+    if (fieldset?.matches("fieldset.question") && messages.has(exc.code)) {
+      setError(fieldset, exc.code);
+      return true;
+    }
+  }
+  return false;
 }
 
 export function startSurvey(form) {
