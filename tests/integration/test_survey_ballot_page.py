@@ -1,11 +1,12 @@
 """The ballot page of a survey (docs/protocol.md §19): every question kind laid out for
 the browser's script, the conditional question tied to its earlier answer, optional
-questions marked, in Russian and English; a poll's page shows no budget."""
+questions marked, in Russian and English; a poll's pages show no budget."""
 
 from __future__ import annotations
 
-from tests.support.accounts import Client
-from tests.support.elections import config
+from ballot.core.client import VoterClient
+from tests.support.accounts import Client, login
+from tests.support.elections import EARLY_CLOSE, config
 from tests.support.pages import HTML, PAGES_ON_SQLITE
 from tests.support.surveys import poll_config, survey_config
 
@@ -57,5 +58,28 @@ def test_a_poll_shows_no_budget(client: Client, admin: dict[str, str]) -> None:
         ballot={"kind": "choice", "min_options": 1, "max_options": 1},
         rule={"name": "plurality"},
     )
-    old = create_open(client, admin, choice)
-    assert "Budget" not in client.get(f"/elections/{old}", headers=HTML).text
+    assert client.post("/api/v1/elections", json=choice, headers=admin).status_code == 201
+    roll = client.post(
+        "/api/v1/elections/old-poll/roll",
+        content=b"voter_id\nP1\n",
+        headers={**admin, "content-type": "text/csv"},
+    )
+    assert roll.status_code == 201
+    code = client.post("/api/v1/elections/old-poll/access-codes", headers=admin).text
+    assert client.post("/api/v1/elections/old-poll/open", headers=admin).status_code == 200
+    assert "Budget" not in client.get("/elections/old-poll", headers=HTML).text
+    client.cookies.clear()
+    voter = VoterClient(client)
+    info = voter.election("old-poll", allow_test_keys=True)
+    wallet = voter.obtain_credential(info, access_code=code.strip().split("\n")[1].split(",")[1])
+    voter.cast(info, wallet, {"choose": ["b"]})
+    again = login(client, "admin@example.org")
+    assert (
+        client.post("/api/v1/elections/old-poll/close", json=EARLY_CLOSE, headers=again).status_code
+        == 200
+    )
+    assert client.post("/api/v1/elections/old-poll/tally", headers=again).status_code == 201
+    results = client.get("/elections/old-poll/results", headers=HTML).text
+    # Its winner is an option, not a funded project, and nothing was spent.
+    assert "Winning options" in results and "Funded projects" not in results
+    assert "Spent" not in results and "Left over" not in results
