@@ -202,3 +202,20 @@ def test_a_poll_of_one_question_takes_two_clicks(people: dict[str, Actor]) -> No
     )
     assert refused.status_code == 400
     assert "хотя бы два варианта" in refused.text and "Переименовать?" in refused.text
+
+
+@PAGES_ON_SQLITE
+def test_the_live_preview_answers_the_preview_alone(people: dict[str, Actor]) -> None:
+    client = people["admin"].use()
+    csrf = csrf_from(client.get("/office/surveys/new", headers=RU).text)
+    bad = survey_form(**{"q3-max": "5"})  # more than the three options
+    fragment = client.post(
+        "/office/surveys/new",
+        headers=RU,
+        data={**bad, "csrf_token": csrf, "action": "preview", "fragment": "1"},
+    )
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<section id="preview"')
+    # The problem is named for the question's slot next to it, in the reader's language.
+    assert '<li data-field="q3">' in fragment.text
+    assert "Ограничение больше числа вариантов вопроса." in fragment.text
