@@ -185,6 +185,8 @@ def test_a_poll_of_one_question_takes_two_clicks(people: dict[str, Actor]) -> No
     )
     assert made.status_code == 303, made.text
     created = made.headers["location"].split("created=")[1]
+    setup = client.get(made.headers["location"], headers=RU)
+    assert f"Черновик {created} сохранён." in setup.text
     config = admin.call("GET", f"/api/v1/elections/{created}").json()
     config = config.get("config", config)
     assert config["ballot"]["questions"] == [
