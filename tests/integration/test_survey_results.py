@@ -97,6 +97,7 @@ def test_the_results_page_shows_every_question(
     # The withheld text says so with its reason; its words are not on the page.
     assert "Comment 4" not in text and f"Withheld by a moderator: {REASON}" in text
     assert "Comment 6" in text
+    assert "<script>alert" not in text and "Comment 8 &lt;script&gt;alert(" in text
     assert "Withheld by moderators: 1" in text
     # Charts are SVG drawn with attributes only (the CSP refuses inline styles).
     assert text.count('<svg class="chart"') == 5 and "style=" not in text.split("<main")[1]

@@ -125,4 +125,6 @@ def answers(n: int) -> dict[str, Any]:
         chosen["lanes"] = f"Street number {n}"
     if n % 2 == 0:
         chosen["comment"] = f"Comment {n}"
+    if n == 8:  # what a page must show as text, never run
+        chosen["comment"] = 'Comment 8 <script>alert("x")</script>'
     return {"answers": chosen}
