@@ -12,6 +12,8 @@ from typing import Any
 
 from audit.http.pages import ExplorerPages
 from ballot.http.pages import election_pages
+from ballot.http.survey_builder import SurveyBuilder
+from ballot.http.survey_pages import SurveyPages
 from kernel.http.districts_pages import DistrictPages
 from proposals.http.dashboard import ballot_details, pipeline_panel
 from proposals.http.office import ProgramOfficePages
@@ -20,10 +22,13 @@ from reports.http.pages import ReportPages
 
 PAGE_CONTROLLERS: list[Any] = [
     election_pages(dashboard_panels=[pipeline_panel], project_details=[ballot_details]),
+    SurveyPages,
     ExplorerPages,
     # The back office: the municipality's districts, programmes, applying results.
     DistrictPages,
     ProgramOfficePages,
     ResultOfficePages,
     ReportPages,
+    # Surveys and one-question polls, built in the back office (docs/protocol.md §19).
+    SurveyBuilder,
 ]
