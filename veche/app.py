@@ -28,6 +28,7 @@ from ballot.http.api import ElectionController
 from ballot.http.electorate import ElectorateController
 from ballot.http.receipt_pages import ReceiptPages
 from ballot.http.roll_pages import RollPages
+from ballot.http.survey import SurveyController
 from ballot.http.trustee_page import TrusteePage
 from ballot.http.trustees import TrusteeController
 from kernel import db as database
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             LogController,
             ElectionController,
             ElectorateController,
+            SurveyController,
             TrusteeController,
             TrusteePage,
             HomePage,

@@ -273,6 +273,9 @@ def run_demo_election(
         _verify_boris(app)
         _ok(client.post("/api/v1/elections", json=riverside, headers=admin), 201)
         _ok(client.post("/api/v1/elections/riverside-2026/open", headers=admin), 200)
+        from veche.demo_surveys import run_demo_survey
+
+        run_demo_survey(client, lambda email: _session(app, email), voters, say)
         key = client.get("/api/v1/log/key").json()["verifier_key"]
     rng.random()
     say(

@@ -12,6 +12,8 @@ from typing import Any
 
 from audit.http.pages import ExplorerPages
 from ballot.http.pages import election_pages
+from ballot.http.survey_builder import SurveyBuilder
+from ballot.http.survey_pages import SurveyPages
 from kernel.http.districts_pages import DistrictPages
 from proposals.http.dashboard import ballot_details, pipeline_panel
 from proposals.http.office import ProgramOfficePages
@@ -21,6 +23,7 @@ from reports.http.pages import ReportPages
 
 PAGE_CONTROLLERS: list[Any] = [
     election_pages(dashboard_panels=[pipeline_panel], project_details=[ballot_details]),
+    SurveyPages,
     ExplorerPages,
     # The back office: the municipality's districts, programmes, applying results.
     DistrictPages,
@@ -28,4 +31,6 @@ PAGE_CONTROLLERS: list[Any] = [
     ResultOfficePages,
     ReportPages,
     AnalyticsPage,
+    # Surveys and one-question polls, built in the back office (docs/protocol.md §19).
+    SurveyBuilder,
 ]

@@ -28,6 +28,7 @@ from audit.services.store import LogStore
 from ballot.services.elections import ElectionService
 from ballot.services.results import ResultService
 from ballot.services.secret_box import SecretBox
+from ballot.services.survey import SurveyService
 from kernel import db as database
 from kernel.accounts.service import AccountService
 from kernel.keys import load_authority_key, load_or_create_secret
@@ -71,6 +72,7 @@ class Services:
     cosigner: Cosigner | None
     elections: ElectionService
     results: ResultService
+    surveys: SurveyService
     proposals: ProposalService
     pledges: PledgeService
     implementation: ImplementationService
@@ -170,6 +172,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         cosigner=cosigner,
         elections=elections,
         results=results,
+        surveys=SurveyService(results),
         proposals=proposals,
         pledges=PledgeService(proposals),
         implementation=ImplementationService(proposals),

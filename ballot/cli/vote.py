@@ -1,13 +1,13 @@
 """``veche vote``: the voter's side, against a server's HTTP API.
 
 ``veche vote URL --election ID`` with one of ``--approve``, ``--points``, ``--rank``,
-``--choose`` obtains a credential (``--code`` for an access code, or ``--email`` to log in
-with an account; the password from ``--password``, ``VECHE_PASSWORD`` or a prompt), seals,
-signs and casts the ballot, checks the receipt and keeps the credential and receipts in a
-wallet: ``$XDG_DATA_HOME/veche/wallets/<host>/<election>.json`` (default
-``~/.local/share/…``), mode 0600, or ``--wallet PATH``. When the wallet already holds a
-credential for that election, it is used again: a second ``veche vote`` re-votes, and the
-last ballot counts.
+``--choose``, ``--answers`` (a survey's answers as JSON, or ``@FILE``) obtains a
+credential (``--code`` for an access code, or ``--email`` to log in with an account;
+the password from ``--password``, ``VECHE_PASSWORD`` or a prompt), seals, signs and
+casts the ballot, checks the receipt and keeps the credential and receipts in a wallet:
+``$XDG_DATA_HOME/veche/wallets/<host>/<election>.json`` (default ``~/.local/share/…``),
+mode 0600, or ``--wallet PATH``. When the wallet already holds a credential for that
+election, it is used again: a second ``veche vote`` re-votes, and the last ballot counts.
 
 The credential is derived from a recovery code (docs/protocol.md §6.13), printed when the
 credential is first obtained; ``--recovery-code CODE`` gets the same credential back on
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import re
 import secrets
@@ -63,8 +64,30 @@ def _ids(text: str, option: str) -> list[str]:
     return items
 
 
+def _survey_answers(text: str) -> dict[str, Any]:
+    """``--answers``: a survey's answers as a JSON object, or ``@FILE`` holding one
+    (docs/protocol.md §19.2)."""
+    source = "--answers"
+    if text.startswith("@"):
+        source = text[1:]
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise Refusal(f"--answers: cannot read {source}: {exc}") from None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise Refusal(f"{source}: not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise Refusal(f'{source}: give the answers as an object, e.g. {{"q1": "yes"}}')
+    return {"answers": value}
+
+
 def parse_choices(args: argparse.Namespace) -> dict[str, Any]:
-    """The choices object from ``--approve``, ``--points``, ``--rank`` or ``--choose``."""
+    """The choices object from ``--approve``, ``--points``, ``--rank``, ``--choose`` or
+    ``--answers`` (a survey's)."""
+    if getattr(args, "answers", None) is not None:
+        return _survey_answers(args.answers)
     if args.approve is not None:
         return {"approve": _ids(args.approve, "--approve")}
     if args.rank is not None:
@@ -294,8 +317,8 @@ def _vote(args: argparse.Namespace) -> int:
     witnessing = _witnessing(args)
     if args.check:
         return _check(args, url)
-    if all(getattr(args, k) is None for k in ("approve", "points", "rank", "choose")):
-        raise Refusal("give your choices: one of --approve, --points, --rank, --choose")
+    if all(getattr(args, k) is None for k in ("approve", "points", "rank", "choose", "answers")):
+        raise Refusal("give your choices: one of --approve, --points, --rank, --choose, --answers")
     choices = parse_choices(args)
     if args.recovery_code:
         normalize_recovery_code(args.recovery_code)  # a typing mistake, found first
@@ -380,6 +403,11 @@ def add_vote_command(subparsers: argparse._SubParsersAction[Any]) -> None:
     kind.add_argument("--points", metavar="P1=3,P2=2", help="cumulative ballot: points each")
     kind.add_argument("--rank", metavar="P3,P1", help="ordinal ballot: most preferred first")
     kind.add_argument("--choose", metavar="O1", help="poll: the options chosen")
+    kind.add_argument(
+        "--answers",
+        metavar="JSON|@FILE",
+        help='survey: the answers as a JSON object {"question": answer, …}, or @FILE with it',
+    )
     vote.add_argument("--code", metavar="CODE", help="a one-time access code")
     vote.add_argument("--email", help="log in with this account to obtain the credential")
     vote.add_argument("--password", help=f"the account's password (or ${PASSWORD_ENV}, or asked)")

@@ -15,7 +15,9 @@ the close) opens the seal:
   ballot has one written form;
 - ordinal: ``{"rank": [ids]}`` -- most preferred first, no repeats, known ids,
   ``min_length..max_length`` long;
-- choice: ``{"choose": [option ids]}`` -- no repeats, known ids, ``min_options..max_options``.
+- choice: ``{"choose": [option ids]}`` -- no repeats, known ids, ``min_options..max_options``;
+- survey: ``{"answers": {question id: answer}}`` -- ``ballot.core.survey_choices``
+  (docs/protocol.md §19.2), with its own codes after the ones below.
 
 Every distinct failure has its own stable code (``BallotRejected.code``): ``malformed_choices``,
 ``wrong_ballot_kind``, ``not_an_integer`` (booleans are not integers), ``unknown_project``,
@@ -28,7 +30,7 @@ The order in which they are checked is the order of that list.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 
@@ -40,9 +42,11 @@ from ballot.core.config import (
     CumulativeSpec,
     ElectionConfig,
     OrdinalSpec,
+    SurveySpec,
     ballot_kind,
 )
-from ballot.core.errors import BallotCryptoError
+from ballot.core.errors import BallotConflict, BallotRejected
+from ballot.core.survey_choices import SURVEY_REJECT_CODES, validate_answers
 
 __all__ = [
     "CHOICE_KEYS",
@@ -55,6 +59,7 @@ __all__ = [
     "Choices",
     "CumulativeChoices",
     "OrdinalChoices",
+    "SurveyChoices",
     "choices_json",
     "parse_sealed_plaintext",
     "sealed_plaintext",
@@ -62,7 +67,13 @@ __all__ = [
 ]
 
 NONCE_LENGTH = 16
-CHOICE_KEYS = {"approval": "approve", "cumulative": "points", "ordinal": "rank", "choice": "choose"}
+CHOICE_KEYS = {
+    "approval": "approve",
+    "cumulative": "points",
+    "ordinal": "rank",
+    "choice": "choose",
+    "survey": "answers",
+}
 REJECT_CODES = (
     "malformed_choices",
     "wrong_ballot_kind",
@@ -79,24 +90,8 @@ REJECT_CODES = (
     "under_min_spend",
     "malformed_plaintext",
     "bad_nonce",
+    *SURVEY_REJECT_CODES,
 )
-
-
-class BallotRejected(BallotCryptoError, ValueError):
-    """A ballot (its envelope, seal or choices) that cannot be counted; ``code`` says why."""
-
-    code = "ballot_rejected"
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail, code=code)
-
-
-class BallotConflict(BallotRejected):
-    """A ballot refused for the election's state, not for what it holds: voting has not
-    opened yet (``not_open_yet``) or has closed (``closed``), or the credential has voted
-    in an election without re-voting (``already_voted``)."""
-
-    status: ClassVar[int] = 409
 
 
 class ApprovalChoices(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -123,7 +118,13 @@ class ChoiceChoices(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     choose: tuple[str, ...]
 
 
-Choices = ApprovalChoices | CumulativeChoices | OrdinalChoices | ChoiceChoices
+class SurveyChoices(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``{"answers": {question id: answer}}`` (docs/protocol.md §19.2)."""
+
+    answers: dict[str, Any]
+
+
+Choices = ApprovalChoices | CumulativeChoices | OrdinalChoices | ChoiceChoices | SurveyChoices
 
 
 def choices_json(choices: Choices) -> dict[str, Any]:
@@ -134,6 +135,8 @@ def choices_json(choices: Choices) -> dict[str, Any]:
         return {"points": dict(choices.points)}
     if isinstance(choices, OrdinalChoices):
         return {"rank": list(choices.rank)}
+    if isinstance(choices, SurveyChoices):
+        return {"answers": dict(choices.answers)}
     return {"choose": list(choices.choose)}
 
 
@@ -228,6 +231,9 @@ def validate_choices(election: ElectionConfig, choices: object) -> Choices:
         return _approval(value, spec, election)
     if isinstance(spec, CumulativeSpec):
         return CumulativeChoices(points=_points(value, spec, known))
+    if isinstance(spec, SurveySpec):
+        costs = {p.id: p.cost for p in election.projects}
+        return SurveyChoices(answers=validate_answers(spec, costs, value))
     if isinstance(spec, OrdinalSpec):
         ids = _ids(value, "rank", known)
         _count(len(ids), spec.min_length, spec.max_length, "projects to rank")

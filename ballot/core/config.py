@@ -21,6 +21,8 @@ approval   min_projects, max_projects, max_total_cost (knapsack,  greedy, greedy
 cumulative total_points, max_per_project                          greedy*, mes
 ordinal    max_length, min_length (default 1)                     greedy*, borda
 choice     min_options, max_options                               plurality, approval
+survey     questions (``ballot.core.survey``, docs/protocol.md    survey
+           §19.1)
 ========== ====================================================== =======================
 
 Polls. An election whose rule is a poll rule (plurality, approval, borda) is a poll:
@@ -38,13 +40,26 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
 import msgspec
 
-from audit.core.canonical import MAX_SAFE_INTEGER
 from ballot.core.blind import MIN_KEY_BITS
 from ballot.core.errors import ManifestRejected
+from ballot.core.rules import (
+    ApprovalPollRule,
+    BordaRule,
+    GreedyNoSkipRule,
+    GreedyRule,
+    GreedyThresholdRule,
+    MesRule,
+    PhragmenRule,
+    PluralityRule,
+    Rule,
+    SafeInt,
+    SurveyRule,
+)
+from ballot.core.survey import SurveySpec
 from ballot.core.trustees import TrusteesConfig
 
 __all__ = [
@@ -70,11 +85,14 @@ __all__ = [
     "Problem",
     "ProjectSpec",
     "Rule",
+    "SurveyRule",
+    "SurveySpec",
     "Window",
     "ballot_kind",
     "format_time",
     "has_trustees",
     "is_poll",
+    "is_survey",
     "is_test",
     "parse_config",
     "parse_time",
@@ -88,8 +106,6 @@ TEST_KEY_BITS = (MIN_KEY_BITS,)
 REAL_KEY_BITS = 2048
 MAX_TITLE_LENGTH = 200
 
-SafeInt = Annotated[int, msgspec.Meta(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
-
 POLL_RULES = frozenset({"plurality", "approval", "borda"})
 _GREEDY = ("greedy", "greedy-no-skip", "greedy-threshold")
 RULES_FOR_KIND: dict[str, tuple[str, ...]] = {
@@ -97,6 +113,7 @@ RULES_FOR_KIND: dict[str, tuple[str, ...]] = {
     "cumulative": (*_GREEDY, "mes"),
     "ordinal": (*_GREEDY, "borda"),
     "choice": ("plurality", "approval"),
+    "survey": ("survey",),
 }
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -170,88 +187,7 @@ class ChoiceSpec(
     max_options: SafeInt
 
 
-BallotSpec = ApprovalSpec | CumulativeSpec | OrdinalSpec | ChoiceSpec
-
-
-class GreedyRule(
-    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True,
-    tag_field="name", tag="greedy",
-):  # fmt: skip
-    """Utilitarian greedy: most votes first, skipping what no longer fits."""
-
-
-class GreedyNoSkipRule(
-    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True,
-    tag_field="name", tag="greedy-no-skip",
-):  # fmt: skip
-    """Greedy that stops at the first project that does not fit."""
-
-
-class GreedyThresholdRule(
-    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True,
-    tag_field="name", tag="greedy-threshold",
-):  # fmt: skip
-    """Greedy over the projects whose score reaches ``threshold``."""
-
-    threshold: SafeInt
-
-
-class MesRule(
-    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True,
-    tag_field="name", tag="mes",
-):  # fmt: skip
-    """The Method of Equal Shares with its options (see ``tally``)."""
-
-    satisfaction: Literal["cost", "cardinality"] = "cost"
-    completion: Literal["none", "greedy", "add1", "add1-greedy"] = "none"
-    comparison: Literal["none", "satisfaction", "exclusion"] = "none"
-    min_vote_share: SafeInt | None = None
-
-
-class PhragmenRule(
-    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True,
-    tag_field="name", tag="phragmen",
-):  # fmt: skip
-    """Sequential Phragmén."""
-
-
-class PluralityRule(
-    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True,
-    tag_field="name", tag="plurality",
-):  # fmt: skip
-    """Poll: one vote per ballot; the ``seats`` options with most votes win."""
-
-    seats: SafeInt = 1
-
-
-class ApprovalPollRule(
-    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True,
-    tag_field="name", tag="approval",
-):  # fmt: skip
-    """Poll: one vote per chosen option; the ``seats`` options with most votes win."""
-
-    seats: SafeInt = 1
-
-
-class BordaRule(
-    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True,
-    tag_field="name", tag="borda",
-):  # fmt: skip
-    """Poll on ordinal ballots: Borda points; the ``seats`` best options win."""
-
-    seats: SafeInt = 1
-
-
-Rule = (
-    GreedyRule
-    | GreedyNoSkipRule
-    | GreedyThresholdRule
-    | MesRule
-    | PhragmenRule
-    | PluralityRule
-    | ApprovalPollRule
-    | BordaRule
-)
+BallotSpec = ApprovalSpec | CumulativeSpec | OrdinalSpec | ChoiceSpec | SurveySpec
 
 
 class Window(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -344,6 +280,11 @@ def has_trustees(config: ElectionConfig) -> bool:
 def is_poll(config: ElectionConfig) -> bool:
     """A poll: options without money, counted by a poll rule."""
     return rule_name(config.rule) in POLL_RULES
+
+
+def is_survey(config: ElectionConfig) -> bool:
+    """A survey: several questions, counted by the ``survey`` rule (docs/protocol.md §19)."""
+    return isinstance(config.ballot, SurveySpec)
 
 
 def parse_time(text: str) -> datetime:

@@ -34,6 +34,7 @@ from ballot.core.config import (
     OrdinalSpec,
     PluralityRule,
     Problem,
+    SurveySpec,
     ballot_kind,
     is_poll,
     is_test,
@@ -42,6 +43,7 @@ from ballot.core.config import (
     to_json,
 )
 from ballot.core.errors import ManifestRejected
+from ballot.core.survey import budget_question, survey_problems
 from ballot.core.trustees import trustees_problems
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -198,6 +200,14 @@ def _check_ballot(out: _Problems, config: ElectionConfig) -> None:
         _count_limits(
             out, "min_length", spec.min_length, "max_length", spec.max_length, n, "projects"
         )
+    elif isinstance(spec, SurveySpec):
+        survey_problems(
+            out.add,
+            spec,
+            n,
+            lambda field, value, what: _check_slug(out, field, value, what),
+            lambda field, value, what: _check_title(out, field, value, what),
+        )
     else:
         _count_limits(
             out, "min_options", spec.min_options, "max_options", spec.max_options, n, "options"
@@ -241,7 +251,47 @@ def _check_rule(out: _Problems, config: ElectionConfig) -> None:
         )
 
 
+def _check_survey_money(out: _Problems, config: ElectionConfig, spec: SurveySpec) -> None:
+    """A survey has money only with a budget question (docs/protocol.md §19.1), whose
+    ``max_total_cost`` is checked against the budget and the projects as an approval
+    ballot's is."""
+    question = budget_question(spec)
+    if question is not None:
+        limit = question.max_total_cost
+        field = f"ballot.questions[{spec.questions.index(question)}].max_total_cost"
+        if limit is not None and limit >= 1:
+            if config.budget > 0 and limit > config.budget:
+                out.add(
+                    field,
+                    "limit_over_budget",
+                    f"max_total_cost ({limit}) is more than the budget ({config.budget})",
+                )
+            for i, p in enumerate(config.projects):
+                if p.cost > limit:
+                    out.add(
+                        f"projects[{i}].cost",
+                        "project_over_limit",
+                        f"project {p.id!r} costs {p.cost}, more than a ballot may spend "
+                        f"(max_total_cost {limit}), so nobody could vote for it",
+                    )
+        return
+    if config.budget != 0:
+        out.add("budget", "survey_has_budget", "a survey without a budget question has budget 0")
+    if config.currency:
+        out.add(
+            "currency", "survey_has_currency", "a survey without a budget question has no currency"
+        )
+    if config.projects:
+        out.add(
+            "projects", "survey_has_projects", "a survey without a budget question has no projects"
+        )
+
+
 def _check_money(out: _Problems, config: ElectionConfig) -> None:
+    if isinstance(config.ballot, SurveySpec):
+        _check_survey_money(out, config, config.ballot)
+        if budget_question(config.ballot) is None:
+            return
     if is_poll(config):
         if config.budget != 0:
             out.add("budget", "poll_has_budget", "a poll has no budget: set it to 0")
@@ -291,7 +341,10 @@ def validate_config(
     _check_title(out, "title", config.title, "title")
     _check_slug(out, "district", config.district, "district code")
     poll = is_poll(config)
-    if len(config.projects) < (2 if poll else 1):
+    needs_projects = (
+        not isinstance(config.ballot, SurveySpec) or budget_question(config.ballot) is not None
+    )
+    if needs_projects and len(config.projects) < (2 if poll else 1):
         out.add(
             "projects",
             "too_few_projects",

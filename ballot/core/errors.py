@@ -158,3 +158,20 @@ class KeyShareRejected(TrusteeRejected):
     """A released key share does not check out against the trustee's public share."""
 
     code = ErrorCode.BAD_KEY_SHARE
+
+
+class BallotRejected(BallotCryptoError, ValueError):
+    """A ballot (its envelope, seal or choices) that cannot be counted; ``code`` says why."""
+
+    code = "ballot_rejected"
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail, code=code)
+
+
+class BallotConflict(BallotRejected):
+    """A ballot refused for the election's state, not for what it holds: voting has not
+    opened yet (``not_open_yet``) or has closed (``closed``), or the credential has voted
+    in an election without re-voting (``already_voted``)."""
+
+    status: ClassVar[int] = 409

@@ -37,7 +37,10 @@ other packages' kinds into the log's ``EntryKinds``):
   close, §14.9), in a trustee election ``"spoiled": [{"code", "seq"}, …]`` (the ballots
   that did not open or broke the limits, §14.10), and the authority's Ed25519 signature over
   ``b"veche/result/v1\\n" || canonical(body without "signature")``. The rule's step-by-step
-  trace is not logged: anyone recomputes it from the ballots.
+  trace is not logged: anyone recomputes it from the ballots. A survey's result has
+  ``"rule": "survey"`` and ``"questions"``: each question's result (§19.3).
+- ``survey.text_withheld`` -- a survey's free-text answer withheld, with the reason
+  (``ballot.core.survey_kinds``, docs/protocol.md §19.5).
 
 ``ELIGIBILITY_KINDS`` holds the one kind about eligibility that names no election:
 
@@ -73,6 +76,7 @@ from ballot.core.manifest import (
     verify_manifest_signature,
     version_problem,
 )
+from ballot.core.survey_kinds import SURVEY_TEXT_WITHHELD, SurveyTextWithheld
 from ballot.core.trustees import MAX_TRUSTEES
 
 __all__ = [
@@ -91,6 +95,7 @@ __all__ = [
     "RESIDENT_VERIFIED",
     "RESULT_DOMAIN",
     "RESULT_PUBLISHED",
+    "SURVEY_TEXT_WITHHELD",
     "BallotCast",
     "CredentialIssued",
     "ElectionClosed",
@@ -101,6 +106,7 @@ __all__ = [
     "ResidentVerified",
     "ResultPublished",
     "SpoiledBallot",
+    "SurveyTextWithheld",
     "close_reason_problem",
     "result_message",
     "sign_result",
@@ -214,6 +220,10 @@ class ElectionKeyShare(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     signature: Signature
 
 
+# A survey question's result (docs/protocol.md §19.3): integers, counts by id, winners.
+QuestionResult = dict[AsciiKey, SafeInt | dict[AsciiKey, SafeInt] | list[str]]
+
+
 class SpoiledBallot(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A ballot of a trustee election that did not open or broke the limits (§14.10)."""
 
@@ -237,6 +247,8 @@ class ResultPublished(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     signature: Signature
     # Only in a trustee election's result (docs/protocol.md §14.10), in seq order.
     spoiled: list[SpoiledBallot] | msgspec.UnsetType = msgspec.UNSET
+    # Only in a survey's result (docs/protocol.md §19.3): each question's result.
+    questions: dict[AsciiKey, QuestionResult] | msgspec.UnsetType = msgspec.UNSET
 
 
 class ElectorateAdded(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -279,6 +291,7 @@ ELECTION_KINDS: Mapping[str, type[msgspec.Struct]] = {
     ELECTION_KEY_SHARE: ElectionKeyShare,
     RESULT_PUBLISHED: ResultPublished,
     ELECTORATE_ADDED: ElectorateAdded,
+    SURVEY_TEXT_WITHHELD: SurveyTextWithheld,
 }
 
 ELIGIBILITY_KINDS: Mapping[str, type[msgspec.Struct]] = {RESIDENT_VERIFIED: ResidentVerified}

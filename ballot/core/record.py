@@ -46,7 +46,7 @@ import msgspec
 
 from audit.core.canonical import b64url_decode, b64url_encode, canonical_bytes
 from audit.core.entry import Entry, parse_at
-from ballot.core import kinds, record_trustees, seal
+from ballot.core import kinds, record_survey, record_trustees, seal
 from ballot.core.ballot import Ballot, check_ballot
 from ballot.core.choices import (
     ApprovalChoices,
@@ -64,6 +64,9 @@ from ballot.core.config import (
     GreedyThresholdRule,
     MesRule,
     OrdinalSpec,
+    Rule,
+    SurveySpec,
+    is_survey,
     rule_name,
     to_json,
 )
@@ -76,6 +79,7 @@ from ballot.core.manifest import (
     trustees_of,
 )
 from ballot.core.record_types import CastEntry, Checked, Count, ElectionRecord, Problem
+from ballot.core.survey import budget_question
 from kernel.parallel import can_fork, imap_forked, shared
 from tally import (
     ApprovalBallot,
@@ -90,6 +94,7 @@ from tally import (
 )
 from tally import Ballot as TallyBallot
 from tally import Election as TallyElection
+from tally.survey import SurveyQuestion
 
 ELECTION_KINDS = frozenset(kinds.ELECTION_KINDS)
 
@@ -185,6 +190,8 @@ def _add(record: ElectionRecord, entry: Entry) -> None:
             record.sealing_private = key
     elif isinstance(body, kinds.ResultPublished):
         record.results.append((entry.seq, body))
+    elif isinstance(body, kinds.SurveyTextWithheld):
+        record.withheld.append((entry.seq, body))
 
 
 # --- counting ---------------------------------------------------------------------------
@@ -509,8 +516,10 @@ def tally_ballot(choices: Choices) -> TallyBallot:
     return ChoiceBallot(choose=tuple(choices.choose))
 
 
-def rule_config(manifest: Manifest, seed: bytes) -> RuleConfig:
-    rule = manifest.rule
+def rule_config(manifest: Manifest, seed: bytes, rule: Rule | None = None) -> RuleConfig:
+    """The tally's configuration of the manifest's rule (or of ``rule``: a survey's
+    budget question's, docs/protocol.md §19.3) with the manifest's tie-break."""
+    rule = manifest.rule if rule is None else rule
     name = rule_name(rule)
     if manifest.tie_break == "order":
         tie = TieBreak(method="order", order=tuple(p.id for p in manifest.projects))
@@ -547,8 +556,19 @@ def compute_outcome(record: ElectionRecord, tally_count: Count, lot_secret: byte
     else:
         check_lot_secret(record.manifest, lot_secret)
     seed = lot_for(lot_secret, tally_count.counted)
+    if is_survey(record.manifest):
+        questions = _survey_questions(record.manifest, seed)
+        return record_survey.survey_outcome(record.manifest, tally_count.counted, questions)
     ballots = [tally_ballot(choices) for _s, _c, choices, _sig in tally_count.counted]
     return compute(tally_election(record.manifest), ballots, rule_config(record.manifest, seed))
+
+
+def _survey_questions(manifest: Manifest, seed: bytes) -> list[SurveyQuestion]:
+    spec = manifest.ballot
+    assert isinstance(spec, SurveySpec)
+    question = budget_question(spec)
+    config = None if question is None else rule_config(manifest, seed, question.rule)
+    return record_survey.survey_questions(manifest, config, currency_unit(manifest.currency))
 
 
 def result_body(
@@ -571,6 +591,12 @@ def result_body(
     }
     if trustees_of(record.manifest) is not None:
         body["spoiled"] = record_trustees.spoiled_json(tally_count.spoiled)
+    if is_survey(record.manifest):
+        # docs/protocol.md §19.3: the budget question's outcome above, every question's here.
+        body["rule"] = "survey"
+        seed = lot_for(lot_secret, tally_count.counted)
+        questions = _survey_questions(record.manifest, seed)
+        body["questions"] = record_survey.survey_result(record, tally_count, questions, outcome)
     return body
 
 

@@ -55,6 +55,8 @@ class ElectionRecord:
     close_root: str | None = None
     key_shares: dict[int, tuple[int, bytes]] = field(default_factory=dict)
     sealing_scalar: bytes | None = None
+    # A survey's withheld texts (docs/protocol.md §19.5): (seq, body) in log order.
+    withheld: list[tuple[int, kinds.SurveyTextWithheld]] = field(default_factory=list)
 
     def opening_key(self) -> bytes | None:
         """What opens the ballots: the sealing scalar of a trustee election, the

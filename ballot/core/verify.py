@@ -29,8 +29,8 @@ from audit.core.canonical import b64url_decode
 from audit.core.entry import Entry, EntryKinds, leaf_hash, parse_entry
 from audit.core.errors import AuditError
 from audit.core.merkle import mth
-from ballot.core import kinds, record, verify_trustees
-from ballot.core.config import REAL_KEY_BITS, is_poll, is_test, to_json
+from ballot.core import kinds, record, record_survey, verify_trustees
+from ballot.core.config import REAL_KEY_BITS, is_poll, is_survey, is_test, to_json
 from ballot.core.errors import BallotCryptoError
 from kernel.parallel import usable_cpus
 
@@ -68,6 +68,10 @@ class ElectionSummary:
     # spoiled ballots as {"seq", "code"}; absent from the report for other elections.
     trustees: dict[str, Any] | None = None
     spoiled: list[dict[str, Any]] | None = None
+    # A survey's (§19.6): its number of questions and of texts validly withheld; absent
+    # from the report for other elections.
+    questions: int | None = None
+    withheld: int | None = None
 
 
 @dataclass
@@ -77,7 +81,7 @@ class ElectionFailure:
     detail: str
 
 
-_TRUSTEE_ONLY = frozenset({"trustees", "spoiled"})
+_ONLY_WHEN_SET = frozenset({"trustees", "spoiled", "questions", "withheld"})
 
 
 @dataclass
@@ -89,7 +93,7 @@ class ElectionReport:
         # Under their own key: the log's ``failures`` are the log checks' (§10.5).
         return {
             "elections": [
-                {k: v for k, v in vars(e).items() if v is not None or k not in _TRUSTEE_ONLY}
+                {k: v for k, v in vars(e).items() if v is not None or k not in _ONLY_WHEN_SET}
                 for e in self.elections
             ],
             "election_failures": [vars(f) for f in self.failures],
@@ -275,6 +279,14 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
     for problem in verify_trustees.check_trustee_election(rec) + rec.problems:
         fail.append(ElectionFailure(problem.seq, problem.code, f"{manifest.id}: {problem.detail}"))
     if rec.closed_seq is None:
+        for seq, _body in rec.withheld:
+            fail.append(
+                ElectionFailure(
+                    seq,
+                    "withheld_while_open",
+                    f"{manifest.id}: a text was withheld before the close",
+                )
+            )
         if rec.results:
             fail.append(
                 ElectionFailure(
@@ -313,6 +325,13 @@ def _check_one(rec: record.ElectionRecord, report: ElectionReport, cores: int) -
                 "were issued",
             )
         )
+    # docs/protocol.md §19.6: every withheld text names a counted ballot's text answer.
+    withheld_counts, withheld_problems = record_survey.withheld_check(rec, counted)
+    if is_survey(manifest):
+        summary.questions = len(getattr(manifest.ballot, "questions", ()))
+        summary.withheld = sum(withheld_counts.values())
+    for problem in withheld_problems:
+        fail.append(ElectionFailure(problem.seq, problem.code, problem.detail))
     authority = b64url_decode(manifest.authority_key)
     for seq, result in rec.results:
         summary.status = "tallied"
@@ -400,13 +419,25 @@ def _check_result(
     differences += sorted(set(published_json) - set(expected) - {"signature"})
     if differences:
         detail = "; ".join(
-            f"{key} is {published_json.get(key)!r}, recomputed {expected.get(key)!r}"
-            for key in differences[:4]
+            _difference(key, published_json.get(key), expected.get(key)) for key in differences[:4]
         )
         fail.append(ElectionFailure(seq, "result_mismatch", f"{name}: {detail}"))
     summary.results_checked += 1
     summary.winners = list(result.winners)
     summary.spent = result.spent
+
+
+def _difference(key: str, published: Any, expected: Any) -> str:
+    """One differing member of a result; a survey's questions named one by one (§19.6)."""
+    if key == "questions" and isinstance(published, dict) and isinstance(expected, dict):
+        wrong = [
+            q for q in sorted(set(published) | set(expected)) if published.get(q) != expected.get(q)
+        ]
+        return "; ".join(
+            f"question {q!r} is {published.get(q)!r}, recomputed {expected.get(q)!r}"
+            for q in wrong[:3]
+        )
+    return f"{key} is {published!r}, recomputed {expected!r}"
 
 
 def _money(amount: int, unit: int) -> str:
@@ -464,6 +495,11 @@ def summary_lines(report: ElectionReport) -> list[str]:
                 f"  ballots refused:        {refused:,}" + (f" ({reasons})" if reasons else "")
             )
         lines.extend(verify_trustees.summary_lines(e.trustees, e.spoiled))
+        if e.questions is not None:
+            lines.append(
+                f"  survey:                 {e.questions} questions, each recomputed with the "
+                f"result; {e.withheld or 0} text(s) withheld by logged entries"
+            )
         if e.winners is not None:
             lines.append(f"  winners:                {', '.join(e.winners) or '(none)'}")
             if e.budget:

@@ -138,7 +138,9 @@ class ElectionAdminPages(Controller):
     def list_page(
         self, request: Request[Any, Any, Any], db: DB, state: ElectionState, viewer: Viewer
     ) -> Response[str]:
-        return self._page(request, db, state, viewer)
+        # After a survey or a poll is saved from the office's forms: say so by its id.
+        created = request.query_params.get("created", "")
+        return self._page(request, db, state, viewer, created=created[:64])
 
     @post("/", sync_to_thread=True)
     def create(

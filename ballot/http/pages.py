@@ -34,6 +34,8 @@ from ballot.core.client import ClientError, ballot_digest, check_cast_entry, sen
 from ballot.core.manifest import manifest_dict
 from ballot.core.record import currency_unit
 from ballot.http.state import ElectionState
+from ballot.http.survey_pages import survey_results_page
+from ballot.http.survey_view import ballot_questions, is_survey
 from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionNotFound
 from ballot.services.models import CastBallot, CredentialIssuance, Election, RollEntry
@@ -553,6 +555,7 @@ class ElectionPages(Controller):
                 else CAST_DELAY_MS,
                 "base_url": _base_url(request),
                 "ballot_map": ballot_map,
+                "questions": ballot_questions(manifest, lang) if is_survey(manifest) else [],
             },
             viewer=viewer,
         )
@@ -573,6 +576,9 @@ class ElectionPages(Controller):
             # the manifest from its opening entry, the result from its signed entry.
             manifest = manifest_dict(state.results.logged_election(db, row).manifest)
             view = state.results.view(db, row)
+            if is_survey(manifest):
+                # A survey's results page (docs/protocol.md §19): per question.
+                return survey_results_page(request, db, state, viewer, row, manifest, view)
         currency = manifest.get("currency", "")
         context: dict[str, Any] = {
             "election": row,

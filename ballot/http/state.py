@@ -5,8 +5,10 @@ from __future__ import annotations
 from audit.http.state import LogState
 from ballot.services.elections import ElectionService
 from ballot.services.results import ResultService
+from ballot.services.survey import SurveyService
 
 
 class ElectionState(LogState):
     elections: ElectionService
     results: ResultService
+    surveys: SurveyService

@@ -40,12 +40,14 @@ from audit.core.entry import Entry, leaf_hash, parse_entry
 from audit.core.errors import AuditError
 from audit.services.models import LogEntry
 from audit.services.store import BatchLog
-from ballot.core import kinds, record, record_trustees
+from ballot.core import kinds, record, record_survey, record_trustees
+from ballot.core.choices import SurveyChoices
 from ballot.core.config import (
     GreedyNoSkipRule,
     GreedyRule,
     GreedyThresholdRule,
     MesRule,
+    is_survey,
     to_json,
 )
 from ballot.core.errors import BallotCryptoError
@@ -131,6 +133,8 @@ class _Derived:
     trace: list[dict[str, Any]]
     ballots_digest: str
     pabulib: bytes
+    # A survey's counted answer sets with their ballots' seqs, in log order (§19.4).
+    answers: list[tuple[int, dict[str, Any]]]
 
 
 def _broken(detail: str) -> ElectionRecordBroken:
@@ -209,8 +213,14 @@ def pabulib_rule(manifest: Manifest) -> str:
 def _pabulib(rec: record.ElectionRecord, tally_count: record.Count, seed: bytes | None) -> bytes:
     """The counted ballots as a Pabulib file (§9.10); with the lot's seed once published."""
     manifest = rec.manifest
-    ballots = [record.tally_ballot(choices) for _s, _c, choices, _sig in tally_count.counted]
-    election = record.tally_election(manifest)
+    if is_survey(manifest):
+        # A survey's export holds its budget question's ballots (docs/protocol.md §19.3).
+        unit = record.currency_unit(manifest.currency)
+        election, approvals = record_survey.budget_ballots(manifest, tally_count.counted, unit)
+        ballots: list[Any] = list(approvals)
+    else:
+        ballots = [record.tally_ballot(choices) for _s, _c, choices, _sig in tally_count.counted]
+        election = record.tally_election(manifest)
     meta = {
         "description": manifest.title,
         "unit": manifest.district,
@@ -231,6 +241,14 @@ def _pabulib(rec: record.ElectionRecord, tally_count: record.Count, seed: bytes 
         meta=meta,
     )
     return write_pb(pf)
+
+
+def _answers(tally_count: record.Count) -> list[tuple[int, dict[str, Any]]]:
+    return [
+        (seq, choices.answers)
+        for seq, _credential, choices, _sig in tally_count.counted
+        if isinstance(choices, SurveyChoices)
+    ]
 
 
 def _checked_count(rec: record.ElectionRecord) -> record.Count:
@@ -390,6 +408,7 @@ class ResultService:
                 trace=[],
                 ballots_digest=record.ballots_digest(tally_count.counted),
                 pabulib=_pabulib(rec, tally_count, None),
+                answers=_answers(tally_count),
             )
         secret = b64url_decode(result.body.lot_secret)
         try:
@@ -408,6 +427,7 @@ class ResultService:
             trace=[msgspec.to_builtins(step) for step in outcome.trace],
             ballots_digest=record.ballots_digest(tally_count.counted),
             pabulib=_pabulib(rec, tally_count, record.lot_for(secret, tally_count.counted)),
+            answers=_answers(tally_count),
         )
 
     # --- publishing ---------------------------------------------------------------------
@@ -441,6 +461,7 @@ class ResultService:
             trace=[msgspec.to_builtins(step) for step in outcome.trace],
             ballots_digest=record.ballots_digest(tally_count.counted),
             pabulib=_pabulib(rec, tally_count, seed),
+            answers=_answers(tally_count),
         )
 
         def work(wdb: Session, log: BatchLog) -> tuple[int, bytes]:
@@ -503,6 +524,15 @@ class ResultService:
         if view is None:
             raise ElectionNotFound("no_result", "The result has not been published yet.")
         return view
+
+    def counted_answers(self, db: Session, row: Election) -> list[tuple[int, dict[str, Any]]]:
+        """A closed survey's counted answer sets with their seqs, in log order, from the
+        recount kept per close or result (docs/protocol.md §19.4)."""
+        if row.status not in {"closed", "tallied"}:
+            raise ElectionStateConflict("not_closed", "The election has not closed yet.")
+        logged = self.logged_result(db, row)
+        election = logged.election if logged is not None else self.logged_election(db, row)
+        return self._derive(db, election, logged).answers
 
     def export_pb(self, election_id: str) -> bytes:
         """The counted ballots as a Pabulib file; once tallied, with the lot's seed."""

@@ -30,7 +30,8 @@ def rows(output: str, engine: str) -> list[list[str]]:
 @pytest.mark.slow
 def test_bench_cast_prints_a_row_per_load_with_every_request_answered(tmp_path: Path) -> None:
     """One server process on SQLite; ballots one at a time and four at a time, credentials
-    three at a time (``--credential-concurrency``)."""
+    three at a time (``--credential-concurrency``); approval ballots and, in the same run,
+    the 8-question survey's (``--survey``)."""
     out = bench(
         tmp_path,
         "cast",
@@ -45,17 +46,26 @@ def test_bench_cast_prints_a_row_per_load_with_every_request_answered(tmp_path: 
         "1,4",
         "--credential-concurrency",
         "3",
+        "--survey",
     )
     assert "Ballots cast over HTTP" in out and "Credentials issued over HTTP" in out
     before, after = out.split("Credentials issued over HTTP")
     ballots, credentials = rows(before, "SQLite"), rows(after, "SQLite")
-    # engine procs voters ballots fail …: one voter at a time sends max(100, ballots / 10)
-    assert [row[1:5] for row in ballots] == [["1", "1", "100", "0"], ["1", "4", "30", "0"]]
-    assert [row[1:5] for row in credentials] == [["1", "3", "30", "0"]]
+    # engine ballot procs voters ballots fail …: one voter at a time sends max(100, ballots / 10)
+    assert [row[1:6] for row in ballots] == [
+        ["approval", "1", "1", "100", "0"],
+        ["approval", "1", "4", "30", "0"],
+        ["survey", "1", "1", "100", "0"],
+        ["survey", "1", "4", "30", "0"],
+    ]
+    assert [row[1:6] for row in credentials] == [
+        ["approval", "1", "3", "30", "0"],
+        ["survey", "1", "3", "30", "0"],
+    ]
     # … per s, p50 ms, p99 ms, srv us, gen us, /commit, and the raw rate of one core.
     for row in ballots + credentials:
-        assert len(row) == 12, row
-        assert all(NUMBER.fullmatch(figure) for figure in row[5:]), row
+        assert len(row) == 13, row
+        assert all(NUMBER.fullmatch(figure) for figure in row[6:]), row
     header = next(line for line in before.splitlines() if "procs" in line)
     assert header.split()[-2:] == ["Ed25519", "verify/s"]
     header = next(line for line in after.splitlines() if "procs" in line)

@@ -13,6 +13,10 @@ opened with a roll and access codes, and then:
    what is measured -- then sent over HTTP from that many threads, each with its own
    keep-alive connection, and timed one by one (ballots per second, p50 and p99 latency).
 
+With ``--survey`` the same is done, in the same run, for a city survey of eight questions
+(``veche.bench.survey``, docs/protocol.md §19), and its ballots stand beside the approval
+ballots in the report.
+
 Beside the figures stand raw rates of this machine measured in the same run
 (``ballot.crypto_bench``): Ed25519 verification beside ballots, RFC 9474 blind signing
 beside credentials -- what one core could do if that operation were all a request cost.
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -54,12 +59,14 @@ from ballot.core.config import format_time
 from ballot.core.manifest import Manifest, load_credential_key, parse_manifest
 from ballot.core.token import ClientState, credential_message, finalize, prepare_and_blind
 from veche.bench import crypto as crypto_bench
+from veche.bench.survey import city_survey, random_answers
 
 __all__ = ["add_cast_bench", "run_cast_bench"]
 
 ADMIN_EMAIL = "bench-admin@example.org"
 ADMIN_PASSWORD = "bench-meadow-lantern-42"
 ELECTION_ID = "bench-2026"
+SURVEY_ID = "bench-survey-2026"
 _SERVE = [sys.executable, "-m", "veche.cli", "serve"]
 PROJECTS = [("park", 300_000), ("library", 250_000), ("playground", 200_000), ("lights", 150_000)]
 
@@ -166,7 +173,16 @@ def _when(minutes: int) -> str:
     return format_time(datetime.now(UTC) + timedelta(minutes=minutes))
 
 
-def election_config(key_bits: int) -> dict[str, Any]:
+def election_config(key_bits: int, kind: str = "approval") -> dict[str, Any]:
+    if kind == "survey":
+        # The city survey of eight questions, one of each kind (docs/protocol.md §19).
+        return city_survey(
+            id=SURVEY_ID,
+            district="centre",
+            window={"opens_at": _when(-1), "closes_at": _when(360)},
+            eligibility={"roll": True, "access_codes": True},
+            rsa_key_bits=key_bits,
+        )
     return {
         "id": ELECTION_ID,
         "title": "Benchmark election",
@@ -188,31 +204,35 @@ def _ok(response: httpx.Response, status: int, what: str) -> Any:
     return response.json() if "json" in response.headers.get("content-type", "") else None
 
 
-def prepare_election(url: str, voters: int, key_bits: int) -> tuple[Manifest, str, list[str]]:
+def prepare_election(
+    url: str, voters: int, key_bits: int, kind: str = "approval"
+) -> tuple[Manifest, str, list[str]]:
     """Log in as the admin, create the election, add the roll, make the codes, open it
     (opening commits the electorate and freezes the roll and the codes)."""
+    config = election_config(key_bits, kind)
+    election_id = config["id"]
     with httpx.Client(base_url=url, timeout=300) as admin:
         login = admin.post(
             "/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
         )
         admin.headers["X-CSRF-Token"] = _ok(login, 200, "log-in")["csrf_token"]
-        _ok(admin.post("/api/v1/elections", json=election_config(key_bits)), 201, "create")
+        _ok(admin.post("/api/v1/elections", json=config), 201, "create")
         roll = "voter_id\n" + "".join(f"V{n:06d}\n" for n in range(voters))
         _ok(
             admin.post(
-                f"/api/v1/elections/{ELECTION_ID}/roll",
+                f"/api/v1/elections/{election_id}/roll",
                 content=roll.encode(),
                 headers={"content-type": "text/csv"},
             ),
             201,
             "roll",
         )
-        made = admin.post(f"/api/v1/elections/{ELECTION_ID}/access-codes")
+        made = admin.post(f"/api/v1/elections/{election_id}/access-codes")
         if made.status_code != 201:
             raise RuntimeError(f"access codes: HTTP {made.status_code} {made.text[:300]}")
         codes = [line.split(",")[1] for line in made.text.strip().split("\n")[1:]]
-        _ok(admin.post(f"/api/v1/elections/{ELECTION_ID}/open"), 200, "open")
-        view = _ok(admin.get(f"/api/v1/elections/{ELECTION_ID}/manifest"), 200, "manifest")
+        _ok(admin.post(f"/api/v1/elections/{election_id}/open"), 200, "open")
+        view = _ok(admin.get(f"/api/v1/elections/{election_id}/manifest"), 200, "manifest")
     manifest = parse_manifest(view["manifest"])
     return manifest, str(view["manifest_hash"]), codes
 
@@ -241,7 +261,7 @@ def prepare_requests(manifest: Manifest, election_hash: str, codes: Sequence[str
         body = msgspec.json.encode(
             {"blinded_message": b64url_encode(bytes(blinded)), "access_code": code}
         )
-        path = f"/api/v1/elections/{ELECTION_ID}/credentials"
+        path = f"/api/v1/elections/{manifest.id}/credentials"
         pending.append(Pending(private, credential, state, Request(path, body)))
     return pending
 
@@ -258,15 +278,19 @@ def make_ballots(
     ids = [p for p, _ in PROJECTS]
     counters = {} if counters is None else counters
     requests = []
+    rng = random.Random(count)
     for n in range(count):
         private, token = voters[n % len(voters)]
-        choices = {"approve": [ids[n % len(ids)], ids[(n + 1) % len(ids)]]}
+        if manifest.id == SURVEY_ID:
+            choices: dict[str, Any] = {"answers": random_answers(rng)}
+        else:
+            choices = {"approve": [ids[n % len(ids)], ids[(n + 1) % len(ids)]]}
         number = counters[n % len(voters)] = counters.get(n % len(voters), 0) + 1
         ballot, signature = make_ballot(
             manifest, private, token, choices, os.urandom, counter=number
         )
         body = msgspec.json.encode({"ballot": ballot_json(ballot), "signature": signature})
-        requests.append(Request(f"/api/v1/elections/{ELECTION_ID}/ballots", body))
+        requests.append(Request(f"/api/v1/elections/{manifest.id}/ballots", body))
     return requests
 
 
@@ -392,6 +416,7 @@ def send(
 class Run:
     engine: str
     workers: int
+    kind: str
     credentials: Load
     ballots: list[Load]
     ed25519_per_second: int
@@ -410,11 +435,12 @@ def bench_one(
     credential_concurrency: int,
     key_bits: int,
     say: Callable[[str], None],
+    kind: str = "approval",
 ) -> Run:
     from kernel.settings import Settings
     from veche.setup import NewUser, create_user, initialize
 
-    data_dir = tmp / f"{engine}-{workers}"
+    data_dir = tmp / f"{engine}-{workers}-{kind}"
     settings = Settings(data_dir=data_dir, database_url=database_url)
     db_engine = initialize(settings)
     create_user(settings, db_engine, NewUser(ADMIN_EMAIL, ADMIN_PASSWORD, "Bench", "admin"))
@@ -424,9 +450,10 @@ def bench_one(
         with db_engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(LogCheckpoint)).scalar_one())
 
-    with serve(data_dir, database_url, workers, tmp / f"{engine}-{workers}.log") as server:
-        say(f"{engine}, {workers} server process(es): opening the election")
-        manifest, election_hash, codes = prepare_election(server.url, voters, key_bits)
+    log = tmp / f"{engine}-{workers}-{kind}.log"
+    with serve(data_dir, database_url, workers, log) as server:
+        say(f"{engine}, {workers} server process(es): opening the {kind} election")
+        manifest, election_hash, codes = prepare_election(server.url, voters, key_bits, kind)
         say(f"  preparing {voters} blinded credential requests")
         pending = prepare_requests(manifest, election_hash, codes)
         say(f"  sending them, {credential_concurrency} at a time")
@@ -463,7 +490,7 @@ def bench_one(
     db_engine.dispose()
     ed25519 = crypto_bench.ed25519_verify_speed()
     signing = crypto_bench.blind_sign_speed(generate_private_key(key_bits), accelerate=True)
-    return Run(engine, workers, issued, loads, ed25519.per_second, signing.per_second)
+    return Run(engine, workers, kind, issued, loads, ed25519.per_second, signing.per_second)
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -486,30 +513,32 @@ def report(runs: Sequence[Run], print_line: Callable[[str], None]) -> None:
     print_line("")
     print_line("Ballots cast over HTTP (prepared beforehand; each a separate POST):")
     print_line(
-        f"  {'engine':<11} {'procs':>5} {'voters':>6} {'ballots':>7} {'fail':>4} "
+        f"  {'engine':<11} {'ballot':<9} {'procs':>5} {'voters':>6} {'ballots':>7} {'fail':>4} "
         f"{'per s':>7} {'p50 ms':>7} {'p99 ms':>7} {'srv us':>6} {'gen us':>6} "
         f"{'/commit':>6} {'Ed25519 verify/s':>17}"
     )
     for run in runs:
         for load in run.ballots:
             print_line(
-                f"  {run.engine:<11} {run.workers:>5} {load.concurrency:>6} {load.requests:>7} "
-                f"{load.failures:>4} {load.per_second:>7,} {_ms(load.percentile_us(50)):>7} "
-                f"{_ms(load.percentile_us(99)):>7} {_cpu(load)} {run.ed25519_per_second:>17,}"
+                f"  {run.engine:<11} {run.kind:<9} {run.workers:>5} {load.concurrency:>6} "
+                f"{load.requests:>7} {load.failures:>4} {load.per_second:>7,} "
+                f"{_ms(load.percentile_us(50)):>7} {_ms(load.percentile_us(99)):>7} "
+                f"{_cpu(load)} {run.ed25519_per_second:>17,}"
             )
     print_line("")
     print_line("Credentials issued over HTTP (blind signature, record, log entry):")
     print_line(
-        f"  {'engine':<11} {'procs':>5} {'voters':>6} {'issued':>7} {'fail':>4} "
+        f"  {'engine':<11} {'ballot':<9} {'procs':>5} {'voters':>6} {'issued':>7} {'fail':>4} "
         f"{'per s':>7} {'p50 ms':>7} {'p99 ms':>7} {'srv us':>6} {'gen us':>6} {'/commit':>6} "
         f"{'blind sign/s':>12}"
     )
     for run in runs:
         load = run.credentials
         print_line(
-            f"  {run.engine:<11} {run.workers:>5} {load.concurrency:>6} {load.requests:>7} "
-            f"{load.failures:>4} {load.per_second:>7,} {_ms(load.percentile_us(50)):>7} "
-            f"{_ms(load.percentile_us(99)):>7} {_cpu(load)} {run.blind_sign_per_second:>12,}"
+            f"  {run.engine:<11} {run.kind:<9} {run.workers:>5} {load.concurrency:>6} "
+            f"{load.requests:>7} {load.failures:>4} {load.per_second:>7,} "
+            f"{_ms(load.percentile_us(50)):>7} {_ms(load.percentile_us(99)):>7} "
+            f"{_cpu(load)} {run.blind_sign_per_second:>12,}"
         )
     print_line("")
     print_line(
@@ -543,8 +572,9 @@ def run_cast_bench(args: argparse.Namespace) -> int:
 
                 cluster = TempCluster.start(durable=True)
                 engines.append(("PostgreSQL", ""))
+            kinds = ["approval", "survey"] if args.survey else ["approval"]
             for engine, _ in engines:
-                for count in workers:
+                for count, kind in ((c, k) for c in workers for k in kinds):
                     url = cluster.create_database() if cluster and engine != "SQLite" else ""
                     runs.append(
                         bench_one(
@@ -558,6 +588,7 @@ def run_cast_bench(args: argparse.Namespace) -> int:
                             credential_concurrency=args.credential_concurrency,
                             key_bits=args.key_bits,
                             say=say,
+                            kind=kind,
                         )
                     )
         report(runs, print)
@@ -598,4 +629,9 @@ def add_cast_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:
         "--key-bits", type=int, default=2048, help="election key size (default 2048)"
     )
     parser.add_argument("--skip-postgres", action="store_true", help="measure SQLite only")
+    parser.add_argument(
+        "--survey",
+        action="store_true",
+        help="also cast the ballots of an 8-question survey, beside the approval ballots",
+    )
     parser.set_defaults(func=run_cast_bench)

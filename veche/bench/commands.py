@@ -211,8 +211,9 @@ def run_verify_bench(args: argparse.Namespace) -> int:
 
     cores = os.cpu_count() or 1
     print("veche bench verify — figures from this machine, this run")
+    what = "survey (8 questions)" if args.survey else "election"
     print(
-        f"Making a valid election log of {args.voters:,} voters ({args.key_bits}-bit key)…",
+        f"Making a valid {what} log of {args.voters:,} voters ({args.key_bits}-bit key)…",
         flush=True,
     )
     started = time.perf_counter()
@@ -221,6 +222,7 @@ def run_verify_bench(args: argparse.Namespace) -> int:
         key_bits=args.key_bits,
         rng=os.urandom,
         authority=Ed25519PrivateKey.generate(),
+        survey=args.survey,
     )
     print(f"  made in {time.perf_counter() - started:.1f} s")
     raw = ed25519_verify_speed()
@@ -251,7 +253,8 @@ def run_verify_bench(args: argparse.Namespace) -> int:
         )
     print(
         "  Each ballot costs an RSA-PSS token check, an Ed25519 signature check, an X25519 "
-        "key agreement and AES-GCM to open its seal, and the choices' validation."
+        "key agreement and AES-GCM to open its seal, and the choices' validation"
+        + ("; a survey's results are recomputed question by question." if args.survey else ".")
     )
     return 0
 
@@ -273,5 +276,10 @@ def add_verify_bench(bench_subparsers: argparse._SubParsersAction[Any]) -> None:
         default=2048,
         choices=[1024, 2048, 3072],
         help="election RSA key size (1024 only to make the log faster)",
+    )
+    parser.add_argument(
+        "--survey",
+        action="store_true",
+        help="a survey of eight questions instead of an approval election (docs/protocol.md §19)",
     )
     parser.set_defaults(func=run_verify_bench)

@@ -3,7 +3,8 @@
 Every step is the real protocol's pure core: the manifest is built and signed, each
 voter's credential is blind-signed with the election's key and unblinded, the choices
 are sealed and the ballot signed, the election is closed and unsealed, and the result is
-computed by ``ballot.record`` and signed. Only the database and HTTP are left out.
+computed by ``ballot.record`` and signed. Only the database and HTTP are left out. The
+election is an approval one, or the city survey of eight questions (``survey=True``).
 
 With ``trustees=(k, n)`` the election is one with trustees (docs/protocol.md §14): n
 trustees hold a key ceremony, the ballots are sealed to the joint key, and after the
@@ -32,6 +33,7 @@ from ballot.core.blind import BlindSigningKey, blind_sign, generate_private_key
 from ballot.core.config import parse_config
 from ballot.core.manifest import build_manifest, manifest_dict, manifest_hash, sign_manifest
 from ballot.core.token import credential_message, finalize, prepare_and_blind
+from veche.bench.survey import city_survey, random_answers
 from veche.kinds import entry_kinds
 
 AT = "2026-11-23T10:00:00Z"
@@ -47,13 +49,26 @@ def election_log(
     rng: Callable[[int], bytes],
     authority: Ed25519PrivateKey,
     trustees: tuple[int, int] | None = None,
+    survey: bool = False,
 ) -> tuple[list[bytes], str, KeyInfo]:
-    """Entries (canonical bytes), a signed checkpoint over them, and the log's key."""
+    """Entries (canonical bytes), a signed checkpoint over them, and the log's key. With
+    ``survey`` the election is the city survey of eight questions (docs/protocol.md §19)
+    and each voter answers it."""
     pick = random.Random(rng(16))
     ceremony = _ceremony("synthetic", *trustees, rng) if trustees else None
     extra = {"trustees": ceremony.config} if ceremony else {}
+    window = {"opens_at": "2026-11-23T09:00:00Z", "closes_at": "2026-11-23T11:00:00Z"}
+    survey_config = city_survey(
+        id="synthetic",
+        district="everywhere",
+        window=window,
+        eligibility={"residents": True},
+        rsa_key_bits=key_bits,
+    )
     config = parse_config(
-        {
+        {**extra, **survey_config}
+        if survey
+        else {
             **extra,
             "id": "synthetic",
             "title": "Synthetic election",
@@ -127,7 +142,11 @@ def election_log(
         append(
             kinds.CREDENTIAL_ISSUED, {"election": digest, "commitment": leaf_hash(b"%d" % n).hex()}
         )
-        choices = {"approve": sorted(pick.sample(ids, pick.randint(1, 5)))}
+        choices: dict[str, Any] = (
+            {"answers": random_answers(pick)}
+            if survey
+            else {"approve": sorted(pick.sample(ids, pick.randint(1, 5)))}
+        )
         ballot, signature = make_ballot(manifest, credential, dict(token), choices, rng)
         append(kinds.BALLOT_CAST, {"ballot": ballot_json(ballot), "signature": signature})
     size = len(lines)

@@ -29,6 +29,7 @@ import {
   newRecoveryCode,
   walletFromRecoveryCode,
 } from "./veche-crypto.js";
+import { SurveyIncomplete, showSurveyRefusal, startSurvey, surveyChoices } from "./survey-ballot.js";
 
 const form = document.getElementById("ballot-form");
 const data = form.dataset;
@@ -113,6 +114,13 @@ function showError(exc) {
     box.textContent = "";
     return;
   }
+  // A survey's answers are marked at their questions; the message under the ballot says
+  // where to look. A refusal naming a question is shown there too.
+  if (exc instanceof SurveyIncomplete) {
+    box.textContent = document.querySelector('#survey-messages [data-code="fix_answers"]').textContent;
+    return;
+  }
+  if (kind === "survey") showSurveyRefusal(exc);
   const code = exc instanceof VecheError ? exc.code : "error";
   const known = messages.get(code);
   box.textContent = known ?? `${say("error")} ${exc.detail ?? exc.message}`;
@@ -285,6 +293,7 @@ function updatePoints(event) {
 }
 
 function choices() {
+  if (kind === "survey") return surveyChoices(form);
   if (kind === "approval") return { approve: approvalBoxes().filter((b) => b.checked).map((b) => b.value) };
   if (kind === "cumulative") {
     const points = {};
@@ -388,9 +397,10 @@ async function cast(event) {
   button.disabled = true;
   try {
     if (!wallet?.token || !confirmed) throw new VecheError("need_confirmation", "");
+    const chosen = choices(); // read (and, for a survey, checked) before the wait
     await waitBeforeCasting();
     $("receipt-status").textContent = say("casting");
-    const receipt = await voter.cast(info, wallet, choices());
+    const receipt = await voter.cast(info, wallet, chosen);
     await saveWallet(); // with the ballot's number: the next ballot carries the one after
     showReceipt(receipt);
     $("receipt-title").focus();
@@ -458,6 +468,8 @@ if (kind === "approval") {
 } else if (kind === "cumulative") {
   for (const input of pointInputs()) input.addEventListener("input", updatePoints);
   updatePoints();
+} else if (kind === "survey") {
+  startSurvey(form);
 }
 form.addEventListener("submit", cast);
 $("get-credential")?.addEventListener("click", () => obtain({}));

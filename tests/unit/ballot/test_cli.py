@@ -4,6 +4,7 @@ file, times, choices, where the wallet goes."""
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,3 +90,15 @@ def test_wallet_path() -> None:
         "/data/veche/wallets/127.0.0.1_8000/c-1.json"
     )
     assert default_wallet_path("http://h", "c", {}).parts[-5:-2] == ("share", "veche", "wallets")
+
+
+def test_survey_answers_from_json_or_a_file(tmp_path: Path) -> None:
+    given = {"transport": "bike", "satisfaction": 4, "comment": "Больше деревьев"}
+    text = json.dumps(given, ensure_ascii=False)
+    assert parse_choices(choices(answers=text)) == {"answers": given}
+    path = tmp_path / "answers.json"
+    path.write_text(text, encoding="utf-8")
+    assert parse_choices(choices(answers=f"@{path}")) == {"answers": given}
+    for bad in ("[1]", "{not json", f"@{tmp_path / 'missing.json'}"):
+        with pytest.raises(Refusal):
+            parse_choices(choices(answers=bad))

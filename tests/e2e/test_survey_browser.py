@@ -1,0 +1,172 @@
+"""A resident answers a survey in the browser (docs/protocol.md §19, §20.1), on a phone,
+in Russian: the conditional question appears only after the answer that asks it and is
+left out of the ballot when that answer changes, a missing answer is marked at its
+question without losing what was typed, and the answers the page reads are the choices
+the server accepts; then the ballot is sealed and cast, and after the close it is
+counted: the results page shows the answers given in the browser."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from typing import Any
+
+import httpx
+import pytest
+
+from ballot.core.choices import validate_choices
+from ballot.core.config import parse_config
+from kernel.db import make_engine
+from tests.support.accounts import PASSWORD
+from tests.support.browser import SQLITE_ONLY
+from tests.support.elections import EARLY_CLOSE
+from tests.support.server import LiveServer
+from tests.support.surveys import survey_config
+from veche.setup import NewUser, create_user
+
+pytestmark = [pytest.mark.browser, SQLITE_ONLY]
+
+# The browser's sealing (kernel/static/js/veche-crypto.js, validateChoices) does not know
+# the survey kind yet and refuses the choices ("unknown ballot kind survey"); strict, so
+# that the test must be turned back on as soon as it does.
+SEALS_SURVEYS = pytest.mark.xfail(
+    reason="veche-crypto.js validateChoices has no survey kind yet", strict=True
+)
+READ_ANSWERS = """
+async () => {
+  const survey = await import("/static/js/survey-ballot.js");
+  return survey.surveyChoices(document.getElementById("ballot-form"));
+}
+"""
+
+
+def open_survey(live_server: LiveServer) -> tuple[httpx.Client, str]:
+    """The survey of tests.support.surveys, open, with one resident on its roll: an
+    administrator's client, and the resident's access code."""
+    engine = make_engine(live_server.settings)
+    try:
+        create_user(
+            live_server.settings, engine, NewUser("admin@example.org", PASSWORD, "A", "admin")
+        )
+    finally:
+        engine.dispose()
+    admin = httpx.Client(base_url=live_server.url, timeout=60)
+    login = admin.post(
+        "/api/v1/auth/login", json={"email": "admin@example.org", "password": PASSWORD}
+    )
+    admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+    assert admin.post("/api/v1/elections", json=survey_config()).status_code == 201
+    roll = admin.post(
+        "/api/v1/elections/city-survey/roll",
+        content=b"voter_id\nS1\n",
+        headers={"content-type": "text/csv"},
+    )
+    assert roll.status_code == 201
+    code = admin.post("/api/v1/elections/city-survey/access-codes").text.split("\n")[1]
+    assert admin.post("/api/v1/elections/city-survey/open").status_code == 200
+    return admin, code.split(",")[1]
+
+
+def answer_on_a_phone(page: Any, url: str, code: str) -> None:
+    """Get a credential with the code, then answer: the scale first left out (refused at
+    its question), the cycling question changed back and forth."""
+    page.goto(f"{url}/elections/city-survey")
+    page.locator("#access-code").fill(code)
+    page.locator("#use-code").click()
+    page.locator("#recovery-code").wait_for()
+    last = page.locator("#recovery-code").inner_text()[-4:]
+    page.locator("#recovery-confirm").fill(last)
+    page.locator("#confirm-code").click()
+    lanes = page.locator("#q-lanes")
+    assert lanes.is_hidden()  # asked only of those who cycle
+    page.locator("#q-cycle").get_by_label("Yes").check()
+    lanes.wait_for(state="visible")
+    lanes.locator("textarea").fill("Along the river")
+    assert "15 из 200" in lanes.locator(".q-count").inner_text()
+    page.locator("#q-priorities").get_by_label("Parks").check()
+    page.locator("#q-transport select").first.select_option("tram")
+    page.locator("#q-projects input[value=park]").check()
+    # The scale is not answered: the ballot is not cast, the question says why.
+    page.locator("#cast").click()
+    page.locator("#q-parks-error").get_by_text("Ответьте, пожалуйста, на этот вопрос.").wait_for()
+    assert "отмеченные вопросы" in page.locator("#ballot-error").inner_text()
+    assert lanes.locator("textarea").input_value() == "Along the river"  # kept
+    # Changing the earlier answer hides the condition's question, and back again.
+    page.locator("#q-cycle").get_by_label("No").check()
+    lanes.wait_for(state="hidden")
+    page.locator("#q-cycle").get_by_label("Yes").check()
+    lanes.wait_for(state="visible")
+    assert lanes.locator("textarea").input_value() == "Along the river"
+    page.locator("#q-parks label[for='q-parks-7']").click()
+    assert page.locator("#q-parks-error").inner_text() == ""
+
+
+def phone(browser: Any, url: str) -> Any:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU")
+    context.route(lambda address: not address.startswith(url), lambda route: route.abort())
+    context.add_cookies([{"name": "veche_lang", "value": "ru", "url": url}])
+    return context
+
+
+def test_the_answers_read_in_the_browser_are_what_the_server_accepts(
+    browser: Any, live_server: LiveServer
+) -> None:
+    admin, code = open_survey(live_server)
+    with closing(admin):
+        context = phone(browser, live_server.url)
+        errors: list[str] = []
+        try:
+            page = context.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            answer_on_a_phone(page, live_server.url, code)
+            choices = page.evaluate(READ_ANSWERS)
+            # With "No", the text typed for the hidden question stays on the page but is
+            # not in the answers.
+            page.locator("#q-cycle").get_by_label("No").check()
+            without = page.evaluate(READ_ANSWERS)
+        finally:
+            context.close()
+    assert errors == []
+    assert choices == {
+        "answers": {
+            "cycle": "yes",
+            "lanes": "Along the river",
+            "parks": 7,
+            "priorities": ["parks"],
+            "transport": ["tram"],
+            "projects": ["park"],
+        }
+    }
+    config = parse_config(survey_config())
+    validate_choices(config, choices)  # raises BallotRejected if the server would refuse
+    assert "lanes" not in without["answers"] and without["answers"]["cycle"] == "no"
+    validate_choices(config, without)
+
+
+@SEALS_SURVEYS
+def test_a_resident_answers_a_survey_with_a_conditional_question(
+    browser: Any, live_server: LiveServer
+) -> None:
+    admin, code = open_survey(live_server)
+    with closing(admin):
+        context = phone(browser, live_server.url)
+        errors: list[str] = []
+        try:
+            page = context.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            answer_on_a_phone(page, live_server.url, code)
+            page.locator("#cast").click()
+            page.locator("#receipt-status").get_by_text("Ваш бюллетень в журнале").wait_for(
+                timeout=20_000
+            )
+        finally:
+            context.close()
+        assert errors == []
+        closed = admin.post("/api/v1/elections/city-survey/close", json=EARLY_CLOSE)
+        assert closed.status_code == 200
+        tally = admin.post("/api/v1/elections/city-survey/tally")
+        assert tally.status_code == 201, tally.text
+        questions = tally.json()["questions"]
+        assert questions["cycle"]["counts"]["yes"] == 1
+        assert questions["lanes"]["answered"] == 1 and questions["comment"]["answered"] == 0
+        assert questions["parks"]["sum"] == 7
+        assert "Along the river" in admin.get("/elections/city-survey/results").text

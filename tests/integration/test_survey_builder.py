@@ -1,0 +1,223 @@
+"""The survey builder and the quick poll of the back office (docs/protocol.md §19): a
+survey of every question kind with a condition, made as a draft through the form; a
+refused form keeps what was typed and says what to fix in the reader's language; a
+poll of one question from two lines of text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tests.support.pages import HTML, PAGES_ON_SQLITE, csrf_from
+from tests.support.proposals import Actor
+
+RU = {**HTML, "accept-language": "ru"}
+ZONE = "Europe/Moscow"
+
+
+def local(minutes: int) -> str:
+    moment = datetime.now(UTC) + timedelta(minutes=minutes)
+    return moment.astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%dT%H:%M")
+
+
+def survey_form(**changes: str) -> dict[str, str]:
+    base = {
+        "id": "city-survey",
+        "title": "Опрос о городе",
+        "district": "centre",
+        "opens_at": local(60),
+        "closes_at": local(60 * 24 * 7),
+        "eligibility": "residents",
+        "revoting": "on",
+        "q0-kind": "single",
+        "q0-id": "q1",
+        "q0-text": "Ездите ли вы на велосипеде?",
+        "q0-options": "Да\nНет",
+        "q1-kind": "text",
+        "q1-id": "q2",
+        "q1-text": "Где нужны велодорожки?",
+        "q1-max_length": "300",
+        "q1-show_q": "q1",
+        "q1-show_any": "1",
+        "q2-kind": "scale",
+        "q2-id": "q3",
+        "q2-text": "Оцените парки",
+        "q2-scale": "0-10",
+        "q2-low": "плохо",
+        "q2-high": "отлично",
+        "q3-kind": "multiple",
+        "q3-id": "q4",
+        "q3-text": "Что важнее?",
+        "q3-options": "Дороги\nПарки\nШколы",
+        "q3-min": "1",
+        "q3-max": "2",
+        "q3-optional": "on",
+        "q4-kind": "ranking",
+        "q4-id": "q5",
+        "q4-text": "Упорядочьте",
+        "q4-options": "Автобус\nТрамвай\nМетро",
+        "q4-min": "1",
+        "q4-max": "3",
+        "q5-kind": "budget",
+        "q5-id": "q6",
+        "q5-text": "Проекты",
+        "q5-projects": "Скамейки; 100 000\nФонтан; 300 000",
+        "q5-budget": "350 000",
+        "q5-min": "1",
+        "q5-max": "2",
+        "q5-rule": "greedy",
+    }
+    base.update(changes)
+    return base
+
+
+@PAGES_ON_SQLITE
+def test_a_survey_of_every_kind_is_saved_as_a_draft(people: dict[str, Actor]) -> None:
+    admin = people["admin"]
+    client = admin.use()
+    page = client.get("/office/surveys/new", headers=RU)
+    assert page.status_code == 200, page.text
+    csrf = csrf_from(page.text)
+    preview = client.post(
+        "/office/surveys/new", headers=RU, data={**survey_form(), "csrf_token": csrf}
+    )
+    assert preview.status_code == 200, preview.text
+    assert "Готово" in preview.text, preview.text
+    # The preview shows the ballot as residents will: the conditional question says why.
+    assert 'data-show-if="q1"' in preview.text and "Ездите ли вы на велосипеде?" in preview.text
+    assert "(необязательный)" in preview.text or "необязательн" in preview.text
+    made = client.post(
+        "/office/surveys/new",
+        headers=HTML,
+        data={**survey_form(), "csrf_token": csrf, "action": "save"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    election = admin.call("GET", "/api/v1/elections/city-survey").json()
+    config = election.get("config", election)
+    questions = config["ballot"]["questions"]
+    assert [q["kind"] for q in questions] == [
+        "single",
+        "text",
+        "scale",
+        "multiple",
+        "ranking",
+        "budget",
+    ]
+    assert questions[1]["show_if"] == {"question": "q1", "any_of": ["o1"]}
+    assert questions[3]["optional"] is True
+    assert config["budget"] == 35_000_000 and config["projects"][1]["cost"] == 30_000_000
+    assert config["rule"] == {"name": "survey"}
+
+
+@PAGES_ON_SQLITE
+def test_a_refused_survey_keeps_what_was_typed_and_says_why_in_russian(
+    people: dict[str, Actor],
+) -> None:
+    client = people["admin"].use()
+    csrf = csrf_from(client.get("/office/surveys/new", headers=RU).text)
+    bad = survey_form(**{"q0-options": "Только один", "q1-show_any": "", "q2-text": "Оценка"})
+    refused = client.post(
+        "/office/surveys/new",
+        headers=RU,
+        data={**bad, "csrf_token": csrf, "action": "save"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 400
+    assert "Только один" in refused.text and "Оценка" in refused.text  # nothing lost
+    assert "Укажите номера вариантов" in refused.text  # the condition names no option
+    assert 'id="err-q0"' in refused.text
+    assert people["admin"].call("GET", "/api/v1/elections/city-survey").status_code == 404
+    english = client.post(
+        "/office/surveys/new",
+        headers=HTML,
+        data={**bad, "csrf_token": csrf, "action": "save"},
+        follow_redirects=False,
+    )
+    assert english.status_code == 400
+    assert "Give the numbers of the earlier question" in english.text
+
+
+@PAGES_ON_SQLITE
+def test_questions_are_added_moved_and_removed(people: dict[str, Actor]) -> None:
+    client = people["admin"].use()
+    csrf = csrf_from(client.get("/office/surveys/new", headers=HTML).text)
+    data = {**survey_form(), "csrf_token": csrf}
+    added = client.post("/office/surveys/new", headers=HTML, data={**data, "action": "add-text"})
+    assert added.status_code == 200
+    assert 'name="q6-kind" value="text"' in added.text and 'name="q6-id" value="q7"' in added.text
+    moved = client.post("/office/surveys/new", headers=HTML, data={**data, "action": "up-2"})
+    # The scale is second now, and keeps its id (a condition names ids, not places).
+    assert moved.text.index("Оцените парки") < moved.text.index("Где нужны велодорожки?")
+    assert 'name="q1-id" value="q3"' in moved.text
+    removed = client.post("/office/surveys/new", headers=HTML, data={**data, "action": "remove-0"})
+    assert "Ездите ли вы на велосипеде?" not in removed.text.split('id="live"')[0]
+    # The text question's condition now names a question that is gone: said, not saved.
+    saved = client.post(
+        "/office/surveys/new",
+        headers=HTML,
+        data={
+            **data,
+            "action": "save",
+            "q0-kind": "text",
+            "q0-text": "Only text",
+            "q0-options": "",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 400
+
+
+@PAGES_ON_SQLITE
+def test_a_poll_of_one_question_takes_two_clicks(people: dict[str, Actor]) -> None:
+    admin = people["admin"]
+    client = admin.use()
+    home = client.get("/office", headers=RU)
+    assert 'href="/office/polls/new"' in home.text
+    page = client.get("/office/polls/new", headers=RU)
+    assert page.status_code == 200
+    csrf = csrf_from(page.text)
+    made = client.post(
+        "/office/polls/new",
+        headers=RU,
+        data={"csrf_token": csrf, "question": "Переименовать площадь?", "options": "Да\nНет\n"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    created = made.headers["location"].split("created=")[1]
+    setup = client.get(made.headers["location"], headers=RU)
+    assert f"Черновик {created} сохранён." in setup.text
+    config = admin.call("GET", f"/api/v1/elections/{created}").json()
+    config = config.get("config", config)
+    assert config["ballot"]["questions"] == [
+        {
+            "kind": "single",
+            "id": "q1",
+            "text": "Переименовать площадь?",
+            "options": [{"id": "o1", "title": "Да"}, {"id": "o2", "title": "Нет"}],
+        }
+    ]
+    refused = client.post(
+        "/office/polls/new",
+        headers=RU,
+        data={"csrf_token": csrf, "question": "Переименовать?", "options": "Да"},
+    )
+    assert refused.status_code == 400
+    assert "хотя бы два варианта" in refused.text and "Переименовать?" in refused.text
+
+
+@PAGES_ON_SQLITE
+def test_the_live_preview_answers_the_preview_alone(people: dict[str, Actor]) -> None:
+    client = people["admin"].use()
+    csrf = csrf_from(client.get("/office/surveys/new", headers=RU).text)
+    bad = survey_form(**{"q3-max": "5"})  # more than the three options
+    fragment = client.post(
+        "/office/surveys/new",
+        headers=RU,
+        data={**bad, "csrf_token": csrf, "action": "preview", "fragment": "1"},
+    )
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<section id="preview"')
+    # The problem is named for the question's slot next to it, in the reader's language.
+    assert '<li data-field="q3">' in fragment.text
+    assert "Ограничение больше числа вариантов вопроса." in fragment.text
