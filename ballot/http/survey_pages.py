@@ -36,6 +36,7 @@ from ballot.services.models import Election
 from ballot.services.results import ResultView
 from ballot.services.roll import formula_safe
 from kernel.errors import InvalidInput
+from kernel.i18n import translate
 from kernel.markers import N_
 from kernel.web import DB, Viewer, render, request_language, requires_role
 from tally.survey import crosstab
@@ -110,10 +111,12 @@ def survey_results_page(
             by_id = {q["id"]: q for q in context["closed"]}
             first, second = by_id.get(picked_rows or ""), by_id.get(picked_cols or "")
             if first is None or second is None:
-                context["crosstab_error"] = N_("Pick two questions with a closed set of answers.")
+                context["crosstab_error"] = translate(
+                    lang, N_("Pick two questions with a closed set of answers.")
+                )
                 status = 400
             elif first["id"] == second["id"]:
-                context["crosstab_error"] = N_("Pick two different questions.")
+                context["crosstab_error"] = translate(lang, N_("Pick two different questions."))
                 status = 400
             else:
                 table = _crosstab(answers, first, second)
