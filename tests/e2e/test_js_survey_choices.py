@@ -1,0 +1,245 @@
+"""A survey's answers (docs/protocol.md §19.2) judged in Chromium by ``veche-crypto.js``'s
+``validateChoices`` exactly as Python's ``validate_choices`` judges them.
+
+A table names every refusal code on the survey of the page tests, with the code written
+down (so that both sides can be wrong only in the same way the protocol says), and checks
+that the first failure in the survey's order is the one named. Then generated surveys
+(every question kind, optional and conditional questions, a budget question): the
+answer sets Python accepts are accepted in the browser, and each mutation of one is
+refused by both with the same code.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ballot.core.choices import BallotRejected, validate_choices
+from ballot.core.config import ElectionConfig, parse_config
+from ballot.core.survey import (
+    BudgetQuestion,
+    MultipleQuestion,
+    RankingQuestion,
+    ScaleQuestion,
+    SingleQuestion,
+    SurveySpec,
+    TextQuestion,
+)
+from ballot.core.survey_choices import is_shown
+from tests.e2e.test_js_crypto import ORIGIN, Page, load, serve_harness
+from tests.strategies.survey import surveys_with_answers
+from tests.support.surveys import survey_config
+
+pytestmark = pytest.mark.browser
+
+CONFIG = parse_config(survey_config())
+VALID: dict[str, Any] = {
+    "cycle": "yes",
+    "lanes": "Along the river",
+    "parks": 7,
+    "priorities": ["roads", "parks"],
+    "transport": ["tram", "bus"],
+    "projects": ["library", "playground"],
+    "comment": "Более зелени 🙂\nи скамеек",
+}
+JUDGE = """
+const outcome = [];
+for (const choices of a.cases) {
+  try { V.validateChoices(a.election, choices); outcome.push("ok"); }
+  catch (e) { outcome.push(e.code || e.name); }
+}
+return outcome;
+"""
+
+
+@pytest.fixture(name="js", scope="module")
+def fx_js(browser: Any) -> Iterator[Page]:
+    context = browser.new_context()
+    context.route(f"{ORIGIN}/**", serve_harness)
+    page = load(context, ORIGIN + "/")
+    try:
+        yield page
+        assert page.errors == []
+    finally:
+        context.close()
+
+
+def python_code(config: ElectionConfig, choices: object) -> str:
+    try:
+        validate_choices(config, choices)
+    except BallotRejected as exc:
+        return exc.code
+    return "ok"
+
+
+def js_codes(js: Page, config: ElectionConfig, cases: list[object]) -> list[str]:
+    codes: list[str] = js.run(JUDGE, {"election": msgspec.to_builtins(config), "cases": cases})
+    return codes
+
+
+def changed(**answers: Any) -> dict[str, Any]:
+    """The valid answers with some replaced (``None``: left out)."""
+    out = {**VALID, **answers}
+    return {"answers": {k: v for k, v in out.items() if v is not None}}
+
+
+TABLE: list[tuple[str, object]] = [
+    ("ok", {"answers": VALID}),
+    ("ok", changed(comment=None)),  # optional
+    ("ok", changed(cycle="no", lanes=None)),  # the condition's question hidden
+    ("ok", changed(comment="\ufeffA mark Python does not strip")),
+    ("ok", changed(lanes="🙂" * 200)),  # 200 code points, 400 UTF-16 units
+    ("ok", changed(parks=0)),
+    ("ok", changed(transport=["metro"])),
+    ("malformed_choices", {"answers": ["cycle"]}),
+    ("malformed_choices", {"answers": None}),
+    ("malformed_choices", {"answers": VALID, "nonce": "x"}),
+    ("malformed_choices", []),
+    ("wrong_ballot_kind", {"approve": ["park"]}),
+    ("unknown_question", changed(lanes=None, weather="sunny")),
+    ("unknown_question", changed(constructor="x")),
+    ("hidden_question_answered", changed(cycle="no")),
+    ("missing_answer", changed(parks=None)),
+    ("missing_answer", changed(lanes=None)),
+    ("missing_answer", changed(cycle=None)),  # lanes is hidden then; cycle is required
+    ("bad_answer", changed(cycle=["yes"])),
+    ("bad_answer", changed(parks="7")),
+    ("bad_answer", changed(parks=True)),
+    ("bad_answer", changed(parks=7.5)),
+    ("bad_answer", changed(priorities="roads")),
+    ("bad_answer", changed(priorities=["roads", 1])),
+    ("bad_answer", changed(transport={"bus": 1})),
+    ("bad_answer", changed(lanes=["Along the river"])),
+    ("bad_answer", changed(projects="park")),
+    ("unknown_option", changed(cycle="maybe")),
+    ("unknown_option", changed(priorities=["roads", "toString"])),
+    ("unknown_option", changed(transport=["taxi"])),
+    ("duplicate_option", changed(priorities=["roads", "roads"])),
+    ("duplicate_option", changed(transport=["bus", "tram", "bus"])),
+    ("too_few_options", changed(priorities=[])),
+    ("too_few_options", changed(transport=[])),
+    ("too_many_options", changed(priorities=["roads", "parks", "schools"])),
+    ("out_of_scale", changed(parks=11)),
+    ("out_of_scale", changed(parks=-1)),
+    ("out_of_scale", changed(parks=2**53 + 2)),
+    ("bad_text", changed(lanes="")),
+    ("bad_text", changed(lanes=" Along the river")),
+    ("bad_text", changed(lanes="Along the river\n")),
+    ("bad_text", changed(lanes="Along\u00a0the river\u3000")),
+    ("bad_text", changed(lanes="Along\tthe river")),
+    ("bad_text", changed(lanes="Along the river\r\nand the park")),
+    ("bad_text", changed(lanes="Along\u0000the river")),
+    ("bad_text", changed(lanes="Along the \u0085river")),
+    ("bad_text", changed(lanes="Along the \u007friver")),
+    ("text_too_long", changed(lanes="🙂" * 201)),
+    ("text_too_long", changed(comment="x" * 301)),
+    ("unknown_project", changed(projects=["stadium"])),
+    ("duplicate_project", changed(projects=["park", "park"])),
+    ("too_few_projects", changed(projects=[])),
+    ("too_many_projects", changed(projects=["park", "library", "playground"])),
+    ("over_budget", changed(projects=["park", "library"])),
+    # The first failure in the survey's order is the refusal.
+    ("unknown_question", changed(weather="sunny", parks=99)),
+    ("hidden_question_answered", changed(cycle="no", parks=99)),
+    ("out_of_scale", changed(parks=99, priorities=[], comment=" ")),
+    ("too_few_options", changed(priorities=[], projects=["stadium"])),
+]
+
+
+def test_every_refusal_code_is_the_same_in_the_browser_and_in_python(js: Page) -> None:
+    expected = [code for code, _ in TABLE]
+    cases = [choices for _, choices in TABLE]
+    assert [python_code(CONFIG, choices) for choices in cases] == expected
+    assert js_codes(js, CONFIG, cases) == expected
+
+
+# --- generated surveys ------------------------------------------------------------------
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _question_mutations(config: ElectionConfig, answers: dict[str, Any]) -> list[Mutation]:
+    """Changes of a valid answer set, each aimed at one check of §19.2."""
+    spec = config.ballot
+    assert isinstance(spec, SurveySpec)
+    out: list[Mutation] = [
+        lambda a: a.update(zz="x"),
+    ]
+    shown: dict[str, Any] = {}
+    for q in spec.questions:
+        qid = q.id
+        visible = is_shown(q, shown)
+        if qid in answers:
+            shown[qid] = answers[qid]
+            value = answers[qid]
+            out.append(lambda a, qid=qid: a.pop(qid))
+            out.append(lambda a, qid=qid: a.__setitem__(qid, None))
+            out.append(lambda a, qid=qid: a.__setitem__(qid, {"x": 1}))
+            if isinstance(value, list):
+                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, [*v, "nope"]))
+                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, v[1:]))
+                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, v + v[:1]))
+                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, [*v, 3]))
+                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, ",".join(v)))
+            if isinstance(q, SingleQuestion):
+                out.append(lambda a, qid=qid: a.__setitem__(qid, "nope"))
+                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, [v]))
+            if isinstance(q, MultipleQuestion | RankingQuestion | BudgetQuestion):
+                ids = (
+                    [p.id for p in config.projects]
+                    if isinstance(q, BudgetQuestion)
+                    else [o.id for o in q.options]
+                )
+                out.append(lambda a, qid=qid, ids=ids: a.__setitem__(qid, list(ids)))
+                out.append(lambda a, qid=qid: a.__setitem__(qid, []))
+            if isinstance(q, ScaleQuestion):
+                for bad in (q.scale_min - 1, q.scale_max + 1, True, "3", 2.5):
+                    out.append(lambda a, qid=qid, bad=bad: a.__setitem__(qid, bad))
+            if isinstance(q, TextQuestion):
+                for bad in (
+                    "",
+                    f" {value}",
+                    f"{value}\n",
+                    f"{value}\u2028",
+                    f"\ufeff{value}",
+                    f"{value[:1]}\u0007{value[1:]}",
+                    f"{value[:1]}\r\n{value[1:]}",
+                    "🙂" * q.max_length,
+                    "🙂" * (q.max_length + 1),
+                    "ё" * (q.max_length + 1),
+                    ["a"],
+                ):
+                    out.append(lambda a, qid=qid, bad=bad: a.__setitem__(qid, bad))
+        elif not visible:
+            out.append(lambda a, qid=qid: a.__setitem__(qid, "o0"))
+            out.append(lambda a, qid=qid: a.__setitem__(qid, ["o0"]))
+        else:
+            out.append(lambda a, qid=qid: a.__setitem__(qid, "o1"))
+            out.append(lambda a, qid=qid: a.__setitem__(qid, ["o1"]))
+            out.append(lambda a, qid=qid: a.__setitem__(qid, 3))
+            out.append(lambda a, qid=qid: a.__setitem__(qid, "Some words"))
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_generated_answers_and_their_mutations_are_judged_alike(
+    js: Page, data: st.DataObject
+) -> None:
+    config, choices = data.draw(surveys_with_answers())
+    cases: list[object] = [choices]
+    for mutate in _question_mutations(config, choices["answers"]):
+        mutated = copy.deepcopy(choices)
+        mutate(mutated["answers"])
+        cases.append(mutated)
+    cases.append({"answers": list(choices["answers"])})
+    cases.append({"choose": []})
+    expected = [python_code(config, case) for case in cases]
+    assert expected[0] == "ok"
+    assert js_codes(js, config, cases) == expected
