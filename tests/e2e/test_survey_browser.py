@@ -182,7 +182,5 @@ def test_a_resident_answers_a_survey_with_a_conditional_question(
         # Anyone can check it all from the log: the browser's ballot opens and counts
         # the same.
         key = admin.get("/api/v1/log/key").json()["verifier_key"]
-        checked = veche(
-            "verify", live_server.url, "--key", key, "--state", str(tmp_path / "state")
-        )
+        checked = veche("verify", live_server.url, "--key", key, "--state", str(tmp_path / "state"))
         assert checked.returncode == 0, checked.stdout + checked.stderr

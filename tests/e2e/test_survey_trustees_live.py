@@ -142,7 +142,9 @@ def test_a_survey_with_trustees_counts_the_browsers_ballot_after_the_release(
         assert early.status_code == 409
 
         common = ("--server", url, "--election", ELECTION)
-        assert admin.post(f"/api/v1/elections/{ELECTION}/close", json=EARLY_CLOSE).status_code == 200
+        assert (
+            admin.post(f"/api/v1/elections/{ELECTION}/close", json=EARLY_CLOSE).status_code == 200
+        )
         _ok(veche("trustee", "release", *common, "--key", str(files[0]), "--allow-test-keys"))
         refused = admin.post(f"/api/v1/elections/{ELECTION}/tally")
         assert refused.status_code == 409 and refused.json()["error"] == "not_unsealed"
