@@ -12,7 +12,7 @@ refused by both with the same code.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -161,48 +161,42 @@ def test_every_refusal_code_is_the_same_in_the_browser_and_in_python(js: Page) -
 
 # --- generated surveys ------------------------------------------------------------------
 
-Mutation = Callable[[dict[str, Any]], None]
+LEFT_OUT = object()  # a mutation that leaves the question out
 
 
-def _question_mutations(config: ElectionConfig, answers: dict[str, Any]) -> list[Mutation]:
-    """Changes of a valid answer set, each aimed at one check of §19.2."""
+def _mutations(config: ElectionConfig, answers: dict[str, Any]) -> list[tuple[str, object]]:
+    """Changes of a valid answer set, ``(question id, its new answer or LEFT_OUT)``,
+    aimed at the checks of §19.2."""
     spec = config.ballot
     assert isinstance(spec, SurveySpec)
-    out: list[Mutation] = [
-        lambda a: a.update(zz="x"),
-    ]
+    out: list[tuple[str, object]] = [("zz", "x")]
     shown: dict[str, Any] = {}
     for q in spec.questions:
         qid = q.id
         visible = is_shown(q, shown)
+        bad: list[object] = []
         if qid in answers:
-            shown[qid] = answers[qid]
-            value = answers[qid]
-            out.append(lambda a, qid=qid: a.pop(qid))
-            out.append(lambda a, qid=qid: a.__setitem__(qid, None))
-            out.append(lambda a, qid=qid: a.__setitem__(qid, {"x": 1}))
+            value: Any = answers[qid]
+            shown[qid] = value
+            bad += [LEFT_OUT, None, {"x": 1}]
             if isinstance(value, list):
-                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, [*v, "nope"]))
-                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, v[1:]))
-                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, v + v[:1]))
-                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, [*v, 3]))
-                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, ",".join(v)))
+                bad += [
+                    [*value, "nope"],
+                    value[1:],
+                    value + value[:1],
+                    [*value, 3],
+                    ",".join(value),
+                ]
             if isinstance(q, SingleQuestion):
-                out.append(lambda a, qid=qid: a.__setitem__(qid, "nope"))
-                out.append(lambda a, qid=qid, v=value: a.__setitem__(qid, [v]))
-            if isinstance(q, MultipleQuestion | RankingQuestion | BudgetQuestion):
-                ids = (
-                    [p.id for p in config.projects]
-                    if isinstance(q, BudgetQuestion)
-                    else [o.id for o in q.options]
-                )
-                out.append(lambda a, qid=qid, ids=ids: a.__setitem__(qid, list(ids)))
-                out.append(lambda a, qid=qid: a.__setitem__(qid, []))
+                bad += ["nope", [value]]
+            if isinstance(q, BudgetQuestion):
+                bad += [[p.id for p in config.projects], []]
+            if isinstance(q, MultipleQuestion | RankingQuestion):
+                bad += [[o.id for o in q.options], []]
             if isinstance(q, ScaleQuestion):
-                for bad in (q.scale_min - 1, q.scale_max + 1, True, "3", 2.5):
-                    out.append(lambda a, qid=qid, bad=bad: a.__setitem__(qid, bad))
+                bad += [q.scale_min - 1, q.scale_max + 1, True, "3", 2.5]
             if isinstance(q, TextQuestion):
-                for bad in (
+                bad += [
                     "",
                     f" {value}",
                     f"{value}\n",
@@ -214,16 +208,12 @@ def _question_mutations(config: ElectionConfig, answers: dict[str, Any]) -> list
                     "🙂" * (q.max_length + 1),
                     "ё" * (q.max_length + 1),
                     ["a"],
-                ):
-                    out.append(lambda a, qid=qid, bad=bad: a.__setitem__(qid, bad))
+                ]
         elif not visible:
-            out.append(lambda a, qid=qid: a.__setitem__(qid, "o0"))
-            out.append(lambda a, qid=qid: a.__setitem__(qid, ["o0"]))
+            bad += ["o0", ["o0"]]
         else:
-            out.append(lambda a, qid=qid: a.__setitem__(qid, "o1"))
-            out.append(lambda a, qid=qid: a.__setitem__(qid, ["o1"]))
-            out.append(lambda a, qid=qid: a.__setitem__(qid, 3))
-            out.append(lambda a, qid=qid: a.__setitem__(qid, "Some words"))
+            bad += ["o1", ["o1"], 3, "Some words"]
+        out += [(qid, answer) for answer in bad]
     return out
 
 
@@ -234,10 +224,13 @@ def test_generated_answers_and_their_mutations_are_judged_alike(
 ) -> None:
     config, choices = data.draw(surveys_with_answers())
     cases: list[object] = [choices]
-    for mutate in _question_mutations(config, choices["answers"]):
-        mutated = copy.deepcopy(choices)
-        mutate(mutated["answers"])
-        cases.append(mutated)
+    for qid, answer in _mutations(config, choices["answers"]):
+        mutated = copy.deepcopy(choices["answers"])
+        if answer is LEFT_OUT:
+            mutated.pop(qid)
+        else:
+            mutated[qid] = answer
+        cases.append({"answers": mutated})
     cases.append({"answers": list(choices["answers"])})
     cases.append({"choose": []})
     expected = [python_code(config, case) for case in cases]
