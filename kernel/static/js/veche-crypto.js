@@ -11,6 +11,8 @@
  *   AES-128-GCM, info = "veche/seal/v2" || raw manifest hash || raw credential (bound to
  *   the election and the credential; "veche/seal/v1" || hash in elections of manifest
  *   version 1), wire = enc || ct (ballot/core/seal.py);
+ * - the choices checked before sealing with the server's codes and order (§5.9), a
+ *   survey's answers included (§19.2: conditions, optional questions, text rules);
  * - the ballot of version 2, numbered per credential ("counter"), and its Ed25519
  *   signature over "veche/ballot/v2\n" || canonical(ballot) (ballot/core/ballot.py);
  * - the receipt: RFC 9162 §2.1.3.2 inclusion proof and §2.1.4.2 consistency proof, and
@@ -34,6 +36,7 @@
  *     const info = await voter.election("centre-2026");      // manifest checked
  *     const wallet = await voter.obtainCredential(info);     // or { accessCode }
  *     const receipt = await voter.cast(info, wallet, { approve: ["park"] });
+ *     // a survey: voter.cast(info, wallet, { answers: { cycle: "yes", parks: 7 } })
  *     save(exportWallet(wallet));                            // `veche vote --wallet` reads it
  *
  * @module veche-crypto
