@@ -1,9 +1,11 @@
 """The trustee page and the log's witnesses over HTTP (docs/protocol.md §17.8, §15.7):
 the page in both languages, loading only this site's scripts; the witnesses and policy a
-page reads, from the settings."""
+page reads, from the settings; the administrator's pages of an election with trustees
+link to it."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import msgspec
@@ -14,6 +16,8 @@ from litestar.testing import TestClient
 from audit.core.cosignature import witness_key
 from kernel.settings import Settings
 from tests.support.accounts import Client
+from tests.support.elections import create_election
+from tests.support.trustees import make_identities
 from veche.app import create_app
 from veche.setup import initialize
 
@@ -76,3 +80,23 @@ def test_the_configured_witnesses_and_policy(
 ) -> None:
     client, keys = witnessed_client
     assert client.get("/api/v1/log/witnesses").json() == {"witnesses": keys, "policy": 1}
+
+
+@pytest.mark.parametrize(
+    ("language", "label"), [("en", "Trustee page"), ("ru", "Страница доверенного лица")]
+)
+def test_the_admin_pages_link_to_the_trustee_page_of_an_election_with_trustees(
+    client: Client, admin: dict[str, str], language: str, label: str
+) -> None:
+    members = [msgspec.to_builtins(i.member) for i in make_identities(os.urandom, 2)]
+    create_election(client, admin, "with-trustees", trustees={"threshold": 2, "members": members})
+    create_election(client, admin, "without-trustees")
+    headers = {"Accept-Language": language, "Accept": "text/html"}
+    link = f'href="/trustee?election=with-trustees">{label}</a>'
+    dashboard = client.get("/admin/elections/with-trustees", headers=headers)
+    assert dashboard.status_code == 200 and link in dashboard.text
+    plain = client.get("/admin/elections/without-trustees", headers=headers)
+    assert plain.status_code == 200 and "/trustee?" not in plain.text
+    setup = client.get("/admin/setup", headers=headers)
+    assert setup.status_code == 200 and link in setup.text
+    assert "/trustee?election=without-trustees" not in setup.text

@@ -11,6 +11,8 @@
  *   AES-128-GCM, info = "veche/seal/v2" || raw manifest hash || raw credential (bound to
  *   the election and the credential; "veche/seal/v1" || hash in elections of manifest
  *   version 1), wire = enc || ct (ballot/core/seal.py);
+ * - the choices checked before sealing with the server's codes and order (§5.9), a
+ *   survey's answers included (§19.2: conditions, optional questions, text rules);
  * - the ballot of version 2, numbered per credential ("counter"), and its Ed25519
  *   signature over "veche/ballot/v2\n" || canonical(ballot) (ballot/core/ballot.py);
  * - the receipt: RFC 9162 §2.1.3.2 inclusion proof and §2.1.4.2 consistency proof, and
@@ -34,6 +36,7 @@
  *     const info = await voter.election("centre-2026");      // manifest checked
  *     const wallet = await voter.obtainCredential(info);     // or { accessCode }
  *     const receipt = await voter.cast(info, wallet, { approve: ["park"] });
+ *     // a survey: voter.cast(info, wallet, { answers: { cycle: "yes", parks: 7 } })
  *     save(exportWallet(wallet));                            // `veche vote --wallet` reads it
  *
  * @module veche-crypto
@@ -1168,6 +1171,7 @@ export const CHOICE_KEYS = Object.freeze({
   cumulative: "points",
   ordinal: "rank",
   choice: "choose",
+  survey: "answers",
 });
 
 const isPlainObject = (v) =>
@@ -1222,10 +1226,162 @@ function checkPoints(value, spec, known) {
   }
 }
 
+// --- surveys (docs/protocol.md §19.2; ballot/core/survey_choices.py) -------------------
+
+// Python's str.isspace(), which str.strip() strips: not String.prototype.trim's set
+// (U+FEFF is not white space to Python; U+001C–U+001F and U+0085 are).
+const SURROUNDING_SPACE =
+  /^[\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|[\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u;
+
+/** A control character other than LF (category Cc), or a lone surrogate (Cs). */
+function isControl(codePoint) {
+  return (
+    (codePoint < 0x20 && codePoint !== 0x0a) ||
+    (codePoint >= 0x7f && codePoint <= 0x9f) ||
+    (codePoint >= 0xd800 && codePoint <= 0xdfff)
+  );
+}
+
+/**
+ * The problem of a text answer as [code, detail], or null (survey_choices.text_problem):
+ * not empty, no surrounding white space, no control character but LF, at most
+ * `maxLength` code points.
+ */
+export function textProblem(text, maxLength) {
+  if (text === "") return ["bad_text", "the answer is empty: leave the question out instead"];
+  if (SURROUNDING_SPACE.test(text))
+    return ["bad_text", "the answer may not start or end with white space"];
+  let length = 0;
+  for (const ch of text) {
+    if (isControl(ch.codePointAt(0)))
+      return ["bad_text", "the answer may not contain control characters other than a new line"];
+    length += 1;
+  }
+  if (length > maxLength)
+    return ["text_too_long", `the answer has ${length} characters; at most ${maxLength}`];
+  return null;
+}
+
+/** Whether a survey question is shown given the earlier answers (survey_choices.is_shown). */
+export function isQuestionShown(question, answers) {
+  const show = question.show_if;
+  if (show === undefined || show === null) return true;
+  const given = Object.hasOwn(answers, show.question) ? answers[show.question] : undefined;
+  const chosen = typeof given === "string" ? [given] : Array.isArray(given) ? given : [];
+  return chosen.some((option) => show.any_of.includes(option));
+}
+
+/** A list of known, distinct ids answering the question `qid`. */
+function checkAnswerIds(qid, value, known, codeUnknown, codeDuplicate) {
+  const name = JSON.stringify(qid);
+  if (!Array.isArray(value) || !value.every((item) => typeof item === "string"))
+    reject("bad_answer", `the answer to ${name} must be a list of ids`);
+  const seen = new Set();
+  for (const item of value) {
+    if (!known.has(item)) reject(codeUnknown, `${JSON.stringify(item)} is not an option of ${name}`);
+    if (seen.has(item))
+      reject(codeDuplicate, `${JSON.stringify(item)} is named twice in the answer to ${name}`);
+    seen.add(item);
+  }
+}
+
+function checkAnswerCount(qid, n, low, high, noun) {
+  const name = JSON.stringify(qid);
+  const projects = noun === "projects";
+  if (n < low)
+    reject(projects ? "too_few_projects" : "too_few_options", `choose at least ${low} ${noun} in ${name} (got ${n})`);
+  if (n > high)
+    reject(projects ? "too_many_projects" : "too_many_options", `choose at most ${high} ${noun} in ${name} (got ${n})`);
+}
+
+function checkAnswer(question, value, costs) {
+  const qid = question.id;
+  const name = JSON.stringify(qid);
+  const kind = question.kind;
+  if (kind === "single") {
+    if (typeof value !== "string") reject("bad_answer", `the answer to ${name} must be an option id`);
+    if (!question.options.some((o) => o.id === value))
+      reject("unknown_option", `${JSON.stringify(value)} is not an option of ${name}`);
+  } else if (kind === "multiple" || kind === "ranking") {
+    const known = new Set(question.options.map((o) => o.id));
+    checkAnswerIds(qid, value, known, "unknown_option", "duplicate_option");
+    if (kind === "multiple") {
+      checkAnswerCount(qid, value.length, question.min_options ?? 0, question.max_options, "options");
+    } else {
+      checkAnswerCount(qid, value.length, question.min_length ?? 1, question.max_length, "options");
+    }
+  } else if (kind === "scale") {
+    // JSON has no integer type: 4 and 4.0 are one number here; a fraction is refused.
+    if (typeof value !== "number" || !Number.isInteger(value))
+      reject("bad_answer", `the answer to ${name} must be an integer`);
+    if (value < question.scale_min || value > question.scale_max) {
+      reject(
+        "out_of_scale",
+        `the answer to ${name} is ${value}, outside ${question.scale_min}..${question.scale_max}`,
+      );
+    }
+  } else if (kind === "text") {
+    if (typeof value !== "string") reject("bad_answer", `the answer to ${name} must be text`);
+    const problem = textProblem(value, question.max_length ?? 500);
+    if (problem !== null) reject(problem[0], `${name}: ${problem[1]}`);
+  } else if (kind === "budget") {
+    checkAnswerIds(qid, value, new Set(costs.keys()), "unknown_project", "duplicate_project");
+    checkAnswerCount(qid, value.length, question.min_projects, question.max_projects, "projects");
+    // Exact integers, as in Python.
+    const spent = value.reduce((sum, id) => sum + BigInt(costs.get(id)), 0n);
+    const limit = question.max_total_cost ?? null;
+    if (limit !== null && spent > BigInt(limit)) {
+      reject(
+        "over_budget",
+        `the chosen projects cost ${spent}; a ballot may spend at most ${limit}`,
+      );
+    }
+  } else {
+    reject("malformed_choices", `unknown question kind ${kind}`);
+  }
+}
+
+/**
+ * Check a survey's answers (the value under "answers") against its questions, with the
+ * codes and in the order of docs/protocol.md §19.2: malformed_choices, unknown_question,
+ * then question by question hidden_question_answered, missing_answer, bad_answer,
+ * unknown_option, duplicate_option, too_few_options, too_many_options, out_of_scale,
+ * bad_text, text_too_long; for the budget question unknown_project, duplicate_project,
+ * too_few_projects, too_many_projects, over_budget.
+ */
+function checkSurvey(answers, spec, election) {
+  if (!isPlainObject(answers))
+    reject("malformed_choices", '"answers" must map question ids to answers');
+  const known = new Set(spec.questions.map((q) => q.id));
+  for (const qid of Object.keys(answers)) {
+    if (!known.has(qid))
+      reject("unknown_question", `${JSON.stringify(qid)} is not a question of this survey`);
+  }
+  const costs = new Map(election.projects.map((p) => [p.id, p.cost]));
+  const out = {};
+  for (const question of spec.questions) {
+    const qid = question.id;
+    const shown = isQuestionShown(question, out);
+    if (!Object.hasOwn(answers, qid)) {
+      if (shown && question.optional !== true)
+        reject("missing_answer", `the question ${JSON.stringify(qid)} needs an answer`);
+      continue;
+    }
+    if (!shown) {
+      reject(
+        "hidden_question_answered",
+        `the question ${JSON.stringify(qid)} is not shown for the earlier answers, so it has none`,
+      );
+    }
+    checkAnswer(question, answers[qid], costs);
+    out[qid] = answers[qid];
+  }
+}
+
 /**
  * Check choices against the election's ballot kind and limits before sealing them, with
  * the codes and in the order of Python's ballot.core.choices.validate_choices (docs/protocol.md
- * §5.9), so that a page can say what is wrong before anything is sent.
+ * §5.9; a survey's answers §19.2), so that a page can say what is wrong before anything is sent.
  * Throws VecheError(code) at the first failure; returns the choices unchanged.
  *
  * @param {{ballot: object, projects: Array<{id: string, cost: number}>, budget: number}} election
@@ -1268,6 +1424,8 @@ export function validateChoices(election, choices) {
     }
   } else if (spec.kind === "cumulative") {
     checkPoints(value, spec, known);
+  } else if (spec.kind === "survey") {
+    checkSurvey(value, spec, election);
   } else if (spec.kind === "ordinal") {
     checkIds(value, "rank", known);
     checkCount(value.length, spec.min_length ?? 1, spec.max_length, "projects to rank");
