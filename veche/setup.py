@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from audit.services.store import LogStore
@@ -53,6 +53,10 @@ def _count_reports_in(engine: Engine, time_zone: str) -> None:
     """The reports' analytics count local days of the setting ``time_zone``: recount them
     when the setting changed since they were counted (docs/protocol.md §16.10)."""
     with Session(engine) as db, db.begin():
+        if engine.dialect.name == "postgresql":
+            # Servers starting at once: one recounts, the others then find the zone kept
+            # (the migrations' lock, veche/migrations/env.py).
+            db.execute(text("SELECT pg_advisory_xact_lock(74153)"))
         recounted = ensure_zone(db, time_zone)
     if recounted is not None:
         logging.getLogger("veche").info(

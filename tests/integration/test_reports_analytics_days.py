@@ -27,7 +27,7 @@ from veche.setup import initialize
 
 PAGE = "/office/reports/analytics"
 
-pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"])
+SQLITE = pytest.mark.parametrize("engine_name", ["sqlite"])
 
 
 @pytest.fixture(name="people")
@@ -63,6 +63,7 @@ def _kept_is_recounted(app: Litestar, zone: str) -> None:
     assert kept == again
 
 
+@SQLITE
 def test_moscow_evenings_and_nights_count_on_moscow_days(
     people: dict[str, Actor], app: Litestar
 ) -> None:
@@ -126,6 +127,7 @@ def fx_berlin(settings: Settings, request: pytest.FixtureRequest) -> Settings:
     return msgspec.structs.replace(settings, time_zone="Europe/Berlin")
 
 
+@SQLITE
 def test_berlin_days_across_daylight_saving(
     people: dict[str, Actor], app: Litestar, client: Client
 ) -> None:
