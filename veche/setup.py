@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from audit.services.store import LogStore
 from kernel import db as database
@@ -15,6 +17,7 @@ from kernel.accounts.service import AccountService
 from kernel.errors import DomainError
 from kernel.keys import load_or_create_authority_key, load_or_create_secret
 from kernel.settings import Settings
+from reports.services.aggregates import ensure_zone
 from veche import schema
 from veche.kinds import entry_kinds
 
@@ -37,12 +40,28 @@ def initialize(settings: Settings, engine: Engine | None = None) -> Engine:
     """Create or upgrade the schema and make the keys that do not exist yet."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or database.make_engine(settings)
-    schema.migrate(engine)
+    schema.migrate(engine, settings.time_zone)
+    _count_reports_in(engine, settings.time_zone)
     key, _created = load_or_create_authority_key(settings.keys_dir)
     load_or_create_secret(settings.keys_dir, "commitment.key")
     load_or_create_secret(settings.keys_dir, "election-secrets.key")
     LogStore(engine, key, settings.origin, entry_kinds()).ensure_genesis()
     return engine
+
+
+def _count_reports_in(engine: Engine, time_zone: str) -> None:
+    """The reports' analytics count local days of the setting ``time_zone``: recount them
+    when the setting changed since they were counted (docs/protocol.md §16.10)."""
+    with Session(engine) as db, db.begin():
+        if engine.dialect.name == "postgresql":
+            # Servers starting at once: one recounts, the others then find the zone kept
+            # (the migrations' lock, veche/migrations/env.py).
+            db.execute(text("SELECT pg_advisory_xact_lock(74153)"))
+        recounted = ensure_zone(db, time_zone)
+    if recounted is not None:
+        logging.getLogger("veche").info(
+            "Report analytics recounted in the time zone %s (%d reports).", time_zone, recounted
+        )
 
 
 def create_user(settings: Settings, engine: Engine, new: NewUser) -> None:

@@ -149,6 +149,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         sequencer,
         close_after_days=settings.report_close_after_days,
         on_status=report_mail.status_changed,
+        time_zone=settings.time_zone,
     )
     report_photos = ReportPhotos(reports, settings.data_dir)
 

@@ -1,6 +1,7 @@
 """What the management-centre analytics count, as pure rules (docs/protocol.md §16.10).
 
-A report contributes to the aggregates by its *facts*: the UTC day it was received, its
+A report contributes to the aggregates by its *facts*: the local day it was received (in
+the municipality's time zone, ``LocalDays``), its
 category, district and the organisation that holds it now, its 0.01° cell, the seconds
 from receipt to its first response and to its first answer, whether that answer came
 within the deadline, whether it was ever reopened, and its ratings. The aggregates are
@@ -18,7 +19,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from kernel.markers import N_
 
@@ -72,9 +74,54 @@ def bucket_range(index: int) -> tuple[int, int | None]:
     return low, high
 
 
-def day_of(at: int) -> int:
-    """The UTC day of a Unix time, counted from 1970-01-01."""
-    return at // DAY
+class LocalDays:
+    """The calendar days of the municipality's time zone (the setting ``time_zone``),
+    numbered from 1970-01-01 as dates, whatever the zone.
+
+    A local day starts at the first moment its wall clock reads midnight or later
+    (``start``): across a daylight-saving change a day lasts 23 or 25 hours, and where a
+    zone skips midnight its day starts when the clock jumps. ``day`` is the last day that
+    has started, so every moment has exactly one day and the days of moments never go
+    backwards; this is the local date everywhere except inside an hour repeated across
+    midnight, which belongs to the new day.
+    """
+
+    def __init__(self, zone: str) -> None:
+        self.zone = zone
+        self._tz = ZoneInfo(zone)
+        self._starts: dict[int, int] = {}
+
+    def start(self, day: int) -> int:
+        """The Unix time at which the local day ``day`` begins."""
+        found = self._starts.get(day)
+        if found is None:
+            midnight = datetime.combine(day_date(day), time(0), tzinfo=self._tz)
+            # fold=0: an ambiguous midnight is its first occurrence; a skipped one maps
+            # to the moment of the jump.
+            found = int(midnight.timestamp())
+            if len(self._starts) > 100_000:
+                self._starts.clear()
+            self._starts[day] = found
+        return found
+
+    def day(self, at: int) -> int:
+        """The local day of a Unix time. Offsets are under a day, so it is the UTC day
+        or one of its neighbours."""
+        utc = at // DAY
+        if self.start(utc + 1) <= at:
+            return utc + 1
+        if self.start(utc) <= at:
+            return utc
+        return utc - 1
+
+
+UTC_DAYS = LocalDays("UTC")
+
+
+def day_of(at: int, days: LocalDays = UTC_DAYS) -> int:
+    """The local day (``days``; UTC when not given) of a Unix time, counted from
+    1970-01-01."""
+    return days.day(at)
 
 
 def day_date(day: int) -> date:

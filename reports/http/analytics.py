@@ -57,7 +57,7 @@ PAGE_COLUMNS = (0, 1, 3, 4, 6, 8)
 """The columns of ``COLUMNS`` the page shows; the CSV has them all, with the counts
 behind each share."""
 TABLES = {
-    "series": N_("Reports by period (UTC, by the day received)"),
+    "series": N_("Reports by period (by the day received, local time)"),
     "categories": N_("By category"),
     "districts": N_("By district"),
     "organisations": N_("By organisation"),
@@ -238,7 +238,7 @@ class AnalyticsPage(Controller):
         lang = request_language(request)
         with db.begin():
             filters = self._filters(request, db, state, viewer)
-            figures = ReportAnalytics(state.reports.config).figures(db, filters)
+            figures = ReportAnalytics(state.reports.config, state.reports.days).figures(db, filters)
             names = self._names(db, state, lang)
         return figures, names, lang
 

@@ -1,14 +1,18 @@
 """The management-centre analytics of reports (docs/protocol.md §16.10), read from the
 aggregates that every step keeps (``reports.services.aggregates``).
 
-Reports are counted by the UTC day they were received (a report answered in December
-for a November receipt counts in November), under the category, district and
+Reports are counted by the local day they were received, in the municipality's time zone
+(the setting ``time_zone``, ``reports.core.analytics.LocalDays``; a report answered in
+December for a November receipt counts in November), under the category, district and
 organisation that hold them now. Counts, shares and the average rating are sums over
 ``report_daily``; the median and 90th percentile of the times to first response and to
 answer are exact nearest-rank values, found by the bucket counts and read at their
 offset inside one bucket through an index (``reports.core.analytics``). The map counts
-0.01° cells from ``report_cell_month`` for the whole months of the period, and from the
-report rows for the days at its edges.
+0.01° cells from ``report_cell_month`` for the whole local months of the period, and from
+the report rows for the days at its edges. The filters' dates are local dates, the end
+inclusive; a local day's reports are those received from the moment it starts to the
+moment the next one starts (``LocalDays.start``), 23 or 25 hours across a
+daylight-saving change.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from kernel.markers import N_
 from reports.core.analytics import (
     BUCKETS,
     COUNTERS,
-    DAY,
     Filters,
+    LocalDays,
     bucket_range,
     locate,
     month_of,
@@ -96,8 +100,9 @@ def _counts(row: Any) -> Counts:
 
 
 class ReportAnalytics:
-    def __init__(self, config: ReportConfig | None = None) -> None:
+    def __init__(self, config: ReportConfig | None = None, days: LocalDays | None = None) -> None:
         self.config = config or ReportConfig()
+        self.days = days or LocalDays("UTC")
 
     def check(self, db: Session, filters: Filters) -> CategoryTree:
         """Refuse a filter that names nothing known, with a sentence (400)."""
@@ -130,7 +135,7 @@ class ReportAnalytics:
             .one()
         )
         counts = {n: int(totals[n] or 0) for n in COUNTERS}
-        raw = _where_reports(filters, categories)
+        raw = _where_reports(filters, categories, self.days)
         summary = Summary(
             counts=_counts(counts),
             responded=counts["responded"],
@@ -146,7 +151,7 @@ class ReportAnalytics:
             categories=_grouped(db, "category", where),
             districts=_grouped(db, "district", where),
             organisations=_grouped(db, "organisation", where),
-            cells=_cells(db, filters, categories),
+            cells=_cells(db, filters, categories, self.days),
         )
 
 
@@ -182,14 +187,21 @@ def _codes(table: Table, filters: Filters, categories: list[str] | None) -> list
     return conditions
 
 
-def _where_reports(filters: Filters, categories: list[str] | None) -> list[Any]:
-    conditions = _codes(REPORTS, filters, categories)
-    start, end = filters.start_day(), filters.end_day()
-    if start is not None:
-        conditions.append(REPORTS.c.received_at >= start * DAY)
-    if end is not None:
-        conditions.append(REPORTS.c.received_at < (end + 1) * DAY)
+def _received(low: int | None, high: int | None, days: LocalDays) -> list[Any]:
+    """Reports received on the local days ``[low, high)`` (``None``: open)."""
+    conditions: list[Any] = []
+    if low is not None:
+        conditions.append(REPORTS.c.received_at >= days.start(low))
+    if high is not None:
+        conditions.append(REPORTS.c.received_at < days.start(high))
     return conditions
+
+
+def _where_reports(filters: Filters, categories: list[str] | None, days: LocalDays) -> list[Any]:
+    start, end = filters.start_day(), filters.end_day()
+    return _codes(REPORTS, filters, categories) + _received(
+        start, None if end is None else end + 1, days
+    )
 
 
 def _percentile(
@@ -251,7 +263,7 @@ def _series(db: Session, filters: Filters, where: list[Any]) -> list[tuple[str, 
 
 
 def _cells(
-    db: Session, filters: Filters, categories: list[str] | None
+    db: Session, filters: Filters, categories: list[str] | None, days: LocalDays
 ) -> list[tuple[int, int, int]]:
     """Reports per 0.01° cell: whole months from the monthly table, edge days from rows."""
     start, end = filters.start_day(), filters.end_day()
@@ -284,11 +296,7 @@ def _cells(
     else:
         edges.append((start, None if end is None else end + 1))
     for low, high in edges:
-        conditions = _codes(REPORTS, filters, categories)
-        if low is not None:
-            conditions.append(REPORTS.c.received_at >= low * DAY)
-        if high is not None:
-            conditions.append(REPORTS.c.received_at < high * DAY)
+        conditions = _codes(REPORTS, filters, categories) + _received(low, high, days)
         for lat, lon in db.execute(select(REPORTS.c.lat_e6, REPORTS.c.lon_e6).where(*conditions)):
             counts[(int(lat) // GRID_E6, int(lon) // GRID_E6)] += 1
     return sorted(

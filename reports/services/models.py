@@ -183,7 +183,8 @@ class Open311Key(SQLModel, table=True):
 
 
 class ReportDaily(SQLModel, table=True):
-    """Reports received on a UTC day, by category, district and the organisation that
+    """Reports received on a local day (the municipality's time zone, as a day number
+    from 1970-01-01), by category, district and the organisation that
     holds them now: the counters of ``reports.core.analytics.COUNTERS``, kept by every
     step (``reports.services.aggregates``)."""
 
@@ -229,7 +230,7 @@ class ReportDaily(SQLModel, table=True):
 
 
 class ReportCellMonth(SQLModel, table=True):
-    """Reports received in a calendar month (its first day's number) in a 0.01° cell,
+    """Reports received in a local calendar month (its first day's number) in a 0.01° cell,
     by category, district and organisation: what the analytics map draws."""
 
     __tablename__ = "report_cell_month"
@@ -241,3 +242,12 @@ class ReportCellMonth(SQLModel, table=True):
     lat_e2: int = Field(primary_key=True)
     lon_e2: int = Field(primary_key=True)
     reports: int = 0
+
+
+class ReportAnalyticsZone(SQLModel, table=True):
+    """The time zone whose local days ``report_daily`` and ``report_cell_month`` count
+    (one row; the setting ``time_zone`` when they were last counted)."""
+
+    __tablename__ = "report_analytics_zone"
+
+    time_zone: str = Field(primary_key=True, max_length=64)

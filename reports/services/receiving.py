@@ -18,6 +18,7 @@ from kernel.accounts.models import District, User
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kernel.markers import N_
 from reports.core import kinds
+from reports.core.analytics import LocalDays
 from reports.core.categories import Routing
 from reports.core.lifecycle import (
     DAY,
@@ -75,6 +76,7 @@ class Receiving:
         close_after_days: int = DEFAULT_CLOSE_AFTER_DAYS,
         new_id: Callable[[], str] = lambda: secrets.token_hex(16),
         on_status: Callable[[str], object] | None = None,
+        time_zone: str = "UTC",
     ) -> None:
         self.sequencer = sequencer
         # Called with a report's id after a step's batch is durable (the status e-mail).
@@ -83,6 +85,8 @@ class Receiving:
         self.close_after_days = close_after_days
         self.new_id = new_id
         self.config = ReportConfig()
+        # The municipality's local days, by which the analytics count (§16.10).
+        self.days = LocalDays(time_zone)
 
     def now(self) -> int:
         return int(self.clock())
@@ -219,7 +223,7 @@ class Receiving:
         )
         wdb.add(report)
         wdb.flush()
-        aggregates.received(wdb, report)
+        aggregates.received(wdb, report, self.days)
         appended = log.append(
             kinds.REPORT_RECEIVED,
             {

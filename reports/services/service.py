@@ -107,7 +107,7 @@ class ReportService(Receiving):
         report = wdb.get(Report, report_id)
         if report is None:
             raise NotFound(N_("There is no such report."), code="no_report")
-        aggregates.note(wdb, report)
+        aggregates.note(wdb, report, self.days)
         return report
 
     def _step(self, work: Any) -> Any:
@@ -118,7 +118,7 @@ class ReportService(Receiving):
             try:
                 result = work(wdb, log)
             except BaseException:
-                wdb.info.pop("report_facts", None)
+                aggregates.forget(wdb)
                 raise
             aggregates.settle(wdb)
             return result
@@ -251,7 +251,7 @@ class ReportService(Receiving):
                 )
             ).all()
             for report in due:
-                aggregates.note(wdb, report)
+                aggregates.note(wdb, report, self.days)
                 self._move(wdb, log, report, "closed", "system")
                 report.closed_at = report.updated_at
             return [r.id for r in due]

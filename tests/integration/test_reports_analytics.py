@@ -15,6 +15,7 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -50,7 +51,7 @@ def fx_people(client: Client, app: Litestar, settings: Settings) -> dict[str, Ac
 def _kept_and_recomputed(app: Litestar) -> tuple[Any, Any]:
     with app.state.read_sessions() as db:
         kept = aggregates.stored(db)
-        again = aggregates.recompute(db.scalars(select(Report)).all())
+        again = aggregates.recompute(db.scalars(select(Report)).all(), app.state.reports.days)
     return kept, again
 
 
@@ -62,7 +63,9 @@ def _log_figures(app: Litestar) -> dict[str, object]:
 
 def _analytics_as_statistics(app: Litestar, filters: Filters | None = None) -> dict[str, object]:
     with app.state.read_sessions() as db:
-        figures = ReportAnalytics().figures(db, filters or Filters())
+        figures = ReportAnalytics(app.state.reports.config, app.state.reports.days).figures(
+            db, filters or Filters()
+        )
     s, c = figures.summary, figures.summary.counts
 
     def frac(value: Any) -> str | None:
@@ -106,7 +109,9 @@ def test_the_kept_aggregates_equal_a_recomputation_after_any_steps(
 ) -> None:
     """Receipts, work, answers, good and bad ratings, reassignments, supervisors sending
     back and closing unrated answers, at random times: the kept tables always equal the
-    recomputation from the rows, and the unfiltered figures equal the log's."""
+    recomputation from the rows (by the local days of the setting time_zone), and the
+    unfiltered figures equal the log's."""
+    assert app.state.reports.days.zone == app.state.settings.time_zone == "Europe/Moscow"
     service = app.state.reports
     photos = app.state.report_photos
     with app.state.read_sessions() as db:
@@ -204,7 +209,9 @@ def test_the_page_shows_the_figures_in_both_languages(
     assert _analytics_as_statistics(app) == client.get("/api/v1/reports/statistics").json()
 
 
-def test_filters_narrow_every_table_and_the_csv_follows_the_url(month: dict[str, Actor]) -> None:
+def test_filters_narrow_every_table_and_the_csv_follows_the_url(
+    month: dict[str, Actor], settings: Settings
+) -> None:
     supervisor = month["supervisor"]
     organisations = _csv(supervisor, "organisations")
     assert organisations[0][:3] == ["Organisation", "Reports", "Answered"]
@@ -215,7 +222,7 @@ def test_filters_narrow_every_table_and_the_csv_follows_the_url(month: dict[str,
     assert [row[:2] for row in waste_only[1:]] == [["Waste", "2"]]
     roads = _csv(supervisor, "categories", category="roads")  # the parent takes its children
     assert [row[:2] for row in roads[1:]] == [["Potholes", "3"]]
-    today = datetime.now(UTC).date()
+    today = datetime.now(UTC).astimezone(ZoneInfo(settings.time_zone)).date()  # a local date
     later = _csv(supervisor, "series", **{"from": str(today.replace(year=today.year + 1))})
     assert later[1:] == []
     by_day = _csv(supervisor, "series", by="day", **{"from": str(today), "to": str(today)})
@@ -317,7 +324,7 @@ def test_the_upgrade_counts_the_reports_made_before_it(
         connection.execute(text("DELETE FROM report_daily"))
         connection.execute(text("DELETE FROM report_cell_month"))
     with app.state.engine.begin() as connection:
-        _migration()._backfill(connection)
+        _migration()._backfill(connection, app.state.settings.time_zone)
     with app.state.read_sessions() as db:
         assert aggregates.stored(db) == kept
         again = sorted(

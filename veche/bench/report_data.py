@@ -27,7 +27,7 @@ from audit.core.checkpoint import Checkpoint, sign_checkpoint
 from audit.core.entry import GENESIS_KIND, ZERO_HASH, build_entry, leaf_hash
 from audit.core.export import KeyInfo
 from audit.core.merkle import mth
-from reports.core.analytics import COUNTERS, DAY, Facts, month_of
+from reports.core.analytics import COUNTERS, DAY, Facts, LocalDays, month_of
 from reports.core.categories import tree_from_config
 from reports.core.location import GRID_E6
 from reports.services.aggregates import CELL_KEY, CELLS, DAILY, DAILY_KEY
@@ -210,10 +210,13 @@ def _row(report_id: str, reporter: int, d: Drawn) -> tuple[Any, ...]:
     )
 
 
-def fill_reports(engine: Engine, count: int, reporter: int, now: int, *, seed: int = 17) -> None:
+def fill_reports(
+    engine: Engine, count: int, reporter: int, now: int, days: LocalDays, *, seed: int = 17
+) -> None:
     """Write ``count`` reports received over the last year into ``report``, and their
-    aggregates, as the steps would have kept them, into ``report_daily`` and
-    ``report_cell_month``. The report table's indexes are made after the rows."""
+    aggregates, as the steps would have kept them by the local days of ``days``, into
+    ``report_daily`` and ``report_cell_month``. The report table's indexes are made after
+    the rows."""
     drawer = Drawer(now, 365, seed)
     daily: dict[tuple[int, str, str, str], Counter[str]] = {}
     cells: Counter[tuple[int, str, str, str, int, int]] = Counter()
@@ -222,7 +225,7 @@ def fill_reports(engine: Engine, count: int, reporter: int, now: int, *, seed: i
     for day in drawer.days(count):
         d = drawer.draw(day)
         facts = Facts(
-            day=d.received_at // DAY,
+            day=days.day(d.received_at),
             category=d.category,
             district=d.district,
             organisation=d.organisation,

@@ -36,7 +36,7 @@ from sqlalchemy import select
 
 from kernel.accounts.models import User
 from kernel.settings import Settings
-from reports.core.analytics import DAY, day_date, month_of, next_month
+from reports.core.analytics import LocalDays, day_date, month_of, next_month
 from veche.bench.cast import serve
 from veche.bench.report_data import report_log
 from veche.demo_reports import AREAS, EXAMPLE, boundary
@@ -177,9 +177,10 @@ def bench_submissions(
     return rows
 
 
-def _views(now: int) -> list[tuple[str, str]]:
-    """The pages timed: no filter, and the filters a management centre uses."""
-    today = now // DAY
+def _views(now: int, days: LocalDays) -> list[tuple[str, str]]:
+    """The pages timed: no filter, and the filters a management centre uses (local
+    dates)."""
+    today = days.day(now)
     last_month = month_of(month_of(today) - 1)
     month_end = day_date(next_month(last_month) - 1)
     # Part of the month before last, all of last month, this month so far: the map
@@ -218,7 +219,8 @@ def bench_analytics(
     now = int(time.time())
     say(f"  writing {count:,} reports and their aggregates…")
     began = time.perf_counter()
-    fill_reports(engine, count, int(reporter or 0), now)
+    days = LocalDays(Settings(data_dir=tmp / "analytics").time_zone)
+    fill_reports(engine, count, int(reporter or 0), now, days)
     filled = time.perf_counter() - began
     raw = _raw_summary(engine)
     engine.dispose()
@@ -226,7 +228,7 @@ def bench_analytics(
     with serve(tmp / "analytics", "", 1, tmp / "analytics.log") as server:
         client = _client(server.url, "bench-supervisor@example.org")
         try:
-            for label, path in [("baseline: the account page", "/account"), *_views(now)]:
+            for label, path in [("baseline: the account page", "/account"), *_views(now, days)]:
                 times, size = [], 0
                 for _ in range(repeats):
                     began = time.perf_counter()

@@ -3,8 +3,10 @@
 The management-centre analytics of resident reports (docs/protocol.md §16.10): each
 report's facts (seconds to the first response and to the first answer, whether that
 answer was in time, its ratings' count and sum), indexes for exact percentiles, and the
-aggregates kept by every step — reports by UTC day, category, district and organisation,
-and by month and 0.01° cell for the map. Existing reports are counted on upgrade.
+aggregates kept by every step — reports by local day (the municipality's time zone, the
+setting ``time_zone``, which ``veche.schema.migrate`` hands over), category, district and
+organisation, and by local month and 0.01° cell for the map — and the zone they count
+in. Existing reports are counted on upgrade.
 
 Revision ID: 0011
 Revises: 0010
@@ -15,7 +17,7 @@ import json
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
+from alembic import context, op
 from sqlalchemy.orm import Session
 
 revision = "0011"
@@ -102,12 +104,18 @@ def upgrade() -> None:
             "month", "category", "district", "organisation", "lat_e2", "lon_e2"
         ),
     )
-    _backfill(op.get_bind())
+    op.create_table(
+        "report_analytics_zone",
+        sa.Column("time_zone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("time_zone"),
+    )
+    _backfill(op.get_bind(), context.config.attributes.get("time_zone") or "UTC")
 
 
-def _backfill(bind: sa.Connection) -> None:
+def _backfill(bind: sa.Connection, time_zone: str) -> None:
     """Each existing report's facts from its steps and its ratings' log entries, then the
-    aggregates from the rows."""
+    aggregates from the rows, by the local days of ``time_zone``."""
+    from reports.core.analytics import LocalDays
     from reports.core.lifecycle import DAY, Step, clock_seconds
     from reports.services.aggregates import rebuild
 
@@ -148,11 +156,12 @@ def _backfill(bind: sa.Connection) -> None:
             values,
         )
     with Session(bind=bind) as session:
-        rebuild(session)
+        rebuild(session, LocalDays(time_zone))
         session.flush()
 
 
 def downgrade() -> None:
+    op.drop_table("report_analytics_zone")
     op.drop_table("report_cell_month")
     op.drop_table("report_daily")
     with op.batch_alter_table("report", schema=None) as batch_op:
