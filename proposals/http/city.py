@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from ballot.services.roll import formula_safe
 from kernel import i18n
 from kernel.web import DB, Viewer, render, request_language, requires_role
+from proposals.http.state import ProposalState
 from proposals.services.city import SERIES, CityFigures, Table, city_figures
 
 __all__ = ["CityDashboard"]
@@ -97,11 +98,13 @@ class CityDashboard(Controller):
     guards = [requires_role("admin", "moderator")]  # noqa: RUF012 - read as a class attribute
 
     @get("/", sync_to_thread=True)
-    def page(self, request: Request[Any, Any, Any], db: DB, viewer: Viewer) -> Response[str]:
+    def page(
+        self, request: Request[Any, Any, Any], db: DB, state: ProposalState, viewer: Viewer
+    ) -> Response[str]:
         """The dashboard."""
         lang = request_language(request)
         with db.begin():
-            figures = city_figures(db)
+            figures = city_figures(db, state.settings.time_zone)
         cofunding = [
             {"title": row[0], "percent": min(100, int(row[5])), "shown": row}
             for row in figures.cofunding.rows
@@ -123,13 +126,13 @@ class CityDashboard(Controller):
 
     @get("/csv/{table:str}", sync_to_thread=True)
     def table_csv(
-        self, request: Request[Any, Any, Any], table: FromPath[str], db: DB
+        self, request: Request[Any, Any, Any], table: FromPath[str], db: DB, state: ProposalState
     ) -> Response[str]:
         """One table as CSV: money in minor units, as the figures are kept."""
         lang = request_language(request)
         gettext = i18n.translations(lang).gettext
         with db.begin():
-            found = city_figures(db).table(table)
+            found = city_figures(db, state.settings.time_zone).table(table)
         if found is None:
             raise NotFoundException(detail="No such table.")
         out = io.StringIO()

@@ -3,8 +3,8 @@ co-funding raised against what is required.
 
 Every figure is a count or a sum of integers read from the tables (money in minor
 units); times of credentials and ballots are the public ``at`` of their log entries.
-The timeline counts by day (``YYYY-MM-DD``, UTC) while it spans at most ``DAILY_SPAN``
-days, by calendar month (``YYYY-MM``) after that. Percentiles are nearest-rank: the
+The timeline counts by local day (``YYYY-MM-DD`` in the municipality's time zone, the
+setting ``time_zone``) while it spans at most ``DAILY_SPAN`` days, by calendar month (``YYYY-MM``) after that. Percentiles are nearest-rank: the
 ``p``-th percentile of ``n`` sorted values is the value at rank ``ceil(p × n / 100)``,
 so every figure is one of the measured values, with no interpolation.
 """
@@ -15,7 +15,8 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -79,19 +80,20 @@ def nearest_rank(values: list[int], p: int) -> int | None:
     return ordered[rank - 1]
 
 
-def _day(at: int) -> str:
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d")
+def _day(at: int, zone: tzinfo) -> str:
+    return datetime.fromtimestamp(at, zone).strftime("%Y-%m-%d")
 
 
-def _entry_months(db: Session, seqs: list[int]) -> dict[int, str]:
-    """The day (UTC) of each log entry's public ``at``."""
+def _entry_months(db: Session, seqs: list[int], zone: tzinfo) -> dict[int, str]:
+    """The local day of each log entry's public ``at`` (``YYYY-MM-DDTHH:MM:SSZ``)."""
     months: dict[int, str] = {}
     for start in range(0, len(seqs), 500):
         chunk = seqs[start : start + 500]
         for seq, data in db.execute(
             select(LogEntry.seq, LogEntry.data).where(LogEntry.seq.in_(chunk))  # type: ignore[attr-defined]
         ):
-            months[seq] = str(json.loads(bytes(data))["at"])[:10]
+            at = datetime.fromisoformat(str(json.loads(bytes(data))["at"]))
+            months[seq] = at.astimezone(zone).strftime("%Y-%m-%d")
     return months
 
 
@@ -102,8 +104,10 @@ def _count(pairs: Iterable[tuple[str, str]]) -> dict[str, Counter[str]]:
     return out
 
 
-def city_figures(db: Session) -> CityFigures:
-    """Every table of the city dashboard, read in the caller's transaction."""
+def city_figures(db: Session, time_zone: str = "UTC") -> CityFigures:
+    """Every table of the city dashboard, read in the caller's transaction; days are those
+    of ``time_zone`` (an IANA name)."""
+    zone = ZoneInfo(time_zone)
     names = {d.code: d.name for d in db.scalars(select(District))}
     events: list[tuple[str, str]] = []  # (month, series)
     per_district: dict[str, Counter[str]] = defaultdict(Counter)
@@ -112,7 +116,7 @@ def city_figures(db: Session) -> CityFigures:
     for created, district in db.execute(
         select(User.created_at, User.district).where(User.role == "resident")
     ):
-        events.append((_day(created), "registrations"))
+        events.append((_day(created, zone), "registrations"))
         per_district[district or ""]["registrations"] += 1
     proposal_district: dict[int, str] = {}
     for pid, created, district, status in db.execute(
@@ -120,15 +124,15 @@ def city_figures(db: Session) -> CityFigures:
     ):
         proposal_district[int(pid)] = district
         if status in PUBLIC:
-            events.append((_day(created), "proposals"))
+            events.append((_day(created, zone), "proposals"))
             per_district[district]["proposals"] += 1
     for pid, at in db.execute(select(Support.proposal_id, Support.at)):
-        events.append((_day(at), "supports"))
+        events.append((_day(at, zone), "supports"))
         per_district[proposal_district.get(pid, "")]["supports"] += 1
     for pid, created, amount, status in db.execute(
         select(Pledge.proposal_id, Pledge.created_at, Pledge.amount, Pledge.status)
     ):
-        events.append((_day(created), "pledges"))
+        events.append((_day(created, zone), "pledges"))
         district = proposal_district.get(pid, "")
         per_district[district]["pledges"] += 1
         if status in RAISED:
@@ -137,7 +141,7 @@ def city_figures(db: Session) -> CityFigures:
     election_district = dict(db.execute(select(Election.id, Election.district)).all())
     issued = list(db.execute(select(CredentialIssuance.election_id, CredentialIssuance.seq)))
     cast = list(db.execute(select(CastBallot.election_id, CastBallot.seq)))
-    months = _entry_months(db, [seq for _e, seq in issued] + [seq for _e, seq in cast])
+    months = _entry_months(db, [seq for _e, seq in issued] + [seq for _e, seq in cast], zone)
     for series, rows in (("credentials", issued), ("ballots", cast)):
         for election_id, seq in rows:
             if seq in months:
@@ -154,7 +158,7 @@ def city_figures(db: Session) -> CityFigures:
     counts = _count((day[:width], series) for day, series in events)
     monthly = Table(
         key="monthly",
-        title=N_("Participation by day (UTC)") if by_day else N_("Participation by month (UTC)"),
+        title=N_("Participation by day") if by_day else N_("Participation by month"),
         columns=(N_("Day") if by_day else N_("Month"), *(title for _k, title in SERIES)),
         rows=[[m, *(counts[m][k] for k, _t in SERIES)] for m in sorted(counts)],
     )

@@ -88,3 +88,25 @@ def test_nearest_rank_percentiles_are_measured_values() -> None:
     assert nearest_rank([4, 1, 3, 2], 50) == 2
     assert nearest_rank(list(range(1, 11)), 90) == 9
     assert nearest_rank(list(range(1, 11)), 100) == 10
+
+
+@PAGES_ON_SQLITE
+def test_days_and_months_are_the_municipalitys(app: Litestar, people: dict[str, Actor]) -> None:
+    """A resident who registered at 22:30 UTC on 31 December 2025 registered on 1 January
+    2026 in Moscow (UTC+3, the default time zone): the timeline counts them in January."""
+    from sqlalchemy import text
+
+    admin = people["admin"]
+    moment = 1_767_220_200  # 2025-12-31T22:30:00Z
+    with app.state.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE user_account SET created_at = :at WHERE email = :email"),
+            {"at": moment, "email": "r1@example.org"},
+        )
+    header, *months = rows(admin, "monthly")
+    assert header[:2] == ["Month", "Registrations"]
+    counted = {row[0]: int(row[1]) for row in months}
+    assert counted.get("2026-01", 0) >= 1
+    assert "2025-12" not in counted  # where a UTC day would have put them
+    page = admin.use().get("/admin/city", headers=RU)
+    assert "Участие по месяцам" in page.text and "Europe/Moscow" in page.text
