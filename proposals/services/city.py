@@ -4,9 +4,10 @@ co-funding raised against what is required.
 Every figure is a count or a sum of integers read from the tables (money in minor
 units); times of credentials and ballots are the public ``at`` of their log entries.
 The timeline counts by local day (``YYYY-MM-DD`` in the municipality's time zone, the
-setting ``time_zone``) while it spans at most ``DAILY_SPAN`` days, by calendar month (``YYYY-MM``) after that. Percentiles are nearest-rank: the
-``p``-th percentile of ``n`` sorted values is the value at rank ``ceil(p × n / 100)``,
-so every figure is one of the measured values, with no interpolation.
+setting ``time_zone``) while it spans at most ``DAILY_SPAN`` days, by calendar month
+(``YYYY-MM``) after that. Percentiles are nearest-rank: the ``p``-th percentile of ``n``
+sorted values is the value at rank ``ceil(p × n / 100)``, so every figure is one of the
+measured values, with no interpolation.
 """
 
 from __future__ import annotations
