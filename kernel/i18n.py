@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import (
@@ -114,6 +114,7 @@ def jinja_env(lang: str) -> Environment:
     env.filters["date"] = _datetime_filter(lang, "date")
     env.filters["label"] = lambda text: label(lang, text)
     env.filters["sign"] = lambda currency: currency_sign(lang, currency or "RUB")
+    env.filters["zone"] = lambda name: zone_name(lang, name)
     env.tests["identifier_like"] = lambda text: bool(_IDENTIFIER.fullmatch(str(text)))
     env.globals["plural"] = lambda singular, plural_, n, **kw: plural(
         lang, singular, plural_, n, **kw
@@ -242,6 +243,21 @@ def _zone_label(at: datetime, tz: ZoneInfo) -> str:
         hours, mins = divmod(abs(minutes), 60)
         label = f"UTC{sign}{hours}" + (f":{mins:02d}" if mins else "")
     return label
+
+
+def zone_name(lang: str, name: str | None) -> str:
+    """A time zone as a reader names it: its city in the reader's language and its offset
+    now (``Москва, UTC+3``; ``Berlin, UTC+1``); ``UTC`` for UTC."""
+    tz = zone(name)
+    if tz.key == "UTC":
+        return "UTC"
+    now = datetime.now(UTC).astimezone(tz)
+    offset = now.utcoffset()
+    minutes = int(offset.total_seconds()) // 60 if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    city = get_timezone_location(get_timezone(tz.key), locale=lang, return_city=True)
+    return f"{city}, UTC{sign}{hours}" + (f":{mins:02d}" if mins else "")
 
 
 def _datetime_filter(lang: str, style: str) -> Any:

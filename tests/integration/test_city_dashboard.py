@@ -109,4 +109,4 @@ def test_days_and_months_are_the_municipalitys(app: Litestar, people: dict[str, 
     assert counted.get("2026-01", 0) >= 1
     assert "2025-12" not in counted  # where a UTC day would have put them
     page = admin.use().get("/admin/city", headers=RU)
-    assert "Участие по месяцам" in page.text and "Europe/Moscow" in page.text
+    assert "Участие по месяцам" in page.text and "Москва, UTC+3" in page.text

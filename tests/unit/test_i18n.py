@@ -76,3 +76,13 @@ def test_translations_load() -> None:
 )
 def test_pick_language(cookie: str | None, header: str | None, expected: str) -> None:
     assert i18n.pick_language(cookie, header, "en") == expected
+
+
+def test_a_time_zone_is_named_by_its_city_and_offset() -> None:
+    from kernel.i18n import zone_name
+
+    assert zone_name("ru", "Europe/Moscow") == "Москва, UTC+3"  # no daylight saving since 2014
+    assert zone_name("en", "Europe/Moscow") == "Moscow, UTC+3"
+    assert zone_name("en", "Asia/Kolkata") == "Kolkata, UTC+5:30"
+    assert zone_name("en", "America/St_Johns").startswith("St. John’s, UTC-")
+    assert zone_name("ru", "UTC") == "UTC"
