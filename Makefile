@@ -23,11 +23,11 @@ demo: $(VENV)/.installed
 	$(BIN)/veche demo --host $(HOST) --port $(PORT)
 
 ## test: install the test extras and system packages, lint, type-check, run the whole suite
-## (on two processes: the browser tests that read the one demo stay on one of them)
+## (on two processes, which share the one demo the browser tests read)
 test: $(VENV)/.installed-test
 	./scripts/system-deps.sh
 	$(MAKE) lint typecheck
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2
 
 # ruff, then the layers of docs/architecture.md (.importlinter): one way down, pure cores, no cycles.
 lint: $(VENV)/.installed-test

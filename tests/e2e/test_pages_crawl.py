@@ -29,10 +29,6 @@ MAX_PAGES = 600
 PER_SHAPE = 25
 
 
-# The demo is built once per test process: its readers share one (``make test``'s loadgroup).
-pytestmark = pytest.mark.xdist_group("demo")
-
-
 def crawl(client: httpx.Client, origin: str, *, one_per_shape: bool = False) -> dict[str, int]:
     """Status of every same-origin page reachable from /, following redirects; with
     ``one_per_shape``, of one page of each shape (ids and numbers aside)."""

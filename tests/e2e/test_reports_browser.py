@@ -14,8 +14,7 @@ from tests.support.images import png
 from tests.support.server import LiveServer
 from veche.setup import DEMO_PASSWORD
 
-# The demo is built once per test process: its readers share one (``make test``'s loadgroup).
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.browser
 
 
 def log_in(browser: Any, url: str, email: str) -> Any:
