@@ -23,7 +23,7 @@ from tally._num import fast_rationals, to_fraction
 from tally.errors import TallyError
 from tally.greedy import greedy_fill, project_scores
 from tally.mes_add1 import add1 as add1_completion
-from tally.mes_add1_skip import Add1Skip
+from tally.mes_add1 import skip_for
 from tally.mes_approval import ApprovalMes, one_utility
 from tally.mes_run import Run
 from tally.model import Election, Outcome, RuleConfig, Step, frac_str, parse_frac
@@ -129,7 +129,7 @@ def _mes_runs(
         start = budget if config.add1_start == "exact" else (budget // n) * n
         skip = None
         if not ties.refuses:
-            skip = Add1Skip(prof, engine.candidates, factor, ties.rank, rationals)
+            skip = skip_for(engine)
         done = add1_completion(
             engine,
             prof,

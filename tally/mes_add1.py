@@ -11,6 +11,7 @@ is the definition's (one per budget tried), whatever it skipped.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from tally.mes_add1_skip import Add1Skip
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from tally.mes_approval import ApprovalMes
     from tally.mes_engine import MesEngine
 
-__all__ = ["Add1Result", "add1"]
+__all__ = ["Add1Result", "add1", "skip_for"]
 
 
 class Add1Result:
@@ -44,6 +45,32 @@ def _exhaustive(prof: Profile, pool: list[int], winners: list[int], budget: int)
     left = budget - _spent(prof, winners)
     chosen = set(winners)
     return all(prof.costs[i] > left for i in pool if i not in chosen)
+
+
+def skip_for(engine: MesEngine | ApprovalMes) -> Add1Skip:
+    """The bound of ``mes_add1_skip`` over ``engine``'s own voter types."""
+    from tally.mes_approval import ApprovalMes
+
+    if isinstance(engine, ApprovalMes):
+        approval = engine
+
+        def supporters(c: int) -> list[tuple[Hashable, int, int]]:
+            u = approval.utility[c]
+            return [(mask, m, u) for mask, m, _ in approval.supporters[c]]
+
+    else:
+        general = engine
+
+        def supporters(c: int) -> list[tuple[Hashable, int, int]]:
+            voters, utilities = general.type_voters, general.utilities[c]
+            return [
+                (t, voters[t], utilities[j])
+                for t, j in zip(general.supporters[c], general.supporter_utility_index[c], strict=True)
+            ]
+
+    return Add1Skip(
+        supporters, engine.candidates, engine.scaled_cost, engine.tie_rank, engine._rational
+    )
 
 
 def add1(
@@ -69,7 +96,7 @@ def add1(
     run = engine.search(start)
     made = 1
     streak = 1  # runs in a row with these purchases
-    wait = 1  # the streak at which to ask
+    wait = 2  # the streak at which to ask
     overspent = False
     while True:
         winners = run.winners

@@ -57,11 +57,10 @@ except for ties the second condition does not cover) means no skip at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from tally.mes_run import Run
-from tally.profile import Profile
 
 __all__ = ["Add1Skip"]
 
@@ -69,50 +68,44 @@ __all__ = ["Add1Skip"]
 class Add1Skip:
     """A profile prepared for ``steps`` (the bound above), for many runs of one add1.
 
-    ``_supporters[c]``: ``(voter type, utility)`` for each type supporting the candidate
-    ``c``; ``_entries[t]``: the candidates type ``t`` supports with its utility;
-    ``_scaled_cost[c]``: the cost times ``n``; ``_total_utility[c]``: the utility of all
-    of ``c``'s supporters. ``_folds`` keeps, per purchase sequence, the voter types
-    grouped into classes.
+    ``supporters(c)`` gives, for the candidate ``c``, ``(voter type, voters, utility)``
+    for each voter type supporting it (a type is any hashable name of a distinct
+    ballot); it is asked once per candidate, when first needed.
     """
 
     def __init__(
         self,
-        prof: Profile,
+        supporters: Callable[[int], list[tuple[Hashable, int, int]]],
         candidates: Sequence[int],
-        factor: Sequence[int],
+        scaled_cost: Sequence[int],
         rank: Sequence[int],
         rationals: Any,
     ) -> None:
         self._rational = rationals
         self._rank = rank
         self._candidates = list(candidates)
-        self._mult = prof.mult
-        cset = set(candidates)
-        self._supporters: dict[int, list[tuple[int, int]]] = {c: [] for c in candidates}
-        self._entries: list[list[tuple[int, int]]] = []
-        for t, ballot in enumerate(prof.types):
-            mine = [(i, w * factor[i]) for i, w in ballot if i in cset]
-            self._entries.append(mine)
-            for i, u in mine:
-                self._supporters[i].append((t, u))
-        n = prof.n_voters
-        self._scaled_cost = {c: prof.costs[c] * n for c in candidates}
-        self._total_utility = {
-            c: sum(self._mult[t] * u for t, u in self._supporters[c]) for c in candidates
-        }
-        self._folds: dict[tuple[int, ...], _Fold] = {}
+        self._supporters_of = supporters
+        self._supporters: dict[int, list[tuple[Hashable, int, int]]] = {}
+        self._scaled_cost = scaled_cost
+        self._total_utility: dict[int, int] = {}
+
+    def supporters(self, c: int) -> list[tuple[Hashable, int, int]]:
+        got = self._supporters.get(c)
+        if got is None:
+            got = self._supporters[c] = self._supporters_of(c)
+            self._total_utility[c] = sum([m * u for _, m, u in got])
+        return got
+
+    def total_utility(self, c: int) -> int:
+        if c not in self._total_utility:
+            self.supporters(c)
+        return self._total_utility[c]
 
     def steps(self, e: int, run: Run, step: int) -> int:
         """How many further raises of ``step`` after ``e`` are sure to give the same
         purchases as ``run`` (the run at ``e``): the largest ``j ≥ 0`` with
         ``j·step < T``; 0 as soon as ``T ≤ step`` is certain."""
-        winners = tuple(run.winners)
-        fold = self._folds.get(winners)
-        if fold is None:
-            if len(self._folds) > 64:
-                self._folds.clear()
-            fold = self._folds[winners] = _Fold(self, winners)
+        fold = _Fold(self, tuple(run.winners))
         q = self._rational
         prices = [q(p.price) for p in run.purchases]
         bound = _Bound(step, q)
@@ -161,47 +154,53 @@ class _Bound:
 
 
 class _Fold:
-    """The voter types grouped into classes for one purchase sequence: a class is the
-    rounds its voters paid in, with their utilities (``keys[k]``); ``hist[c]`` lists
-    ``(class, utility for c, voters)`` for each candidate ``c``."""
+    """The voter types grouped into classes for one run's purchases: a class is the
+    rounds its voters paid in, with their utilities. ``purchases`` builds the classes
+    round by round (so that a bound found early costs only the rounds before it);
+    ``hist(c)`` lists ``(class, utility for c, voters)`` for each candidate ``c`` once
+    they are all built."""
 
     def __init__(self, skip: Add1Skip, winners: tuple[int, ...]) -> None:
         self.skip = skip
         self.winners = winners
-        position = {w: r for r, w in enumerate(winners)}
-        ids: dict[tuple[tuple[int, int], ...], int] = {(): 0}
-        type_class: list[int] = []
-        for entries in skip._entries:
-            key = tuple(sorted((position[i], u) for i, u in entries if i in position))
-            k = ids.get(key)
-            if k is None:
-                k = ids[key] = len(ids)
-            type_class.append(k)
-        self.keys = list(ids)
-        mult = skip._mult
-        self.hist: dict[int, list[tuple[int, int, int]]] = {}
-        for c, sup in skip._supporters.items():
+        self.type_class: dict[Hashable, int] = {}
+        self.size = 1
+        self._hist: dict[int, list[tuple[int, int, int]]] = {}
+
+    def hist(self, c: int) -> list[tuple[int, int, int]]:
+        """``(class, utility for c, voters)`` for the classes of ``c``'s supporters."""
+        got = self._hist.get(c)
+        if got is None:
+            type_class = self.type_class
             h: dict[tuple[int, int], int] = {}
-            for t, u in sup:
-                key2 = (type_class[t], u)
-                h[key2] = h.get(key2, 0) + mult[t]
-            self.hist[c] = [(k, u, m) for (k, u), m in h.items()]
+            for t, m, u in self.skip.supporters(c):
+                key = (type_class.get(t, 0), u)
+                h[key] = h.get(key, 0) + m
+            got = self._hist[c] = [(k, u, m) for (k, u), m in h.items()]
+        return got
 
     def purchases(self, e: int, prices: list[Any], bound: _Bound) -> list[Any] | None:
         """Condition 1 for every purchase; the slopes ``σ_r`` (``None`` if the run does
-        not match its prices)."""
+        not match its prices). The classes are built as the rounds go: the class of the
+        voters who paid in the rounds before and then (with utility ``u``) in round ``r``
+        is the child ``(class, u)`` of their class before."""
         skip = self.skip
-        x0: list[Any] = [e] * len(self.keys)
-        x1: list[Any] = [1] * len(self.keys)
+        type_class: dict[Hashable, int] = {}
+        x0: list[Any] = [e]
+        x1: list[Any] = [1]
         sigmas: list[Any] = []
         for r, w in enumerate(self.winners):
             rho = prices[r]
+            supporters = skip.supporters(w)
+            h: dict[tuple[int, int], int] = {}
+            for t, m, u in supporters:
+                key = (type_class.get(t, 0), u)
+                h[key] = h.get(key, 0) + m
             poor0 = poor1 = rich_utility = 0
             alive_poor = []
-            for k, u, m in self.hist[w]:
+            for (k, u), m in h.items():
                 a = x0[k]
-                share = rho * u
-                if a >= share:
+                if a >= rho * u:
                     rich_utility += u * m
                 elif a >= 0:
                     poor0 += a * m
@@ -216,17 +215,23 @@ class _Fold:
                 bound.need(x0[k] - rho * u, x1[k] - sigma * u, strict=False)
             if bound.done:
                 return sigmas
-            for k, u, _ in self.hist[w]:
-                x0[k] -= rho * u
-                x1[k] -= sigma * u
+            child: dict[tuple[int, int], int] = {}
+            for k, u in h:
+                child[k, u] = len(x0)
+                x0.append(x0[k] - rho * u)
+                x1.append(x1[k] - sigma * u)
+            for t, _, u in supporters:
+                type_class[t] = child[type_class.get(t, 0), u]
+        self.type_class = type_class
+        self.size = len(x0)
         return sigmas
 
     def rivals(self, e: int, prices: list[Any], sigmas: list[Any], bound: _Bound) -> None:
         """Conditions 2 and 3 (the money of each class replayed round by round)."""
         skip = self.skip
         rank = skip._rank
-        x0: list[Any] = [e] * len(self.keys)
-        x1: list[Any] = [1] * len(self.keys)
+        x0: list[Any] = [e] * self.size
+        x1: list[Any] = [1] * self.size
         left = set(skip._candidates)
         for r, w in enumerate(self.winners):
             left.discard(w)
@@ -234,7 +239,7 @@ class _Fold:
             for c in left:
                 cost = skip._scaled_cost[c]
                 loses_ties = rank[c] > rank[w]
-                total = skip._total_utility[c]
+                total = skip.total_utility(c)
                 # Q empty: g = ρ_r·U_c, which never grows (σ_r ≤ 0)
                 if sigma <= 0 and (
                     rho * total < cost or (loses_ties and rho * total == cost)
@@ -243,7 +248,7 @@ class _Fold:
                 g0: Any = 0
                 g1: Any = 0
                 rich = 0
-                for k, u, m in self.hist[c]:
+                for k, u, m in self.hist(c):
                     a = x0[k]
                     if a < 0:
                         continue  # dead: in Q, nothing to pay
@@ -257,13 +262,13 @@ class _Fold:
                 bound.need(g0 - cost, g1, strict=not (loses_ties and rich > 0))
                 if bound.done:
                     return
-            for k, u, _ in self.hist[w]:
+            for k, u, _ in self.hist(w):
                 x0[k] -= rho * u
                 x1[k] -= sigma * u
         for c in left:
             money0: Any = 0
             money1: Any = 0
-            for k, _, m in self.hist[c]:
+            for k, _, m in self.hist(c):
                 if x0[k] >= 0:
                     money0 += x0[k] * m
                     money1 += x1[k] * m
