@@ -65,7 +65,9 @@ def skip_for(engine: MesEngine | ApprovalMes) -> Add1Skip:
             voters, utilities = general.type_voters, general.utilities[c]
             return [
                 (t, voters[t], utilities[j])
-                for t, j in zip(general.supporters[c], general.supporter_utility_index[c], strict=True)
+                for t, j in zip(
+                    general.supporters[c], general.supporter_utility_index[c], strict=True
+                )
             ]
 
     return Add1Skip(

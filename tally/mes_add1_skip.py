@@ -241,9 +241,7 @@ class _Fold:
                 loses_ties = rank[c] > rank[w]
                 total = skip.total_utility(c)
                 # Q empty: g = ρ_r·U_c, which never grows (σ_r ≤ 0)
-                if sigma <= 0 and (
-                    rho * total < cost or (loses_ties and rho * total == cost)
-                ):
+                if sigma <= 0 and (rho * total < cost or (loses_ties and rho * total == cost)):
                     continue
                 g0: Any = 0
                 g1: Any = 0

@@ -29,7 +29,7 @@ from tally import (
     mes,
 )
 from tally.compute import _tie_votes
-from tally.mes_add1 import Add1Result, _exhaustive, _spent, skip_for
+from tally.mes_add1 import Add1Result, _exhaustive, _spent, add1, skip_for
 from tally.mes_approval import ApprovalMes
 from tally.mes_engine import MesEngine
 from tally.profile import Profile, build_profile
@@ -72,7 +72,7 @@ def _both(
     """The outcome with skipping, the outcome of the plain loop (JSON), and the runs the
     skipping loop made."""
     made: list[int] = []
-    real = mes.add1_completion
+    real = add1
 
     def counting(*args: Any) -> Add1Result:
         got = real(*args)
@@ -112,7 +112,9 @@ def plateau_elections(draw: st.DrawFn, kind: str = "approval") -> tuple[Election
     return Election(projects, budget, kind=kind), ballots  # type: ignore[arg-type]
 
 
-def _config(satisfaction: str, completion: str, stop: bool, tie: TieBreak, **more: Any) -> RuleConfig:
+def _config(
+    satisfaction: str, completion: str, stop: bool, tie: TieBreak, **more: Any
+) -> RuleConfig:
     return RuleConfig(
         rule="mes",
         satisfaction=satisfaction,  # type: ignore[arg-type]
@@ -239,7 +241,7 @@ def test_a_small_election_with_a_large_budget_takes_few_runs(voters: int) -> Non
     election, ballots = _demo_like(voters)
     config = _config("cost", "add1", False, TIES[0])
     made: list[int] = []
-    real = mes.add1_completion
+    real = add1
 
     def counting(*args: Any) -> Add1Result:
         got = real(*args)
