@@ -22,7 +22,8 @@ they have, a smaller ρ would give the same sum, against ``ρ_r`` being the leas
 ``σ_r = −Σ_poor alive x¹ / U_rich``.
 
 *Slopes.* By induction over the rounds ``σ_r ≤ 0`` and ``x¹ ≥ 1``: ``x¹ = 1 − Σ σ_j·u_j``
-over the rounds a voter paid in, ``u_j > 0``; ``σ_r`` is minus a sum of ``x¹ ≥ 0``.
+over the rounds a voter paid in, ``u_j > 0``; ``σ_r`` is minus a sum of ``x¹·voters
+≥ 0`` over ``U_rich > 0``.
 So a rich class stays rich (``x − ρ_r·u`` has slope ``x¹ − σ_r·u ≥ 1``); a class put on
 the boundary at ``t = 0`` is rich for ``t > 0``, which is why it is counted rich; a class
 alive stays alive; a dead class (``x⁰ < 0``: it paid all it had at an earlier purchase,
@@ -43,7 +44,10 @@ assumption says once the earlier rounds are as assumed):
    ``ρ_r`` is affine in ``t``. If ``g < C_c`` then ``f_c(ρ_r) < C_c`` and, ``f_c``
    being non-decreasing, ``ρ_c > ρ_r`` (this covers a project its supporters cannot pay
    for). If ``g ≤ C_c`` and ``U_{¬Q} > 0`` then for ``ρ' < ρ_r``,
-   ``f_c(ρ') ≤ Σ_Q m + ρ'·U_{¬Q} < g ≤ C_c``: ``ρ_c ≥ ρ_r``;
+   ``f_c(ρ') ≤ Σ_Q m + ρ'·U_{¬Q} < g ≤ C_c``: ``ρ_c ≥ ρ_r``. (With ``Q`` empty,
+   ``g = ρ_r·U_c`` never grows, ``σ_r ≤ 0``: a project with ``ρ_r⁰·U_c < C_c`` needs
+   no look at its supporters.) The tie-break is a total order of the projects (not
+   ``refuse``), so these pairwise conditions make ``w_r`` the purchase;
 3. after the last round no project left is affordable: ``Σ_alive x < C_c``.
 
 Each condition is ``a + b·t < 0`` (or ``≤ 0``) with exact ``a, b``, true at ``t = 0``;
@@ -52,7 +56,9 @@ these bounds, ``T``, is such that every run at ``e + t``, ``0 ≤ t < T``, makes
 purchases as the run at ``e``. The add1 loop stops only at a change of the winners (the
 budget overspent, an exhaustive result, everything bought), so its steps below ``T``
 need not be run. Any check that fails at ``t = 0`` (which the run at ``e`` rules out
-except for ties the second condition does not cover) means no skip at all.
+except for ties the second condition does not cover) means no skip at all; so does a
+run whose prices do not match the split. A smaller answer is always safe (it only costs
+runs): the bound is conservative, never a guess.
 """
 
 from __future__ import annotations
