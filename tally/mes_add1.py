@@ -11,7 +11,7 @@ is the definition's (one per budget tried), whatever it skipped.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING
 
 from tally.mes_add1_skip import Add1Skip
@@ -57,6 +57,19 @@ def skip_for(engine: MesEngine | ApprovalMes) -> Add1Skip:
         def supporters(c: int) -> list[tuple[Hashable, int, int]]:
             u = approval.utility[c]
             return [(mask, m, u) for mask, m, _ in approval.supporters[c]]
+
+        def classes(c: int, bought: int) -> tuple[Sequence[tuple[int, ...]], Sequence[int], int]:
+            got = approval._classes_of(c, bought)  # the run just made them
+            return got.projects, got.voters, approval.utility[c]
+
+        return Add1Skip(
+            supporters,
+            engine.candidates,
+            engine.scaled_cost,
+            engine.tie_rank,
+            engine._rational,
+            classes,
+        )
 
     else:
         general = engine

@@ -68,7 +68,11 @@ from typing import Any
 
 from tally.mes_run import Run
 
-__all__ = ["Add1Skip"]
+__all__ = ["Add1Skip", "Classes"]
+
+# The classes of a project's supporters after a set of purchases (a bit mask): the bought
+# projects each class paid for, its voters, and the project's one utility.
+Classes = Callable[[int, int], tuple[Sequence[tuple[int, ...]], Sequence[int], int]]
 
 
 class Add1Skip:
@@ -86,8 +90,10 @@ class Add1Skip:
         scaled_cost: Sequence[int],
         rank: Sequence[int],
         rationals: Any,
+        classes: Classes | None = None,
     ) -> None:
         self._rational = rationals
+        self._classes = classes
         self._rank = rank
         self._candidates = list(candidates)
         self._supporters_of = supporters
@@ -111,9 +117,11 @@ class Add1Skip:
         """How many further raises of ``step`` after ``e`` are sure to give the same
         purchases as ``run`` (the run at ``e``): the largest ``j ≥ 0`` with
         ``j·step < T``; 0 as soon as ``T ≤ step`` is certain."""
-        fold = _Fold(self, tuple(run.winners))
         q = self._rational
         prices = [q(p.price) for p in run.purchases]
+        if self._classes is not None and self._soon(e, run.winners, prices, step):
+            return 0
+        fold = _Fold(self, tuple(run.winners))
         bound = _Bound(step, q)
         # First the purchases themselves (cheap: the winners' supporters), which also
         # give each price's slope; then the other projects round by round.
@@ -122,6 +130,44 @@ class Add1Skip:
             return bound.steps()
         fold.rivals(e, prices, sigmas, bound)
         return bound.steps()
+
+    def _soon(self, e: int, winners: list[int], prices: list[Any], step: int) -> bool:
+        """Whether condition 1 already ends the stretch within one step, seen on the
+        engine's own classes after each set of purchases (one utility per project,
+        ``classes(w, set)``: the bought projects each class paid for and its voters).
+        Only a shortcut: ``False`` lets the whole bound be computed, which checks
+        everything again; so does a run whose prices do not match the split."""
+        assert self._classes is not None
+        q = self._rational
+        paid: dict[int, tuple[Any, Any]] = {}  # project -> (its share, the share's slope)
+        bought = 0
+        for w, rho in zip(winners, prices, strict=True):
+            projects, voters, u = self._classes(w, bought)
+            share = rho * u
+            poor0 = poor1 = rich = 0
+            alive_poor = []
+            for k, m in zip(projects, voters, strict=True):
+                x0: Any = e
+                x1: Any = 1
+                for j in k:
+                    p0, p1 = paid[j]
+                    x0 -= p0
+                    x1 -= p1
+                if x0 >= share:
+                    rich += m
+                elif x0 >= 0:
+                    poor0 += x0 * m
+                    poor1 += x1 * m
+                    alive_poor.append((x0, x1))
+            if not rich or self._scaled_cost[w] - poor0 != share * rich:
+                return False
+            slope = -q(poor1) / rich  # the share's slope, σ·u
+            for x0, x1 in alive_poor:
+                if (share - x0) <= step * (x1 - slope):
+                    return True
+            paid[w] = (share, slope)
+            bought |= 1 << w
+        return False
 
 
 class _Bound:
