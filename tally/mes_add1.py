@@ -103,11 +103,12 @@ def add1(
 
     With ``skip`` (never with the ``refuse`` tie-break, whose errors depend on which ties
     a run meets), a run whose purchases stayed the same as the run before is asked how
-    many raises it certainly stays the same for; those are skipped. Asking costs one to
-    three runs on a large election, where a voter class crosses a share every few
-    hundredths of a raise and the answer is none; so after an answer of none the loop
-    waits for a stretch of unchanged runs four times as long before it asks again, and
-    after a skip it asks at once.
+    many raises it certainly stays the same for; those are skipped. On a large election
+    a voter class crosses a share every few hundredths of a raise and the answer is
+    none: with one utility per project it is found on the classes the run made for its
+    winners, in a fraction of a run, but with points ballots the whole bound costs one
+    to three runs. So after an answer of none the loop waits for a stretch of unchanged
+    runs four times as long before it asks again; after a skip it asks at once.
     """
     k = 0
     run = engine.search(start)
