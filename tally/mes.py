@@ -3,10 +3,10 @@
 - satisfaction ``cost`` or ``cardinality`` (points as utilities for cumulative ballots);
 - eligibility: a minimum share of voters (``min_vote_share``) or a share of voters
   relative to the share of the budget (``eligibility_ratio``, Świecie 2023);
-- completion ``add1``: raise every voter's budget by one currency unit at a time; stop as
-  soon as the result is exhaustive, or before the first raise whose result would exceed
-  the budget (equalshares.net, "Completion"); ``add1-greedy`` then fills the rest by
-  votes; ``greedy`` fills by votes without raising;
+- completion ``add1`` (``mes_add1``): raise every voter's budget by one currency unit at a
+  time; stop as soon as the result is exhaustive, or before the first raise whose result
+  would exceed the budget (equalshares.net, "Completion"); ``add1-greedy`` then fills the
+  rest by votes; ``greedy`` fills by votes without raising;
 - comparison with the greedy result, by satisfaction (number of approved winners) or by
   exclusion (having no approved winner at all): if more voters prefer the greedy result,
   it is the result.
@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 from tally._num import fast_rationals, to_fraction
 from tally.errors import TallyError
 from tally.greedy import greedy_fill, project_scores
+from tally.mes_add1 import add1 as add1_completion
+from tally.mes_add1 import skip_for
 from tally.mes_approval import ApprovalMes, one_utility
 from tally.mes_run import Run
 from tally.model import Election, Outcome, RuleConfig, Step, frac_str, parse_frac
@@ -81,37 +83,6 @@ def _exhaustive(prof: Profile, pool: list[int], winners: list[int], budget: int)
     return all(prof.costs[i] > left for i in pool if i not in chosen)
 
 
-def _add1(
-    engine: MesEngine | ApprovalMes,
-    prof: Profile,
-    pool: list[int],
-    free: list[int],
-    budget: int,
-    start: int,
-    step: int,
-    exhaustive_stop: bool,
-) -> tuple[Run, int]:
-    """The add1 completion: the final run (with the details the trace shows) and the
-    number of MES runs it took (one per per-voter budget tried).
-
-    Runs at neighbouring budgets share most of their bookkeeping (see ``MesEngine`` and
-    ``ApprovalMes``), so each step costs far less than the first run.
-    """
-    steps = 0
-    winners = engine.search(start).winners
-    runs = 1
-    while not (exhaustive_stop and _exhaustive(prof, pool, free + winners, budget)):
-        if len(winners) == len(engine.candidates):
-            break  # everything is bought: raising cannot change anything
-        raised = engine.search(start + (steps + 1) * step).winners
-        runs += 1
-        if _spent(prof, free + raised) > budget:
-            break
-        steps += 1
-        winners = raised
-    return engine.run(start + steps * step, details=True), runs
-
-
 def _prefer(prof: Profile, mes: list[int], greedy: list[int], how: str) -> tuple[int, int]:
     """(voters preferring MES, voters preferring greedy)."""
     a, b = set(mes), set(greedy)
@@ -156,7 +127,10 @@ def _mes_runs(
         return None, 0, engine
     if add1:
         start = budget if config.add1_start == "exact" else (budget // n) * n
-        final, runs = _add1(
+        skip = None
+        if not ties.refuses:
+            skip = skip_for(engine)
+        done = add1_completion(
             engine,
             prof,
             pool,
@@ -165,8 +139,9 @@ def _mes_runs(
             start,
             election.unit * n,
             config.add1_exhaustive_stop,
+            skip,
         )
-        return final, runs, engine
+        return done.final, done.runs, engine
     return engine.run(budget, details=True), 1, engine
 
 

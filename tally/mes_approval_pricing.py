@@ -152,6 +152,10 @@ class ApprovalPricing(ApprovalClasses):
                 rest, count = self._exact_band(
                     cl, st, poor, [i for _, i in band_classes], rich, cost
                 )
+                if not count:
+                    # exactly, every supporter with money left pays all of it: not enough
+                    self._unaffordable(c, st, s, cost - rest)
+                    return None
                 share_up = -(-(rest << SHIFT) // (d * count))
             break
         # Next time start from this share, with a band a little wider than its move.

@@ -304,3 +304,17 @@ def test_ballots_of_one_project_each() -> None:
         outcome = compute(election, ballots, config)
         assert outcome.winners == [election.projects[i].id for i in winners]
         assert outcome.trace[0].values["runs"] == runs > 3
+
+
+def test_a_band_decided_exactly_can_leave_a_project_unaffordable() -> None:
+    # Every class near the share turns out, exactly, to pay all it has and nobody else
+    # has money left: the project is unaffordable (this once divided by zero).
+    costs = {"p0": 1, "p1": 10, "p2": 1, "p3": 13, "p4": 42}
+    election = Election(tuple(Project(p, c) for p, c in costs.items()), 83)
+    votes = [(), ("p0", "p1", "p4"), ("p1", "p3", "p4")] + [tuple(costs)] * 3
+    ballots: list[Ballot] = [ApprovalBallot(v) for v in votes]
+    tie = TieBreak(seed=b"cross-check")
+    _, general, fast = _engines(election, ballots, "cost", tie)
+    _same(general.run(election.budget, details=True), fast.run(election.budget, details=True), True)
+    outcome = compute(election, ballots, RuleConfig(rule="mes", tie_break=tie))
+    assert outcome.winners == ["p1", "p4", "p0", "p2"]
