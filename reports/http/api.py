@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 from litestar import Controller, Response, get, post, put
@@ -118,10 +119,7 @@ class ReportController(Controller):
     def create(self, data: JSONBody[ReportCreate], state: ReportState, viewer: Viewer) -> ReportOut:
         """Report a problem at a point on the map."""
         report_id = state.reports.create(_user(viewer), data)
-        with state.read_sessions() as rdb:
-            return state.report_views.out(
-                rdb, state.reports.get(rdb, report_id, _user(viewer)), _user(viewer)
-            )
+        return self._read_back(state, report_id, _user(viewer))
 
     @get("/", operation_id="listReports", sync_to_thread=True)
     def list_reports(
@@ -196,11 +194,6 @@ class ReportController(Controller):
             report = state.reports.get(db, report_id, _user(viewer))
             return state.report_views.out(db, report, _user(viewer))
 
-    def _after(self, state: ReportState, report_id: str, viewer: Viewer) -> ReportOut:
-        with state.read_sessions() as rdb:
-            report = state.reports.get(rdb, report_id, _user(viewer))
-            return state.report_views.out(rdb, report, _user(viewer))
-
     @post(
         "/{report_id:str}/photos",
         operation_id="addReportPhoto",
@@ -234,9 +227,7 @@ class ReportController(Controller):
         self, report_id: FromPath[ReportId], db: DB, state: ReportState, viewer: Viewer
     ) -> ReportOut:
         """Start work on a received report (its organisation's staff)."""
-        self._visible(db, state, report_id, viewer)
-        state.reports.take(_user(viewer), report_id)
-        return self._after(state, report_id, viewer)
+        return self._step(state, viewer, state.reports.take, report_id)
 
     @post(
         "/{report_id:str}/answer",
@@ -254,9 +245,7 @@ class ReportController(Controller):
         viewer: Viewer,
     ) -> ReportOut:
         """Answer with text and the proof photos uploaded before (its organisation's staff)."""
-        self._visible(db, state, report_id, viewer)
-        state.reports.answer(_user(viewer), report_id, data.text)
-        return self._after(state, report_id, viewer)
+        return self._step(state, viewer, state.reports.answer, report_id, data.text)
 
     @post(
         "/{report_id:str}/rate",
@@ -274,9 +263,7 @@ class ReportController(Controller):
         viewer: Viewer,
     ) -> ReportOut:
         """Rate the answer 1–5 (the reporter); below 3, with a comment, reopens it."""
-        self._visible(db, state, report_id, viewer)
-        state.reports.rate(_user(viewer), report_id, data.rating, data.comment)
-        return self._after(state, report_id, viewer)
+        return self._step(state, viewer, state.reports.rate, report_id, data.rating, data.comment)
 
     @post(
         "/{report_id:str}/reassign",
@@ -294,9 +281,7 @@ class ReportController(Controller):
         viewer: Viewer,
     ) -> ReportOut:
         """Send the report to another organisation."""
-        self._visible(db, state, report_id, viewer)
-        state.reports.reassign(_user(viewer), report_id, data.organisation)
-        return self._after(state, report_id, viewer)
+        return self._step(state, viewer, state.reports.reassign, report_id, data.organisation)
 
     @post(
         "/{report_id:str}/send-back",
@@ -309,9 +294,7 @@ class ReportController(Controller):
         self, report_id: FromPath[ReportId], db: DB, state: ReportState, viewer: Viewer
     ) -> ReportOut:
         """Send a reopened report back to work (supervisors)."""
-        self._visible(db, state, report_id, viewer)
-        state.reports.send_back(_user(viewer), report_id)
-        return self._after(state, report_id, viewer)
+        return self._step(state, viewer, state.reports.send_back, report_id)
 
     @post(
         "/{report_id:str}/follow",
@@ -338,10 +321,26 @@ class ReportController(Controller):
         """Close answers left unrated past the configured number of days."""
         return {"closed": state.reports.close_unrated()}
 
-    def _visible(self, db: DB, state: ReportState, report_id: str, viewer: Viewer) -> None:
+    def _step(
+        self,
+        state: ReportState,
+        viewer: Viewer,
+        step: Callable[..., object],
+        report_id: str,
+        *args: Any,
+    ) -> ReportOut:
+        """One step of a report's life: the report must be visible to the viewer, then the
+        step runs as ``step(user, report_id, *args)``, then the report is read back."""
+        user = _user(viewer)
         # A read: the step itself takes the write lock in the log's sequencer.
         with state.read_sessions() as rdb:
-            state.reports.get(rdb, report_id, _user(viewer))
+            state.reports.get(rdb, report_id, user)
+        step(user, report_id, *args)
+        return self._read_back(state, report_id, user)
+
+    def _read_back(self, state: ReportState, report_id: str, user: Any) -> ReportOut:
+        with state.read_sessions() as rdb:
+            return state.report_views.out(rdb, state.reports.get(rdb, report_id, user), user)
 
 
 class ReportPhotoController(Controller):
