@@ -6,13 +6,19 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 from litestar import Controller, Response, get, post, put
-from litestar.datastructures import UploadFile
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from kernel.errors import Forbidden, InvalidInput, NotAuthenticated
-from kernel.images import MAX_IMAGE_BYTES
 from kernel.markers import N_
-from kernel.web import DB, Viewer, requires_login, requires_role
+from kernel.web import (
+    DB,
+    UPLOAD_LIMIT,
+    Upload,
+    Viewer,
+    keep_upload,
+    requires_login,
+    requires_role,
+)
 from reports.core.location import Point
 from reports.core.schemas import (
     AnswerIn,
@@ -28,20 +34,11 @@ from reports.core.schemas import (
 )
 from reports.http.state import ReportState
 
-Upload = MultipartBody[dict[str, Any]]
-UPLOAD_LIMIT = MAX_IMAGE_BYTES + 64 * 1024
 admin = requires_role("admin")
 supervising = requires_role("supervisor", "admin")
 answering = requires_role("org_staff", "supervisor", "admin")
 Show = Literal["public", "mine", "queue", "overdue"]
 ReportId = str
-
-
-def read_upload(data: dict[str, Any]) -> bytes:
-    upload = data.get("file")
-    if not isinstance(upload, UploadFile):
-        return b""
-    return upload.file.read(MAX_IMAGE_BYTES + 1)
 
 
 def _user(viewer: Viewer) -> Any:
@@ -211,9 +208,7 @@ class ReportController(Controller):
         viewer: Viewer,
     ) -> dict[str, str]:
         """A photo: the reporter's of the problem, or staff's proof for the answer."""
-        content = read_upload(data)
-        with db.begin():
-            name = state.report_photos.add(db, _user(viewer), report_id, content)
+        name = keep_upload(db, data, state.report_photos.add, _user(viewer), report_id)
         return {"id": name, "url": f"/api/v1/reports/photos/{name}"}
 
     @post(
