@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from audit.core.checkpoint import verify_checkpoint
 from audit.core.merkle import verify_inclusion
 from audit.services.store import LogStore
-from ballot.core.client import ClientError, ballot_digest, check_cast_entry, sent_cast
+from ballot.core.errors import ClientError
+from ballot.core.receipt import ballot_digest, check_cast_entry, sent_cast
 
 # What a pasted credential file holds that is secret: it is never kept nor shown again.
 SECRET_WALLET_FIELDS = ("credential_private", "recovery_code", "token")
