@@ -8,9 +8,9 @@
   Veche never grants) must echo the ``veche_csrf`` cookie in its ``csrf_token`` field
   (double submit), which protects the log-in and registration forms.
 - Errors and the headers every response carries are in ``kernel.responses``.
-- Uploads: the body type and size limit of an image upload route and the reading of its
-  ``file`` part, shared by every domain that takes photos (the rules an image must meet
-  are ``kernel.images``').
+- Uploads: the body type and size limit of an image upload route, the reading of its
+  ``file`` part and the response that serves an uploaded image, shared by every domain
+  that takes photos (the rules an image must meet are ``kernel.images``').
 """
 
 from __future__ import annotations
@@ -167,6 +167,20 @@ def read_upload(data: dict[str, Any]) -> bytes:
     if not isinstance(upload, UploadFile):
         return b""
     return upload.file.read(MAX_IMAGE_BYTES + 1)
+
+
+def image_response(content: bytes, content_type: str, *, cache: str) -> Response[bytes]:
+    """An uploaded image as served: the type its bytes were recognized as, never sniffed
+    by the browser, and no active content; ``cache`` is the ``Cache-Control`` value."""
+    return Response(
+        content,
+        media_type=content_type,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": cache,
+            "Content-Security-Policy": "default-src 'none'",
+        },
+    )
 
 
 def keep_upload(db: Session, data: dict[str, Any], add: Callable[..., T], *args: Any) -> T:

@@ -12,6 +12,7 @@ from kernel.web import (
     UPLOAD_LIMIT,
     Upload,
     Viewer,
+    image_response,
     keep_upload,
     read_upload,
     requires_role,
@@ -430,12 +431,4 @@ class UploadController(Controller):
     def image(self, image_id: FromPath[str], db: DB, state: ProposalState) -> Response[bytes]:
         with db.begin():
             content, content_type = state.uploads.read(db, image_id)
-        return Response(
-            content,
-            media_type=content_type,
-            headers={
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "public, max-age=86400",
-                "Content-Security-Policy": "default-src 'none'",
-            },
-        )
+        return image_response(content, content_type, cache="public, max-age=86400")

@@ -15,6 +15,7 @@ from kernel.web import (
     UPLOAD_LIMIT,
     Upload,
     Viewer,
+    image_response,
     keep_upload,
     requires_login,
     requires_role,
@@ -348,15 +349,7 @@ class ReportPhotoController(Controller):
     ) -> Response[bytes]:
         with db.begin():
             content, content_type = state.report_photos.read(db, _user(viewer), photo_id)
-        return Response(
-            content,
-            media_type=content_type,
-            headers={
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, max-age=3600",
-                "Content-Security-Policy": "default-src 'none'",
-            },
-        )
+        return image_response(content, content_type, cache="private, max-age=3600")
 
 
 __all__ = ["ReportController", "ReportPhotoController"]
