@@ -8,6 +8,9 @@
   Veche never grants) must echo the ``veche_csrf`` cookie in its ``csrf_token`` field
   (double submit), which protects the log-in and registration forms.
 - Errors and the headers every response carries are in ``kernel.responses``.
+- Uploads: the body type and size limit of an image upload route, the reading of its
+  ``file`` part and the response that serves an uploaded image, shared by every domain
+  that takes photos (the rules an image must meet are ``kernel.images``').
 """
 
 from __future__ import annotations
@@ -16,19 +19,21 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie, State, UploadFile
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import MultipartBody
 from sqlalchemy.orm import Session, sessionmaker
 
 from kernel import i18n
 from kernel.accounts.service import AccountService, LiveSession, csrf_matches
 from kernel.errors import Forbidden, NotAuthenticated
+from kernel.images import MAX_IMAGE_BYTES
 from kernel.markers import N_
 from kernel.settings import Settings
 
@@ -145,6 +150,45 @@ async def csrf_check(request: Request[Any, Any, Any]) -> None:
 
 
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+# --- uploads -----------------------------------------------------------------------------
+
+Upload = MultipartBody[dict[str, Any]]
+# An upload route's body limit: one image at its largest, plus the multipart framing.
+UPLOAD_LIMIT = MAX_IMAGE_BYTES + 64 * 1024
+T = TypeVar("T")
+
+
+def read_upload(data: dict[str, Any]) -> bytes:
+    """The bytes of the form's ``file`` part (at most one byte over the limit, so that
+    ``kernel.images.check_upload`` refuses a larger one); empty without a file."""
+    upload = data.get("file")
+    if not isinstance(upload, UploadFile):
+        return b""
+    return upload.file.read(MAX_IMAGE_BYTES + 1)
+
+
+def image_response(content: bytes, content_type: str, *, cache: str) -> Response[bytes]:
+    """An uploaded image as served: the type its bytes were recognized as, never sniffed
+    by the browser, and no active content; ``cache`` is the ``Cache-Control`` value."""
+    return Response(
+        content,
+        media_type=content_type,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": cache,
+            "Content-Security-Policy": "default-src 'none'",
+        },
+    )
+
+
+def keep_upload(db: Session, data: dict[str, Any], add: Callable[..., T], *args: Any) -> T:
+    """Read the form's ``file`` part, then keep it in one transaction through the
+    domain's service: ``add(db, *args, content)``; what the service answers."""
+    content = read_upload(data)
+    with db.begin():
+        return add(db, *args, content)
 
 
 # --- pages -------------------------------------------------------------------------------

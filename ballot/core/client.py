@@ -13,36 +13,30 @@ gets the same credential back, never a second one.
 
 What a voter must keep -- the recovery code, the credential's private key and token, the
 number of the last ballot it cast (``counter``) and the receipts with the ballots they are
-for -- is a ``Wallet``, stored as a JSON file readable only by its owner (mode 0600). A
-wallet that lost its counter (an old file, a new device) still votes: when the server
-refuses the ballot as not the credential's next one (``409 wrong_counter``), the client
-asks the server for the next counter and seals and signs the ballot once more
-(docs/protocol.md §7.11).
+for -- is a ``Wallet`` (``ballot.core.wallet``), stored as a JSON file readable only by
+its owner (mode 0600). A wallet that lost its counter (an old file, a new device) still
+votes: when the server refuses the ballot as not the credential's next one (``409
+wrong_counter``), the client asks the server for the next counter and seals and signs the
+ballot once more (docs/protocol.md §7.11).
+
+The checks of a receipt's log entry (§8.2), which the server's check page shares, are
+``ballot.core.receipt``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from audit.core.canonical import (
-    CanonicalError,
-    b64url_decode,
-    b64url_encode,
-    canonical_bytes,
-    decode_canonical,
-)
+from audit.core.canonical import b64url_decode, b64url_encode
 from audit.core.checkpoint import Checkpoint, verify_checkpoint
 from audit.core.cosignature import Witness, check_cosignatures
 from audit.core.merkle import verify_consistency, verify_inclusion
 from ballot.core.ballot import ballot_json, make_ballot
+from ballot.core.errors import ClientError
 from ballot.core.manifest import (
     Manifest,
     load_credential_key,
@@ -50,31 +44,23 @@ from ballot.core.manifest import (
     parse_manifest,
     verify_manifest_signature,
 )
+from ballot.core.receipt import (
+    BALLOT_CAST,
+    ENTRY_KEYS,
+    ballot_digest,
+    check_cast_entry,
+    hex32,
+    sent_cast,
+    whole_number,
+)
 from ballot.core.token import (
     credential_message,
     finalize,
-    format_recovery_code,
     new_recovery_code,
     recovery_blind,
-    recovery_seed,
     verify_token,
 )
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-BALLOT_CAST = "ballot.cast"
-ENTRY_KEYS = frozenset({"at", "body", "kind", "prev", "seq", "v"})
-
-
-class ClientError(Exception):
-    """The server refused, or answered something the client cannot trust."""
-
-    def __init__(self, code: str, detail: str, status: int | None = None) -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
-        self.detail = detail
-        self.status = status
+from ballot.core.wallet import Wallet
 
 
 class HttpResponse(Protocol):
@@ -102,191 +88,11 @@ def _answer(response: HttpResponse, expected: int) -> Any:
     return response.json()
 
 
-def _counter(value: object) -> int:
-    if type(value) is not int or value < 0:
-        raise ClientError("bad_wallet", "the wallet's counter is not a whole number")
-    return value
-
-
-@dataclass
-class Wallet:
-    """A credential for one election and the receipts of the ballots it cast.
-
-    Each receipt is the server's receipt (§8.1) with ``"cast"``: the ``ballot.cast`` body
-    this client sent, ``{"ballot": …, "signature": …}``, so that it can be checked again
-    against the log entry. ``recovery_code`` derives the credential (§6.13); ``log_key``
-    is the log's verifier key as first seen, pinned for every later check.
-    """
-
-    election_id: str
-    election_hash: str
-    credential_private: str  # b64url raw Ed25519 private key
-    token: dict[str, str] | None = None
-    receipts: list[dict[str, Any]] = field(default_factory=list)
-    recovery_code: str | None = None
-    log_key: str | None = None
-    counter: int = 0  # the number of the last ballot this credential cast (0: none)
-
-    @property
-    def private_key(self) -> Ed25519PrivateKey:
-        return Ed25519PrivateKey.from_private_bytes(b64url_decode(self.credential_private))
-
-    @property
-    def credential(self) -> str:
-        return b64url_encode(self.private_key.public_key().public_bytes_raw())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "election_id": self.election_id,
-            "election_hash": self.election_hash,
-            "credential_private": self.credential_private,
-            "token": self.token,
-            "receipts": self.receipts,
-            "recovery_code": self.recovery_code,
-            "log_key": self.log_key,
-            "counter": self.counter,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Wallet:
-        code, key = data.get("recovery_code"), data.get("log_key")
-        return cls(
-            election_id=str(data["election_id"]),
-            election_hash=str(data["election_hash"]),
-            credential_private=str(data["credential_private"]),
-            token=data.get("token"),
-            receipts=list(data.get("receipts", [])),
-            recovery_code=None if code is None else str(code),
-            log_key=None if key is None else str(key),
-            counter=_counter(data.get("counter", 0)),
-        )
-
-    @classmethod
-    def from_recovery_code(cls, election_id: str, election_hash: str, code: str) -> Wallet:
-        """The wallet of the credential ``code`` derives in this election (no token yet)."""
-        seed = recovery_seed(code, election_hash)
-        return cls(
-            election_id=election_id,
-            election_hash=election_hash,
-            credential_private=b64url_encode(seed),
-            recovery_code=format_recovery_code(code),
-        )
-
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(self.to_json(), handle, indent=2)
-        os.replace(tmp, path)
-
-    @classmethod
-    def load(cls, path: Path) -> Wallet:
-        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
-
-
 @dataclass(frozen=True)
 class ElectionInfo:
     id: str
     manifest: Manifest
     hash: str
-
-
-# --- the receipt's entry (docs/protocol.md §8.2) ---------------------------------------------
-
-
-def _hex32(value: object, what: str) -> bytes:
-    try:
-        data = bytes.fromhex(value) if isinstance(value, str) else b""
-    except ValueError:
-        data = b""
-    if len(data) != 32 or value != data.hex():
-        raise ClientError("bad_receipt", f"the receipt's {what} is not 64 lowercase hex digits")
-    return data
-
-
-def _seq(receipt: Mapping[str, Any], name: str) -> int:
-    value = receipt.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ClientError("bad_receipt", f"the receipt's {name} is not a whole number")
-    return value
-
-
-def sent_cast(receipt: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``ballot.cast`` body a kept receipt is for, or a refusal saying it is missing."""
-    cast = receipt.get("cast")
-    if (
-        not isinstance(cast, Mapping)
-        or set(cast) != {"ballot", "signature"}
-        or not isinstance(cast["ballot"], Mapping)
-        or not isinstance(cast["signature"], str)
-    ):
-        raise ClientError(
-            "no_ballot_in_receipt",
-            "the receipt does not carry the ballot and signature you sent, so it cannot be "
-            "tied to your ballot",
-        )
-    sent = {"ballot": dict(cast["ballot"]), "signature": cast["signature"]}
-    try:
-        canonical_bytes(sent)
-    except (CanonicalError, RecursionError):
-        raise ClientError(
-            "no_ballot_in_receipt", "the ballot the receipt says was sent is not canonical JSON"
-        ) from None
-    return sent
-
-
-def check_cast_entry(line: bytes, receipt: Mapping[str, Any], cast: Mapping[str, Any]) -> bytes:
-    """Check the exact bytes the log serves at the receipt's ``seq``; its leaf hash.
-
-    The bytes must hash to the receipt's ``leaf_hash`` (``SHA-256(0x00 || bytes)``) and be
-    a canonical ``ballot.cast`` entry at that ``seq`` whose body's ``ballot`` and
-    ``signature`` are exactly the ones sent. Each failure names what did not match.
-    """
-    seq = _seq(receipt, "seq")
-    expected = _hex32(receipt.get("leaf_hash"), "leaf hash")
-    leaf = hashlib.sha256(b"\x00" + line).digest()
-    if leaf != expected:
-        raise ClientError(
-            "entry_mismatch",
-            f"the log's entry {seq} does not hash to the receipt's leaf hash: the server "
-            "answered other bytes than the ones it proved",
-        )
-    try:
-        entry = decode_canonical(line)
-    except (CanonicalError, RecursionError):
-        raise ClientError(
-            "not_your_ballot", f"the log's entry {seq} is not canonical JSON"
-        ) from None
-    if not isinstance(entry, dict) or set(entry) != ENTRY_KEYS:
-        raise ClientError("not_your_ballot", f"the log's entry {seq} is not a log entry")
-    if entry["seq"] != seq:
-        raise ClientError(
-            "not_your_ballot", f"the receipt names entry {seq}, the entry says {entry['seq']}"
-        )
-    if entry["kind"] != BALLOT_CAST:
-        raise ClientError(
-            "not_your_ballot", f"the log's entry {seq} is a {entry['kind']!r}, not a ballot"
-        )
-    body = entry["body"]
-    if not isinstance(body, dict):
-        raise ClientError("not_your_ballot", f"the log's entry {seq} has no ballot")
-    if canonical_bytes(body.get("ballot")) != canonical_bytes(cast["ballot"]):
-        raise ClientError(
-            "not_your_ballot", f"the log's entry {seq} holds another ballot than the one you sent"
-        )
-    if body.get("signature") != cast["signature"]:
-        raise ClientError(
-            "not_your_ballot",
-            f"the log's entry {seq} holds another signature than the one you sent",
-        )
-    return leaf
-
-
-def ballot_digest(cast: Mapping[str, Any]) -> str:
-    """``hex(SHA-256(canonical({"ballot": …, "signature": …})))`` (§7.9)."""
-    body = {"ballot": cast["ballot"], "signature": cast["signature"]}
-    return hashlib.sha256(canonical_bytes(body)).hexdigest()
 
 
 class VoterClient:
@@ -497,8 +303,8 @@ class VoterClient:
         checkpoint's root. Returns the checkpoint.
         """
         cast = sent_cast(receipt)
-        seq = _seq(receipt, "seq")
-        size = _seq(receipt, "size")
+        seq = whole_number(receipt, "seq")
+        size = whole_number(receipt, "size")
         checkpoint = self._checkpoint(receipt.get("checkpoint"))
         if checkpoint.size != size:
             raise ClientError(
@@ -517,7 +323,7 @@ class VoterClient:
         if not isinstance(proof, list):
             raise ClientError("bad_receipt", "the receipt carries no inclusion proof")
         try:
-            path = [_hex32(p, "proof") for p in proof]
+            path = [hex32(p, "proof") for p in proof]
             verify_inclusion(leaf, seq, checkpoint.size, path, checkpoint.root)
         except ClientError:
             raise ClientError("bad_receipt", "the receipt's inclusion proof is not hex") from None
@@ -606,3 +412,18 @@ class VoterClient:
                 "bad_receipt", f"entry {seq} is not in the latest signed tree: {exc}"
             ) from None
         return latest
+
+
+__all__ = [
+    "BALLOT_CAST",
+    "ENTRY_KEYS",
+    "ClientError",
+    "ElectionInfo",
+    "Http",
+    "HttpResponse",
+    "VoterClient",
+    "Wallet",
+    "ballot_digest",
+    "check_cast_entry",
+    "sent_cast",
+]

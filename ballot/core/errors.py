@@ -175,3 +175,16 @@ class BallotConflict(BallotRejected):
     in an election without re-voting (``already_voted``)."""
 
     status: ClassVar[int] = 409
+
+
+class ClientError(Exception):
+    """The server refused, or answered something the client cannot trust: the voter's
+    client's refusal (``ballot.core.client``, ``receipt``, ``wallet``), with the HTTP
+    ``status`` the server answered, if any. Not a server's error: never mapped to a
+    response."""
+
+    def __init__(self, code: str, detail: str, status: int | None = None) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.status = status

@@ -16,13 +16,14 @@ window's end is reported with its logged reason; in an election of manifest vers
 close before the end without a reason is a failure (``unexplained_early_close``). A
 trustee election's ceremony, key shares, scalar, spoiled ballots and lot are checked as
 well (docs/protocol.md §14.11, ``ballot.core.verify_trustees``).
+
+The report these checks fill, and its printed lines, are ``ballot.core.verify_report``;
+the served results held against the logged ones (§10.4 step 9), ``verify_served``.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from audit.core.canonical import b64url_decode
@@ -32,72 +33,16 @@ from audit.core.merkle import mth
 from ballot.core import kinds, record, record_survey, verify_trustees
 from ballot.core.config import REAL_KEY_BITS, is_poll, is_survey, is_test, to_json
 from ballot.core.errors import BallotCryptoError
+from ballot.core.verify_report import (
+    ElectionFailure,
+    ElectionReport,
+    ElectionSummary,
+    summary_lines,
+)
+from ballot.core.verify_served import Fetch, check_served_results
 from kernel.parallel import usable_cpus
 
 _MARKERS = tuple(f'"kind":"{kind}"'.encode() for kind in kinds.ELECTION_KINDS)
-
-
-@dataclass
-class ElectionSummary:
-    id: str
-    title: str
-    hash: str
-    status: str
-    issued: int
-    cast: int
-    counted: int | None = None
-    superseded: int | None = None
-    rejected: dict[str, int] = field(default_factory=dict)
-    winners: list[str] | None = None
-    spent: int | None = None
-    budget: int = 0
-    currency: str = ""
-    results_checked: int = 0
-    test: bool = False
-    # How the server's served result compares with the logged one (read from a URL only).
-    served_result: str | None = None
-    # The electorate committed at opening (None: the manifest commits none, §12), the
-    # voters added since, and each addition as {"seq", "count", "reason"}.
-    electorate: int | None = None
-    added: int = 0
-    additions: list[dict[str, Any]] = field(default_factory=list)
-    # {"seq", "at", "closes_at", "reason"} when the election was closed before its window
-    # ended (docs/protocol.md §10.4); ``reason`` is None in logs written before reasons.
-    early_close: dict[str, Any] | None = None
-    # A trustee election's (§14.11): {"threshold", "members", "released"}, and the
-    # spoiled ballots as {"seq", "code"}; absent from the report for other elections.
-    trustees: dict[str, Any] | None = None
-    spoiled: list[dict[str, Any]] | None = None
-    # A survey's (§19.6): its number of questions and of texts validly withheld; absent
-    # from the report for other elections.
-    questions: int | None = None
-    withheld: int | None = None
-
-
-@dataclass
-class ElectionFailure:
-    seq: int | None
-    code: str
-    detail: str
-
-
-_ONLY_WHEN_SET = frozenset({"trustees", "spoiled", "questions", "withheld"})
-
-
-@dataclass
-class ElectionReport:
-    elections: list[ElectionSummary] = field(default_factory=list)
-    failures: list[ElectionFailure] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        # Under their own key: the log's ``failures`` are the log checks' (§10.5).
-        return {
-            "elections": [
-                {k: v for k, v in vars(e).items() if v is not None or k not in _ONLY_WHEN_SET}
-                for e in self.elections
-            ],
-            "election_failures": [vars(f) for f in self.failures],
-        }
 
 
 def election_entries(lines: Sequence[bytes]) -> list[Entry]:
@@ -440,205 +385,6 @@ def _difference(key: str, published: Any, expected: Any) -> str:
     return f"{key} is {published!r}, recomputed {expected!r}"
 
 
-def _money(amount: int, unit: int) -> str:
-    """Minor units as a currency amount: 765000000 kopecks → 7,650,000.00."""
-    if unit == 1:
-        return f"{amount:,}"
-    places = len(str(unit)) - 1
-    whole, part = divmod(amount, unit)
-    return f"{whole:,}.{part:0{places}d}"
-
-
-def summary_lines(report: ElectionReport) -> list[str]:
-    lines: list[str] = []
-    for e in report.elections:
-        lines.append(f"Election {e.id} — {e.title}")
-        lines.append(f"  manifest hash:          {e.hash}")
-        lines.append(f"  status:                 {e.status}")
-        if e.test:
-            lines.append("  TEST ELECTION:          marked a test in its manifest; not a real vote")
-        if e.electorate is None:
-            lines.append(
-                "  electorate:             not committed (a manifest of an earlier release)"
-            )
-        else:
-            lines.append(
-                f"  electorate:             {e.electorate:,} committed at opening"
-                + (f", {e.added:,} added since" if e.additions else "")
-            )
-            for addition in e.additions:
-                lines.append(
-                    f"    added at seq {addition['seq']}: {addition['count']:,} voter(s),"
-                    f" reason: {addition['reason']}"
-                )
-        lines.append(f"  credentials issued:     {e.issued:,}")
-        lines.append(f"  ballots cast:           {e.cast:,}")
-        if e.early_close is not None:
-            reason = e.early_close["reason"]
-            lines.append(
-                f"  closed early:           at {e.early_close['at']} (seq "
-                f"{e.early_close['seq']}), before the window's end at "
-                f"{e.early_close['closes_at']}"
-            )
-            lines.append(
-                "  early close reason:     "
-                + (repr(reason) if reason is not None else "(none logged)")
-            )
-        if e.counted is not None:
-            lines.append(
-                f"  ballots counted:        {e.counted:,} (one per credential, the last;"
-                f" {e.superseded or 0:,} earlier ballots replaced)"
-            )
-            refused = sum(e.rejected.values())
-            reasons = ", ".join(f"{code}: {n}" for code, n in sorted(e.rejected.items()))
-            lines.append(
-                f"  ballots refused:        {refused:,}" + (f" ({reasons})" if reasons else "")
-            )
-        lines.extend(verify_trustees.summary_lines(e.trustees, e.spoiled))
-        if e.questions is not None:
-            lines.append(
-                f"  survey:                 {e.questions} questions, each recomputed with the "
-                f"result; {e.withheld or 0} text(s) withheld by logged entries"
-            )
-        if e.winners is not None:
-            lines.append(f"  winners:                {', '.join(e.winners) or '(none)'}")
-            if e.budget:
-                unit = record.currency_unit(e.currency)
-                lines.append(
-                    f"  money:                  {_money(e.spent or 0, unit)} of "
-                    f"{_money(e.budget, unit)} {e.currency}"
-                )
-            lines.append(
-                f"  published result:       recomputed and matches ({e.results_checked} checked)"
-            )
-        if e.served_result is not None:
-            lines.append(f"  served result:          {e.served_result}")
-    if report.failures:
-        lines.append(f"Election checks found {len(report.failures):,} problem(s):")
-        for failure in report.failures[:200]:
-            where = f"seq {failure.seq}" if failure.seq is not None else "log"
-            lines.append(f"  {where}: {failure.code}: {failure.detail}")
-        if len(report.failures) > 200:
-            lines.append(f"  … and {len(report.failures) - 200:,} more")
-    return lines
-
-
-__all__ = [
-    "ElectionReport",
-    "check_elections",
-    "check_served_results",
-    "is_poll",
-    "summary_lines",
-    "verify_check",
-]
-
-
-# --- what the server serves against what it logged (docs/protocol.md §10.4 step 9) ---------
-
-# A path of the server under audit to its answer: (HTTP status, body) (``audit.cli.Fetch``).
-Fetch = Callable[[str], tuple[int, bytes]]
-
-_RESULT_MARKERS = (
-    f'"kind":"{kinds.ELECTION_OPENED}"'.encode(),
-    f'"kind":"{kinds.RESULT_PUBLISHED}"'.encode(),
-)
-# The members of a served result view that copy the logged result body.
-_COPIED = ("rule", "winners", "spent", "budget", "scores", "counted")
-
-
-def _logged_results(
-    lines: Sequence[bytes],
-) -> dict[str, tuple[str, int, list[tuple[int, kinds.ResultPublished]]]]:
-    """Per election id (the latest opening of it): its hash, the seq of its opening and
-    its logged results, from the ``election.opened`` and ``result.published`` entries."""
-    by_hash: dict[str, tuple[str, int, list[tuple[int, kinds.ResultPublished]]]] = {}
-    latest: dict[str, str] = {}
-    for line in lines:
-        if not any(marker in line for marker in _RESULT_MARKERS):
-            continue
-        try:
-            entry = parse_entry(line, kinds.ELECTION_ENTRIES)
-        except AuditError:
-            continue  # reported by the log checks
-        body = entry.body
-        if isinstance(body, kinds.ElectionOpened) and body.manifest_hash not in by_hash:
-            by_hash[body.manifest_hash] = (body.manifest_hash, entry.seq, [])
-            latest[body.manifest.id] = body.manifest_hash
-        elif isinstance(body, kinds.ResultPublished) and body.election in by_hash:
-            by_hash[body.election][2].append((entry.seq, body))
-    return {election_id: by_hash[digest] for election_id, digest in latest.items()}
-
-
-def _served_differences(
-    served: Any, digest: str, seq: int, logged: kinds.ResultPublished
-) -> list[str]:
-    """The members of a served result view that are not the logged result's."""
-    if not isinstance(served, dict):
-        return ["the whole answer (not a JSON object)"]
-    body = to_json(logged)
-    wrong = [name for name in _COPIED if served.get(name) != body[name]]
-    if served.get("result") != body:
-        wrong.insert(0, "result")
-    if served.get("election") != digest:
-        wrong.append("election")
-    if served.get("seq") != seq:
-        wrong.append("seq")
-    return wrong
-
-
-def _refusal(status: int, raw: bytes) -> str:
-    try:
-        answer = json.loads(raw)
-        return f"{status} {answer['error']}: {answer['detail']}"
-    except (ValueError, KeyError, TypeError):
-        return f"{status}"
-
-
-def check_served_results(lines: Sequence[bytes], fetch: Fetch, report: ElectionReport) -> None:
-    """Hold every election's result as the server serves it (``GET
-    /api/v1/elections/{id}/result``) against the one its log holds: the same signed body,
-    election, seq and copied numbers (``served_result_mismatch``); no result served for
-    an election whose log holds none (``served_result_unlogged``)."""
-    summaries = {e.hash: e for e in report.elections}
-    for election_id, (digest, opened_seq, results) in _logged_results(lines).items():
-        summary = summaries.get(digest)
-        status, raw = fetch(f"/api/v1/elections/{election_id}/result")
-        if not results:
-            if status == 200:
-                report.failures.append(
-                    ElectionFailure(
-                        opened_seq,
-                        "served_result_unlogged",
-                        f"{election_id}: the server serves a result that its log does not hold",
-                    )
-                )
-                if summary is not None:
-                    summary.served_result = "served, but not logged"
-            continue
-        seq, logged = results[0]
-        if status != 200:
-            wrong = f"the server answers {_refusal(status, raw)} instead of the result logged"
-        else:
-            try:
-                served = json.loads(raw)
-            except ValueError:
-                served = None
-            differences = _served_differences(served, digest, seq, logged)
-            wrong = (
-                f"the served result differs in {', '.join(differences)} from the one logged"
-                if differences
-                else ""
-            )
-        if summary is not None:
-            summary.served_result = "MISMATCH" if wrong else "the logged one"
-        if wrong:
-            report.failures.append(
-                ElectionFailure(
-                    seq, "served_result_mismatch", f"{election_id}: {wrong} at seq {seq}"
-                )
-            )
-
-
 def verify_check(
     lines: Sequence[bytes], fetch: Fetch | None = None
 ) -> tuple[bool, list[str], dict[str, Any]]:
@@ -648,3 +394,17 @@ def verify_check(
     if fetch is not None:
         check_served_results(lines, fetch, report)
     return not report.failures, summary_lines(report), report.to_json()
+
+
+__all__ = [
+    "ElectionFailure",
+    "ElectionReport",
+    "ElectionSummary",
+    "Fetch",
+    "check_elections",
+    "check_served_results",
+    "election_entries",
+    "is_poll",
+    "summary_lines",
+    "verify_check",
+]

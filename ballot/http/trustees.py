@@ -8,6 +8,7 @@ core before keeping or logging anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import msgspec
@@ -25,6 +26,18 @@ class Accepted(msgspec.Struct, frozen=True):
 
     election: str
     trustee: int
+
+
+def _keep(
+    db: DB,
+    election_id: str,
+    data: dict[str, Any],
+    add: Callable[[DB, str, dict[str, Any]], int],
+) -> Accepted:
+    """Keep one signed ceremony message in one transaction; answer whose it was."""
+    with db.begin():
+        trustee = add(db, election_id, data)
+    return Accepted(election=election_id, trustee=trustee)
 
 
 class TrusteeController(Controller):
@@ -52,9 +65,7 @@ class TrusteeController(Controller):
         state: ElectionState,
     ) -> Accepted:
         """Post a trustee's signed dealing; checked, then kept once per trustee."""
-        with db.begin():
-            dealer = state.elections.add_dealing(db, election_id, data)
-        return Accepted(election=election_id, trustee=dealer)
+        return _keep(db, election_id, data, state.elections.add_dealing)
 
     @post(
         "/{election_id:str}/ceremony/acks",
@@ -71,9 +82,7 @@ class TrusteeController(Controller):
         state: ElectionState,
     ) -> Accepted:
         """Post a trustee's signed acknowledgement of every dealing; checked, then kept."""
-        with db.begin():
-            trustee = state.elections.add_ack(db, election_id, data)
-        return Accepted(election=election_id, trustee=trustee)
+        return _keep(db, election_id, data, state.elections.add_ack)
 
     @post(
         "/{election_id:str}/key-shares",

@@ -21,42 +21,35 @@ count) and kept in memory, keyed by the election and the leaf hash of the entry 
 derives from, so that requests, which need no log-in, never make the server re-check
 every ballot again (§9.9). Before it is kept, the recount is compared with the logged
 result; a log whose ballots do not give its own published result is refused.
+
+Reading the entries back from the log's bytes is ``ballot.services.log_reading``; the
+Pabulib export, ``ballot.services.pabulib_export``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.core.canonical import b64url_decode, b64url_encode
-from audit.core.entry import Entry, leaf_hash, parse_entry
-from audit.core.errors import AuditError
-from audit.services.models import LogEntry
+from audit.core.entry import leaf_hash
 from audit.services.store import BatchLog
-from ballot.core import kinds, record, record_survey, record_trustees
+from ballot.core import kinds, record, record_trustees
 from ballot.core.choices import SurveyChoices
-from ballot.core.config import (
-    GreedyNoSkipRule,
-    GreedyRule,
-    GreedyThresholdRule,
-    MesRule,
-    is_survey,
-    to_json,
-)
+from ballot.core.config import to_json
 from ballot.core.errors import BallotCryptoError
 from ballot.core.manifest import Manifest, trustees_of
 from ballot.services.elections import ElectionService
 from ballot.services.errors import ElectionNotFound, ElectionRecordBroken, ElectionStateConflict
+from ballot.services.log_reading import broken, election_entries, logged_entry, read_record
 from ballot.services.models import Election
+from ballot.services.pabulib_export import pabulib_file, pabulib_rule
 from kernel.markers import N_
-from tally import PabulibFile, write_pb
 
 __all__ = [
     "LoggedElection",
@@ -72,11 +65,6 @@ NOT_UNSEALED = N_(
     "The ballots cannot be counted yet: fewer trustees than the threshold have released "
     "their key shares, so no ballot can be opened."
 )
-
-ELECTION_ENTRY_KINDS = tuple(kinds.ELECTION_KINDS)
-# An entry of an election kind has its kind written, in its canonical bytes, exactly so;
-# the marker only skips entries that cannot be one: the parsed bytes decide.
-_MARKERS = tuple(f'"kind":"{kind}"'.encode() for kind in ELECTION_ENTRY_KINDS)
 
 
 class ResultView(msgspec.Struct, frozen=True):
@@ -137,112 +125,6 @@ class _Derived:
     answers: list[tuple[int, dict[str, Any]]]
 
 
-def _broken(detail: str) -> ElectionRecordBroken:
-    return ElectionRecordBroken("inconsistent_log", detail)
-
-
-def election_entries(rows: Iterable[tuple[int, bytes]]) -> Iterator[Entry]:
-    """The election entries among ``(seq, data)`` rows, parsed from their bytes.
-
-    The kind is the one inside the bytes: a row whose data is not an election entry is
-    skipped whatever its ``kind`` column says, and a row that claims an election kind in
-    its bytes but does not parse, or sits at another ``seq``, is a broken log."""
-    for seq, data in rows:
-        raw = bytes(data)
-        if not any(marker in raw for marker in _MARKERS):
-            continue
-        try:
-            entry = parse_entry(raw, kinds.ELECTION_ENTRIES)
-        except AuditError as exc:
-            if exc.code == "unknown_kind":
-                continue  # another package's entry that merely mentions the words
-            raise _broken(f"The log entry {seq} does not parse: {exc.detail}") from None
-        if entry.seq != seq:
-            raise _broken(f"The log entry stored at {seq} says it is entry {entry.seq}.")
-        yield entry
-
-
-def read_record(db: Session, election_hash: str, from_seq: int) -> record.ElectionRecord:
-    """The election's record from the bytes of the log's entries from its opening on."""
-    rows = db.execute(
-        select(LogEntry.seq, LogEntry.data)  # type: ignore[call-overload]
-        .where(LogEntry.seq >= from_seq)
-        .order_by(LogEntry.seq)
-    )
-    records, _orphans = record.gather(election_entries((seq, data) for seq, data in rows))
-    found = records.get(election_hash)
-    if found is None:
-        raise ElectionRecordBroken("no_record", "The log holds no record of this election.")
-    return found
-
-
-def _logged_entry(db: Session, seq: int | None, kind: str, what: str) -> tuple[Entry, bytes]:
-    """The entry at ``seq`` parsed from its bytes, which must be of ``kind``."""
-    data = db.scalar(select(LogEntry.data).where(LogEntry.seq == seq)) if seq is not None else None
-    if data is None:
-        raise _broken(f"The log has no entry for {what}.")
-    raw = bytes(data)
-    try:
-        entry = parse_entry(raw, kinds.ELECTION_ENTRIES)
-    except AuditError as exc:
-        raise _broken(f"The log entry {seq} is not {what}: {exc.detail}") from None
-    if entry.kind != kind or entry.seq != seq:
-        raise _broken(f"The log entry {seq} is not {what}.")
-    return entry, raw
-
-
-def pabulib_rule(manifest: Manifest) -> str:
-    """The Pabulib META ``rule`` naming the same computation, or ``unknown``."""
-    rule = manifest.rule
-    if isinstance(rule, GreedyRule):
-        return "greedy"
-    if isinstance(rule, GreedyNoSkipRule):
-        return "greedy-no-skip"
-    if isinstance(rule, GreedyThresholdRule):
-        return "greedy-threshold"
-    if isinstance(rule, MesRule) and rule.satisfaction == "cost" and not rule.min_vote_share:
-        if rule.completion == "none" and rule.comparison == "none":
-            return "equalshares"
-        if rule.completion == "add1" and rule.comparison == "none":
-            return "equalshares/add1"
-        if rule.completion == "add1" and rule.comparison == "satisfaction":
-            return "equalshares/add1-comparison"
-    return "unknown"
-
-
-def _pabulib(rec: record.ElectionRecord, tally_count: record.Count, seed: bytes | None) -> bytes:
-    """The counted ballots as a Pabulib file (§9.10); with the lot's seed once published."""
-    manifest = rec.manifest
-    if is_survey(manifest):
-        # A survey's export holds its budget question's ballots (docs/protocol.md §19.3).
-        unit = record.currency_unit(manifest.currency)
-        election, approvals = record_survey.budget_ballots(manifest, tally_count.counted, unit)
-        ballots: list[Any] = list(approvals)
-    else:
-        ballots = [record.tally_ballot(choices) for _s, _c, choices, _sig in tally_count.counted]
-        election = record.tally_election(manifest)
-    meta = {
-        "description": manifest.title,
-        "unit": manifest.district,
-        "instance": manifest.id,
-        "currency": manifest.currency,
-        "rule": pabulib_rule(manifest),
-        "veche_election": rec.hash,
-        "veche_rule": msgspec.json.encode(to_json(manifest.rule)).decode(),
-        "veche_tie_break": manifest.tie_break,
-    }
-    if seed is not None:
-        meta["veche_lot_seed"] = seed.hex()
-    pf = PabulibFile(
-        election=election,
-        ballots=ballots,
-        voter_ids=[str(k + 1) for k in range(len(ballots))],
-        vote_type=election.kind,
-        meta=meta,
-    )
-    return write_pb(pf)
-
-
 def _answers(tally_count: record.Count) -> list[tuple[int, dict[str, Any]]]:
     return [
         (seq, choices.answers)
@@ -258,7 +140,7 @@ def _checked_count(rec: record.ElectionRecord) -> record.Count:
         # Every ballot was checked before it was logged; a refusal now means the log
         # or the keys were damaged: investigate rather than publish or serve over it.
         first = tally_count.rejected[0]
-        raise _broken(
+        raise broken(
             f"{len(tally_count.rejected)} logged ballot(s) do not check, e.g. seq "
             f"{first.seq}: {first.detail}"
         )
@@ -307,15 +189,15 @@ class ResultService:
         """The election's ``election.opened`` entry, read from its bytes."""
         if row.opened_seq is None:
             raise ElectionStateConflict("not_open", f"The election {row.id!r} has not opened.")
-        entry, _raw = _logged_entry(
+        entry, _raw = logged_entry(
             db, row.opened_seq, kinds.ELECTION_OPENED, f"the opening of {row.id!r}"
         )
         body = entry.body
         assert isinstance(body, kinds.ElectionOpened)
         if body.manifest.id != row.id:
-            raise _broken(f"The log entry {entry.seq} opens another election.")
+            raise broken(f"The log entry {entry.seq} opens another election.")
         if body.manifest.authority_key != self._authority():
-            raise _broken(f"The election {row.id!r} was signed by another authority key.")
+            raise broken(f"The election {row.id!r} was signed by another authority key.")
         return LoggedElection(row.id, body.manifest_hash, entry.seq, body.manifest)
 
     def logged_result(self, db: Session, row: Election) -> LoggedResult | None:
@@ -323,20 +205,20 @@ class ResultService:
         signature checked; None before the count."""
         if row.result_seq is None:
             if row.status == "tallied":
-                raise _broken(f"The election {row.id!r} is counted but names no result entry.")
+                raise broken(f"The election {row.id!r} is counted but names no result entry.")
             return None
         election = self.logged_election(db, row)
-        entry, raw = _logged_entry(
+        entry, raw = logged_entry(
             db, row.result_seq, kinds.RESULT_PUBLISHED, f"the result of {row.id!r}"
         )
         body = entry.body
         assert isinstance(body, kinds.ResultPublished)
         if body.election != election.hash:
-            raise _broken(f"The log entry {entry.seq} is the result of another election.")
+            raise broken(f"The log entry {entry.seq} is the result of another election.")
         try:
             kinds.verify_result_signature(b64url_decode(election.manifest.authority_key), body)
         except BallotCryptoError:
-            raise _broken(
+            raise broken(
                 f"The signature of the result in entry {entry.seq} does not verify."
             ) from None
         return LoggedResult(election, entry.seq, leaf_hash(raw), body)
@@ -357,12 +239,12 @@ class ResultService:
             key = (election.hash, result.leaf)
         else:
             row = self.elections.get(db, election.id)
-            entry, raw = _logged_entry(
+            entry, raw = logged_entry(
                 db, row.closed_seq, kinds.ELECTION_CLOSED, f"the close of {election.id!r}"
             )
             assert isinstance(entry.body, kinds.ElectionClosed)
             if entry.body.election != election.hash:
-                raise _broken(f"The log entry {entry.seq} closes another election.")
+                raise broken(f"The log entry {entry.seq} closes another election.")
             key = (election.hash, leaf_hash(raw))
         with self._guard:
             kept = self._derived.get(key)
@@ -407,14 +289,14 @@ class ResultService:
                 superseded=tally_count.superseded,
                 trace=[],
                 ballots_digest=record.ballots_digest(tally_count.counted),
-                pabulib=_pabulib(rec, tally_count, None),
+                pabulib=pabulib_file(rec, tally_count, None),
                 answers=_answers(tally_count),
             )
         secret = b64url_decode(result.body.lot_secret)
         try:
             outcome = record.compute_outcome(rec, tally_count, secret)
         except BallotCryptoError as exc:
-            raise _broken(f"The published result cannot be recomputed: {exc.detail}") from None
+            raise broken(f"The published result cannot be recomputed: {exc.detail}") from None
         expected = record.result_body(rec, tally_count, outcome, secret)
         if expected != _unsigned(result.body):
             raise ElectionRecordBroken(
@@ -426,7 +308,7 @@ class ResultService:
             superseded=tally_count.superseded,
             trace=[msgspec.to_builtins(step) for step in outcome.trace],
             ballots_digest=record.ballots_digest(tally_count.counted),
-            pabulib=_pabulib(rec, tally_count, record.lot_for(secret, tally_count.counted)),
+            pabulib=pabulib_file(rec, tally_count, record.lot_for(secret, tally_count.counted)),
             answers=_answers(tally_count),
         )
 
@@ -445,7 +327,7 @@ class ResultService:
             live = elections.live(db, election_id)
             rec = read_record(db, election.hash, election.opened_seq)
         if rec.closed_seq is None:
-            raise _broken("The log holds no close of this election.")
+            raise broken("The log holds no close of this election.")
         if rec.results:
             raise ElectionStateConflict("already_tallied", "The log already holds its result.")
         lot_secret = _lot_secret(rec, live.lot_secret)
@@ -460,7 +342,7 @@ class ResultService:
             superseded=tally_count.superseded,
             trace=[msgspec.to_builtins(step) for step in outcome.trace],
             ballots_digest=record.ballots_digest(tally_count.counted),
-            pabulib=_pabulib(rec, tally_count, seed),
+            pabulib=pabulib_file(rec, tally_count, seed),
             answers=_answers(tally_count),
         )
 

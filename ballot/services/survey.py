@@ -25,8 +25,9 @@ from ballot.core.config import is_survey
 from ballot.core.survey import SurveySpec, TextQuestion
 from ballot.core.survey_kinds import SURVEY_TEXT_WITHHELD, reason_problem
 from ballot.services.errors import ElectionError, ElectionNotFound, ElectionStateConflict
+from ballot.services.log_reading import read_record
 from ballot.services.models import Election
-from ballot.services.results import ResultService, read_record
+from ballot.services.results import ResultService
 from kernel.errors import Forbidden
 from kernel.markers import N_
 

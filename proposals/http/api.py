@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from litestar import Controller, Response, get, patch, post, put
-from litestar.datastructures import UploadFile
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from kernel.images import MAX_IMAGE_BYTES
-from kernel.web import DB, Viewer, requires_role
+from kernel.web import (
+    DB,
+    UPLOAD_LIMIT,
+    Upload,
+    Viewer,
+    image_response,
+    keep_upload,
+    read_upload,
+    requires_role,
+)
 from proposals.core.schemas import (
     BallotCreated,
     BallotRequest,
@@ -39,19 +46,9 @@ from proposals.http.state import ProposalState
 from proposals.services import exports
 from proposals.services.service import program_out
 
-Upload = MultipartBody[dict[str, Any]]
-UPLOAD_LIMIT = MAX_IMAGE_BYTES + 64 * 1024
 admin = requires_role("admin")
 resident = requires_role("resident")
 staff = requires_role("admin", "moderator")
-
-
-def read_upload(data: dict[str, Any]) -> bytes:
-    """The bytes of the form's ``file`` part (at most one byte over the limit)."""
-    upload = data.get("file")
-    if not isinstance(upload, UploadFile):
-        return b""
-    return upload.file.read(MAX_IMAGE_BYTES + 1)
 
 
 def _user(viewer: Viewer) -> Any:
@@ -346,9 +343,7 @@ class ProposalController(Controller):
         self, proposal_id: FromPath[int], data: Upload, db: DB, state: ProposalState, viewer: Viewer
     ) -> ImageOut:
         """Add an image (PNG, JPEG or WebP) to one's proposal."""
-        content = read_upload(data)
-        with db.begin():
-            return state.uploads.add_image(db, _user(viewer), proposal_id, content)
+        return keep_upload(db, data, state.uploads.add_image, _user(viewer), proposal_id)
 
     @get("/{proposal_id:int}/implementation", operation_id="implementation", sync_to_thread=True)
     def implementation(
@@ -436,12 +431,4 @@ class UploadController(Controller):
     def image(self, image_id: FromPath[str], db: DB, state: ProposalState) -> Response[bytes]:
         with db.begin():
             content, content_type = state.uploads.read(db, image_id)
-        return Response(
-            content,
-            media_type=content_type,
-            headers={
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "public, max-age=86400",
-                "Content-Security-Policy": "default-src 'none'",
-            },
-        )
+        return image_response(content, content_type, cache="public, max-age=86400")

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ballot.http.pages import DashboardPanel, ProjectDetails
+from ballot.http.ballot_page import ProjectDetails
+from ballot.http.dashboard import DashboardPanel
 from proposals.core.display import STATUS_NAMES
 from proposals.services.models import Image, Program, Proposal, StatusChange
 
@@ -46,7 +47,7 @@ def proposal_pipeline(db: Session) -> dict[str, Any]:
 
 
 def pipeline_panel(db: Session) -> DashboardPanel:
-    """The dashboard section (``ballot.http.pages.PanelSource``)."""
+    """The dashboard section (``ballot.http.dashboard.PanelSource``)."""
     return DashboardPanel(PIPELINE_TEMPLATE, proposal_pipeline(db))
 
 

@@ -7,6 +7,8 @@ comes back with every field as typed and the reason next to the field."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from babel.dates import format_date
@@ -46,6 +48,24 @@ PHASE_EFFECTS = {
     "voting": N_("Elections can be made from the proposals that met the rules."),
     "implementation": N_("The winning projects are built; staff report their milestones."),
 }
+
+
+class Refusals(dict[str, str]):
+    """Why a form was refused, by field, and the status to answer with when it comes
+    back: 400 unless the service's refusal carried its own (409 for a conflict)."""
+
+    status = 400
+
+    @contextmanager
+    def kept(self, default: str, *kinds: type[DomainError]) -> Iterator[None]:
+        """Run a service call the form asked for; a refusal of one of ``kinds`` (by
+        default a bad input) goes next to the field it names, else next to ``default``."""
+        caught: tuple[type[DomainError], ...] = kinds or (InvalidInput,)
+        try:
+            yield
+        except caught as exc:
+            self[getattr(exc, "field", None) or default] = exc.detail
+            self.status = exc.status
 
 
 def typed(data: dict[str, Any]) -> dict[str, str]:
@@ -139,13 +159,11 @@ class ProgramOfficePages(Controller):
         form = typed(data)
         with db.begin():
             codes = [d.code for d in state.accounts.list_districts(db)]
-        program, errors = read_program(form, codes, state.settings.time_zone)
+        program, read_errors = read_program(form, codes, state.settings.time_zone)
+        errors = Refusals(read_errors)
         if program is not None:
-            try:
-                with db.begin():
-                    state.proposals.check_program(db, program)
-            except InvalidInput as exc:
-                errors[exc.field or "form"] = exc.detail
+            with errors.kept("form"), db.begin():
+                state.proposals.check_program(db, program)
         if program is None or errors:
             return self._new_page(request, db, state, viewer, form, errors, 400)
         created = state.proposals.create_program(program)
@@ -223,7 +241,7 @@ class ProgramOfficePages(Controller):
         viewer: Viewer,
     ) -> Response[Any]:
         form = typed(data)
-        errors: dict[str, str] = {}
+        errors = Refusals()
         deadline: int | None = None
         if form.get("cofund_deadline"):
             day = parse_local_date(form["cofund_deadline"])
@@ -235,15 +253,10 @@ class ProgramOfficePages(Controller):
         if tiles is not None and len(tiles) > 500:
             errors["map_tile_url"] = N_("This text is too long.")
         if not errors:
-            try:
-                with db.begin():
-                    state.proposals.update_program(
-                        db,
-                        program_id,
-                        ProgramUpdate(map_tile_url=tiles, cofund_deadline=deadline),
-                    )
-            except InvalidInput as exc:
-                errors[exc.field or "map_tile_url"] = exc.detail
+            with errors.kept("map_tile_url"), db.begin():
+                state.proposals.update_program(
+                    db, program_id, ProgramUpdate(map_tile_url=tiles, cofund_deadline=deadline)
+                )
         if errors:
             return self._program_page(
                 request, db, state, viewer, program_id, form=form, errors=errors, status_code=400
@@ -261,19 +274,15 @@ class ProgramOfficePages(Controller):
         viewer: Viewer,
     ) -> Response[Any]:
         form = typed(data)
-        rules, errors = read_rules(form)
-        status = 400
+        rules, read_errors = read_rules(form)
+        errors = Refusals(read_errors)
         if rules is not None:
-            try:
+            with errors.kept("form", InvalidInput, Conflict):
                 state.proposals.change_rules(program_id, rules)
-            except InvalidInput as exc:
-                errors[exc.field or "form"] = exc.detail
-            except Conflict as exc:
-                errors["form"], status = exc.detail, exc.status
         if errors:
             return self._program_page(
                 request, db, state, viewer, program_id, rules=form, rules_errors=errors,
-                status_code=status,
+                status_code=errors.status,
             )  # fmt: skip
         return Redirect(f"/office/programs/{program_id}?rules=1", status_code=303)
 

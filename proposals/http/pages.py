@@ -21,10 +21,9 @@ from kernel.errors import (
     NotFound,
 )
 from kernel.markers import N_
-from kernel.web import DB, Viewer, render, requires_role
+from kernel.web import DB, UPLOAD_LIMIT, Upload, Viewer, keep_upload, render, requires_role
 from proposals.core.display import field, helpers, map_points, parse_money
 from proposals.core.schemas import PledgeCreate, RatingCreate
-from proposals.http.api import UPLOAD_LIMIT, Upload, read_upload
 from proposals.http.program_pages import district_names, find_program, funding_shown, timeline
 from proposals.http.state import ProposalState
 from proposals.services.service import ProposalService, cofunding, program_out
@@ -224,9 +223,7 @@ class ProposalPages(Controller):
         self, proposal_id: FromPath[int], data: Upload, db: DB, state: ProposalState, viewer: Viewer
     ) -> Response[Any]:
         assert viewer is not None
-        content = read_upload(data)
-        with db.begin():
-            state.uploads.add_image(db, viewer.user, proposal_id, content)
+        keep_upload(db, data, state.uploads.add_image, viewer.user, proposal_id)
         return back(proposal_id)
 
     @post("/proposals/{proposal_id:int}/support", guards=[resident], sync_to_thread=True)

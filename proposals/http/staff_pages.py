@@ -12,10 +12,9 @@ from litestar.response import Redirect
 
 from kernel.errors import InvalidInput
 from kernel.markers import N_
-from kernel.web import DB, Viewer, render, requires_role
+from kernel.web import DB, UPLOAD_LIMIT, Upload, Viewer, read_upload, render, requires_role
 from proposals.core.display import field, helpers, parse_money
 from proposals.core.schemas import MilestoneCreate, Review
-from proposals.http.api import UPLOAD_LIMIT, Upload, read_upload
 from proposals.http.pages import back
 from proposals.http.program_pages import district_names
 from proposals.http.state import ProposalState

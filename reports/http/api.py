@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 from litestar import Controller, Response, get, post, put
-from litestar.datastructures import UploadFile
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from kernel.errors import Forbidden, InvalidInput, NotAuthenticated
-from kernel.images import MAX_IMAGE_BYTES
 from kernel.markers import N_
-from kernel.web import DB, Viewer, requires_login, requires_role
+from kernel.web import (
+    DB,
+    UPLOAD_LIMIT,
+    Upload,
+    Viewer,
+    image_response,
+    keep_upload,
+    requires_login,
+    requires_role,
+)
 from reports.core.location import Point
 from reports.core.schemas import (
     AnswerIn,
@@ -27,20 +35,11 @@ from reports.core.schemas import (
 )
 from reports.http.state import ReportState
 
-Upload = MultipartBody[dict[str, Any]]
-UPLOAD_LIMIT = MAX_IMAGE_BYTES + 64 * 1024
 admin = requires_role("admin")
 supervising = requires_role("supervisor", "admin")
 answering = requires_role("org_staff", "supervisor", "admin")
 Show = Literal["public", "mine", "queue", "overdue"]
 ReportId = str
-
-
-def read_upload(data: dict[str, Any]) -> bytes:
-    upload = data.get("file")
-    if not isinstance(upload, UploadFile):
-        return b""
-    return upload.file.read(MAX_IMAGE_BYTES + 1)
 
 
 def _user(viewer: Viewer) -> Any:
@@ -118,10 +117,7 @@ class ReportController(Controller):
     def create(self, data: JSONBody[ReportCreate], state: ReportState, viewer: Viewer) -> ReportOut:
         """Report a problem at a point on the map."""
         report_id = state.reports.create(_user(viewer), data)
-        with state.read_sessions() as rdb:
-            return state.report_views.out(
-                rdb, state.reports.get(rdb, report_id, _user(viewer)), _user(viewer)
-            )
+        return self._read_back(state, report_id, _user(viewer))
 
     @get("/", operation_id="listReports", sync_to_thread=True)
     def list_reports(
@@ -196,11 +192,6 @@ class ReportController(Controller):
             report = state.reports.get(db, report_id, _user(viewer))
             return state.report_views.out(db, report, _user(viewer))
 
-    def _after(self, state: ReportState, report_id: str, viewer: Viewer) -> ReportOut:
-        with state.read_sessions() as rdb:
-            report = state.reports.get(rdb, report_id, _user(viewer))
-            return state.report_views.out(rdb, report, _user(viewer))
-
     @post(
         "/{report_id:str}/photos",
         operation_id="addReportPhoto",
@@ -218,9 +209,7 @@ class ReportController(Controller):
         viewer: Viewer,
     ) -> dict[str, str]:
         """A photo: the reporter's of the problem, or staff's proof for the answer."""
-        content = read_upload(data)
-        with db.begin():
-            name = state.report_photos.add(db, _user(viewer), report_id, content)
+        name = keep_upload(db, data, state.report_photos.add, _user(viewer), report_id)
         return {"id": name, "url": f"/api/v1/reports/photos/{name}"}
 
     @post(
@@ -234,9 +223,7 @@ class ReportController(Controller):
         self, report_id: FromPath[ReportId], db: DB, state: ReportState, viewer: Viewer
     ) -> ReportOut:
         """Start work on a received report (its organisation's staff)."""
-        self._visible(db, state, report_id, viewer)
-        state.reports.take(_user(viewer), report_id)
-        return self._after(state, report_id, viewer)
+        return self._step(state, viewer, state.reports.take, report_id)
 
     @post(
         "/{report_id:str}/answer",
@@ -254,9 +241,7 @@ class ReportController(Controller):
         viewer: Viewer,
     ) -> ReportOut:
         """Answer with text and the proof photos uploaded before (its organisation's staff)."""
-        self._visible(db, state, report_id, viewer)
-        state.reports.answer(_user(viewer), report_id, data.text)
-        return self._after(state, report_id, viewer)
+        return self._step(state, viewer, state.reports.answer, report_id, data.text)
 
     @post(
         "/{report_id:str}/rate",
@@ -274,9 +259,7 @@ class ReportController(Controller):
         viewer: Viewer,
     ) -> ReportOut:
         """Rate the answer 1–5 (the reporter); below 3, with a comment, reopens it."""
-        self._visible(db, state, report_id, viewer)
-        state.reports.rate(_user(viewer), report_id, data.rating, data.comment)
-        return self._after(state, report_id, viewer)
+        return self._step(state, viewer, state.reports.rate, report_id, data.rating, data.comment)
 
     @post(
         "/{report_id:str}/reassign",
@@ -294,9 +277,7 @@ class ReportController(Controller):
         viewer: Viewer,
     ) -> ReportOut:
         """Send the report to another organisation."""
-        self._visible(db, state, report_id, viewer)
-        state.reports.reassign(_user(viewer), report_id, data.organisation)
-        return self._after(state, report_id, viewer)
+        return self._step(state, viewer, state.reports.reassign, report_id, data.organisation)
 
     @post(
         "/{report_id:str}/send-back",
@@ -309,9 +290,7 @@ class ReportController(Controller):
         self, report_id: FromPath[ReportId], db: DB, state: ReportState, viewer: Viewer
     ) -> ReportOut:
         """Send a reopened report back to work (supervisors)."""
-        self._visible(db, state, report_id, viewer)
-        state.reports.send_back(_user(viewer), report_id)
-        return self._after(state, report_id, viewer)
+        return self._step(state, viewer, state.reports.send_back, report_id)
 
     @post(
         "/{report_id:str}/follow",
@@ -338,10 +317,26 @@ class ReportController(Controller):
         """Close answers left unrated past the configured number of days."""
         return {"closed": state.reports.close_unrated()}
 
-    def _visible(self, db: DB, state: ReportState, report_id: str, viewer: Viewer) -> None:
+    def _step(
+        self,
+        state: ReportState,
+        viewer: Viewer,
+        step: Callable[..., object],
+        report_id: str,
+        *args: Any,
+    ) -> ReportOut:
+        """One step of a report's life: the report must be visible to the viewer, then the
+        step runs as ``step(user, report_id, *args)``, then the report is read back."""
+        user = _user(viewer)
         # A read: the step itself takes the write lock in the log's sequencer.
         with state.read_sessions() as rdb:
-            state.reports.get(rdb, report_id, _user(viewer))
+            state.reports.get(rdb, report_id, user)
+        step(user, report_id, *args)
+        return self._read_back(state, report_id, user)
+
+    def _read_back(self, state: ReportState, report_id: str, user: Any) -> ReportOut:
+        with state.read_sessions() as rdb:
+            return state.report_views.out(rdb, state.reports.get(rdb, report_id, user), user)
 
 
 class ReportPhotoController(Controller):
@@ -354,15 +349,7 @@ class ReportPhotoController(Controller):
     ) -> Response[bytes]:
         with db.begin():
             content, content_type = state.report_photos.read(db, _user(viewer), photo_id)
-        return Response(
-            content,
-            media_type=content_type,
-            headers={
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, max-age=3600",
-                "Content-Security-Policy": "default-src 'none'",
-            },
-        )
+        return image_response(content, content_type, cache="private, max-age=3600")
 
 
 __all__ = ["ReportController", "ReportPhotoController"]

@@ -10,15 +10,24 @@ import json
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
-from litestar.params import FromPath, MultipartBody, URLEncodedBody
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect
 from sqlalchemy import select
 
 from kernel.accounts.models import District
 from kernel.errors import DomainError, Forbidden, InvalidInput
 from kernel.markers import N_
-from kernel.web import DB, Viewer, render, requires_login, requires_role
+from kernel.web import (
+    DB,
+    UPLOAD_LIMIT,
+    Upload,
+    Viewer,
+    keep_upload,
+    read_upload,
+    render,
+    requires_login,
+    requires_role,
+)
 from reports.core.display import (
     STATUS_NAMES,
     TILE_URL,
@@ -30,11 +39,9 @@ from reports.core.display import (
 )
 from reports.core.location import Point
 from reports.core.schemas import ReportCreate
-from reports.http.api import UPLOAD_LIMIT, read_upload
 from reports.http.state import ReportState
 
 Form = URLEncodedBody[dict[str, Any]]
-Multipart = MultipartBody[dict[str, Any]]
 answering = requires_role("org_staff", "supervisor", "admin")
 supervising = requires_role("supervisor", "admin")
 HELPERS = {
@@ -145,7 +152,7 @@ class ReportPages(Controller):
     def create(
         self,
         request: Request[Any, Any, Any],
-        data: Multipart,
+        data: Upload,
         db: DB,
         state: ReportState,
         viewer: Viewer,
@@ -164,7 +171,7 @@ class ReportPages(Controller):
             errors["description"] = N_("Describe the problem in a few words.")
         elif len(form["description"]) > 5000:
             errors["description"] = N_("This text is too long.")
-        content = read_upload(data) if isinstance(data.get("file"), UploadFile) else b""
+        content = read_upload(data)
         with state.read_sessions() as rdb:
             if errors:
                 return self._form(request, rdb, state, viewer, form, errors, status_code=400)
@@ -313,12 +320,10 @@ class ReportPages(Controller):
         request_max_body_size=UPLOAD_LIMIT,
     )
     def photo(
-        self, report_id: FromPath[str], data: Multipart, db: DB, state: ReportState, viewer: Viewer
+        self, report_id: FromPath[str], data: Upload, db: DB, state: ReportState, viewer: Viewer
     ) -> Response[Any]:
         assert viewer is not None
-        content = read_upload(data)
-        with db.begin():
-            state.report_photos.add(db, viewer.user, report_id, content)
+        keep_upload(db, data, state.report_photos.add, viewer.user, report_id)
         return _to(report_id)
 
     @post("/reports/{report_id:str}/answer", guards=[answering], sync_to_thread=True)
