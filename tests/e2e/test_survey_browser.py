@@ -269,3 +269,72 @@ def test_texts_are_judged_on_the_page_as_the_server_judges_them(
     # Counted in code points, without the surrounding white space.
     assert judged[0]["count"] == "15 из 200 знаков" and judged[4]["count"] == "200 из 200 знаков"
     assert judged[5]["count"] == "201 из 200 знаков"
+
+
+def test_a_condition_is_ticked_among_the_earlier_answers_on_a_laptop(
+    browser: Any, live_server: LiveServer
+) -> None:
+    """The builder's condition offers question 1's options by their texts as soon as
+    question 1 is named, follows them as they are edited (a ticked one stays ticked),
+    and the preview beside the form says which answers ask the question; the preview
+    stays in view while the form scrolls."""
+    admin, _code = open_survey(live_server)
+    admin.close()
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ru-RU")
+    context.route(lambda address: not address.startswith(live_server.url), lambda r: r.abort())
+    context.add_cookies([{"name": "veche_lang", "value": "ru", "url": live_server.url}])
+    errors: list[str] = []
+    try:
+        logged = context.request.post(
+            f"{live_server.url}/api/v1/auth/login",
+            data={"email": "admin@example.org", "password": PASSWORD},
+        )
+        assert logged.ok
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{live_server.url}/office/surveys/new")
+        page.locator("#title").fill("Опрос о велодорожках")
+        page.locator("#id").fill("bike-survey")
+        page.locator("#q0-text").fill("Ездите ли вы на велосипеде?")
+        page.locator("#q0-options").fill("Да\nИногда\nНет")
+        page.get_by_role("button", name="+ Свободный ответ").click()
+        page.wait_for_load_state("load")
+        page.locator("#q1-text").fill("Где нужна велодорожка?")
+        condition = page.locator("[data-condition=q1]")
+        assert condition.locator("input[type=checkbox]").count() == 0  # "always ask"
+        page.locator("#q1-show_q").select_option("q1")
+        boxes = condition.locator("input[type=checkbox]")
+        boxes.first.wait_for()
+        assert [b.strip() for b in condition.locator(".ticks label").all_inner_texts()] == [
+            "Да",
+            "Иногда",
+            "Нет",
+        ]
+        condition.get_by_label("Иногда").check()
+        # Question 1 gets a new first option: the boxes follow, "Иногда" stays ticked
+        # (it is the third option now, o3).
+        page.locator("#q0-options").fill("Каждый день\nДа\nИногда\nНет")
+        assert boxes.count() == 4
+        assert condition.get_by_label("Иногда").is_checked()
+        assert not condition.get_by_label("Каждый день").is_checked()
+        page.locator("#live").get_by_text("(Иногда)").wait_for()
+        # The preview stays in view at the top of the window while a long form scrolls.
+        for n in (2, 3, 4):
+            page.get_by_role("button", name="+ Шкала оценки").click()
+            page.wait_for_load_state("load")
+            page.locator(f"#q{n}-text").fill(f"Оцените дорожку {n}")
+        page.mouse.wheel(0, 1200)
+        page.wait_for_timeout(300)
+        box = page.locator("#live").bounding_box()
+        assert box is not None and 0 <= box["y"] <= 40, box
+        page.locator("#save-draft").click()
+        page.wait_for_url("**/admin/setup?created=bike-survey")
+        config = context.request.get(f"{live_server.url}/api/v1/elections/bike-survey").json()
+        config = config.get("config", config)
+        assert config["ballot"]["questions"][1]["show_if"] == {
+            "question": "q1",
+            "any_of": ["o3"],
+        }
+    finally:
+        context.close()
+    assert errors == []

@@ -1,8 +1,8 @@
 /**
  * The survey builder's conditions (docs/protocol.md §20.2): "ask only after an answer to
  * question N" offers the options of question N as boxes to tick, rebuilt as soon as
- * another question is named or that question's options are edited (a ticked box stays
- * ticked while its option is still there). The boxes are posted as `q<n>-show_any`, one
+ * another question is named or that question's options are edited (a ticked option stays
+ * ticked, wherever its line moves). The boxes are posted as `q<n>-show_any`, one
  * number each, with `q<n>-show_for` naming the question they were ticked for; the
  * select's entries follow the questions' texts as they are typed.
  *
@@ -34,9 +34,25 @@ function ticked(condition, qid) {
   const shownFor = slot.querySelector("input[name$='-show_for']");
   if (shownFor && shownFor.value !== qid) return new Set();
   const boxes = [...slot.querySelectorAll("input[type=checkbox]")];
-  if (boxes.length || shownFor) return new Set(boxes.filter((b) => b.checked).map((b) => b.value));
+  if (boxes.length || shownFor) return new Set(boxes.filter((b) => b.checked).map((b) => Number(b.value)));
   const typed = slot.querySelector("input[name$='-show_any']")?.value ?? "";
-  return new Set(typed.match(/\d+/g) ?? []);
+  return new Set((typed.match(/\d+/g) ?? []).map(Number));
+}
+
+/**
+ * The numbers to tick among `titles` after an edit of the options, which were `before`:
+ * a ticked option keeps its tick where its text went (a line added above it moves it
+ * down); an option edited in place (its text is new) keeps the tick at its place.
+ */
+function carried(numbers, before, titles) {
+  const out = new Set();
+  for (const k of numbers) {
+    const title = before[k - 1];
+    const at = title === undefined ? -1 : titles.indexOf(title);
+    if (at !== -1) out.add(at + 1);
+    else if (k <= titles.length && !before.includes(titles[k - 1])) out.add(k);
+  }
+  return out;
 }
 
 /** Draws a condition's boxes for the question its select names now. */
@@ -54,7 +70,9 @@ function draw(condition) {
   const drawn = slot.dataset.drawn;
   const key = JSON.stringify([qid, titles]);
   if (drawn === key) return;
-  const keep = ticked(condition, qid);
+  const [drawnFor, before] = drawn ? JSON.parse(drawn) : [null, null];
+  const numbers = ticked(condition, qid);
+  const keep = drawnFor === qid && before ? carried(numbers, before, titles) : numbers;
   const shownFor = document.createElement("input");
   shownFor.type = "hidden";
   shownFor.name = `${p}-show_for`;
@@ -70,7 +88,7 @@ function draw(condition) {
       box.type = "checkbox";
       box.name = `${p}-show_any`;
       box.value = String(k + 1);
-      box.checked = keep.has(box.value);
+      box.checked = keep.has(k + 1);
       label.append(box, ` ${title}`);
       fieldset.append(label);
     });
