@@ -26,8 +26,8 @@ __all__ = [
     "config_from_form",
     "default_form",
     "move",
-    "poll_config",
     "option_titles",
+    "poll_config",
     "question_numbers",
 ]
 

@@ -1,7 +1,8 @@
 """What the survey pages show (docs/protocol.md §19): the questions of a survey ballot as
 the ballot page lays them out, and the published result of each question as the results
-page draws it (a bar chart whose labels are the page's text, counts and exact shares, a scale's mean and distribution, a
-ranking's Borda points and first places, the budget question's winners, the texts).
+page draws it (a bar chart whose labels are the page's text, counts and exact shares, a
+scale's mean and distribution, a ranking's Borda points and first places, the budget
+question's winners, the texts).
 
 These are plain functions over the manifest and the published result: the numbers are
 the result's own, and shares are computed exactly (``Fraction``) and only then written

@@ -47,8 +47,8 @@ ANSWERS = [
      "rank": ["schools"], "projects": ["park"], "comment": "Спасибо!"},
     {"go": "bus", "parks": 3, "problems": ["roads", "light"], "rank": ["clinics", "schools"],
      "projects": ["benches"]},
-    {"go": "bike", "lanes": "По проспекту Мира", "parks": 10, "problems": ["light"], "rank": ["schools", "clinics"],
-     "projects": ["park", "benches"]},
+    {"go": "bike", "lanes": "По проспекту Мира", "parks": 10, "problems": ["light"],
+     "rank": ["schools", "clinics"], "projects": ["park", "benches"]},
 ]  # fmt: skip
 
 
@@ -108,7 +108,8 @@ def test_no_english_on_russian_survey_pages(surveys: dict[str, Actor], client: C
     starts = ["/elections/opros", "/elections/opros/results",
               "/elections/opros/results?rows=go&cols=problems",
               "/elections/opros/results?rows=parks&cols=rank",
-              "/elections/opros-2", "/elections/opros-2/results", "/elections/opros-ploshchad"]  # fmt: skip
+              "/elections/opros-2", "/elections/opros-2/results",
+              "/elections/opros-ploshchad"]  # fmt: skip
     office = ["/office/surveys/new", "/office/polls/new", "/elections/opros/texts"]
     found: dict[str, list[str]] = {}
     for who in (None, "author", "admin"):

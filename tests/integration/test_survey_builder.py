@@ -283,8 +283,9 @@ def test_ticks_are_kept_on_a_refusal_and_never_read_for_another_question(
     box = condition_box(other.text, "q4")
     assert 'name="q4-show_for" value="q4"' in box
     assert "checked" not in box  # Дороги, Парки, Школы: none ticked
-    assert "value=\"1\"> Дороги" in box
-    assert "Отметьте ответы на предыдущий вопрос" in other.text.split('id="err-q4-show_any"')[1][:300]
+    assert 'value="1"> Дороги' in box
+    said = other.text.split('id="err-q4-show_any"')[1][:300]
+    assert "Отметьте ответы на предыдущий вопрос" in said
 
 
 @PAGES_ON_SQLITE
@@ -309,7 +310,8 @@ def test_without_a_question_named_the_condition_is_typed(people: dict[str, Actor
 def test_the_preview_shows_the_budget_at_its_question(people: dict[str, Actor]) -> None:
     client = people["admin"].use()
     csrf = csrf_from(client.get("/office/surveys/new", headers=RU).text)
-    page = client.post("/office/surveys/new", headers=RU, data={**survey_form(), "csrf_token": csrf})
+    form = {**survey_form(), "csrf_token": csrf}
+    page = client.post("/office/surveys/new", headers=RU, data=form)
     preview = page.text.split('id="live"')[1]
     budget = preview.split('id="q-q6"')[1]
     assert '<p class="q-budget">Бюджет: 350\xa0000\xa0₽</p>' in budget
