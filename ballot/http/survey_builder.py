@@ -30,10 +30,12 @@ from ballot.http.survey_form import (
     BUDGET_RULES,
     ELIGIBILITY,
     KINDS,
+    condition_numbers,
     config_from_form,
     default_form,
     move,
     new_question,
+    option_titles,
     poll_config,
     question_numbers,
 )
@@ -52,8 +54,8 @@ SURVEY_PROBLEM_WORDS = {
     "bad_options": N_("A question has 2 to 50 options: type each on its own line."),
     "duplicate_option": N_("Two options of a question are the same."),
     "bad_condition": N_(
-        "The condition names an earlier question with one choice or several, and the "
-        "numbers of its options."
+        "The condition names an earlier question with one choice or several, and some of "
+        "its answers."
     ),
     "limit_beyond_options": N_("The limit is more than the question's options."),
     "bad_scale": N_("A scale is 1 to 5 or 0 to 10."),
@@ -127,20 +129,37 @@ def _context(db: Session, state: ElectionState, form: dict[str, str], lang: str)
         "rules": BUDGET_RULES,
         "eligibilities": tuple(ELIGIBILITY),
         "districts": districts,
-        # The earlier questions a condition may name (single and multiple choice).
+        # The earlier questions a condition may name (single and multiple choice), each
+        # with its place, its text and its options' titles (the boxes to tick).
         "parents": {
             i: [
-                (form.get(f"q{j}-id", ""), k)
+                {
+                    "id": form.get(f"q{j}-id", ""),
+                    "number": k,
+                    "text": form.get(f"q{j}-text", "").strip(),
+                    "options": option_titles(form, j),
+                }
                 for k, j in enumerate(numbers[: numbers.index(i)], start=1)
                 if form.get(f"q{j}-kind") in ("single", "multiple")
             ]
             for i in numbers
         },
+        # The option numbers each condition names, as ticked or typed.
+        "shown_by": {i: condition_numbers(form, i) for i in numbers},
     }
 
 
 def _form(data: dict[str, Any]) -> dict[str, str]:
-    return {k: str(v[-1] if isinstance(v, list) else v) for k, v in data.items()}
+    """The posted fields, one value each: a condition's ticked boxes (``q<n>-show_any``,
+    one value per box) read as the numbers a person would type, the last value of any
+    other field."""
+    form = {}
+    for key, value in data.items():
+        if isinstance(value, list):
+            form[key] = ", ".join(map(str, value)) if key.endswith("-show_any") else str(value[-1])
+        else:
+            form[key] = str(value)
+    return form
 
 
 class SurveyBuilder(Controller):

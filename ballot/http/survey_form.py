@@ -26,6 +26,7 @@ __all__ = [
     "config_from_form",
     "default_form",
     "move",
+    "option_titles",
     "poll_config",
     "question_numbers",
 ]
@@ -60,6 +61,23 @@ def question_numbers(form: Mapping[str, str]) -> list[int]:
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.replace("\r", "").split("\n") if line.strip()]
+
+
+def option_titles(form: Mapping[str, str], index: int) -> list[str]:
+    """The titles of question ``index``'s options as typed, in order (option ``k`` is
+    the ``k``-th, id ``o<k>``)."""
+    return _lines(form.get(f"q{index}-options", ""))
+
+
+def condition_numbers(form: Mapping[str, str], index: int) -> list[int]:
+    """The option numbers of question ``index``'s condition, as ticked or typed, each once,
+    in the order given; none when they were ticked for another question than the one the
+    condition now names."""
+    p = f"q{index}"
+    shown_for = form.get(f"{p}-show_for")
+    if shown_for is not None and shown_for != form.get(f"{p}-show_q", "").strip():
+        return []
+    return list(dict.fromkeys(int(n) for n in _NUMBERS.findall(form.get(f"{p}-show_any", ""))))
 
 
 def _int(form: Mapping[str, str], name: str) -> int:
@@ -158,12 +176,12 @@ def _question(
         config["currency"] = "RUB"
     shown_by = form.get(f"{p}-show_q", "").strip()
     if shown_by:
-        numbers = [int(n) for n in _NUMBERS.findall(form.get(f"{p}-show_any", ""))]
+        numbers = condition_numbers(form, index)
         if not numbers:
             problems.append(
                 FormProblem(
                     f"{p}-show_any",
-                    N_("Give the numbers of the earlier question's options that show this one."),
+                    N_("Tick the answers to the earlier question that show this one."),
                 )
             )
         question["show_if"] = {"question": shown_by, "any_of": [f"o{n}" for n in numbers]}

@@ -1,7 +1,8 @@
 """What the survey pages show (docs/protocol.md §19): the questions of a survey ballot as
 the ballot page lays them out, and the published result of each question as the results
-page draws it (a bar chart, counts and exact shares, a scale's mean and distribution, a
-ranking's Borda points and first places, the budget question's winners, the texts).
+page draws it (a bar chart whose labels are the page's text, counts and exact shares, a
+scale's mean and distribution, a ranking's Borda points and first places, the budget
+question's winners, the texts).
 
 These are plain functions over the manifest and the published result: the numbers are
 the result's own, and shares are computed exactly (``Fraction``) and only then written
@@ -17,25 +18,17 @@ from typing import Any
 from kernel import i18n
 
 __all__ = [
-    "CHART_WIDTH",
     "ballot_questions",
     "crosstab_view",
     "is_survey",
     "question_results",
 ]
 
-CHART_WIDTH = 400
-ROW_HEIGHT = 40
-LABEL_ROOM = 64  # user units right of the longest bar, for its number
 CLOSED_KINDS = ("single", "multiple", "scale", "ranking")
 
 
 def is_survey(manifest: dict[str, Any]) -> bool:
     return bool(manifest.get("ballot", {}).get("kind") == "survey")
-
-
-def _short(text: str, limit: int = 48) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _scale_values(question: dict[str, Any]) -> list[int]:
@@ -45,7 +38,8 @@ def _scale_values(question: dict[str, Any]) -> list[int]:
 def ballot_questions(manifest: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """The survey's questions for the ballot page: each with its kind's limits, the
     condition that shows it (as data the page's script reads), and for the budget
-    question the projects with their costs in the page's language."""
+    question the survey's budget and the projects with their costs in the page's
+    language (a survey shows its budget there, never in its heading)."""
     currency = manifest.get("currency", "") or "RUB"
     questions = manifest["ballot"].get("questions", [])
     shown = []
@@ -72,6 +66,8 @@ def ballot_questions(manifest: dict[str, Any], lang: str) -> list[dict[str, Any]
             ]
             limit = question.get("max_total_cost")
             item["limit_text"] = i18n.money(lang, limit, currency) if limit is not None else None
+            budget = int(manifest.get("budget", 0))
+            item["budget_text"] = i18n.money(lang, budget, currency) if budget else None
         shown.append(item)
     return shown
 
@@ -87,16 +83,21 @@ def _share(part: int, whole: int, lang: str) -> str:
     return i18n.percent(lang, exact.numerator, exact.denominator)
 
 
-def _bars(rows: list[dict[str, Any]], key: str = "count") -> dict[str, Any]:
-    """Horizontal bars, longest for the largest value; the template draws them as SVG
-    with attributes only (no inline styles)."""
+def _percent_of_top(rows: list[dict[str, Any]], key: str = "count") -> None:
+    """Each row's bar as a whole percentage of the largest value (the longest bar is
+    100; a value above zero is at least 1, so that it shows)."""
     top = max([r[key] for r in rows] + [1])
-    for k, row in enumerate(rows):
-        row["y"] = k * ROW_HEIGHT
+    for row in rows:
         value = row[key]
-        row["bar"] = max(2, (CHART_WIDTH - LABEL_ROOM) * value // top) if value else 0
-        row["label"] = _short(str(row["title"]))
-    return {"rows": rows, "width": CHART_WIDTH, "height": len(rows) * ROW_HEIGHT + 4}
+        row["pct"] = max(1, 100 * value // top) if value else 0
+
+
+def _bars(rows: list[dict[str, Any]], key: str = "count") -> dict[str, Any]:
+    """Horizontal bars, longest for the largest value. The page writes each row's title
+    as text (it wraps, at the page's font size) over a bar drawn as SVG with attributes
+    only (no inline styles), its number beside it."""
+    _percent_of_top(rows, key)
+    return {"rows": rows}
 
 
 def _option_rows(
@@ -209,28 +210,11 @@ def question_results(
     return out
 
 
-COLUMN_HEIGHT = 120
-
-
 def _columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Vertical columns for a scale's distribution, one per value."""
-    top = max([r["count"] for r in rows] + [1])
-    n = max(1, len(rows))
-    step = CHART_WIDTH // n
-    for k, row in enumerate(rows):
-        height = (COLUMN_HEIGHT * row["count"] // top) if row["count"] else 0
-        row["x"] = k * step + 4
-        row["w"] = max(2, step - 8)
-        row["h"] = max(1, height) if row["count"] else 0
-        row["y"] = 20 + COLUMN_HEIGHT - row["h"]
-        row["cx"] = k * step + step // 2
-    return {
-        "rows": rows,
-        "width": CHART_WIDTH,
-        "height": COLUMN_HEIGHT + 40,
-        "base": 20 + COLUMN_HEIGHT,
-        "columns": True,
-    }
+    """A scale's distribution, one column per value; the page stands them up on a wide
+    screen and lays them down as bars on a narrow one (both drawn from ``pct``)."""
+    _percent_of_top(rows)
+    return {"rows": rows, "columns": True}
 
 
 def closed_questions(manifest: dict[str, Any]) -> list[dict[str, Any]]:

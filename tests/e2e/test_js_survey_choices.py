@@ -236,3 +236,13 @@ def test_generated_answers_and_their_mutations_are_judged_alike(
     expected = [python_code(config, case) for case in cases]
     assert expected[0] == "ok"
     assert js_codes(js, config, cases) == expected
+
+
+def test_strip_space_is_pythons_strip(js: Page) -> None:
+    """``stripSpace`` (what the ballot page trims a text with) strips what Python's
+    ``str.strip()`` strips, every white space character and nothing else."""
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\u3000"]
+    others = ["\ufeff", "\u200b", "\u180e", "a", "\u00ad", "\u0000"]
+    cases = [f"{c}x{c}" for c in spaces + others] + [" \u0085\u001c", "", "x y"]
+    got = js.run("return a.map((t) => V.stripSpace(t));", cases)
+    assert got == [case.strip() for case in cases]

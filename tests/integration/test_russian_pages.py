@@ -76,8 +76,11 @@ def english_words(html: str) -> list[str]:
     return [w for w in WORD.findall(text) if w not in ALLOWED and len(w) > 1]
 
 
-def crawl(client: Client, starts: list[str]) -> dict[str, list[str]]:
-    """English words on every page reachable from ``starts``, by page."""
+def crawl(
+    client: Client, starts: list[str], within: tuple[str, ...] = ("/",)
+) -> dict[str, list[str]]:
+    """English words on every page reachable from ``starts`` (through links to paths that
+    start with one of ``within``), by page."""
     found: dict[str, list[str]] = {}
     seen: set[str] = set()
     patterns: Counter[str] = Counter()
@@ -104,6 +107,8 @@ def crawl(client: Client, starts: list[str]) -> dict[str, list[str]]:
                 continue
             local = target.path + (f"?{target.query}" if target.query else "")
             if local.startswith(("/api/", "/static/", "/uploads/", "/lang/", "/schema")):
+                continue
+            if not local.startswith(within):
                 continue
             if local not in seen:
                 queue.append(local)

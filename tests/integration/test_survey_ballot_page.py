@@ -1,6 +1,7 @@
 """The ballot page of a survey (docs/protocol.md §19): every question kind laid out for
 the browser's script, the conditional question tied to its earlier answer, optional
-questions marked, in Russian and English; a poll's pages show no budget."""
+questions marked, in Russian and English; a survey's budget is shown at its budget
+question (never in the heading), and a poll's pages show none."""
 
 from __future__ import annotations
 
@@ -36,9 +37,16 @@ def test_the_survey_ballot_lays_out_every_question_kind(
     assert 'type="checkbox" name="q-priorities"' in text and 'data-max="2"' in text
     assert text.count('name="q-transport"') == 3  # three places to rank
     assert 'name="q-projects" value="park"' in text and 'data-limit="700000"' in text
-    assert 'maxlength="300"' in text and "0 из 300 знаков" in text
+    # No maxlength: the browser would count UTF-16 units, the survey code points.
+    assert 'data-max-length="300"' in text and "maxlength" not in text.split('id="q-comment"')[1]
+    assert "0 из 300 знаков" in text
     assert "(необязательный)" in text
-    assert "Бюджет: 10\xa0000\xa0₽" in text  # the survey has a budget question
+    # The survey's budget is said once, at its budget question, not in the heading.
+    heading = text.split("<h1>")[1].split('id="credential"')[0]
+    assert "Бюджет" not in heading
+    budget = text.split('id="q-projects"')[1].split("</fieldset>")[0]
+    assert '<p class="q-budget">Бюджет: 10\xa0000\xa0₽</p>' in budget
+    assert text.count("Бюджет:") == 1
     english = client.get(f"/elections/{election}", headers=HTML).text
     assert "Asked because of your answer to question 1 (Yes)." in english
     assert "(optional)" in english and "0 of 300 characters" in english

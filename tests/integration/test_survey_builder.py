@@ -1,7 +1,8 @@
-"""The survey builder and the quick poll of the back office (docs/protocol.md §19): a
-survey of every question kind with a condition, made as a draft through the form; a
-refused form keeps what was typed and says what to fix in the reader's language; a
-poll of one question from two lines of text."""
+"""The survey builder and the quick poll of the back office (docs/protocol.md §19, §20.2):
+a survey of every question kind with a condition, made as a draft through the form; a
+condition offered as the earlier question's answers to tick (typed numbers without
+them); a refused form keeps what was typed and ticked and says what to fix in the
+reader's language; a poll of one question from two lines of text."""
 
 from __future__ import annotations
 
@@ -125,7 +126,7 @@ def test_a_refused_survey_keeps_what_was_typed_and_says_why_in_russian(
     )
     assert refused.status_code == 400
     assert "Только один" in refused.text and "Оценка" in refused.text  # nothing lost
-    assert "Укажите номера вариантов" in refused.text  # the condition names no option
+    assert "Отметьте ответы на предыдущий вопрос" in refused.text  # the condition names none
     assert 'id="err-q0"' in refused.text
     assert people["admin"].call("GET", "/api/v1/elections/city-survey").status_code == 404
     english = client.post(
@@ -135,7 +136,7 @@ def test_a_refused_survey_keeps_what_was_typed_and_says_why_in_russian(
         follow_redirects=False,
     )
     assert english.status_code == 400
-    assert "Give the numbers of the earlier question" in english.text
+    assert "Tick the answers to the earlier question" in english.text
 
 
 @PAGES_ON_SQLITE
@@ -221,3 +222,97 @@ def test_the_live_preview_answers_the_preview_alone(people: dict[str, Actor]) ->
     # The problem is named for the question's slot next to it, in the reader's language.
     assert '<li data-field="q3">' in fragment.text
     assert "Ограничение больше числа вариантов вопроса." in fragment.text
+
+
+def condition_box(html: str, question: str) -> str:
+    """The part of the builder that holds a question's condition (``q1``…)."""
+    return html.split(f'data-condition="{question}"')[1].split('id="err-')[0]
+
+
+@PAGES_ON_SQLITE
+def test_a_condition_is_the_earlier_questions_answers_to_tick(people: dict[str, Actor]) -> None:
+    client = people["admin"].use()
+    csrf = csrf_from(client.get("/office/surveys/new", headers=RU).text)
+    form = {**survey_form(), "csrf_token": csrf, "q0-options": "Да\nИногда\nНет"}
+    page = client.post("/office/surveys/new", headers=RU, data=form)
+    assert page.status_code == 200
+    box = condition_box(page.text, "q1")
+    # The earlier question's options, by their texts, with the one typed ("1") ticked.
+    assert 'name="q1-show_for" value="q1"' in box
+    assert 'type="checkbox" name="q1-show_any" value="1" checked> Да' in box
+    assert 'value="2"> Иногда' in box and 'value="3"> Нет' in box
+    assert "Задавать после любого из этих ответов" in box
+    assert "Вопрос 1: Ездите ли вы на велосипеде?" in page.text  # the select names it
+    # Two boxes ticked are posted as two values of one field: read as options 1 and 3.
+    ticked = {**form, "q1-show_any": ["1", "3"], "q1-show_for": "q1", "action": "save"}
+    made = client.post("/office/surveys/new", headers=RU, data=ticked, follow_redirects=False)
+    assert made.status_code == 303, made.text
+    config = people["admin"].call("GET", "/api/v1/elections/city-survey").json()
+    config = config.get("config", config)
+    assert config["ballot"]["questions"][1]["show_if"] == {
+        "question": "q1",
+        "any_of": ["o1", "o3"],
+    }
+
+
+@PAGES_ON_SQLITE
+def test_ticks_are_kept_on_a_refusal_and_never_read_for_another_question(
+    people: dict[str, Actor],
+) -> None:
+    client = people["admin"].use()
+    csrf = csrf_from(client.get("/office/surveys/new", headers=RU).text)
+    form = {
+        **survey_form(**{"q2-text": ""}),  # refused: a question without its text
+        "csrf_token": csrf,
+        "q1-show_any": ["1", "2"],
+        "q1-show_for": "q1",
+        "action": "save",
+    }
+    refused = client.post("/office/surveys/new", headers=RU, data=form, follow_redirects=False)
+    assert refused.status_code == 400
+    box = condition_box(refused.text, "q1")
+    assert 'value="1" checked> Да' in box and 'value="2" checked> Нет' in box
+    # The ballot's preview says which answers ask the question.
+    assert "Задаётся из-за вашего ответа на вопрос 1 (Да, Нет)." in refused.text
+    # Boxes ticked for question 1 while the condition now names question 4 (without
+    # the page's script): not read as question 4's options, and said.
+    moved = {**form, "q3-optional": "", "q4-show_q": "q4", "q4-show_any": ["1", "2"]}
+    moved.update({"q4-show_for": "q1", "q2-text": "Оцените парки"})
+    other = client.post("/office/surveys/new", headers=RU, data=moved, follow_redirects=False)
+    assert other.status_code == 400
+    box = condition_box(other.text, "q4")
+    assert 'name="q4-show_for" value="q4"' in box
+    assert "checked" not in box  # Дороги, Парки, Школы: none ticked
+    assert 'value="1"> Дороги' in box
+    said = other.text.split('id="err-q4-show_any"')[1][:300]
+    assert "Отметьте ответы на предыдущий вопрос" in said
+
+
+@PAGES_ON_SQLITE
+def test_without_a_question_named_the_condition_is_typed(people: dict[str, Actor]) -> None:
+    client = people["admin"].use()
+    csrf = csrf_from(client.get("/office/surveys/new", headers=HTML).text)
+    form = {**survey_form(**{"q1-show_q": "", "q1-show_any": ""}), "csrf_token": csrf}
+    page = client.post("/office/surveys/new", headers=HTML, data=form)
+    box = condition_box(page.text, "q1")
+    # No question named yet: the field for numbers, which works without the script.
+    assert 'name="q1-show_any" value=""' in box and "checkbox" not in box
+    assert "Numbers of its options that show this one" in box
+    typed = {**form, "q1-show_q": "q1", "q1-show_any": "2", "action": "save"}
+    made = client.post("/office/surveys/new", headers=HTML, data=typed, follow_redirects=False)
+    assert made.status_code == 303, made.text
+    config = people["admin"].call("GET", "/api/v1/elections/city-survey").json()
+    config = config.get("config", config)
+    assert config["ballot"]["questions"][1]["show_if"] == {"question": "q1", "any_of": ["o2"]}
+
+
+@PAGES_ON_SQLITE
+def test_the_preview_shows_the_budget_at_its_question(people: dict[str, Actor]) -> None:
+    client = people["admin"].use()
+    csrf = csrf_from(client.get("/office/surveys/new", headers=RU).text)
+    form = {**survey_form(), "csrf_token": csrf}
+    page = client.post("/office/surveys/new", headers=RU, data=form)
+    preview = page.text.split('id="live"')[1]
+    budget = preview.split('id="q-q6"')[1]
+    assert '<p class="q-budget">Бюджет: 350\xa0000\xa0₽</p>' in budget
+    assert preview.count("Бюджет:") == 1

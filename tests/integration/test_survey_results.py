@@ -99,10 +99,22 @@ def test_the_results_page_shows_every_question(
     assert "Comment 6" in text
     assert "<script>alert" not in text and "Comment 8 &lt;script&gt;alert(" in text
     assert "Withheld by moderators: 1" in text
-    # Charts are SVG drawn with attributes only (the CSP refuses inline styles).
-    assert text.count('<svg class="chart"') == 5 and "style=" not in text.split("<main")[1]
+    # Charts: bars for the choices, the ranking and the budget, columns for the scale,
+    # each label the page's text (whole, to wrap), each bar SVG drawn with attributes only
+    # (the CSP refuses inline styles).
+    assert text.count('class="chart bars"') == 4 and text.count('class="chart columns"') == 1
+    assert "style=" not in text.split("<main")[1]
+    assert '<span class="bar-label">Schools</span>' in text
+    # The largest count is the longest bar (100 of 100); 8 of 12 "Yes" against 4 "No".
+    cycle = text.split('id="q-cycle"')[1].split("</section>")[0]
+    assert 'class="bar" x="0" y="0" width="100"' in cycle
+    assert 'class="bar" x="0" y="0" width="50"' in cycle
+    # The budget is said once, at the budget question, never in the heading.
+    assert "Budget" not in text.split('class="survey-toc"')[0]
+    assert "Spent: " in text and text.count("₽10,000") == 1
     russian = client.get(f"/elections/{election}/results", headers=RU).text
     assert "Среднее: 4,58" in russian and "Скрыт модератором" in russian
+    assert "Потрачено: " in russian and russian.count("10\xa0000\xa0₽") == 1
 
 
 @PAGES_ON_SQLITE

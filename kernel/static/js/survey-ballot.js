@@ -6,8 +6,12 @@
  * characters counted), and reads the answers into the choices that are sealed:
  * {"answers": {question id: answer}}.
  *
- * Problems are shown next to their question; nothing the voter typed is cleared.
+ * Problems are shown next to their question; nothing the voter typed is cleared. A text is
+ * trimmed and judged by veche-crypto.js's own rules (§19.2: white space as Python reads
+ * it, control characters and lone surrogates refused, the length in code points), the
+ * ones the ballot is checked by again before it is sealed.
  */
+import { stripSpace, textProblem } from "./veche-crypto.js";
 
 const messages = new Map(
   [...document.querySelectorAll("#survey-messages [data-code]")].map((li) => [
@@ -28,10 +32,6 @@ export class SurveyIncomplete extends Error {
 
 const questions = () => [...document.querySelectorAll("fieldset.question[data-question]")];
 const inputs = (fieldset) => [...fieldset.querySelectorAll(`[name="q-${fieldset.dataset.question}"]`)];
-
-// Control characters other than a line feed are refused by the server (bad_text).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u;
 
 function moneyFormat(form) {
   const data = form.dataset;
@@ -66,7 +66,7 @@ function rawAnswer(fieldset) {
     return ranked.some(Boolean) ? ranked : null;
   }
   if (kind === "text") {
-    const text = fields[0].value.trim();
+    const text = stripSpace(fields[0].value);
     return text ? text : null;
   }
   return null;
@@ -113,8 +113,8 @@ function problemOf(fieldset, answer) {
     if (filled.length < Number(d.min)) return "too_few_options";
   }
   if (d.kind === "text") {
-    if ([...answer].length > Number(d.maxLength)) return "text_too_long";
-    if (CONTROL.test(answer)) return "bad_text";
+    const problem = textProblem(answer, Number(d.maxLength));
+    if (problem) return problem[0];
   }
   return null;
 }
@@ -156,10 +156,11 @@ export function refreshSurvey(form) {
           `${say("spent")}: ${money(spent)} · ${money(limit - spent)} ${say("left")}`;
       }
     } else if (d.kind === "text") {
-      const area = inputs(fieldset)[0];
-      fieldset.querySelector(".q-count").textContent = say("characters")
-        .replace("{1}", String([...area.value].length))
-        .replace("{2}", d.maxLength);
+      // Counted as the server counts: code points, without the surrounding white space.
+      const length = [...stripSpace(inputs(fieldset)[0].value)].length;
+      const count = fieldset.querySelector(".q-count");
+      count.textContent = say("characters").replace("{1}", String(length)).replace("{2}", d.maxLength);
+      count.classList.toggle("over", length > Number(d.maxLength));
     }
   }
 }

@@ -1233,6 +1233,37 @@ function checkPoints(value, spec, known) {
 const SURROUNDING_SPACE =
   /^[\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|[\t\n\v\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u;
 
+/** Whether one UTF-16 unit is white space to Python's str.isspace() (every such
+ * character is in the Basic Multilingual Plane). */
+function isPythonSpace(unit) {
+  return (
+    (unit >= 0x09 && unit <= 0x0d) ||
+    (unit >= 0x1c && unit <= 0x20) ||
+    unit === 0x85 ||
+    unit === 0xa0 ||
+    unit === 0x1680 ||
+    (unit >= 0x2000 && unit <= 0x200a) ||
+    unit === 0x2028 ||
+    unit === 0x2029 ||
+    unit === 0x202f ||
+    unit === 0x205f ||
+    unit === 0x3000
+  );
+}
+
+/**
+ * `text` without its surrounding white space, as Python's str.strip() reads it (not
+ * String.prototype.trim: U+FEFF stays, U+001C–U+001F and U+0085 go), so that a page
+ * trims a typed answer the way the server judges it (docs/protocol.md §19.2).
+ */
+export function stripSpace(text) {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isPythonSpace(text.charCodeAt(start))) start += 1;
+  while (end > start && isPythonSpace(text.charCodeAt(end - 1))) end -= 1;
+  return text.slice(start, end);
+}
+
 /** A control character other than LF (category Cc), or a lone surrogate (Cs). */
 function isControl(codePoint) {
   return (

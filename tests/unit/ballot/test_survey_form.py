@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ballot.http.survey_form import (
+    condition_numbers,
     config_from_form,
     move,
     new_question,
+    option_titles,
     poll_config,
     question_numbers,
 )
@@ -102,3 +104,17 @@ def test_a_poll_is_one_single_choice_question() -> None:
         "opens_at": "2026-12-08T06:00:00Z",
         "closes_at": "2026-12-15T18:00:00Z",
     }
+
+
+def test_a_condition_is_read_from_ticks_or_typed_numbers() -> None:
+    # Ticked boxes arrive joined as a person would type them; each number once.
+    assert condition_numbers(base(**{"q1-show_any": "2, 1, 2"}), 1) == [2, 1]
+    ticked = base(**{"q1-show_any": "1, 3", "q1-show_for": "q1"})
+    assert condition_numbers(ticked, 1) == [1, 3]
+    # Ticked for another question than the one named now: not read as its options.
+    elsewhere = base(**{"q1-show_any": "1", "q1-show_for": "q0"})
+    assert condition_numbers(elsewhere, 1) == []
+    config, problems = config_from_form(elsewhere, time_zone=ZONE)
+    assert [p.field for p in problems] == ["q1-show_any"]
+    assert config["ballot"]["questions"][1]["show_if"] == {"question": "q1", "any_of": []}
+    assert option_titles(base(), 0) == ["Yes", "No"]
