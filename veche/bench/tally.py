@@ -222,9 +222,7 @@ def _tally_end_to_end(
     best = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()
-        done = subprocess.run(
-            [*cmd, "tally", str(path)], capture_output=True, text=True, env=env
-        )
+        done = subprocess.run([*cmd, "tally", str(path)], capture_output=True, text=True, env=env)
         best = min(best, time.perf_counter() - t0)
         if done.returncode != 0:
             print(f"    veche tally failed: {done.stderr.strip()[-300:]}")
