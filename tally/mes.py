@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING
 from tally._num import fast_rationals, to_fraction
 from tally.errors import TallyError
 from tally.greedy import greedy_fill, project_scores
-from tally.mes_add1 import add1 as add1_completion
-from tally.mes_add1 import skip_for
 from tally.mes_approval import ApprovalMes, one_utility
 from tally.mes_run import Run
 from tally.model import Election, Outcome, RuleConfig, Step, frac_str, parse_frac
@@ -126,6 +124,10 @@ def _mes_runs(
     if n == 0:
         return None, 0, engine
     if add1:
+        # only add1 needs its loop and its skip (a run without it does not load them)
+        from tally.mes_add1 import add1 as add1_completion
+        from tally.mes_add1 import skip_for
+
         start = budget if config.add1_start == "exact" else (budget // n) * n
         skip = None
         if not ties.refuses:

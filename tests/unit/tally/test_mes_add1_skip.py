@@ -27,6 +27,7 @@ from tally import (
     TieBreak,
     compute,
     mes,
+    mes_add1,
 )
 from tally.compute import _tie_votes
 from tally.mes_add1 import Add1Result, _exhaustive, _spent, add1, skip_for
@@ -82,9 +83,9 @@ def _both(
     with pytest.MonkeyPatch.context() as mp:
         if general:
             mp.setattr(mes, "one_utility", lambda *_: False)
-        mp.setattr(mes, "add1_completion", counting)
+        mp.setattr(mes_add1, "add1", counting)
         fast = compute(election, ballots, config)
-        mp.setattr(mes, "add1_completion", plain_add1)
+        mp.setattr(mes_add1, "add1", plain_add1)
         slow = compute(election, ballots, config)
     return msgspec.json.encode(fast), msgspec.json.encode(slow), sum(made)
 
@@ -249,7 +250,7 @@ def test_a_small_election_with_a_large_budget_takes_few_runs(voters: int) -> Non
         return got
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(mes, "add1_completion", counting)
+        mp.setattr(mes_add1, "add1", counting)
         outcome = compute(election, ballots, config)
     runs = outcome.trace[0].values["runs"]
     assert isinstance(runs, int)
