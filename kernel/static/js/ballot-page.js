@@ -29,14 +29,13 @@ import {
   newRecoveryCode,
   walletFromRecoveryCode,
 } from "./veche-crypto.js";
+import { pageMessages } from "./page-text.js";
 import { SurveyIncomplete, showSurveyRefusal, startSurvey, surveyChoices } from "./survey-ballot.js";
 
 const form = document.getElementById("ballot-form");
 const data = form.dataset;
 const kind = data.kind;
-const messages = new Map(
-  [...document.querySelectorAll("#messages [data-code]")].map((li) => [li.dataset.code, li.textContent]),
-);
+const messages = pageMessages();
 const $ = (id) => document.getElementById(id);
 const say = (code, fallback = "") => messages.get(code) ?? fallback;
 

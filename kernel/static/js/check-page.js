@@ -8,13 +8,12 @@
  * things itself. Nothing pasted here leaves the page.
  */
 import { VecheVoter, VecheError } from "./veche-crypto.js";
+import { pageMessages, technicalDetails } from "./page-text.js";
 
 const form = document.getElementById("check-form");
 const text = document.getElementById("receipt");
 const result = document.getElementById("check-result");
-const messages = new Map(
-  [...document.querySelectorAll("#messages [data-code]")].map((li) => [li.dataset.code, li.textContent]),
-);
+const messages = pageMessages();
 const allowTestKeys = form.dataset.allowTestKeys === "true";
 
 function line(kind, message, link, detail) {
@@ -23,18 +22,7 @@ function line(kind, message, link, detail) {
   p.className = kind;
   p.textContent = message;
   item.append(p);
-  if (detail) {
-    // What exactly did not match, as the checking code words it (in English, the
-    // language of the protocol's description), folded away under a translated title.
-    const more = document.createElement("details");
-    const summary = document.createElement("summary");
-    summary.textContent = messages.get("technical");
-    const code = document.createElement("code");
-    code.lang = "en";
-    code.textContent = detail;
-    more.append(summary, code);
-    item.append(more);
-  }
+  if (detail) item.append(technicalDetails(messages.get("technical"), detail));
   if (link) {
     const a = document.createElement("a");
     a.href = link.href;

@@ -14,11 +14,10 @@ import {
   publicPart,
   tomlMember,
 } from "./veche-trustee.js";
+import { pageMessages, technicalDetails } from "./page-text.js";
 
 const $ = (id) => document.getElementById(id);
-const messages = new Map(
-  [...document.querySelectorAll("#messages [data-code]")].map((li) => [li.dataset.code, li.textContent]),
-);
+const messages = pageMessages();
 const client = new TrusteeClient({
   allowTestKeys: $("identity-panel").dataset.allowTestKeys === "true",
 });
@@ -32,16 +31,7 @@ function say(kind, text, detail) {
   p.className = kind;
   p.textContent = text;
   result.append(p);
-  if (detail) {
-    const more = document.createElement("details");
-    const summary = document.createElement("summary");
-    summary.textContent = messages.get("technical");
-    const code = document.createElement("code");
-    code.lang = "en";
-    code.textContent = detail;
-    more.append(summary, code);
-    result.append(more);
-  }
+  if (detail) result.append(technicalDetails(messages.get("technical"), detail));
 }
 
 function fail(exc) {
