@@ -98,7 +98,6 @@ class ApprovalBounds:
             price, money, zero, deep, depth, cl, rich_utility, ref = got
             if ref is st or (price is not None and price <= best):
                 continue
-            poor_supporters = cl.poor_supporters
             de = abs(e - ref.budget) << SHIFT
             top = st.deviation_bound(ref, j, width)
             if de + top > depth:
@@ -106,13 +105,7 @@ class ApprovalBounds:
             spread = (
                 de * (cl.poor_voters + zero)
                 + zero * top
-                + sum(
-                    map(
-                        mul,
-                        map(st.share_deviation[ref].__getitem__, poor_supporters),
-                        poor_supporters.values(),
-                    )
-                )
+                + sum(map(mul, st.share_deviation[ref], cl.poor_supporters))
             )
             if price is None:
                 if money + self._rational(spread, 1 << SHIFT) < self.scaled_cost[c]:

@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 from functools import partial, reduce
-from itertools import chain, compress, repeat
-from operator import eq, itemgetter, or_
+from itertools import chain, compress, count, repeat
+from operator import eq, is_, itemgetter, or_
 from typing import Any
 
 from tally.mes_approval_bounds import ApprovalBounds
@@ -24,6 +24,9 @@ from tally.profile import Profile
 from tally.tiebreak import Ties
 
 __all__ = ["ApprovalClasses"]
+
+# How many sets back ``_classes_of`` looks for kept classes to split from.
+_SPLIT_REACH = 4
 
 
 class ApprovalClasses(ApprovalBounds):
@@ -122,6 +125,9 @@ class ApprovalClasses(ApprovalBounds):
         self._fine_classes: dict[int, tuple[int, dict[int, int]]] = {}
         self._first_run = True
         self._class_cache: dict[tuple[int, int], SupporterClasses] = {}
+        # for each c, with the ever-bought mask its fine classes are up to date with: the
+        # fine classes of c's supporters who supported w, for each w asked (_classes_of)
+        self._fine_by_project: dict[int, tuple[int, dict[int, list[tuple[int, int]]]]] = {}
         self._last_share: dict[int, int] = {}  # each project's last fixed-point share
         # every class mask met so far gets a small number, its id (0: no project)
         self._mask_ids: dict[int, int] = {0: 0}
@@ -140,8 +146,14 @@ class ApprovalClasses(ApprovalBounds):
             got = self._neighbours[w] = tuple(mask_projects(shared & ~(1 << w)))
         return got
 
-    def _classes_of(self, c: int, s: int) -> SupporterClasses:
-        """The classes of ``c``'s supporters after the set ``s`` (cached)."""
+    def _classes_of(
+        self, c: int, s: int, masks: Sequence[int] = (), bought: Sequence[int] = ()
+    ) -> SupporterClasses:
+        """The classes of ``c``'s supporters after the set ``s`` (cached). ``masks`` and
+        ``bought``, when given, are the run's sets and purchases so far (``s`` is
+        ``masks[len(bought)]``): the classes after a recent one of those sets, if kept,
+        are split by the purchases made since, which looks only at the supporters of
+        those purchases instead of every fine class of ``c``."""
         got = self._class_cache.get((s, c))
         if got is not None:
             return got
@@ -153,8 +165,12 @@ class ApprovalClasses(ApprovalBounds):
                 k = mask & ever
                 groups[k] = groups.get(k, 0) + m
             fine = self._fine_classes[c] = (ever, groups)
-        h: dict[int, int]
-        if fine[0] == s:
+        h: dict[int, int] | None = None
+        if fine[0] != s and masks:
+            h = self._split_from_recent(c, fine, masks, bought)
+        if h is not None:
+            pass
+        elif fine[0] == s:
             h = fine[1]  # nothing to fold (so in the first run)
         else:
             h = {}
@@ -164,17 +180,62 @@ class ApprovalClasses(ApprovalBounds):
         mask_ids, id_projects = self._mask_ids, self._id_projects
         ids: list[int | None] = list(map(mask_ids.get, h))
         if None in ids:
-            for j, k in enumerate(h):
-                if ids[j] is None:
-                    ids[j] = mask_ids[k] = len(id_projects)
-                    id_projects.append(tuple(mask_projects(k)))
+            keys = list(h)
+            for j in compress(count(), map(is_, ids, repeat(None))):
+                k = keys[j]
+                ids[j] = mask_ids[k] = len(id_projects)
+                id_projects.append(tuple(mask_projects(k)))
         projects = list(map(id_projects.__getitem__, ids))  # type: ignore[arg-type]
         got = self._class_cache[s, c] = SupporterClasses(
             ids,  # type: ignore[arg-type]
             list(h.values()),
             projects,
+            h if h is not fine[1] else dict(h),  # _enter changes the fine classes
+            self.n_projects,
         )
         return got
+
+    def _split_from_recent(
+        self,
+        c: int,
+        fine: tuple[int, dict[int, int]],
+        masks: Sequence[int],
+        bought: Sequence[int],
+    ) -> dict[int, int] | None:
+        """The classes of ``c``'s supporters (mask → voters) after ``masks[-1]``, split
+        from those after one of the last few sets of the run (if kept) by each purchase
+        made since; ``None`` if none of them is kept."""
+        cache = self._class_cache
+        last = len(bought)  # masks[last] is the set asked for
+        for j in range(last - 1, max(last - 1 - _SPLIT_REACH, -1), -1):
+            base = cache.get((masks[j], c))
+            if base is not None:
+                break
+        else:
+            return None
+        h = dict(base.counts)
+        by_project = self._fine_by_project.get(c)
+        if by_project is None or by_project[0] != fine[0]:
+            by_project = self._fine_by_project[c] = (fine[0], {})
+        split = by_project[1]
+        before = masks[j]
+        for w in bought[j:last]:
+            entries = split.get(w)
+            if entries is None:
+                bit = 1 << w
+                entries = split[w] = [(k, m) for k, m in fine[1].items() if k & bit]
+            bit = 1 << w
+            for k, m in entries:
+                k &= before
+                left = h[k] - m
+                if left:
+                    h[k] = left
+                else:
+                    del h[k]
+                k |= bit
+                h[k] = h.get(k, 0) + m
+            before |= bit
+        return h
 
     def _enter(self, w: int) -> None:
         """``w`` is bought for the first time in any run: split the fine classes of every

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from itertools import compress, count, repeat
-from operator import is_, sub
+from itertools import compress, repeat
+from operator import is_, mul, sub
 from typing import Any
 
 from tally.mes_approval_classes import ApprovalClasses
@@ -40,7 +40,7 @@ class ApprovalPricing(ApprovalClasses):
         ``None`` if its supporters cannot pay for it; records the result for other runs."""
         rounds = len(st.bought)
         s = st.bought_masks[rounds]
-        cl = self._classes_of(c, s)
+        cl = self._classes_of(c, s, st.bought_masks, st.bought)
         voters = cl.voters
         slack = self._slack
         zero = -slack  # a class whose value is below this has nothing left
@@ -207,9 +207,7 @@ class ApprovalPricing(ApprovalClasses):
                 poor_supporters[x] += m
         cl.poor, cl.poor_voters = now_poor, poor_voters
         numerator = st.share_numerator
-        return st.budget_numerator * poor_voters - sum(
-            [numerator[x] * k for x, k in poor_supporters.items() if k]
-        )
+        return st.budget_numerator * poor_voters - sum(map(mul, numerator, poor_supporters))
 
     def _exact_band(
         self,
@@ -257,8 +255,7 @@ class ApprovalPricing(ApprovalClasses):
         """The fixed-point budgets of the classes ``looked_ids`` (ids of their masks), given
         ``budgets`` with ``None`` for those this run meets for the first time, which are
         computed and kept in ``st.fixed``."""
-        unknown = compress(count(), map(is_, budgets, repeat(None)))
-        missing = list(map(looked_ids.__getitem__, unknown))
+        missing = list(compress(looked_ids, map(is_, budgets, repeat(None))))
         projects = list(map(self._id_projects.__getitem__, missing))
         shares: Any = map(map, repeat(st.share_fixed.__getitem__), projects)
         new = list(map(sub, repeat(st.budget_fixed), map(sum, shares)))

@@ -7,7 +7,6 @@ are in units of 2**-``SHIFT`` of scaled money.
 
 from __future__ import annotations
 
-from collections import Counter
 from math import lcm
 from typing import Any
 
@@ -25,14 +24,15 @@ class SupporterClasses:
 
     ``ids[i]``, ``projects[i]``: the bought projects class ``i`` supported, as the id of
     their bit mask (``ApprovalClasses._mask_ids``) and as indices; ``voters[i]``: how many
-    voters are in it.
+    voters are in it; ``counts``, the same as a mapping from each class's bit mask to its
+    voters.
 
     From the last pricing after this set (in any run) the next one starts:
     ``last_share``, the fixed-point share found (rounded up; ``None`` before any), and
     ``band``, the half-width of the band around it whose classes are looked at one by
     one; ``poor``, the classes found poor (paying all they have, with money left), with
-    ``poor_voters`` voters of whom ``poor_supporters[p]`` supported the bought project
-    ``p``.
+    ``poor_voters`` voters of whom ``poor_supporters[p]`` (a list by project) supported
+    the bought project ``p``.
 
     Classes set aside: when every class was last looked at, in run ``reference``, those
     below ``empty_below`` had nothing left, those at or above ``rich_from``
@@ -45,6 +45,7 @@ class SupporterClasses:
 
     __slots__ = (
         "band",
+        "counts",
         "empty_below",
         "far_rich_voters",
         "ids",
@@ -64,8 +65,16 @@ class SupporterClasses:
         "voters",
     )
 
-    def __init__(self, ids: list[int], voters: list[int], projects: list[tuple[int, ...]]) -> None:
+    def __init__(
+        self,
+        ids: tuple[int, ...],
+        voters: tuple[int, ...],
+        projects: tuple[tuple[int, ...], ...],
+        counts: dict[int, int],
+        n_projects: int,
+    ) -> None:
         self.ids = ids
+        self.counts = counts
         self.voters = voters
         self.projects = projects
         self.last_share: int | None = None
@@ -74,14 +83,14 @@ class SupporterClasses:
         self.empty_below = 0
         self.rich_from = 0
         self.far_rich_voters = 0
-        self.near: list[int] = []
-        self.near_ids: list[int] = []
+        self.near: tuple[int, ...] = ()
+        self.near_ids: tuple[int, ...] = ()
         self.near_voters = 0
         self.surely_poor_below = 0
-        self.surely_poor: list[int] = []
+        self.surely_poor: tuple[int, ...] = ()
         self.surely_poor_voters = 0
         self.poor: set[int] = set()
-        self.poor_supporters: Counter[int] = Counter()
+        self.poor_supporters = [0] * n_projects
         self.poor_voters = 0
 
 
@@ -128,7 +137,7 @@ class RunState:
         self.bought: list[int] = []
         self.bought_masks = [0]
         self.largest_deviations: dict[RunState, list[tuple[int, ...]]] = {}
-        self.share_deviation: dict[RunState, dict[int, int]] = {}
+        self.share_deviation: dict[RunState, list[int]] = {}
 
     def exact_budget(self, projects: tuple[int, ...]) -> int:
         """The budget of the class that supported ``projects``, times ``denominator``,
@@ -162,7 +171,7 @@ class RunState:
         tops = self.largest_deviations.get(ref)
         if tops is None:
             tops = self.largest_deviations[ref] = [()]
-            self.share_deviation[ref] = {}
+            self.share_deviation[ref] = [0] * len(self.share_fixed)
         keep = self.deviations_kept
         if len(tops) <= rounds:
             mine, theirs = self.share_fixed, ref.share_fixed

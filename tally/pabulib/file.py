@@ -33,7 +33,8 @@ class PabulibFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     ``meta`` holds every META entry as written; ``project_columns``/``project_extra`` and
     ``vote_columns``/``vote_extra`` hold the columns other than the ones the tally uses
-    (``vote_extra`` is empty when there are no other vote columns).
+    (``vote_extra`` is empty when there are no other vote columns); each row of
+    them is a tuple, in column order.
     ``selected`` lists the projects whose ``selected`` column is ``1``, in file order
     (``None`` when there is no such column). ``warnings`` lists what the reader accepted
     but changed, in line order (never written back).
@@ -45,9 +46,9 @@ class PabulibFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     vote_type: str
     meta: dict[str, str]
     project_columns: list[str] = msgspec.field(default_factory=list)
-    project_extra: list[list[str]] = msgspec.field(default_factory=list)
+    project_extra: list[tuple[str, ...]] = msgspec.field(default_factory=list)
     vote_columns: list[str] = msgspec.field(default_factory=list)
-    vote_extra: list[list[str]] = msgspec.field(default_factory=list)
+    vote_extra: list[tuple[str, ...]] = msgspec.field(default_factory=list)
     selected: list[str] | None = None
     warnings: list[PabulibWarning] = msgspec.field(default_factory=list)
 

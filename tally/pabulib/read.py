@@ -114,7 +114,7 @@ def _election_file(
     v_extra_idx = [k for k in range(len(v_header)) if k not in used_v]
     if v_extra_idx:
         extra_columns = [votes.column(k) for k in v_extra_idx]
-        vote_extra = list(map(list, zip(*extra_columns, strict=True)))
+        vote_extra = list(zip(*extra_columns, strict=True))
     else:
         vote_extra = []
     election = election_of(meta, kind, plist, places, money, len(ballots))
@@ -128,7 +128,7 @@ def _election_file(
         vote_type=vote_type,
         meta=meta,
         project_columns=[p_header[k] for k in p_extra_idx],
-        project_extra=[[row[k] for k in p_extra_idx] for row in projects.rows],
+        project_extra=[tuple([row[k] for k in p_extra_idx]) for row in projects.rows],
         vote_columns=[v_header[k] for k in v_extra_idx],
         vote_extra=vote_extra,
         selected=selected,

@@ -112,9 +112,9 @@ def pabulib_files(draw: st.DrawFn) -> PabulibFile:
         vote_type=kind,
         meta=meta,
         project_columns=extra_p,
-        project_extra=[[draw(_TEXT) for _ in extra_p] for _ in projects],
+        project_extra=[tuple(draw(_TEXT) for _ in extra_p) for _ in projects],
         vote_columns=extra_v,
-        vote_extra=[[draw(_TEXT) for _ in extra_v] for _ in range(voters)],
+        vote_extra=[tuple(draw(_TEXT) for _ in extra_v) for _ in range(voters)],
         selected=None,
     )
     return pf
