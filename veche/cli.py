@@ -86,6 +86,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
+    domain = _command_registrars()
+    if only not in domain:  # a domain command alone needs none of the others
+        _add_core_commands(commands, only)
+    for name, register in domain.items():
+        if only in (None, name):
+            register(commands)
+    return parser
+
+
+def _add_core_commands(commands: Any, only: str | None) -> None:
+    """The commands of the composition root itself (``bench`` with its measures only when
+    ``only`` is ``None`` or ``bench``)."""
     init = commands.add_parser("init", help="create or upgrade the data directory")
     _add_data_dir(init)
     init.add_argument("--admin-email", help="create the first administrator with this e-mail")
@@ -165,11 +177,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if only in (None, "bench"):
         for register in _bench_registrars():
             register(bench_commands)
-
-    for name, register in _command_registrars().items():
-        if only in (None, name):
-            register(commands)
-    return parser
 
 
 def _add_verify(subparsers: Any) -> None:
