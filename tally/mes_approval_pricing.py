@@ -66,11 +66,11 @@ class ApprovalPricing(ApprovalClasses):
         near_only = None
         ordered: SortedClasses | None = None
         looked: Sequence[int] = ()
-        looked_ids: list[int] = []
+        looked_ids: Sequence[int] = ()
         fixed = st.fixed
         if len(fixed) < len(self._id_projects):
             fixed.extend(repeat(None, len(self._id_projects) - len(fixed)))
-        poor_base: list[int] = []
+        poor_base: Sequence[int] = ()
         rich_base = 0
         while True:
             low, high = start - band, start + band
@@ -207,7 +207,8 @@ class ApprovalPricing(ApprovalClasses):
                 poor_supporters[x] += m
         cl.poor, cl.poor_voters = now_poor, poor_voters
         numerator = st.share_numerator
-        return st.budget_numerator * poor_voters - sum(map(mul, numerator, poor_supporters))
+        paid: int = sum(map(mul, numerator, poor_supporters))
+        return st.budget_numerator * poor_voters - paid
 
     def _exact_band(
         self,
@@ -251,7 +252,7 @@ class ApprovalPricing(ApprovalClasses):
             for x in projects[i]:
                 poor_supporters[x] += m
 
-    def _fill(self, st: RunState, looked_ids: list[int], budgets: list[Any]) -> list[int]:
+    def _fill(self, st: RunState, looked_ids: Sequence[int], budgets: list[Any]) -> list[int]:
         """The fixed-point budgets of the classes ``looked_ids`` (ids of their masks), given
         ``budgets`` with ``None`` for those this run meets for the first time, which are
         computed and kept in ``st.fixed``."""

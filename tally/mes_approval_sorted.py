@@ -7,6 +7,7 @@ sums, instead of a look at every class.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Sequence
 from itertools import accumulate
 
 __all__ = ["SortedClasses"]
@@ -20,7 +21,7 @@ class SortedClasses:
 
     __slots__ = ("budgets", "classes", "voters_below")
 
-    def __init__(self, budgets: list[int], voters: list[int]) -> None:
+    def __init__(self, budgets: list[int], voters: Sequence[int]) -> None:
         order = sorted(range(len(budgets)), key=budgets.__getitem__)  # stable: ties by class
         self.classes = order
         self.budgets = list(map(budgets.__getitem__, order))

@@ -7,6 +7,7 @@ are in units of 2**-``SHIFT`` of scaled money.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import lcm
 from typing import Any
 
@@ -67,9 +68,9 @@ class SupporterClasses:
 
     def __init__(
         self,
-        ids: tuple[int, ...],
-        voters: tuple[int, ...],
-        projects: tuple[tuple[int, ...], ...],
+        ids: Sequence[int],
+        voters: Sequence[int],
+        projects: Sequence[tuple[int, ...]],
         counts: dict[int, int],
         n_projects: int,
     ) -> None:
@@ -83,11 +84,11 @@ class SupporterClasses:
         self.empty_below = 0
         self.rich_from = 0
         self.far_rich_voters = 0
-        self.near: tuple[int, ...] = ()
-        self.near_ids: tuple[int, ...] = ()
+        self.near: Sequence[int] = ()
+        self.near_ids: Sequence[int] = ()
         self.near_voters = 0
         self.surely_poor_below = 0
-        self.surely_poor: tuple[int, ...] = ()
+        self.surely_poor: Sequence[int] = ()
         self.surely_poor_voters = 0
         self.poor: set[int] = set()
         self.poor_supporters = [0] * n_projects
