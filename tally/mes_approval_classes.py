@@ -202,9 +202,10 @@ class ApprovalClasses(ApprovalBounds):
         masks: Sequence[int],
         bought: Sequence[int],
     ) -> dict[int, int] | None:
-        """The classes of ``c``'s supporters (mask → voters) after ``masks[-1]``, split
-        from those after one of the last few sets of the run (if kept) by each purchase
-        made since; ``None`` if none of them is kept."""
+        """The classes of ``c``'s supporters (mask → voters) after the set
+        ``masks[len(bought)]``, split from those after one of the run's last few sets
+        (if kept) by each purchase made since; ``None`` if none of them is kept. The
+        fine classes ``fine`` are up to date with every purchase of that set."""
         cache = self._class_cache
         last = len(bought)  # masks[last] is the set asked for
         for j in range(last - 1, max(last - 1 - _SPLIT_REACH, -1), -1):
@@ -220,12 +221,11 @@ class ApprovalClasses(ApprovalBounds):
         split = by_project[1]
         before = masks[j]
         for w in bought[j:last]:
-            entries = split.get(w)
-            if entries is None:
-                bit = 1 << w
-                entries = split[w] = [(k, m) for k, m in fine[1].items() if k & bit]
             bit = 1 << w
-            for k, m in entries:
+            entries = split.get(w)
+            if entries is None:  # the fine classes that supported w
+                entries = split[w] = [(k, m) for k, m in fine[1].items() if k & bit]
+            for k, m in entries:  # move their voters to the class that also paid for w
                 k &= before
                 left = h[k] - m
                 if left:
