@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -95,20 +97,39 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """While inside, SIGTERM ends the process by ``SystemExit`` (status 143), through the
+    callers' ``with`` and ``finally`` blocks, as Ctrl+C does: the server stops on the
+    signal and then raises it again, and Python's default action for SIGTERM would end
+    the process on the spot, leaving what it started (the demo's witness processes)
+    running."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
     _export_settings_env(settings)
     print(f"Veche is serving on http://{host}:{port}/ (press Ctrl+C to stop)", flush=True)
-    uvicorn.run(
-        "veche.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    with sigterm_unwinds():
+        uvicorn.run(
+            "veche.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
     return 0
 
 
