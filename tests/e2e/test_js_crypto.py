@@ -71,91 +71,17 @@ from tests.strategies.ballot_manifest import (
 from tests.support import hpke_model
 from tests.support.accounts import PASSWORD
 from tests.support.elections import EARLY_CLOSE, when
-from tests.support.paths import ROOT, VECTORS
+from tests.support.js_harness import ORIGIN, Page, load, load_live, serve_harness, serve_harness_at
+from tests.support.paths import VECTORS
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
 
 pytestmark = pytest.mark.browser
 
-MODULE = ROOT / "kernel" / "static" / "js" / "veche-crypto.js"
-ORIGIN = "https://veche.test"
-HARNESS = """<!doctype html>
-<html lang="en"><meta charset="utf-8"><title>veche-crypto harness</title>
-<script type="module">
-import * as V from "/static/js/veche-crypto.js";
-window.V = V;
-// Run f and report either its value or the refusal's code, for tests of failures.
-window.attempt = async (f) => {
-  try { return { value: await f() }; }
-  catch (e) { return { error: e.code || e.name, detail: String(e.message) }; }
-};
-window.vecheReady = true;
-</script></html>
-"""
 RFC8032_SECRET = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
 DURING = datetime(2027, 3, 5, 12, 0, 0, tzinfo=UTC)
 OPENED_AT = datetime(2027, 2, 28, 12, 0, 0, tzinfo=UTC)
 TEST_KEY_BITS = 1024
-
-
-# --- the page ---------------------------------------------------------------------------
-
-
-class Page:
-    """A Chromium page with the module loaded as ``window.V``."""
-
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.errors: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-
-    def run(self, body: str, arg: Any = None) -> Any:
-        """Evaluate ``async (a) => { body }`` with ``V`` (the module) in scope."""
-        return self.page.evaluate(f"async (a) => {{ const V = window.V; {body} }}", arg)
-
-    def attempt(self, body: str, arg: Any = None) -> dict[str, Any]:
-        """Like ``run`` but returns ``{"value": …}`` or ``{"error": code, "detail": …}``."""
-        answer: dict[str, Any] = self.page.evaluate(
-            f"async (a) => window.attempt(async () => {{ const V = window.V; {body} }})", arg
-        )
-        return answer
-
-
-def serve_harness(route: Any) -> None:
-    serve_harness_at(route, ORIGIN)
-
-
-def serve_harness_at(route: Any, origin: str) -> None:
-    path = route.request.url.removeprefix(origin).split("?")[0]
-    if path == "/static/js/veche-crypto.js":
-        route.fulfill(status=200, body=MODULE.read_text("utf-8"), content_type="text/javascript")
-    elif path == "/":
-        route.fulfill(status=200, body=HARNESS, content_type="text/html; charset=utf-8")
-    else:
-        route.fulfill(status=404, body="{}", content_type="application/json")
-
-
-def load(context: Any, url: str) -> Page:
-    page = Page(context.new_page())
-    page.page.goto(url)
-    page.page.wait_for_function("window.vecheReady === true")
-    return page
-
-
-def load_live(context: Any, url: str) -> Page:
-    """A page of the real server, with the module imported from its /static."""
-    page = Page(context.new_page())
-    page.page.goto(url + "/")
-    page.page.evaluate(
-        """async () => {
-          window.V = await import("/static/js/veche-crypto.js");
-          window.attempt = async (f) => {
-            try { return { value: await f() }; }
-            catch (e) { return { error: e.code || e.name, detail: String(e.message) }; }
-          };
-        }"""
-    )
-    return page
 
 
 @pytest.fixture(name="js", scope="module")

@@ -32,8 +32,8 @@ from ballot.core.survey import (
     TextQuestion,
 )
 from ballot.core.survey_choices import is_shown
-from tests.e2e.test_js_crypto import ORIGIN, Page, load, serve_harness
 from tests.strategies.survey import surveys_with_answers
+from tests.support.js_harness import ORIGIN, Page, load, serve_harness
 from tests.support.surveys import survey_config
 
 pytestmark = pytest.mark.browser

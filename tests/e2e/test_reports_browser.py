@@ -10,23 +10,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.browser import log_in
 from tests.support.images import png
 from tests.support.server import LiveServer
-from veche.setup import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(browser: Any, url: str, email: str) -> Any:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU")
-    context.add_cookies([{"name": "veche_lang", "value": "ru", "url": url}])
-    page = context.new_page()
-    page.goto(url + "/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(url + "/")
-    return context, page
 
 
 def test_a_report_is_answered_rated_low_and_reopened_in_the_browser(

@@ -20,7 +20,7 @@ from ballot.core.config import parse_config
 from ballot.core.errors import BallotRejected
 from kernel.db import make_engine
 from tests.support.accounts import PASSWORD
-from tests.support.browser import SQLITE_ONLY
+from tests.support.browser import SQLITE_ONLY, answer_on_a_phone, phone
 from tests.support.elections import EARLY_CLOSE
 from tests.support.server import LiveServer, veche
 from tests.support.surveys import survey_config
@@ -81,47 +81,6 @@ def open_survey(live_server: LiveServer) -> tuple[httpx.Client, str]:
     code = admin.post("/api/v1/elections/city-survey/access-codes").text.split("\n")[1]
     assert admin.post("/api/v1/elections/city-survey/open").status_code == 200
     return admin, code.split(",")[1]
-
-
-def answer_on_a_phone(page: Any, url: str, code: str) -> None:
-    """Get a credential with the code, then answer: the scale first left out (refused at
-    its question), the cycling question changed back and forth."""
-    page.goto(f"{url}/elections/city-survey")
-    page.locator("#access-code").fill(code)
-    page.locator("#use-code").click()
-    page.locator("#recovery-code").wait_for()
-    last = page.locator("#recovery-code").inner_text()[-4:]
-    page.locator("#recovery-confirm").fill(last)
-    page.locator("#confirm-code").click()
-    lanes = page.locator("#q-lanes")
-    assert lanes.is_hidden()  # asked only of those who cycle
-    page.locator("#q-cycle").get_by_label("Yes").check()
-    lanes.wait_for(state="visible")
-    lanes.locator("textarea").fill("Along the river")
-    assert "15 из 200" in lanes.locator(".q-count").inner_text()
-    page.locator("#q-priorities").get_by_label("Parks").check()
-    page.locator("#q-transport select").first.select_option("tram")
-    page.locator("#q-projects input[value=park]").check()
-    # The scale is not answered: the ballot is not cast, the question says why.
-    page.locator("#cast").click()
-    page.locator("#q-parks-error").get_by_text("Ответьте, пожалуйста, на этот вопрос.").wait_for()
-    assert "отмеченные вопросы" in page.locator("#ballot-error").inner_text()
-    assert lanes.locator("textarea").input_value() == "Along the river"  # kept
-    # Changing the earlier answer hides the condition's question, and back again.
-    page.locator("#q-cycle").get_by_label("No").check()
-    lanes.wait_for(state="hidden")
-    page.locator("#q-cycle").get_by_label("Yes").check()
-    lanes.wait_for(state="visible")
-    assert lanes.locator("textarea").input_value() == "Along the river"
-    page.locator("#q-parks label[for='q-parks-7']").click()
-    assert page.locator("#q-parks-error").inner_text() == ""
-
-
-def phone(browser: Any, url: str) -> Any:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU")
-    context.route(lambda address: not address.startswith(url), lambda route: route.abort())
-    context.add_cookies([{"name": "veche_lang", "value": "ru", "url": url}])
-    return context
 
 
 def test_the_answers_read_in_the_browser_are_what_the_server_accepts(

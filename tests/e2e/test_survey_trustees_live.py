@@ -23,7 +23,7 @@ from ballot.core import ballot as ballot_module
 from ballot.core.choices import SurveyChoices
 from ballot.core.client import VoterClient
 from kernel.settings import Settings
-from tests.e2e.test_survey_browser import answer_on_a_phone, phone
+from tests.support.browser import answer_on_a_phone, phone
 from tests.support.elections import EARLY_CLOSE
 from tests.support.server import LiveServer, admin_client, veche
 from tests.support.surveys import survey_config

@@ -22,9 +22,9 @@ from audit.core.cosignature import check_cosignatures, parse_witness_key
 from audit.core.export import KeyInfo
 from kernel.keys import load_authority_key
 from kernel.settings import Settings
-from tests.e2e.test_witnesses_live import _start_witness
 from tests.support.server import admin_client, open_code_election, start_server, stop_server
 from tests.support.settings import FAST
+from tests.support.witnesses import start_witness
 from veche.setup import initialize
 
 pytestmark = pytest.mark.browser
@@ -41,7 +41,7 @@ def fx_witnessed_server(tmp_path: Path) -> Iterator[tuple[Settings, str, list[st
     try:
         witnesses = []
         for name in ("a", "b"):
-            process, url, vkey = _start_witness(tmp_path, name, settings.origin, info.verifier_key)
+            process, url, vkey = start_witness(tmp_path, name, settings.origin, info.verifier_key)
             processes.append(process)
             witnesses.append((url, vkey))
         entries = ", ".join(f'"{url} {vkey}"' for url, vkey in witnesses)

@@ -5,7 +5,6 @@ cosign the log server's checkpoints; after the operator forks the log, they refu
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -33,51 +32,11 @@ from tests.support.server import (
     veche,
 )
 from tests.support.settings import FAST
+from tests.support.witnesses import start_witness
 from veche.kinds import entry_kinds
-from veche.pgtemp import free_port
 from veche.setup import initialize
 
 KINDS = entry_kinds()
-
-
-def _start_witness(
-    tmp_path: Path, name: str, origin: str, log_vkey: str
-) -> tuple[subprocess.Popen[bytes], str, str]:
-    key = tmp_path / f"{name}.key"
-    made = veche("witness", "keygen", "--name", f"witness.test/{name}", "--out", str(key))
-    assert made.returncode == 0, made.stderr
-    vkey = made.stdout.strip()
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "veche.cli",
-            "witness",
-            "serve",
-            "--key",
-            str(key),
-            "--db",
-            str(tmp_path / f"{name}.db"),
-            "--log",
-            f"{origin}={log_vkey}",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the witness exited early"
-        try:
-            if httpx.get(url + "/", timeout=1).text.strip() == vkey:
-                return process, url, vkey
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the witness did not answer within 30 s")
 
 
 @pytest.fixture(name="witnessed")
@@ -91,7 +50,7 @@ def fx_witnessed(tmp_path: Path) -> Iterator[tuple[Settings, str, list[tuple[str
     witnesses: list[tuple[str, str]] = []
     try:
         for name in ("a", "b"):
-            process, url, vkey = _start_witness(tmp_path, name, settings.origin, info.verifier_key)
+            process, url, vkey = start_witness(tmp_path, name, settings.origin, info.verifier_key)
             processes.append(process)
             witnesses.append((url, vkey))
         entries = ", ".join(f'"{url} {vkey}"' for url, vkey in witnesses)

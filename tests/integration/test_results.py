@@ -19,7 +19,7 @@ from kernel.settings import Settings
 from tally import compute, read_pb
 from tests.support.accounts import Client, login
 from tests.support.elections import log_lines, run_election
-from tests.unit.tally.oracle import Oracle
+from tests.support.tally_oracle import Oracle
 from veche.kinds import entry_kinds
 
 KINDS = entry_kinds()

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from ballot.core.client import VoterClient
-from tests.integration.test_russian_pages import as_russian, crawl, english_words
-from tests.integration.test_survey_builder import survey_form
 from tests.support.accounts import Client
 from tests.support.elections import EARLY_CLOSE, config, when
 from tests.support.pages import HTML, PAGES_ON_SQLITE, csrf_from
 from tests.support.proposals import Actor
+from tests.support.russian import as_russian, crawl, english_words
+from tests.support.surveys import survey_form
 
 RU = {**HTML, "accept-language": "ru"}
 QUESTIONS: list[dict[str, Any]] = [

@@ -6,70 +6,11 @@ reader's language; a poll of one question from two lines of text."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
-
 from tests.support.pages import HTML, PAGES_ON_SQLITE, csrf_from
 from tests.support.proposals import Actor
+from tests.support.surveys import survey_form
 
 RU = {**HTML, "accept-language": "ru"}
-ZONE = "Europe/Moscow"
-
-
-def local(minutes: int) -> str:
-    moment = datetime.now(UTC) + timedelta(minutes=minutes)
-    return moment.astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%dT%H:%M")
-
-
-def survey_form(**changes: str) -> dict[str, str]:
-    base = {
-        "id": "city-survey",
-        "title": "Опрос о городе",
-        "district": "centre",
-        "opens_at": local(60),
-        "closes_at": local(60 * 24 * 7),
-        "eligibility": "residents",
-        "revoting": "on",
-        "q0-kind": "single",
-        "q0-id": "q1",
-        "q0-text": "Ездите ли вы на велосипеде?",
-        "q0-options": "Да\nНет",
-        "q1-kind": "text",
-        "q1-id": "q2",
-        "q1-text": "Где нужны велодорожки?",
-        "q1-max_length": "300",
-        "q1-show_q": "q1",
-        "q1-show_any": "1",
-        "q2-kind": "scale",
-        "q2-id": "q3",
-        "q2-text": "Оцените парки",
-        "q2-scale": "0-10",
-        "q2-low": "плохо",
-        "q2-high": "отлично",
-        "q3-kind": "multiple",
-        "q3-id": "q4",
-        "q3-text": "Что важнее?",
-        "q3-options": "Дороги\nПарки\nШколы",
-        "q3-min": "1",
-        "q3-max": "2",
-        "q3-optional": "on",
-        "q4-kind": "ranking",
-        "q4-id": "q5",
-        "q4-text": "Упорядочьте",
-        "q4-options": "Автобус\nТрамвай\nМетро",
-        "q4-min": "1",
-        "q4-max": "3",
-        "q5-kind": "budget",
-        "q5-id": "q6",
-        "q5-text": "Проекты",
-        "q5-projects": "Скамейки; 100 000\nФонтан; 300 000",
-        "q5-budget": "350 000",
-        "q5-min": "1",
-        "q5-max": "2",
-        "q5-rule": "greedy",
-    }
-    base.update(changes)
-    return base
 
 
 @PAGES_ON_SQLITE

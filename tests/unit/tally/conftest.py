@@ -6,18 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tally import PabulibFile, read_pb
-
-DATA = Path(__file__).resolve().parents[2] / "data" / "pabulib"
-
-_cache: dict[str, PabulibFile] = {}
-
-
-def load(name: str) -> PabulibFile:
-    """A real election by file name, parsed once per test session."""
-    if name not in _cache:
-        _cache[name] = read_pb(DATA / name)
-    return _cache[name]
+from tests.support.tally_data import DATA
 
 
 @pytest.fixture(name="data_dir")

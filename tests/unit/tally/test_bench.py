@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.tally.conftest import DATA
+from tests.support.tally_data import DATA
 from veche.bench import tally as bench
 
 

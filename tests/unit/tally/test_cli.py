@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tally.cli import add_tally_command, main
-from tests.unit.tally.conftest import DATA
+from tests.support.tally_data import DATA
 
 
 def run(argv: list[str]) -> int:

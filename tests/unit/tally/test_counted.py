@@ -7,7 +7,7 @@ import pytest
 
 from tally import PabulibError, build_profile, read_pb
 from tally.pabulib.counted import read_for_tally
-from tests.unit.tally.conftest import DATA
+from tests.support.tally_data import DATA
 
 _FIELDS = ("n_voters", "ids", "costs", "projects", "mult", "votes", "points", "types")
 

@@ -28,7 +28,7 @@ from tally.model import frac_str
 from tally.profile import Profile, build_profile
 from tally.tiebreak import Ties
 from tests.strategies.tally import approval_elections, cumulative_elections
-from tests.unit.tally.conftest import load
+from tests.support.tally_data import load
 
 SMALL = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MEDIUM = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

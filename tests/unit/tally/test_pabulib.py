@@ -19,7 +19,7 @@ from tally import (
     write_pb,
 )
 from tally.pabulib import sections as pabulib_sections
-from tests.unit.tally.conftest import DATA, load
+from tests.support.tally_data import DATA, load
 
 SMALL = b'''META
 key;value

@@ -27,8 +27,8 @@ from tally import (
     compute,
 )
 from tests.strategies.tally import approval_elections, cumulative_elections
-from tests.unit.tally.conftest import load
-from tests.unit.tally.oracle import Oracle
+from tests.support.tally_data import load
+from tests.support.tally_oracle import Oracle
 
 SEED = b"cross-check"
 TB = TieBreak(seed=SEED)

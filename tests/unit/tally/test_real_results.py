@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from tally import TieBreak, compute, declared_config, file_seed
-from tests.unit.tally.conftest import DATA, load
+from tests.support.tally_data import DATA, load
 
 MES_FILES = [
     "Netherlands_Assen_2024.pb",
