@@ -11,7 +11,7 @@ witness that answers 409 names the size it holds (``text/x.tlog.size``): the cos
 takes it and asks again once. Every cosignature line is verified against the witness's
 key before it is stored in ``log_cosignature``.
 
-The thread also wakes every ``poll_seconds`` for checkpoints that other processes signed;
+The thread also wakes every ``poll_ms`` milliseconds for checkpoints that other processes signed;
 a witness is not asked again for a checkpoint it holds or refused, only for a newer one
 (one it could not be reached for is asked again).
 
@@ -68,9 +68,9 @@ class WitnessEndpoint:
     refused: int | None = None
     _conn: http.client.HTTPConnection | None = None
 
-    def post(self, body: bytes, timeout: float) -> tuple[int, str, bytes]:
+    def post(self, body: bytes, timeout_ms: int) -> tuple[int, str, bytes]:
         """``POST <url>/add-checkpoint`` on a kept-alive connection (one retry on a
-        connection the witness closed)."""
+        connection the witness closed), each step waiting at most ``timeout_ms``."""
         parts = urllib.parse.urlsplit(self.url)
         path = parts.path.rstrip("/") + "/add-checkpoint"
         for attempt in (1, 2):
@@ -80,7 +80,7 @@ class WitnessEndpoint:
                     if parts.scheme == "https"
                     else http.client.HTTPConnection
                 )
-                self._conn = kind(parts.netloc, timeout=timeout)
+                self._conn = kind(parts.netloc, timeout=timeout_ms / 1000)
             try:
                 self._conn.request("POST", path, body=body, headers={"Content-Type": "text/plain"})
                 response = self._conn.getresponse()
@@ -157,16 +157,16 @@ class Cosigner:
         *,
         policy: int,
         interval_ms: int = 200,
-        poll_seconds: float = 5.0,
-        timeout: float = 10.0,
+        poll_ms: int = 5000,
+        timeout_ms: int = 10_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.endpoints = list(endpoints)
         self.policy = policy
         self.interval = interval_ms / 1000
-        self.poll = poll_seconds
-        self.timeout = timeout
+        self.poll = poll_ms / 1000
+        self.timeout_ms = timeout_ms
         self.clock = clock
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -289,7 +289,7 @@ class Cosigner:
                 return None
             try:
                 status, content_type, body = endpoint.post(
-                    render_add_checkpoint(old, proof, note), self.timeout
+                    render_add_checkpoint(old, proof, note), self.timeout_ms
                 )
             except (OSError, http.client.HTTPException) as exc:
                 log.warning("witness %s cannot be reached: %s", name, exc)

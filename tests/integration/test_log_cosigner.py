@@ -143,7 +143,7 @@ def test_a_witness_down_or_lying_does_not_count(
     liar_server = ThreadingHTTPServer(("127.0.0.1", 0), Liar)
     liar = WitnessEndpoint(_serve(liar_server), parse_witness_key(liar_key.vkey))
     down = WitnessEndpoint("http://127.0.0.1:9", parse_witness_key(generate_key("w.test/d").vkey))
-    cosigner = Cosigner(store, [good, liar, down], policy=2, timeout=2)
+    cosigner = Cosigner(store, [good, liar, down], policy=2, timeout_ms=2000)
     try:
         _append(store)
         assert cosigner.cosign_latest() == 1
