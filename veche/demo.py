@@ -25,8 +25,6 @@ import email.policy
 import os
 import random
 import socket
-import subprocess
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -52,6 +50,7 @@ from kernel.accounts.models import User
 from kernel.accounts.service import AccountService
 from kernel.settings import Settings
 from veche.app import create_app
+from veche.witness_process import WitnessProcess, start_witness
 
 CENTRE_PROJECTS = [
     ("tree-alley", "Lime-tree alley on Sadovaya street", 1_800_000_00),
@@ -369,9 +368,7 @@ class DemoWitnesses:
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
-        self.processes: list[subprocess.Popen[str]] = []
-        self.entries: list[str] = []
-        self.vkeys: list[str] = []
+        self.processes: list[WitnessProcess] = []
         self.log_vkey = ""
 
     def __enter__(self) -> DemoWitnesses:
@@ -391,41 +388,22 @@ class DemoWitnesses:
                     key = generate_key(name)
                     key_file.write_text(key.to_text(), encoding="utf-8")
                     key_file.chmod(0o600)
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "veche.cli", "witness", "serve",
-                     "--key", str(key_file), "--db", str(folder / f"w{n}.db"),
-                     "--log", log, "--host", "127.0.0.1", "--port", "0"],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                    text=True,
-                )  # fmt: skip
-                self.processes.append(process)
-                assert process.stdout is not None
-                # "witness <vkey> listening on http://127.0.0.1:<port>"
-                first = process.stdout.readline().split()
-                if len(first) < 5 or first[0] != "witness":
-                    raise RuntimeError(f"the demo witness {name} did not start")
-                self.vkeys.append(first[1])
-                self.entries.append(f"{first[-1]} {first[1]}")
+                self.processes.append(start_witness(key_file, folder / f"w{n}.db", log))
         except BaseException:
             self.__exit__()
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for witness in self.processes:
+            witness.stop()
 
     def settings_changes(self) -> dict[str, Any]:
         """The settings that make the server ask both witnesses and serve what both signed."""
-        return {"witnesses": tuple(self.entries), "witness_policy": len(self.entries)}
+        entries = tuple(f"{w.url} {w.vkey}" for w in self.processes)
+        return {"witnesses": entries, "witness_policy": len(entries)}
 
     def verify_flags(self) -> str:
         """The ``veche verify`` options that require both cosignatures."""
-        flags = " ".join(f"--witness '{vkey}'" for vkey in self.vkeys)
-        return f"{flags} --witness-policy {len(self.vkeys)}"
+        flags = " ".join(f"--witness '{w.vkey}'" for w in self.processes)
+        return f"{flags} --witness-policy {len(self.processes)}"

@@ -71,7 +71,15 @@ from tests.strategies.ballot_manifest import (
 from tests.support import hpke_model
 from tests.support.accounts import PASSWORD
 from tests.support.elections import EARLY_CLOSE, when
-from tests.support.js_harness import ORIGIN, Page, load, load_live, serve_harness, serve_harness_at
+from tests.support.js_harness import (
+    ORIGIN,
+    Page,
+    harness_page,
+    load,
+    load_live,
+    serve_harness,
+    serve_harness_at,
+)
 from tests.support.paths import VECTORS
 from tests.support.server import LiveServer
 from veche.setup import NewUser, create_user
@@ -86,14 +94,8 @@ TEST_KEY_BITS = 1024
 
 @pytest.fixture(name="js", scope="module")
 def fx_js(browser: Any) -> Iterator[Page]:
-    context = browser.new_context()
-    context.route(f"{ORIGIN}/**", serve_harness)
-    page = load(context, ORIGIN + "/")
-    try:
+    with harness_page(browser) as page:
         yield page
-        assert page.errors == []
-    finally:
-        context.close()
 
 
 def test_outside_a_secure_context_the_module_says_so(browser: Any) -> None:

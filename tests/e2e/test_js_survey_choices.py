@@ -33,7 +33,7 @@ from ballot.core.survey import (
 )
 from ballot.core.survey_choices import is_shown
 from tests.strategies.survey import surveys_with_answers
-from tests.support.js_harness import ORIGIN, Page, load, serve_harness
+from tests.support.js_harness import Page, harness_page
 from tests.support.surveys import survey_config
 
 pytestmark = pytest.mark.browser
@@ -60,14 +60,8 @@ return outcome;
 
 @pytest.fixture(name="js", scope="module")
 def fx_js(browser: Any) -> Iterator[Page]:
-    context = browser.new_context()
-    context.route(f"{ORIGIN}/**", serve_harness)
-    page = load(context, ORIGIN + "/")
-    try:
+    with harness_page(browser) as page:
         yield page
-        assert page.errors == []
-    finally:
-        context.close()
 
 
 def python_code(config: ElectionConfig, choices: object) -> str:

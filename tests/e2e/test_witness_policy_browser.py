@@ -37,7 +37,7 @@ def fx_witnessed_server(tmp_path: Path) -> Iterator[tuple[Settings, str, list[st
     settings = Settings(data_dir=tmp_path / "var", **FAST)  # type: ignore[arg-type]
     initialize(settings).dispose()
     info = KeyInfo.from_private_key(settings.origin, load_authority_key(settings.keys_dir))
-    processes: list[subprocess.Popen[bytes]] = []
+    processes: list[subprocess.Popen[Any]] = []
     try:
         witnesses = []
         for name in ("a", "b"):

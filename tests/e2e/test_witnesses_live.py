@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -46,7 +47,7 @@ def fx_witnessed(tmp_path: Path) -> Iterator[tuple[Settings, str, list[tuple[str
     settings = Settings(data_dir=tmp_path / "var", **FAST)  # type: ignore[arg-type]
     initialize(settings).dispose()
     info = KeyInfo.from_private_key(settings.origin, load_authority_key(settings.keys_dir))
-    processes: list[subprocess.Popen[bytes]] = []
+    processes: list[subprocess.Popen[Any]] = []
     witnesses: list[tuple[str, str]] = []
     try:
         for name in ("a", "b"):

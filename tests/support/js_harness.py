@@ -4,6 +4,8 @@ imported from a live server's /static."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tests.support.paths import ROOT
@@ -80,3 +82,17 @@ def load_live(context: Any, url: str) -> Page:
         }"""
     )
     return page
+
+
+@contextmanager
+def harness_page(browser: Any) -> Iterator[Page]:
+    """A fresh context's harness page at ``ORIGIN``; no script error may have happened on
+    it by the end."""
+    context = browser.new_context()
+    context.route(f"{ORIGIN}/**", serve_harness)
+    page = load(context, ORIGIN + "/")
+    try:
+        yield page
+        assert page.errors == []
+    finally:
+        context.close()

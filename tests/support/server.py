@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -69,7 +70,7 @@ def start_server(settings: Settings, *, workers: int = 1) -> tuple[subprocess.Po
     raise RuntimeError("the server did not answer /health within 30 s")
 
 
-def stop_server(process: subprocess.Popen[bytes]) -> None:
+def stop_server(process: subprocess.Popen[Any]) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)

@@ -20,59 +20,28 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy.orm import Session
 
 from audit.core.cosignature import parse_witness_key
 from audit.services.cosigner import Cosigner, WitnessEndpoint
 from audit.services.store import BatchLog, LogStore
 from kernel.settings import Settings
-from veche.pgtemp import free_port
 from veche.setup import initialize
 from veche.wiring import log_store
+from veche.witness_process import WitnessProcess, start_witness
 
 NOTICE = {"title": "benchmark notice", "text": "x" * 64, "lang": "en"}
 
 
-def _witness(
-    tmp: Path, name: str, origin: str, log_vkey: str
-) -> tuple[subprocess.Popen[bytes], str, str]:
+def _witness(tmp: Path, name: str, origin: str, log_vkey: str) -> WitnessProcess:
     key = tmp / f"{name}.key"
-    command = [sys.executable, "-m", "veche.cli", "witness"]
-    made = subprocess.run(
-        [*command, "keygen", "--name", f"bench.witness/{name}", "--out", str(key)],
+    subprocess.run(
+        [sys.executable, "-m", "veche.cli", "witness", "keygen",
+         "--name", f"bench.witness/{name}", "--out", str(key)],
         capture_output=True,
-        text=True,
         check=True,
-    )
-    vkey = made.stdout.strip()
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            *command,
-            "serve",
-            "--key",
-            str(key),
-            "--db",
-            str(tmp / f"{name}.db"),
-            "--log",
-            f"{origin}={log_vkey}",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/", timeout=1).status_code == 200:
-                return process, url, vkey
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("a witness did not start within 30 s")
+    )  # fmt: skip
+    return start_witness(key, tmp / f"{name}.db", f"{origin}={log_vkey}")
 
 
 def _quantiles(samples: list[int]) -> dict[str, float]:
@@ -111,7 +80,7 @@ def measure(store: LogStore, cosigner: Cosigner, samples: int) -> dict[str, dict
 
 def run_witness_bench(args: argparse.Namespace) -> int:
     print("veche bench witness — figures from this machine, this run (SQLite)")
-    processes: list[subprocess.Popen[bytes]] = []
+    witnesses: list[WitnessProcess] = []
     with tempfile.TemporaryDirectory(prefix="veche-bench-witness-") as tmp:
         settings = Settings(data_dir=Path(tmp) / "var")
         engine = initialize(settings)
@@ -119,18 +88,15 @@ def run_witness_bench(args: argparse.Namespace) -> int:
         try:
             endpoints = []
             for name in ("w1", "w2"):
-                process, url, vkey = _witness(
-                    Path(tmp), name, settings.origin, store.key_info.verifier_key
-                )
-                processes.append(process)
-                endpoints.append(WitnessEndpoint(url, parse_witness_key(vkey)))
+                witness = _witness(Path(tmp), name, settings.origin, store.key_info.verifier_key)
+                witnesses.append(witness)
+                endpoints.append(WitnessEndpoint(witness.url, parse_witness_key(witness.vkey)))
             cosigner = Cosigner(store, endpoints, policy=len(endpoints))
             measure(store, cosigner, 5)  # warm up: connections, caches, first 409
             figures = measure(store, cosigner, args.samples)
         finally:
-            for process in processes:
-                process.terminate()
-                process.wait(10)
+            for witness in witnesses:
+                witness.stop()
             engine.dispose()
     print(f"{'':32} {'p50 ms':>9} {'p99 ms':>9}   ({args.samples} samples each)")
     for name, row in figures.items():
