@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -342,6 +342,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("veche: interrupted", file=sys.stderr)
     return EXIT_FAILURE
+
+
+# Commands that hold nothing to clean up when they return: they read files and write
+# their result to standard output and error, and start neither threads nor processes.
+_ENDS_AT_ONCE = {"tally"}
+
+
+def entry() -> NoReturn:
+    """The ``veche`` console script: ``main`` on the command line, then exit with its status.
+
+    After a command of ``_ENDS_AT_ONCE`` the process ends as soon as its output is
+    flushed, without Python's teardown, which frees every object of every imported
+    module one by one and takes about a tenth of a ``veche tally`` (8 of 95 ms on a
+    20,000-voter file). Other commands (the server, the database, key files) end the
+    ordinary way, running their ``with`` blocks and exit handlers."""
+    code = main()
+    if _command_named(sys.argv[1:]) in _ENDS_AT_ONCE:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:  # a closed pipe: let the ordinary exit report it
+            sys.exit(code)
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -221,7 +221,7 @@ def _warsaw_add1(data_dir: Path, skip_pabutools: bool, timeout: int, tmp: Path) 
 
 
 # ``veche tally`` as a user runs it (``veche`` is this entry point).
-VECHE = ["-c", "from veche.cli import main; raise SystemExit(main())"]
+VECHE = ["-c", "from veche.cli import entry; entry()"]
 
 
 def _installed_env(tmp: Path) -> dict[str, str]:

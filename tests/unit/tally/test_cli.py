@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,36 @@ def test_a_tally_imports_only_the_standard_library_and_msgspec() -> None:
     )
     # typing_extensions: msgspec's own dependency
     assert done.stdout.splitlines()[-1] == "0 ['msgspec', 'tally', 'typing_extensions']"
+
+
+def _console(*args: str) -> subprocess.CompletedProcess[str]:
+    """``veche`` as its console script runs (``veche.cli.entry``), in a process."""
+    code = "from veche.cli import entry; entry()"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as usual
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env
+    )
+
+
+@pytest.mark.parametrize("name", ["Netherlands_Assen_2024.pb", "Poland_Lodz_2022.pb"])
+def test_the_console_script_ends_a_tally_with_all_its_output(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ``veche tally`` ends without Python's teardown, so what it wrote must all be out
+    # first. Standard output to a pipe keeps up to 8 KiB before writing: Assen's result
+    # (2 KiB) would be lost whole without the flush, Łódź's (25 KiB) is one large write.
+    path = str(DATA / name)
+    assert main(["tally", path, "--rule", "greedy", "--json"]) == 0
+    expected = capsys.readouterr().out
+    done = _console("tally", path, "--rule", "greedy", "--json")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected
+    assert json.loads(done.stdout)["winners"]
+
+
+def test_the_console_script_keeps_a_tally_failure_and_its_status(tmp_path: Path) -> None:
+    done = _console("tally", str(tmp_path / "missing.pb"))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("veche tally: cannot read ")
+    assert done.stderr.count("\n") == 1
