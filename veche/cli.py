@@ -79,9 +79,12 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; with ``only``, just that command of the domain packages
     (the others are left out so that their modules are not imported)."""
+    from tally.cli import HelpFormatter  # (every command line has ``tally``, or is it)
+
     parser = argparse.ArgumentParser(
         prog="veche",
         description="Veche: participatory budgeting and e-voting with a public audit log.",
+        formatter_class=HelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True

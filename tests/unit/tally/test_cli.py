@@ -157,3 +157,35 @@ def test_the_console_script_keeps_a_tally_failure_and_its_status(tmp_path: Path)
     assert done.stdout == ""
     assert done.stderr.startswith("veche tally: cannot read ")
     assert done.stderr.count("\n") == 1
+
+
+def test_a_tally_finds_the_terminal_width_without_shutil() -> None:
+    # argparse's own formatter imports shutil (and its archive modules) for the width,
+    # at every parser; the tally's command line is built with one that does not.
+    code = (
+        "import sys\n"
+        "from veche.cli import main\n"
+        "code = main(['tally', sys.argv[1], '--rule', 'greedy'])\n"
+        "print(code, 'shutil' in sys.modules)\n"
+    )
+    path = str(DATA / "Netherlands_Assen_2024.pb")
+    done = subprocess.run(
+        [sys.executable, "-c", code, path], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "0 False"
+
+
+@pytest.mark.parametrize("columns", [50, 120])
+def test_the_tally_help_fits_the_terminal_width(columns: int) -> None:
+    env = {**os.environ, "COLUMNS": str(columns)}
+    code = "from veche.cli import entry; entry()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "tally", "--help"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0
+    options = done.stdout.split("\noptions:\n")[1].splitlines()  # the description is as written
+    assert any("--satisfaction {cost,cardinality}" in line for line in options)
+    # argparse wraps at the width less two columns; a choice list it cannot break is longer
+    wrapped = [line for line in options if "greedy-no-skip" not in line]
+    assert max(map(len, wrapped)) <= columns - 2
+    assert max(map(len, wrapped)) > min(columns, 80) * 2 // 3  # it uses the width it has
