@@ -97,6 +97,18 @@ class OtherEntryAtSeq:
         return answer
 
 
+class RefuseCast:
+    """Answer every ballot with a refusal of the given code and sentence."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        self.body = json.dumps({"error": code, "detail": detail}).encode()
+
+    def __call__(self, seen: Seen, forward: Forward) -> Answer:
+        if is_cast(seen):
+            return Answer(422, [("content-type", "application/json")], self.body)
+        return forward()
+
+
 # --- set-up ----------------------------------------------------------------------------------
 
 
@@ -439,6 +451,21 @@ def test_the_credential_step_in_russian(
         page.get_by_role("button", name="Код восстановления сохранён").click()
         page.locator("#wallet-status").get_by_text("хранится в этом браузере").wait_for()
         assert not page.locator("#cast").is_disabled()
+
+        # A refusal the page has no words for (a newer server's, say): what to do in
+        # Russian, the server's English sentence folded under "technical details".
+        proxy.lie = RefuseCast("rule_of_tomorrow", "A rule this page does not know refused it.")
+        page.get_by_label("Park").check()
+        page.get_by_role("button", name="Отправить бюллетень").click()
+        box = page.locator("#ballot-error")
+        box.get_by_text("Не получилось. Попробуйте ещё раз").wait_for()
+        assert not box.get_by_text("A rule this page does not know").is_visible()
+        box.get_by_text("Технические подробности (на английском)").click()
+        assert box.locator("code").inner_text() == "A rule this page does not know refused it."
+        assert box.locator("code").get_attribute("lang") == "en"
+        shoot(page, "refused-ru")
+        proxy.lie = honest
+
         page.goto(f"{proxy.url}/check")
         shoot(page, "check-ru")
     finally:

@@ -29,7 +29,7 @@ import {
   newRecoveryCode,
   walletFromRecoveryCode,
 } from "./veche-crypto.js";
-import { pageMessages } from "./page-text.js";
+import { pageMessages, technicalDetails } from "./page-text.js";
 import { SurveyIncomplete, showSurveyRefusal, startSurvey, surveyChoices } from "./survey-ballot.js";
 
 const form = document.getElementById("ballot-form");
@@ -122,7 +122,15 @@ function showError(exc) {
   if (kind === "survey") showSurveyRefusal(exc);
   const code = exc instanceof VecheError ? exc.code : "error";
   const known = messages.get(code);
-  box.textContent = known ?? `${say("error")} ${exc.detail ?? exc.message}`;
+  if (known) {
+    box.textContent = known;
+    return;
+  }
+  // A refusal this page has no words for: what to do in the reader's language, and the
+  // server's or the browser's own wording (English) folded under it.
+  const lead = document.createElement("p");
+  lead.textContent = say("error");
+  box.replaceChildren(lead, technicalDetails(say("technical"), exc.detail ?? exc.message));
 }
 
 function showWallet() {
