@@ -9,7 +9,7 @@ accepted but changed (a vote naming a project twice) is printed on stderr as a w
 Bad input prints one line on stderr and exits with code 2.
 
 ``veche.cli`` registers the command with ``add_tally_command``; ``main`` runs it on its
-own. This module imports only the standard library's argparse: the tally itself is
+own. This module imports only the standard library (argparse, os, sys): the tally is
 imported when the command runs, so that building the ``veche`` parser stays cheap.
 """
 
