@@ -107,6 +107,22 @@ def test_main_runs_the_command_on_its_own(capsys: pytest.CaptureFixture[str]) ->
     assert "Spent" in capsys.readouterr().out
 
 
+def _python(
+    code: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -c code args`` in a process of its own (this interpreter)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env
+    )
+
+
+def _last_line(code: str) -> str:
+    """The last line ``code`` prints, run on Assen 2024 (``sys.argv[1]``), which succeeds."""
+    done = _python(code, str(DATA / "Netherlands_Assen_2024.pb"))
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()[-1]
+
+
 def test_a_tally_imports_only_the_standard_library_and_msgspec() -> None:
     # The bottom layer: a whole ``veche tally`` (every rule module included) imports
     # nothing but the standard library, msgspec and the tally, which keeps it quick to
@@ -118,21 +134,17 @@ def test_a_tally_imports_only_the_standard_library_and_msgspec() -> None:
         "tops = {m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names)\n"
         "print(code, sorted(tops - {'__main__', '_distutils_hack'}))\n"
     )
-    path = str(DATA / "Netherlands_Assen_2024.pb")
-    done = subprocess.run(
-        [sys.executable, "-c", code, path], capture_output=True, text=True, check=True
-    )
     # typing_extensions: msgspec's own dependency
-    assert done.stdout.splitlines()[-1] == "0 ['msgspec', 'tally', 'typing_extensions']"
+    assert _last_line(code) == "0 ['msgspec', 'tally', 'typing_extensions']"
 
 
-def _console(*args: str) -> subprocess.CompletedProcess[str]:
-    """``veche`` as its console script runs (``veche.cli.entry``), in a process."""
-    code = "from veche.cli import entry; entry()"
+def _console(*args: str, columns: int | None = None) -> subprocess.CompletedProcess[str]:
+    """``veche`` as its console script runs (``veche.cli.entry``), in a process; with
+    ``columns``, in a terminal that wide (``COLUMNS``)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as usual
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env
-    )
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
+    return _python("from veche.cli import entry; entry()", *args, env=env)
 
 
 @pytest.mark.parametrize("name", ["Netherlands_Assen_2024.pb", "Poland_Lodz_2022.pb"])
@@ -168,20 +180,12 @@ def test_a_tally_finds_the_terminal_width_without_shutil() -> None:
         "code = main(['tally', sys.argv[1], '--rule', 'greedy'])\n"
         "print(code, 'shutil' in sys.modules)\n"
     )
-    path = str(DATA / "Netherlands_Assen_2024.pb")
-    done = subprocess.run(
-        [sys.executable, "-c", code, path], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.splitlines()[-1] == "0 False"
+    assert _last_line(code) == "0 False"
 
 
 @pytest.mark.parametrize("columns", [50, 120])
 def test_the_tally_help_fits_the_terminal_width(columns: int) -> None:
-    env = {**os.environ, "COLUMNS": str(columns)}
-    code = "from veche.cli import entry; entry()"
-    done = subprocess.run(
-        [sys.executable, "-c", code, "tally", "--help"], capture_output=True, text=True, env=env
-    )
+    done = _console("tally", "--help", columns=columns)
     assert done.returncode == 0
     options = done.stdout.split("\noptions:\n")[1].splitlines()  # the description is as written
     assert any("--satisfaction {cost,cardinality}" in line for line in options)
