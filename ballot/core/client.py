@@ -95,13 +95,18 @@ class ElectionInfo:
     hash: str
 
 
+# How often a client waiting for its witnesses asks for the newest checkpoint again.
+WITNESS_POLL_MS = 100
+
+
 class VoterClient:
     """The protocol steps against one server, through ``http`` (httpx or a test client).
 
     ``verifier_key`` pins the log's key (a signed-note verifier key); without it the key
     is fetched from the server once. With ``witnesses``, the latest checkpoint must carry
     cosignatures of ``witness_policy`` of them (docs/protocol.md §15.8), and a cast waits
-    up to ``witness_wait`` seconds until a cosigned checkpoint covers its ballot.
+    up to ``witness_wait_ms`` milliseconds until a cosigned checkpoint covers its ballot
+    (asking again every ``WITNESS_POLL_MS``; ``clock`` gives nanoseconds).
     """
 
     def __init__(
@@ -112,9 +117,9 @@ class VoterClient:
         verifier_key: str | None = None,
         witnesses: Sequence[Witness] = (),
         witness_policy: int | None = None,
-        witness_wait: float = 10.0,
+        witness_wait_ms: int = 10_000,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.http = http
         self.rng = rng
@@ -128,7 +133,7 @@ class VoterClient:
                 f"a policy of {self.witness_policy} cannot be met by {len(self.witnesses)} "
                 "witness key(s)",
             )
-        self.witness_wait = witness_wait
+        self.witness_wait_ms = witness_wait_ms
         self.sleep = sleep
         self.clock = clock
 
@@ -353,8 +358,8 @@ class VoterClient:
 
     def witnessed_receipt(self, receipt: Mapping[str, Any]) -> Checkpoint:
         """``recheck_receipt`` until a cosigned checkpoint covers the receipt (witnesses
-        cosign asynchronously, §15.7), for at most ``witness_wait`` seconds."""
-        deadline = self.clock() + self.witness_wait
+        cosign asynchronously, §15.7), for at most ``witness_wait_ms`` milliseconds."""
+        deadline = self.clock() + self.witness_wait_ms * 1_000_000
         while True:
             try:
                 return self.recheck_receipt(receipt)
@@ -363,7 +368,7 @@ class VoterClient:
                     raise
                 if self.clock() >= deadline:
                     raise
-            self.sleep(0.1)
+            self.sleep(WITNESS_POLL_MS / 1000)
 
     def recheck_receipt(self, receipt: Mapping[str, Any]) -> Checkpoint:
         """A kept receipt still proves the ballot (§8.3): the checks of ``check_receipt``,

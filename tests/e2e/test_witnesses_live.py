@@ -210,7 +210,7 @@ def _cosign_then_fork(
 
     # The voter's client refuses the latest checkpoint, naming the missing witnesses.
     with httpx.Client(base_url=url, timeout=60) as http:
-        voter = VoterClient(http, witnesses=trusted, witness_policy=2, witness_wait=0.5)
+        voter = VoterClient(http, witnesses=trusted, witness_policy=2, witness_wait_ms=500)
         with pytest.raises(ClientError) as refused:
             voter.latest_checkpoint()
         assert refused.value.code == "witness_missing"

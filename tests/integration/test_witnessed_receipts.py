@@ -91,7 +91,7 @@ def test_the_receipt_carries_the_cosigned_checkpoint(
     assert check_cosignatures(str(receipt["checkpoint"]), trusted, 1).ok
     assert int(receipt["size"]) > int(receipt["seq"])  # type: ignore[call-overload]
     # The client that requires the witness accepts it at once.
-    checked = VoterClient(client, witnesses=trusted, witness_wait=0).witnessed_receipt(receipt)
+    checked = VoterClient(client, witnesses=trusted, witness_wait_ms=0).witnessed_receipt(receipt)
     assert checked.size >= int(receipt["size"])  # type: ignore[call-overload]
 
 
@@ -102,7 +102,7 @@ def test_witnesses_down_never_stop_a_cast(
     assert seconds < 5, "the wait for witnesses is bounded by witness_receipt_wait_ms"
     down = [parse_witness_key(DOWN)]
     assert not check_cosignatures(str(receipt["checkpoint"]), down, 1).ok
-    strict = VoterClient(client, witnesses=down, witness_wait=0.2)
+    strict = VoterClient(client, witnesses=down, witness_wait_ms=200)
     with pytest.raises(ClientError) as refused:
         strict.witnessed_receipt(receipt)
     assert refused.value.code == "witness_missing"
