@@ -24,6 +24,7 @@ from ballot.cli.trustee_file import load_identity, new_identity, save_identity
 from ballot.core import dkg, group, threshold
 from tests.strategies.ballot import seeded_rng
 from tests.support import hpke_model
+from tests.support.js_harness import Page
 from tests.support.paths import ROOT
 from tests.support.trustees import make_identities, run_ceremony
 
@@ -65,31 +66,11 @@ def _serve(route: Any) -> None:
         route.fulfill(status=404, body="{}", content_type="application/json")
 
 
-class Js:
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.errors: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-
-    def run(self, body: str, arg: Any = None) -> Any:
-        return self.page.evaluate(
-            f"async (a) => {{ const T = window.T, V = window.V; {PRELUDE} {body} }}", arg
-        )
-
-    def attempt(self, body: str, arg: Any = None) -> dict[str, Any]:
-        answer: dict[str, Any] = self.page.evaluate(
-            "async (a) => window.attempt(async () => "
-            f"{{ const T = window.T, V = window.V; {PRELUDE} {body} }})",
-            arg,
-        )
-        return answer
-
-
 @pytest.fixture(name="js", scope="module")
-def fx_js(browser: Any) -> Iterator[Js]:
+def fx_js(browser: Any) -> Iterator[Page]:
     context = browser.new_context()
     context.route(f"{ORIGIN}/**", _serve)
-    page = Js(context.new_page())
+    page = Page(context.new_page(), scope=f"const T = window.T, V = window.V; {PRELUDE}")
     page.page.goto(ORIGIN + "/")
     page.page.wait_for_function("window.ready === true")
     try:
@@ -129,7 +110,7 @@ def _members(n: int, seed: bytes = b"members") -> list[Any]:
 
 
 def _js_dealing(
-    js: Js, ceremony: bytes, dealer: int, k: int, ids: list[Any], rnd: bytes, eph: list[bytes]
+    js: Page, ceremony: bytes, dealer: int, k: int, ids: list[Any], rnd: bytes, eph: list[bytes]
 ) -> Any:
     return js.run(
         """
@@ -151,7 +132,7 @@ def _js_dealing(
 
 @pytest.mark.parametrize(("k", "n"), [(1, 1), (2, 3), (3, 5)])
 def test_the_same_randomness_gives_the_same_dealing_bytes(
-    js: Js, monkeypatch: pytest.MonkeyPatch, k: int, n: int
+    js: Page, monkeypatch: pytest.MonkeyPatch, k: int, n: int
 ) -> None:
     ids = _members(n)
     members = [i.member for i in ids]
@@ -174,7 +155,7 @@ def test_the_same_randomness_gives_the_same_dealing_bytes(
         assert canonical_bytes(browser) == canonical_bytes(python)
 
 
-def test_each_side_accepts_the_others_dealings_and_opens_the_same_share(js: Js) -> None:
+def test_each_side_accepts_the_others_dealings_and_opens_the_same_share(js: Page) -> None:
     k, n = 2, 3
     ids = _members(n, b"mixed")
     members = [i.member for i in ids]
@@ -225,7 +206,7 @@ def test_each_side_accepts_the_others_dealings_and_opens_the_same_share(js: Js) 
         assert answer["pub"] == b64url_encode(dkg.public_share(dealings, j))
 
 
-def test_released_key_shares_are_the_same_bytes(js: Js) -> None:
+def test_released_key_shares_are_the_same_bytes(js: Page) -> None:
     done = run_ceremony(seeded_rng(b"release"), ELECTION, 2, 3)
     manifest_hash = "ab" * 32
     for j, ident in enumerate(done.identities, start=1):
@@ -254,7 +235,7 @@ def _resign(signed: dict[str, Any], seed: bytes) -> dict[str, Any]:
     }
 
 
-def _open(js: Js, ceremony: bytes, dealings: list[Any], j: int, ids: list[Any], k: int) -> Any:
+def _open(js: Page, ceremony: bytes, dealings: list[Any], j: int, ids: list[Any], k: int) -> Any:
     return js.attempt(
         "return V.hexEncode(T.scalarFromInt(await T.openMyShares(hex(a.c), a.d, a.j, "
         "hex(a.box), a.k, a.m)));",
@@ -269,7 +250,7 @@ def _open(js: Js, ceremony: bytes, dealings: list[Any], j: int, ids: list[Any], 
     )
 
 
-def test_a_wrong_share_is_caught_and_its_dealer_named(js: Js) -> None:
+def test_a_wrong_share_is_caught_and_its_dealer_named(js: Page) -> None:
     k, n = 2, 3
     done = run_ceremony(seeded_rng(b"wrong share"), ELECTION, k, n)
     ids, ceremony = done.identities, done.ceremony
@@ -313,7 +294,7 @@ def test_a_wrong_share_is_caught_and_its_dealer_named(js: Js) -> None:
         ("ceremony", "another ceremony"),
     ],
 )
-def test_a_forged_dealing_is_refused_and_named(js: Js, tamper: str, detail: str) -> None:
+def test_a_forged_dealing_is_refused_and_named(js: Page, tamper: str, detail: str) -> None:
     k = 2
     done = run_ceremony(seeded_rng(b"forged"), ELECTION, k, 3)
     dealings = json.loads(json.dumps(done.dealings))
@@ -334,7 +315,7 @@ def test_a_forged_dealing_is_refused_and_named(js: Js, tamper: str, detail: str)
     assert detail in refused["detail"]
 
 
-def test_points_are_checked_like_libsodium(js: Js) -> None:
+def test_points_are_checked_like_libsodium(js: Page) -> None:
     base = group.base_mul(group.scalar_from_int(1))
     small_order = bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")
     non_canonical = (2**255 - 19 + 1).to_bytes(32, "little")  # y = p + 1 ≡ 1
@@ -350,7 +331,7 @@ def test_points_are_checked_like_libsodium(js: Js) -> None:
         assert js_ok == python_ok, raw.hex()
 
 
-def test_a_trustee_file_is_read_by_both(js: Js, tmp_path: Path) -> None:
+def test_a_trustee_file_is_read_by_both(js: Page, tmp_path: Path) -> None:
     # Made by the CLI's code, opened by the page.
     cli = new_identity("Анна Петрова")
     cli["elections"]["x"] = {"ceremony": "00" * 32, "trustee": 1, "key_share": "A" * 43,
@@ -378,7 +359,7 @@ def test_a_trustee_file_is_read_by_both(js: Js, tmp_path: Path) -> None:
     assert refused["error"] == "bad_trustee_file"
 
 
-def test_a_lying_board_is_refused(js: Js) -> None:
+def test_a_lying_board_is_refused(js: Page) -> None:
     """The page takes nothing from the board on trust (§17.1): a ceremony id that its
     members and threshold do not give, or a board that lists this trustee's signing key
     with another box key, is refused before anything is signed or posted."""

@@ -28,21 +28,24 @@ window.vecheReady = true;
 
 
 class Page:
-    """A Chromium page with the module loaded as ``window.V``."""
+    """A Chromium page with the module loaded as ``window.V``; each snippet runs after
+    ``scope`` (by default ``V`` bound to the module), which a harness with more globals
+    extends."""
 
-    def __init__(self, page: Any) -> None:
+    def __init__(self, page: Any, scope: str = "const V = window.V;") -> None:
         self.page = page
+        self.scope = scope
         self.errors: list[str] = []
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
     def run(self, body: str, arg: Any = None) -> Any:
-        """Evaluate ``async (a) => { body }`` with ``V`` (the module) in scope."""
-        return self.page.evaluate(f"async (a) => {{ const V = window.V; {body} }}", arg)
+        """Evaluate ``async (a) => { scope body }``."""
+        return self.page.evaluate(f"async (a) => {{ {self.scope} {body} }}", arg)
 
     def attempt(self, body: str, arg: Any = None) -> dict[str, Any]:
         """Like ``run`` but returns ``{"value": …}`` or ``{"error": code, "detail": …}``."""
         answer: dict[str, Any] = self.page.evaluate(
-            f"async (a) => window.attempt(async () => {{ const V = window.V; {body} }})", arg
+            f"async (a) => window.attempt(async () => {{ {self.scope} {body} }})", arg
         )
         return answer
 
