@@ -135,7 +135,7 @@ class ApprovalMes(ApprovalPricing):
                     best = self.ties.pick([best, c], "equal price per unit in MES")
             if best < 0:
                 self._first_run = False
-                st.fixed = []  # no later run reads it: let it go
+                st.finish()
                 return out
             in_play.discard(best)
             _, share, rich, poor = last_pricing[best]
@@ -195,7 +195,7 @@ class ApprovalMes(ApprovalPricing):
                 heapq.heappush(heap, (price, rank[c], c))
             if best < 0:
                 self._first_run = False
-                st.fixed = []  # no later run reads it: let it go
+                st.finish()
                 return out
             heapq.heappop(heap)
             in_play.discard(best)

@@ -89,7 +89,6 @@ class ApprovalBounds:
         best: Any = known
         e = st.budget
         rec = self._pricings
-        width = self._co_supported[c]
         sets = st.bought_masks
         for j in range(len(st.bought), first - 1, -1):
             got = rec.get((sets[j], c))
@@ -99,7 +98,7 @@ class ApprovalBounds:
             if ref is st or (price is not None and price <= best):
                 continue
             de = abs(e - ref.budget) << SHIFT
-            top = st.deviation_bound(ref, j, width)
+            top = st.deviation_bound(ref, j, cl.width)
             if de + top > depth:
                 zero += deep
             spread = (

@@ -185,10 +185,10 @@ class ApprovalClasses(ApprovalBounds):
                 k = keys[j]
                 ids[j] = mask_ids[k] = len(id_projects)
                 id_projects.append(tuple(mask_projects(k)))
-        projects = list(map(id_projects.__getitem__, ids))  # type: ignore[arg-type]
+        projects = tuple(map(id_projects.__getitem__, ids))  # type: ignore[arg-type]
         got = self._class_cache[s, c] = SupporterClasses(
-            ids,  # type: ignore[arg-type]
-            list(h.values()),
+            tuple(ids),  # type: ignore[arg-type]
+            tuple(h.values()),
             projects,
             h if h is not fine[1] else dict(h),  # _enter changes the fine classes
             self.n_projects,

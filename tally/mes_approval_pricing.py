@@ -61,7 +61,7 @@ class ApprovalPricing(ApprovalClasses):
             moved = 0
             if cl.reference is not st:
                 moved = abs(st.budget_fixed - cl.reference.budget_fixed) + st.deviation_bound(
-                    cl.reference, rounds, self._co_supported[c]
+                    cl.reference, rounds, cl.width
                 )
         near_only = None
         ordered: SortedClasses | None = None
@@ -176,7 +176,7 @@ class ApprovalPricing(ApprovalClasses):
                 cl.near_voters,
                 cl.far_rich_voters,
             ) = ordered.set_aside(cl.empty_below, zero + margin, cl.surely_poor_below, cl.rich_from)
-            cl.near_ids = list(map(cl.ids.__getitem__, cl.near))
+            cl.near_ids = tuple(map(cl.ids.__getitem__, cl.near))
             cl.reference = st
             moved = 0
         share = self._rational(rest, d * count)

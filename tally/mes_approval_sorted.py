@@ -48,16 +48,16 @@ class SortedClasses:
         at_empty, at_rich = bisect_left(b, empty_below), bisect_left(b, rich_from)
         at_poor, poor_end = bisect_left(b, poor_from), bisect_left(b, poor_below)
         if at_poor >= poor_end:  # no class is surely poor
-            surely_poor: list[int] = []
+            surely_poor: tuple[int, ...] = ()
             poor_voters = 0
-            near = sorted(classes[at_empty:at_rich])
+            near = tuple(sorted(classes[at_empty:at_rich]))
             near_voters = below[max(at_rich, at_empty)] - below[at_empty]
         else:
-            surely_poor = sorted(classes[at_poor:poor_end])
+            surely_poor = tuple(sorted(classes[at_poor:poor_end]))
             poor_voters = below[poor_end] - below[at_poor]
             end_first = max(at_empty, min(at_rich, at_poor))
             start_second = max(at_empty, poor_end)
-            near = sorted(classes[at_empty:end_first] + classes[start_second:at_rich])
+            near = tuple(sorted(classes[at_empty:end_first] + classes[start_second:at_rich]))
             near_voters = below[end_first] - below[at_empty]
             near_voters += below[max(at_rich, start_second)] - below[start_second]
         rich_voters = below[-1] - below[at_rich]

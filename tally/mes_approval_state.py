@@ -64,6 +64,7 @@ class SupporterClasses:
         "surely_poor_below",
         "surely_poor_voters",
         "voters",
+        "width",
     )
 
     def __init__(
@@ -78,6 +79,7 @@ class SupporterClasses:
         self.counts = counts
         self.voters = voters
         self.projects = projects
+        self.width = max(map(len, projects), default=0)
         self.last_share: int | None = None
         self.band = 0
         self.reference: RunState | None = None
@@ -139,6 +141,13 @@ class RunState:
         self.bought_masks = [0]
         self.largest_deviations: dict[RunState, list[tuple[int, ...]]] = {}
         self.share_deviation: dict[RunState, list[int]] = {}
+
+    def finish(self) -> None:
+        """The run is over: let go of what only the run itself reads (the class budgets and
+        its deviations from other runs); later runs read its shares, budget and sets."""
+        self.fixed = []
+        self.largest_deviations = {}
+        self.share_deviation = {}
 
     def exact_budget(self, projects: tuple[int, ...]) -> int:
         """The budget of the class that supported ``projects``, times ``denominator``,
