@@ -47,7 +47,8 @@ class ApprovalClasses(ApprovalBounds):
     mask they are up to date with; ``_class_cache``, the ``SupporterClasses`` of each
     (set, project); ``_last_share[c]``, the last fixed-point share found for ``c``;
     ``_mask_ids``, a small number (id) for each class mask met, ``_id_projects[id]``
-    its projects; and ``_pricings``, the last pricing of each (set, project), which
+    its projects, ``_id_pairs[j][id]`` its projects ``2j`` and ``2j + 1`` as an index
+    into ``RunState.pair_sums``; and ``_pricings``, the last pricing of each (set, project), which
     bounds its price in other runs.
     """
 
@@ -132,6 +133,8 @@ class ApprovalClasses(ApprovalBounds):
         # every class mask met so far gets a small number, its id (0: no project)
         self._mask_ids: dict[int, int] = {0: 0}
         self._id_projects: list[tuple[int, ...]] = [()]  # each id's projects
+        # each id's projects two by two, as indices into RunState.pair_sums (_new_id)
+        self._id_pairs: list[list[int]] = []
         # lower bounds lent between runs: (set, project) -> the last pricing there
         self._pricings: dict[tuple[int, int], tuple[Any, ...]] = {}
 
@@ -184,16 +187,39 @@ class ApprovalClasses(ApprovalBounds):
             for j in compress(count(), map(is_, ids, repeat(None))):
                 k = keys[j]
                 ids[j] = mask_ids[k] = len(id_projects)
-                id_projects.append(tuple(mask_projects(k)))
+                self._new_id(tuple(mask_projects(k)))
         projects = tuple(map(id_projects.__getitem__, ids))  # type: ignore[arg-type]
+        width = max(map(len, projects), default=0)
+        pairs = tuple(
+            tuple(map(column.__getitem__, ids))  # type: ignore[arg-type]
+            for column in self._id_pairs[: (width + 1) // 2]
+        )
         got = self._class_cache[s, c] = SupporterClasses(
-            tuple(ids),  # type: ignore[arg-type]
+            pairs,
             tuple(h.values()),
             projects,
             h if h is not fine[1] else dict(h),  # _enter changes the fine classes
             self.n_projects,
+            width,
         )
         return got
+
+    def _new_id(self, projects: tuple[int, ...]) -> None:
+        """Give the next id to the class mask of ``projects``: its projects, and its
+        projects two by two as indices into ``RunState.pair_sums`` (padded with the
+        project that costs nothing, ``n_projects``), one column per two."""
+        stride = self.n_projects + 1
+        pad = self.n_projects
+        columns = self._id_pairs
+        while len(columns) * 2 < len(projects):  # a wider mask than any before
+            columns.append([pad * stride + pad] * len(self._id_projects))
+        padded = (*projects, pad)
+        for j, column in enumerate(columns):
+            if 2 * j < len(projects):
+                column.append(padded[2 * j] * stride + padded[2 * j + 1])
+            else:
+                column.append(pad * stride + pad)
+        self._id_projects.append(projects)
 
     def _split_from_recent(
         self,

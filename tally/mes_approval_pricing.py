@@ -12,10 +12,9 @@ the same set of purchases, and for the bounds between runs.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
-from itertools import compress, repeat
-from operator import is_, mul, sub
+from itertools import repeat
+from operator import mul, sub
 from typing import Any
 
 from tally.mes_approval_classes import ApprovalClasses
@@ -66,10 +65,6 @@ class ApprovalPricing(ApprovalClasses):
         near_only = None
         ordered: SortedClasses | None = None
         looked: Sequence[int] = ()
-        looked_ids: Sequence[int] = ()
-        fixed = st.fixed
-        if len(fixed) < len(self._id_projects):
-            fixed.extend(repeat(None, len(self._id_projects) - len(fixed)))
         poor_base: Sequence[int] = ()
         rich_base = 0
         while True:
@@ -83,17 +78,15 @@ class ApprovalPricing(ApprovalClasses):
             if near_only is not ok:
                 near_only = ok
                 if ok:
-                    looked, looked_ids, rich_base, poor_base = (
+                    looked, pairs, rich_base, poor_base = (
                         cl.near,
-                        cl.near_ids,
+                        cl.near_pairs,
                         cl.far_rich_voters,
                         cl.surely_poor,
                     )
                 else:
-                    looked, looked_ids, rich_base, poor_base = range(len(voters)), cl.ids, 0, []
-                budgets: list[Any] = list(map(fixed.__getitem__, looked_ids))
-                if None in budgets:
-                    budgets = self._fill(st, looked_ids, budgets)
+                    looked, pairs, rich_base, poor_base = range(len(voters)), cl.pairs, 0, []
+                budgets = self._budgets(st, pairs, looked, cl.projects)
                 # every class: sorted by budget, each side of a boundary is a bisection
                 ordered = None if ok else SortedClasses(budgets, voters)
             # One pass: surely poor (below the band), in the band, surely rich (above).
@@ -176,7 +169,7 @@ class ApprovalPricing(ApprovalClasses):
                 cl.near_voters,
                 cl.far_rich_voters,
             ) = ordered.set_aside(cl.empty_below, zero + margin, cl.surely_poor_below, cl.rich_from)
-            cl.near_ids = tuple(map(cl.ids.__getitem__, cl.near))
+            cl.near_pairs = tuple(tuple(map(column.__getitem__, cl.near)) for column in cl.pairs)
             cl.reference = st
             moved = 0
         share = self._rational(rest, d * count)
@@ -252,24 +245,33 @@ class ApprovalPricing(ApprovalClasses):
             for x in projects[i]:
                 poor_supporters[x] += m
 
-    def _fill(self, st: RunState, looked_ids: Sequence[int], budgets: list[Any]) -> list[int]:
-        """The fixed-point budgets of the classes ``looked_ids`` (ids of their masks), given
-        ``budgets`` with ``None`` for those this run meets for the first time, which are
-        computed and kept in ``st.fixed``."""
-        missing = list(compress(looked_ids, map(is_, budgets, repeat(None))))
-        projects = list(map(self._id_projects.__getitem__, missing))
-        shares: Any = map(map, repeat(st.share_fixed.__getitem__), projects)
-        new = list(map(sub, repeat(st.budget_fixed), map(sum, shares)))
+    def _budgets(
+        self,
+        st: RunState,
+        pairs: Sequence[Sequence[int]],
+        looked: Sequence[int],
+        projects: Sequence[tuple[int, ...]],
+    ) -> list[int]:
+        """The fixed-point budgets of the classes ``looked`` (of ``projects``), from the
+        sums of pairs of shares (``pairs``: their columns of indices into
+        ``st.pair_sums``, as ``SupporterClasses.pairs``)."""
+        column = iter(pairs)
+        first = next(column, None)
+        if first is None:  # no class paid for anything
+            budgets = [st.budget_fixed] * len(looked)
+        else:
+            read = st.pair_sums.__getitem__
+            left: Any = map(sub, repeat(st.budget_fixed), map(read, first))
+            for more in column:
+                left = map(sub, left, map(read, more))
+            budgets = list(left)
         slack = self._slack
-        if min(map(abs, new)) <= slack:
-            for n, a in enumerate(new):
-                if -slack <= a <= slack and st.exact_budget(projects[n]) <= 0:
-                    # Too close to zero to tell, and exactly nothing left: stored just below
-                    # the line, as the (shallow) zero it is; a huge negative value would
-                    # pass for a class far below zero, which a richer run could not revive.
-                    new[n] = -slack - 1
-        fixed = st.fixed
-        keep: Any = fixed.__setitem__
-        deque(map(keep, missing, new), maxlen=0)
-        read: Any = fixed.__getitem__
-        return list(map(read, looked_ids))
+        if budgets and min(map(abs, budgets)) <= slack:
+            for n, a in enumerate(budgets):
+                if -slack <= a <= slack and st.exact_budget(projects[looked[n]]) <= 0:
+                    # Too close to zero to tell, and exactly nothing left: taken as just
+                    # below the line, as the (shallow) zero it is; a huge negative value
+                    # would pass for a class far below zero, which a richer run could
+                    # not revive.
+                    budgets[n] = -slack - 1
+        return budgets

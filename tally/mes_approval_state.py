@@ -8,7 +8,9 @@ are in units of 2**-``SHIFT`` of scaled money.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 from math import lcm
+from operator import add
 from typing import Any
 
 __all__ = ["SHIFT", "RunState", "SupporterClasses", "mask_projects"]
@@ -23,10 +25,12 @@ class SupporterClasses:
     """The classes of one project's supporters after one set of bought projects: the
     supporters who supported the same bought projects have the same budget in any run.
 
-    ``ids[i]``, ``projects[i]``: the bought projects class ``i`` supported, as the id of
-    their bit mask (``ApprovalClasses._mask_ids``) and as indices; ``voters[i]``: how many
-    voters are in it; ``counts``, the same as a mapping from each class's bit mask to its
-    voters.
+    ``projects[i]``: the bought projects class ``i`` supported; ``pairs``, the same as
+    indices into ``RunState.pair_sums``, one column per two projects (``pairs[j][i]`` for
+    class ``i``'s projects ``2j`` and ``2j + 1``, padded with a project that costs
+    nothing); ``width``, the most bought projects one class supported; ``voters[i]``: how
+    many voters are in class ``i``; ``counts``, the same as a mapping from each class's
+    bit mask to its voters.
 
     From the last pricing after this set (in any run) the next one starts:
     ``last_share``, the fixed-point share found (rounded up; ``None`` before any), and
@@ -39,7 +43,7 @@ class SupporterClasses:
     below ``empty_below`` had nothing left, those at or above ``rich_from``
     (``far_rich_voters`` voters) could pay any share near the last, and those in
     ``surely_poor`` (``surely_poor_voters`` voters, all below ``surely_poor_below``)
-    were poor with money left; only the classes ``near`` (``near_ids``,
+    were poor with money left; only the classes ``near`` (``near_pairs``,
     ``near_voters`` voters) are looked at while no budget can have moved far enough
     since ``reference`` to change side.
     """
@@ -49,11 +53,11 @@ class SupporterClasses:
         "counts",
         "empty_below",
         "far_rich_voters",
-        "ids",
         "last_share",
         "near",
-        "near_ids",
+        "near_pairs",
         "near_voters",
+        "pairs",
         "poor",
         "poor_supporters",
         "poor_voters",
@@ -69,17 +73,18 @@ class SupporterClasses:
 
     def __init__(
         self,
-        ids: Sequence[int],
+        pairs: Sequence[Sequence[int]],
         voters: Sequence[int],
         projects: Sequence[tuple[int, ...]],
         counts: dict[int, int],
         n_projects: int,
+        width: int,
     ) -> None:
-        self.ids = ids
+        self.pairs = pairs
         self.counts = counts
         self.voters = voters
         self.projects = projects
-        self.width = max(map(len, projects), default=0)
+        self.width = width
         self.last_share: int | None = None
         self.band = 0
         self.reference: RunState | None = None
@@ -87,7 +92,7 @@ class SupporterClasses:
         self.rich_from = 0
         self.far_rich_voters = 0
         self.near: Sequence[int] = ()
-        self.near_ids: Sequence[int] = ()
+        self.near_pairs: Sequence[Sequence[int]] = ()
         self.near_voters = 0
         self.surely_poor_below = 0
         self.surely_poor: Sequence[int] = ()
@@ -103,10 +108,13 @@ class RunState:
     The share ``p_i`` paid for each bought project ``i`` is kept exactly as an integer
     over the common denominator ``denominator`` (``share_numerator[i]``; the budget over
     it is ``budget_numerator``) and in fixed point (``share_fixed[i]``, rounded; the
-    budget is ``budget_fixed``). ``fixed[id]`` is the fixed-point budget of the class mask
-    ``id`` (``None`` until met in this run, and emptied once the run is over):
-    ``budget_fixed − Σ share_fixed``, off by at most half a unit per share. ``bought``
-    lists the purchases in order; ``bought_masks[j]`` is the mask of the first ``j``.
+    budget is ``budget_fixed``). A class's fixed-point budget is ``budget_fixed −
+    Σ share_fixed`` over the projects it supported, off by at most half a unit per share;
+    ``pair_sums[p·stride + q]`` is ``share_fixed[p] + share_fixed[q]`` (``stride`` the
+    projects plus one, the last a project that costs nothing, to pad with), so that a
+    class's budget takes one subtraction per two projects (emptied once the run is
+    over). ``bought`` lists the purchases in order; ``bought_masks[j]`` is the mask of
+    the first ``j``.
 
     Against each other run ``ref``: ``share_deviation[ref][i]``, ``|p_i − p_i(ref)|`` in
     fixed point plus one unit, and ``largest_deviations[ref][j]``, the
@@ -121,11 +129,12 @@ class RunState:
         "budget_numerator",
         "denominator",
         "deviations_kept",
-        "fixed",
         "largest_deviations",
+        "pair_sums",
         "share_deviation",
         "share_fixed",
         "share_numerator",
+        "stride",
     )
 
     def __init__(self, budget: int, n_projects: int, deviations_kept: int) -> None:
@@ -134,18 +143,20 @@ class RunState:
         self.denominator = 1
         self.budget_numerator = budget
         self.share_numerator = [0] * n_projects
-        self.share_fixed = [0] * n_projects
+        self.stride = n_projects + 1
+        self.share_fixed = [0] * self.stride
+        self.pair_sums = [0] * (self.stride * self.stride)
         self.budget_fixed = budget << SHIFT
-        self.fixed: list[int | None] = [self.budget_fixed]
         self.bought: list[int] = []
         self.bought_masks = [0]
         self.largest_deviations: dict[RunState, list[tuple[int, ...]]] = {}
         self.share_deviation: dict[RunState, list[int]] = {}
 
     def finish(self) -> None:
-        """The run is over: let go of what only the run itself reads (the class budgets and
-        its deviations from other runs); later runs read its shares, budget and sets."""
-        self.fixed = []
+        """The run is over: let go of what only the run itself reads (the sums of pairs
+        of shares, its deviations from other runs); later runs read its shares, budget
+        and sets."""
+        self.pair_sums = []
         self.largest_deviations = {}
         self.share_deviation = {}
 
@@ -167,7 +178,12 @@ class RunState:
             self.denominator = d
             self.budget_numerator = self.budget * d
         self.share_numerator[w] = num * (d // den)
-        self.share_fixed[w] = ((num << (SHIFT + 1)) + den) // (den << 1)  # round(share·2**SHIFT)
+        fixed = self.share_fixed
+        fixed[w] = ((num << (SHIFT + 1)) + den) // (den << 1)  # round(share·2**SHIFT)
+        row = list(map(add, repeat(fixed[w]), fixed))  # share w plus each share
+        stride = self.stride
+        self.pair_sums[w * stride : (w + 1) * stride] = row  # (w, q)
+        self.pair_sums[w::stride] = row  # (q, w)
         self.bought.append(w)
         self.bought_masks.append(self.bought_masks[-1] | (1 << w))
 
