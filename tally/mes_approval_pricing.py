@@ -88,7 +88,7 @@ class ApprovalPricing(ApprovalClasses):
                     looked, pairs, rich_base, poor_base = range(len(voters)), cl.pairs, 0, []
                 budgets = self._budgets(st, pairs, looked, cl.projects)
                 # every class: sorted by budget, each side of a boundary is a bisection
-                ordered = None if ok else SortedClasses(budgets, voters)
+                ordered = None if ok else SortedClasses(budgets, voters, cl.order)
             # One pass: surely poor (below the band), in the band, surely rich (above).
             if ordered is not None:
                 poor, band_classes, rich = ordered.split(zero, low, high)
@@ -171,6 +171,7 @@ class ApprovalPricing(ApprovalClasses):
             ) = ordered.set_aside(cl.empty_below, zero + margin, cl.surely_poor_below, cl.rich_from)
             cl.near_pairs = tuple(tuple(map(column.__getitem__, cl.near)) for column in cl.pairs)
             cl.reference = st
+            cl.order = tuple(ordered.classes)
             moved = 0
         share = self._rational(rest, d * count)
         u = self.utility[c]

@@ -16,13 +16,18 @@ __all__ = ["SortedClasses"]
 class SortedClasses:
     """The classes ``0 … len(budgets) − 1`` of a full pass by fixed-point budget
     (``budgets[i]``, ``voters[i]`` voters): ``budgets`` ascending, ``classes`` the class
-    of each position (ties in class order), ``voters_below[p]`` the voters of the first
+    of each position (equal budgets in any order), ``voters_below[p]`` the voters of the first
     ``p`` positions."""
 
     __slots__ = ("budgets", "classes", "voters_below")
 
-    def __init__(self, budgets: list[int], voters: Sequence[int]) -> None:
-        order = sorted(range(len(budgets)), key=budgets.__getitem__)  # stable: ties by class
+    def __init__(
+        self, budgets: list[int], voters: Sequence[int], previous: Sequence[int] = ()
+    ) -> None:
+        # From the order of the last pass over the same classes, if any: budgets move
+        # little between runs, and the sort takes the long runs still in order as they
+        # are. Classes with equal budgets may come in either order; nothing depends on it.
+        order = sorted(previous or range(len(budgets)), key=budgets.__getitem__)
         self.classes = order
         self.budgets = list(map(budgets.__getitem__, order))
         self.voters_below = list(accumulate(map(voters.__getitem__, order), initial=0))

@@ -45,7 +45,8 @@ class SupporterClasses:
     ``surely_poor`` (``surely_poor_voters`` voters, all below ``surely_poor_below``)
     were poor with money left; only the classes ``near`` (``near_pairs``,
     ``near_voters`` voters) are looked at while no budget can have moved far enough
-    since ``reference`` to change side.
+    since ``reference`` to change side. ``order``: the classes by budget at that pass,
+    where the next pass over every class starts its sort.
     """
 
     __slots__ = (
@@ -57,6 +58,7 @@ class SupporterClasses:
         "near",
         "near_pairs",
         "near_voters",
+        "order",
         "pairs",
         "poor",
         "poor_supporters",
@@ -93,6 +95,7 @@ class SupporterClasses:
         self.far_rich_voters = 0
         self.near: Sequence[int] = ()
         self.near_pairs: Sequence[Sequence[int]] = ()
+        self.order: Sequence[int] = ()
         self.near_voters = 0
         self.surely_poor_below = 0
         self.surely_poor: Sequence[int] = ()
