@@ -123,7 +123,7 @@ class ApprovalMes(ApprovalPricing):
                     if got is None:
                         in_play.discard(c)
                         if details:
-                            out.unaffordable[c] = (rnd, self._pricings[st.bought_masks[rnd], c][1])
+                            out.unaffordable[c] = (rnd, self._pricings[c][st.bought_masks[rnd]][1])
                         continue
                     last_pricing[c] = got
                     lower_bound[c] = got[0]

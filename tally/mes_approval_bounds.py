@@ -8,6 +8,7 @@ another (``_bound``); each pricing is recorded for that (``_record``).
 
 from __future__ import annotations
 
+from itertools import compress
 from operator import mul
 from typing import Any
 
@@ -20,7 +21,7 @@ class ApprovalBounds:
     """The records of pricings and the bounds drawn from them, for ``ApprovalPricing``
     (which sets the attributes below).
 
-    ``_pricings[set, c]``: the last pricing of ``c`` after that set of purchases, in any
+    ``_pricings[c][set]``: the last pricing of ``c`` after that set of purchases, in any
     run: ``(price or None, money, voters with nothing left, of them those deep below
     zero, how deep, the classes, the utility of the rich, the run)``.
     """
@@ -32,7 +33,7 @@ class ApprovalBounds:
     _co_supported: dict[int, int]
     _rational: Any
     _class_cache: dict[tuple[int, int], SupporterClasses]
-    _pricings: dict[tuple[int, int], tuple[Any, ...]]
+    _pricings: dict[int, dict[int, tuple[Any, ...]]]
 
     def _record(
         self,
@@ -57,7 +58,7 @@ class ApprovalBounds:
         if moved >= 0:
             deep = votes - cl.far_rich_voters - cl.near_voters - cl.surely_poor_voters
             depth = -self._slack - cl.empty_below - moved
-        self._pricings[s, c] = (
+        self._pricings[c][s] = (
             price,
             money,
             zero - deep,
@@ -88,12 +89,15 @@ class ApprovalBounds:
         too deep below zero to come back). It bounds how much less the rich must pay."""
         best: Any = known
         e = st.budget
-        rec = self._pricings
+        rec = self._pricings[c]
         sets = st.bought_masks
-        for j in range(len(st.bought), first - 1, -1):
-            got = rec.get((sets[j], c))
-            if got is None:
-                continue
+        rounds = len(st.bought)
+        # the rounds from the last down to first whose set has a record for c
+        recorded = compress(
+            range(rounds, first - 1, -1), map(rec.__contains__, reversed(sets[first : rounds + 1]))
+        )
+        for j in recorded:
+            got = rec[sets[j]]
             price, money, zero, deep, depth, cl, rich_utility, ref = got
             if ref is st or (price is not None and price <= best):
                 continue

@@ -135,8 +135,8 @@ class ApprovalClasses(ApprovalBounds):
         self._id_projects: list[tuple[int, ...]] = [()]  # each id's projects
         # each id's projects two by two, as indices into RunState.pair_sums (_new_id)
         self._id_pairs: list[list[int]] = []
-        # lower bounds lent between runs: (set, project) -> the last pricing there
-        self._pricings: dict[tuple[int, int], tuple[Any, ...]] = {}
+        # lower bounds lent between runs: project -> set -> the last pricing there
+        self._pricings: dict[int, dict[int, tuple[Any, ...]]] = {c: {} for c in self.candidates}
 
     # -- classes ---------------------------------------------------------------------
 
