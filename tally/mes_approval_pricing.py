@@ -116,9 +116,12 @@ class ApprovalPricing(ApprovalClasses):
                 rest_fixed -= a * voters[i]
                 count -= voters[i]
                 j += 1
-            for _, i in band_classes[:j]:
-                rest -= st.exact_budget(cl.projects[i]) * voters[i]
-            self._add_poor(cl, [i for _, i in band_classes[:j]])
+            if j:
+                # the money of every poor class, these with the others: one product per
+                # bought project rather than an exact budget per class
+                self._add_poor(cl, [i for _, i in band_classes[:j]])
+                paid: int = sum(map(mul, st.share_numerator, cl.poor_supporters))
+                rest = cost - (st.budget_numerator * cl.poor_voters - paid)
             if not count and rest <= 0:
                 # Enough money after all: a class taken as unable to pay the share can
                 # (a tie the fixed point cannot tell). Decide every class exactly.
