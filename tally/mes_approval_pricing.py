@@ -86,9 +86,14 @@ class ApprovalPricing(ApprovalClasses):
                     )
                 else:
                     looked, pairs, rich_base, poor_base = range(len(voters)), cl.pairs, 0, []
-                budgets = self._budgets(st, pairs, looked, cl.projects)
-                # every class: sorted by budget, each side of a boundary is a bisection
-                ordered = None if ok else SortedClasses(budgets, voters, cl.order)
+                budgets = self._budgets(st, pairs, looked, cl.projects, ok)
+                ordered = None
+                if not ok:
+                    # every class: sorted by budget, each side of a boundary a bisection
+                    ordered = SortedClasses(budgets, voters, cl.order)
+                    if ordered.any_within(-slack, slack):  # (the check _budgets skipped)
+                        self._zeros(st, budgets, looked, cl.projects)
+                        ordered = SortedClasses(budgets, voters, cl.order)
             # One pass: surely poor (below the band), in the band, surely rich (above).
             if ordered is not None:
                 poor, band_classes, rich = ordered.split(zero, low, high)
@@ -255,10 +260,13 @@ class ApprovalPricing(ApprovalClasses):
         pairs: Sequence[Sequence[int]],
         looked: Sequence[int],
         projects: Sequence[tuple[int, ...]],
+        near_zero: bool = True,
     ) -> list[int]:
         """The fixed-point budgets of the classes ``looked`` (of ``projects``), from the
         sums of pairs of shares (``pairs``: their columns of indices into
-        ``st.pair_sums``, as ``SupporterClasses.pairs``)."""
+        ``st.pair_sums``, as ``SupporterClasses.pairs``). Unless ``near_zero`` is false
+        (the caller sorts them, and looks near zero itself), those too close to zero to
+        tell are decided as ``_zeros`` does."""
         column = iter(pairs)
         first = next(column, None)
         if first is None:  # no class paid for anything
@@ -269,13 +277,24 @@ class ApprovalPricing(ApprovalClasses):
             for more in column:
                 left = map(sub, left, map(read, more))
             budgets = list(left)
-        slack = self._slack
-        if budgets and min(map(abs, budgets)) <= slack:
-            for n, a in enumerate(budgets):
-                if -slack <= a <= slack and st.exact_budget(projects[looked[n]]) <= 0:
-                    # Too close to zero to tell, and exactly nothing left: taken as just
-                    # below the line, as the (shallow) zero it is; a huge negative value
-                    # would pass for a class far below zero, which a richer run could
-                    # not revive.
-                    budgets[n] = -slack - 1
+        if near_zero and budgets and min(map(abs, budgets)) <= self._slack:
+            self._zeros(st, budgets, looked, projects)
         return budgets
+
+    def _zeros(
+        self,
+        st: RunState,
+        budgets: list[int],
+        looked: Sequence[int],
+        projects: Sequence[tuple[int, ...]],
+    ) -> None:
+        """Of the ``budgets`` of the classes ``looked``, those too close to zero to tell
+        whose class has exactly nothing left are set just below zero."""
+        slack = self._slack
+        for n, a in enumerate(budgets):
+            if -slack <= a <= slack and st.exact_budget(projects[looked[n]]) <= 0:
+                # Too close to zero to tell, and exactly nothing left: taken as just
+                # below the line, as the (shallow) zero it is; a huge negative value
+                # would pass for a class far below zero, which a richer run could
+                # not revive.
+                budgets[n] = -slack - 1

@@ -32,6 +32,11 @@ class SortedClasses:
         self.budgets = list(map(budgets.__getitem__, order))
         self.voters_below = list(accumulate(map(voters.__getitem__, order), initial=0))
 
+    def any_within(self, low: int, high: int) -> bool:
+        """Whether a class has a budget ``a`` with ``low ≤ a ≤ high``."""
+        at = bisect_left(self.budgets, low)
+        return at < len(self.budgets) and self.budgets[at] <= high
+
     def split(self, zero: int, low: int, high: int) -> tuple[list[int], list[tuple[int, int]], int]:
         """As the one pass of ``_price``: the classes with ``zero ≤ a < low`` (poor), the
         pairs ``(a, class)`` with ``max(zero, low) ≤ a < high`` in order (the band), and
