@@ -69,12 +69,7 @@ class ApprovalPricing(ApprovalClasses):
         rich_base = 0
         while True:
             low, high = start - band, start + band
-            ok = (
-                moved >= 0
-                and cl.empty_below + moved <= zero
-                and cl.rich_from - moved >= high
-                and (not cl.surely_poor or cl.surely_poor_below + moved <= low)
-            )
+            ok = moved >= 0 and self._aside_holds(cl, moved, low, high)
             if near_only is not ok:
                 near_only = ok
                 if ok:
@@ -167,16 +162,21 @@ class ApprovalPricing(ApprovalClasses):
         if ordered is not None:
             # Every class was looked at: set aside those far from both boundaries.
             margin = st.budget_fixed >> _MARGIN
-            cl.empty_below = zero - margin
-            cl.rich_from = share_up + cl.band + margin
-            cl.surely_poor_below = share_up - cl.band - margin
             (
                 cl.surely_poor,
                 cl.near,
                 cl.surely_poor_voters,
                 cl.near_voters,
                 cl.far_rich_voters,
-            ) = ordered.set_aside(cl.empty_below, zero + margin, cl.surely_poor_below, cl.rich_from)
+                limits,
+            ) = ordered.set_aside(
+                zero - margin,
+                zero + margin,
+                share_up - cl.band - margin,
+                share_up + cl.band + margin,
+            )
+            # the classes set aside are kept by their own budgets, not by the margins
+            cl.empty_below, cl.surely_poor_from, cl.surely_poor_below, cl.rich_from = limits
             cl.near_pairs = tuple(tuple(map(column.__getitem__, cl.near)) for column in cl.pairs)
             cl.reference = st
             cl.order = tuple(ordered.classes)
@@ -186,6 +186,23 @@ class ApprovalPricing(ApprovalClasses):
         price = share / u
         self._record(c, s, st, cl, price, share, count, moved)
         return price, share, count, cl.poor_voters
+
+    def _aside_holds(self, cl: SupporterClasses, moved: int, low: int, high: int) -> bool:
+        """Whether the classes ``cl`` set aside are still on their sides (nothing left;
+        poor with money left, below the band ``low``; rich, from ``high``) when no
+        budget can have moved more than ``moved`` since ``cl.reference``."""
+        slack = self._slack
+        return (
+            cl.empty_below + moved <= -slack
+            and cl.rich_from - moved >= high
+            and (
+                not cl.surely_poor
+                or (
+                    cl.surely_poor_below + moved <= low
+                    and cl.surely_poor_from - moved > slack  # surely money left
+                )
+            )
+        )
 
     def _poor_money(self, cl: SupporterClasses, st: RunState, poor: list[int]) -> int:
         """The money (times the denominator) of the classes ``poor``, all with money

@@ -50,10 +50,14 @@ class SortedClasses:
 
     def set_aside(
         self, empty_below: int, poor_from: int, poor_below: int, rich_from: int
-    ) -> tuple[list[int], list[int], int, int, int]:
+    ) -> tuple[tuple[int, ...], tuple[int, ...], int, int, int, tuple[int, int, int, int]]:
         """``(surely poor, near, their voters, near's voters, the voters at or above
-        rich_from)``: surely poor are the classes with ``poor_from ≤ a < poor_below``,
-        near the others with ``empty_below ≤ a < rich_from``, each list in class order."""
+        rich_from, limits)``: surely poor are the classes with ``poor_from ≤ a <
+        poor_below``, near the others with ``empty_below ≤ a < rich_from``, each list in
+        class order. ``limits`` are the four bounds made as tight as the budgets allow
+        with the same classes on each side: the largest budget below ``empty_below``
+        plus one, the least surely poor budget, the largest plus one, and the least
+        budget at or above ``rich_from``."""
         b, classes, below = self.budgets, self.classes, self.voters_below
         at_empty, at_rich = bisect_left(b, empty_below), bisect_left(b, rich_from)
         at_poor, poor_end = bisect_left(b, poor_from), bisect_left(b, poor_below)
@@ -71,4 +75,10 @@ class SortedClasses:
             near_voters = below[end_first] - below[at_empty]
             near_voters += below[max(at_rich, start_second)] - below[start_second]
         rich_voters = below[-1] - below[at_rich]
-        return surely_poor, near, poor_voters, near_voters, rich_voters
+        limits = (
+            b[at_empty - 1] + 1 if at_empty else empty_below,
+            b[at_poor] if surely_poor else poor_from,
+            b[poor_end - 1] + 1 if surely_poor else poor_below,
+            b[at_rich] if at_rich < len(b) else rich_from,
+        )
+        return surely_poor, near, poor_voters, near_voters, rich_voters, limits

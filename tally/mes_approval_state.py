@@ -42,11 +42,12 @@ class SupporterClasses:
     Classes set aside: when every class was last looked at, in run ``reference``, those
     below ``empty_below`` had nothing left, those at or above ``rich_from``
     (``far_rich_voters`` voters) could pay any share near the last, and those in
-    ``surely_poor`` (``surely_poor_voters`` voters, all below ``surely_poor_below``)
-    were poor with money left; only the classes ``near`` (``near_pairs``,
-    ``near_voters`` voters) are looked at while no budget can have moved far enough
-    since ``reference`` to change side. ``order``: the classes by budget at that pass,
-    where the next pass over every class starts its sort.
+    ``surely_poor`` (``surely_poor_voters`` voters, all below ``surely_poor_below`` and
+    at or above ``surely_poor_from``) were poor with money left, the four limits as tight
+    as those budgets allow. Only the classes ``near`` (``near_pairs``, ``near_voters``
+    voters) are looked at while no budget can have moved far enough since ``reference``
+    to change side. ``order``: the classes by budget at that pass, where the next pass
+    over every class starts its sort.
     """
 
     __slots__ = (
@@ -68,6 +69,7 @@ class SupporterClasses:
         "rich_from",
         "surely_poor",
         "surely_poor_below",
+        "surely_poor_from",
         "surely_poor_voters",
         "voters",
         "width",
@@ -98,6 +100,7 @@ class SupporterClasses:
         self.order: Sequence[int] = ()
         self.near_voters = 0
         self.surely_poor_below = 0
+        self.surely_poor_from = 0
         self.surely_poor: Sequence[int] = ()
         self.surely_poor_voters = 0
         self.poor: set[int] = set()
