@@ -13,7 +13,6 @@ the same set of purchases, and for the bounds between runs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import repeat
 from operator import mul, sub
 from typing import Any
 
@@ -289,8 +288,8 @@ class ApprovalPricing(ApprovalClasses):
         if first is None:  # no class paid for anything
             budgets = [st.budget_fixed] * len(looked)
         else:
+            left: Any = map(st.pair_left.__getitem__, first)
             read = st.pair_sums.__getitem__
-            left: Any = map(sub, repeat(st.budget_fixed), map(read, first))
             for more in column:
                 left = map(sub, left, map(read, more))
             budgets = list(left)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import repeat
 from math import lcm
-from operator import add
+from operator import add, sub
 from typing import Any
 
 __all__ = ["SHIFT", "RunState", "SupporterClasses", "mask_projects"]
@@ -117,10 +117,11 @@ class RunState:
     budget is ``budget_fixed``). A class's fixed-point budget is ``budget_fixed −
     Σ share_fixed`` over the projects it supported, off by at most half a unit per share;
     ``pair_sums[p·stride + q]`` is ``share_fixed[p] + share_fixed[q]`` (``stride`` the
-    projects plus one, the last a project that costs nothing, to pad with), so that a
-    class's budget takes one subtraction per two projects (emptied once the run is
-    over). ``bought`` lists the purchases in order; ``bought_masks[j]`` is the mask of
-    the first ``j``.
+    projects plus one, the last a project that costs nothing, to pad with) and
+    ``pair_left[p·stride + q]`` is ``budget_fixed`` minus that, so that a class's budget
+    is read for its first two projects and takes one subtraction for each two more
+    (both emptied once the run is over). ``bought`` lists the purchases in order;
+    ``bought_masks[j]`` is the mask of the first ``j``.
 
     Against each other run ``ref``: ``share_deviation[ref][i]``, ``|p_i − p_i(ref)|`` in
     fixed point plus one unit, and ``largest_deviations[ref][j]``, the
@@ -136,6 +137,7 @@ class RunState:
         "denominator",
         "deviations_kept",
         "largest_deviations",
+        "pair_left",
         "pair_sums",
         "share_deviation",
         "share_fixed",
@@ -151,8 +153,9 @@ class RunState:
         self.share_numerator = [0] * n_projects
         self.stride = n_projects + 1
         self.share_fixed = [0] * self.stride
-        self.pair_sums = [0] * (self.stride * self.stride)
         self.budget_fixed = budget << SHIFT
+        self.pair_sums = [0] * (self.stride * self.stride)
+        self.pair_left = [self.budget_fixed] * (self.stride * self.stride)
         self.bought: list[int] = []
         self.bought_masks = [0]
         self.largest_deviations: dict[RunState, list[tuple[int, ...]]] = {}
@@ -163,6 +166,7 @@ class RunState:
         of shares, its deviations from other runs); later runs read its shares, budget
         and sets."""
         self.pair_sums = []
+        self.pair_left = []
         self.largest_deviations = {}
         self.share_deviation = {}
 
@@ -190,6 +194,9 @@ class RunState:
         stride = self.stride
         self.pair_sums[w * stride : (w + 1) * stride] = row  # (w, q)
         self.pair_sums[w::stride] = row  # (q, w)
+        row = list(map(sub, repeat(self.budget_fixed - fixed[w]), fixed))
+        self.pair_left[w * stride : (w + 1) * stride] = row
+        self.pair_left[w::stride] = row
         self.bought.append(w)
         self.bought_masks.append(self.bought_masks[-1] | (1 << w))
 
