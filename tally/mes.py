@@ -115,7 +115,7 @@ def _mes_runs(
     rationals = fast_rationals() if add1 else Fraction
     engine: MesEngine | ApprovalMes
     if one_utility(prof, cands):
-        engine = ApprovalMes(prof, cands, factor, ties, rationals)
+        engine = ApprovalMes(prof, cands, factor, ties, rationals, many_runs=add1)
     else:
         from tally.mes_engine import MesEngine  # only points ballots need it
 

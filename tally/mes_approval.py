@@ -34,8 +34,9 @@ computes; the choices that make it fast:
   stays unaffordable while its money plus ``D`` is below its cost. A run prices what it
   buys and the rivals whose bounds come close; a bound only skips a project that cannot
   win, so each purchase is the exact argmin (price, then tie-break rank).
-- The supporters of each project are grouped by which ever-bought projects they
-  supported ("fine" classes); the classes after a set of purchases are folds of these.
+- The supporters of each project are grouped by which projects they supported of those
+  bought so far, or, for add1's many runs, of every candidate ("fine" classes); the
+  classes after a set of purchases are folds of these.
 
 ``run`` keeps ``MesEngine.run``'s pricing order (so the same rounds in which projects are
 found unaffordable, which the trace reports); ``search`` finds the same purchases with the
@@ -207,5 +208,5 @@ class ApprovalMes(ApprovalPricing):
     def _buy(self, st: RunState, w: int, share: Any) -> None:
         """Record the purchase of ``w`` at ``share`` in ``st``."""
         st.buy(w, share)
-        if not self._ever_bought >> w & 1:
+        if not self._told_apart >> w & 1:
             self._enter(w)

@@ -1,6 +1,7 @@
 """The supporters of each project in the form ``mes_approval``'s runs price them: voter
-types as bit masks, each project's supporters by which ever-bought projects they
-supported ("fine" classes), and the classes after a set of purchases, folded from those
+types as bit masks, each project's supporters by which projects they supported of
+those bought in any run so far (or of every candidate, for many runs: "fine" classes),
+and the classes after a set of purchases, folded from those
 (``SupporterClasses``, kept for every set a run reached).
 
 A voter who supported the set ``K`` of bought projects has ``max(0, e − Σ_{i∈K} p_i)``
@@ -41,15 +42,16 @@ class ApprovalClasses(ApprovalBounds):
     far): the candidates that share a supporter with ``c``, whose price buying ``c`` can
     change.
 
-    Across runs it keeps: ``_ever_bought``, every project any run bought, as a mask;
-    ``_fine_classes[c]``, ``c``'s supporters grouped by the ever-bought projects they
-    supported (the classes after any set of purchases are folds of these), with the
-    mask they are up to date with; ``_class_cache``, the ``SupporterClasses`` of each
-    (set, project); ``_last_share[c]``, the last fixed-point share found for ``c``;
-    ``_mask_ids``, a small number (id) for each class mask met, ``_id_projects[id]``
-    its projects, ``_id_pairs[j][id]`` its projects ``2j`` and ``2j + 1`` as an index
-    into ``RunState.pair_sums``; and ``_pricings``, the last pricing of each (set, project), which
-    bounds its price in other runs.
+    Across runs it keeps: ``_told_apart``, the projects that fine classes tell apart (a
+    mask): every project any run bought so far or, when many runs are to come, every
+    candidate from the start; ``_fine_classes[c]``, ``c``'s supporters grouped by which of
+    those projects they supported (the classes after any set of purchases are folds of
+    these), with the mask they are up to date with; ``_class_cache``, the
+    ``SupporterClasses`` of each (set, project); ``_last_share[c]``, the last fixed-point
+    share found for ``c``; ``_mask_ids``, a small number (id) for each class mask met,
+    ``_id_projects[id]`` its projects, ``_id_pairs[j][id]`` its projects ``2j`` and
+    ``2j + 1`` as an index into ``RunState.pair_sums``; and ``_pricings``, the last pricing
+    of each (set, project), which bounds its price in other runs.
     """
 
     def __init__(
@@ -59,9 +61,13 @@ class ApprovalClasses(ApprovalBounds):
         factor: Sequence[int],
         ties: Ties,
         rationals: Any = Fraction,
+        many_runs: bool = False,
     ) -> None:
         """Same arguments as ``MesEngine``; ``one_utility`` must hold. ``rationals`` is
-        the exact rational type prices are given in."""
+        the exact rational type prices are given in. With ``many_runs`` (add1's), the
+        fine classes tell every candidate apart from the start: finer than one run
+        needs, but never made stale by a project a later run buys for the first time,
+        which would mean grouping the voter types again."""
         self._rational = rationals
         self.n_voters = prof.n_voters
         self.ties = ties
@@ -117,16 +123,18 @@ class ApprovalClasses(ApprovalBounds):
         }
         # the candidates that share a supporter with c, for those bought (_neighbours_of)
         self._neighbours: dict[int, tuple[int, ...]] = {}
-        self._ever_bought = 0  # every project any run has bought, as a bit mask
-        # fine[c]: c's supporters by which ever-bought projects they supported (the
-        # classes after any set of purchases are folds of these), with the ever-bought
-        # mask they are up to date with. In the first run, where a project enters at
-        # every round, they are rebuilt from the voter types when needed; afterwards each
-        # new project splits the up-to-date ones (_enter), stale ones are rebuilt.
+        # the projects fine classes tell apart: those bought so far, or every candidate
+        self._told_apart = sum(1 << c for c in self.candidates) if many_runs else 0
+        # fine[c]: c's supporters by which of those projects they supported (the
+        # classes after any set of purchases are folds of these), with the mask of
+        # those projects they are up to date with. Told apart as they are bought: in the
+        # first run, where a project enters at every round, they are rebuilt from the
+        # voter types when needed; afterwards each new project splits the up-to-date
+        # ones (_enter), stale ones are rebuilt.
         self._fine_classes: dict[int, tuple[int, dict[int, int]]] = {}
         self._first_run = True
         self._class_cache: dict[tuple[int, int], SupporterClasses] = {}
-        # for each c, with the ever-bought mask its fine classes are up to date with: the
+        # for each c, with the mask its fine classes are up to date with: the
         # fine classes of c's supporters who supported w, for each w asked (_classes_of)
         self._fine_by_project: dict[int, tuple[int, dict[int, list[tuple[int, int]]]]] = {}
         self._last_share: dict[int, int] = {}  # each project's last fixed-point share
@@ -162,7 +170,7 @@ class ApprovalClasses(ApprovalBounds):
             return got
         fine = self._fine_classes.get(c)
         if fine is None or s & ~fine[0]:
-            ever = self._ever_bought
+            ever = self._told_apart
             groups: dict[int, int] = {}
             for mask, m, _ in self.supporters[c]:
                 k = mask & ever
@@ -264,11 +272,12 @@ class ApprovalClasses(ApprovalBounds):
         return h
 
     def _enter(self, w: int) -> None:
-        """``w`` is bought for the first time in any run: split the fine classes of every
-        project its supporters supported by whether they supported ``w``."""
-        ever = self._ever_bought
+        """``w`` is bought for the first time in any run, and fine classes do not tell it
+        apart yet: split the fine classes of every project its supporters supported by
+        whether they supported ``w``."""
+        ever = self._told_apart
         bit = 1 << w
-        self._ever_bought = ever | bit
+        self._told_apart = ever | bit
         if self._first_run:
             return
         fresh = {c: f for c, (e, f) in self._fine_classes.items() if e == ever}

@@ -65,13 +65,14 @@ def _engines(
     satisfaction: str,
     tie: TieBreak,
     rationals: Any = Fraction,
+    many_runs: bool = False,
 ) -> tuple[Profile, MesEngine, ApprovalMes]:
     prof = build_profile(election, ballots)
     ties = Ties(election.projects, _tie_votes(election, prof), tie)
     cands = [i for i in range(len(prof.ids)) if prof.votes[i] > 0 and prof.costs[i] > 0]
     factor = [c if satisfaction == "cost" else 1 for c in prof.costs]
     general = MesEngine(prof, cands, factor, ties, rationals)
-    return prof, general, ApprovalMes(prof, cands, factor, ties, rationals)
+    return prof, general, ApprovalMes(prof, cands, factor, ties, rationals, many_runs)
 
 
 def _same(a: Run, b: Run, details: bool) -> None:
@@ -109,15 +110,21 @@ def test_fast_engine_matches_the_general_one_small(
     st.sampled_from(["cost", "cardinality"]),
     st.booleans(),
     st.sampled_from(_RATIONALS),
+    st.booleans(),
 )
 def test_fast_engine_matches_the_general_one_medium(
-    instance: tuple[Election, list[Ballot]], satisfaction: str, downwards: bool, rationals: Any
+    instance: tuple[Election, list[Ballot]],
+    satisfaction: str,
+    downwards: bool,
+    rationals: Any,
+    many_runs: bool,
 ) -> None:
     # Budgets in both directions, and runs repeated: the bounds one run lends another
-    # hold whichever way the budget moves.
+    # hold whichever way the budget moves. Fine classes telling every candidate apart
+    # from the start (many_runs) or only what was bought: the same runs.
     election, ballots = instance
     tie = TieBreak(seed=b"m")
-    prof, general, fast = _engines(election, ballots, satisfaction, tie, rationals)
+    prof, general, fast = _engines(election, ballots, satisfaction, tie, rationals, many_runs)
     budgets = _budgets(prof, election, 25)
     if downwards:
         budgets.reverse()
@@ -224,14 +231,17 @@ def test_cumulative_ballots_use_the_general_engine_when_utilities_differ(
         _same(general.run(e, details=True), fast.run(e, details=True), details=True)
 
 
+@pytest.mark.parametrize("many_runs", [False, True], ids=["told-apart-as-bought", "all-told-apart"])
 @pytest.mark.parametrize("rationals", _RATIONALS, ids=lambda r: r.__name__)
 @pytest.mark.parametrize(
     "name", ["Poland_Wieliczka_2023_Green_Budget.pb", "Netherlands_Assen_2024.pb"]
 )
-def test_real_elections_give_the_same_runs(name: str, rationals: Any) -> None:
+def test_real_elections_give_the_same_runs(name: str, rationals: Any, many_runs: bool) -> None:
     pf = load(name)
     election, ballots = pf.election, pf.ballots
-    prof, general, fast = _engines(election, ballots, "cost", TieBreak(seed=b"r"), rationals)
+    prof, general, fast = _engines(
+        election, ballots, "cost", TieBreak(seed=b"r"), rationals, many_runs
+    )
     for e in _budgets(prof, election, 40):
         _same(general.run(e), fast.search(e), details=False)
     e = election.budget + 7 * prof.n_voters
