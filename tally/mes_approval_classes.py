@@ -124,7 +124,8 @@ class ApprovalClasses(ApprovalBounds):
         # the candidates that share a supporter with c, for those bought (_neighbours_of)
         self._neighbours: dict[int, tuple[int, ...]] = {}
         # the projects fine classes tell apart: those bought so far, or every candidate
-        self._told_apart = sum(1 << c for c in self.candidates) if many_runs else 0
+        self._every_candidate = sum(1 << c for c in self.candidates)
+        self._told_apart = self._every_candidate if many_runs else 0
         # fine[c]: c's supporters by which of those projects they supported (the
         # classes after any set of purchases are folds of these), with the mask of
         # those projects they are up to date with. Told apart as they are bought: in the
@@ -171,10 +172,17 @@ class ApprovalClasses(ApprovalBounds):
         fine = self._fine_classes.get(c)
         if fine is None or s & ~fine[0]:
             ever = self._told_apart
-            groups: dict[int, int] = {}
-            for mask, m, _ in self.supporters[c]:
-                k = mask & ever
-                groups[k] = groups.get(k, 0) + m
+            supporters = self.supporters[c]
+            groups: dict[int, int]
+            if ever == self._every_candidate:
+                # every voter type is a class of its own: the types are distinct, and
+                # their masks name candidates only
+                groups = dict(map(itemgetter(0, 1), supporters))
+            else:
+                groups = {}
+                for mask, m, _ in supporters:
+                    k = mask & ever
+                    groups[k] = groups.get(k, 0) + m
             fine = self._fine_classes[c] = (ever, groups)
         h: dict[int, int] | None = None
         if fine[0] != s and masks:
