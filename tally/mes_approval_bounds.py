@@ -108,7 +108,7 @@ class ApprovalBounds:
             spread = (
                 de * (cl.poor_voters + zero)
                 + zero * top
-                + sum(map(mul, st.share_deviation[ref], cl.poor_supporters))
+                + sum(map(mul, cl.bought(st.share_deviation[ref]), cl.bought(cl.poor_supporters)))
             )
             if price is None:
                 if money + self._rational(spread, 1 << SHIFT) < self.scaled_cost[c]:

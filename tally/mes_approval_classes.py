@@ -217,6 +217,7 @@ class ApprovalClasses(ApprovalBounds):
             h if h is not fine[1] else dict(h),  # _enter changes the fine classes
             self.n_projects,
             width,
+            mask_projects(s),
         )
         return got
 

@@ -119,7 +119,8 @@ class ApprovalPricing(ApprovalClasses):
                 # the money of every poor class, these with the others: one product per
                 # bought project rather than an exact budget per class
                 self._add_poor(cl, [i for _, i in band_classes[:j]])
-                paid: int = sum(map(mul, st.share_numerator, cl.poor_supporters))
+                pick = cl.bought
+                paid: int = sum(map(mul, pick(st.share_numerator), pick(cl.poor_supporters)))
                 rest = cost - (st.budget_numerator * cl.poor_voters - paid)
             if not count and rest <= 0:
                 # Enough money after all: a class taken as unable to pay the share can
@@ -225,7 +226,7 @@ class ApprovalPricing(ApprovalClasses):
                 poor_supporters[x] += m
         cl.poor, cl.poor_voters = now_poor, poor_voters
         numerator = st.share_numerator
-        paid: int = sum(map(mul, numerator, poor_supporters))
+        paid: int = sum(map(mul, cl.bought(numerator), cl.bought(poor_supporters)))
         return st.budget_numerator * poor_voters - paid
 
     def _exact_band(

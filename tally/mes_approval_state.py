@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import repeat
 from math import lcm
-from operator import add, sub
+from operator import add, itemgetter, sub
 from typing import Any
 
 __all__ = ["SHIFT", "RunState", "SupporterClasses", "mask_projects"]
@@ -36,8 +36,10 @@ class SupporterClasses:
     ``last_share``, the fixed-point share found (rounded up; ``None`` before any), and
     ``band``, the half-width of the band around it whose classes are looked at one by
     one; ``poor``, the classes found poor (paying all they have, with money left), with
-    ``poor_voters`` voters of whom ``poor_supporters[p]`` (a list by project) supported
-    the bought project ``p``.
+    ``poor_voters`` voters of whom ``poor_supporters[p]`` (a list by project, one longer
+    for the project that costs nothing) supported the bought project ``p``; ``bought``
+    picks the entries of the set's projects from such a list (at least two, padded
+    with the project that costs nothing), for the products that only they can make.
 
     Classes set aside: when every class was last looked at, in run ``reference``, those
     below ``empty_below`` had nothing left, those at or above ``rich_from``
@@ -52,6 +54,7 @@ class SupporterClasses:
 
     __slots__ = (
         "band",
+        "bought",
         "counts",
         "empty_below",
         "far_rich_voters",
@@ -83,6 +86,7 @@ class SupporterClasses:
         counts: dict[int, int],
         n_projects: int,
         width: int,
+        bought: Sequence[int],
     ) -> None:
         self.pairs = pairs
         self.counts = counts
@@ -104,7 +108,8 @@ class SupporterClasses:
         self.surely_poor: Sequence[int] = ()
         self.surely_poor_voters = 0
         self.poor: set[int] = set()
-        self.poor_supporters = [0] * n_projects
+        self.poor_supporters = [0] * (n_projects + 1)
+        self.bought = itemgetter(*bought, *repeat(n_projects, 2 - len(bought)))
         self.poor_voters = 0
 
 
@@ -150,7 +155,7 @@ class RunState:
         self.deviations_kept = deviations_kept
         self.denominator = 1
         self.budget_numerator = budget
-        self.share_numerator = [0] * n_projects
+        self.share_numerator = [0] * (n_projects + 1)
         self.stride = n_projects + 1
         self.share_fixed = [0] * self.stride
         self.budget_fixed = budget << SHIFT
