@@ -87,8 +87,8 @@ def _approval(data: bytes) -> TallyFile | None:
     if len(types) < len(keys):  # the same projects in another order: one type
         types = Counter(chain.from_iterable(map(repeat, keys, counted.values())))
     # each project's votes: every type's projects, as many times as it has voters
-    votes = Counter(chain.from_iterable(map(mul, types, types.values())))
-    votes_of = list(map(votes.get, range(len(plist)), repeat(0)))
+    approvals = Counter(chain.from_iterable(map(mul, types, types.values())))
+    votes_of = list(map(approvals.get, range(len(plist)), repeat(0)))
     profile = Profile(
         n_voters=len(texts),
         ids=tuple(p.id for p in plist),
