@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import partial
-from itertools import chain, repeat
-from operator import add, eq, itemgetter, mul
+from itertools import repeat
+from operator import add, eq, itemgetter
 
 import msgspec
 
@@ -83,12 +83,15 @@ def _approval(data: bytes) -> TallyFile | None:
     if "" in counted:
         keys[list(counted).index("")] = ()
     election = election_of(meta, kind, plist, places, money, len(texts))
-    types: dict[tuple[int, ...], int] = dict(zip(keys, counted.values(), strict=True))
+    types = dict(zip(keys, counted.values(), strict=True))
     if len(types) < len(keys):  # the same projects in another order: one type
-        types = Counter(chain.from_iterable(map(repeat, keys, counted.values())))
-    # each project's votes: every type's projects, as many times as it has voters
-    approvals = Counter(chain.from_iterable(map(mul, types, types.values())))
-    votes_of = list(map(approvals.get, range(len(plist)), repeat(0)))
+        types = {}
+        for key, k in zip(keys, counted.values(), strict=True):
+            types[key] = types.get(key, 0) + k
+    votes_of = [0] * len(plist)
+    for key, m in types.items():
+        for i in key:
+            votes_of[i] += m
     profile = Profile(
         n_voters=len(texts),
         ids=tuple(p.id for p in plist),
