@@ -30,7 +30,6 @@ class ApprovalBounds:
     utility: dict[int, int]
     scaled_cost: list[int]
     _slack: int
-    _co_supported: dict[int, int]
     _rational: Any
     _class_cache: dict[tuple[int, int], SupporterClasses]
     _pricings: dict[int, dict[int, tuple[Any, ...]]]

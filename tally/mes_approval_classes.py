@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 from functools import partial, reduce
-from itertools import chain, compress, count, repeat
-from operator import eq, is_, itemgetter, or_
+from itertools import compress, count, repeat
+from operator import is_, itemgetter, or_
 from typing import Any
 
 from tally.mes_approval_bounds import ApprovalBounds
@@ -94,23 +94,14 @@ class ApprovalClasses(ApprovalBounds):
         for entry in zip(type_masks, types.values(), types, strict=True):
             for c in entry[2]:
                 add[c](entry)
-        # co_supported[c]: the most other candidates one supporter of c supported
-        co_supported = dict.fromkeys(candidates, 0)
-        sizes = list(map(len, types))
-        unsettled = set(candidates)
-        for size in sorted(set(sizes), reverse=True):  # the longest votes first
-            if not unsettled:
-                break
-            named = set(chain.from_iterable(compress(types, map(eq, sizes, repeat(size)))))
-            for c in unsettled & named:
-                co_supported[c] = size - 1
-            unsettled -= named
         self.candidates = [c for c in candidates if supporters[c]]
         self.supporters = supporters
-        self._co_supported = co_supported
+        # the most other candidates one voter supported beside any one: the most bought
+        # projects a class can have paid for
+        widest = max(map(len, types), default=1) - 1
         # A class's fixed-point budget is off by at most half a unit per share it paid.
-        self._slack = max(co_supported.values(), default=0) // 2 + 2
-        self._deviations_kept = min(max(max(co_supported.values(), default=1), 1), 8)
+        self._slack = widest // 2 + 2
+        self._deviations_kept = min(max(widest, 1), 8)
         self.votes = {c: prof.votes[c] for c in self.candidates}  # every vote for c counts
         # every supporter gives the same weight: the points over the votes
         self.utility = {c: prof.points[c] // prof.votes[c] * factor[c] for c in self.candidates}

@@ -280,8 +280,9 @@ class ApprovalPricing(ApprovalClasses):
         near_zero: bool = True,
     ) -> list[int]:
         """The fixed-point budgets of the classes ``looked`` (of ``projects``), from the
-        sums of pairs of shares (``pairs``: their columns of indices into
-        ``st.pair_sums``, as ``SupporterClasses.pairs``). Unless ``near_zero`` is false
+        run's tables of pairs of shares (``pairs``: their columns of pair indices, as
+        ``SupporterClasses.pairs``; the first is read in ``st.pair_left``, each other
+        subtracted from ``st.pair_sums``). Unless ``near_zero`` is false
         (the caller sorts them, and looks near zero itself), those too close to zero to
         tell are decided as ``_zeros`` does."""
         column = iter(pairs)

@@ -155,8 +155,8 @@ class RunState:
         self.deviations_kept = deviations_kept
         self.denominator = 1
         self.budget_numerator = budget
-        self.share_numerator = [0] * (n_projects + 1)
         self.stride = n_projects + 1
+        self.share_numerator = [0] * self.stride
         self.share_fixed = [0] * self.stride
         self.budget_fixed = budget << SHIFT
         self.pair_sums = [0] * (self.stride * self.stride)
